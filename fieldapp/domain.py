@@ -1,0 +1,280 @@
+"""Domain values and rules of Fieldapp: fixed vocabularies, HHSRS hazards and bands,
+and the validation of visit answers against a template.
+
+Pure Python with no dependencies, so that the core, the sync client and (through
+`sync.protocol`) the portal apply one and the same rule.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+
+
+class Role(StrEnum):
+    OFFICER = "officer"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class CaseType(StrEnum):
+    DAMP_MOULD = "damp_mould"
+    REPAIR = "repair"
+    TENANCY_AUDIT = "tenancy_audit"
+    VOID = "void"
+    ASB = "asb"
+    ESTATE = "estate"
+
+
+class Priority(StrEnum):
+    EMERGENCY = "emergency"
+    URGENT = "urgent"
+    ROUTINE = "routine"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    VISITED = "visited"
+    CLOSED = "closed"
+
+
+class PropertyType(StrEnum):
+    HOUSE = "house"
+    FLAT = "flat"
+    BUNGALOW = "bungalow"
+    MAISONETTE = "maisonette"
+    BEDSIT = "bedsit"
+
+
+class QuestionKind(StrEnum):
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    RATING = "rating"
+    HAZARD = "hazard"
+    PHOTO = "photo"
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    NO_ACCESS = "no_access"
+    REFUSED = "refused"
+    RESCHEDULED = "rescheduled"
+
+
+class VisitStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    RETURN = "return"
+
+
+class Entity(StrEnum):
+    TEAM = "team"
+    USER = "user"
+    PROPERTY = "property"
+    RESIDENT = "resident"
+    CASE = "case"
+    TEMPLATE = "template"
+    VISIT = "visit"
+    REVIEW = "review"
+
+
+class OpKind(StrEnum):
+    SUBMIT = "submit"
+    DECIDE = "decide"
+
+
+class OpStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class ErrorCode(StrEnum):
+    """Every error code the protocol fixes."""
+
+    UNAUTHENTICATED = "unauthenticated"
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    RESYNC_REQUIRED = "resync_required"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    INVALID_ANSWERS = "invalid_answers"
+    BLOB_MISSING = "blob_missing"
+    VISIT_LOCKED = "visit_locked"
+    OFFSET_MISMATCH = "offset_mismatch"
+    HASH_MISMATCH = "hash_mismatch"
+    UNSUPPORTED_MEDIA = "unsupported_media"
+    INVALID_REQUEST = "invalid_request"
+    CONFLICT = "conflict"
+
+
+#: The 29 HHSRS hazards, in the order of the Housing Health and Safety Rating System.
+HHSRS_HAZARDS: tuple[str, ...] = (
+    "Damp and mould growth",
+    "Excess cold",
+    "Excess heat",
+    "Asbestos and MMF",
+    "Biocides",
+    "Carbon monoxide and fuel combustion products",
+    "Lead",
+    "Radiation",
+    "Uncombusted fuel gas",
+    "Volatile organic compounds",
+    "Crowding and space",
+    "Entry by intruders",
+    "Lighting",
+    "Noise",
+    "Domestic hygiene, pests and refuse",
+    "Food safety",
+    "Personal hygiene, sanitation and drainage",
+    "Water supply",
+    "Falls associated with baths",
+    "Falls on level surfaces",
+    "Falls on stairs",
+    "Falls between levels",
+    "Electrical hazards",
+    "Fire",
+    "Flames and hot surfaces",
+    "Collision and entrapment",
+    "Explosions",
+    "Position and operability of amenities",
+    "Structural collapse and falling elements",
+)
+
+HHSRS_BANDS: tuple[str, ...] = ("A", "B", "C", "D", "E", "F", "G", "H", "I", "J")
+#: Bands A–C are Category 1 hazards: the council must act.
+CATEGORY_1_BANDS: frozenset[str] = frozenset({"A", "B", "C"})
+
+# Lower bound of each band's HHSRS score; J is everything below 10.
+_BAND_FLOORS: tuple[tuple[int, str], ...] = (
+    (5000, "A"), (2000, "B"), (1000, "C"), (500, "D"), (200, "E"),
+    (100, "F"), (50, "G"), (20, "H"), (10, "I"),
+)
+
+
+def band_for_score(score: float) -> str:
+    """The HHSRS band (A–J) of a hazard score."""
+    for floor, band in _BAND_FLOORS:
+        if score >= floor:
+            return band
+    return "J"
+
+
+def is_category_1(band: str) -> bool:
+    """True for bands A–C."""
+    return band in CATEGORY_1_BANDS
+
+
+
+def is_valid_date(text: object) -> bool:
+    """True for a ``YYYY-MM-DD`` calendar date."""
+    if not isinstance(text, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int in Python, but True is not an answer to "how many rooms".
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_value(question: Mapping[str, Any], value: Any, photo_ids: frozenset[str] | None) -> str | None:
+    """The problem with one answer, or None when it is acceptable."""
+    kind = question.get("kind")
+    options = list(question.get("options") or [])
+    if kind == QuestionKind.YES_NO:
+        return None if isinstance(value, bool) else "Answer yes or no."
+    if kind == QuestionKind.CHOICE:
+        return None if isinstance(value, str) and value in options else f"Choose one of: {', '.join(options)}."
+    if kind == QuestionKind.MULTI_CHOICE:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v in options for v in value):
+            return f"Choose from: {', '.join(options)}."
+        return None if len(set(value)) == len(value) else "Choose each option at most once."
+    if kind == QuestionKind.TEXT:
+        return None if isinstance(value, str) else "Enter text."
+    if kind == QuestionKind.NUMBER:
+        if not _is_number(value):
+            return "Enter a number."
+        low, high = question.get("min"), question.get("max")
+        if low is not None and value < low:
+            return f"Enter a number of at least {low:g}."
+        if high is not None and value > high:
+            return f"Enter a number of at most {high:g}."
+        return None
+    if kind == QuestionKind.DATE:
+        return None if is_valid_date(value) else "Enter a date as YYYY-MM-DD."
+    if kind == QuestionKind.RATING:
+        ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+        return None if ok else "Choose a rating from 1 to 5."
+    if kind == QuestionKind.HAZARD:
+        if not isinstance(value, Mapping) or set(value) != {"hazard", "band"}:
+            return "Choose an HHSRS hazard and its band."
+        if value["hazard"] not in HHSRS_HAZARDS:
+            return "Choose a hazard from the HHSRS list."
+        return None if value["band"] in HHSRS_BANDS else "Choose a band from A to J."
+    if kind == QuestionKind.PHOTO:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "Attach photos of this visit."
+        if photo_ids is not None and not set(value) <= photo_ids:
+            return "A photo attached here is not part of this visit."
+        return None
+    return f"Unknown question kind {kind!r}."
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def validate_answers(
+    template: Mapping[str, Any],
+    answers: Mapping[str, Any],
+    photo_ids: Sequence[str] | None = None,
+    *,
+    require_complete: bool = True,
+) -> dict[str, str]:
+    """Check answers against a template's questions; returns ``{question_id: message}``.
+
+    An empty result means the answers are valid. ``template`` is the template's data
+    (``sections`` of ``questions``). With ``require_complete`` false, unanswered
+    required questions are not reported (a draft may be incomplete). ``photo_ids``,
+    when given, are the ids of the visit's photos that photo questions may refer to.
+    """
+    questions = {q["id"]: q for s in template.get("sections", []) for q in s.get("questions", [])}
+    ids = frozenset(photo_ids) if photo_ids is not None else None
+    problems: dict[str, str] = {}
+    for question_id, value in answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            problems[question_id] = "This question is not part of the template."
+            continue
+        if _is_blank(value):
+            continue  # treated as unanswered, checked below
+        message = _check_value(question, value, ids)
+        if message:
+            problems[question_id] = message
+    if require_complete:
+        for question_id, question in questions.items():
+            if question.get("required") and _is_blank(answers.get(question_id)) and question_id not in problems:
+                problems[question_id] = "This question must be answered."
+    return problems

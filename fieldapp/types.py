@@ -1,0 +1,319 @@
+"""The plain frozen records that `FieldStore` returns (never ORM objects).
+
+Qt signals carry these across threads, the CLI prints them and the sync engine reads
+them; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class VisitState(StrEnum):
+    """Where a visit stands, as the officer sees it."""
+
+    DRAFT = "draft"          # local only, editable
+    QUEUED = "queued"        # submitted on the laptop, waiting to sync
+    SUBMITTED = "submitted"  # on the portal, waiting for review
+    APPROVED = "approved"    # locked
+    RETURNED = "returned"    # editable again, with the lead's comment
+
+
+class ProblemAction(StrEnum):
+    """What an officer or lead can do about a problem."""
+
+    AMEND = "amend"      # file an amendment (a new visit with `amends`)
+    RETRY = "retry"      # queue the op again on the portal's current version
+    DISCARD = "discard"  # drop the local change (only where nothing typed is lost)
+    DISMISS = "dismiss"  # acknowledge and hide
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    username: str
+    display_name: str
+    role: str
+    team_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Property:
+    id: str
+    uprn: str
+    address_lines: tuple[str, ...]
+    town: str
+    postcode: str
+    property_type: str
+    bedrooms: int
+
+    @property
+    def one_line(self) -> str:
+        """The address on one line, postcode last."""
+        return ", ".join((*self.address_lines, self.town, self.postcode))
+
+
+@dataclass(frozen=True)
+class Resident:
+    id: str
+    full_name: str
+    phone: str | None
+    email: str | None
+    vulnerabilities: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list."""
+
+    id: str
+    reference: str
+    case_type: str
+    status: str
+    priority: str
+    summary: str
+    address: str
+    postcode: str
+    resident_names: str
+    opened_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    has_warnings: bool
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    """A visit as listed under a case or in the review queue."""
+
+    id: str
+    case_id: str
+    case_reference: str
+    officer_id: str
+    officer_name: str
+    started_at: datetime
+    outcome: str | None
+    state: VisitState
+    photo_count: int
+    hazard_count: int
+    category_1: bool
+    submitted_at: datetime | None = None
+    amends: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    id: str
+    reference: str
+    case_type: str
+    status: str
+    priority: str
+    summary: str
+    description: str
+    opened_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    property: Property
+    residents: tuple[Resident, ...]
+    assigned_officer_id: str | None
+    team_id: str | None
+    visits: tuple[VisitSummary, ...]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every resident's cautionary-contact warnings, to show before a visit starts."""
+        return tuple(w for r in self.residents for w in r.warnings)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    label: str
+    kind: str
+    required: bool = False
+    options: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: str
+    version: int
+    case_types: tuple[str, ...]
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class Hazard:
+    hazard: str
+    band: str
+    location: str = ""
+    notes: str = ""
+
+    @property
+    def category_1(self) -> bool:
+        return self.band in ("A", "B", "C")
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: str
+    visit_id: str
+    sha256: str
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    caption: str
+    question_id: str | None
+    taken_at: datetime | None
+    path: Path | None            # None until the file is on this laptop (a lead downloads on demand)
+    thumbnail_path: Path | None
+    uploaded: bool
+
+
+@dataclass(frozen=True)
+class Review:
+    decision: str               # "approve" | "return"
+    comment: str
+    lead_id: str
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    case_id: str
+    officer_id: str
+    template_id: str
+    template_version: int
+    started_at: datetime
+    completed_at: datetime | None
+    outcome: str | None
+    answers: Mapping[str, Any]
+    notes: str
+    hazards: tuple[Hazard, ...]
+    photos: tuple[Photo, ...]
+    state: VisitState
+    server_version: int          # 0 until the portal has it
+    review: Review | None
+    amends: str | None
+    problems: Mapping[str, str] = field(default_factory=dict)  # question id -> message (current validation)
+
+    @property
+    def editable(self) -> bool:
+        return self.state in (VisitState.DRAFT, VisitState.RETURNED)
+
+
+@dataclass(frozen=True)
+class VisitChanges:
+    """What changed in a visit since a lead returned it."""
+
+    answers_added: tuple[str, ...]
+    answers_changed: tuple[str, ...]
+    answers_removed: tuple[str, ...]
+    photos_added: tuple[str, ...]
+    photos_removed: tuple[str, ...]
+    notes_changed: bool
+    hazards_changed: bool
+
+    @property
+    def empty(self) -> bool:
+        return not (self.answers_added or self.answers_changed or self.answers_removed
+                    or self.photos_added or self.photos_removed or self.notes_changed or self.hazards_changed)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A submitted visit of the lead's team, waiting for a decision."""
+
+    visit_id: str
+    case_id: str
+    case_reference: str
+    address: str
+    officer_id: str
+    officer_name: str
+    started_at: datetime
+    received_at: datetime        # when the laptop first pulled it (age in the queue)
+    outcome: str | None
+    hazards: tuple[Hazard, ...]
+    photo_count: int
+    category_1: bool
+    resubmitted: bool            # it was returned before
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What waits to be sent."""
+
+    visits: int
+    reviews: int
+    photos: int
+    bytes: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.visits or self.reviews or self.photos)
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    kind: str                    # "conflict" | "rejected" | "visit_locked" | "blob_missing" | ...
+    entity: str                  # "visit" | "review"
+    record_id: str
+    message: str
+    actions: tuple[ProblemAction, ...]
+    created_at: datetime
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxOp:
+    """An op waiting to be pushed, in the protocol's shape."""
+
+    op_id: str
+    entity: str
+    id: str
+    kind: str
+    base_version: int
+    data: Mapping[str, Any]
+    size: int                    # bytes of its JSON, for batching under max_push_bytes
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"op_id": self.op_id, "entity": self.entity, "id": self.id, "kind": self.kind,
+                "base_version": self.base_version, "data": dict(self.data)}
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """A stored photo file the portal may not have yet."""
+
+    sha256: str
+    path: Path
+    bytes: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class SyncState:
+    cursor: int
+    last_sync_at: datetime | None
+    user: UserInfo | None
+    portal_url: str | None
+    device_id: str

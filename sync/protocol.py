@@ -1,0 +1,386 @@
+"""Wire shapes of sync protocol version 1 (../shared/PROTOCOL.md), shared by client and portal.
+
+One definition of every request and response body, as pydantic models. The portal
+validates what it receives with them (unknown fields are refused: ``extra="forbid"``
+on requests), and the client parses what it receives with them (unknown fields are
+ignored, so a newer portal can add fields without breaking older laptops).
+
+Only the standard library and pydantic are imported here: the portal may import this
+module and nothing else of `sync`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+# The fixed values and domain rules live in the core; the protocol re-exports them so
+# that the portal needs no import of `fieldapp` of its own.
+from fieldapp.domain import (  # noqa: F401  (re-exported)
+    CATEGORY_1_BANDS,
+    HHSRS_BANDS,
+    HHSRS_HAZARDS,
+    CaseStatus,
+    CaseType,
+    Decision,
+    Entity,
+    ErrorCode,
+    OpKind,
+    OpStatus,
+    Outcome,
+    Priority,
+    PropertyType,
+    QuestionKind,
+    Role,
+    VisitStatus,
+    band_for_score,
+    is_category_1,
+    validate_answers,
+)
+
+PROTOCOL_VERSION = 1
+API_PREFIX = "/api/v1"
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO-8601 UTC with a trailing ``Z``, as the protocol writes timestamps."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse a protocol timestamp into an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+# ---------------------------------------------------------------- base models
+
+
+class Incoming(BaseModel):
+    """A request body: strict, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Outgoing(BaseModel):
+    """A response body: tolerant, unknown fields ignored when the client parses it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ErrorBody(Outgoing):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorResponse(Outgoing):
+    error: ErrorBody
+
+
+# ---------------------------------------------------------------- auth
+
+
+class LoginRequest(Incoming):
+    username: StrictStr = Field(min_length=1, max_length=150)
+    password: StrictStr = Field(min_length=1, max_length=1024)
+    device_id: StrictStr = Field(min_length=1, max_length=100)
+    device_name: StrictStr | None = Field(default=None, max_length=200)
+
+
+class UserPublic(Outgoing):
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    team_id: str | None = None
+
+
+class LoginResponse(Outgoing):
+    token: str
+    expires_at: str
+    user: UserPublic
+
+
+# ---------------------------------------------------------------- sync meta and pull
+
+
+class SyncMeta(Outgoing):
+    protocol: int
+    server_time: str
+    max_push_ops: int
+    max_push_bytes: int
+    max_blob_bytes: int
+    chunk_bytes: int
+    tombstone_days: int
+
+
+class Change(Outgoing):
+    entity: Entity
+    id: str
+    version: int
+    seq: int
+    deleted: bool
+    data: dict[str, Any] | None = None
+
+
+class PullResponse(Outgoing):
+    changes: list[Change]
+    next_cursor: int
+    has_more: bool
+
+
+# ---------------------------------------------------------------- entities (data of changes)
+
+
+class TeamData(Incoming):
+    name: StrictStr = Field(min_length=1, max_length=200)
+
+
+class UserData(Incoming):
+    username: StrictStr = Field(min_length=1, max_length=150)
+    display_name: StrictStr = Field(min_length=1, max_length=200)
+    role: Role
+    team_id: Uuid | None = None
+
+
+class PropertyData(Incoming):
+    uprn: StrictStr = Field(pattern=r"^[0-9]{1,12}$")
+    address_lines: list[StrictStr] = Field(min_length=1, max_length=6)
+    town: StrictStr = Field(min_length=1, max_length=100)
+    postcode: StrictStr = Field(min_length=5, max_length=8)
+    property_type: PropertyType
+    bedrooms: StrictInt = Field(ge=0, le=20)
+
+
+class ResidentData(Incoming):
+    property_id: Uuid
+    full_name: StrictStr = Field(min_length=1, max_length=200)
+    phone: StrictStr | None = Field(default=None, max_length=40)
+    email: StrictStr | None = Field(default=None, max_length=254)
+    vulnerabilities: list[StrictStr] = Field(default_factory=list)
+    warnings: list[StrictStr] = Field(default_factory=list)
+
+
+class CaseData(Incoming):
+    reference: StrictStr = Field(min_length=1, max_length=40)
+    case_type: CaseType
+    status: CaseStatus = CaseStatus.OPEN
+    priority: Priority
+    summary: StrictStr = Field(min_length=1, max_length=300)
+    description: StrictStr = ""
+    opened_at: StrictStr
+    due_at: StrictStr | None = None
+    property_id: Uuid
+    resident_ids: list[Uuid] = Field(default_factory=list)
+    assigned_officer_id: Uuid | None = None
+    team_id: Uuid
+
+
+class Question(Incoming):
+    id: StrictStr = Field(min_length=1, max_length=100)
+    label: StrictStr = Field(min_length=1)
+    kind: QuestionKind
+    required: StrictBool = False
+    options: list[StrictStr] | None = None
+    min: float | None = None
+    max: float | None = None
+    help: StrictStr | None = None
+
+
+class Section(Incoming):
+    id: StrictStr = Field(min_length=1, max_length=100)
+    title: StrictStr
+    questions: list[Question]
+
+
+class TemplateData(Incoming):
+    name: StrictStr = Field(min_length=1, max_length=200)
+    version: StrictInt = Field(ge=1)
+    case_types: list[CaseType]
+    sections: list[Section]
+
+    def questions(self) -> dict[str, Question]:
+        """Every question of the template by id."""
+        return {q.id: q for s in self.sections for q in s.questions}
+
+
+class HazardEntry(Incoming):
+    hazard: StrictStr
+    band: Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"]
+    location: StrictStr = ""
+    notes: StrictStr = ""
+
+
+class PhotoEntry(Incoming):
+    id: Uuid
+    sha256: Sha256
+    content_type: Literal["image/jpeg", "image/png"]
+    bytes: StrictInt = Field(ge=1)
+    width: StrictInt = Field(ge=1)
+    height: StrictInt = Field(ge=1)
+    caption: StrictStr = ""
+    question_id: StrictStr | None = None
+    taken_at: StrictStr | None = None
+
+
+class VisitDocument(Incoming):
+    """The visit document an officer submits (the `data` of a visit submit op)."""
+
+    case_id: Uuid
+    officer_id: Uuid
+    template_id: Uuid
+    template_version: StrictInt
+    started_at: StrictStr
+    completed_at: StrictStr | None = None
+    outcome: Outcome
+    answers: dict[str, Any] = Field(default_factory=dict)
+    notes: StrictStr = ""
+    hazards: list[HazardEntry] = Field(default_factory=list)
+    photos: list[PhotoEntry] = Field(default_factory=list)
+    amends: Uuid | None = None
+
+
+class ReviewPublic(Outgoing):
+    decision: Decision
+    comment: str = ""
+    lead_id: str
+    decided_at: str
+
+
+class DecideData(Incoming):
+    """The `data` of a review decide op."""
+
+    visit_id: Uuid
+    decision: Decision
+    comment: StrictStr = ""
+
+
+# ---------------------------------------------------------------- push
+
+
+class Op(Incoming):
+    op_id: Uuid
+    entity: Literal["visit", "review"]
+    id: Uuid
+    kind: Literal["submit", "decide"]
+    base_version: StrictInt = Field(ge=0)
+    data: dict[str, Any]
+
+
+class PushRequest(Incoming):
+    device_id: StrictStr = Field(min_length=1, max_length=100)
+    ops: list[Op]
+
+
+class OpResult(Outgoing):
+    op_id: str
+    status: OpStatus
+    version: int | None = None
+    seq: int | None = None
+    current: dict[str, Any] | None = None
+    error: ErrorBody | None = None
+
+
+class PushResponse(Outgoing):
+    results: list[OpResult]
+
+
+# ---------------------------------------------------------------- blobs
+
+
+class BlobMissingRequest(Incoming):
+    hashes: list[StrictStr] = Field(max_length=5000)
+
+
+class BlobMissingResponse(Outgoing):
+    missing: list[str]
+
+
+class BlobUploadState(Outgoing):
+    state: Literal["absent", "partial", "complete"]
+    offset: int
+
+
+class ContentRange(BaseModel):
+    """A parsed ``Content-Range: bytes START-END/TOTAL`` header (END inclusive)."""
+
+    start: int
+    end: int
+    total: int
+
+    _PATTERN = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+
+    @classmethod
+    def parse(cls, header: str) -> "ContentRange":
+        """Parse the header; ValueError when it is malformed or inconsistent."""
+        match = cls._PATTERN.match(header.strip())
+        if not match:
+            raise ValueError(f"Content-Range must look like 'bytes START-END/TOTAL', got {header!r}")
+        start, end, total = (int(g) for g in match.groups())
+        if start > end or end >= total:
+            raise ValueError(f"Content-Range {header!r} is not a valid range of the blob")
+        return cls(start=start, end=end, total=total)
+
+    def header(self) -> str:
+        return f"bytes {self.start}-{self.end}/{self.total}"
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+# ---------------------------------------------------------------- admin
+
+
+class AdminUserCreate(UserData):
+    password: StrictStr = Field(min_length=8, max_length=1024)
+
+
+class AdminCasePatch(Incoming):
+    """Any subset of a case's fields."""
+
+    reference: StrictStr | None = Field(default=None, min_length=1, max_length=40)
+    case_type: CaseType | None = None
+    status: CaseStatus | None = None
+    priority: Priority | None = None
+    summary: StrictStr | None = Field(default=None, min_length=1, max_length=300)
+    description: StrictStr | None = None
+    opened_at: StrictStr | None = None
+    due_at: StrictStr | None = None
+    property_id: Uuid | None = None
+    resident_ids: list[Uuid] | None = None
+    assigned_officer_id: Uuid | None = None
+    team_id: Uuid | None = None
+
+
+class AdminVisitsResponse(Outgoing):
+    visits: list[dict[str, Any]]
+    next_since: int
+    has_more: bool
+
+
+class Health(Outgoing):
+    status: str
+    database: str
