@@ -1,0 +1,304 @@
+"""`SyncEngine`: one sync of a data folder with the portal — pull, upload, push, pull.
+
+1. Pull pages of changes; each page is applied together with its cursor in one
+   store transaction, so a crash between pages loses nothing and repeats nothing.
+   410 ``resync_required`` drops portal-owned data (keeping unsent work) and pulls from 0.
+2. Upload the photos queued ops need that the portal lacks (resumable, `sync.blobs`).
+3. Push the outbox in batches within the portal's limits; every result (applied,
+   duplicate, conflict, rejected) goes back to the store, which turns conflicts and
+   rejections into problems the officer can act on. One bad op never blocks the rest.
+4. Pull again, so the officer sees the portal's versions of what was just pushed.
+
+With nothing to send, a sync is a single request (one pull page with ``has_more``
+false): meta, blob checks, push and the second pull are skipped.
+
+Only one sync runs per data folder (`sync.lock`); progress is throttled
+(`sync.progress`); cancel is checked between pages, chunks and batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.types import BlobRef, OutboxOp
+from sync import protocol as p
+from sync.blobs import BlobUploader
+from sync.client import PortalClient
+from sync.errors import BlobFailed, PortalError, SyncCancelled, SyncError
+from sync.lock import SyncLock
+from sync.progress import ProgressReporter, SyncProgress
+
+if TYPE_CHECKING:  # the engine needs only the interface; the store's package may import heavier things
+    from fieldapp.store import FieldStore
+
+log = logging.getLogger(__name__)
+
+PULL_PAGE = 1000            # the protocol's largest page: fewest round trips
+MISSING_BATCH = 5000        # BlobMissingRequest's limit
+ENVELOPE_BYTES = 1024       # room for {"device_id": ..., "ops": [...]} around the ops
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one sync did; ``ok`` only when everything queued was accepted."""
+
+    pulled: int = 0
+    blobs_uploaded: int = 0
+    bytes_uploaded: int = 0
+    ops_pushed: int = 0
+    applied: int = 0          # applied + duplicate (accepted)
+    conflicts: int = 0
+    rejected: int = 0
+    cancelled: bool = False
+    ok: bool = False
+    blob_failures: tuple[str, ...] = ()   # messages of photos that could not be uploaded
+    left_in_outbox: int = 0
+    message: str = ""
+
+
+@dataclass
+class _Tally:
+    """Mutable counters during a run, frozen into a SyncReport at the end."""
+
+    pulled: int = 0
+    blobs_uploaded: int = 0
+    bytes_uploaded: int = 0
+    ops_pushed: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    blob_failures: list[str] = field(default_factory=list)
+    blob_missing_seen: bool = False
+
+
+class SyncEngine:
+    """Syncs one `FieldStore` with the portal of one `PortalClient`."""
+
+    def __init__(self, store: "FieldStore", client: PortalClient, *, pull_limit: int = PULL_PAGE) -> None:
+        self.store = store
+        self.client = client
+        self.pull_limit = pull_limit
+        self._meta: p.SyncMeta | None = None
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, progress: Callable[[SyncProgress], None] | None = None,
+            cancel: threading.Event | None = None) -> SyncReport:
+        """Sync once. Raises AuthRequired, PortalUnreachable, PortalError, SyncBusy; cancel gives ``cancelled``."""
+        reporter = ProgressReporter(progress)
+        tally = _Tally()
+        cancel = cancel or threading.Event()
+        self._meta = None
+        with SyncLock(self.store.data_dir):
+            self.client.cancel = cancel
+            try:
+                self._sync(tally, reporter, cancel)
+            except SyncCancelled:
+                reporter.phase("done", message="Sync cancelled; everything not sent stays queued.")
+                return self._report(tally, cancelled=True)
+            finally:
+                self.client.cancel = None
+        report = self._report(tally, cancelled=False)
+        reporter.phase("done", message=report.message)
+        return report
+
+    def _sync(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
+        self._pull(tally, reporter, cancel)
+        pushed_any = False
+        for _round in range(2):  # a second round only when the portal lost a blob (blob_missing)
+            if not self._has_outbox():
+                break
+            tally.blob_missing_seen = False
+            self._upload(tally, reporter, cancel)
+            pushed_any = self._push(tally, reporter, cancel) or pushed_any
+            if not tally.blob_missing_seen:
+                break
+        if pushed_any:
+            self._pull(tally, reporter, cancel)
+        purged = self.store.purge_out_of_scope()
+        if purged:
+            log.info("removed %d cases that left this officer's scope", purged)
+        self.store.mark_synced(p.utc_now())
+
+    # ------------------------------------------------------------ pull
+
+    def _pull(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
+        reporter.phase("pull", message="Fetching changes from the portal")
+        cursor = self.store.sync_state().cursor
+        resynced = False
+        while True:
+            _check(cancel)
+            try:
+                page = self.client.pull(cursor, self.pull_limit)
+            except PortalError as exc:
+                if exc.status == 410 and not resynced:
+                    log.warning("portal asked for a full resync (cursor %d too old)", cursor)
+                    self.store.reset_portal_data()
+                    cursor, resynced = 0, True
+                    reporter.update(message="Fetching everything again (the portal asked for a full refresh)",
+                                    force=True)
+                    continue
+                raise
+            changes = [change.model_dump(mode="json") for change in page.changes]
+            self.store.apply_changes(changes, page.next_cursor)
+            cursor = page.next_cursor
+            tally.pulled += len(changes)
+            reporter.update(done=tally.pulled)
+            if not page.has_more:
+                return
+
+    # ------------------------------------------------------------ upload
+
+    def _upload(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
+        refs = self.store.blobs_to_upload()
+        if not refs:
+            return
+        reporter.phase("upload", total=len(refs), bytes_total=sum(r.bytes for r in refs),
+                       message="Checking which photos the portal needs")
+        wanted = self._missing_on_portal(refs)
+        already = [r.sha256 for r in refs if r.sha256 not in wanted]
+        if already:
+            self.store.mark_blobs_uploaded(already)
+        todo = [r for r in refs if r.sha256 in wanted]
+        bytes_total = sum(r.bytes for r in todo)
+        reporter.phase("upload", total=len(todo), bytes_total=bytes_total, message="Uploading photos")
+        state = {"bytes": 0}
+
+        def on_bytes(count: int) -> None:
+            state["bytes"] += count
+            reporter.update(bytes_done=state["bytes"])
+
+        uploader = BlobUploader(self.client, self._meta_now().chunk_bytes, cancel=cancel, on_bytes=on_bytes)
+        for index, ref in enumerate(todo, start=1):
+            _check(cancel)
+            try:
+                uploader.upload(ref.sha256, ref.path)
+            except BlobFailed as exc:
+                # This photo's visit will come back `blob_missing` and become a problem; the rest go on.
+                log.warning("photo %s not uploaded: %s", ref.sha256, exc)
+                tally.blob_failures.append(str(exc))
+                continue
+            self.store.mark_blobs_uploaded([ref.sha256])
+            tally.blobs_uploaded += 1
+            reporter.update(done=index)
+        tally.bytes_uploaded += state["bytes"]
+
+    def _missing_on_portal(self, refs: Sequence[BlobRef]) -> set[str]:
+        hashes = sorted({r.sha256 for r in refs})
+        missing: set[str] = set()
+        for start in range(0, len(hashes), MISSING_BATCH):
+            missing.update(self.client.blobs_missing(hashes[start:start + MISSING_BATCH]))
+        return missing
+
+    # ------------------------------------------------------------ push
+
+    def _push(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> bool:
+        meta = self._meta_now()
+        pending = self.store.pending()
+        reporter.phase("push", total=pending.visits + pending.reviews, message="Sending visits and decisions")
+        device_id = self.store.sync_state().device_id
+        max_ops = meta.max_push_ops
+        seen: set[str] = set()
+        pushed = False
+        while True:
+            _check(cancel)
+            batch = self._next_batch(max_ops, meta.max_push_bytes)
+            fresh = [op for op in batch if op.op_id not in seen]
+            if not fresh:
+                # Empty outbox, or the store kept ops it already got results for: stop, never loop.
+                return pushed
+            try:
+                response = self.client.push(device_id, batch)
+            except PortalError as exc:
+                if exc.status != 413:
+                    raise
+                if len(batch) > 1:
+                    max_ops = max(1, len(batch) // 2)  # the portal counts bytes its own way: halve and retry
+                    continue
+                self._record(tally, batch, [_too_large(batch[0], exc)])
+                seen.add(batch[0].op_id)
+                continue
+            results = [r.model_dump(mode="json", exclude_none=True) for r in response.results]
+            self._record(tally, batch, results)
+            seen.update(op.op_id for op in batch)
+            tally.ops_pushed += len(batch)
+            pushed = True
+            reporter.update(done=tally.ops_pushed)
+
+    def _next_batch(self, max_ops: int, max_push_bytes: int) -> list[OutboxOp]:
+        batch = self.store.outbox(limit=max_ops, max_bytes=max(1, max_push_bytes - ENVELOPE_BYTES))
+        if not batch:
+            # An op larger than max_push_bytes on its own: send it alone, the portal will say 413.
+            batch = self.store.outbox(limit=1)
+        return batch
+
+    def _record(self, tally: _Tally, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
+        self.store.record_results(ops, results)
+        for result in results:
+            status = result.get("status")
+            if status in ("applied", "duplicate"):
+                tally.applied += 1
+            elif status == "conflict":
+                tally.conflicts += 1
+            elif status == "rejected":
+                tally.rejected += 1
+                if (result.get("error") or {}).get("code") == "blob_missing":
+                    tally.blob_missing_seen = True
+
+    # ------------------------------------------------------------ helpers
+
+    def _meta_now(self) -> p.SyncMeta:
+        if self._meta is None:
+            self._meta = self.client.meta()
+        return self._meta
+
+    def _has_outbox(self) -> bool:
+        return bool(self.store.outbox(limit=1))
+
+    def _report(self, tally: _Tally, *, cancelled: bool) -> SyncReport:
+        left = len(self.store.outbox(limit=10_000))
+        ok = not cancelled and left == 0 and tally.conflicts == 0 and tally.rejected == 0 and not tally.blob_failures
+        return SyncReport(
+            pulled=tally.pulled, blobs_uploaded=tally.blobs_uploaded, bytes_uploaded=tally.bytes_uploaded,
+            ops_pushed=tally.ops_pushed, applied=tally.applied, conflicts=tally.conflicts, rejected=tally.rejected,
+            cancelled=cancelled, ok=ok, blob_failures=tuple(tally.blob_failures), left_in_outbox=left,
+            message=_summary(tally, cancelled, left),
+        )
+
+
+def _check(cancel: threading.Event) -> None:
+    if cancel.is_set():
+        raise SyncCancelled("Sync cancelled.")
+
+
+def _too_large(op: OutboxOp, exc: PortalError) -> dict[str, Any]:
+    """A synthetic `rejected` result for an op the portal will never take in any batch."""
+    return {"op_id": op.op_id, "status": "rejected",
+            "error": {"code": "payload_too_large", "details": exc.details,
+                      "message": "This item is too large for the portal to accept. " + exc.message}}
+
+
+def _summary(tally: _Tally, cancelled: bool, left: int) -> str:
+    parts = [f"{tally.pulled} changes received", f"{tally.blobs_uploaded} photos uploaded",
+             f"{tally.applied} items accepted"]
+    if tally.conflicts:
+        parts.append(f"{tally.conflicts} conflicts")
+    if tally.rejected:
+        parts.append(f"{tally.rejected} rejected")
+    if tally.blob_failures:
+        parts.append(f"{len(tally.blob_failures)} photos failed")
+    text = ", ".join(parts) + "."
+    if cancelled:
+        return "Sync cancelled; " + text + " Everything not sent stays queued."
+    if left:
+        text += f" {left} items still waiting to be sent."
+    if tally.conflicts or tally.rejected:
+        text += " See Problems for what to do."
+    return text
+
+
+__all__ = ["SyncEngine", "SyncReport", "SyncProgress", "SyncError"]
