@@ -1,0 +1,164 @@
+"""Table model of the review queue: frozen `ReviewItem` rows, plus a filter/sort proxy.
+
+The model keeps the rows in the default order (Category 1 first, then oldest), so an
+unsorted view shows what a lead should look at first; the proxy applies the lead's
+filter and any column they sort by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from fieldapp.types import ReviewItem
+from ui.review.queue_rows import (
+    QueueFilter,
+    age_seconds,
+    age_text,
+    default_order,
+    hazards_text,
+)
+from ui.format import label
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+COL_OFFICER, COL_CASE, COL_DATE, COL_OUTCOME, COL_HAZARDS, COL_PHOTOS, COL_AGE = range(7)
+HEADERS = ("Officer", "Case", "Visit date", "Outcome", "Hazards", "Photos", "Waiting")
+
+#: The `ReviewItem` behind a row.
+ItemRole = Qt.ItemDataRole.UserRole + 1
+#: A value that sorts the column naturally (dates as dates, counts as numbers).
+SortRole = Qt.ItemDataRole.UserRole + 2
+
+_CAT1_BACKGROUND = QColor("#fdecea")
+
+
+class ReviewQueueTableModel(QAbstractTableModel):
+    """The team's submitted visits waiting for a decision, one frozen row each."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ReviewItem] = []
+        self._now = datetime.now(timezone.utc)
+
+    def set_rows(self, items: Sequence[ReviewItem], now: datetime | None = None) -> None:
+        """Replace every row (in the default order); ``now`` fixes the age column."""
+        self.beginResetModel()
+        self._rows = default_order(items)
+        self._now = now or datetime.now(timezone.utc)
+        self.endResetModel()
+
+    def item(self, row: int) -> ReviewItem:
+        """The record of a row."""
+        return self._rows[row]
+
+    def items(self) -> list[ReviewItem]:
+        """Every row, in the default order."""
+        return list(self._rows)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt name)
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            if 0 <= section < len(HEADERS):
+                return HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        item = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(item, col)
+        if role == SortRole:
+            return self._sort_value(item, col)
+        if role == ItemRole:
+            return item
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_HAZARDS and item.hazards:
+            return hazards_text(item)
+        if role == Qt.ItemDataRole.BackgroundRole and item.category_1:
+            return QBrush(_CAT1_BACKGROUND)
+        if role == Qt.ItemDataRole.FontRole and item.category_1 and col == COL_HAZARDS:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PHOTOS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, item: ReviewItem, col: int) -> str:
+        """The text of one cell."""
+        if col == COL_OFFICER:
+            return item.officer_name
+        if col == COL_CASE:
+            return f"{item.case_reference} · {item.address}" if item.address else item.case_reference
+        if col == COL_DATE:
+            return item.started_at.strftime("%d %b %Y")
+        if col == COL_OUTCOME:
+            return label(item.outcome) + (" · resubmitted" if item.resubmitted else "")
+        if col == COL_HAZARDS:
+            if not item.hazards:
+                return "None"
+            prefix = "⚠ Category 1: " if item.category_1 else ""
+            return prefix + hazards_text(item)
+        if col == COL_PHOTOS:
+            return str(item.photo_count)
+        return age_text(item.received_at, self._now)
+
+    def _sort_value(self, item: ReviewItem, col: int) -> Any:
+        """A value of one type per column, so sorting compares like with like."""
+        if col == COL_DATE:
+            return item.started_at.timestamp()
+        if col == COL_PHOTOS:
+            return item.photo_count
+        if col == COL_AGE:
+            return age_seconds(item.received_at, self._now)
+        if col == COL_HAZARDS:
+            # Category 1 above other hazards above none, then by count.
+            return (2 if item.category_1 else 1 if item.hazards else 0) * 1000 + len(item.hazards)
+        return self._display(item, col).casefold()
+
+
+class ReviewQueueFilterModel(QSortFilterProxyModel):
+    """Applies a `QueueFilter`; column sorts compare the model's `SortRole` values."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._filter = QueueFilter()
+        self.setSortRole(SortRole)
+
+    @property
+    def queue_filter(self) -> QueueFilter:
+        return self._filter
+
+    def set_queue_filter(self, queue_filter: QueueFilter) -> None:
+        """Show only the rows that match ``queue_filter``."""
+        self.beginFilterChange()
+        self._filter = queue_filter
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if not isinstance(model, ReviewQueueTableModel):
+            return True
+        return self._filter.matches(model.item(source_row))
+
+    def item_at(self, proxy_row: int) -> ReviewItem:
+        """The record shown on a row of the view."""
+        return self.data(self.index(proxy_row, 0), ItemRole)

@@ -1,0 +1,311 @@
+"""The lead's view of one submitted visit: every answer, hazard, note and photo.
+
+Answers are labelled from the visit's template and grouped by its sections. When the
+lead returned the visit before, what the officer changed since is highlighted
+(added, changed, removed), with a summary at the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.types import Photo, VisitChanges
+from ui.format import date_text, label
+from ui.review.answer_text import answer_text
+from ui.review.photo_loader import THUMBNAIL_EDGE
+from ui.review.queue_rows import age_text
+from ui.review.review_data import ReviewData
+
+_STYLE = """
+QLabel#reviewTitle { font-size: 15pt; font-weight: 600; }
+QLabel#reviewChanges { background: #fff4ce; border: 1px solid #e0c060; border-radius: 4px; padding: 6px; }
+QLabel#reviewComment { background: #eef3fb; border: 1px solid #9fb6dc; border-radius: 4px; padding: 6px; }
+QLabel[change="added"], QLabel[change="changed"] { background: #fff4ce; border-radius: 3px; padding: 1px 4px; }
+QLabel[change="removed"] { color: #8a1c1c; text-decoration: line-through; }
+QLabel#reviewCat1 { color: #a61b1b; font-weight: 600; }
+QToolButton[change="added"] { border: 2px solid #e0a800; border-radius: 4px; }
+QToolButton#reviewPhoto { padding: 4px; }
+"""
+
+PHOTO_COLUMNS = 4
+
+
+def changes_summary(changes: VisitChanges, data: ReviewData) -> str:
+    """One paragraph listing what the officer changed since the visit was returned."""
+    parts: list[str] = []
+    for title, ids in (("Answers added", changes.answers_added), ("Answers changed", changes.answers_changed),
+                       ("Answers removed", changes.answers_removed)):
+        if ids:
+            parts.append(f"{title}: " + ", ".join(data.question_label(i) for i in ids))
+    if changes.photos_added:
+        parts.append(f"Photos added: {len(changes.photos_added)}")
+    if changes.photos_removed:
+        parts.append(f"Photos removed: {len(changes.photos_removed)}")
+    if changes.hazards_changed:
+        parts.append("Hazards changed")
+    if changes.notes_changed:
+        parts.append("Notes changed")
+    return "Changed since you returned it — " + "; ".join(parts) + "." if parts else \
+        "Resubmitted with no changes since you returned it."
+
+
+class PhotoTileButton(QToolButton):
+    """One photo of the visit: thumbnail (once fetched), caption, click to enlarge."""
+
+    def __init__(self, photo: Photo, question_label: str | None, added: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.photo = photo
+        self.setObjectName("reviewPhoto")
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        self.setIconSize(QSize(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 3 // 4))
+        self.setFixedWidth(THUMBNAIL_EDGE + 16)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        if added:
+            self.setProperty("change", "added")
+        caption = photo.caption or "No caption"
+        self._caption = ("New · " if added else "") + caption + (f"\n({question_label})" if question_label else "")
+        self.setToolTip(f"{caption} — {photo.width}×{photo.height}. Click to open full size.")
+        self.setAccessibleName(f"Photo: {caption}")
+        self.show_state("Downloading…")
+
+    def show_state(self, text: str) -> None:
+        """Show a status line (downloading, failed) in place of the thumbnail."""
+        self.setText(f"{text}\n{self._caption}")
+
+    def set_image(self, image: QImage) -> None:
+        """Show the decoded thumbnail (QPixmap made here, on the GUI thread)."""
+        self.setIcon(QIcon(QPixmap.fromImage(image)))
+        self.setText(self._caption)
+
+    @property
+    def loaded(self) -> bool:
+        return not self.icon().isNull()
+
+
+class VisitReviewWidget(QWidget):
+    """Shows a `ReviewData`; the approve/return buttons only emit signals."""
+
+    sig_back = Signal()
+    sig_approve = Signal()
+    sig_return = Signal()
+    sig_open_photo = Signal(object)   # Photo
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(_STYLE)
+        self.data: ReviewData | None = None
+        self.tiles: dict[str, PhotoTileButton] = {}
+
+        outer = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.back_button = QPushButton("← Queue")
+        self.back_button.setToolTip("Back to the review queue (Esc)")
+        self.back_button.setShortcut("Esc")
+        self.back_button.clicked.connect(self.sig_back)
+        self.title_label = QLabel()
+        self.title_label.setObjectName("reviewTitle")
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.approve_button = QPushButton("✔ Approve…")
+        self.approve_button.setToolTip("Approve this visit (Ctrl+Shift+A)")
+        self.approve_button.setShortcut("Ctrl+Shift+A")
+        self.approve_button.clicked.connect(self.sig_approve)
+        self.return_button = QPushButton("↩ Return with comment…")
+        self.return_button.setToolTip("Send the visit back to the officer with a comment (Ctrl+Shift+R)")
+        self.return_button.setShortcut("Ctrl+Shift+R")
+        self.return_button.clicked.connect(self.sig_return)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.title_label, 1)
+        bar.addWidget(self.approve_button)
+        bar.addWidget(self.return_button)
+        outer.addLayout(bar)
+
+        self.meta_label = QLabel()
+        self.meta_label.setWordWrap(True)
+        outer.addWidget(self.meta_label)
+        self.comment_label = QLabel()
+        self.comment_label.setObjectName("reviewComment")
+        self.comment_label.setWordWrap(True)
+        outer.addWidget(self.comment_label)
+        self.changes_label = QLabel()
+        self.changes_label.setObjectName("reviewChanges")
+        self.changes_label.setWordWrap(True)
+        outer.addWidget(self.changes_label)
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        outer.addWidget(self.scroll, 1)
+        self.scroll.setWidget(QWidget())
+
+    # ------------------------------------------------------------------ showing
+
+    def show_review(self, data: ReviewData) -> None:
+        """Render every part of the visit (photos appear as their thumbnails arrive)."""
+        self.data = data
+        visit = data.visit
+        item = data.item
+        reference = item.case_reference if item else visit.case_id[:8]
+        address = f" · {item.address}" if item and item.address else ""
+        self.title_label.setText(f"{reference}{address}")
+        meta = [f"Officer: {item.officer_name}" if item else f"Officer id: {visit.officer_id}",
+                f"Visited: {date_text(visit.started_at)}",
+                f"Outcome: {label(visit.outcome)}",
+                f"Template: {data.template.name}" if data.template else "Template not on this laptop"]
+        if item is not None:
+            meta.append(f"Waiting: {age_text(item.received_at, datetime.now(timezone.utc))}")
+        if visit.amends:
+            meta.append("Amendment of an approved visit")
+        self.meta_label.setText("   ·   ".join(meta))
+
+        review = visit.review
+        show_comment = review is not None and review.decision == "return" and bool(review.comment)
+        self.comment_label.setVisible(show_comment)
+        if show_comment and review is not None:
+            self.comment_label.setText(f"You returned it {date_text(review.decided_at)}: “{review.comment}”")
+        changes = data.changes
+        self.changes_label.setVisible(changes is not None)
+        if changes is not None:
+            self.changes_label.setText(changes_summary(changes, data))
+
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        self._add_sections(layout, data)
+        self._add_hazards(layout, data)
+        self._add_notes(layout, data)
+        self._add_photos(layout, data)
+        layout.addStretch(1)
+        self.scroll.setWidget(body)
+        self.scroll.verticalScrollBar().setValue(0)
+
+    def _change_of(self, question_id: str) -> str | None:
+        changes = self.data.changes if self.data else None
+        if changes is None:
+            return None
+        if question_id in changes.answers_added:
+            return "added"
+        if question_id in changes.answers_changed:
+            return "changed"
+        if question_id in changes.answers_removed:
+            return "removed"
+        return None
+
+    def _answer_row(self, form: QFormLayout, question_label: str, text: str, change: str | None) -> None:
+        value = QLabel(text + {"added": "   (new)", "changed": "   (changed)", "removed": "   (removed)"}.get(change or "", ""))
+        value.setWordWrap(True)
+        value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if change:
+            value.setProperty("change", change)
+        name = QLabel(question_label)
+        name.setWordWrap(True)
+        form.addRow(name, value)
+
+    def _add_sections(self, layout: QVBoxLayout, data: ReviewData) -> None:
+        answers = data.visit.answers
+        photos = {p.id: p for p in data.visit.photos}
+        shown: set[str] = set()
+        sections = data.template.sections if data.template else ()
+        for section in sections:
+            box = QGroupBox(section.title)
+            form = QFormLayout(box)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            for question in section.questions:
+                shown.add(question.id)
+                change = self._change_of(question.id)
+                if question.id in answers:
+                    self._answer_row(form, question.label, answer_text(question, answers[question.id], photos), change)
+                elif change == "removed":
+                    self._answer_row(form, question.label, "Answer removed", change)
+                else:
+                    self._answer_row(form, question.label, "Not answered", None)
+            layout.addWidget(box)
+        rest = [qid for qid in answers if qid not in shown]
+        removed = [qid for qid in (data.changes.answers_removed if data.changes else ()) if qid not in shown]
+        if rest or removed:
+            box = QGroupBox("Other answers")
+            form = QFormLayout(box)
+            for qid in rest:
+                self._answer_row(form, qid, answer_text(None, answers[qid], photos), self._change_of(qid))
+            for qid in removed:
+                self._answer_row(form, qid, "Answer removed", "removed")
+            layout.addWidget(box)
+
+    def _add_hazards(self, layout: QVBoxLayout, data: ReviewData) -> None:
+        hazards = data.visit.hazards
+        changed = bool(data.changes and data.changes.hazards_changed)
+        box = QGroupBox(f"Hazards ({len(hazards)})" + ("  — changed since you returned it" if changed else ""))
+        inner = QVBoxLayout(box)
+        if not hazards:
+            inner.addWidget(QLabel("No hazards recorded."))
+        for hazard in hazards:
+            where = f" — {hazard.location}" if hazard.location else ""
+            notes = f": {hazard.notes}" if hazard.notes else ""
+            text = f"{hazard.hazard}, band {hazard.band}" + (" (Category 1)" if hazard.category_1 else "")
+            row = QLabel(f"{text}{where}{notes}")
+            row.setWordWrap(True)
+            if hazard.category_1:
+                row.setObjectName("reviewCat1")
+            inner.addWidget(row)
+        layout.addWidget(box)
+
+    def _add_notes(self, layout: QVBoxLayout, data: ReviewData) -> None:
+        changed = bool(data.changes and data.changes.notes_changed)
+        box = QGroupBox("Notes" + ("  — changed since you returned it" if changed else ""))
+        inner = QVBoxLayout(box)
+        notes = QLabel(data.visit.notes or "No notes.")
+        notes.setWordWrap(True)
+        notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if changed:
+            notes.setProperty("change", "changed")
+        inner.addWidget(notes)
+        layout.addWidget(box)
+
+    def _add_photos(self, layout: QVBoxLayout, data: ReviewData) -> None:
+        photos: Sequence[Photo] = data.visit.photos
+        added = set(data.changes.photos_added) if data.changes else set()
+        removed = len(data.changes.photos_removed) if data.changes else 0
+        title = f"Photos ({len(photos)})" + (f"  — {removed} removed since you returned it" if removed else "")
+        box = QGroupBox(title)
+        grid = QGridLayout(box)
+        self.tiles = {}
+        if not photos:
+            grid.addWidget(QLabel("No photos."), 0, 0)
+        for n, photo in enumerate(photos):
+            question_label = data.question_label(photo.question_id) if photo.question_id else None
+            tile = PhotoTileButton(photo, question_label, photo.id in added or photo.sha256 in added)
+            tile.clicked.connect(lambda _=False, p=photo: self.sig_open_photo.emit(p))
+            self.tiles[photo.sha256] = tile
+            grid.addWidget(tile, n // PHOTO_COLUMNS, n % PHOTO_COLUMNS)
+        grid.setColumnStretch(PHOTO_COLUMNS, 1)
+        layout.addWidget(box)
+
+    # ------------------------------------------------------------------ photo results
+
+    def set_thumbnail(self, sha256: str, image: QImage) -> None:
+        tile = self.tiles.get(sha256)
+        if tile is not None:
+            tile.set_image(image)
+
+    def set_photo_failed(self, sha256: str, message: str) -> None:
+        tile = self.tiles.get(sha256)
+        if tile is not None:
+            tile.show_state("⚠ Not available")
+            tile.setToolTip(message)
+
+    def unseen_photos(self) -> int:
+        """How many photos of the shown visit have no thumbnail yet."""
+        return sum(1 for tile in self.tiles.values() if not tile.loaded)
