@@ -1,0 +1,285 @@
+"""One case: resident(s), property, description, previous visits, and warnings shown first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.types import CaseDetail, Template, VisitState, VisitSummary
+from ui.context import AppContext
+from ui.format import date_text, due_text, label
+from ui.look import icon
+from ui.tasks import Op, TaskFailure
+from ui.widgets import clear_layout, repolish, wrapping_label
+
+VISIT_STATE_TEXT = {
+    VisitState.DRAFT: "Draft (not submitted)",
+    VisitState.QUEUED: "Submitted, waiting to sync",
+    VisitState.SUBMITTED: "On the portal, waiting for review",
+    VisitState.APPROVED: "Approved",
+    VisitState.RETURNED: "Returned by the team lead",
+}
+
+
+class WarningBanner(QFrame):
+    """The residents' cautionary-contact warnings, impossible to miss."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("warningBanner")
+        self.setAccessibleName("Safety warnings")
+        layout = QHBoxLayout(self)
+        badge = QLabel()
+        badge.setPixmap(icon("warning").pixmap(self.fontMetrics().height() * 2))
+        badge.setAlignment(Qt.AlignmentFlag.AlignTop)
+        text = QVBoxLayout()
+        self.title = QLabel("Safety warnings for this home")
+        self.title.setObjectName("warningTitle")
+        self.body = wrapping_label("")
+        text.addWidget(self.title)
+        text.addWidget(self.body)
+        layout.addWidget(badge)
+        layout.addLayout(text, 1)
+
+    def set_warnings(self, warnings: Sequence[str]) -> None:
+        self.body.setText("\n".join(f"•  {w}" for w in warnings))
+        self.setVisible(bool(warnings))
+
+
+class WarningsDialog(QDialog):
+    """Before a visit starts: the warnings, and an acknowledgement the officer must tick."""
+
+    def __init__(self, reference: str, warnings: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Before you visit — {reference}")
+        layout = QVBoxLayout(self)
+        banner = WarningBanner()
+        banner.set_warnings(warnings)
+        layout.addWidget(banner)
+        self.acknowledge = QCheckBox("I have read these warnings and will take care")
+        layout.addWidget(self.acknowledge)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.start = self.buttons.addButton("Start visit", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.start.setProperty("primary", True)
+        self.start.setEnabled(False)
+        self.acknowledge.toggled.connect(self.start.setEnabled)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.acknowledge.setFocus()
+
+
+class CaseDetailWidget(QWidget):
+    """The selected case, with a Start visit button that insists on the warnings."""
+
+    sig_visit_started = Signal(str)  # the new visit's id
+    sig_open_visit = Signal(str)     # an existing visit's id
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.case: CaseDetail | None = None
+        self.templates: list[Template] = []
+        self.warnings_dialog: WarningsDialog | None = None
+        self._wanted: str | None = None
+
+        self.title = QLabel("Choose a case")
+        self.title.setObjectName("pageTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("muted")
+        self.due = QLabel()
+        self.banner = WarningBanner()
+        self.banner.hide()
+
+        self.template_choice = QComboBox()
+        self.template_choice.setAccessibleName("Inspection form")
+        self.start_button = QPushButton(icon("new_visit"), "Start visit")
+        self.start_button.setProperty("primary", True)
+        self.start_button.setToolTip("Start a visit to this home (Ctrl+N)")
+        self.start_button.clicked.connect(self.start_visit)
+        actions = QHBoxLayout()
+        actions.addWidget(QLabel("Form:"))
+        actions.addWidget(self.template_choice, 1)
+        actions.addWidget(self.start_button)
+
+        self.residents_box = QGroupBox("Residents")
+        self.residents_layout = QVBoxLayout(self.residents_box)
+        self.property_box = QGroupBox("Property")
+        self.property_layout = QGridLayout(self.property_box)
+        self.description_box = QGroupBox("Description")
+        self.description = wrapping_label("")
+        QVBoxLayout(self.description_box).addWidget(self.description)
+        self.visits_box = QGroupBox("Visits")
+        self.visits = QListWidget()
+        self.visits.setAccessibleName("Visits to this case")
+        self.visits.itemActivated.connect(self._on_visits_activated)
+        QVBoxLayout(self.visits_box).addWidget(self.visits)
+
+        content = QWidget()
+        body = QVBoxLayout(content)
+        body.addWidget(self.title)
+        body.addWidget(self.subtitle)
+        body.addWidget(self.due)
+        body.addWidget(self.banner)
+        body.addLayout(actions)
+        for box in (self.residents_box, self.property_box, self.description_box, self.visits_box):
+            body.addWidget(box)
+        body.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll)
+        self._set_enabled(False)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (self.template_choice, self.start_button, self.residents_box, self.property_box,
+                       self.description_box, self.visits_box):
+            widget.setVisible(enabled)
+
+    # ------------------------------------------------------------ loading
+
+    def show_case(self, case_id: str) -> None:
+        """Load a case on the database thread and show it."""
+        self._wanted = case_id
+        store = self._ctx.store
+
+        def work() -> tuple[CaseDetail, list[Template]]:
+            return store.case(case_id), store.templates_for(case_id)
+
+        Op(self, work).success(self._on_loaded).failure(self._on_failed).run()
+
+    def refresh(self) -> None:
+        if self.case is not None:
+            self.show_case(self.case.id)
+
+    def _on_failed(self, failure: TaskFailure) -> None:
+        self.title.setText("This case could not be shown")
+        self.subtitle.setText(failure.message)
+
+    def _on_loaded(self, loaded: tuple[CaseDetail, list[Template]]) -> None:
+        case, templates = loaded
+        if case.id != self._wanted:
+            return  # the officer already moved on to another case
+        self.case, self.templates = case, templates
+        self._set_enabled(True)
+        self.title.setText(f"{case.reference} · {case.summary}")
+        self.subtitle.setText(f"{label(case.case_type)} · {label(case.priority)} priority · {label(case.status)}"
+                              f" · opened {date_text(case.opened_at)}")
+        text, urgency = due_text(case.due_at)
+        self.due.setText(text)
+        self.due.setObjectName("problem" if urgency == "overdue" else "muted")
+        repolish(self.due)
+        self.banner.set_warnings(case.warnings)
+        self.template_choice.clear()
+        for template in templates:
+            self.template_choice.addItem(f"{template.name} (v{template.version})", template.id)
+        self.start_button.setEnabled(bool(templates) and case.status != "closed")
+        if not templates:
+            self.start_button.setToolTip("No inspection form fits this case type yet: sync first.")
+        self._fill_residents(case)
+        self._fill_property(case)
+        self.description.setText(case.description or "No description.")
+        self._fill_visits(case.visits)
+
+    def _fill_residents(self, case: CaseDetail) -> None:
+        clear_layout(self.residents_layout)
+        if not case.residents:
+            self.residents_layout.addWidget(QLabel("No resident recorded (empty home?)."))
+        for resident in case.residents:
+            lines = [f"<b>{_esc(resident.full_name)}</b>"]
+            contact = " · ".join(x for x in (resident.phone, resident.email) if x)
+            if contact:
+                lines.append(_esc(contact))
+            if resident.vulnerabilities:
+                lines.append("Needs: " + _esc(", ".join(resident.vulnerabilities)))
+            if resident.warnings:
+                lines.append("<span style='color:#b3261e'><b>Warnings:</b> "
+                             + _esc(", ".join(resident.warnings)) + "</span>")
+            item = wrapping_label("<br>".join(lines))
+            item.setTextFormat(Qt.TextFormat.RichText)
+            self.residents_layout.addWidget(item)
+
+    def _fill_property(self, case: CaseDetail) -> None:
+        clear_layout(self.property_layout)
+        prop = case.property
+        rows = (("Address", prop.one_line), ("Type", f"{label(prop.property_type)}, {prop.bedrooms} bedroom(s)"),
+                ("UPRN", prop.uprn))
+        for number, (name, value) in enumerate(rows):
+            key = QLabel(name)
+            key.setObjectName("muted")
+            self.property_layout.addWidget(key, number, 0, Qt.AlignmentFlag.AlignTop)
+            self.property_layout.addWidget(wrapping_label(value), number, 1)
+        self.property_layout.setColumnStretch(1, 1)
+
+    def _fill_visits(self, visits: Sequence[VisitSummary]) -> None:
+        self.visits.clear()
+        if not visits:
+            self.visits.addItem("No visits yet.")
+            self.visits.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        for visit in sorted(visits, key=lambda v: v.started_at, reverse=True):
+            text = (f"{date_text(visit.started_at)} — {visit.officer_name} — {label(visit.outcome)} — "
+                    f"{VISIT_STATE_TEXT.get(visit.state, visit.state)}  ({visit.photo_count} photos, "
+                    f"{visit.hazard_count} hazards{', Category 1' if visit.category_1 else ''})")
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, visit.id)
+            item.setToolTip("Open this visit (Enter)")
+            self.visits.addItem(item)
+        rows = max(2, min(6, self.visits.count()))
+        self.visits.setMinimumHeight(int(self.visits.sizeHintForRow(0) * rows + 8))
+
+    def _on_visits_activated(self, item: QListWidgetItem) -> None:
+        visit_id = item.data(Qt.ItemDataRole.UserRole)
+        if visit_id:
+            self.sig_open_visit.emit(visit_id)
+
+    # ------------------------------------------------------------ starting a visit
+
+    def start_visit(self) -> None:
+        """Start a visit: the warnings dialog first when the home has warnings."""
+        if self.case is None or not self.start_button.isEnabled():
+            return
+        template_id = self.template_choice.currentData()
+        if not template_id:
+            return
+        if self.case.warnings:
+            self.warnings_dialog = WarningsDialog(self.case.reference, self.case.warnings, self)
+            self.warnings_dialog.accepted.connect(lambda: self._create_visit(template_id))
+            self.warnings_dialog.open()
+        else:
+            self._create_visit(template_id)
+
+    def _create_visit(self, template_id: str) -> None:
+        assert self.case is not None
+        case_id, store = self.case.id, self._ctx.store
+        self.start_button.setEnabled(False)
+        Op(self, lambda: store.start_visit(case_id, template_id)) \
+            .success(lambda visit: self.sig_visit_started.emit(visit.id)) \
+            .failure(self._on_failed_start).finally_(lambda: self.start_button.setEnabled(True)).run()
+
+    def _on_failed_start(self, failure: TaskFailure) -> None:
+        self.subtitle.setText(f"The visit could not be started: {failure.message}")
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

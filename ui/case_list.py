@@ -1,0 +1,204 @@
+"""The case list: instant search, filters, sorted by due date, overdue shown plainly."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.domain import CaseStatus, CaseType, Priority
+from fieldapp.types import CaseRow
+from ui.case_filter import CaseIndex, CaseQuery
+from ui.context import AppContext
+from ui.format import label
+from ui.look import icon
+from ui.models import CaseTableModel
+from ui.tasks import Op, TaskFailure
+
+#: Short enough to feel instant, long enough to skip intermediate states of fast typing.
+SEARCH_DEBOUNCE_MS = 15
+
+
+def _combo(any_text: str, values: list[str], tooltip: str) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem(any_text, "")
+    for value in values:
+        combo.addItem(label(value), value)
+    combo.setToolTip(tooltip)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return combo
+
+
+class CaseListWidget(QWidget):
+    """Search box, filters and the table of cases."""
+
+    sig_case_selected = Signal(str)   # a case id, as the selection moves
+    sig_case_activated = Signal(str)  # Enter or double-click
+    sig_filtered = Signal(int)        # rows now shown (tests and benchmarks wait on it)
+    sig_loaded = Signal(int)          # rows loaded from the store
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._index = CaseIndex()
+        self._loading = False
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search reference, address, postcode or resident  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.setAccessibleName("Search cases")
+        self.status_filter = _combo("Any status", [s.value for s in CaseStatus], "Show cases with this status")
+        self.type_filter = _combo("Any type", [t.value for t in CaseType], "Show cases of this type")
+        self.priority_filter = _combo("Any priority", [p.value for p in Priority], "Show cases of this priority")
+        self.overdue_filter = QCheckBox("Overdue only")
+        self.count_label = QLabel()
+        self.count_label.setObjectName("muted")
+
+        self.model = CaseTableModel(self)
+        self.model.set_warning_icon(icon("warning"))
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("Cases")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
+        chars = (11, 16, 10, 14, 10, 30, 18)
+        width = self.fontMetrics().averageCharWidth()
+        for column, count in enumerate(chars):
+            self.table.setColumnWidth(column, count * width + 16)
+        self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        for widget in (self.status_filter, self.type_filter, self.priority_filter, self.overdue_filter):
+            filters.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.count_label)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._on_search_changed)
+        for combo in (self.status_filter, self.type_filter, self.priority_filter):
+            combo.currentIndexChanged.connect(self.apply_filter)
+        self.overdue_filter.toggled.connect(self.apply_filter)
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
+        self.table.activated.connect(self._on_table_activated)
+        self.setTabOrder(self.search, self.status_filter)
+        self.setTabOrder(self.status_filter, self.type_filter)
+        self.setTabOrder(self.type_filter, self.priority_filter)
+        self.setTabOrder(self.priority_filter, self.overdue_filter)
+        self.setTabOrder(self.overdue_filter, self.table)
+
+    # ------------------------------------------------------------ loading
+
+    def reload(self) -> None:
+        """Fetch every case from the store (database thread), then filter here."""
+        if self._loading:
+            return
+        self._loading = True
+        store = self._ctx.store
+        Op(self, lambda: CaseIndex(store.cases())).success(self._on_loaded).failure(self._on_load_failed) \
+            .finally_(self._on_load_done).run()
+
+    def _on_loaded(self, index: CaseIndex) -> None:
+        self._index = index
+        self.apply_filter()
+        self.sig_loaded.emit(len(index))
+
+    def _on_load_failed(self, failure: TaskFailure) -> None:
+        self.count_label.setText(f"Cases could not be loaded: {failure.message}")
+
+    def _on_load_done(self) -> None:
+        self._loading = False
+
+    # ------------------------------------------------------------ filtering
+
+    def query(self) -> CaseQuery:
+        def chosen(combo: QComboBox) -> frozenset[str]:
+            value = combo.currentData()
+            return frozenset({value}) if value else frozenset()
+
+        return CaseQuery(self.search.text(), chosen(self.status_filter), chosen(self.type_filter),
+                         chosen(self.priority_filter), self.overdue_filter.isChecked())
+
+    def _on_search_changed(self, _text: str) -> None:
+        self._debounce.start()
+
+    def apply_filter(self) -> None:
+        """Filter the loaded cases and keep the selected case selected if still shown."""
+        self._debounce.stop()
+        current = self.current_case_id()
+        rows = self._index.filter(self.query())
+        self.model.set_rows(rows)
+        total = len(self._index)
+        self.count_label.setText(f"{len(rows):,} of {total:,} cases" if len(rows) != total else f"{total:,} cases")
+        if current:
+            self.select_case(current, emit=False)
+        self.sig_filtered.emit(len(rows))
+
+    # ------------------------------------------------------------ selection
+
+    def current_case_id(self) -> str | None:
+        row = self.model.row_at(self.table.currentIndex().row())
+        return row.id if row else None
+
+    def select_case(self, case_id: str, *, emit: bool = True) -> bool:
+        number = self.model.row_of(case_id)
+        if number < 0:
+            return False
+        index = self.model.index(number, 0)
+        if not emit:
+            self.table.selectionModel().blockSignals(True)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.selectionModel().blockSignals(False)
+        self.table.scrollTo(index)
+        return True
+
+    def move(self, step: int) -> None:
+        """Select the next (+1) or previous (-1) case."""
+        count = self.model.rowCount()
+        if not count:
+            return
+        row = self.table.currentIndex().row()
+        target = max(0, min(count - 1, (row + step) if row >= 0 else 0))
+        item = self.model.row_at(target)
+        if item:
+            self.select_case(item.id)
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def _on_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row: CaseRow | None = self.model.row_at(current.row())
+        if row:
+            self.sig_case_selected.emit(row.id)
+
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        row = self.model.row_at(index.row())
+        if row:
+            self.sig_case_activated.emit(row.id)

@@ -1,0 +1,43 @@
+"""What every screen of the app shares: the store, the task manager, settings and the portal client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ui.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
+
+
+class AppSignals(QObject):
+    """App-wide notifications, so screens refresh without knowing each other."""
+
+    #: Cases, visits or problems changed in the store (after a sync, a submit, a resolve).
+    sig_data_changed = Signal()
+    #: A visit was saved or changed state (its id).
+    sig_visit_changed = Signal(str)
+
+
+@dataclass
+class AppContext:
+    """The shared parts; ``client`` is a `sync.client.PortalClient` once signed in, else None."""
+
+    store: "FieldStore"
+    tasks: TaskManager
+    settings: Any = None
+    client: Any = None
+    signals: AppSignals = field(default_factory=AppSignals)
+
+    @property
+    def portal_url(self) -> str:
+        """The portal this laptop talks to (signed-in session first, then site settings)."""
+        url = getattr(self.client, "base_url", None) or getattr(self.settings, "portal_url", None)
+        return str(url or "")
+
+    @property
+    def ca_bundle(self) -> str | None:
+        return getattr(self.settings, "ca_bundle", None)

@@ -1,0 +1,42 @@
+"""Icons and the stylesheet, found through `fieldapp.resources.resource_path` (works frozen)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger(__name__)
+
+
+def resource_file(relative: str) -> Path:
+    """The path of a bundled resource such as ``icons/sync.svg`` or ``style.qss``."""
+    try:
+        from fieldapp.resources import resource_path
+    except ImportError:  # the helper is not there yet in a partial checkout
+        import resources
+
+        return Path(resources.__file__).resolve().parent / relative
+    return Path(resource_path(relative))
+
+
+@functools.cache
+def icon(name: str) -> QIcon:
+    """An icon from ``resources/icons/<name>.svg`` (an empty icon if missing, never a crash)."""
+    path = resource_file(f"icons/{name}.svg")
+    if not path.exists():
+        log.warning("Icon %s is missing at %s", name, path)
+        return QIcon()
+    return QIcon(str(path))
+
+
+def apply_style(app: QApplication) -> None:
+    """Apply the calm stylesheet; a missing file leaves Qt's own look rather than failing."""
+    path = resource_file("style.qss")
+    try:
+        app.setStyleSheet(path.read_text(encoding="utf-8"))
+    except OSError:
+        log.warning("Stylesheet missing at %s", path)

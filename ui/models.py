@@ -1,0 +1,234 @@
+"""Table and list models over lists of frozen rows (`set_rows` replaces them at once)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
+
+from fieldapp.types import CaseRow, Photo, Problem
+from ui.format import Urgency, date_text, due_text, label
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+#: The frozen record behind a row, for views and delegates.
+RowRole = Qt.ItemDataRole.UserRole + 1
+#: How urgent a case's due date is (a `ui.format.Urgency`).
+UrgencyRole = Qt.ItemDataRole.UserRole + 2
+
+OVERDUE_COLOUR = QColor("#b3261e")
+SOON_COLOUR = QColor("#8a5a00")
+
+
+class CaseTableModel(QAbstractTableModel):
+    """The case list: one frozen `CaseRow` per line, in the order given."""
+
+    COL_REFERENCE, COL_DUE, COL_PRIORITY, COL_TYPE, COL_STATUS, COL_ADDRESS, COL_RESIDENTS, COL_SUMMARY = range(8)
+    HEADERS = ("Reference", "Due", "Priority", "Type", "Status", "Address", "Resident", "Summary")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[CaseRow] = []
+        self._now = datetime.now(timezone.utc)
+        self._warning_icon = QIcon()
+        # Due phrases are computed once per row per refresh, not on every paint.
+        self._due_cache: dict[str, tuple[str, Urgency]] = {}
+
+    def set_warning_icon(self, icon: QIcon) -> None:
+        self._warning_icon = icon
+
+    def set_rows(self, rows: Sequence[CaseRow], now: datetime | None = None) -> None:
+        """Replace every row (a model reset is cheaper than diffing at 20,000 rows)."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._now = now or datetime.now(timezone.utc)
+        self._due_cache = {}
+        self.endResetModel()
+
+    def rows(self) -> list[CaseRow]:
+        return list(self._rows)
+
+    def row_at(self, row: int) -> CaseRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, case_id: str) -> int:
+        for number, item in enumerate(self._rows):
+            if item.id == case_id:
+                return number
+        return -1
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt name)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def _due(self, row: CaseRow) -> tuple[str, Urgency]:
+        cached = self._due_cache.get(row.id)
+        if cached is None:
+            cached = due_text(row.due_at, self._now)
+            if row.status == "closed":
+                cached = ("Closed", Urgency.NONE)
+            self._due_cache[row.id] = cached
+        return cached
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, column)
+        if role == RowRole:
+            return row
+        if role == UrgencyRole:
+            return self._due(row)[1]
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.COL_DUE:
+            urgency = self._due(row)[1]
+            if urgency == Urgency.OVERDUE:
+                return QBrush(OVERDUE_COLOUR)
+            if urgency == Urgency.SOON:
+                return QBrush(SOON_COLOUR)
+            return None
+        if role == Qt.ItemDataRole.FontRole and column == self.COL_DUE and self._due(row)[1] == Urgency.OVERDUE:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.DecorationRole and column == self.COL_REFERENCE and row.has_warnings:
+            return self._warning_icon
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.COL_REFERENCE and row.has_warnings:
+                return "This home has safety warnings: read them before visiting."
+            if column == self.COL_DUE:
+                return date_text(row.due_at)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._display(row, column)
+        return None
+
+    def _display(self, row: CaseRow, column: int) -> str:
+        if column == self.COL_REFERENCE:
+            return row.reference
+        if column == self.COL_DUE:
+            return self._due(row)[0]
+        if column == self.COL_PRIORITY:
+            return label(row.priority)
+        if column == self.COL_TYPE:
+            return label(row.case_type)
+        if column == self.COL_STATUS:
+            return label(row.status)
+        if column == self.COL_ADDRESS:
+            return row.address
+        if column == self.COL_RESIDENTS:
+            return row.resident_names
+        return row.summary
+
+
+class PhotoListModel(QAbstractListModel):
+    """The photos of a visit, as a thumbnail grid; thumbnails arrive later as QImages."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._photos: list[Photo] = []
+        self._pixmaps: dict[str, QPixmap] = {}
+        self._placeholder = QIcon()
+        self._question_labels: dict[str, str] = {}
+
+    def set_placeholder(self, icon: QIcon) -> None:
+        self._placeholder = icon
+
+    def set_question_labels(self, labels: dict[str, str]) -> None:
+        self._question_labels = dict(labels)
+
+    def set_rows(self, photos: Sequence[Photo]) -> None:
+        self.beginResetModel()
+        self._photos = list(photos)
+        keep = {p.id for p in self._photos}
+        self._pixmaps = {k: v for k, v in self._pixmaps.items() if k in keep}
+        self.endResetModel()
+
+    def photos(self) -> list[Photo]:
+        return list(self._photos)
+
+    def missing_thumbnails(self) -> list[Photo]:
+        return [p for p in self._photos if p.id not in self._pixmaps]
+
+    def set_thumbnail(self, photo_id: str, image: QImage) -> None:
+        """Called on the GUI thread with an image decoded elsewhere; QPixmap is made here."""
+        for number, photo in enumerate(self._photos):
+            if photo.id == photo_id:
+                self._pixmaps[photo_id] = QPixmap.fromImage(image)
+                index = self.index(number)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+                return
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._photos)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._photos)):
+            return None
+        photo = self._photos[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            text = photo.caption or "No caption"
+            if photo.question_id:
+                text += f"\n→ {self._question_labels.get(photo.question_id, photo.question_id)}"
+            return text
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._pixmaps.get(photo.id, self._placeholder)
+        if role == RowRole:
+            return photo
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{photo.width}×{photo.height}, {photo.bytes // 1024} KB" + ("" if photo.uploaded else ", not yet on the portal")
+        return None
+
+
+class ProblemTableModel(QAbstractTableModel):
+    """Problems the officer must act on ("Needs attention")."""
+
+    HEADERS = ("When", "What", "Record", "Problem")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Problem] = []
+
+    def set_rows(self, rows: Sequence[Problem]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row_at(self, row: int) -> Problem | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        problem = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (date_text(problem.created_at), label(problem.kind), f"{problem.entity} {problem.record_id[:8]}",
+                    problem.message)[index.column()]
+        if role == RowRole:
+            return problem
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return problem.message
+        return None

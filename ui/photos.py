@@ -1,0 +1,323 @@
+"""The visit's photos: import many at once (dialog or drag and drop) off the GUI thread,
+a thumbnail grid, caption, attach to a question, enlarge and remove."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.errors import FieldappError
+from fieldapp.types import Photo
+from ui.context import AppContext
+from ui.look import icon
+from ui.models import PhotoListModel, RowRole
+from ui.tasks import Op, TaskFailure, TaskProgress
+from ui.widgets import wrapping_label
+
+PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A file that was not imported, and why."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import of several files did."""
+
+    added: tuple[Photo, ...]
+    refused: tuple[Refused, ...]
+
+
+def import_photos(store: object, visit_id: str, paths: Sequence[Path],
+                  progress: Callable[[float, str], None]) -> ImportResult:
+    """Import each file on the database thread; a bad file is refused, the good ones still go in."""
+    added: list[Photo] = []
+    refused: list[Refused] = []
+    for number, path in enumerate(paths):
+        progress(number / len(paths), f"Importing {path.name} ({number + 1} of {len(paths)})")
+        try:
+            added.append(store.add_photo(visit_id, path))  # type: ignore[attr-defined]
+        except FieldappError as error:
+            refused.append(Refused(path.name, str(error)))
+        except OSError as error:
+            refused.append(Refused(path.name, f"it could not be read ({error.strerror or error})"))
+    progress(1.0, "Done")
+    return ImportResult(tuple(added), tuple(refused))
+
+
+def load_image(path: Path, edge: int | None = None) -> QImage:
+    """Decode an image off the GUI thread (QImage is safe there; QPixmap is not)."""
+    image = QImage(str(path))
+    if image.isNull():
+        raise FieldappError(f"The photo file {path.name} could not be shown: it is missing or damaged.")
+    if edge and max(image.width(), image.height()) > edge:
+        image = image.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    return image
+
+
+def local_files(mime: QMimeData) -> list[Path]:
+    """The local files among dropped URLs."""
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+class PhotoViewerDialog(QDialog):
+    """A photo at full size (scrolls when larger than the screen)."""
+
+    def __init__(self, ctx: AppContext, photo: Photo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(photo.caption or "Photo")
+        self.image_label = QLabel("Loading…")
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        scroll = QScrollArea()
+        scroll.setWidget(self.image_label)
+        scroll.setWidgetResizable(True)
+        caption = wrapping_label(photo.caption or "No caption")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(caption)
+        layout.addWidget(buttons)
+        screen = self.screen().availableGeometry() if self.screen() else None
+        if screen is not None:
+            self.resize(int(screen.width() * 0.7), int(screen.height() * 0.8))
+        path = photo.path
+        if path is None:
+            self.image_label.setText("This photo is not on this laptop yet. Sync to download it.")
+            return
+        Op(self, lambda: load_image(path, 4096), network=True).success(self._on_loaded) \
+            .failure(lambda f: self.image_label.setText(f.message)).run()
+
+    def _on_loaded(self, image: QImage) -> None:
+        self.image_label.setPixmap(QPixmap.fromImage(image))
+
+
+class PhotoPanelWidget(QWidget):
+    """Thumbnails of the visit's photos with their actions."""
+
+    sig_photos_changed = Signal(object)   # tuple[Photo, ...]
+    sig_import_finished = Signal(object)  # ImportResult
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.visit_id: str | None = None
+        self.question_labels: dict[str, str] = {}
+        self.viewer: PhotoViewerDialog | None = None
+        self.last_result: ImportResult | None = None
+        self._loading_thumbs: set[str] = set()
+
+        self.model = PhotoListModel(self)
+        self.model.set_placeholder(icon("photo"))
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setWordWrap(True)
+        self.view.setUniformItemSizes(True)
+        edge = self.fontMetrics().height() * 7
+        self.view.setIconSize(QSize(edge, edge))
+        self.view.setGridSize(QSize(int(edge * 1.25), int(edge + self.fontMetrics().lineSpacing() * 3.2)))
+        self.view.setMinimumHeight(int(edge + self.fontMetrics().lineSpacing() * 4))
+        self.view.setModel(self.model)
+        self.view.setAccessibleName("Photos of this visit")
+        self.view.activated.connect(lambda _i: self.enlarge())
+
+        self.hint = QLabel("Drop photos here, or use Add photos. JPEG and PNG files.")
+        self.hint.setObjectName("dropHint")
+        self.hint.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.hide()
+        self.message = wrapping_label("", "problem")
+        self.message.hide()
+
+        self.add_button = QPushButton(icon("photo"), "Add photos…")
+        self.add_button.setToolTip("Add photos from files (Ctrl+Shift+P)")
+        self.caption_button = QPushButton("Caption…")
+        self.attach_button = QPushButton("Attach to question…")
+        self.enlarge_button = QPushButton(icon("enlarge"), "Enlarge")
+        self.remove_button = QPushButton(icon("remove"), "Remove")
+        buttons = QHBoxLayout()
+        for button in (self.add_button, self.caption_button, self.attach_button, self.enlarge_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.add_button.clicked.connect(self.choose_files)
+        self.caption_button.clicked.connect(self.edit_caption)
+        self.attach_button.clicked.connect(self.attach_to_question)
+        self.enlarge_button.clicked.connect(self.enlarge)
+        self.remove_button.clicked.connect(self.remove_selected)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self._read_only = False
+        self._update_buttons()
+
+    # ------------------------------------------------------------ state
+
+    def set_photos(self, visit_id: str, photos: Sequence[Photo], question_labels: dict[str, str]) -> None:
+        self.visit_id = visit_id
+        self.question_labels = question_labels
+        self.model.set_question_labels(question_labels)
+        self.model.set_rows(photos)
+        self.hint.setVisible(not photos and not self._read_only)
+        self._load_thumbnails()
+        self._update_buttons()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
+        self.hint.setVisible(not read_only and self.model.rowCount() == 0)
+        self._update_buttons()
+
+    def selected(self) -> Photo | None:
+        index = self.view.currentIndex()
+        return index.data(RowRole) if index.isValid() else None
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected() is not None
+        self.add_button.setEnabled(not self._read_only)
+        for button in (self.caption_button, self.attach_button, self.remove_button):
+            button.setEnabled(chosen and not self._read_only)
+        self.enlarge_button.setEnabled(chosen)
+
+    def _load_thumbnails(self) -> None:
+        """Decode thumbnails on the pool; each arrives as a QImage and becomes a pixmap here."""
+        edge = self.view.iconSize().width()
+        for photo in self.model.missing_thumbnails():
+            path = photo.thumbnail_path or photo.path
+            if path is None or photo.id in self._loading_thumbs:
+                continue
+            self._loading_thumbs.add(photo.id)
+            photo_id = photo.id
+            Op(self, lambda p=path: load_image(p, edge), network=True) \
+                .success(lambda image, pid=photo_id: self.model.set_thumbnail(pid, image)) \
+                .finally_(lambda pid=photo_id: self._loading_thumbs.discard(pid)).run()
+
+    # ------------------------------------------------------------ import
+
+    def choose_files(self) -> None:
+        if self._read_only:
+            return
+        dialog = QFileDialog(self, "Add photos", str(Path.home()), PHOTO_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(lambda files: self.import_files([Path(f) for f in files]))
+        dialog.open()
+
+    def import_files(self, paths: Sequence[Path]) -> None:
+        """Import files off the GUI thread with progress; bad files are named afterwards."""
+        if self.visit_id is None or self._read_only or not paths:
+            return
+        store, visit_id, files = self._ctx.store, self.visit_id, list(paths)
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat("Importing photos… %p%")
+        self.progress.show()
+        self.message.hide()
+        Op(self, lambda progress: import_photos(store, visit_id, files, progress)) \
+            .progress(self._on_import_progress).success(self._on_imported) \
+            .failure(self._on_import_failed).finally_(self.progress.hide).run()
+
+    def _on_import_progress(self, update: TaskProgress) -> None:
+        self.progress.setValue(int(update.fraction * 100))
+        self.progress.setFormat(f"{update.text}  %p%")
+
+    def _on_imported(self, result: ImportResult) -> None:
+        self.last_result = result
+        if result.refused:
+            lines = "\n".join(f"•  {r.name}: {r.reason}" for r in result.refused)
+            count = len(result.refused)
+            self.message.setText(f"{count} file{'s were' if count > 1 else ' was'} not added:\n{lines}"
+                                 + (f"\n{len(result.added)} other photo(s) were added." if result.added else ""))
+            self.message.show()
+        self.sig_import_finished.emit(result)
+        self.reload()
+
+    def _on_import_failed(self, failure: TaskFailure) -> None:
+        self.message.setText(f"Photos could not be added: {failure.message}")
+        self.message.show()
+
+    # ------------------------------------------------------------ actions
+
+    def reload(self) -> None:
+        if self.visit_id is None:
+            return
+        store, visit_id = self._ctx.store, self.visit_id
+        Op(self, lambda: store.visit(visit_id)).success(self._on_reloaded).run()
+
+    def _on_reloaded(self, visit: object) -> None:
+        photos = tuple(visit.photos)  # type: ignore[attr-defined]
+        self.set_photos(self.visit_id or "", photos, self.question_labels)
+        self.sig_photos_changed.emit(photos)
+
+    def _run_then_reload(self, fn: Callable[[], object]) -> None:
+        Op(self, fn).success(lambda _r: self.reload()).failure(self._on_import_failed).run()
+
+    def edit_caption(self) -> None:
+        photo = self.selected()
+        if photo is None or self._read_only:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Caption")
+        dialog.setLabelText("What does this photo show?")
+        dialog.setTextValue(photo.caption)
+        store = self._ctx.store
+        dialog.textValueSelected.connect(lambda text: self._run_then_reload(
+            lambda: store.update_photo(photo.id, caption=text.strip())))
+        dialog.open()
+
+    def attach_to_question(self) -> None:
+        photo = self.selected()
+        if photo is None or self._read_only or not self.question_labels:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Attach to question")
+        dialog.setLabelText("Which question does this photo show?")
+        ids = list(self.question_labels)
+        dialog.setComboBoxItems([self.question_labels[q] for q in ids])
+        dialog.setComboBoxEditable(False)
+        store = self._ctx.store
+        dialog.textValueSelected.connect(lambda text: self._run_then_reload(
+            lambda: store.update_photo(photo.id, question_id=ids[[self.question_labels[q] for q in ids].index(text)])))
+        dialog.open()
+
+    def enlarge(self) -> None:
+        photo = self.selected()
+        if photo is None:
+            return
+        self.viewer = PhotoViewerDialog(self._ctx, photo, self)
+        self.viewer.open()
+
+    def remove_selected(self) -> None:
+        photo = self.selected()
+        if photo is None or self._read_only:
+            return
+        store = self._ctx.store
+        self._run_then_reload(lambda: store.remove_photo(photo.id))

@@ -1,0 +1,380 @@
+"""One input widget per question kind of the template (PROTOCOL.md answer values).
+
+Each widget shows an answer value and emits `sig_changed(value)` when the officer
+changes it (None = unanswered). Typing emits `sig_typing` instead, so the editor can
+debounce; leaving the field emits `sig_changed` at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QRadioButton,
+    QToolButton,
+    QWidget,
+)
+
+from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind
+from fieldapp.types import Photo, Question
+
+_UNSET_DATE = QDate(1900, 1, 1)
+
+
+class QuestionWidget(QWidget):
+    """Base of the answer widgets."""
+
+    sig_changed = Signal(object)   # a complete answer value, or None for unanswered
+    sig_typing = Signal()          # text is being typed: save soon, not at every key
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.question = question
+        self._setting = False
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        """Show a stored answer without emitting a change."""
+        self._setting = True
+        try:
+            self._show(value)
+        finally:
+            self._setting = False
+
+    def _show(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.setEnabled(not read_only)
+
+    def focus_widget(self) -> QWidget:
+        """The widget to focus when the officer jumps to this question."""
+        return self.focusProxy() or self
+
+    def _emit(self, *_args: Any) -> None:
+        if not self._setting:
+            self.sig_changed.emit(self.value())
+
+    def set_photos(self, photos: Sequence[Photo]) -> None:
+        """The visit's photos changed (only photo questions care)."""
+
+
+def _row(widget: QWidget, *children: QWidget) -> QHBoxLayout:
+    layout = QHBoxLayout(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for child in children:
+        layout.addWidget(child)
+    layout.addStretch(1)
+    return layout
+
+
+class _ButtonsWidget(QuestionWidget):
+    """Exclusive radio buttons (yes/no, rating 1–5); clicking the checked one clears it."""
+
+    def __init__(self, question: Question, choices: Sequence[tuple[str, Any]], parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(False)  # so that an answer can be taken back
+        self._values: dict[int, Any] = {}
+        buttons = []
+        for number, (text, value) in enumerate(choices):
+            button = QRadioButton(text)
+            self.group.addButton(button, number)
+            self._values[number] = value
+            buttons.append(button)
+        _row(self, *buttons)
+        self.setFocusProxy(buttons[0])
+        self.group.buttonClicked.connect(self._on_group_clicked)
+
+    def _on_group_clicked(self, button: QAbstractButton) -> None:
+        for other in self.group.buttons():
+            if other is not button:
+                other.setChecked(False)
+        self._emit()
+
+    def value(self) -> Any:
+        button = self.group.checkedButton()
+        return None if button is None else self._values[self.group.id(button)]
+
+    def _show(self, value: Any) -> None:
+        for number, button in enumerate(self.group.buttons()):
+            button.setChecked(value is not None and self._values[number] == value and type(value) is type(self._values[number]))
+
+
+class YesNoWidget(_ButtonsWidget):
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, (("Yes", True), ("No", False)), parent)
+
+
+class RatingWidget(_ButtonsWidget):
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, tuple((str(n), n) for n in range(1, 6)), parent)
+
+
+class ChoiceWidget(QuestionWidget):
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.combo = QComboBox()
+        self.combo.addItem("— not answered —", None)
+        for option in question.options:
+            self.combo.addItem(option, option)
+        _row(self, self.combo)
+        self.setFocusProxy(self.combo)
+        self.combo.currentIndexChanged.connect(self._emit)
+
+    def value(self) -> Any:
+        return self.combo.currentData()
+
+    def _show(self, value: Any) -> None:
+        index = self.combo.findData(value) if value is not None else 0
+        if index < 0:  # a value no longer offered: keep it visible rather than lose it
+            self.combo.addItem(str(value), value)
+            index = self.combo.count() - 1
+        self.combo.setCurrentIndex(index)
+
+
+class MultiChoiceWidget(QuestionWidget):
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.boxes = [QCheckBox(option) for option in question.options]
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for box in self.boxes:
+            layout.addWidget(box)
+            box.toggled.connect(self._emit)
+        layout.addStretch(1)
+        if self.boxes:
+            self.setFocusProxy(self.boxes[0])
+
+    def value(self) -> Any:
+        chosen = [box.text() for box in self.boxes if box.isChecked()]
+        return chosen or None
+
+    def _show(self, value: Any) -> None:
+        chosen = set(value or [])
+        for box in self.boxes:
+            box.setChecked(box.text() in chosen)
+
+
+class _FocusOutFilter(QObject):
+    """Calls back when the watched field loses focus (save at once, don't wait for the timer)."""
+
+    def __init__(self, callback: Any, parent: QObject) -> None:
+        super().__init__(parent)
+        self._callback = callback
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.FocusOut:
+            self._callback()
+        return False
+
+
+class TextWidget(QuestionWidget):
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.edit = QPlainTextEdit()
+        self.edit.setTabChangesFocus(True)
+        lines = 3
+        self.edit.setMinimumHeight(self.fontMetrics().lineSpacing() * lines + 16)
+        self.edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 8 + 16)
+        _row(self, self.edit).setStretch(0, 1)
+        self.setFocusProxy(self.edit)
+        self.edit.textChanged.connect(self._on_typed)
+        self.edit.installEventFilter(_FocusOutFilter(self._emit, self))
+
+    def _on_typed(self) -> None:
+        if not self._setting:
+            self.sig_typing.emit()
+
+    def value(self) -> Any:
+        text = self.edit.toPlainText()
+        return text if text.strip() else None
+
+    def _show(self, value: Any) -> None:
+        if (value or "") != self.edit.toPlainText():
+            self.edit.setPlainText("" if value is None else str(value))
+
+
+class NumberWidget(QuestionWidget):
+    """A number; text that is not a number is kept as typed and reported, never lost."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.edit = QLineEdit()
+        bounds = []
+        if question.min is not None:
+            bounds.append(f"from {question.min:g}")
+        if question.max is not None:
+            bounds.append(f"to {question.max:g}")
+        self.edit.setPlaceholderText(("A number " + " ".join(bounds)).strip())
+        self.edit.setMaxLength(40)
+        _row(self, self.edit)
+        self.setFocusProxy(self.edit)
+        self.edit.textEdited.connect(lambda _t: self.sig_typing.emit())
+        self.edit.editingFinished.connect(self._emit)
+
+    def value(self) -> Any:
+        text = self.edit.text().strip().replace(",", "")
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            return self.edit.text()
+        return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+
+    def _show(self, value: Any) -> None:
+        self.edit.setText("" if value is None else (f"{value:g}" if isinstance(value, float) else str(value)))
+
+
+class DateWidget(QuestionWidget):
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.edit = QDateEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd")
+        self.edit.setMinimumDate(_UNSET_DATE)
+        self.edit.setSpecialValueText("Not answered")
+        self.edit.setDate(_UNSET_DATE)
+        self.today = QToolButton()
+        self.today.setText("Today")
+        self.today.clicked.connect(lambda: self.edit.setDate(QDate.currentDate()))
+        self.clear = QToolButton()
+        self.clear.setText("Clear")
+        self.clear.clicked.connect(lambda: self.edit.setDate(_UNSET_DATE))
+        _row(self, self.edit, self.today, self.clear)
+        self.setFocusProxy(self.edit)
+        self.edit.dateChanged.connect(self._emit)
+
+    def value(self) -> Any:
+        date = self.edit.date()
+        return None if date == _UNSET_DATE else date.toString("yyyy-MM-dd")
+
+    def _show(self, value: Any) -> None:
+        date = QDate.fromString(str(value), "yyyy-MM-dd") if value else _UNSET_DATE
+        self.edit.setDate(date if date.isValid() else _UNSET_DATE)
+
+
+class HazardWidget(QuestionWidget):
+    """An HHSRS hazard and its band (A–J)."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.hazard = hazard_combo()
+        self.band = band_combo()
+        _row(self, self.hazard, self.band)
+        self.setFocusProxy(self.hazard)
+        self.hazard.currentIndexChanged.connect(self._emit)
+        self.band.currentIndexChanged.connect(self._emit)
+
+    def value(self) -> Any:
+        hazard, band = self.hazard.currentData(), self.band.currentData()
+        if hazard is None and band is None:
+            return None
+        return {"hazard": hazard, "band": band}
+
+    def _show(self, value: Any) -> None:
+        value = value if isinstance(value, dict) else {}
+        self.hazard.setCurrentIndex(max(0, self.hazard.findData(value.get("hazard"))) if value.get("hazard") else 0)
+        self.band.setCurrentIndex(max(0, self.band.findData(value.get("band"))) if value.get("band") else 0)
+
+
+class PhotoQuestionWidget(QuestionWidget):
+    """Photos of this visit attached to the question (tick the ones that show the answer)."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.list = QListWidget()
+        self.list.setAccessibleName(f"Photos for: {question.label}")
+        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 6 + 12)
+        _row(self, self.list).setStretch(0, 1)
+        self.setFocusProxy(self.list)
+        self._chosen: list[str] = []
+        self.list.itemChanged.connect(self._on_list_item_changed)
+        self.set_photos(())
+
+    def set_photos(self, photos: Sequence[Photo]) -> None:
+        self._setting = True
+        try:
+            self.list.clear()
+            if not photos:
+                self.list.addItem("Add photos below, then tick them here.")
+                self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+            for number, photo in enumerate(photos, 1):
+                item = QListWidgetItem(f"Photo {number}: {photo.caption or 'no caption'}")
+                item.setData(Qt.ItemDataRole.UserRole, photo.id)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
+                item.setCheckState(Qt.CheckState.Checked if photo.id in self._chosen else Qt.CheckState.Unchecked)
+                self.list.addItem(item)
+        finally:
+            self._setting = False
+
+    def _on_list_item_changed(self, _item: QListWidgetItem) -> None:
+        if self._setting:
+            return
+        self._chosen = [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
+                        if self.list.item(i).checkState() == Qt.CheckState.Checked]
+        self._emit()
+
+    def value(self) -> Any:
+        return list(self._chosen) or None
+
+    def _show(self, value: Any) -> None:
+        self._chosen = [str(v) for v in (value or [])]
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            photo_id = item.data(Qt.ItemDataRole.UserRole)
+            if photo_id:
+                item.setCheckState(Qt.CheckState.Checked if photo_id in self._chosen else Qt.CheckState.Unchecked)
+
+
+def hazard_combo() -> QComboBox:
+    """The 29 HHSRS hazards, with an empty first choice."""
+    combo = QComboBox()
+    combo.addItem("— choose a hazard —", None)
+    for name in HHSRS_HAZARDS:
+        combo.addItem(name, name)
+    combo.setAccessibleName("HHSRS hazard")
+    return combo
+
+
+def band_combo() -> QComboBox:
+    """Bands A–J, Category 1 (A–C) marked."""
+    combo = QComboBox()
+    combo.addItem("— band —", None)
+    for band in HHSRS_BANDS:
+        combo.addItem(f"{band} (Category 1)" if band in "ABC" else band, band)
+    combo.setAccessibleName("HHSRS band")
+    return combo
+
+
+_KINDS: dict[str, type[QuestionWidget]] = {
+    QuestionKind.YES_NO: YesNoWidget,
+    QuestionKind.CHOICE: ChoiceWidget,
+    QuestionKind.MULTI_CHOICE: MultiChoiceWidget,
+    QuestionKind.TEXT: TextWidget,
+    QuestionKind.NUMBER: NumberWidget,
+    QuestionKind.DATE: DateWidget,
+    QuestionKind.RATING: RatingWidget,
+    QuestionKind.HAZARD: HazardWidget,
+    QuestionKind.PHOTO: PhotoQuestionWidget,
+}
+
+
+def widget_for(question: Question, parent: QWidget | None = None) -> QuestionWidget:
+    """The widget for a question's kind (an unknown kind falls back to text, nothing is lost)."""
+    return _KINDS.get(question.kind, TextWidget)(question, parent)
