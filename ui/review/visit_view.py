@@ -14,6 +14,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -37,10 +38,10 @@ QLabel#reviewTitle { font-size: 15pt; font-weight: 600; }
 QLabel#reviewChanges { background: #fff4ce; border: 1px solid #e0c060; border-radius: 4px; padding: 6px; }
 QLabel#reviewComment { background: #eef3fb; border: 1px solid #9fb6dc; border-radius: 4px; padding: 6px; }
 QLabel[change="added"], QLabel[change="changed"] { background: #fff4ce; border-radius: 3px; padding: 1px 4px; }
-QLabel[change="removed"] { color: #8a1c1c; text-decoration: line-through; }
+QLabel[change="removed"] { color: #8a1c1c; font-style: italic; }
 QLabel#reviewCat1 { color: #a61b1b; font-weight: 600; }
-QToolButton[change="added"] { border: 2px solid #e0a800; border-radius: 4px; }
-QToolButton#reviewPhoto { padding: 4px; }
+QFrame#reviewPhotoFrame { border: 2px solid transparent; border-radius: 5px; }
+QFrame#reviewPhotoFrame[change="added"] { border-color: #e0a800; background: #fff4ce; }
 """
 
 PHOTO_COLUMNS = 4
@@ -74,10 +75,11 @@ class PhotoTileButton(QToolButton):
         self.setObjectName("reviewPhoto")
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
         self.setIconSize(QSize(THUMBNAIL_EDGE, THUMBNAIL_EDGE * 3 // 4))
-        self.setFixedWidth(THUMBNAIL_EDGE + 16)
+        # A fixed size: the grid does not jump as thumbnails arrive one by one.
+        text_lines = self.fontMetrics().lineSpacing() * 3
+        self.setFixedSize(THUMBNAIL_EDGE + 16, THUMBNAIL_EDGE * 3 // 4 + text_lines + 16)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        if added:
-            self.setProperty("change", "added")
+        self.added = added
         caption = photo.caption or "No caption"
         self._caption = ("New · " if added else "") + caption + (f"\n({question_label})" if question_label else "")
         self.setToolTip(f"{caption} — {photo.width}×{photo.height}. Click to open full size.")
@@ -96,6 +98,22 @@ class PhotoTileButton(QToolButton):
     @property
     def loaded(self) -> bool:
         return not self.icon().isNull()
+
+
+def _framed(tile: PhotoTileButton) -> QFrame:
+    """The tile in a frame that marks photos added since the visit was returned.
+
+    The mark sits on a frame because a style sheet border on the button itself makes
+    Qt draw it as a styled panel, which shrinks the thumbnail and hides the caption.
+    """
+    frame = QFrame()
+    frame.setObjectName("reviewPhotoFrame")
+    if tile.added:
+        frame.setProperty("change", "added")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(2, 2, 2, 2)
+    layout.addWidget(tile)
+    return frame
 
 
 class VisitReviewWidget(QWidget):
@@ -205,13 +223,15 @@ class VisitReviewWidget(QWidget):
         return None
 
     def _answer_row(self, form: QFormLayout, question_label: str, text: str, change: str | None) -> None:
-        value = QLabel(text + {"added": "   (new)", "changed": "   (changed)", "removed": "   (removed)"}.get(change or "", ""))
+        value = QLabel(text + {"added": "   (new)", "changed": "   (changed)"}.get(change or "", ""))
         value.setWordWrap(True)
         value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         if change:
             value.setProperty("change", change)
         name = QLabel(question_label)
         name.setWordWrap(True)
+        # Wide enough that ordinary questions stay on one line at 125–150 % scaling.
+        name.setMinimumWidth(self.fontMetrics().averageCharWidth() * 36)
         form.addRow(name, value)
 
     def _add_sections(self, layout: QVBoxLayout, data: ReviewData) -> None:
@@ -229,7 +249,7 @@ class VisitReviewWidget(QWidget):
                 if question.id in answers:
                     self._answer_row(form, question.label, answer_text(question, answers[question.id], photos), change)
                 elif change == "removed":
-                    self._answer_row(form, question.label, "Answer removed", change)
+                    self._answer_row(form, question.label, "Answer removed since you returned it", change)
                 else:
                     self._answer_row(form, question.label, "Not answered", None)
             layout.addWidget(box)
@@ -241,7 +261,7 @@ class VisitReviewWidget(QWidget):
             for qid in rest:
                 self._answer_row(form, qid, answer_text(None, answers[qid], photos), self._change_of(qid))
             for qid in removed:
-                self._answer_row(form, qid, "Answer removed", "removed")
+                self._answer_row(form, qid, "Answer removed since you returned it", "removed")
             layout.addWidget(box)
 
     def _add_hazards(self, layout: QVBoxLayout, data: ReviewData) -> None:
@@ -289,7 +309,7 @@ class VisitReviewWidget(QWidget):
             tile = PhotoTileButton(photo, question_label, photo.id in added or photo.sha256 in added)
             tile.clicked.connect(lambda _=False, p=photo: self.sig_open_photo.emit(p))
             self.tiles[photo.sha256] = tile
-            grid.addWidget(tile, n // PHOTO_COLUMNS, n % PHOTO_COLUMNS)
+            grid.addWidget(_framed(tile), n // PHOTO_COLUMNS, n % PHOTO_COLUMNS)
         grid.setColumnStretch(PHOTO_COLUMNS, 1)
         layout.addWidget(box)
 

@@ -10,7 +10,7 @@ comes back from sync as a problem, which this page shows as a notice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
@@ -25,6 +25,9 @@ from ui.review.queue_widget import ReviewQueueWidget
 from ui.review.review_data import ReviewData, load_review
 from ui.review.visit_view import VisitReviewWidget
 from ui.tasks import Op, TaskFailure, TaskManager
+
+if TYPE_CHECKING:
+    from ui.context import AppContext
 
 _NOTICE_STYLE = {
     "info": "background: #e8f4ea; border: 1px solid #7fb48a; border-radius: 4px; padding: 6px;",
@@ -91,6 +94,15 @@ class ReviewWidget(QWidget):
         self.loader.sig_thumbnail.connect(self.visit_view.set_thumbnail)
         self.loader.sig_failed.connect(self._on_loader_failed)
         self.loader.sig_full.connect(self._on_loader_full)
+
+    @classmethod
+    def from_context(cls, context: "AppContext", parent: QWidget | None = None) -> "ReviewWidget":
+        """Build the page from the app's shared parts; it refreshes whenever their data changes."""
+        widget = cls(context.tasks, context.store, parent, client=lambda: context.client)
+        context.signals.sig_data_changed.connect(widget.refresh)
+        # A decision changes what waits to be sent: the status bar's counts refresh too.
+        widget.sig_decided.connect(lambda _visit, _decision: context.signals.sig_data_changed.emit())
+        return widget
 
     def set_client(self, client: ClientSource | BlobSource | None) -> None:
         """The portal client for photo downloads (or a callable giving the current one)."""
