@@ -1,0 +1,193 @@
+"""The requests client: retries, timeouts, error mapping, one session, URL rules."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from itertools import count
+
+import pytest
+
+from sync.errors import AuthRequired, InsecurePortalURL, PortalError, PortalUnavailable, PortalUnreachable, SyncCancelled
+from sync.transport import check_portal_url
+
+from httpstub import Reply, error
+
+META = {"protocol": 1, "server_time": "2026-01-01T00:00:00Z", "max_push_ops": 100, "max_push_bytes": 1_000_000,
+        "max_blob_bytes": 20_000_000, "chunk_bytes": 1_000_000, "tombstone_days": 30}
+PAGE = {"changes": [], "next_cursor": 5, "has_more": False}
+
+
+def scripted(*replies: Reply):
+    """A handler answering the given replies in turn, then the last one forever."""
+    calls = count()
+
+    def handler(request):
+        return replies[min(next(calls), len(replies) - 1)]
+
+    return handler
+
+
+def test_retries_503_then_succeeds_honouring_retry_after(stub, make_client):
+    """A 503 with Retry-After is retried after (at least) the asked wait, then the answer is used."""
+    server = stub(scripted(error(503, "unavailable", "Down for a moment.", Retry_After="3"), Reply(200, PAGE)))
+    client = make_client(server.url)
+    page = client.pull(0, 10)
+    assert page.next_cursor == 5
+    assert len(server.requests) == 2
+    assert 3.0 <= client.waits[0] <= 4.0
+
+
+def test_retry_after_longer_than_cap_fails_at_once_with_the_wait(stub, make_client):
+    """A 429 asking for 15 minutes is not sat through: the error says when to try again."""
+    server = stub(scripted(error(429, "too_many_attempts", "Too many sign-in attempts.", Retry_After="900")))
+    client = make_client(server.url, token=None)
+    with pytest.raises(PortalUnavailable) as info:
+        client.login("ann", "pw", "dev")
+    assert len(server.requests) == 1
+    assert "15 minutes" in str(info.value)
+    assert info.value.code == "too_many_attempts"
+
+
+@pytest.mark.parametrize("status,code", [(400, "invalid_request"), (404, "not_found"), (409, "offset_mismatch"),
+                                         (413, "payload_too_large"), (422, "invalid_request")])
+def test_4xx_is_never_retried(stub, make_client, status, code):
+    """Any 4xx other than 429 fails after exactly one request, with the portal's message."""
+    server = stub(scripted(error(status, code, "Fix the thing named here.", {"field": "x"})))
+    client = make_client(server.url)
+    with pytest.raises(PortalError) as info:
+        client.push("dev", [])
+    assert len(server.requests) == 1
+    assert (info.value.status, info.value.code, info.value.message) == (status, code, "Fix the thing named here.")
+    assert info.value.details == {"field": "x"}
+
+
+def test_5xx_retried_with_growing_full_jitter_then_gives_up(stub, make_client):
+    """Persistent 500s are retried attempts-1 times with waits within the exponential ceilings."""
+    server = stub(scripted(Reply(500, b"oops")))
+    client = make_client(server.url)
+    with pytest.raises(PortalUnavailable) as info:
+        client.meta()
+    assert len(server.requests) == 4
+    assert [w <= 0.05 * 2 ** i for i, w in enumerate(client.waits)] == [True, True, True]
+    assert "HTTP 500" in str(info.value)
+
+
+def test_dropped_connection_is_retried(stub, make_client):
+    """A connection closed without an answer counts as a network error and is retried."""
+    server = stub(scripted(Reply(drop=True), Reply(200, META)))
+    client = make_client(server.url)
+    assert client.meta().chunk_bytes == 1_000_000
+    assert len(server.requests) == 2
+
+
+def test_read_timeout_is_retried(stub, make_client):
+    """An answer slower than the read timeout is abandoned and the call retried."""
+    server = stub(scripted(Reply(200, PAGE, delay=0.6), Reply(200, PAGE)))
+    client = make_client(server.url, timeout=(2.0, 0.2))
+    client.pull(0, 10)  # pull has its own longer timeout; meta uses the client's default
+    server.requests.clear()
+    server.handler = scripted(Reply(200, META, delay=0.6), Reply(200, META))
+    assert client.meta().protocol == 1
+    assert len(server.requests) == 2
+
+
+def test_refused_connection_gives_readable_unreachable(make_client):
+    """Nothing listening: PortalUnreachable naming the portal and what to check."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = make_client(f"http://127.0.0.1:{port}")
+    with pytest.raises(PortalUnreachable) as info:
+        client.meta()
+    assert f"127.0.0.1:{port}" in str(info.value) and "network" in str(info.value)
+    assert len(client.waits) == 3
+
+
+def test_401_means_sign_in_again(stub, make_client):
+    """An expired token gives AuthRequired and the client forgets the token."""
+    server = stub(scripted(error(401, "unauthenticated", "Your session has expired. Sign in again.")))
+    client = make_client(server.url)
+    with pytest.raises(AuthRequired, match="Sign in again"):
+        client.pull(0, 10)
+    assert client.token is None and len(server.requests) == 1
+
+
+def test_wrong_password_is_a_portal_error_not_auth_required(stub, make_client):
+    """Login's 401 invalid_credentials is the portal's message, not 'sign in again'."""
+    server = stub(scripted(error(401, "invalid_credentials", "Wrong username or password.")))
+    client = make_client(server.url, token=None)
+    with pytest.raises(PortalError) as info:
+        client.login("ann", "bad", "dev")
+    assert info.value.code == "invalid_credentials" and not isinstance(info.value, AuthRequired)
+
+
+def test_every_call_sends_bearer_token_and_reuses_one_connection(stub, make_client):
+    """Calls carry the token and share one keep-alive connection (one Session)."""
+    server = stub(lambda r: Reply(200, META if r.path.endswith("meta") else PAGE))
+    client = make_client(server.url)
+    client.meta()
+    client.pull(0, 10)
+    client.meta()
+    assert {r.headers["Authorization"] for r in server.requests} == {"Bearer tok"}
+    assert len({r.client_port for r in server.requests}) == 1
+    assert client.request_count == 3
+
+
+def test_every_request_has_explicit_connect_and_read_timeouts(stub, make_client, monkeypatch):
+    """No call leaves requests without a (connect, read) timeout."""
+    server = stub(lambda r: Reply(201 if r.method == "PUT" else 200,
+                                  {"state": "absent", "offset": 0, "missing": [], "results": []} | META | PAGE))
+    client = make_client(server.url)
+    seen = []
+    real = client._session.request
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("timeout"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client._session, "request", spy)
+    client.meta(), client.pull(0, 1), client.push("d", []), client.blobs_missing([]), client.upload_state("a" * 64)
+    client.put_chunk("a" * 64, b"x", 0, 1)
+    assert len(seen) == 6
+    assert all(isinstance(t, tuple) and len(t) == 2 and all(v > 0 for v in t) for t in seen)
+
+
+def test_cancel_interrupts_backoff(stub):
+    """A cancel during a long Retry-After wait ends the call at once with SyncCancelled."""
+    from sync.client import PortalClient
+    server = stub(scripted(error(503, "unavailable", "Busy.", Retry_After="20")))
+    client = PortalClient(server.url, token="t")
+    client.cancel = threading.Event()
+    threading.Timer(0.2, client.cancel.set).start()
+    with pytest.raises(SyncCancelled):
+        client.meta()
+    assert len(server.requests) == 1
+
+
+def test_download_blob_verifies_hash(stub, make_client):
+    """A blob whose bytes do not hash to its name is refused."""
+    good = b"\x89PNG fake"
+    name = hashlib.sha256(good).hexdigest()
+    server = stub(lambda r: Reply(200, good if r.path.endswith(name) else b"tampered"))
+    client = make_client(server.url)
+    assert client.download_blob(name) == good
+    with pytest.raises(PortalUnreachable, match="damaged"):
+        client.download_blob("b" * 64)
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000", "http://127.0.0.1:9/", "http://[::1]:80",
+                                 "https://portal.example.gov.uk", "https://10.0.0.5:8443/"])
+def test_allowed_portal_urls(url):
+    """https anywhere and plain http to this computer are accepted (trailing slash dropped)."""
+    assert not check_portal_url(url).endswith("/")
+
+
+@pytest.mark.parametrize("url", ["http://portal.example.gov.uk", "http://10.0.0.5", "http://127.0.0.2.evil.com",
+                                 "ftp://x", "portal", ""])
+def test_refused_portal_urls(url):
+    """Plain http to another machine, or no URL at all, is refused with a clear message."""
+    with pytest.raises(InsecurePortalURL) as info:
+        check_portal_url(url)
+    assert "https://" in str(info.value) or "web address" in str(info.value)
