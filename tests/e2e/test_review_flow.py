@@ -206,6 +206,26 @@ def decide_in_ui(qtbot: Any, page: ReviewWidget, visit_id: str, decision: str, c
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
 
 
+def show_in_officer_editor(qtbot: Any, tasks: TaskManager, laptop: Laptop, visit_id: str, shot: str,
+                           expect: str) -> Any:
+    """Open the visit in the officer's editor (the UI engineer's), check its banner, save a screenshot."""
+    try:
+        from ui.context import AppContext
+        from ui.visit_editor import VisitEditorWidget
+    except ImportError:  # the officer's editor is another engineer's part; the store API checks still run
+        return None
+    editor = VisitEditorWidget(AppContext(store=laptop.store, tasks=tasks, client=laptop.client))
+    qtbot.addWidget(editor)
+    editor.resize(1100, 800)
+    editor.show()
+    with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
+        editor.open_visit(visit_id)
+    assert expect in editor.state_banner.text.text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    editor.grab().save(str(ARTIFACTS / shot))
+    return editor
+
+
 def queue_ids(laptop: Laptop) -> set[str]:
     return {i.visit_id for i in laptop.store.review_queue()}
 
@@ -269,6 +289,9 @@ def test_officers_submit_lead_reviews_officers_see_decisions(qtbot: Any, portal:
     assert seen.state == VisitState.APPROVED and not seen.editable
     with pytest.raises(VisitLockedError):
         officer1.store.update_visit(approved.id, notes="A late change")
+    editor = show_in_officer_editor(qtbot, tasks, officer1, approved.id, "review_e2e_officer_approved.png",
+                                    expect="Approved")
+    assert editor is None or editor.state_banner.amend_button.isVisibleTo(editor)
     amendment = officer1.store.file_amendment(approved.id)
     assert amendment.amends == approved.id and amendment.state == VisitState.DRAFT
     assert dict(amendment.answers) == dict(seen.answers)
@@ -278,6 +301,8 @@ def test_officers_submit_lead_reviews_officers_see_decisions(qtbot: Any, portal:
     back = officer2.store.visit(returned.id)
     assert back.state == VisitState.RETURNED and back.editable
     assert back.review is not None and back.review.comment == "Add a photo of the extractor fan, please."
+    show_in_officer_editor(qtbot, tasks, officer2, returned.id, "review_e2e_officer_returned.png",
+                           expect="Add a photo of the extractor fan, please.")
     text_question = next(q for s in officer2.store.templates_for(back.case_id)[0].sections
                          for q in s.questions if q.kind == "text")
     officer2.store.update_visit(returned.id, answers={text_question.id: "Extractor fan replaced last year."},
