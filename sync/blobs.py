@@ -36,7 +36,7 @@ class BlobUploader:
         self._on_bytes = on_bytes or (lambda n: None)
 
     def upload(self, sha256: str, path: Path) -> int:
-        """Upload the file named by its hash; returns the bytes sent. Raises BlobFailed for this blob only."""
+        """Upload the file named by its hash; returns its size. Raises BlobFailed for this blob only."""
         try:
             handle = open(path, "rb")  # noqa: SIM115 (closed below)
         except OSError as exc:
@@ -48,8 +48,9 @@ class BlobUploader:
             return self._send(sha256, handle, size)
 
     def _send(self, sha256: str, handle: BinaryIO, size: int) -> int:
+        """The upload loop; progress counts the bytes the portal confirms holding."""
         offset: int | None = 0
-        sent = 0
+        confirmed = 0
         failures = 0
         while offset is not None:
             if self._cancel is not None and self._cancel.is_set():
@@ -72,11 +73,13 @@ class BlobUploader:
                 failures = self._count_failure(failures, sha256, exc)
                 offset = self._resume_offset(sha256, size, failures, None)
             else:
-                sent += len(chunk)
-                self._on_bytes(len(chunk))
                 failures = 0
                 offset = None if result.complete else self._checked(result.offset, size)
-        return sent
+            held = size if offset is None else offset
+            if held > confirmed:
+                self._on_bytes(held - confirmed)
+                confirmed = held
+        return size
 
     def _resume_offset(self, sha256: str, size: int, failures: int, retry_after: float | None) -> int | None:
         """Wait (backoff), then ask the portal how much it committed; None when the blob is complete."""
