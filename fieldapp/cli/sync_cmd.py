@@ -108,7 +108,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
         return EXIT_UNREACHABLE
     finally:
         store.close()
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     say(report.message)
     for failure in report.blob_failures:
         say(f"photo not uploaded: {failure}")
@@ -149,7 +150,7 @@ def _on_interrupt(cancel: threading.Event) -> Any:
     try:
         return signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread (tests): leave signals alone
-        return signal.getsignal(signal.SIGINT)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
