@@ -1,0 +1,99 @@
+"""Typed request dependencies: settings, database, the caller, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from portal.blobstore import BlobStore
+from portal.core.config import PortalSettings
+from portal.core.db import Database
+from portal.errors import ApiError
+from portal.models import User
+from portal.services.auth import authenticate
+from portal.services.scope import Caller, caller_for
+from sync.protocol import ErrorCode
+
+
+def get_settings(request: Request) -> PortalSettings:
+    """The app's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_db(request: Request) -> Database:
+    """The app's database."""
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def get_blobs(request: Request) -> BlobStore:
+    """The app's blob store."""
+    return request.app.state.blobs  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[PortalSettings, Depends(get_settings)]
+DbDep = Annotated[Database, Depends(get_db)]
+BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
+
+
+def get_session(db: DbDep) -> Iterator[Session]:
+    """A plain session for the request's reads."""
+    with db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def bearer_token(request: Request) -> str:
+    """The bearer token of the request, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, ErrorCode.UNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token>.")
+    return token.strip()
+
+
+TokenDep = Annotated[str, Depends(bearer_token)]
+
+
+def get_current_user(db: DbDep, token: TokenDep) -> User:
+    """The user of a live token, or 401."""
+    with db.plain() as session:
+        user = authenticate(session, token)
+    if user is None:
+        raise ApiError(401, ErrorCode.UNAUTHENTICATED, "Your session has ended; sign in again.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_caller(user: CurrentUser) -> Caller:
+    """The scope view of the current user."""
+    return caller_for(user)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_admin(caller: CallerDep) -> Caller:
+    """403 for anyone but an admin."""
+    if not caller.is_admin:
+        raise ApiError(403, ErrorCode.FORBIDDEN, "Only an administrator may use the admin endpoints.")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(require_admin)]
+
+
+def require_json(request: Request) -> None:
+    """415 unless the body is declared as JSON."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Send the body as application/json.", {"content_type": content_type})
+
+
+JsonBody = Annotated[None, Depends(require_json)]

@@ -1,0 +1,102 @@
+"""The integration side for the council's CRM and staff: create records, reassign, export visits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from portal.api.deps import AdminDep, DbDep, JsonBody, SettingsDep
+from portal.errors import invalid_request, not_found
+from portal.models import Case, Visit
+from portal.services import records
+from portal.services.records import public
+from sync.protocol import (
+    AdminCasePatch,
+    AdminUserCreate,
+    AdminVisitsResponse,
+    CaseData,
+    PropertyData,
+    ResidentData,
+    TeamData,
+    TemplateData,
+    VisitStatus,
+)
+from sqlalchemy import select
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.post("/teams", status_code=201)
+def create_team(_admin: AdminDep, _json: JsonBody, body: TeamData, db: DbDep) -> dict[str, Any]:
+    """A new team."""
+    with db.write() as session:
+        return public(records.create_team(session, body))
+
+
+@router.post("/users", status_code=201)
+def create_user(_admin: AdminDep, _json: JsonBody, body: AdminUserCreate, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """A new account (the password is hashed and never returned)."""
+    with db.write() as session:
+        return public(records.create_user(session, body, settings.kdf))
+
+
+@router.post("/properties", status_code=201)
+def create_property(_admin: AdminDep, _json: JsonBody, body: PropertyData, db: DbDep) -> dict[str, Any]:
+    """A new property."""
+    with db.write() as session:
+        return public(records.create_property(session, body))
+
+
+@router.post("/residents", status_code=201)
+def create_resident(_admin: AdminDep, _json: JsonBody, body: ResidentData, db: DbDep) -> dict[str, Any]:
+    """A new resident."""
+    with db.write() as session:
+        return public(records.create_resident(session, body))
+
+
+@router.post("/templates", status_code=201)
+def create_template(_admin: AdminDep, _json: JsonBody, body: TemplateData, db: DbDep) -> dict[str, Any]:
+    """A new inspection template."""
+    with db.write() as session:
+        return public(records.create_template(session, body))
+
+
+@router.post("/cases", status_code=201)
+def create_case(_admin: AdminDep, _json: JsonBody, body: CaseData, db: DbDep) -> dict[str, Any]:
+    """A new case (due date by Awaab's Law rules when not given)."""
+    with db.write() as session:
+        return public(records.create_case(session, body))
+
+
+@router.patch("/cases/{case_id}")
+def patch_case(case_id: str, _admin: AdminDep, _json: JsonBody, body: AdminCasePatch, db: DbDep) -> dict[str, Any]:
+    """Change a case, reassignment included."""
+    with db.write() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise not_found("case")
+        return public(records.patch_case(session, case, body))
+
+
+@router.get("/visits", response_model=AdminVisitsResponse)
+def visits(
+    _admin: AdminDep, db: DbDep,
+    status: Annotated[str | None, Query()] = None,
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    """Visits after ``since`` in ascending seq, optionally of one status, for export."""
+    if status is not None and status not in {s.value for s in VisitStatus}:
+        raise invalid_request({"status": f"Use one of: {', '.join(s.value for s in VisitStatus)}."})
+    with db.read() as session:
+        query = select(Visit).where(Visit.seq > since).order_by(Visit.seq).limit(limit + 1)
+        if status is not None:
+            query = query.where(Visit.status == status)
+        rows = list(session.scalars(query))
+    page = rows[:limit]
+    return {
+        "visits": [public(v) for v in page],
+        "next_since": page[-1].seq if page else since,
+        "has_more": len(rows) > limit,
+    }

@@ -1,0 +1,60 @@
+"""Photo blobs: which are missing, upload state, resumable upload, download."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from portal.api.deps import BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep
+from portal.errors import not_found
+from portal.models import Blob
+from portal.services import blobs as blob_service
+from sync.protocol import BlobMissingRequest, BlobMissingResponse, BlobUploadState
+
+router = APIRouter(prefix="/blobs", tags=["blobs"])
+
+
+@router.post("/missing", response_model=BlobMissingResponse)
+def missing(_caller: CallerDep, _json: JsonBody, body: BlobMissingRequest, db: DbDep) -> dict[str, Any]:
+    """The hashes not complete on the portal."""
+    with db.plain() as session:
+        return {"missing": blob_service.missing(session, body.hashes)}
+
+
+@router.get("/{sha256}/upload", response_model=BlobUploadState)
+def upload_state(sha256: str, _caller: CallerDep, db: DbDep) -> dict[str, Any]:
+    """How many bytes of the blob the portal has committed."""
+    blob_service.check_name(sha256)
+    with db.plain() as session:
+        return blob_service.upload_state(session, sha256)
+
+
+@router.put("/{sha256}")
+async def put_chunk(
+    sha256: str, request: Request, caller: CallerDep, db: DbDep, store: BlobsDep, settings: SettingsDep,
+    content_range: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    """Append one chunk at the committed offset."""
+    blob_service.check_name(sha256)
+    body = await request.body()
+    # The database and file work is blocking: run it off the event loop.
+    status, payload = await run_in_threadpool(
+        blob_service.put_chunk, db, store, settings, caller, sha256, content_range, body
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("/{sha256}")
+def download(sha256: str, caller: CallerDep, db: DbDep, store: BlobsDep) -> StreamingResponse:
+    """The blob's bytes, to a caller who may see it."""
+    blob_service.check_name(sha256)
+    with db.plain() as session:
+        blob = session.get(Blob, sha256)
+        allowed = blob is not None and blob.state == "complete" and blob_service.can_download(session, caller, sha256)
+        content_type = blob.content_type if blob is not None else None
+    if not allowed or not store.exists(sha256):
+        raise not_found("photo")
+    return StreamingResponse(store.read(sha256), media_type=content_type or "application/octet-stream")

@@ -1,0 +1,70 @@
+"""Sync: limits, pull and push."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field, StrictStr
+
+from portal.api.deps import CallerDep, DbDep, JsonBody, SettingsDep
+from portal.errors import ApiError
+from portal.services import pull as pull_service
+from portal.services import push as push_service
+from sync.protocol import PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
+
+router = APIRouter(prefix="/sync", tags=["sync"])
+
+
+class PushEnvelope(Incoming):
+    """The push body with each op left raw: a malformed op is rejected alone, not the batch."""
+
+    device_id: StrictStr = Field(min_length=1, max_length=100)
+    ops: list[Any]
+
+
+@router.get("/meta", response_model=SyncMeta)
+def meta(_caller: CallerDep, settings: SettingsDep) -> dict[str, Any]:
+    """The protocol version, server time and limits."""
+    return {
+        "protocol": PROTOCOL_VERSION, "server_time": format_timestamp(utc_now()),
+        "max_push_ops": settings.max_push_ops, "max_push_bytes": settings.max_push_bytes,
+        "max_blob_bytes": settings.max_blob_bytes, "chunk_bytes": settings.chunk_bytes,
+        "tombstone_days": settings.tombstone_days,
+    }
+
+
+_PURGE_EVERY_SECONDS = 3600.0
+
+
+def _maybe_purge(request: Request, db: Any, settings: Any) -> None:
+    # Tombstones past retention are dropped at most hourly per process.
+    state = request.app.state
+    if time.monotonic() - getattr(state, "last_purge", 0.0) < _PURGE_EVERY_SECONDS:
+        return
+    state.last_purge = time.monotonic()
+    with db.write() as session:
+        pull_service.purge_tombstones(session, settings.tombstone_days)
+
+
+@router.get("/pull", response_model=PullResponse)
+def pull(
+    request: Request, caller: CallerDep, db: DbDep, settings: SettingsDep,
+    cursor: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> dict[str, Any]:
+    """The caller's changes after ``cursor``."""
+    _maybe_purge(request, db, settings)
+    with db.read() as session:
+        return pull_service.pull(session, caller, cursor, limit)
+
+
+@router.post("/push", response_model=PushResponse, response_model_exclude_none=True)
+def push(caller: CallerDep, _json: JsonBody, body: PushEnvelope, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+    """Apply the ops in order; one result per op."""
+    if len(body.ops) > settings.max_push_ops:
+        raise ApiError(
+            413, ErrorCode.PAYLOAD_TOO_LARGE, f"Push at most {settings.max_push_ops} ops at a time.",
+            {"max_push_ops": settings.max_push_ops, "ops": len(body.ops)},
+        )
+    return {"results": push_service.push(db, caller, body.ops)}

@@ -1,0 +1,106 @@
+"""``fieldapp-portal``: serve, seed a demo council, add a user."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.core import migrate
+from portal.core.config import PortalSettings
+from portal.core.db import Database
+from portal.errors import ApiError
+from portal.models import Team
+from portal.services import records
+from sync.protocol import AdminUserCreate
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from portal.server import serve
+
+    settings = PortalSettings.from_env(database_url=args.database_url, blob_dir=Path(args.blob_dir))
+    serve(settings, args.host, args.port)
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from portal.seed import format_accounts, seed
+
+    result = seed(args.database_url, args.cases, seed=args.seed)
+    print(f"Seeded Harrowmere Borough Council (fictional) with {result.cases} cases. Demo accounts:")
+    print(format_accounts(result))
+    return 0
+
+
+def _add_user(args: argparse.Namespace) -> int:
+    if not args.password_stdin:
+        print("Give the password on standard input with --password-stdin (never on the command line).", file=sys.stderr)
+        return 2
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = PortalSettings.from_env(database_url=args.database_url)
+    db = Database(args.database_url)
+    try:
+        migrate.upgrade(db.engine)
+        with db.write() as session:
+            team_id = None
+            if args.team:
+                team = session.scalar(select(Team).where(Team.name == args.team))
+                if team is None:
+                    from sync.protocol import TeamData
+
+                    team = records.create_team(session, TeamData(name=args.team))
+                    session.flush()
+                team_id = team.id
+            body = AdminUserCreate(
+                username=args.username, display_name=args.display_name or args.username,
+                role=args.role, team_id=team_id, password=password,
+            )
+            user = records.create_user(session, body, settings.kdf)
+            print(f"Created {user.role} {user.username} (id {user.id}).")
+    except ApiError as exc:
+        print(f"{exc.message} {exc.details or ''}".strip(), file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"Not created: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="fieldapp-portal", description="The Fieldapp reference portal.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the portal (migrates the database first)")
+    serve.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")
+    serve.add_argument("--blob-dir", default="fieldapp-portal-blobs")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=_serve)
+    seed = sub.add_parser("seed", help="create a fictional council with demo accounts")
+    seed.add_argument("--database-url", required=True)
+    seed.add_argument("--cases", type=int, default=200)
+    seed.add_argument("--seed", type=int, default=1)
+    seed.set_defaults(func=_seed)
+    add = sub.add_parser("add-user", help="create an account (e.g. the first admin)")
+    add.add_argument("--database-url", required=True)
+    add.add_argument("--username", required=True)
+    add.add_argument("--role", required=True, choices=["officer", "lead", "admin"])
+    add.add_argument("--team", help="team name (created if new); required for officers and leads")
+    add.add_argument("--display-name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=_add_user)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``fieldapp-portal``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

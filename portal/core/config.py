@@ -1,0 +1,46 @@
+"""Portal settings: one frozen object built from arguments and ``FIELDAPP_PORTAL_*`` variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """scrypt cost parameters; the production default costs about 50 ms and 16 MiB per hash."""
+
+    n: int = 2**14
+    r: int = 8
+    p: int = 1
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """Everything the portal needs to run; limits are also announced by ``GET /sync/meta``."""
+
+    database_url: str = "sqlite:///fieldapp-portal.db"
+    blob_dir: Path = Path("fieldapp-portal-blobs")
+    token_hours: int = 12
+    max_push_ops: int = 200
+    max_push_bytes: int = 4 * 1024 * 1024
+    max_blob_bytes: int = 25 * 1024 * 1024
+    chunk_bytes: int = 1024 * 1024
+    #: Body limit of every other endpoint (admin posts, login, blob queries).
+    max_body_bytes: int = 1024 * 1024
+    tombstone_days: int = 30
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    kdf: KdfParams = field(default_factory=KdfParams)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "PortalSettings":
+        """Defaults, then ``FIELDAPP_PORTAL_KDF_N`` (tests lower it), then explicit overrides."""
+        base = cls(kdf=KdfParams(n=_env_int("FIELDAPP_PORTAL_KDF_N", KdfParams.n)))
+        return replace(base, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""Engines and sessions: PostgreSQL in production, SQLite (WAL, serialised writers) for demos.
+
+Two kinds of transaction exist. A *write* transaction serialises on the change counter
+(``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so sequence
+numbers are handed out in commit order. A *read* transaction sees one snapshot
+(``REPEATABLE READ`` on PostgreSQL, one deferred transaction on SQLite), so a pull never
+mixes two points in time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+SEQ_COUNTER = "change_seq"
+HORIZON_COUNTER = "tombstone_horizon"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for the embedded SQLite backend."""
+    return engine.dialect.name == "sqlite"
+
+
+def _install_sqlite_pragmas(engine: Engine) -> None:
+    # pysqlite's own transaction handling starts transactions late and never for
+    # SELECTs; take control so reads get one snapshot and writers BEGIN IMMEDIATE.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("fieldapp_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL with the pragmas and pool this portal relies on."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _install_sqlite_pragmas(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """The engine plus factories of write and read sessions."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.sqlite = is_sqlite(self.engine)
+        write_bind = self.engine.execution_options(fieldapp_write=True)
+        read_bind = self.engine if self.sqlite else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
+        self._read = sessionmaker(bind=read_bind, expire_on_commit=False)
+        self._plain = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A transaction that changes field data: serialised on the counter, committed on exit."""
+        with self._write() as session, session.begin():
+            if not self.sqlite:
+                session.execute(
+                    text("SELECT value FROM counters WHERE name = :n FOR UPDATE"), {"n": SEQ_COUNTER}
+                )
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction over one snapshot."""
+        with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def plain(self) -> Iterator[Session]:
+        """A short transaction for bookkeeping rows (tokens, login failures, blob uploads)."""
+        with self._plain() as session, session.begin():
+            yield session
+
+    def session(self) -> Session:
+        """A bare session the caller manages (request-scoped dependencies)."""
+        return self._plain()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,30 @@
+"""The portal application: ``create_app(settings)`` wires settings, database, blob store and routes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from portal.api.routes import admin, auth, blobs, health, sync
+from portal.blobstore import FileBlobStore
+from portal.bodylimit import BodyLimitMiddleware
+from portal.core.config import PortalSettings
+from portal.core.db import Database
+from portal.errors import install_error_handlers
+from sync.protocol import API_PREFIX
+
+
+def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
+    """A portal app over an already-migrated database (``portal.core.migrate.upgrade``)."""
+    app = FastAPI(title="Fieldapp portal", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    app.state.blobs = FileBlobStore(settings.blob_dir)
+    install_error_handlers(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, sync, blobs, admin, health):
+        api.include_router(module.router)
+    app.include_router(api)
+    # Monitoring often probes the root: /health answers there too.
+    app.include_router(health.router)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    return app

@@ -1,0 +1,254 @@
+"""The portal's tables, as typed SQLAlchemy 2 models.
+
+Every field record carries ``version`` (1 on create, +1 per change) and ``seq`` (the
+global change sequence of its last change). ``data()`` gives the record as the protocol's
+``data`` of a pulled change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every portal table."""
+
+
+class Counter(Base):
+    """Named counters: the change sequence and the tombstone horizon."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Versioned:
+    """Columns shared by every record that sync carries."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class Team(Versioned, Base):
+    """A team of officers under one lead."""
+
+    __tablename__ = "teams"
+    name: Mapped[str] = mapped_column(String(200))
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``team`` data."""
+        return {"name": self.name}
+
+
+class User(Versioned, Base):
+    """A portal account: officer, lead or admin."""
+
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``user`` data (never the password hash)."""
+        return {"username": self.username, "display_name": self.display_name, "role": self.role, "team_id": self.team_id}
+
+
+class Property(Versioned, Base):
+    """A council-owned home."""
+
+    __tablename__ = "properties"
+    uprn: Mapped[str] = mapped_column(String(12), index=True)
+    address_lines: Mapped[list[str]] = mapped_column(JSON)
+    town: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(8))
+    property_type: Mapped[str] = mapped_column(String(20))
+    bedrooms: Mapped[int] = mapped_column(Integer)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``property`` data."""
+        return {
+            "uprn": self.uprn, "address_lines": list(self.address_lines), "town": self.town,
+            "postcode": self.postcode, "property_type": self.property_type, "bedrooms": self.bedrooms,
+        }
+
+
+class Resident(Versioned, Base):
+    """A tenant or household member, with cautionary-contact warnings."""
+
+    __tablename__ = "residents"
+    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    vulnerabilities: Mapped[list[str]] = mapped_column(JSON)
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``resident`` data."""
+        return {
+            "property_id": self.property_id, "full_name": self.full_name, "phone": self.phone,
+            "email": self.email, "vulnerabilities": list(self.vulnerabilities), "warnings": list(self.warnings),
+        }
+
+
+class Case(Versioned, Base):
+    """A piece of casework at a property, assigned to an officer of a team."""
+
+    __tablename__ = "cases"
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    case_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[str | None] = mapped_column(String(40))
+    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"), index=True)
+    resident_ids: Mapped[list[str]] = mapped_column(JSON)
+    assigned_officer_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), index=True)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``case`` data."""
+        return {
+            "reference": self.reference, "case_type": self.case_type, "status": self.status,
+            "priority": self.priority, "summary": self.summary, "description": self.description,
+            "opened_at": self.opened_at, "due_at": self.due_at, "property_id": self.property_id,
+            "resident_ids": list(self.resident_ids), "assigned_officer_id": self.assigned_officer_id,
+            "team_id": self.team_id,
+        }
+
+
+class CaseResident(Base):
+    """Which residents a case concerns (the queryable form of ``Case.resident_ids``)."""
+
+    __tablename__ = "case_residents"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), primary_key=True, index=True)
+
+
+class Template(Versioned, Base):
+    """An inspection template (checklist of sections and questions)."""
+
+    __tablename__ = "templates"
+    name: Mapped[str] = mapped_column(String(200))
+    template_version: Mapped[int] = mapped_column(Integer)
+    case_types: Mapped[list[str]] = mapped_column(JSON)
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``template`` data."""
+        return {"name": self.name, "version": self.template_version, "case_types": list(self.case_types), "sections": self.sections}
+
+
+class Visit(Versioned, Base):
+    """A submitted visit: the officer's document plus its review state."""
+
+    __tablename__ = "visits"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``visit`` data: the document plus status and review."""
+        return {**self.document, "status": self.status, "review": self.review}
+
+
+class VisitBlob(Base):
+    """A photo blob a visit references (for download authorisation)."""
+
+    __tablename__ = "visit_blobs"
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Review(Base):
+    """A lead's decision on a visit (the id is the client's review id)."""
+
+    __tablename__ = "reviews"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id"), index=True)
+    lead_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScopeChange(Base):
+    """A record entering or leaving one user's scope without changing itself.
+
+    Written in the same transaction as the change that caused it, with its own ``seq``,
+    so a pull carries a tombstone (``deleted``) or the record's current state (a grant).
+    """
+
+    __tablename__ = "scope_changes"
+    __table_args__ = (Index("ix_scope_changes_user_seq", "user_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class OpRecord(Base):
+    """The stored result of an applied push op, for idempotent replays."""
+
+    __tablename__ = "op_results"
+    op_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuthToken(Base):
+    """A session token, stored only as its SHA-256."""
+
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(100))
+    device_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginFailure(Base):
+    """One failed sign-in, kept in the database so every portal process throttles alike."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_user_at", "username", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(150))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Blob(Base):
+    """An uploaded photo blob, partial or complete; ``offset`` is the committed byte count."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BlobUploader(Base):
+    """Who uploaded the bytes of a blob (they may download it back)."""
+
+    __tablename__ = "blob_uploaders"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,0 +1,82 @@
+"""Running the portal: in a background thread (tests, demo) or in the foreground (``serve``)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+
+from portal.core import migrate
+from portal.core.config import PortalSettings
+from portal.core.db import Database
+from portal.main import create_app
+
+
+def prepare(settings: PortalSettings) -> Database:
+    """Open and migrate the database, and make the blob directory."""
+    Path(settings.blob_dir).mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    migrate.upgrade(db.engine)
+    return db
+
+
+@dataclass
+class BackgroundPortal:
+    """A portal serving on 127.0.0.1 from a thread; ``.stop()`` or use as a context manager."""
+
+    url: str
+    database_url: str
+    blob_dir: Path
+    settings: PortalSettings
+    server: uvicorn.Server
+    thread: threading.Thread
+    db: Database
+    #: Filled by whoever seeds the database (the test fixtures), for convenience.
+    accounts: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+        self.db.dispose()
+
+    def __enter__(self) -> "BackgroundPortal":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def start_background(
+    database_url: str, blob_dir: Path, host: str = "127.0.0.1", port: int = 0, *, settings: PortalSettings | None = None
+) -> BackgroundPortal:
+    """Create/migrate the database and serve the portal from a thread; returns once it accepts requests."""
+    settings = settings or PortalSettings.from_env(database_url=database_url, blob_dir=Path(blob_dir))
+    db = prepare(settings)
+    app = create_app(settings, db)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="portal-server", daemon=True)
+    thread.start()
+    started = threading.Event()
+    # Server.started flips once the socket listens; poll it with a short wait, not a fixed sleep.
+    while not server.started and thread.is_alive():
+        started.wait(0.01)
+    if not server.started:
+        raise RuntimeError("The portal did not start; see the log above.")
+    bound_host, bound_port = sock.getsockname()[:2]
+    return BackgroundPortal(f"http://{bound_host}:{bound_port}", database_url, Path(blob_dir), settings, server, thread, db)
+
+
+def serve(settings: PortalSettings, host: str, port: int) -> None:
+    """Serve in the foreground until interrupted."""
+    db = prepare(settings)
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=True)

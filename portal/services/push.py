@@ -1,0 +1,174 @@
+"""Push: apply a device's ops in order, each in its own transaction, idempotent by op_id.
+
+An applied op's result is stored under its ``op_id``; a replay returns it again with
+status ``duplicate``. Conflicts and rejections are not stored: they change nothing and
+evaluate the same way again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portal.core.db import Database
+from portal.errors import field_errors, not_found
+from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit, VisitBlob
+from portal.services import scope
+from portal.services.records import public
+from portal.services.sequence import next_seq, utcnow
+from sync.protocol import (
+    HHSRS_HAZARDS,
+    DecideData,
+    Decision,
+    ErrorCode,
+    Op,
+    Outcome,
+    VisitDocument,
+    VisitStatus,
+    format_timestamp,
+    validate_answers,
+)
+
+
+class OpOutcome(Exception):
+    """Ends an op early with a conflict or a rejection (the transaction rolls back)."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result.get("status"))
+        self.result = result
+
+
+def _rejected(op_id: str, code: str, message: str, details: dict[str, Any] | None = None) -> OpOutcome:
+    return OpOutcome({"op_id": op_id, "status": "rejected", "error": {"code": code, "message": message, "details": details or {}}})
+
+
+def _conflict(op_id: str, code: str, message: str, current: dict[str, Any] | None) -> OpOutcome:
+    return OpOutcome({
+        "op_id": op_id, "status": "conflict", "current": current,
+        "error": {"code": code, "message": message, "details": {}},
+    })
+
+
+def _not_found(op_id: str, what: str) -> OpOutcome:
+    err = not_found(what)
+    return _rejected(op_id, err.code, err.message)
+
+
+def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
+    try:
+        doc = VisitDocument.model_validate(op.data)
+    except ValidationError as exc:
+        fields = field_errors(exc.errors())
+        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"The visit is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
+    case = session.scalar(select(Case).where(Case.id == doc.case_id, scope.case_filter(caller)))
+    if case is None or doc.officer_id != caller.id:
+        raise _not_found(op.op_id, "case")
+    visit = session.get(Visit, op.id)
+    if visit is not None:
+        if visit.officer_id != caller.id:
+            raise _not_found(op.op_id, "visit")
+        if visit.status == VisitStatus.APPROVED:
+            raise _conflict(op.op_id, ErrorCode.VISIT_LOCKED, "This visit was approved and is locked; record an amendment as a new visit.", public(visit))
+        if op.base_version != visit.version:
+            raise _conflict(op.op_id, ErrorCode.CONFLICT, "The visit changed on the portal since you last saw it; review the current version.", public(visit))
+    elif op.base_version != 0:
+        raise _conflict(op.op_id, ErrorCode.CONFLICT, "The portal has no earlier version of this visit; submit it with base_version 0.", None)
+    if doc.amends is not None and session.scalar(select(Visit.id).where(Visit.id == doc.amends, scope.visit_filter(caller))) is None:
+        raise _not_found(op.op_id, "visit to amend")
+    template = session.get(Template, doc.template_id)
+    if template is None:
+        raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, "The visit's template does not exist on the portal.", {"fields": {"template_id": "unknown template"}})
+    problems = validate_answers(
+        template.data(), doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED
+    )
+    for index, hazard in enumerate(doc.hazards):
+        if hazard.hazard not in HHSRS_HAZARDS:
+            problems[f"hazards.{index}"] = "Choose a hazard from the HHSRS list."
+    if problems:
+        raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some answers are not valid: {', '.join(sorted(problems))}.", {"questions": problems})
+    hashes = sorted({p.sha256 for p in doc.photos})
+    complete = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(hashes), Blob.state == "complete")))
+    missing = [h for h in hashes if h not in complete]
+    if missing:
+        raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
+    document = doc.model_dump(mode="json")
+    if visit is None:
+        visit = Visit(id=op.id, case_id=case.id, officer_id=caller.id, version=1)
+        session.add(visit)
+    else:
+        visit.version += 1
+    visit.case_id = case.id
+    visit.document = document
+    visit.status = VisitStatus.SUBMITTED
+    visit.review = None
+    visit.seq = next_seq(session)
+    session.flush()
+    session.execute(delete(VisitBlob).where(VisitBlob.visit_id == visit.id))
+    for sha in hashes:
+        session.add(VisitBlob(visit_id=visit.id, sha256=sha))
+    if case.status in ("open", "scheduled"):
+        # The case now has a visit on record; its holders pull the new status.
+        case.status = "visited"
+        case.version += 1
+        case.seq = next_seq(session)
+    return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
+
+
+def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
+    try:
+        body = DecideData.model_validate(op.data)
+    except ValidationError as exc:
+        fields = field_errors(exc.errors())
+        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"The decision is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
+    visit = session.get(Visit, body.visit_id)
+    officer = session.get(User, visit.officer_id) if visit else None
+    if visit is None or officer is None or not caller.is_lead or officer.team_id != caller.team_id:
+        raise _not_found(op.op_id, "visit")
+    if body.decision == Decision.RETURN and not body.comment.strip():
+        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "Say what the officer must change: returning a visit needs a comment.", {"fields": {"comment": "required to return a visit"}})
+    if session.get(Review, op.id) is not None:
+        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This review id is already used; decide again with a new id.", {"fields": {"id": "used"}})
+    if visit.status != VisitStatus.SUBMITTED:
+        raise _conflict(op.op_id, ErrorCode.CONFLICT, f"This visit is {visit.status}, not awaiting review.", public(visit))
+    now = utcnow()
+    session.add(Review(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now))
+    visit.status = VisitStatus.APPROVED if body.decision == Decision.APPROVE else VisitStatus.RETURNED
+    visit.review = {"decision": str(body.decision), "comment": body.comment, "lead_id": caller.id, "decided_at": format_timestamp(now)}
+    visit.version += 1
+    visit.seq = next_seq(session)
+    return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
+
+
+_HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide}
+
+
+def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
+    op_id = str(raw.get("op_id", "")) if isinstance(raw, dict) else ""
+    try:
+        op = Op.model_validate(raw)
+    except ValidationError as exc:
+        fields = field_errors(exc.errors())
+        return _rejected(op_id, ErrorCode.INVALID_REQUEST, f"The op is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}).result
+    handler = _HANDLERS.get((op.entity, op.kind))
+    if handler is None:
+        return _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"Ops of kind {op.kind!r} do not apply to {op.entity!r}.", {"fields": {"kind": "not valid for this entity"}}).result
+    try:
+        with db.write() as session:
+            stored = session.get(OpRecord, op.op_id)
+            if stored is not None:
+                if stored.user_id != caller.id:
+                    raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
+                return {**stored.result, "status": "duplicate"}
+            result = handler(session, caller, op)
+            session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
+            return result
+    except OpOutcome as outcome:
+        return outcome.result
+
+
+def push(db: Database, caller: scope.Caller, ops: list[Any]) -> list[dict[str, Any]]:
+    """One result per op, in order."""
+    return [_apply_one(db, caller, raw) for raw in ops]

@@ -1,0 +1,225 @@
+"""Creating and changing portal-owned records (the admin side and the seed use these).
+
+Each function runs inside a write transaction, checks the references the body makes,
+gives the record its version and seq, and records scope changes a case causes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from portal.core.config import KdfParams
+from portal.core.security import hash_password
+from portal.duedates import due_at
+from portal.errors import ApiError, invalid_request
+from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
+from portal.services.scope import affected_callers, record_scope_changes, snapshot
+from portal.services.sequence import next_seq
+from sync.protocol import (
+    AdminCasePatch,
+    AdminUserCreate,
+    CaseData,
+    ErrorCode,
+    PropertyData,
+    ResidentData,
+    Role,
+    TeamData,
+    TemplateData,
+    format_timestamp,
+    parse_timestamp,
+)
+
+
+class Record(Protocol):
+    """Anything with id, version, seq and protocol data."""
+
+    id: str
+    version: int
+    seq: int
+
+    def data(self) -> dict[str, Any]: ...
+
+
+def public(record: Record) -> dict[str, Any]:
+    """A record as the admin endpoints and push conflicts return it: fields plus id, version, seq."""
+    return {"id": record.id, "version": record.version, "seq": record.seq, **record.data()}
+
+
+def user_public(user: User) -> dict[str, Any]:
+    """The ``user`` object of login and ``/me``."""
+    return {"id": user.id, **{k: v for k, v in user.data().items()}}
+
+
+def new_id() -> str:
+    """A fresh record id."""
+    return str(uuid.uuid4())
+
+
+def _require(session: Session, model: type[Any], key: str | None, field: str, fields: dict[str, str]) -> Any:
+    if key is None:
+        return None
+    row = session.get(model, key)
+    if row is None:
+        fields[field] = f"No {model.__tablename__[:-1]} has id {key}."
+    return row
+
+
+def _raise_if(fields: dict[str, str]) -> None:
+    if fields:
+        raise invalid_request(fields)
+
+
+def _timestamp(value: str | None, field: str, fields: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    try:
+        return format_timestamp(parse_timestamp(value))
+    except ValueError:
+        fields[field] = "Give an ISO-8601 timestamp, e.g. 2025-11-03T09:30:00Z."
+        return None
+
+
+def create_team(session: Session, body: TeamData) -> Team:
+    """A new team."""
+    team = Team(id=new_id(), name=body.name, version=1, seq=next_seq(session))
+    session.add(team)
+    return team
+
+
+def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> User:
+    """A new account; leads and officers need a team."""
+    fields: dict[str, str] = {}
+    _require(session, Team, body.team_id, "team_id", fields)
+    if body.role in (Role.OFFICER, Role.LEAD) and body.team_id is None:
+        fields["team_id"] = "Officers and leads belong to a team."
+    _raise_if(fields)
+    if session.scalar(select(User.id).where(User.username == body.username)) is not None:
+        raise ApiError(409, ErrorCode.CONFLICT, f"The username {body.username!r} is taken; choose another.", {"fields": {"username": "taken"}})
+    user = User(
+        id=new_id(), username=body.username, display_name=body.display_name, role=str(body.role),
+        team_id=body.team_id, password_hash=hash_password(body.password, kdf), version=1, seq=next_seq(session),
+    )
+    session.add(user)
+    return user
+
+
+def create_property(session: Session, body: PropertyData) -> Property:
+    """A new property."""
+    prop = Property(id=new_id(), version=1, seq=next_seq(session), **body.model_dump(mode="json"))
+    session.add(prop)
+    return prop
+
+
+def create_resident(session: Session, body: ResidentData) -> Resident:
+    """A new resident of an existing property."""
+    fields: dict[str, str] = {}
+    _require(session, Property, body.property_id, "property_id", fields)
+    _raise_if(fields)
+    resident = Resident(id=new_id(), version=1, seq=next_seq(session), **body.model_dump(mode="json"))
+    session.add(resident)
+    return resident
+
+
+def _check_template(body: TemplateData) -> None:
+    fields: dict[str, str] = {}
+    seen: set[str] = set()
+    for s_index, section in enumerate(body.sections):
+        if section.id in seen:
+            fields[f"sections.{s_index}.id"] = f"The id {section.id!r} is used twice."
+        seen.add(section.id)
+    questions: set[str] = set()
+    for s_index, section in enumerate(body.sections):
+        for q_index, question in enumerate(section.questions):
+            where = f"sections.{s_index}.questions.{q_index}"
+            if question.id in questions:
+                fields[f"{where}.id"] = f"The question id {question.id!r} is used twice."
+            questions.add(question.id)
+            if question.kind in ("choice", "multi_choice") and not question.options:
+                fields[f"{where}.options"] = "Choice questions need a list of options."
+    _raise_if(fields)
+
+
+def create_template(session: Session, body: TemplateData) -> Template:
+    """A new inspection template."""
+    _check_template(body)
+    data = body.model_dump(mode="json", exclude_none=True)
+    template = Template(
+        id=new_id(), version=1, seq=next_seq(session), name=data["name"], template_version=data["version"],
+        case_types=data["case_types"], sections=data["sections"],
+    )
+    session.add(template)
+    return template
+
+
+def _check_case_refs(session: Session, values: dict[str, Any], fields: dict[str, str]) -> None:
+    _require(session, Team, values.get("team_id"), "team_id", fields)
+    prop = _require(session, Property, values.get("property_id"), "property_id", fields)
+    for index, resident_id in enumerate(values.get("resident_ids") or []):
+        resident = _require(session, Resident, resident_id, f"resident_ids.{index}", fields)
+        if resident is not None and prop is not None and resident.property_id != prop.id:
+            fields[f"resident_ids.{index}"] = "This resident lives at another property."
+    officer = _require(session, User, values.get("assigned_officer_id"), "assigned_officer_id", fields)
+    if officer is not None and officer.role not in (Role.OFFICER, Role.LEAD):
+        fields["assigned_officer_id"] = "Cases are assigned to officers or leads."
+
+
+def _set_residents(session: Session, case: Case) -> None:
+    session.execute(delete(CaseResident).where(CaseResident.case_id == case.id))
+    session.flush()
+    for resident_id in dict.fromkeys(case.resident_ids):
+        session.add(CaseResident(case_id=case.id, resident_id=resident_id))
+
+
+def create_case(session: Session, body: CaseData) -> Case:
+    """A new case; ``due_at`` follows the Awaab's Law rules when not given."""
+    values = body.model_dump(mode="json")
+    fields: dict[str, str] = {}
+    values["opened_at"] = _timestamp(values["opened_at"], "opened_at", fields)
+    values["due_at"] = _timestamp(values.get("due_at"), "due_at", fields)
+    _check_case_refs(session, values, fields)
+    if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
+        fields["reference"] = f"A case with reference {values['reference']!r} exists."
+    _raise_if(fields)
+    if values["due_at"] is None:
+        values["due_at"] = format_timestamp(due_at(values["case_type"], values["priority"], parse_timestamp(values["opened_at"])))
+    callers = affected_callers(session, [values["assigned_officer_id"]], [values["team_id"]])
+    before = snapshot(session, callers)
+    case = Case(id=new_id(), version=1, seq=next_seq(session), **values)
+    session.add(case)
+    session.flush()
+    _set_residents(session, case)
+    record_scope_changes(session, callers, before)
+    return case
+
+
+def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
+    """Change any subset of a case's fields (reassignment included) and move scope with it."""
+    values = body.model_dump(mode="json", exclude_unset=True)
+    fields: dict[str, str] = {}
+    for name in ("reference", "case_type", "status", "priority", "summary", "opened_at", "property_id", "team_id", "resident_ids"):
+        if name in values and values[name] is None:
+            fields[name] = "This field cannot be emptied."
+    for name in ("opened_at", "due_at"):
+        if values.get(name) is not None:
+            values[name] = _timestamp(values[name], name, fields)
+    merged = {**case.data(), **values}
+    _check_case_refs(session, merged, fields)
+    if "reference" in values and values["reference"] != case.reference:
+        if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
+            fields["reference"] = f"A case with reference {values['reference']!r} exists."
+    _raise_if(fields)
+    callers = affected_callers(session, [case.assigned_officer_id, merged["assigned_officer_id"]], [case.team_id, merged["team_id"]])
+    before = snapshot(session, callers)
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.version += 1
+    case.seq = next_seq(session)
+    session.flush()
+    if "resident_ids" in values:
+        _set_residents(session, case)
+    record_scope_changes(session, callers, before)
+    return case

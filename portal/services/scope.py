@@ -1,0 +1,157 @@
+"""Who may see what: the scope rules of PROTOCOL.md as SQL conditions, and scope changes.
+
+- officer: cases assigned to them, those cases' properties and residents (the residents
+  a case names and everyone recorded at its property), all templates, their own user
+  and team, their own visits;
+- lead: the same for their own assignments, plus every case of their team, the visits
+  of their team's members and the team's users;
+- admin: no field data through sync (a pull carries only their own user record).
+
+When a case changes hands, the records that enter or leave someone's scope without
+changing themselves are written as ``ScopeChange`` rows in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, Template, User, Visit
+from portal.services.sequence import next_seq, utcnow
+from sync.protocol import Role
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user, as scope rules need it."""
+
+    id: str
+    username: str
+    role: str
+    team_id: str | None
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == Role.LEAD
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+def case_filter(caller: Caller) -> ColumnElement[bool]:
+    """Cases the caller sees."""
+    if caller.is_admin:
+        return false()
+    mine = Case.assigned_officer_id == caller.id
+    if caller.is_lead and caller.team_id:
+        return or_(mine, Case.team_id == caller.team_id)
+    return mine
+
+
+def property_filter(caller: Caller) -> ColumnElement[bool]:
+    """Properties of the caller's cases."""
+    return Property.id.in_(select(Case.property_id).where(case_filter(caller)))
+
+
+def resident_filter(caller: Caller) -> ColumnElement[bool]:
+    """Residents named by the caller's cases or living at their properties."""
+    named = select(CaseResident.resident_id).join(Case, Case.id == CaseResident.case_id).where(case_filter(caller))
+    at_property = select(Case.property_id).where(case_filter(caller))
+    return or_(Resident.id.in_(named), Resident.property_id.in_(at_property))
+
+
+def visit_filter(caller: Caller) -> ColumnElement[bool]:
+    """Visits the caller sees: their own, and a lead's team members'."""
+    if caller.is_admin:
+        return false()
+    mine = Visit.officer_id == caller.id
+    if caller.is_lead and caller.team_id:
+        return or_(mine, Visit.officer_id.in_(select(User.id).where(User.team_id == caller.team_id)))
+    return mine
+
+
+def user_filter(caller: Caller) -> ColumnElement[bool]:
+    """Users the caller sees: themselves, and a lead's team."""
+    me = User.id == caller.id
+    if caller.is_lead and caller.team_id:
+        return or_(me, User.team_id == caller.team_id)
+    return me
+
+
+def team_filter(caller: Caller) -> ColumnElement[bool]:
+    """The caller's own team (not for admins)."""
+    if caller.is_admin or not caller.team_id:
+        return false()
+    return Team.id == caller.team_id
+
+
+def template_filter(caller: Caller) -> ColumnElement[bool]:
+    """All templates, for field roles."""
+    return false() if caller.is_admin else true()
+
+
+@dataclass(frozen=True)
+class FieldScope:
+    """The ids of the case-derived records one caller sees."""
+
+    cases: frozenset[str]
+    properties: frozenset[str]
+    residents: frozenset[str]
+
+    def items(self) -> set[tuple[str, str]]:
+        """As (entity, id) pairs."""
+        return (
+            {("case", i) for i in self.cases}
+            | {("property", i) for i in self.properties}
+            | {("resident", i) for i in self.residents}
+        )
+
+
+def field_scope(session: Session, caller: Caller) -> FieldScope:
+    """The cases, properties and residents the caller sees now."""
+    return FieldScope(
+        frozenset(session.scalars(select(Case.id).where(case_filter(caller)))),
+        frozenset(session.scalars(select(Property.id).where(property_filter(caller)))),
+        frozenset(session.scalars(select(Resident.id).where(resident_filter(caller)))),
+    )
+
+
+def caller_for(user: User) -> Caller:
+    """The scope view of a user row."""
+    return Caller(user.id, user.username, user.role, user.team_id)
+
+
+def affected_callers(session: Session, officer_ids: Iterable[str | None], team_ids: Iterable[str | None]) -> list[Caller]:
+    """The officers named and the leads of the teams named: whose scope a case change can move."""
+    officers = {i for i in officer_ids if i}
+    teams = {i for i in team_ids if i}
+    condition = or_(User.id.in_(officers), (User.role == Role.LEAD) & User.team_id.in_(teams))
+    return [caller_for(user) for user in session.scalars(select(User).where(condition))]
+
+
+def snapshot(session: Session, callers: list[Caller]) -> dict[str, set[tuple[str, str]]]:
+    """Each caller's field scope, before a change."""
+    return {c.id: field_scope(session, c).items() for c in callers}
+
+
+def record_scope_changes(session: Session, callers: list[Caller], before: dict[str, set[tuple[str, str]]]) -> None:
+    """Write tombstones for what left each caller's scope and grants for what entered it.
+
+    A case itself changes (new version and seq) when it moves, so its new holders pull
+    it anyway; the grant rows matter for properties and residents, which do not change.
+    """
+    session.flush()
+    now = utcnow()
+    for caller in callers:
+        after = field_scope(session, caller).items()
+        old = before.get(caller.id, set())
+        for entity, entity_id in sorted(old - after):
+            session.add(ScopeChange(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=True, seq=next_seq(session), created_at=now))
+        for entity, entity_id in sorted(after - old):
+            if entity == "case":
+                continue
+            session.add(ScopeChange(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=False, seq=next_seq(session), created_at=now))

@@ -1,0 +1,48 @@
+"""The commit-safe change sequence.
+
+Every write transaction first locks the counter row (see ``Database.write``), then
+takes one number per changed row with ``UPDATE ... RETURNING``. Writers therefore
+serialise on the row and numbers are handed out in commit order: a reader that sees
+number N committed has also seen every number below N.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
+from portal.models import Counter
+
+
+def next_seq(session: Session) -> int:
+    """The next change number, inside the caller's write transaction."""
+    return int(
+        session.execute(
+            update(Counter).where(Counter.name == SEQ_COUNTER).values(value=Counter.value + 1).returning(Counter.value)
+        ).scalar_one()
+    )
+
+
+def current_seq(session: Session) -> int:
+    """The last change number committed as of the session's snapshot."""
+    return int(session.execute(select(Counter.value).where(Counter.name == SEQ_COUNTER)).scalar_one())
+
+
+def horizon(session: Session) -> int:
+    """Cursors below this number may have missed purged tombstones (410 resync_required)."""
+    return int(session.execute(select(Counter.value).where(Counter.name == HORIZON_COUNTER)).scalar_one())
+
+
+def set_horizon(session: Session, value: int) -> None:
+    """Raise the tombstone horizon (it never goes down)."""
+    session.execute(
+        update(Counter).where(Counter.name == HORIZON_COUNTER, Counter.value < value).values(value=value)
+    )
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC the database columns hold."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,84 @@
+"""Shared fixtures: a fresh PostgreSQL database per session and seeded background portals.
+
+``pg_url``: a uniquely named database created from the ``postgres`` database and
+dropped at the end (several engineers' suites run at once). ``portal_sqlite`` and
+``portal_pg``: a ``portal.server.BackgroundPortal`` serving on 127.0.0.1, seeded with
+the fictional council; ``.accounts`` lists the demo accounts (``portal.seed.DemoAccount``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Password hashing at production cost would dominate the suite; tests use a tiny scrypt cost.
+os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")
+
+PG_ADMIN_DSN = os.environ.get("FIELDAPP_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _admin_execute(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+def create_pg_database(prefix: str = "fieldapp_t") -> str:
+    """Create a uniquely named PostgreSQL database; returns its SQLAlchemy URL."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        _admin_execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not available ({exc}); run `make postgres`.")
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop a database made by ``create_pg_database`` (connections are closed by force)."""
+    name = url.rsplit("/", 1)[1]
+    _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session."""
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
+
+
+def _seeded_portal(database_url: str, blob_dir: Path) -> Iterator[object]:
+    from portal.seed import seed
+    from portal.server import start_background
+
+    result = seed(database_url, 60)
+    portal = start_background(database_url, blob_dir)
+    portal.accounts = result.accounts
+    try:
+        yield portal
+    finally:
+        portal.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A seeded portal on a SQLite file, serving over real HTTP."""
+    root = tmp_path_factory.mktemp("portal_sqlite")
+    yield from _seeded_portal(f"sqlite:///{root / 'portal.db'}", root / "blobs")
+
+
+@pytest.fixture(scope="session")
+def portal_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A seeded portal on its own fresh PostgreSQL database, serving over real HTTP."""
+    url = create_pg_database("fieldapp_tp")
+    root = tmp_path_factory.mktemp("portal_pg")
+    try:
+        yield from _seeded_portal(url, root / "blobs")
+    finally:
+        drop_pg_database(url)
