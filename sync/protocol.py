@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -330,7 +330,7 @@ class ContentRange(BaseModel):
     end: int
     total: int
 
-    _PATTERN = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
+    _PATTERN: ClassVar[re.Pattern[str]] = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 
     @classmethod
     def parse(cls, header: str) -> "ContentRange":
