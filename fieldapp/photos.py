@@ -1,0 +1,415 @@
+"""Photo import: verify, rotate, scale, strip metadata, hash, thumbnail and store atomically.
+
+A photo is decoded completely in memory before anything touches the disk, so a file
+that cannot be imported (truncated, empty, not an image, a decompression bomb, an
+unsupported format, too large) leaves nothing behind. Stored files are content
+addressed (``photos/ab/<sha256>.jpg``, thumbnails under ``photos/thumbs/ab/``), written
+through a temporary file in the same folder, fsynced and renamed into place, so the
+same photo imported twice is the same file and a power cut never leaves half a photo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from fieldapp.errors import PhotoError
+
+log = logging.getLogger(__name__)
+
+JPEG = "image/jpeg"
+PNG = "image/png"
+_SUFFIX = {JPEG: ".jpg", PNG: ".png"}
+
+# EXIF tags (numbers from the EXIF 2.32 specification).
+_ORIENTATION = 0x0112
+_EXIF_IFD = 0x8769
+_GPS_IFD = 0x8825
+_DATETIME_ORIGINAL = 0x9003
+_OFFSET_TIME_ORIGINAL = 0x9011
+
+# How Pillow must turn the stored pixels upright for each EXIF orientation
+# (the same table as ImageOps.exif_transpose, applied after scaling because it is cheaper).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+# Formats people commonly try; named so the message can say what the file is.
+_FORMAT_NAMES = {"GIF": "GIF", "BMP": "BMP", "TIFF": "TIFF", "WEBP": "WebP", "ICO": "icon", "PSD": "Photoshop"}
+_HEIC_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+# HAMMING costs what BILINEAR costs (a 1-pixel kernel, widened when shrinking, so it
+# antialiases) but is sharper; BICUBIC/LANCZOS would double the import time.
+RESAMPLE = Image.Resampling.HAMMING
+_WHAT_TO_DO = "Export or save it as JPEG or PNG (on an iPhone: Settings > Camera > Formats > Most Compatible) and import that file."
+
+
+@dataclass(frozen=True)
+class PhotoPolicy:
+    """How imported photos are stored; IT can preset every value in the site config."""
+
+    long_edge: int = 2560
+    quality: int = 85
+    keep_gps: bool = True
+    thumbnail_edge: int = 320
+    max_source_pixels: int = 80_000_000  # beyond any phone or camera; below Pillow's own bomb limit
+    max_file_bytes: int = 80 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportedPhoto:
+    """A photo stored in the content-addressed folder, as the core records it."""
+
+    sha256: str
+    path: Path
+    thumbnail_path: Path
+    content_type: str
+    bytes: int
+    width: int
+    height: int
+    taken_at: datetime | None
+
+
+def photo_path(photos_dir: Path, sha256: str, content_type: str) -> Path:
+    """Where the stored photo with this hash lives."""
+    try:
+        suffix = _SUFFIX[content_type]
+    except KeyError:
+        raise PhotoError(f"Photos are stored as JPEG or PNG, not {content_type!r}.") from None
+    return Path(photos_dir) / sha256[:2] / f"{sha256}{suffix}"
+
+
+def thumbnail_path(photos_dir: Path, sha256: str) -> Path:
+    """Where the thumbnail of the stored photo with this hash lives (always JPEG)."""
+    return Path(photos_dir) / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+
+
+def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = None) -> ImportedPhoto:
+    """Import one photo file; raise PhotoError naming the file when it cannot be imported."""
+    policy = policy or PhotoPolicy()
+    source = Path(source)
+    data = _read_source(source, policy)
+    image, fmt = _open_verified(source, data, policy)
+    exif = _exif(source, image)
+    icc = image.info.get("icc_profile")
+    orientation = exif.get(_ORIENTATION, 1)
+    taken_at = _taken_at(exif)
+    upright = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    image = _decode_scaled(source, image, policy.long_edge, upright)
+    content_type = PNG if fmt == "PNG" else JPEG
+    # The thumbnail is made on another core while the photo is encoded.
+    thumb_job = _workers().submit(_thumbnail_bytes, image, policy.thumbnail_edge)
+    stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality)
+    thumb = thumb_job.result()
+    sha256 = hashlib.sha256(stored).hexdigest()
+    path = photo_path(photos_dir, sha256, content_type)
+    created = _write_once(path, stored, sha256)
+    try:
+        thumb_path = thumbnail_path(photos_dir, sha256)
+        _write_once(thumb_path, thumb, None)
+    except BaseException:
+        if created:  # never leave a photo without its thumbnail half-imported
+            path.unlink(missing_ok=True)
+        raise
+    log.info("Imported photo %s as %s (%dx%d, %d bytes)", source.name, sha256, image.width, image.height, len(stored))
+    return ImportedPhoto(sha256, path, thumb_path, content_type, len(stored), image.width, image.height, taken_at)
+
+
+def store_photo_bytes(photos_dir: Path, sha256: str, data: bytes, thumbnail_edge: int = 320) -> Path:
+    """Keep a downloaded photo after checking its hash and that it decodes; also write its thumbnail."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256.lower():
+        raise PhotoError(f"The downloaded photo {sha256} is damaged (its contents hash to {actual}); sync again to fetch it.")
+    content_type = JPEG if data[:3] == b"\xff\xd8\xff" else PNG if data[:8] == b"\x89PNG\r\n\x1a\n" else None
+    if content_type is None:
+        raise PhotoError(f"The downloaded photo {sha256} is neither JPEG nor PNG; ask the portal administrator to check it.")
+    label = Path(f"{sha256}{_SUFFIX[content_type]}")
+    image, _ = _open_verified(label, data, PhotoPolicy())
+    image = _decode_scaled(label, image, thumbnail_edge * 2)
+    thumb = _thumbnail_bytes(image, thumbnail_edge)
+    path = photo_path(photos_dir, actual, content_type)
+    _write_once(path, data, actual)
+    _write_once(thumbnail_path(photos_dir, actual), thumb, None)
+    return path
+
+
+def _read_source(source: Path, policy: PhotoPolicy) -> bytes:
+    """Read the whole file, refusing missing, empty and oversized files with a clear message."""
+    try:
+        size = source.stat().st_size
+        if size > policy.max_file_bytes:
+            raise PhotoError(
+                f"{source.name} is {size / 1e6:.0f} MB, more than the {policy.max_file_bytes / 1e6:.0f} MB a photo may be. "
+                "Export a smaller copy (most cameras and phones can) and import that.", str(source))
+        with source.open("rb") as handle:
+            data = handle.read(policy.max_file_bytes + 1)
+    except PhotoError:
+        raise
+    except FileNotFoundError:
+        raise PhotoError(f"{source} no longer exists. Check the file is still there (and the card or phone still connected).",
+                         str(source)) from None
+    except OSError as exc:
+        raise PhotoError(f"{source} cannot be read ({exc.strerror or exc}). Copy it to this computer and import the copy.",
+                         str(source)) from None
+    if not data:
+        raise PhotoError(f"{source.name} is empty (0 bytes); the copy from the camera or phone probably failed. Copy it again.",
+                         str(source))
+    return data
+
+
+def _open_verified(source: Path, data: bytes, policy: PhotoPolicy) -> tuple[Image.Image, str]:
+    """Identify the image, allowing only JPEG and PNG within the pixel limit (nothing decoded yet)."""
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS:
+        raise PhotoError(f"{source.name} is a HEIC/HEIF photo, which Fieldapp cannot read. {_WHAT_TO_DO}", str(source))
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than fails) between its limit and twice it: treat both as a bomb.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _bomb(source, None, policy) from None
+    except UnidentifiedImageError:
+        raise PhotoError(f"{source.name} is not a picture Fieldapp can read (it may be a document or a damaged file renamed "
+                         f"to look like a photo). {_WHAT_TO_DO}", str(source)) from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise _damaged(source, exc) from None
+    fmt = image.format or ""
+    if fmt not in ("JPEG", "PNG"):
+        name = _FORMAT_NAMES.get(fmt, fmt or "unknown")
+        raise PhotoError(f"{source.name} is a {name} image; Fieldapp only accepts JPEG and PNG photos. {_WHAT_TO_DO}", str(source))
+    width, height = image.size
+    if width <= 0 or height <= 0 or width * height > policy.max_source_pixels:
+        raise _bomb(source, image.size, policy)
+    return image, fmt
+
+
+def _exif(source: Path, image: Image.Image) -> Image.Exif:
+    """The photo's EXIF; reading it may decode a PNG whose EXIF follows the pixels."""
+    try:
+        return image.getexif()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise _damaged(source, exc) from None
+
+
+def _decode_scaled(source: Path, image: Image.Image, long_edge: int,
+                   upright: Image.Transpose | None = None) -> Image.Image:
+    """Decode the whole file, scale it so its long edge is at most ``long_edge`` and turn it upright."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Something in the process switched on Pillow's "accept truncated files": a cut-off
+        # photo would then be stored with a grey band, so switch it back off.
+        log.warning("Pillow's LOAD_TRUNCATED_IMAGES was on; switching it off so damaged photos are refused")
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+    width, height = image.size
+    scale = min(1.0, long_edge / max(width, height))
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    try:
+        if image.format == "JPEG" and scale < 0.5:
+            # libjpeg decodes straight to 1/2, 1/4 or 1/8 size: the smallest that is still >= target.
+            image.draft(image.mode, target)
+        image.load()  # full decode: raises on truncated or corrupt data
+    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
+        raise _damaged(source, exc) from None
+    image = _normalise_mode(image)
+    if image.size == target:
+        return image.transpose(upright) if upright is not None else image
+    return _resize_banded(image, target, upright)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> ThreadPoolExecutor:
+    """A small shared pool: Pillow releases the GIL while resampling, so bands run in parallel."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="photo")
+        return _pool
+
+
+def _resize_banded(image: Image.Image, target: tuple[int, int], upright: Image.Transpose | None) -> Image.Image:
+    """Resample (and turn upright) in horizontal bands on several cores; identical to one resize.
+
+    Pillow's ``box`` argument names the source region but its filter still reads the
+    neighbouring source rows, so the bands join without seams. Each band is turned
+    upright in its own thread too, and pasted where the turned band belongs.
+    """
+    width, height = target
+    bands = min(4, os.cpu_count() or 1, max(1, height // 64))
+    scale_y = image.height / height
+    cuts = [round(height * i / bands) for i in range(bands + 1)]
+
+    turned = upright in _SWAPS_AXES
+    out = Image.new(image.mode, (height, width) if turned else target, None)
+
+    def band(i: int) -> None:
+        box = (0.0, cuts[i] * scale_y, float(image.width), cuts[i + 1] * scale_y)
+        part = image.resize((width, cuts[i + 1] - cuts[i]), RESAMPLE, box=box)
+        if upright is not None:
+            part = part.transpose(upright)
+        # Bands cover disjoint rectangles of ``out``, so the threads may paste at once.
+        out.paste(part, _band_origin(upright, cuts[i], cuts[i + 1], width, height))
+
+    list(_workers().map(band, range(bands)))
+    out.info = dict(image.info)
+    return out
+
+
+_SWAPS_AXES = (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270, Image.Transpose.TRANSPOSE,
+               Image.Transpose.TRANSVERSE)
+
+
+def _band_origin(upright: Image.Transpose | None, top: int, bottom: int, width: int, height: int) -> tuple[int, int]:
+    """Top-left corner, in the upright picture, of the band holding rows ``top..bottom`` of the scaled one."""
+    corners = [_turn_point(upright, x, y, width, height) for x in (0, width) for y in (top, bottom)]
+    return min(x for x, _ in corners), min(y for _, y in corners)
+
+
+def _turn_point(upright: Image.Transpose | None, x: int, y: int, width: int, height: int) -> tuple[int, int]:
+    """Where the corner point (x, y) of a width x height picture lands after ``upright``."""
+    T = Image.Transpose
+    return {
+        None: (x, y),
+        T.FLIP_LEFT_RIGHT: (width - x, y),
+        T.FLIP_TOP_BOTTOM: (x, height - y),
+        T.ROTATE_180: (width - x, height - y),
+        T.ROTATE_90: (y, width - x),          # counter-clockwise
+        T.ROTATE_270: (height - y, x),        # clockwise
+        T.TRANSPOSE: (y, x),
+        T.TRANSVERSE: (height - y, width - x),
+    }[upright]
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    """Bring the pixels to a mode both JPEG (RGB, L) and PNG (also RGBA, LA) can store."""
+    if image.mode in ("RGB", "L"):
+        return image
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if image.format == "PNG" and has_alpha:
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int) -> bytes:
+    """Encode the stored photo: JPEG for camera photos, PNG kept lossless (screenshots, documents)."""
+    out = io.BytesIO()
+    extra = {"icc_profile": icc} if icc else {}
+    if content_type == JPEG:
+        image.save(out, "JPEG", quality=quality, exif=exif.tobytes(), **extra)
+    else:
+        image.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
+    return out.getvalue()
+
+
+def _thumbnail_bytes(image: Image.Image, edge: int) -> bytes:
+    """A small JPEG for lists and galleries (transparent PNGs are shown on white)."""
+    thumb = image.copy()
+    thumb.thumbnail((edge, edge), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    if thumb.mode not in ("RGB", "L"):
+        background = Image.new("RGB", thumb.size, "white")
+        background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)
+        thumb = background
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _kept_exif(source: Image.Exif, policy: PhotoPolicy) -> Image.Exif:
+    """Build fresh EXIF holding only what policy keeps: when it was taken, and GPS if allowed.
+
+    Starting from an empty block (rather than deleting tags) means serial numbers, maker
+    notes, owner names and thumbnails of the original never survive, whatever the camera wrote.
+    """
+    kept = Image.Exif()
+    kept[_ORIENTATION] = 1  # the pixels are now upright
+    source_exif_ifd = source.get_ifd(_EXIF_IFD)
+    taken = {tag: source_exif_ifd[tag] for tag in (_DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL) if tag in source_exif_ifd}
+    if taken:
+        kept.get_ifd(_EXIF_IFD).update(taken)
+    if policy.keep_gps:
+        gps = source.get_ifd(_GPS_IFD)
+        if gps:
+            kept.get_ifd(_GPS_IFD).update(gps)
+    return kept
+
+
+def _taken_at(exif: Image.Exif) -> datetime | None:
+    """When the photo was taken, from EXIF DateTimeOriginal; camera clocks are local time."""
+    ifd = exif.get_ifd(_EXIF_IFD)
+    raw = ifd.get(_DATETIME_ORIGINAL)
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None  # cameras with an unset clock write "0000:00:00 00:00:00"
+    offset = ifd.get(_OFFSET_TIME_ORIGINAL)
+    if isinstance(offset, str) and len(offset) >= 6 and offset[0] in "+-":
+        try:
+            delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+            return moment.replace(tzinfo=timezone(delta if offset[0] == "+" else -delta))
+        except ValueError:
+            pass
+    return moment.astimezone()  # no offset recorded: the laptop's time zone is the best guess
+
+
+def _write_once(path: Path, data: bytes, sha256: str | None) -> bool:
+    """Write ``data`` atomically unless an identical file is there; True when a file was created."""
+    if path.exists():
+        existing = path.read_bytes()
+        if existing == data or (sha256 is not None and hashlib.sha256(existing).hexdigest() == sha256):
+            return False  # the same photo imported again: content addressing makes it the same file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return True
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable; Windows cannot open folders, and NTFS journals renames anyway."""
+    if os.name == "nt":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _damaged(source: Path, exc: BaseException) -> PhotoError:
+    log.info("Refused damaged photo %s: %s", source, exc)
+    return PhotoError(f"{source.name} is damaged or incomplete ({exc}); the copy from the camera or phone probably "
+                      "did not finish. Copy the photo again and import the new copy.", str(source))
+
+
+def _bomb(source: Path, size: tuple[int, int] | None, policy: PhotoPolicy) -> PhotoError:
+    what = f"{size[0]}x{size[1]} pixels" if size else "far too many pixels"
+    return PhotoError(f"{source.name} claims {what}, more than the {policy.max_source_pixels / 1e6:.0f} megapixels "
+                      "a photo may have; it may be a damaged or malicious file. Import the original photo instead.",
+                      str(source))
