@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
@@ -207,15 +209,15 @@ class CaseDetailWidget(QWidget):
         if not case.residents:
             self.residents_layout.addWidget(QLabel("No resident recorded (empty home?)."))
         for resident in case.residents:
-            lines = [f"<b>{_esc(resident.full_name)}</b>"]
+            lines = [f"<b>{escape(resident.full_name)}</b>"]
             contact = " · ".join(x for x in (resident.phone, resident.email) if x)
             if contact:
-                lines.append(_esc(contact))
+                lines.append(escape(contact))
             if resident.vulnerabilities:
-                lines.append("Needs: " + _esc(", ".join(resident.vulnerabilities)))
+                lines.append("Needs: " + escape(", ".join(resident.vulnerabilities)))
             if resident.warnings:
                 lines.append("<span style='color:#b3261e'><b>Warnings:</b> "
-                             + _esc(", ".join(resident.warnings)) + "</span>")
+                             + escape(", ".join(resident.warnings)) + "</span>")
             item = wrapping_label("<br>".join(lines))
             item.setTextFormat(Qt.TextFormat.RichText)
             self.residents_layout.addWidget(item)
@@ -279,7 +281,3 @@ class CaseDetailWidget(QWidget):
 
     def _on_failed_start(self, failure: TaskFailure) -> None:
         self.subtitle.setText(f"The visit could not be started: {failure.message}")
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -170,7 +170,7 @@ class MultiChoiceWidget(QuestionWidget):
             box.setChecked(box.text() in chosen)
 
 
-class _FocusOutFilter(QObject):
+class FocusOutFilter(QObject):
     """Calls back when the watched field loses focus (save at once, don't wait for the timer)."""
 
     def __init__(self, callback: Any, parent: QObject) -> None:
@@ -194,7 +194,7 @@ class TextWidget(QuestionWidget):
         _row(self, self.edit).setStretch(0, 1)
         self.setFocusProxy(self.edit)
         self.edit.textChanged.connect(self._on_typed)
-        self.edit.installEventFilter(_FocusOutFilter(self._emit, self))
+        self.edit.installEventFilter(FocusOutFilter(self._emit, self))
 
     def _on_typed(self) -> None:
         if not self._setting:

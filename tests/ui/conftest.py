@@ -1,0 +1,65 @@
+"""UI test setup: Qt offscreen (set before any Qt import), a task manager per test, real stores in tmp dirs."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+
+@pytest.fixture
+def tasks(qapp: Any) -> Iterator[Any]:
+    """The app's task manager (DB executor + network pool), shut down after the test."""
+    from ui.tasks import Op, TaskManager
+
+    manager = TaskManager()
+    previous, Op.manager = Op.manager, manager
+    yield manager
+    manager.shutdown()
+    Op.manager = previous
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where screenshots go (not committed)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def store_factory(tmp_path: Path) -> Iterator[Any]:
+    """Opens real FieldStores in tmp dirs and closes them after the test."""
+    fieldapp = pytest.importorskip("fieldapp")
+    if not hasattr(fieldapp, "FieldStore"):
+        pytest.skip("fieldapp.FieldStore is not exported yet")
+    opened: list[Any] = []
+
+    def open_store(name: str = "data", cases: int = 0, **kwargs: Any) -> Any:
+        from factory import fill_store
+
+        store = fieldapp.FieldStore.open(tmp_path / name)
+        opened.append(store)
+        if cases:
+            fill_store(store, cases, **kwargs)
+        return store
+
+    yield open_store
+    for store in opened:
+        try:
+            store.close()
+        except Exception:  # already closed by the test
+            pass
+
+
+@pytest.fixture
+def store(store_factory: Any) -> Any:
+    """A real store holding 60 cases of the signed-in officer (every 7th home has warnings)."""
+    return store_factory(cases=60)

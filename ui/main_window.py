@@ -1,0 +1,313 @@
+"""The main window: cases, the visit editor, "Needs attention" and (for leads) Review."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from fieldapp.types import UserInfo
+from ui.case_detail import CaseDetailWidget
+from ui.case_list import CaseListWidget
+from ui.context import AppContext
+from ui.look import icon
+from ui.problems import NeedsAttentionWidget
+from ui.signin import SignInDialog
+from ui.status import StatusInfo, StatusLine, SyncProgressWidget, read_status
+from ui.sync_controller import SyncController, SyncOutcome
+from ui.tasks import Op
+from ui.visit_editor import VisitEditorWidget
+
+log = logging.getLogger(__name__)
+
+#: Shown by F1; the same keys are set on the actions below.
+SHORTCUTS = (
+    ("F5 or Ctrl+R", "Sync now"),
+    ("Ctrl+N", "Start a visit to the selected case"),
+    ("Ctrl+F", "Search cases"),
+    ("Ctrl+Page Down / Ctrl+Page Up", "Next / previous case"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Cases / Needs attention / Review"),
+    ("Ctrl+Enter", "Submit the open visit"),
+    ("Ctrl+Shift+P", "Add photos to the open visit"),
+    ("Esc", "Back from a visit to the cases (everything is saved)"),
+)
+
+
+class MainWindow(QMainWindow):
+    """Everything the officer (or lead) sees; all data arrives through the task manager."""
+
+    sig_status = Signal(object)   # StatusInfo, after each refresh
+    sig_review_ready = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.user: UserInfo | None = None
+        self.review: Any = None
+        self.sign_in_dialog: SignInDialog | None = None
+        self.setWindowTitle("Fieldapp")
+
+        self.case_list = CaseListWidget(ctx)
+        self.case_detail = CaseDetailWidget(ctx)
+        self.cases_page = QSplitter(Qt.Orientation.Horizontal)
+        self.cases_page.addWidget(self.case_list)
+        self.cases_page.addWidget(self.case_detail)
+        self.cases_page.setStretchFactor(0, 3)
+        self.cases_page.setStretchFactor(1, 2)
+        self.cases_page.setChildrenCollapsible(False)
+        self.editor = VisitEditorWidget(ctx)
+        self.attention = NeedsAttentionWidget(ctx)
+        self.pages = QStackedWidget()
+        for page in (self.cases_page, self.editor, self.attention):
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+
+        self.sync = SyncController(ctx, self)
+        self._build_toolbar()
+        self._build_status_bar()
+        self._connect()
+        width = self.fontMetrics().averageCharWidth()
+        self.resize(width * 180, self.fontMetrics().height() * 48)
+
+    # ------------------------------------------------------------ building
+
+    def _action(self, name: str, text: str, keys: tuple[str, ...], slot: Any, tip: str) -> QAction:
+        action = QAction(icon(name), text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        shortcut = f" ({' or '.join(keys)})" if keys else ""
+        action.setToolTip(tip + shortcut)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work whichever page has focus
+        return action
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolBar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(bar)
+        self.cases_action = self._action("cases", "Cases", ("Ctrl+1",), self.show_cases, "Your cases")
+        self.attention_action = self._action("attention", "Needs attention", ("Ctrl+2",), self.show_attention,
+                                             "Changes the portal could not accept")
+        self.review_action = self._action("review", "Review", ("Ctrl+3",), self.show_review,
+                                          "Visits of your team waiting for your decision")
+        self.review_action.setVisible(False)
+        self.sync_action = self._action("sync", "Sync now", ("F5", "Ctrl+R"), self.sync_now,
+                                        "Send your visits and get the latest cases")
+        self.new_visit_action = self._action("new_visit", "New visit", ("Ctrl+N",), self.new_visit,
+                                             "Start a visit to the selected case")
+        for action in (self.cases_action, self.attention_action, self.review_action):
+            action.setCheckable(True)
+            bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.sync_action)
+        bar.addAction(self.new_visit_action)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.user_label = QLabel("Not signed in")
+        self.user_label.setAccessibleName("Signed-in user")
+        bar.addWidget(self.user_label)
+        self.sign_in_action = self._action("user", "Sign in…", (), self.ask_sign_in, "Sign in to the portal")
+        bar.addAction(self.sign_in_action)
+        self._action("search", "Search", ("Ctrl+F",), self.focus_search, "Search cases")
+        self._action("", "Next case", ("Ctrl+PgDown",), lambda: self.case_list.move(1), "Next case")
+        self._action("", "Previous case", ("Ctrl+PgUp",), lambda: self.case_list.move(-1), "Previous case")
+        self._action("", "Keyboard shortcuts", ("F1",), self.show_shortcuts, "Keyboard shortcuts")
+        QShortcut(QKeySequence("Ctrl+Return"), self.editor, self.editor.submit)
+        QShortcut(QKeySequence("Ctrl+Shift+P"), self.editor, self.editor.photos.choose_files)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor, self.editor.go_back)
+
+    def _build_status_bar(self) -> None:
+        self.status_line = StatusLine()
+        self.progress = SyncProgressWidget()
+        self.statusBar().addWidget(self.status_line, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().setSizeGripEnabled(False)
+
+    def _connect(self) -> None:
+        signals = self.ctx.signals
+        self.case_list.sig_case_selected.connect(self.case_detail.show_case)
+        self.case_list.sig_case_activated.connect(lambda _id: self.case_detail.start_button.setFocus())
+        self.case_detail.sig_visit_started.connect(self.open_visit)
+        self.case_detail.sig_open_visit.connect(self.open_visit)
+        self.editor.sig_back.connect(self.show_cases)
+        self.editor.sig_open_visit.connect(self.open_visit)
+        self.editor.sig_submitted.connect(lambda _id: self.refresh_status())
+        self.attention.sig_open_visit.connect(self.open_visit)
+        self.attention.sig_count.connect(self._on_attention_count)
+        self.sync.sig_reachable.connect(self.status_line.set_reachable)
+        self.sync.sig_started.connect(self._on_sync_started)
+        self.sync.sig_progress.connect(self.progress.update_progress)
+        self.sync.sig_finished.connect(self._on_sync_finished)
+        self.sync.sig_need_sign_in.connect(self.ask_sign_in)
+        self.progress.sig_cancel.connect(self._on_progress_cancel)
+        signals.sig_data_changed.connect(self.refresh_all)
+        signals.sig_visit_changed.connect(lambda _id: self._status_soon.start())
+        # Many saves in a row (typing) refresh the waiting counts once, not each time.
+        self._status_soon = QTimer(self)
+        self._status_soon.setSingleShot(True)
+        self._status_soon.setInterval(1000)
+        self._status_soon.timeout.connect(self.refresh_status)
+
+    # ------------------------------------------------------------ start
+
+    def start(self) -> None:
+        """Load everything (off the GUI thread) and begin health checks and automatic sync."""
+        self.show_cases()
+        self.refresh_all()
+        self.sync.start()
+
+    def refresh_all(self) -> None:
+        self.case_list.reload()
+        self.case_detail.refresh()
+        self.attention.refresh()
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        store = self.ctx.store
+        Op(self, lambda: read_status(store)).success(self._on_status).run()
+
+    def _on_status(self, info: StatusInfo) -> None:
+        self.status_line.set_info(info)
+        self._on_attention_count(info.problems)
+        self.set_user(info.state.user)
+        self.sig_status.emit(info)
+
+    def set_user(self, user: UserInfo | None) -> None:
+        changed = (user.id, user.role) if user else None
+        previous = (self.user.id, self.user.role) if self.user else None
+        self.user = user
+        if user is None:
+            self.user_label.setText("Not signed in")
+        else:
+            signed = "" if self.ctx.client is not None else "  (sign in to sync)"
+            self.user_label.setText(f"{user.display_name} · {user.role}{signed}")
+        self.sign_in_action.setVisible(self.ctx.client is None)
+        if changed != previous:
+            self._update_review_page()
+
+    def _update_review_page(self) -> None:
+        """The Review page exists only for leads, and only once `ui.review` is installed."""
+        is_lead = self.user is not None and self.user.role == "lead"
+        if is_lead and self.review is None:
+            self.review = self._make_review()
+            if self.review is not None:
+                self.pages.addWidget(self.review)
+                self.sig_review_ready.emit()
+        self.review_action.setVisible(is_lead and self.review is not None)
+        if not is_lead and self.review is not None and self.pages.currentWidget() is self.review:
+            self.show_cases()
+
+    def _make_review(self) -> Any:
+        try:
+            from ui.review import ReviewWidget
+        except ImportError:  # built by a separate part; absent means no review page
+            log.info("ui.review is not installed: no Review page")
+            return None
+        try:
+            widget = ReviewWidget.from_context(self.ctx)
+            if hasattr(widget, "sig_show_problems"):
+                widget.sig_show_problems.connect(self.show_attention)
+            widget.refresh()
+            return widget
+        except Exception:
+            log.exception("The review page could not be built")
+            return None
+
+    # ------------------------------------------------------------ navigation
+
+    def _show_page(self, page: QWidget, action: QAction | None) -> None:
+        if self.pages.currentWidget() is self.editor and page is not self.editor:
+            self.editor.flush()
+        self.pages.setCurrentWidget(page)
+        for item in (self.cases_action, self.attention_action, self.review_action):
+            item.setChecked(item is action)
+
+    def show_cases(self) -> None:
+        self._show_page(self.cases_page, self.cases_action)
+
+    def show_attention(self) -> None:
+        self.attention.refresh()
+        self._show_page(self.attention, self.attention_action)
+
+    def show_review(self) -> None:
+        if self.review is not None:
+            self._show_page(self.review, self.review_action)
+
+    def open_visit(self, visit_id: str) -> None:
+        self.editor.open_visit(visit_id)
+        self._show_page(self.editor, None)
+
+    def focus_search(self) -> None:
+        self.show_cases()
+        self.case_list.focus_search()
+
+    def new_visit(self) -> None:
+        self.show_cases()
+        if self.case_detail.case is None:
+            self.statusBar().showMessage("Choose a case first, then start a visit.", 5000)
+            return
+        self.case_detail.start_visit()
+
+    def _on_attention_count(self, count: int) -> None:
+        self.attention_action.setText(f"Needs attention ({count})" if count else "Needs attention")
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.open()
+
+    # ------------------------------------------------------------ sync and sign-in
+
+    def sync_now(self) -> None:
+        self.editor.flush()
+        self.sync.start_sync()
+
+    def _on_sync_started(self) -> None:
+        self.sync_action.setEnabled(False)
+        self.progress.begin()
+
+    def _on_progress_cancel(self) -> None:
+        self.progress.cancelling()
+        self.sync.cancel()
+
+    def _on_sync_finished(self, outcome: SyncOutcome) -> None:
+        self.sync_action.setEnabled(True)
+        self.progress.hide()
+        self.statusBar().showMessage(outcome.message, 15000)
+
+    def ask_sign_in(self) -> None:
+        if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():
+            return
+        username = self.user.username if self.user else ""
+        self.sign_in_dialog = SignInDialog(self.ctx, self, username=username)
+        self.sign_in_dialog.sig_signed_in.connect(self._on_signed_in)
+        self.sign_in_dialog.open()
+
+    def _on_signed_in(self, _client: Any) -> None:
+        self.refresh_status()
+        self.sync.check_now()
+        self.sync.start_sync()
+
+    # ------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        """Queue the last edits (the task manager finishes database work before the app exits)."""
+        self.editor.flush()
+        self.sync.stop()
+        super().closeEvent(event)

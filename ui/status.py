@@ -1,0 +1,105 @@
+"""The status bar: who is signed in, portal reachable, last sync, what waits, and sync progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from fieldapp.types import Pending, SyncState
+from ui.format import size_text, when_text
+from ui.look import icon
+from ui.tasks import TaskProgress
+from ui.widgets import repolish
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    """What the status bar shows, read together on the database thread."""
+
+    pending: Pending
+    state: SyncState
+    problems: int
+
+
+def read_status(store: Any) -> StatusInfo:
+    return StatusInfo(store.pending(), store.sync_state(), len(store.problems()))
+
+
+def pending_text(pending: Pending) -> str:
+    if pending.empty:
+        return "Nothing waiting to send"
+    parts = []
+    if pending.visits:
+        parts.append(f"{pending.visits} visit{'s' if pending.visits != 1 else ''}")
+    if pending.reviews:
+        parts.append(f"{pending.reviews} decision{'s' if pending.reviews != 1 else ''}")
+    if pending.photos:
+        parts.append(f"{pending.photos} photo{'s' if pending.photos != 1 else ''} ({size_text(pending.bytes)})")
+    return "Waiting to send: " + ", ".join(parts)
+
+
+class SyncProgressWidget(QWidget):
+    """Phase, counts and bytes of a running sync, with Cancel."""
+
+    sig_cancel = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel")
+        self.cancel_button.setToolTip("Stop the sync; everything not sent stays queued")
+        self.cancel_button.clicked.connect(self.sig_cancel.emit)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.hide()
+
+    def begin(self) -> None:
+        self.text.setText("Syncing…")
+        self.bar.setRange(0, 0)
+        self.cancel_button.setEnabled(True)
+        self.show()
+
+    def update_progress(self, update: TaskProgress) -> None:
+        self.text.setText(update.text)
+        if update.fraction < 0:
+            self.bar.setRange(0, 0)   # busy indicator: the total is not known yet
+        else:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(update.fraction * 1000))
+
+    def cancelling(self) -> None:
+        self.text.setText("Cancelling… (finishing the current step)")
+        self.cancel_button.setEnabled(False)
+
+
+class StatusLine(QWidget):
+    """Reachability, last sync and waiting work, in the status bar."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reachable = QLabel("Checking the portal…")
+        self.reachable.setAccessibleName("Portal connection")
+        self.last_sync = QLabel()
+        self.pending = QLabel()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for label in (self.reachable, self.last_sync, self.pending):
+            layout.addWidget(label)
+
+    def set_reachable(self, reachable: bool) -> None:
+        self.reachable.setText("● Portal reachable" if reachable else "● Offline: work is kept on this laptop")
+        self.reachable.setProperty("reachable", "true" if reachable else "false")
+        repolish(self.reachable)
+
+    def set_info(self, info: StatusInfo) -> None:
+        self.last_sync.setText(f"Last sync: {when_text(info.state.last_sync_at)}")
+        self.pending.setText(pending_text(info.pending))

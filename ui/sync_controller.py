@@ -1,0 +1,195 @@
+"""Sync and portal reachability, run on the network pool; the GUI only sees frozen updates.
+
+- A health check every `HEALTH_INTERVAL_MS` (and after each sync) says whether the
+  portal is reachable. It uses its own client: a `PortalClient` is used by one thread
+  at a time, and a sync may be running.
+- An automatic sync runs every ``sync_interval_minutes`` while the portal is reachable.
+- `start_sync` runs `sync.engine.SyncEngine.run` with progress and a cancel event.
+  The engine reads and writes the store itself from its worker thread; that is the
+  engine's design (the store opens one unit of work per call, safe across threads).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ui.context import AppContext
+from ui.format import size_text
+from ui.tasks import Op, TaskFailure
+
+log = logging.getLogger(__name__)
+
+HEALTH_INTERVAL_MS = 30_000
+PHASE_TEXT = {"pull": "Receiving changes", "upload": "Uploading photos", "push": "Sending visits",
+              "done": "Finishing"}
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """The end of a sync as the window shows it."""
+
+    ok: bool
+    cancelled: bool
+    message: str
+    needs_sign_in: bool = False
+    report: Any = None
+
+
+def progress_text(update: Any) -> tuple[float, str]:
+    """A `sync.progress.SyncProgress` as a fraction and one line (phase, counts, bytes)."""
+    phase = PHASE_TEXT.get(update.phase, update.phase)
+    parts = [phase]
+    if update.total:
+        parts.append(f"{update.done} of {update.total}")
+    elif update.done:
+        parts.append(f"{update.done}")
+    if update.bytes_total:
+        parts.append(f"{size_text(update.bytes_done)} of {size_text(update.bytes_total)}")
+    if update.bytes_total:
+        fraction = update.bytes_done / update.bytes_total
+    elif update.total:
+        fraction = update.done / update.total
+    else:
+        fraction = -1.0
+    return fraction, " · ".join(parts)
+
+
+def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) -> SyncOutcome:
+    """One sync (network pool). Expected failures become an outcome, not an exception."""
+    from sync.engine import SyncEngine
+    from sync.errors import AuthRequired, PortalUnreachable, SyncBusy
+
+    def forward(update: Any) -> None:
+        fraction, text = progress_text(update)
+        progress(fraction, text)
+
+    try:
+        report = SyncEngine(store, client).run(forward, cancel)
+    except AuthRequired:
+        return SyncOutcome(False, False, "Your session has ended: please sign in again.", needs_sign_in=True)
+    except PortalUnreachable as error:
+        return SyncOutcome(False, False, f"The portal cannot be reached: {error}. Your work stays on this laptop.")
+    except SyncBusy:
+        return SyncOutcome(False, False, "Another sync is already running for this data folder.")
+    message = getattr(report, "message", "") or ("Sync complete." if report.ok else "Sync finished with problems.")
+    return SyncOutcome(bool(report.ok), bool(report.cancelled), message, report=report)
+
+
+def check_health(url: str, ca_bundle: str | None) -> bool:
+    """True when the portal answers /health (network pool)."""
+    from sync.client import PortalClient
+    from sync.retry import RetryPolicy
+
+    # One quick try: a health check that retries for a minute would report too late.
+    client = PortalClient(url, ca_bundle=ca_bundle, retry=RetryPolicy(attempts=1), timeout=(3.0, 5.0))
+    try:
+        client.health()
+        return True
+    except Exception as error:  # any failure means "not reachable now"; the reason goes to the log
+        log.info("portal health check failed: %s", error)
+        return False
+    finally:
+        client.close()
+
+
+class SyncController(QObject):
+    """Runs syncs and health checks and tells the window how they went."""
+
+    sig_reachable = Signal(bool)
+    sig_started = Signal()
+    sig_progress = Signal(object)    # TaskProgress
+    sig_finished = Signal(object)    # SyncOutcome
+    sig_need_sign_in = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.reachable: bool | None = None
+        self.running = False
+        self._cancel: threading.Event | None = None
+        self._checking = False
+        self.health_timer = QTimer(self)
+        self.health_timer.setInterval(HEALTH_INTERVAL_MS)
+        self.health_timer.timeout.connect(self.check_now)
+        self.auto_timer = QTimer(self)
+        minutes = getattr(ctx.settings, "sync_interval_minutes", 15) or 0
+        self.auto_timer.setInterval(max(1, int(minutes)) * 60_000)
+        self.auto_timer.timeout.connect(self._on_auto_timer_timeout)
+        self._auto_enabled = bool(minutes)
+
+    def start(self) -> None:
+        """Begin periodic health checks and automatic syncs."""
+        self.health_timer.start()
+        if self._auto_enabled:
+            self.auto_timer.start()
+        self.check_now()
+
+    def stop(self) -> None:
+        self.health_timer.stop()
+        self.auto_timer.stop()
+        self.cancel()
+
+    # ------------------------------------------------------------ health
+
+    def check_now(self) -> None:
+        url = self._ctx.portal_url
+        if not url or self._checking:
+            if not url:
+                self._set_reachable(False)
+            return
+        self._checking = True
+        ca = self._ctx.ca_bundle
+        Op(self, lambda: check_health(url, ca), network=True).success(self._set_reachable) \
+            .failure(lambda _f: self._set_reachable(False)).finally_(self._on_check_done).run()
+
+    def _on_check_done(self) -> None:
+        self._checking = False
+
+    def _set_reachable(self, reachable: bool) -> None:
+        self.reachable = reachable
+        self.sig_reachable.emit(reachable)
+
+    # ------------------------------------------------------------ sync
+
+    def _on_auto_timer_timeout(self) -> None:
+        if self.reachable and not self.running and self._ctx.client is not None:
+            self.start_sync()
+
+    def start_sync(self) -> bool:
+        """Start a sync unless one runs; asks for sign-in when there is no session."""
+        if self.running:
+            return False
+        client = self._ctx.client
+        if client is None:
+            self.sig_need_sign_in.emit()
+            return False
+        self.running = True
+        self._cancel = self._ctx.tasks.new_cancel()
+        store = self._ctx.store
+        self.sig_started.emit()
+        Op(self, lambda progress, cancel: run_sync(store, client, progress, cancel), network=True) \
+            .with_cancel(self._cancel).progress(self.sig_progress.emit) \
+            .success(self._on_sync_done).failure(self._on_sync_failed).run()
+        return True
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def _on_sync_done(self, outcome: SyncOutcome) -> None:
+        self.running = False
+        self._cancel = None
+        if outcome.needs_sign_in:
+            self.sig_need_sign_in.emit()
+        self.sig_finished.emit(outcome)
+        self._ctx.signals.sig_data_changed.emit()
+        self.check_now()
+
+    def _on_sync_failed(self, failure: TaskFailure) -> None:
+        self._on_sync_done(SyncOutcome(False, False, f"Sync failed: {failure.message}"))
+

@@ -1,0 +1,522 @@
+"""The visit editor, generated from the template; every edit is saved at once.
+
+Choices are saved immediately; typing is saved ~300 ms after the last key, when the
+field loses focus, and when the editor closes. Saves go through the database executor
+in order, so the latest edit always wins and nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.domain import Outcome
+from fieldapp.errors import ValidationError
+from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
+from ui.case_detail import WarningBanner
+from ui.context import AppContext
+from ui.format import date_text, label
+from ui.hazards import HazardsEditorWidget
+from ui.look import icon
+from ui.photos import PhotoPanelWidget, local_files
+from ui.questions import QuestionWidget, FocusOutFilter, widget_for
+from ui.tasks import Op, TaskFailure
+from ui.widgets import clear_layout, repolish, wrapping_label
+
+TYPING_SAVE_MS = 300
+
+#: Keys of `Visit.problems` / `ValidationError.problems` that are not questions.
+FIELD_LABELS = {"outcome": "Outcome", "notes": "Notes", "hazards": "Hazards", "photos": "Photos"}
+
+
+@dataclass(frozen=True)
+class VisitBundle:
+    """What the editor shows: the visit, its form and its case."""
+
+    visit: Visit
+    template: Template | None
+    case: CaseDetail
+
+
+def load_bundle(store: Any, visit_id: str) -> VisitBundle:
+    """Read a visit with its template and case (database thread)."""
+    visit = store.visit(visit_id)
+    case = store.case(visit.case_id)
+    template = next((t for t in store.templates_for(visit.case_id) if t.id == visit.template_id), None)
+    return VisitBundle(visit, template, case)
+
+
+class QuestionRowWidget(QWidget):
+    """A question: its label (required marked), the answer widget, help and the problem beside it."""
+
+    def __init__(self, editor: QuestionWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        question = editor.question
+        self.editor = editor
+        title = QLabel(question.label + ("  <span style='color:#b3261e'>* required</span>" if question.required else ""))
+        title.setTextFormat(Qt.TextFormat.RichText)
+        title.setWordWrap(True)
+        title.setBuddy(editor.focus_widget())
+        self.problem = wrapping_label("", "problem")
+        self.problem.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.addWidget(title)
+        if question.help:
+            layout.addWidget(wrapping_label(question.help, "muted"))
+        layout.addWidget(editor)
+        layout.addWidget(self.problem)
+
+    def set_problem(self, message: str | None) -> None:
+        self.problem.setText(f"⚠ {message}" if message else "")
+        self.problem.setVisible(bool(message))
+
+
+class MissingDialog(QDialog):
+    """What stops the visit being submitted; activating a line jumps to it."""
+
+    sig_jump = Signal(str)
+
+    def __init__(self, problems: Mapping[str, str], labels: Mapping[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Not ready to submit")
+        layout = QVBoxLayout(self)
+        layout.addWidget(wrapping_label("Please finish these before submitting. Double-click or press Enter on one "
+                                        "to go to it."))
+        self.list = QListWidget()
+        for key, message in problems.items():
+            item = QListWidgetItem(f"{labels.get(key, FIELD_LABELS.get(key, key))}: {message}")
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        self.list.itemActivated.connect(self._on_list_activated)
+        layout.addWidget(self.list)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _on_list_activated(self, item: QListWidgetItem) -> None:
+        self.sig_jump.emit(item.data(Qt.ItemDataRole.UserRole))
+        self.accept()
+
+
+class StateBanner(QFrame):
+    """Where a submitted visit stands, and the lead's comment on a returned one."""
+
+    sig_amend = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stateBanner")
+        self.text = wrapping_label("")
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.amend_button = QPushButton(icon("amend"), "File an amendment")
+        self.amend_button.setToolTip("Approved visits are locked: an amendment is a new visit that corrects it.")
+        self.amend_button.clicked.connect(self.sig_amend.emit)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.amend_button)
+
+    def show_visit(self, visit: Visit) -> None:
+        state = visit.state
+        comment = visit.review.comment if visit.review else ""
+        texts = {
+            VisitState.DRAFT: "",
+            VisitState.QUEUED: "<b>Submitted — waiting to sync.</b> It goes to the portal at the next sync.",
+            VisitState.SUBMITTED: "<b>On the portal</b>, waiting for the team lead's review.",
+            VisitState.APPROVED: "<b>Approved</b> by the team lead. It is locked.",
+            VisitState.RETURNED: "<b>Returned by the team lead.</b> Please change what they ask and submit again."
+                                 + (f"<br><br>Their comment: <i>{escape(comment)}</i>" if comment else ""),
+        }
+        text = texts.get(state, "")
+        if visit.amends:
+            text += ("<br>" if text else "") + "This visit amends an earlier, approved visit."
+        self.text.setText(text)
+        self.setProperty("state", str(state))
+        repolish(self)
+        self.amend_button.setVisible(state == VisitState.APPROVED)
+        self.setVisible(bool(text))
+
+
+class VisitEditorWidget(QWidget):
+    """The form of one visit: questions, hazards, photos, outcome and notes, saved as typed."""
+
+    sig_loaded = Signal(str)       # visit id
+    sig_saved = Signal(object)     # the saved Visit
+    sig_submitted = Signal(str)    # visit id
+    sig_back = Signal()            # the officer asked to go back to the cases
+    sig_open_visit = Signal(str)   # open another visit (an amendment)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.bundle: VisitBundle | None = None
+        self.rows: dict[str, QuestionRowWidget] = {}
+        self.missing_dialog: MissingDialog | None = None
+        self._dirty_answers: set[str] = set()
+        self._dirty_fields: set[str] = set()
+        self._saves_in_flight = 0
+        self._show_missing = False
+        self.save_error: str | None = None
+        self.setAcceptDrops(True)
+
+        self.back_button = QPushButton(icon("back"), "Cases")
+        self.back_button.setToolTip("Back to the case list (Esc); everything is saved")
+        self.back_button.clicked.connect(self.go_back)
+        self.title = QLabel()
+        self.title.setObjectName("pageTitle")
+        self.title.setWordWrap(True)
+        self.save_label = QLabel()
+        self.save_label.setObjectName("muted")
+        self.save_label.setAccessibleName("Save status")
+        header = QHBoxLayout()
+        header.addWidget(self.back_button)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.save_label)
+
+        self.warning_banner = WarningBanner()
+        self.warning_banner.hide()
+        self.state_banner = StateBanner()
+        self.state_banner.hide()
+        self.state_banner.sig_amend.connect(self.file_amendment)
+
+        self.form = QWidget()
+        self.form_layout = QVBoxLayout(self.form)
+        self.hazards = HazardsEditorWidget()
+        self.hazards.sig_changed.connect(lambda: self._mark("hazards", 0))
+        self.hazards.sig_typing.connect(lambda: self._mark("hazards", TYPING_SAVE_MS))
+        self.photos = PhotoPanelWidget(ctx)
+        self.photos.sig_photos_changed.connect(self._on_photos_changed)
+        self.outcome = QComboBox()
+        self.outcome.addItem("— choose the outcome —", None)
+        for outcome in Outcome:
+            self.outcome.addItem(label(outcome.value), outcome.value)
+        self.outcome.setAccessibleName("Outcome")
+        self.outcome.currentIndexChanged.connect(lambda _i: self._mark("outcome", 0))
+        self.outcome_problem = wrapping_label("", "problem")
+        self.outcome_problem.hide()
+        self.notes = QPlainTextEdit()
+        self.notes.setTabChangesFocus(True)
+        self.notes.setPlaceholderText("Anything else the team lead should know")
+        self.notes.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
+        self.notes.setAccessibleName("Notes")
+        self.notes.textChanged.connect(self._on_notes_typed)
+        self.notes.installEventFilter(FocusOutFilter(self._save_now, self))
+
+        hazards_box = QGroupBox("Hazards (HHSRS)")
+        QVBoxLayout(hazards_box).addWidget(self.hazards)
+        photos_box = QGroupBox("Photos")
+        QVBoxLayout(photos_box).addWidget(self.photos)
+        outcome_box = QGroupBox("Outcome and notes")
+        outcome_form = QFormLayout(outcome_box)
+        outcome_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        outcome_form.addRow("Outcome  *", self.outcome)
+        outcome_form.addRow("", self.outcome_problem)
+        outcome_form.addRow("Notes", self.notes)
+        self.fixed_boxes = (hazards_box, photos_box, outcome_box)
+
+        content = QWidget()
+        body = QVBoxLayout(content)
+        body.addWidget(self.form)
+        for box in self.fixed_boxes:
+            body.addWidget(box)
+        body.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(content)
+
+        self.submit_button = QPushButton(icon("submit"), "Submit visit")
+        self.submit_button.setProperty("primary", True)
+        self.submit_button.setToolTip("Check the visit and queue it for the portal (Ctrl+Enter)")
+        self.submit_button.clicked.connect(self.submit)
+        self.message = wrapping_label("", "problem")
+        self.message.hide()
+        footer = QHBoxLayout()
+        footer.addWidget(self.message, 1)
+        footer.addWidget(self.submit_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.warning_banner)
+        layout.addWidget(self.state_banner)
+        layout.addWidget(self.scroll, 1)
+        layout.addLayout(footer)
+
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.timeout.connect(self._save_now)
+
+    # ------------------------------------------------------------ loading
+
+    @property
+    def visit(self) -> Visit | None:
+        return self.bundle.visit if self.bundle else None
+
+    def open_visit(self, visit_id: str) -> None:
+        """Save what is pending for the current visit, then load another."""
+        self.flush()
+        store = self._ctx.store
+        Op(self, lambda: load_bundle(store, visit_id)).success(self._on_loaded).failure(self._on_load_failed).run()
+
+    def _on_load_failed(self, failure: TaskFailure) -> None:
+        self._show_message(f"This visit could not be opened: {failure.message}")
+
+    def _on_loaded(self, bundle: VisitBundle) -> None:
+        self.bundle = bundle
+        self._dirty_answers.clear()
+        self._dirty_fields.clear()
+        self._show_missing = bundle.visit.state == VisitState.RETURNED
+        visit, case = bundle.visit, bundle.case
+        self.title.setText(f"Visit to {case.reference} · {case.property.one_line}")
+        self.warning_banner.set_warnings(case.warnings)
+        self._build_form(bundle.template, visit)
+        self.hazards.set_hazards(visit.hazards)
+        self.outcome.blockSignals(True)
+        self.outcome.setCurrentIndex(max(0, self.outcome.findData(visit.outcome)))
+        self.outcome.blockSignals(False)
+        self.notes.blockSignals(True)
+        self.notes.setPlainText(visit.notes)
+        self.notes.blockSignals(False)
+        self.photos.set_photos(visit.id, visit.photos, self.question_labels())
+        self._apply_visit(visit)
+        self.save_label.setText(f"Started {date_text(visit.started_at)}")
+        self.scroll.verticalScrollBar().setValue(0)
+        self.sig_loaded.emit(visit.id)
+
+    def _build_form(self, template: Template | None, visit: Visit) -> None:
+        clear_layout(self.form_layout)
+        self.rows = {}
+        if template is None:
+            self.form_layout.addWidget(wrapping_label(
+                "The form of this visit is not on this laptop. Sync, then open the visit again.", "problem"))
+            return
+        for section in template.sections:
+            box = QGroupBox(section.title)
+            box_layout = QVBoxLayout(box)
+            for question in section.questions:
+                editor = widget_for(question)
+                editor.set_photos(visit.photos)
+                editor.set_value(visit.answers.get(question.id))
+                editor.sig_changed.connect(lambda _v, qid=question.id: self._mark_answer(qid, 0))
+                editor.sig_typing.connect(lambda qid=question.id: self._mark_answer(qid, TYPING_SAVE_MS))
+                row = QuestionRowWidget(editor)
+                self.rows[question.id] = row
+                box_layout.addWidget(row)
+            self.form_layout.addWidget(box)
+
+    def question_labels(self) -> dict[str, str]:
+        return {qid: row.editor.question.label for qid, row in self.rows.items()}
+
+    def _apply_visit(self, visit: Visit) -> None:
+        """Show state, problems and whether editing is allowed, after a load or a save."""
+        self.bundle = VisitBundle(visit, self.bundle.template, self.bundle.case) if self.bundle else None
+        read_only = not visit.editable
+        for row in self.rows.values():
+            row.editor.set_read_only(read_only)
+        self.hazards.set_read_only(read_only)
+        self.photos.set_read_only(read_only)
+        self.outcome.setEnabled(not read_only)
+        self.notes.setReadOnly(read_only)
+        self.submit_button.setVisible(not read_only)
+        self.submit_button.setText("Submit again" if visit.state == VisitState.RETURNED else "Submit visit")
+        self.state_banner.show_visit(visit)
+        self.show_problems(visit.problems)
+
+    def show_problems(self, problems: Mapping[str, str]) -> None:
+        """Messages beside each question; "must be answered" waits until a submit was tried."""
+        answers = self.visit.answers if self.visit else {}
+        for qid, row in self.rows.items():
+            message = problems.get(qid)
+            if message and not self._show_missing and answers.get(qid) in (None, "", []):
+                message = None
+            row.set_problem(message)
+        outcome_message = problems.get("outcome") if self._show_missing else None
+        self.outcome_problem.setText(f"⚠ {outcome_message}" if outcome_message else "")
+        self.outcome_problem.setVisible(bool(outcome_message))
+
+    def _on_photos_changed(self, photos: tuple[Photo, ...]) -> None:
+        for row in self.rows.values():
+            row.editor.set_photos(photos)
+            row.editor.set_value(row.editor.value())
+        if self.visit is not None:
+            self._apply_photos(photos)
+
+    def _apply_photos(self, photos: tuple[Photo, ...]) -> None:
+        assert self.bundle is not None
+        self.bundle = replace(self.bundle, visit=replace(self.bundle.visit, photos=photos))
+
+    # ------------------------------------------------------------ saving
+
+    def _mark_answer(self, question_id: str, delay_ms: int) -> None:
+        self._dirty_answers.add(question_id)
+        self._schedule(delay_ms)
+
+    def _mark(self, field: str, delay_ms: int) -> None:
+        if self.bundle is None:
+            return
+        self._dirty_fields.add(field)
+        self._schedule(delay_ms)
+
+    def _on_notes_typed(self) -> None:
+        self._mark("notes", TYPING_SAVE_MS)
+
+    def _schedule(self, delay_ms: int) -> None:
+        self.save_label.setText("Saving…")
+        # A later choice shortens a pending typing delay; typing never delays a pending choice.
+        if delay_ms == 0 or not self._save_timer.isActive():
+            self._save_timer.start(delay_ms)
+        elif self._save_timer.remainingTime() > delay_ms or delay_ms == TYPING_SAVE_MS:
+            self._save_timer.start(delay_ms)
+
+    @property
+    def dirty(self) -> bool:
+        """True while an edit has not reached the database yet."""
+        return bool(self._dirty_answers or self._dirty_fields or self._saves_in_flight)
+
+    def flush(self) -> None:
+        """Queue every pending edit now (on focus-out, navigation and close)."""
+        self._save_timer.stop()
+        self._save_now()
+
+    def _save_now(self) -> None:
+        visit = self.visit
+        if visit is None or not visit.editable or not (self._dirty_answers or self._dirty_fields):
+            return
+        changes: dict[str, Any] = {}
+        if self._dirty_answers:
+            changes["answers"] = {qid: self.rows[qid].editor.value() for qid in self._dirty_answers if qid in self.rows}
+        if "notes" in self._dirty_fields:
+            changes["notes"] = self.notes.toPlainText()
+        if "outcome" in self._dirty_fields:
+            changes["outcome"] = self.outcome.currentData()
+        if "hazards" in self._dirty_fields:
+            changes["hazards"] = self.hazards.hazards()
+        self._dirty_answers.clear()
+        self._dirty_fields.clear()
+        self._saves_in_flight += 1
+        store, visit_id = self._ctx.store, visit.id
+        Op(self, lambda: store.update_visit(visit_id, **changes)).success(self._on_saved) \
+            .failure(lambda f: self._on_save_failed(f, changes)).finally_(self._on_save_done).run()
+
+    def _on_saved(self, visit: Visit) -> None:
+        if self.visit is None or visit.id != self.visit.id:
+            return
+        self.save_error = None
+        # Keep what is on screen (the officer may have typed on); take state and problems.
+        self.bundle = VisitBundle(visit, self.bundle.template, self.bundle.case) if self.bundle else None
+        self.show_problems(visit.problems)
+        self.sig_saved.emit(visit)
+        self._ctx.signals.sig_visit_changed.emit(visit.id)
+
+    def _on_save_failed(self, failure: TaskFailure, changes: dict[str, Any]) -> None:
+        self.save_error = failure.message
+        # Mark the fields dirty again so the next edit or close retries them.
+        self._dirty_answers.update(changes.get("answers", {}))
+        self._dirty_fields.update(k for k in changes if k != "answers")
+        self._show_message(f"Not saved yet: {failure.message}")
+
+    def _on_save_done(self) -> None:
+        self._saves_in_flight -= 1
+        if not self.dirty:
+            self.save_label.setText("All changes saved" if self.save_error is None else "Not saved")
+
+    # ------------------------------------------------------------ submit and amend
+
+    def submit(self) -> None:
+        """Save, then submit; what is missing is listed with a way to jump to it."""
+        visit = self.visit
+        if visit is None or not visit.editable:
+            return
+        self.flush()
+        self.message.hide()
+        self.submit_button.setEnabled(False)
+        store, visit_id = self._ctx.store, visit.id
+        Op(self, lambda: store.submit_visit(visit_id)).success(self._on_submitted) \
+            .failure(self._on_submit_failed).finally_(lambda: self.submit_button.setEnabled(True)).run()
+
+    def _on_submitted(self, visit: Visit) -> None:
+        self._apply_visit(visit)
+        self._ctx.signals.sig_data_changed.emit()
+        self.sig_submitted.emit(visit.id)
+
+    def _on_submit_failed(self, failure: TaskFailure) -> None:
+        error = failure.error
+        if isinstance(error, ValidationError) and error.problems:
+            self._show_missing = True
+            self.show_problems(error.problems)
+            self.missing_dialog = MissingDialog(error.problems, self.question_labels(), self)
+            self.missing_dialog.sig_jump.connect(self.jump_to)
+            self.missing_dialog.open()
+        else:
+            self._show_message(f"The visit could not be submitted: {failure.message}")
+
+    def jump_to(self, key: str) -> None:
+        """Scroll to a question (or the outcome, hazards or notes) and put the cursor there."""
+        if key in self.rows:
+            row = self.rows[key]
+            self.scroll.ensureWidgetVisible(row)
+            row.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+        elif key in ("outcome", "notes", "hazards", "photos"):
+            target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
+                      "photos": self.photos}[key]
+            self.scroll.ensureWidgetVisible(target)
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def file_amendment(self) -> None:
+        visit = self.visit
+        if visit is None:
+            return
+        store, visit_id = self._ctx.store, visit.id
+        Op(self, lambda: store.file_amendment(visit_id)).success(lambda v: self.sig_open_visit.emit(v.id)) \
+            .failure(lambda f: self._show_message(f"The amendment could not be started: {f.message}")).run()
+
+    def go_back(self) -> None:
+        self.flush()
+        self.sig_back.emit()
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # ------------------------------------------------------------ drag and drop
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
+        if self.visit is not None and self.visit.editable and local_files(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+        if self.visit is not None and self.visit.editable and local_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = local_files(event.mimeData())
+        if paths and self.visit is not None and self.visit.editable:
+            event.acceptProposedAction()
+            self.photos.import_files(paths)
+        else:
+            event.ignore()
