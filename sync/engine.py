@@ -109,7 +109,7 @@ class SyncEngine:
     def _sync(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
         self._pull(tally, reporter, cancel)
         pushed_any = False
-        for _round in range(2):  # a second round only when the portal lost a blob (blob_missing)
+        for _round in range(3):  # more rounds only when the portal lost a blob (blob_missing): upload, push again
             if not self._has_outbox():
                 break
             tally.blob_missing_seen = False
@@ -228,6 +228,9 @@ class SyncEngine:
             tally.ops_pushed += len(batch)
             pushed = True
             reporter.update(done=tally.ops_pushed)
+            if tally.blob_missing_seen:
+                # The store re-queued that visit under a new op id; its photos must go up before it is pushed again.
+                return pushed
 
     def _next_batch(self, max_ops: int, max_push_bytes: int) -> list[OutboxOp]:
         batch = self.store.outbox(limit=max_ops, max_bytes=max(1, max_push_bytes - ENVELOPE_BYTES))
