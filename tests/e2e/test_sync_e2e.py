@@ -1,0 +1,230 @@
+"""Sync end to end: a real FieldStore, a real portal on 127.0.0.1 (SQLite and PostgreSQL), real HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fieldapp.types import ProblemAction, VisitState
+from sync.engine import SyncEngine
+
+from sync_support import (
+    admin_visits,
+    blob_hashes_ok,
+    local_visit_ids,
+    open_signed_in,
+    portal_scope,
+    record_visit,
+    sync,
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
+def portal(request):
+    """The shared seeded portal, on SQLite and on PostgreSQL."""
+    return request.getfixturevalue(f"portal_{request.param}")
+
+
+def account(portal, role: str, team_index: int = 0, index: int = 0):
+    teams = sorted({a.team for a in portal.accounts if a.team})
+    return [a for a in portal.accounts if a.role == role and (role == "admin" or a.team == teams[team_index])][index]
+
+
+def first_cases(store, count: int) -> list[str]:
+    cases = [c.id for c in store.cases() if store.templates_for(c.id)]
+    assert len(cases) >= count, "the seeded portal gives this officer too few cases"
+    return cases[:count]
+
+
+def test_offline_visits_with_photos_reach_the_portal_exactly_once(portal, tmp_path):
+    """Visits recorded offline with photos sync once; the portal holds each once, with photo bytes intact."""
+    officer = account(portal, "officer", index=1)
+    store, client = open_signed_in(tmp_path / "laptop", portal.url, officer)
+    try:
+        first = sync(store, client)
+        assert first.ok and first.pulled > 0
+        visits = [record_visit(store, case_id, tmp_path, photos=2, seed=n)
+                  for n, case_id in enumerate(first_cases(store, 3))]
+        assert store.pending().visits == 3 and store.pending().photos == 6
+
+        report = sync(store, client)
+
+        assert report.ok, report.message
+        assert (report.applied, report.blobs_uploaded) == (3, 6)
+        assert store.pending().empty and store.problems() == []
+        on_portal = [v for v in admin_visits(portal.url, account(portal, "admin")) if v["id"] in {x.id for x in visits}]
+        assert sorted(v["id"] for v in on_portal) == sorted(v.id for v in visits)
+        assert {v["status"] for v in on_portal} == {"submitted"}
+        hashes = {p["sha256"] for v in on_portal for p in v["photos"]}
+        assert hashes == {p.sha256 for v in visits for p in v.photos} and len(hashes) == 6
+        assert blob_hashes_ok(portal.url, officer, hashes)
+        assert all(store.visit(v.id).state == VisitState.SUBMITTED for v in visits)
+        scope = portal_scope(portal.url, officer)
+        assert {c.id for c in store.cases()} == set(scope["case"])
+        assert local_visit_ids(store) == set(scope.get("visit", {}))
+        again = SyncEngine(store, client)
+        before = client.request_count
+        assert again.run().ok and client.request_count - before == 1   # nothing to do: one request
+    finally:
+        store.close()
+
+
+def test_return_resubmit_and_approve_round_trip(portal, tmp_path):
+    """Lead returns with a comment, officer sees it, edits and resubmits, lead approves, officer sees approved."""
+    officer = account(portal, "officer", index=0)
+    lead = account(portal, "lead")
+    o_store, o_client = open_signed_in(tmp_path / "officer", portal.url, officer)
+    l_store, l_client = open_signed_in(tmp_path / "lead", portal.url, lead)
+    try:
+        sync(o_store, o_client)
+        visit = record_visit(o_store, first_cases(o_store, 1)[0], tmp_path, photos=1, seed=101)
+        assert sync(o_store, o_client).ok
+
+        assert sync(l_store, l_client).ok
+        assert visit.id in {item.visit_id for item in l_store.review_queue()}
+        l_store.decide(visit.id, "return", "Please add the humidity reading.")
+        assert sync(l_store, l_client).ok
+
+        assert sync(o_store, o_client).ok
+        returned = o_store.visit(visit.id)
+        assert returned.state == VisitState.RETURNED and returned.review.comment == "Please add the humidity reading."
+        o_store.update_visit(visit.id, notes="Humidity 71% in the bedroom.")
+        o_store.submit_visit(visit.id)
+        assert sync(o_store, o_client).ok
+
+        assert sync(l_store, l_client).ok
+        item = next(i for i in l_store.review_queue() if i.visit_id == visit.id)
+        assert item.resubmitted
+        l_store.decide(visit.id, "approve")
+        assert sync(l_store, l_client).ok
+
+        assert sync(o_store, o_client).ok
+        assert o_store.visit(visit.id).state == VisitState.APPROVED
+        exported = [v for v in admin_visits(portal.url, account(portal, "admin")) if v["id"] == visit.id]
+        assert len(exported) == 1 and exported[0]["status"] == "approved"
+        assert exported[0]["notes"] == "Humidity 71% in the bedroom."
+    finally:
+        o_store.close()
+        l_store.close()
+
+
+def test_conflicts_become_problems_and_never_block_the_queue(portal, tmp_path):
+    """Two laptops of one lead decide the same visit: the second decision is a conflict problem,
+    and an officer's edit that meets an approved visit becomes a visit_locked problem resolved by an amendment."""
+    officer = account(portal, "officer", index=2)
+    lead = account(portal, "lead")
+    o1, c1 = open_signed_in(tmp_path / "officer1", portal.url, officer)
+    o2, c2 = open_signed_in(tmp_path / "officer2", portal.url, officer)
+    la, ca = open_signed_in(tmp_path / "leadA", portal.url, lead)
+    lb, cb = open_signed_in(tmp_path / "leadB", portal.url, lead)
+    stores = (o1, o2, la, lb)
+    try:
+        sync(o1, c1)
+        cases = first_cases(o1, 2)
+        visit = record_visit(o1, cases[0], tmp_path, photos=1, seed=201)
+        other = record_visit(o1, cases[1], tmp_path, photos=0, seed=202)
+        assert sync(o1, c1).ok
+        assert sync(la, ca).ok and sync(lb, cb).ok
+        la.decide(visit.id, "return", "Missing photo of the kitchen.")
+        assert sync(la, ca).ok
+
+        lb.decide(visit.id, "approve")               # lead's other laptop has not seen the return
+        lb.decide(other.id, "approve")               # ... and an unrelated decision queued behind it
+        report = sync(lb, cb)
+        assert (report.conflicts, report.applied, report.ok) == (1, 1, False)
+        [problem] = lb.problems()
+        assert problem.kind == "conflict" and problem.entity == "review" and problem.message
+
+        # Officer laptop 1 resubmits, lead approves; laptop 2 still has the returned copy and edits it.
+        assert sync(o1, c1).ok and sync(o2, c2).ok
+        o1.update_visit(visit.id, notes="Kitchen photographed.")
+        o1.submit_visit(visit.id)
+        assert sync(o1, c1).ok
+        assert sync(la, ca).ok
+        la.decide(visit.id, "approve")
+        assert sync(la, ca).ok
+
+        o2.update_visit(visit.id, notes="An edit made on the other laptop.")
+        o2.submit_visit(visit.id)
+        report = sync(o2, c2)
+        assert report.conflicts == 1 and not report.ok
+        [locked] = o2.problems()
+        assert locked.kind == "visit_locked" and ProblemAction.AMEND in locked.actions
+        amendment = o2.resolve_problem(locked.id, ProblemAction.AMEND)
+        assert amendment is not None and amendment.amends == visit.id
+        assert amendment.notes == "An edit made on the other laptop."
+        o2.submit_visit(amendment.id)
+        assert sync(o2, c2).ok
+        exported = {v["id"]: v for v in admin_visits(portal.url, account(portal, "admin"))}
+        assert exported[visit.id]["status"] == "approved" and exported[visit.id]["notes"] == "Kitchen photographed."
+        assert exported[amendment.id]["amends"] == visit.id
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_reassigned_case_leaves_the_laptop_once_its_work_is_sent(tmp_path):
+    """A case reassigned away stays while a visit to it is unsent, and leaves once that visit is accepted."""
+    from portal.seed import seed
+    from portal.server import start_background
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    accounts = seed(url, 30).accounts
+    with start_background(url, tmp_path / "blobs") as own:
+        own.accounts = accounts
+        officer, colleague = account(own, "officer", index=0), account(own, "officer", index=1)
+        admin = account(own, "admin")
+        store, client = open_signed_in(tmp_path / "laptop", own.url, officer)
+        try:
+            sync(store, client)
+            case_id = first_cases(store, 1)[0]
+            visit = record_visit(store, case_id, tmp_path, photos=1, seed=301)
+            colleague_id = portal_scope(own.url, colleague)["user"]
+            admin_client = __import__("sync.client", fromlist=["PortalClient"]).PortalClient(own.url)
+            admin_client.login(admin.username, admin.password, "e2e-admin")
+            response = admin_client._session.patch(
+                f"{own.url}/api/v1/admin/cases/{case_id}", json={"assigned_officer_id": next(iter(colleague_id))},
+                headers={"Authorization": f"Bearer {admin_client.token}"}, timeout=(5, 30))
+            assert response.status_code == 200, response.text
+
+            report = sync(store, client)   # pulls the tombstone first, then pushes the visit, then purges
+            assert report.ok
+            assert case_id not in {c.id for c in store.cases()}
+            assert store.visit(visit.id).state == VisitState.SUBMITTED   # the officer's own visit stays
+            assert {c.id for c in store.cases()} == set(portal_scope(own.url, officer)["case"])
+        finally:
+            store.close()
+
+
+def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite, tmp_path):
+    """`fieldapp sync` prints progress and a summary, exits 0 on success and 3 on a wrong password."""
+    officer = account(portal_sqlite, "officer", index=1)
+    command = [sys.executable, "-m", "fieldapp.cli.sync_cmd", "--data-dir", str(tmp_path / "cli"),
+               "--portal", portal_sqlite.url, "--username", officer.username, "--password-stdin"]
+    done = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "[pull]" in done.stdout and "changes received" in done.stdout
+    wrong = subprocess.run(command, input="not-the-password\n", capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 3 and "password" in wrong.stdout.lower()
+    plain = subprocess.run(command[:-4] + ["--portal", "http://portal.example.org", "--username", "x",
+                                           "--password-stdin"], input="pw\n", capture_output=True, text=True,
+                           timeout=120)
+    assert plain.returncode == 2 and "https://" in plain.stdout
+
+
+def test_photo_bytes_are_verified_against_their_names(portal_sqlite, tmp_path):
+    """A blob uploaded by the client hashes to its name when downloaded back."""
+    officer = account(portal_sqlite, "officer", index=1)
+    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, officer)
+    try:
+        sync(store, client)
+        visit = record_visit(store, first_cases(store, 1)[0], tmp_path, photos=1, seed=401, photo_size=(1600, 1200))
+        assert sync(store, client).ok
+        name = visit.photos[0].sha256
+        assert hashlib.sha256(client.download_blob(name)).hexdigest() == name
+        assert Path(store.photo_file(name)).read_bytes() == client.download_blob(name)
+    finally:
+        store.close()
