@@ -156,7 +156,7 @@ class Visit(Versioned, Base):
     officer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)
-    review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     def data(self) -> dict[str, Any]:
         """The protocol ``visit`` data: the document plus status and review."""

@@ -94,26 +94,27 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     missing = [h for h in hashes if h not in complete]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
-    document = doc.model_dump(mode="json")
+    seq = next_seq(session)
     if visit is None:
-        visit = Visit(id=op.id, case_id=case.id, officer_id=caller.id, version=1)
+        visit = Visit(id=op.id, officer_id=caller.id, version=1)
         session.add(visit)
     else:
         visit.version += 1
     visit.case_id = case.id
-    visit.document = document
+    visit.document = doc.model_dump(mode="json")
     visit.status = VisitStatus.SUBMITTED
     visit.review = None
-    visit.seq = next_seq(session)
+    visit.seq = seq
     session.flush()
     session.execute(delete(VisitBlob).where(VisitBlob.visit_id == visit.id))
     for sha in hashes:
         session.add(VisitBlob(visit_id=visit.id, sha256=sha))
     if case.status in ("open", "scheduled"):
         # The case now has a visit on record; its holders pull the new status.
+        case_seq = next_seq(session)
         case.status = "visited"
         case.version += 1
-        case.seq = next_seq(session)
+        case.seq = case_seq
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
 
 
@@ -134,11 +135,12 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     if visit.status != VisitStatus.SUBMITTED:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, f"This visit is {visit.status}, not awaiting review.", public(visit))
     now = utcnow()
+    seq = next_seq(session)
     session.add(Review(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now))
     visit.status = VisitStatus.APPROVED if body.decision == Decision.APPROVE else VisitStatus.RETURNED
     visit.review = {"decision": str(body.decision), "comment": body.comment, "lead_id": caller.id, "decided_at": format_timestamp(now)}
     visit.version += 1
-    visit.seq = next_seq(session)
+    visit.seq = seq
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
 
 
