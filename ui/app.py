@@ -57,9 +57,9 @@ def shutdown_window(window: MainWindow) -> None:
 
 def _load_settings() -> tuple[Any, Path]:
     """Site and user settings and the data folder (the store lives there)."""
-    from fieldapp.config import AppPaths, load_settings
+    from fieldapp.config import default_paths, load_settings
 
-    paths = AppPaths.default() if hasattr(AppPaths, "default") else AppPaths()  # type: ignore[call-arg]
+    paths = default_paths()
     settings = load_settings(paths)
     try:
         from fieldapp.logs import setup_logging

@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self.cases_page.addWidget(self.case_detail)
         self.cases_page.setStretchFactor(0, 3)
         self.cases_page.setStretchFactor(1, 2)
+        chars = self.fontMetrics().averageCharWidth()
+        self.cases_page.setSizes([chars * 125, chars * 85])
         self.cases_page.setChildrenCollapsible(False)
         self.editor = VisitEditorWidget(ctx)
         self.attention = NeedsAttentionWidget(ctx)
@@ -79,16 +81,15 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         width = self.fontMetrics().averageCharWidth()
-        self.resize(width * 180, self.fontMetrics().height() * 48)
+        self.resize(width * 210, self.fontMetrics().height() * 50)
 
     # ------------------------------------------------------------ building
 
     def _action(self, name: str, text: str, keys: tuple[str, ...], slot: Any, tip: str) -> QAction:
-        action = QAction(icon(name), text, self)
+        action = QAction(icon(name), text, self) if name else QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in keys])
         shortcut = f" ({' or '.join(keys)})" if keys else ""
         action.setToolTip(tip + shortcut)
-        action.setStatusTip(tip)
         action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work whichever page has focus
         return action

@@ -225,7 +225,7 @@ class ProblemTableModel(QAbstractTableModel):
             return None
         problem = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (date_text(problem.created_at), label(problem.kind), f"{problem.entity} {problem.record_id[:8]}",
+            return (date_text(problem.created_at), label(problem.kind), f"{label(problem.entity)} {problem.record_id[:8]}",
                     problem.message)[index.column()]
         if role == RowRole:
             return problem

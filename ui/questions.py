@@ -129,6 +129,7 @@ class ChoiceWidget(QuestionWidget):
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.combo = QComboBox()
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.combo.addItem("— not answered —", None)
         for option in question.options:
             self.combo.addItem(option, option)
@@ -222,6 +223,7 @@ class NumberWidget(QuestionWidget):
             bounds.append(f"to {question.max:g}")
         self.edit.setPlaceholderText(("A number " + " ".join(bounds)).strip())
         self.edit.setMaxLength(40)
+        self.edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
         _row(self, self.edit)
         self.setFocusProxy(self.edit)
         self.edit.textEdited.connect(lambda _t: self.sig_typing.emit())

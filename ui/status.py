@@ -94,6 +94,8 @@ class StatusLine(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         for label in (self.reachable, self.last_sync, self.pending):
             layout.addWidget(label)
+            layout.addSpacing(self.fontMetrics().averageCharWidth() * 3)
+        layout.addStretch(1)
 
     def set_reachable(self, reachable: bool) -> None:
         self.reachable.setText("● Portal reachable" if reachable else "● Offline: work is kept on this laptop")

@@ -107,6 +107,8 @@ class MissingDialog(QDialog):
         layout.addWidget(wrapping_label("Please finish these before submitting. Double-click or press Enter on one "
                                         "to go to it."))
         self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 70)
         for key, message in problems.items():
             item = QListWidgetItem(f"{labels.get(key, FIELD_LABELS.get(key, key))}: {message}")
             item.setData(Qt.ItemDataRole.UserRole, key)
@@ -221,7 +223,8 @@ class VisitEditorWidget(QWidget):
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setPlaceholderText("Anything else the team lead should know")
-        self.notes.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
+        self.notes.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
+        self.notes.setMaximumHeight(self.fontMetrics().lineSpacing() * 10)
         self.notes.setAccessibleName("Notes")
         self.notes.textChanged.connect(self._on_notes_typed)
         self.notes.installEventFilter(FocusOutFilter(self._save_now, self))
@@ -256,7 +259,8 @@ class VisitEditorWidget(QWidget):
         self.message.hide()
         footer = QHBoxLayout()
         footer.addWidget(self.message, 1)
-        footer.addWidget(self.submit_button)
+        footer.addStretch(0)
+        footer.addWidget(self.submit_button, 0, Qt.AlignmentFlag.AlignRight)
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
