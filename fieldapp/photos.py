@@ -14,7 +14,6 @@ import hashlib
 import io
 import logging
 import os
-import tempfile
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from fieldapp.atomic import write_atomic
 from fieldapp.errors import PhotoError
 
 log = logging.getLogger(__name__)
@@ -376,30 +376,8 @@ def _write_once(path: Path, data: bytes, sha256: str | None) -> bool:
         existing = path.read_bytes()
         if existing == data or (sha256 is not None and hashlib.sha256(existing).hexdigest() == sha256):
             return False  # the same photo imported again: content addressing makes it the same file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    write_atomic(path, data)
     return True
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable; Windows cannot open folders, and NTFS journals renames anyway."""
-    if os.name == "nt":
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _damaged(source: Path, exc: BaseException) -> PhotoError:

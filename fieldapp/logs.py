@@ -1,0 +1,35 @@
+"""Logging to a rotating file in the per-user log folder, so IT always has something to read."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_FILE = "fieldapp.log"
+MAX_BYTES = 2 * 1024 * 1024
+BACKUPS = 5
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
+
+
+class _FieldappHandler(logging.handlers.RotatingFileHandler):
+    """Marks the handler this module installed, so a second setup replaces rather than doubles it."""
+
+
+def setup_logging(log_dir: Path, level: str = "INFO") -> Path:
+    """Send log records at ``level`` and above to ``log_dir/fieldapp.log`` (2 MB x 6 files); return its path."""
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / LOG_FILE
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _FieldappHandler)]:
+        root.removeHandler(old)
+        old.close()
+    # delay=True: the file is opened at the first record, so a read-only start costs nothing
+    handler = _FieldappHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    # urllib3 logs every connection at DEBUG; keep it to warnings unless asked for DEBUG.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
+    return path

@@ -1,0 +1,95 @@
+"""The ``fieldapp`` command: version, subcommand registration, global options, errors."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fieldapp
+from fieldapp import cli
+from fieldapp.errors import ConfigError
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`fieldapp --version` prints the package version and exits 0."""
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fieldapp {fieldapp.__version__}"
+
+
+def test_missing_subcommand_module_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listed subcommand module that does not exist yet is skipped, the others still register."""
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.not_written_yet", "fieldapp.cli.sync_cmd"))
+    parser = cli.build_parser()
+    assert "sync" in parser.format_help() and "not_written_yet" not in parser.format_help()
+
+
+def test_broken_subcommand_module_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subcommand whose own import fails (missing dependency) raises instead of vanishing."""
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.uses_missing",))
+
+    def fake_import(name: str) -> Any:
+        raise ModuleNotFoundError("No module named 'some_dependency'", name="some_dependency")
+
+    monkeypatch.setattr(cli.importlib, "import_module", fake_import)
+    with pytest.raises(ModuleNotFoundError, match="some_dependency"):
+        cli.build_parser()
+
+
+def test_subcommand_func_is_called_with_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A registered subcommand runs with its args; --data-dir reaches it through FIELDAPP_DATA_DIR."""
+    seen: dict[str, str] = {}
+
+    def register(subparsers: Any) -> None:
+        parser = subparsers.add_parser("probe")
+        parser.set_defaults(func=lambda args: seen.update(data=cli.os.environ["FIELDAPP_DATA_DIR"]) or 7)
+
+    module = types.ModuleType("fieldapp.cli.probe")
+    module.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fieldapp.cli.probe", module)
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.probe",))
+    monkeypatch.delenv("FIELDAPP_DATA_DIR", raising=False)
+    assert cli.main(["--data-dir", str(tmp_path / "d"), "probe"]) == 7
+    assert seen["data"] == str((tmp_path / "d").resolve())
+    monkeypatch.delenv("FIELDAPP_DATA_DIR")
+
+
+def test_fieldapp_error_becomes_message_and_status_2(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A FieldappError from a command is printed as one line (no traceback) with exit status 2."""
+    def register(subparsers: Any) -> None:
+        def fail(args: argparse.Namespace) -> int:
+            raise ConfigError("C:/x/fieldapp.toml, line 3: broken")
+        subparsers.add_parser("fail").set_defaults(func=fail)
+
+    module = types.ModuleType("fieldapp.cli.fail")
+    module.register = register  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fieldapp.cli.fail", module)
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.fail",))
+    assert cli.main(["fail"]) == 2
+    assert capsys.readouterr().err.strip() == "fieldapp: C:/x/fieldapp.toml, line 3: broken"
+
+
+def test_no_subcommand_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no subcommand, ui.app.run_app is called (imported only then)."""
+    calls: list[Any] = []
+    fake = types.ModuleType("ui.app")
+    fake.run_app = lambda argv=None: calls.append(argv) or 0  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ui.app", fake)
+    assert cli.main([]) == 0
+    assert len(calls) == 1
+
+
+def test_cli_import_stays_light() -> None:
+    """Importing the CLI and building the parser does not import Qt, SQLAlchemy, Pillow or requests."""
+    code = ("import sys, fieldapp.cli as c; c.build_parser(); "
+            "print(sorted(m for m in ('PySide6', 'sqlalchemy', 'PIL', 'requests') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
