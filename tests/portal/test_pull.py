@@ -1,0 +1,251 @@
+"""Pull: scope per role, paging, tombstones and grants, the resync horizon, commit-safe cursors."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text, update
+
+from portal.models import ScopeChange
+from portal.services.pull import purge_tombstones
+from portal.services.records import create_template
+from sync.protocol import TemplateData
+from tests.portal.conftest import TEMPLATE, Portal, World
+
+
+def _latest(changes: list[dict]) -> dict[tuple[str, str], dict]:
+    """What a client holds after applying the changes in order."""
+    state: dict[tuple[str, str], dict] = {}
+    for change in changes:
+        state[(change["entity"], change["id"])] = change
+    return state
+
+
+def _visible(world: World, who: str) -> set[tuple[str, str]]:
+    changes, _ = world.portal.pull_all(world.auth[who])
+    return {key for key, change in _latest(changes).items() if not change["deleted"]}
+
+
+def test_officer_scope(world: World) -> None:
+    """An officer sees their case, its property and residents, templates, themselves and their team — not others'."""
+    seen = _visible(world, "officer1")
+    ids = world.ids
+    assert {("case", ids["case1"]), ("property", ids["prop1"]), ("resident", ids["res1"]), ("template", ids["template"]),
+            ("user", ids["officer1"]), ("team", ids["team_a"])} <= seen
+    for hidden in (("case", ids["case_b"]), ("property", ids["prop2"]), ("resident", ids["res2"]), ("user", ids["officer2"]), ("team", ids["team_b"])):
+        assert hidden not in seen
+
+
+def test_lead_scope(world: World) -> None:
+    """A lead sees every case of the team, the team's users and the team members' visits, not another team's."""
+    world.case("case_unassigned", None)
+    op = world.visit_op("officer1", "case1")
+    world.portal.push(world.auth["officer1"], [op])
+    seen = _visible(world, "lead_a")
+    ids = world.ids
+    assert {("case", ids["case1"]), ("case", ids["case_unassigned"]), ("user", ids["officer1"]), ("user", ids["officer2"]),
+            ("visit", op["id"])} <= seen
+    assert ("case", ids["case_b"]) not in seen and ("user", ids["officer_b"]) not in seen
+    assert ("visit", op["id"]) not in _visible(world, "lead_b")
+    assert ("visit", op["id"]) not in _visible(world, "officer2")
+
+
+def test_admin_pulls_no_field_data(world: World) -> None:
+    """An admin's pull carries only their own user record."""
+    changes, _ = world.portal.pull_all(world.portal.admin)
+    assert {c["entity"] for c in changes} == {"user"} and len(changes) == 1
+
+
+def test_pages_ascend_and_never_repeat(world: World) -> None:
+    """Small pages come in ascending seq above the cursor, one entry per record, and add up to the whole."""
+    world.portal.push(world.auth["officer1"], [world.visit_op("officer1", "case1") for _ in range(4)])
+    whole, final = world.portal.pull_all(world.auth["lead_a"], limit=1000)
+    cursor, paged = 0, []
+    while True:
+        page = world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit=3", headers=world.auth["lead_a"]).json()
+        seqs = [c["seq"] for c in page["changes"]]
+        assert seqs == sorted(seqs) and all(s > cursor for s in seqs) and len(seqs) <= 3
+        keys = [(c["entity"], c["id"]) for c in page["changes"]]
+        assert len(keys) == len(set(keys))
+        paged += page["changes"]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert cursor == final
+    assert _latest(paged) == _latest(whole)
+
+
+def test_page_holds_latest_state(world: World) -> None:
+    """A record changed twice appears once in a page, with its latest version."""
+    op = world.visit_op("officer1", "case1")
+    world.portal.push(world.auth["officer1"], [op])
+    world.portal.push(world.auth["lead_a"], [world.decide_op(op["id"], "return", "More photos")])
+    changes, _ = world.portal.pull_all(world.auth["officer1"])
+    visits = [c for c in changes if c["id"] == op["id"]]
+    assert len(visits) == 1 and visits[0]["version"] == 2 and visits[0]["data"]["status"] == "returned"
+
+
+def test_reassignment_tombstones_case_property_and_residents(world: World) -> None:
+    """Reassigning a case gives the old officer tombstones (case, property, residents) and the new one everything."""
+    _, cursor1 = world.portal.pull_all(world.auth["officer1"])
+    _, cursor2 = world.portal.pull_all(world.auth["officer2"])
+    response = world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"assigned_officer_id": world.ids["officer2"]})
+    assert response.status_code == 200 and response.json()["version"] == 2
+    old, _ = world.portal.pull_all(world.auth["officer1"], cursor1)
+    gone = {(c["entity"], c["id"]) for c in old if c["deleted"]}
+    assert gone == {("case", world.ids["case1"]), ("property", world.ids["prop1"]), ("resident", world.ids["res1"])}
+    assert all(c["data"] is None for c in old if c["deleted"])
+    new, _ = world.portal.pull_all(world.auth["officer2"], cursor2)
+    got = {(c["entity"], c["id"]) for c in new if not c["deleted"]}
+    assert {("case", world.ids["case1"]), ("property", world.ids["prop1"]), ("resident", world.ids["res1"])} <= got
+    # The lead still sees the case (same team): no tombstone for them.
+    lead, _ = world.portal.pull_all(world.auth["lead_a"])
+    assert not any(c["deleted"] for c in lead)
+
+
+def test_property_stays_while_another_case_references_it(world: World) -> None:
+    """Losing one case keeps its property and residents when another case in scope still references them."""
+    world.case("case1_again", "officer1")
+    _, cursor = world.portal.pull_all(world.auth["officer1"])
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"assigned_officer_id": world.ids["officer2"]})
+    changes, _ = world.portal.pull_all(world.auth["officer1"], cursor)
+    assert {(c["entity"], c["id"]) for c in changes if c["deleted"]} == {("case", world.ids["case1"])}
+
+
+def test_own_visits_stay_after_reassignment(world: World) -> None:
+    """An officer's own visit stays in their scope after the case moves on."""
+    op = world.visit_op("officer1", "case1")
+    world.portal.push(world.auth["officer1"], [op])
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"assigned_officer_id": world.ids["officer2"]})
+    assert ("visit", op["id"]) in _visible(world, "officer1")
+
+
+def test_team_move_tombstones_for_old_lead(world: World) -> None:
+    """Moving a case to another team tombstones it for the old team's lead and gives it to the new lead."""
+    _, cursor = world.portal.pull_all(world.auth["lead_a"])
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin,
+                      json={"team_id": world.ids["team_b"], "assigned_officer_id": world.ids["officer_b"]})
+    changes, _ = world.portal.pull_all(world.auth["lead_a"], cursor)
+    assert ("case", world.ids["case1"]) in {(c["entity"], c["id"]) for c in changes if c["deleted"]}
+    assert {("case", world.ids["case1"]), ("property", world.ids["prop1"])} <= _visible(world, "lead_b")
+
+
+def test_cursor_below_horizon_is_410(world: World) -> None:
+    """After old tombstones are purged, a cursor older than them answers 410 resync_required; 0 still works."""
+    _, cursor = world.portal.pull_all(world.auth["officer1"])
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"assigned_officer_id": world.ids["officer2"]})
+    _, newest = world.portal.pull_all(world.auth["officer1"], cursor)
+    with world.portal.db.write() as session:
+        session.execute(update(ScopeChange).where(ScopeChange.user_id == world.ids["officer1"]).values(created_at=ScopeChange.created_at - timedelta(days=31)))
+        assert purge_tombstones(session, 30) >= 3
+    stale = world.portal.call("GET", f"/sync/pull?cursor={cursor}", headers=world.auth["officer1"])
+    assert stale.status_code == 410 and stale.json()["error"]["code"] == "resync_required"
+    assert world.portal.call("GET", f"/sync/pull?cursor={newest}", headers=world.auth["officer1"]).status_code == 200
+    assert world.portal.call("GET", "/sync/pull?cursor=0", headers=world.auth["officer1"]).status_code == 200
+
+
+def _wait_until_blocked(portal: Portal) -> None:
+    """Wait until a PostgreSQL backend of ours is waiting on a lock."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with portal.db.engine.connect() as connection:
+            waiting = connection.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+            ).scalar_one()
+        if waiting:
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError("the second writer never blocked on the counter")
+
+
+def test_slow_writer_is_never_skipped(pg_portal: Portal, world: World) -> None:
+    """A writer that takes its seq and commits late is still pulled: later writers wait on the counter row."""
+    _, cursor = pg_portal.pull_all(world.auth["officer1"])
+    holding, release, results = threading.Event(), threading.Event(), {}
+
+    def slow() -> None:
+        with pg_portal.db.write() as session:
+            template = create_template(session, TemplateData.model_validate({**TEMPLATE, "name": "slow"}))
+            results["slow"], results["slow_seq"] = template.id, template.seq
+            session.flush()
+            holding.set()
+            release.wait(10)
+
+    def fast() -> None:
+        with pg_portal.db.write() as session:
+            results["fast"] = create_template(session, TemplateData.model_validate({**TEMPLATE, "name": "fast"})).id
+
+    slow_thread = threading.Thread(target=slow)
+    slow_thread.start()
+    assert holding.wait(10)
+    fast_thread = threading.Thread(target=fast)
+    fast_thread.start()
+    _wait_until_blocked(pg_portal)
+    # Neither is visible yet, and the cursor does not move past the slow writer's seq.
+    page = pg_portal.call("GET", f"/sync/pull?cursor={cursor}", headers=world.auth["officer1"]).json()
+    assert not [c for c in page["changes"] if c["entity"] == "template"]
+    assert page["next_cursor"] < results["slow_seq"]
+    release.set()
+    slow_thread.join(10)
+    fast_thread.join(10)
+    changes, _ = pg_portal.pull_all(world.auth["officer1"], page["next_cursor"])
+    assert {results["slow"], results["fast"]} <= {c["id"] for c in changes}
+
+
+def test_concurrent_pushes_and_pulls_skip_nothing(pg_portal: Portal, world: World) -> None:
+    """Eight threads submitting while another pulls in small pages: the puller ends with every visit."""
+    errors: list[BaseException] = []
+    submitted: list[str] = []
+    done = threading.Event()
+
+    def writer() -> None:
+        try:
+            for _ in range(5):
+                op = world.visit_op("officer1", "case1")
+                [result] = pg_portal.push(world.auth["officer1"], [op])
+                assert result["status"] == "applied"
+                submitted.append(op["id"])
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    seen: set[str] = set()
+    _, cursor = pg_portal.pull_all(world.auth["lead_a"])
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+
+    def all_done() -> bool:
+        return not any(t.is_alive() for t in threads)
+
+    while True:
+        finished = all_done()
+        page = pg_portal.call("GET", f"/sync/pull?cursor={cursor}&limit=2", headers=world.auth["lead_a"]).json()
+        seen |= {c["id"] for c in page["changes"] if c["entity"] == "visit"}
+        cursor = page["next_cursor"]
+        if finished and not page["has_more"]:
+            break
+    assert not errors
+    assert len(submitted) == 40 and set(submitted) <= seen
+
+
+def test_meta_shape(world: World) -> None:
+    """GET /sync/meta announces protocol 1 and the limits."""
+    meta = world.portal.call("GET", "/sync/meta", headers=world.auth["officer1"]).json()
+    assert set(meta) == {"protocol", "server_time", "max_push_ops", "max_push_bytes", "max_blob_bytes", "chunk_bytes", "tombstone_days"}
+    assert meta["protocol"] == 1 and meta["server_time"].endswith("Z")
+
+
+@pytest.mark.parametrize("who", ["officer1", "lead_a"])
+def test_sqlite_scope_matches(sqlite_portal: Portal, who: str) -> None:
+    """On SQLite too an officer or lead sees their case and never the other team's."""
+    from tests.portal.conftest import build_world
+
+    world = build_world(sqlite_portal)
+    seen = _visible(world, who)
+    assert ("case", world.ids["case1"]) in seen and ("case", world.ids["case_b"]) not in seen
+    assert uuid.UUID(world.ids["case1"])
