@@ -63,3 +63,18 @@ def store_factory(tmp_path: Path) -> Iterator[Any]:
 def store(store_factory: Any) -> Any:
     """A real store holding 60 cases of the signed-in officer (every 7th home has warnings)."""
     return store_factory(cases=60)
+
+
+@pytest.fixture
+def window(qtbot: Any, store: Any, tasks: Any) -> Iterator[Any]:
+    """The main window over a real store (not signed in to any portal), cases loaded."""
+    from ui.app import create_main_window
+
+    win = create_main_window(store, tasks=tasks)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitUntil(lambda: win.case_list.model.rowCount() > 0)
+    yield win
+    win.close()
+

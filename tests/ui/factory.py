@@ -118,3 +118,8 @@ def write_jpeg(path: Path, width: int = 1200, height: int = 900, hue: int = 0) -
     image.save(out, "JPEG", quality=85)
     path.write_bytes(out.getvalue())
     return path
+
+
+def wait_idle(qtbot: Any, tasks: Any) -> None:
+    """Wait until every submitted background job has delivered its result."""
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=15000)

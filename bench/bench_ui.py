@@ -1,0 +1,229 @@
+"""UI benchmarks (offscreen), with 20,000 cases stored. Prints its figures.
+
+- start to window shown (cases listed), median of subprocess runs — goal ≤ 1.5 s
+- keystroke in the search box to the list updated — goal ≤ 50 ms
+- resident memory of the app with 20,000 cases — goal ≤ 300 MB
+- longest GUI-thread stall while syncing 500 photos (10 ms heartbeat timer) — goal ≤ 100 ms
+
+Usage: python bench/bench_ui.py [--cases 20000] [--photos 500] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "ui"))   # the store filler shared with the UI tests
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))  # complete answers for a template, shared with the sync tests
+
+CHILD_FLAG = "--child-start"
+
+
+def _rss_mb() -> tuple[float, float]:
+    """Current and peak resident memory of this process, in MB (Linux /proc)."""
+    values = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, amount = line.split(":")
+                values[key] = int(amount.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def child_start(data_dir: str) -> int:
+    """Runs in a subprocess: open the store, show the window, print when the cases are listed."""
+    from PySide6.QtCore import QTimer
+
+    from fieldapp import FieldStore
+    from ui.app import create_main_window, ensure_app, shutdown_window
+
+    app = ensure_app()
+    store = FieldStore.open(data_dir)
+    window = create_main_window(store)
+
+    def loaded(count: int) -> None:
+        rss, peak = _rss_mb()
+        print(f"SHOWN {time.time():.6f} {count} {rss:.1f} {peak:.1f}", flush=True)
+        QTimer.singleShot(0, app.quit)
+
+    window.case_list.sig_loaded.connect(loaded)
+    window.show()
+    app.exec()
+    shutdown_window(window)
+    store.close()
+    return 0
+
+
+def prepare_store(folder: Path, cases: int) -> Path:
+    from factory import fill_store
+
+    from fieldapp import FieldStore
+
+    data = folder / "cases"
+    started = time.perf_counter()
+    store = FieldStore.open(data)
+    fill_store(store, cases, warnings_every=9)
+    store.close()
+    print(f"prepared {cases:,} cases in {time.perf_counter() - started:.1f} s")
+    return data
+
+
+def bench_start(data: Path, runs: int) -> None:
+    times, rss, peaks = [], [], []
+    for _ in range(runs):
+        began = time.time()
+        out = subprocess.run([sys.executable, __file__, CHILD_FLAG, str(data)], capture_output=True, text=True,
+                             timeout=120, cwd=ROOT)
+        line = next((x for x in out.stdout.splitlines() if x.startswith("SHOWN")), None)
+        if line is None:
+            raise SystemExit(f"the app did not start:\n{out.stderr[-3000:]}")
+        _, shown, count, now_rss, peak = line.split()
+        times.append(float(shown) - began)
+        rss.append(float(now_rss))
+        peaks.append(float(peak))
+    print(f"start to window shown with {int(count):,} cases listed: median {statistics.median(times):.2f} s "
+          f"(runs: {', '.join(f'{t:.2f}' for t in times)}) — goal ≤ 1.5 s")
+    print(f"resident memory with the window open: {max(rss):.0f} MB (peak {max(peaks):.0f} MB) — goal ≤ 300 MB")
+
+
+def bench_search(data: Path) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtTest import QTest
+
+    from fieldapp import FieldStore
+    from ui.app import create_main_window, ensure_app, shutdown_window
+
+    app = ensure_app()
+    store = FieldStore.open(data)
+    window = create_main_window(store)
+    window.show()
+    loop = QEventLoop()
+    window.case_list.sig_loaded.connect(lambda _n: loop.quit())
+    QTimer.singleShot(60_000, loop.quit)
+    loop.exec()
+    search = window.case_list.search
+    search.setFocus()
+    samples: list[float] = []
+    for text in ("mill", "church road", "HC-01", "amira", "ab3", "zzz", "station street 1"):
+        search.clear()
+        window.case_list.apply_filter()
+        for char in text:
+            done = QEventLoop()
+            window.case_list.sig_filtered.connect(done.quit)
+            began = time.perf_counter()
+            QTest.keyClick(search, char)
+            QTimer.singleShot(2000, done.quit)
+            done.exec()
+            window.case_list.sig_filtered.disconnect(done.quit)
+            app.processEvents()  # the repaint of the list belongs to "updated"
+            samples.append((time.perf_counter() - began) * 1000)
+    samples.sort()
+    print(f"keystroke to list updated ({len(samples)} keys, 20k cases, incl. {window.case_list._debounce.interval()} ms "
+          f"debounce): median {statistics.median(samples):.1f} ms, p95 {samples[int(len(samples) * 0.95)]:.1f} ms, "
+          f"max {samples[-1]:.1f} ms — goal ≤ 50 ms")
+    shutdown_window(window)
+    store.close()
+
+
+def bench_sync_stall(folder: Path, photos: int) -> None:
+    from factory import write_jpeg
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    from fieldapp import FieldStore
+    from portal.seed import seed
+    from portal.server import start_background
+    from sync.engine import SyncEngine
+    from sync.session import sign_in
+    from ui.app import create_main_window, ensure_app, shutdown_window
+
+    app = ensure_app()
+    url = f"sqlite:///{folder / 'portal.db'}"
+    accounts = seed(url, 60).accounts
+    portal = start_background(url, folder / "blobs")
+    try:
+        officer = next(a for a in accounts if a.role == "officer")
+        store = FieldStore.open(folder / "sync-laptop")
+        client = sign_in(store, portal.url, officer.username, officer.password)
+        SyncEngine(store, client).run()
+        cases = [c.id for c in store.cases() if store.templates_for(c.id)]
+        source_dir = folder / "sources"
+        source_dir.mkdir()
+        per_visit = 50
+        started = time.perf_counter()
+        from sync_support import fill as complete_answers
+
+        for number in range(photos // per_visit):
+            case_id = cases[number % len(cases)]
+            template = store.templates_for(case_id)[0]
+            visit = store.start_visit(case_id, template.id)
+            ids = [store.add_photo(visit.id, write_jpeg(source_dir / f"{number}_{n}.jpg", 1600, 1200, hue=number * 50 + n)).id
+                   for n in range(per_visit)]
+            store.update_visit(visit.id, answers=complete_answers(template, ids), outcome="completed")
+            store.submit_visit(visit.id)
+        pending = store.pending()
+        print(f"prepared {pending.photos} photos ({pending.bytes / 1e6:.0f} MB) in {pending.visits} visits "
+              f"in {time.perf_counter() - started:.1f} s")
+
+        window = create_main_window(store, client=client)
+        window.show()
+        clock = QElapsedTimer()
+        gaps: list[int] = []
+        heartbeat = QTimer()
+        heartbeat.setInterval(10)
+
+        def beat() -> None:
+            if clock.isValid():
+                gaps.append(clock.restart())
+            else:
+                clock.start()
+
+        heartbeat.timeout.connect(beat)
+        loop = QEventLoop()
+        outcomes = []
+        window.sync.sig_finished.connect(lambda o: (outcomes.append(o), loop.quit()))
+        heartbeat.start()
+        began = time.perf_counter()
+        window.sync_now()
+        QTimer.singleShot(600_000, loop.quit)
+        loop.exec()
+        took = time.perf_counter() - began
+        heartbeat.stop()
+        outcome = outcomes[0] if outcomes else None
+        print(f"sync of {pending.photos} photos: {took:.1f} s, ok={getattr(outcome, 'ok', None)}; "
+              f"longest GUI-thread gap {max(gaps)} ms (10 ms heartbeat, {len(gaps)} beats) — goal ≤ 100 ms")
+        shutdown_window(window)
+        store.close()
+        _ = app
+    finally:
+        portal.stop()
+
+
+def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == CHILD_FLAG:
+        return child_start(sys.argv[2])
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--photos", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        folder = Path(tmp)
+        data = prepare_store(folder, args.cases)
+        bench_start(data, args.runs)
+        bench_search(data)
+        bench_sync_stall(folder, args.photos)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

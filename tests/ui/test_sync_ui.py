@@ -1,0 +1,175 @@
+"""The window against a real portal on 127.0.0.1: sign-in, sync with progress, offline, and a conflict."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factory import wait_idle
+from ui.app import create_main_window
+from ui.context import AppContext
+from ui.signin import SignInDialog
+
+# The sync end-to-end helpers (record a complete visit, sign a store in) are reused, not copied.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+from sync_support import open_signed_in, record_visit, sync  # noqa: E402
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The few settings the window reads (as `fieldapp.config.Settings` has them)."""
+
+    portal_url: str
+    ca_bundle: str | None = None
+    sync_interval_minutes: int = 15
+    locked: frozenset[str] = frozenset()
+
+
+def _account(portal: Any, role: str, index: int = 0) -> Any:
+    teams = sorted({a.team for a in portal.accounts if a.team})
+    return [a for a in portal.accounts if a.role == role and a.team == teams[0]][index]
+
+
+@pytest.fixture
+def own_portal(tmp_path: Path) -> Iterator[Any]:
+    """A seeded portal of this test alone (it may be stopped or changed without touching others)."""
+    from portal.seed import seed
+    from portal.server import start_background
+
+    url = f"sqlite:///{tmp_path / 'portal.db'}"
+    accounts = seed(url, 24).accounts
+    portal = start_background(url, tmp_path / "blobs")
+    portal.accounts = accounts
+    yield portal
+    portal.stop()
+
+
+def _window(qtbot: Any, store: Any, client: Any, tasks: Any, url: str) -> Any:
+    window = create_main_window(store, client=client, settings=SiteSettings(url), tasks=tasks)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    return window
+
+
+def _sync(qtbot: Any, window: Any) -> Any:
+    with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
+        window.sync_action.trigger()
+    return blocker.args[0]
+
+
+def test_sign_in_dialog_preset_url_wrong_then_right_password(qtbot: Any, portal_sqlite: Any, store_factory: Any,
+                                                           tasks: Any, artifacts: Path) -> None:
+    """The portal address comes from the site settings; a wrong password is explained, the right one signs in."""
+    store = store_factory("signin")
+    ctx = AppContext(store=store, tasks=tasks, settings=SiteSettings(portal_sqlite.url))
+    dialog = SignInDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.url.text() == portal_sqlite.url
+    officer = _account(portal_sqlite, "officer")
+    dialog.username.setText(officer.username)
+    dialog.password.setText("not-the-password")
+    dialog.attempt()
+    qtbot.waitUntil(dialog.error.isVisible, timeout=20000)
+    assert dialog.error.text() and dialog.password.text() == ""
+    dialog.grab().save(str(artifacts / "ui_sign_in.png"))
+    dialog.password.setText(officer.password)
+    with qtbot.waitSignal(dialog.sig_signed_in, timeout=20000):
+        dialog.attempt()
+    assert ctx.client is not None
+    assert store.current_user().username == officer.username
+
+
+def test_sync_button_shows_progress_and_fills_the_window(qtbot: Any, portal_sqlite: Any, tmp_path: Path,
+                                                         tasks: Any, artifacts: Path) -> None:
+    """Sync now pulls the officer's cases; the status bar shows reachable, last sync and nothing waiting."""
+    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, _account(portal_sqlite, "officer"))
+    try:
+        window = _window(qtbot, store, client, tasks, portal_sqlite.url)
+        started: list[bool] = []
+        window.sync.sig_started.connect(lambda: started.append(window.progress.isVisible()))
+        outcome = _sync(qtbot, window)
+        assert started == [True] and outcome.ok, outcome.message
+        qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0, timeout=10000)
+        qtbot.waitUntil(lambda: "just now" in window.status_line.last_sync.text(), timeout=10000)
+        qtbot.waitUntil(lambda: window.sync.reachable is True, timeout=10000)
+        assert "reachable" in window.status_line.reachable.text()
+        assert "Nothing waiting" in window.status_line.pending.text()
+        assert not window.progress.isVisible()
+        assert window.user_label.text().startswith(store.current_user().display_name)
+        window.grab().save(str(artifacts / "ui_after_sync.png"))
+        wait_idle(qtbot, tasks)
+    finally:
+        window.close()
+        store.close()
+
+
+def test_offline_portal_is_shown_and_work_goes_on(qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any) -> None:
+    """With the portal stopped the window says offline, a sync explains itself, and visits can still be edited."""
+    store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
+    try:
+        window = _window(qtbot, store, client, tasks, own_portal.url)
+        assert _sync(qtbot, window).ok
+        qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0, timeout=10000)
+        own_portal.stop()
+        window.sync.check_now()
+        qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
+        assert "Offline" in window.status_line.reachable.text()
+        outcome = _sync(qtbot, window)
+        assert not outcome.ok and "cannot be reached" in outcome.message
+        case_id = window.case_list.model.rows()[0].id
+        window.case_list.select_case(case_id)
+        qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
+        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+            window.case_detail._create_visit(window.case_detail.template_choice.currentData())
+        with qtbot.waitSignal(window.editor.sig_saved, timeout=10000):
+            window.editor.notes.setPlainText("Written with no signal")
+            window.editor.flush()
+        assert store.visit(window.editor.visit.id).notes == "Written with no signal"
+        wait_idle(qtbot, tasks)
+    finally:
+        window.close()
+        store.close()
+
+
+def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_portal: Any, tmp_path: Path,
+                                                              tasks: Any, artifacts: Path) -> None:
+    """A decision another laptop overtook comes back from sync as a problem listed in 'Needs attention'."""
+    officer, lead = _account(own_portal, "officer"), _account(own_portal, "lead")
+    o1, c1 = open_signed_in(tmp_path / "officer", own_portal.url, officer)
+    la, ca = open_signed_in(tmp_path / "leadA", own_portal.url, lead)
+    lb, cb = open_signed_in(tmp_path / "leadB", own_portal.url, lead)
+    try:
+        sync(o1, c1)
+        case_id = next(c.id for c in o1.cases() if o1.templates_for(c.id))
+        visit = record_visit(o1, case_id, tmp_path, photos=0, seed=5)
+        assert sync(o1, c1).ok and sync(la, ca).ok and sync(lb, cb).ok
+        la.decide(visit.id, "return", "Please add the kitchen.")
+        assert sync(la, ca).ok
+        lb.decide(visit.id, "approve")   # this laptop has not seen the return yet
+
+        window = _window(qtbot, lb, cb, tasks, own_portal.url)
+        outcome = _sync(qtbot, window)
+        assert not outcome.ok
+        qtbot.waitUntil(lambda: "(1)" in window.attention_action.text(), timeout=10000)
+        window.attention_action.trigger()
+        attention = window.attention
+        qtbot.waitUntil(lambda: attention.model.rowCount() == 1, timeout=10000)
+        problem = attention.model.row_at(0)
+        assert problem.kind == "conflict" and attention.detail.text() == problem.message
+        assert attention.action_buttons and all(b.isVisible() for b in attention.action_buttons.values())
+        window.grab().save(str(artifacts / "ui_needs_attention.png"))
+        action = next(iter(attention.action_buttons))
+        with qtbot.waitSignal(attention.sig_resolved, timeout=10000):
+            attention.action_buttons[action].click()
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        for store in (o1, la, lb):
+            store.close()
