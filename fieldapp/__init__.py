@@ -5,3 +5,16 @@ entry package, which wires the parts together).
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # `FieldStore` is imported on first use, so `import fieldapp.domain` (the portal does,
+    # through sync.protocol) does not load SQLAlchemy and the store.
+    if name == "FieldStore":
+        from fieldapp.store import FieldStore
+
+        return FieldStore
+    raise AttributeError(f"module 'fieldapp' has no attribute {name!r}")
+
+
+__all__ = ["FieldStore", "__version__"]

@@ -4,17 +4,55 @@ Used alike by the desktop app, the CLI, the sync engine and the tests. Every met
 opens its own short unit of work (one SQLAlchemy session), returns plain frozen
 records from `fieldapp.types`, and raises `fieldapp.errors` exceptions.
 
-INTERFACE STUB: the signatures and docstrings below are the contract other packages
-code against; the bodies are being written (issue 2).
+Threads: one `FieldStore` may be used from several threads at once (the UI's worker
+and the sync engine). They share one engine; every call has its own session; writes
+begin with ``BEGIN IMMEDIATE`` and wait on SQLite's busy timeout for each other.
+The rules themselves live in small modules: `fieldapp.visits`, `fieldapp.outbox`,
+`fieldapp.review`, `fieldapp.search` and `fieldapp.sync_apply`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from fieldapp import outbox as outbox_rules
+from fieldapp import review as review_rules
+from fieldapp import sync_apply
+from fieldapp.clock import as_utc, utc_now
+from fieldapp.db import DB_FILENAME, make_engine, upgrade_to, writer
+from fieldapp.errors import NotFoundError, StoreBusyError, StoreError, ValidationError
+from fieldapp.models import (
+    BlobRow,
+    CaseRecord,
+    OutboxRow,
+    PhotoRow,
+    ProblemRow,
+    PropertyRow,
+    SyncStateRow,
+    TemplateRow,
+    VisitHistoryRow,
+    VisitRow,
+)
+from fieldapp.records import (
+    case_residents,
+    photo_record,
+    property_record,
+    template_record,
+    user_info,
+    visit_record,
+    visit_summary,
+)
+from fieldapp.search import is_case_overdue, list_cases
 from fieldapp.types import (
     BlobRef,
     CaseDetail,
@@ -31,26 +69,113 @@ from fieldapp.types import (
     UserInfo,
     Visit,
     VisitChanges,
+    VisitState,
 )
+from fieldapp.visits import (
+    apply_edit,
+    check_submittable,
+    current_problems,
+    get_visit,
+    is_blank,
+    link_photo_answer,
+    new_draft,
+    new_id,
+    questions_of,
+    require_editable,
+    take_document,
+    template_of,
+    visit_document,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
+                 "returned": VisitState.RETURNED}
 
 
 class FieldStore:
     """The officer's local store: cases, visits, photos, outbox and sync state."""
+
+    def __init__(self, data_dir: Path, photo_policy: Any | None) -> None:
+        """Use `FieldStore.open`."""
+        self._data_dir = data_dir
+        self._photos_dir = data_dir / "photos"
+        self._photo_policy = photo_policy
+        self._engine = make_engine(data_dir / DB_FILENAME)
+        self._write_engine = writer(self._engine)
+        self._closed = False
+        self._files_lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
 
     @classmethod
     def open(cls, data_dir: Path | str, *, photo_policy: Any | None = None) -> "FieldStore":
         """Open (create, back up and migrate) the store in ``data_dir``."""
-        raise NotImplementedError
+        folder = Path(data_dir).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "photos").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot use the data folder {folder}: {exc.strerror}. "
+                             "Check it exists and you may write to it.") from exc
+        try:
+            upgrade_to(folder / DB_FILENAME)
+            store = cls(folder, photo_policy)
+            store._ensure_state()
+        except OperationalError as exc:
+            if "locked" in str(exc):
+                raise StoreBusyError(f"The data folder {folder} is busy in another Fieldapp. "
+                                     "Close it and try again.") from exc
+            raise StoreError(f"The local database in {folder} cannot be opened: {exc.orig}. "
+                             "Contact IT support.") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"The local database in {folder} cannot be opened ({exc.__class__.__name__}). "
+                             "It may be damaged: contact IT support.") from exc
+        return store
+
+    def _ensure_state(self) -> None:
+        with self._write() as session:
+            if session.get(SyncStateRow, 1) is None:
+                # The device id is made once and kept for the life of the data folder.
+                session.add(SyncStateRow(id=1, device_id=new_id(), cursor=0))
 
     def close(self) -> None:
         """Release the database; the store is unusable afterwards."""
-        raise NotImplementedError
+        self._closed = True
+        self._engine.dispose()
 
     @property
     def data_dir(self) -> Path:
-        raise NotImplementedError
+        """The folder holding the database and the photos."""
+        return self._data_dir
+
+    @property
+    def photos_dir(self) -> Path:
+        """The content-addressed photo folder."""
+        return self._photos_dir
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        self._check_open()
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        self._check_open()
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("The local store is closed; open it again.")
+
+    def _policy(self) -> Any:
+        if self._photo_policy is None:
+            from fieldapp.photos import PhotoPolicy
+
+            self._photo_policy = PhotoPolicy()
+        return self._photo_policy
 
     # ------------------------------------------------------------ cases
 
@@ -67,20 +192,70 @@ class FieldStore:
         limit: int | None = None,
     ) -> list[CaseRow]:
         """Cases matching a search (reference, address, postcode, resident name) and filters."""
-        raise NotImplementedError
+        with self._read() as session:
+            return list_cases(session, search, status=status, case_type=case_type, priority=priority,
+                              overdue=overdue, due_before=due_before, sort=sort, limit=limit)
 
     def case(self, case_id: str) -> CaseDetail:
-        raise NotImplementedError
+        """A case with its property, residents (and their warnings) and visits."""
+        with self._read() as session:
+            row = session.get(CaseRecord, case_id)
+            if row is None:
+                raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
+            visits = session.scalars(select(VisitRow).where(VisitRow.case_id == case_id)
+                                     .order_by(VisitRow.started_at.desc()))
+            return CaseDetail(
+                id=row.id, reference=row.reference, case_type=row.case_type, status=row.status,
+                priority=row.priority, summary=row.summary, description=row.description,
+                opened_at=row.opened_at, due_at=row.due_at,
+                overdue=is_case_overdue(row.due_at, row.status, utc_now()),
+                property=property_record(session.get(PropertyRow, row.property_id), row.property_id),
+                residents=case_residents(session, case_id), assigned_officer_id=row.assigned_officer_id,
+                team_id=row.team_id, visits=tuple(visit_summary(session, v, row.reference) for v in visits))
 
     def templates_for(self, case_id: str) -> list[Template]:
         """The templates whose case types include this case's type (newest version of each)."""
-        raise NotImplementedError
+        with self._read() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
+            newest: dict[str, TemplateRow] = {}
+            for row in session.scalars(select(TemplateRow).where(TemplateRow.deleted.is_(False))):
+                if case.case_type in row.case_types and (
+                        row.id not in newest or row.template_version > newest[row.id].template_version):
+                    newest[row.id] = row
+            return sorted((template_record(r) for r in newest.values()), key=lambda t: (t.name, t.id))
 
     # ------------------------------------------------------------ visits
 
+    def _visit_record(self, session: Session, row: VisitRow) -> Visit:
+        return visit_record(session, row, self._photos_dir, current_problems(session, row))
+
+    def _me(self, session: Session) -> UserInfo:
+        state = session.get(SyncStateRow, 1)
+        user = user_info(state) if state is not None else None
+        if user is None:
+            raise ValidationError("Sign in to the portal once before recording visits.")
+        return user
+
     def start_visit(self, case_id: str, template_id: str) -> Visit:
         """A new draft visit by the signed-in officer."""
-        raise NotImplementedError
+        with self._write() as session:
+            me = self._me(session)
+            case = session.get(CaseRecord, case_id)
+            if case is None or case.deleted:
+                raise NotFoundError("That case is no longer assigned to you. Sync to see your current cases.")
+            template = session.scalar(
+                select(TemplateRow).where(TemplateRow.id == template_id, TemplateRow.deleted.is_(False))
+                .order_by(TemplateRow.template_version.desc()).limit(1))
+            if template is None:
+                raise NotFoundError("That form is not on this laptop. Sync, then try again.")
+            if case.case_type not in template.case_types:
+                raise ValidationError(f"The form {template.name!r} is not for {case.case_type} cases; "
+                                      "choose one of the forms offered for this case.")
+            row = new_draft(session, case_id=case_id, officer_id=me.id, template=template)
+            session.flush()
+            return self._visit_record(session, row)
 
     def update_visit(
         self,
@@ -88,104 +263,369 @@ class FieldStore:
         *,
         answers: Mapping[str, Any] | None = None,   # merged: a key set to None removes that answer
         notes: str | None = None,
-        outcome: str | None = None,
+        outcome: str | None = None,                 # "" clears the outcome
         hazards: Sequence[Hazard] | None = None,    # replaces the list
     ) -> Visit:
         """Save an edit at once (draft or returned visits only). Invalid values are saved and reported in ``Visit.problems``."""
-        raise NotImplementedError
+        with self._write() as session:
+            row = get_visit(session, visit_id)
+            apply_edit(session, row, answers=answers, notes=notes, outcome=outcome, hazards=hazards)
+            session.flush()
+            return self._visit_record(session, row)
 
     def add_photo(self, visit_id: str, path: Path | str, caption: str = "", question_id: str | None = None) -> Photo:
         """Import a photo file into the visit (verified, rotated, scaled, stripped, hashed)."""
-        raise NotImplementedError
+        from fieldapp.photos import import_photo
+
+        with self._read() as session:
+            row = get_visit(session, visit_id)
+            require_editable(row)
+            self._check_question(session, row, question_id)
+        # The import is slow (decode, scale, encode): it runs outside any transaction.
+        imported = import_photo(Path(path), self._photos_dir, self._policy())
+        with self._write() as session:
+            row = get_visit(session, visit_id)
+            require_editable(row)
+            last = session.scalar(select(func.coalesce(func.max(PhotoRow.position), -1))
+                                  .where(PhotoRow.visit_id == visit_id))
+            photo = PhotoRow(id=new_id(), visit_id=visit_id, position=int(last) + 1, sha256=imported.sha256, content_type=imported.content_type,
+                             bytes=imported.bytes, width=imported.width, height=imported.height, caption=caption,
+                             question_id=question_id or None,
+                             taken_at=as_utc(imported.taken_at) if imported.taken_at else None)
+            session.add(photo)
+            if session.get(BlobRow, imported.sha256) is None:
+                session.add(BlobRow(sha256=imported.sha256, uploaded=False))
+            session.flush()
+            link_photo_answer(session, row, photo.id, None, photo.question_id)
+            self._touch(row)
+            return photo_record(session, photo, self._photos_dir)
+
+    @staticmethod
+    def _check_question(session: Session, row: VisitRow, question_id: str | None) -> None:
+        if question_id and question_id not in questions_of(template_of(session, row)):
+            raise ValidationError(f"Question {question_id!r} is not part of this visit's form.",
+                                  {"question_id": "Choose a question of this form."})
+
+    @staticmethod
+    def _touch(row: VisitRow) -> None:
+        row.updated_at = utc_now()
+        if row.state == VisitState.RETURNED:
+            row.local_edits = True
+
+    def _photo_row(self, session: Session, photo_id: str) -> tuple[PhotoRow, VisitRow]:
+        photo = session.get(PhotoRow, photo_id)
+        if photo is None:
+            raise NotFoundError(f"Photo {photo_id} is not on this laptop.")
+        row = get_visit(session, photo.visit_id)
+        require_editable(row)
+        return photo, row
 
     def update_photo(self, photo_id: str, *, caption: str | None = None, question_id: str | None = None) -> Photo:
-        raise NotImplementedError
+        """Change a photo's caption, or the question it belongs to ("" detaches it from any question)."""
+        with self._write() as session:
+            photo, row = self._photo_row(session, photo_id)
+            if caption is not None:
+                photo.caption = caption
+            if question_id is not None:
+                self._check_question(session, row, question_id)
+                link_photo_answer(session, row, photo.id, photo.question_id, question_id or None)
+                photo.question_id = question_id or None
+            self._touch(row)
+            session.flush()
+            return photo_record(session, photo, self._photos_dir)
 
     def remove_photo(self, photo_id: str) -> None:
-        raise NotImplementedError
+        """Take a photo off a draft (its file goes too unless another visit uses it)."""
+        with self._write() as session:
+            photo, row = self._photo_row(session, photo_id)
+            link_photo_answer(session, row, photo.id, photo.question_id, None)
+            sha256 = photo.sha256
+            session.delete(photo)
+            self._touch(row)
+        self._remove_unused_files([sha256])
 
     def submit_visit(self, visit_id: str) -> Visit:
         """Validate completely, freeze and queue the visit; ValidationError lists what is missing."""
-        raise NotImplementedError
+        with self._write() as session:
+            row = get_visit(session, visit_id)
+            self._queue_submit(session, row)
+            session.flush()
+            return self._visit_record(session, row)
+
+    @staticmethod
+    def _queue_submit(session: Session, row: VisitRow) -> None:
+        check_submittable(session, row)
+        now = utc_now()
+        row.completed_at = row.completed_at or now
+        row.submitted_at = now
+        row.state = VisitState.QUEUED.value
+        row.local_edits = False
+        outbox_rules.drop_visit_ops(session, row.id)
+        photos = list(session.scalars(select(PhotoRow).where(PhotoRow.visit_id == row.id)
+                                      .order_by(PhotoRow.position, PhotoRow.id)))
+        op = outbox_rules.enqueue(session, entity="visit", record_id=row.id, kind="submit",
+                                  base_version=row.server_version, data=visit_document(row, photos))
+        row.op_id = op.op_id
+        # Submitting again answers whatever problem the visit had.
+        session.execute(delete(ProblemRow).where(ProblemRow.record_id == row.id, ProblemRow.entity == "visit"))
 
     def visit(self, visit_id: str) -> Visit:
-        raise NotImplementedError
+        """The visit with its current problems."""
+        with self._read() as session:
+            return self._visit_record(session, get_visit(session, visit_id))
 
     def visit_changes(self, visit_id: str) -> VisitChanges | None:
         """What changed since the visit was last returned (None if it never was)."""
-        raise NotImplementedError
+        with self._read() as session:
+            row = get_visit(session, visit_id)
+            returned = session.scalar(
+                select(VisitHistoryRow).where(VisitHistoryRow.visit_id == visit_id,
+                                              VisitHistoryRow.status == "returned")
+                .order_by(VisitHistoryRow.version.desc()).limit(1))
+            if returned is None:
+                return None
+            before = returned.document
+            old = {k: v for k, v in (before.get("answers") or {}).items() if not is_blank(v)}
+            new = {k: v for k, v in row.answers.items() if not is_blank(v)}
+            old_photos = [p["id"] for p in before.get("photos") or []]
+            new_photos = [p.id for p in session.scalars(select(PhotoRow).where(PhotoRow.visit_id == visit_id))]
+            old_hazards = [dict(h, location=h.get("location", ""), notes=h.get("notes", ""))
+                           for h in before.get("hazards") or []]
+            return VisitChanges(
+                answers_added=tuple(sorted(set(new) - set(old))),
+                answers_changed=tuple(sorted(k for k in set(new) & set(old) if new[k] != old[k])),
+                answers_removed=tuple(sorted(set(old) - set(new))),
+                photos_added=tuple(p for p in new_photos if p not in old_photos),
+                photos_removed=tuple(p for p in old_photos if p not in new_photos),
+                notes_changed=(before.get("notes") or "") != row.notes,
+                hazards_changed=old_hazards != row.hazards)
 
     def file_amendment(self, visit_id: str) -> Visit:
         """A new draft that amends an approved visit, carrying over its answers, notes, hazards and photos."""
-        raise NotImplementedError
+        with self._write() as session:
+            return self._visit_record(session, self._amend(session, get_visit(session, visit_id)))
+
+    def _amend(self, session: Session, source: VisitRow) -> VisitRow:
+        me = self._me(session)
+        if not source.own or source.state != VisitState.APPROVED:
+            raise ValidationError("Only your own approved visits can be amended; edit a draft or returned "
+                                  "visit directly.")
+        template = template_of(session, source)
+        if template is None:
+            raise NotFoundError("The form of that visit is not on this laptop. Sync, then try again.")
+        draft = new_draft(session, case_id=source.case_id, officer_id=me.id, template=template, amends=source.id)
+        session.flush()
+        # Same files (content-addressed), new photo ids; photo answers follow the new ids.
+        renamed: dict[str, str] = {}
+        for photo in session.scalars(select(PhotoRow).where(PhotoRow.visit_id == source.id)
+                                     .order_by(PhotoRow.position)):
+            renamed[photo.id] = new_id()
+            session.add(PhotoRow(id=renamed[photo.id], visit_id=draft.id, position=photo.position,
+                                 sha256=photo.sha256, content_type=photo.content_type, bytes=photo.bytes,
+                                 width=photo.width, height=photo.height, caption=photo.caption,
+                                 question_id=photo.question_id, taken_at=photo.taken_at))
+        draft.answers = {k: ([renamed.get(p, p) for p in v] if isinstance(v, list) else v)
+                         for k, v in source.answers.items()}
+        draft.notes = source.notes
+        draft.hazards = [dict(h) for h in source.hazards]
+        draft.outcome = source.outcome
+        session.flush()
+        return draft
 
     # ------------------------------------------------------------ review (leads)
 
     def review_queue(self) -> list[ReviewItem]:
         """Submitted visits of the lead's team with no decision yet; Category 1 and oldest first."""
-        raise NotImplementedError
+        with self._read() as session:
+            state = session.get(SyncStateRow, 1)
+            return review_rules.review_queue(session, user_info(state) if state else None)
 
     def decide(self, visit_id: str, decision: str, comment: str = "") -> None:
         """Queue a lead's decision ("approve" or "return"; return needs a comment)."""
-        raise NotImplementedError
+        with self._write() as session:
+            review_rules.decide(session, self._me(session), visit_id, decision, comment)
 
     # ------------------------------------------------------------ waiting work and problems
 
     def pending(self) -> Pending:
-        raise NotImplementedError
+        """Visits, reviews, photos and bytes waiting to be sent."""
+        with self._read() as session:
+            visits, reviews, photos, size = outbox_rules.pending_counts(session, self._photos_dir)
+            return Pending(visits=visits, reviews=reviews, photos=photos, bytes=size)
 
     def problems(self) -> list[Problem]:
-        raise NotImplementedError
+        """Unresolved problems, oldest first."""
+        with self._read() as session:
+            rows = session.scalars(select(ProblemRow).order_by(ProblemRow.created_at, ProblemRow.id))
+            return [outbox_rules.problem_record(r) for r in rows]
 
     def resolve_problem(self, problem_id: str, action: ProblemAction) -> Visit | None:
         """Carry out one of the problem's actions; returns the new or changed visit if any."""
-        raise NotImplementedError
+        dropped: list[str] = []
+        with self._write() as session:
+            problem = session.get(ProblemRow, problem_id)
+            if problem is None:
+                raise NotFoundError("That problem is already resolved.")
+            if ProblemAction(action).value not in problem.actions:
+                offered = ", ".join(problem.actions)
+                raise ValidationError(f"This problem can be resolved by: {offered}.")
+            session.delete(problem)
+            session.flush()
+            if action == ProblemAction.DISMISS or problem.entity != "visit":
+                return None
+            row = get_visit(session, problem.record_id)
+            if action == ProblemAction.AMEND:
+                draft = self._amend(session, row)
+                row.local_edits = False  # what was typed now lives in the amendment
+                return self._visit_record(session, draft)
+            if action == ProblemAction.RETRY:
+                self._queue_submit(session, row)
+            else:
+                dropped = self._discard_local(session, row, problem.details.get("current"))
+            session.flush()
+            result = self._visit_record(session, row)
+        self._remove_unused_files(dropped)
+        return result
+
+    @staticmethod
+    def _discard_local(session: Session, row: VisitRow, current: Mapping[str, Any] | None) -> list[str]:
+        """Take the portal's version of a visit, as the officer chose; returns hashes no longer used."""
+        row.local_edits = False
+        if not current:
+            return []
+        dropped = take_document(session, row, current)
+        row.state = _STATUS_STATE.get(str(current.get("status")), VisitState.SUBMITTED).value
+        row.review = current.get("review")
+        return dropped
 
     # ------------------------------------------------------------ for the sync engine
 
     def sign_in(self, user: UserInfo, portal_url: str) -> None:
-        """Record who works in this store (refused if another user's work is unsent)."""
-        raise NotImplementedError
+        """Record who works in this store (refused if another user's work is unsent).
+
+        A different user, or a different portal, starts from empty: the previous
+        user's portal data is removed (it is not in the new user's scope).
+        """
+        dropped: list[str] = []
+        with self._write() as session:
+            state = session.get(SyncStateRow, 1)
+            assert state is not None
+            switching = (state.user_id is not None and state.user_id != user.id) or (
+                state.portal_url is not None and state.portal_url.rstrip("/") != portal_url.rstrip("/"))
+            if switching:
+                unsent = session.scalar(select(func.count()).select_from(OutboxRow)) or 0
+                drafts = [v for v in session.scalars(select(VisitRow))
+                          if sync_apply.has_local_work(session, v)]
+                if unsent or drafts:
+                    raise ValidationError(
+                        f"Work of {state.display_name or state.username} on this laptop is not sent yet. "
+                        f"Sign in as {state.username} and sync first.")
+                dropped = sync_apply.reset_portal_data(session)
+                session.execute(delete(VisitRow))
+                session.execute(delete(ProblemRow))
+            state.user_id, state.username, state.display_name = user.id, user.username, user.display_name
+            state.role, state.team_id, state.portal_url = user.role, user.team_id, portal_url
+        self._remove_unused_files(dropped)
 
     def current_user(self) -> UserInfo | None:
-        raise NotImplementedError
+        """Who works in this store, if anyone signed in yet."""
+        with self._read() as session:
+            state = session.get(SyncStateRow, 1)
+            return user_info(state) if state is not None else None
 
     def sync_state(self) -> SyncState:
-        raise NotImplementedError
+        """Cursor, last sync, user, portal and this laptop's device id."""
+        with self._read() as session:
+            state = session.get(SyncStateRow, 1)
+            assert state is not None
+            return SyncState(cursor=state.cursor, last_sync_at=state.last_sync_at, user=user_info(state),
+                             portal_url=state.portal_url, device_id=state.device_id)
 
     def apply_changes(self, changes: Sequence[Mapping[str, Any]], next_cursor: int) -> None:
         """Apply one pulled page (protocol change dicts) and its cursor in one transaction."""
-        raise NotImplementedError
+        with self._write() as session:
+            state = session.get(SyncStateRow, 1)
+            me = state.user_id if state is not None else None
+            dropped = sync_apply.apply_changes(session, changes, next_cursor, me)
+        self._remove_unused_files(dropped)
 
     def reset_portal_data(self) -> None:
         """After 410 resync_required: drop portal-owned data, keep unsent work, cursor 0."""
-        raise NotImplementedError
+        with self._write() as session:
+            dropped = sync_apply.reset_portal_data(session)
+        self._remove_unused_files(dropped)
 
     def outbox(self, limit: int = 100, max_bytes: int | None = None) -> list[OutboxOp]:
         """The oldest ops waiting to be pushed, within the limits."""
-        raise NotImplementedError
+        with self._read() as session:
+            return outbox_rules.oldest(session, limit, max_bytes)
 
     def blobs_to_upload(self) -> list[BlobRef]:
         """Photo files referenced by queued ops that the portal has not confirmed."""
-        raise NotImplementedError
+        with self._read() as session:
+            return outbox_rules.blobs_waiting(session, self._photos_dir)
 
     def mark_blobs_uploaded(self, hashes: Sequence[str]) -> None:
-        raise NotImplementedError
+        """The portal holds these blobs completely."""
+        with self._write() as session:
+            outbox_rules.set_uploaded(session, hashes, True)
 
     def record_results(self, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
         """Apply push results (protocol result dicts, one per op, in order)."""
-        raise NotImplementedError
+        with self._write() as session:
+            outbox_rules.record_results(session, ops, results)
 
     def mark_synced(self, at: datetime) -> None:
-        raise NotImplementedError
+        """Remember when a sync last completed."""
+        with self._write() as session:
+            state = session.get(SyncStateRow, 1)
+            assert state is not None
+            state.last_sync_at = as_utc(at)
 
     def purge_out_of_scope(self) -> int:
         """Remove tombstoned cases (and their people) once no unsent work needs them."""
-        raise NotImplementedError
+        with self._write() as session:
+            count, dropped = sync_apply.purge_out_of_scope(session)
+        self._remove_unused_files(dropped)
+        return count
 
     def save_blob(self, sha256: str, data: bytes) -> Path:
         """Keep a downloaded photo (hash verified) and return its path."""
-        raise NotImplementedError
+        from fieldapp.photos import store_photo_bytes
+
+        self._check_open()
+        path = store_photo_bytes(self._photos_dir, sha256, data)
+        with self._write() as session:
+            outbox_rules.set_uploaded(session, [sha256], True)
+        return path
 
     def photo_file(self, sha256: str) -> Path | None:
-        raise NotImplementedError
+        """The photo file with this hash, if it is on this laptop."""
+        from fieldapp.photos import photo_path
+
+        with self._read() as session:
+            content_type = session.scalar(select(PhotoRow.content_type).where(PhotoRow.sha256 == sha256).limit(1))
+        path = photo_path(self._photos_dir, sha256, content_type or "image/jpeg")
+        return path if path.exists() else None
+
+    # ------------------------------------------------------------ files
+
+    def _remove_unused_files(self, hashes: Sequence[str]) -> None:
+        """Delete photo files (and thumbnails) that no photo row uses any more: personal data leaves."""
+        from fieldapp.photos import photo_path, thumbnail_path
+
+        hashes = sorted(set(hashes))
+        if not hashes:
+            return
+        with self._files_lock, self._read() as session:
+            used = set(session.scalars(select(PhotoRow.sha256).where(PhotoRow.sha256.in_(hashes))))
+            for sha256 in hashes:
+                if sha256 in used:
+                    continue
+                for path in (photo_path(self._photos_dir, sha256, "image/jpeg"),
+                             photo_path(self._photos_dir, sha256, "image/png"),
+                             thumbnail_path(self._photos_dir, sha256)):
+                    try:
+                        path.unlink(missing_ok=True)
+                    except OSError as exc:
+                        log.warning("Could not remove unused photo file %s: %s", path, exc)

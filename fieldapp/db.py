@@ -1,0 +1,174 @@
+"""The SQLite engine of the local store, its pragmas, and the migration runner.
+
+Every connection gets ``foreign_keys=ON``, ``journal_mode=WAL``, ``synchronous=FULL``
+(a saved visit survives a power cut) and a ``busy_timeout``. The driver's own
+transaction handling is switched off and transactions are begun explicitly: writers
+``BEGIN IMMEDIATE``, so two threads (the UI's worker and the sync engine) queue on
+the busy timeout instead of failing with "database is locked" when a read
+transaction tries to become a write transaction.
+
+Migrations (Alembic, ``fieldapp/migrations``) run on open: only when one is pending,
+the file is backed up, migrated in one transaction with foreign keys off, and
+``PRAGMA foreign_key_check`` must then come back empty, else the migration is rolled
+back, the backup restored and `StoreError` raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from fieldapp.errors import StoreError
+from fieldapp.resources import package_path
+
+log = logging.getLogger(__name__)
+
+#: The newest migration. Compared with the file's revision on open, so that an
+#: up-to-date store never loads Alembic (a test checks it matches the scripts).
+HEAD_REVISION = "0002"
+
+DB_FILENAME = "fieldapp.db"
+BUSY_TIMEOUT_MS = 15_000
+_WRITE_OPTION = "fieldapp_write"
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts folder, in a checkout, an installed package or a PyInstaller bundle.
+
+    A bundle must ship ``fieldapp/migrations`` as data files: Alembic reads the
+    scripts as files, it does not import them from the archive.
+    """
+    return package_path("fieldapp", "migrations")
+
+
+def _set_pragmas(dbapi_connection: sqlite3.Connection, foreign_keys: bool) -> None:
+    # No implicit transactions by the driver: `_begin` issues BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+    finally:
+        cursor.close()
+
+
+def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
+    """An engine over the SQLite file, safe to share between threads (a session per call)."""
+    engine = create_engine(
+        f"sqlite+pysqlite:///{path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        _set_pragmas(dbapi_connection, foreign_keys)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine (same pool), whose transactions take the write lock at BEGIN."""
+    return engine.execution_options(**{_WRITE_OPTION: True})
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The file's Alembic revision, or None for a new (empty) database."""
+    with engine.connect() as conn:
+        has_table = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").first()
+        if not has_table:
+            return None
+        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return row[0] if row else None
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    """A programmatic Alembic configuration (no alembic.ini needed), optionally bound to a connection."""
+    from alembic.config import Config  # loaded only when a migration is due
+
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    # The backup API copies a consistent snapshot, WAL contents included.
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def backup_path(db_path: Path, revision: str | None) -> Path:
+    """Where the copy taken before migrating from ``revision`` goes."""
+    return db_path.with_name(f"{db_path.name}.bak-{revision or 'empty'}")
+
+
+def upgrade_to(db_path: Path, revision: str = "head") -> None:
+    """Migrate the file to ``revision`` (any pending step), backing it up first; StoreError on failure."""
+    probe = make_engine(db_path)
+    try:
+        current = current_revision(probe)
+    finally:
+        probe.dispose()
+    if current == HEAD_REVISION and revision == "head":
+        return
+    backup: Path | None = None
+    if current is not None:
+        backup = backup_path(db_path, current)
+        _sqlite_copy(db_path, backup)
+        log.info("Backed up %s to %s before migrating from %s", db_path, backup, current)
+    engine = make_engine(db_path, foreign_keys=False)
+    try:
+        _run_migrations(engine, revision)
+    except StoreError:
+        engine.dispose()
+        if backup is not None:
+            _sqlite_copy(backup, db_path)
+        raise
+    finally:
+        engine.dispose()
+
+
+def _run_migrations(engine: Engine, revision: str) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    tables = sorted({row[0] for row in broken})
+                    raise StoreError(
+                        f"Updating the local database left {len(broken)} broken link(s) in "
+                        f"{', '.join(tables)}; nothing was changed. Keep this laptop's data folder "
+                        "and contact IT support.")
+        except CommandError as exc:
+            raise StoreError(
+                f"The local database cannot be updated ({exc}). It may have been made by a newer "
+                "Fieldapp: install the latest version.") from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(f"The local database cannot be updated: {exc}. Contact IT support.") from exc

@@ -1,0 +1,1 @@
+"""Migration scripts, one per schema change, named ``NNNN_what.py`` with revision ``NNNN``."""

@@ -1,0 +1,276 @@
+"""The transactional outbox: ops waiting to be pushed, and what their results do.
+
+An op is written in the same transaction as the local change it carries. Results
+are matched by ``op_id``: a result for an op that is no longer the visit's latest
+(the visit changed while the push was under way) never touches the visit.
+
+Push results (PROTOCOL.md "Ops"):
+
+* ``applied`` / ``duplicate``: the op leaves the outbox; a visit becomes SUBMITTED
+  at the portal's version, and its photos count as uploaded.
+* ``conflict``: the op leaves the outbox and becomes a problem; the visit keeps
+  everything typed. Code ``visit_locked`` (approved meanwhile) offers AMEND;
+  otherwise RETRY (on the portal's current version) or DISCARD (take the portal's).
+* ``rejected`` ``blob_missing``: the named blobs are marked not uploaded and the op
+  is queued again under a new ``op_id`` (the protocol wants a new op), until it has
+  failed `MAX_BLOB_RETRIES` times; then it becomes a problem.
+* other ``rejected``: a problem with the portal's message; the visit becomes
+  editable again so the officer can correct it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from fieldapp.clock import utc_now
+from fieldapp.domain import ErrorCode, OpStatus
+from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitRow
+from fieldapp.types import BlobRef, OutboxOp, Problem, ProblemAction, VisitState
+from fieldapp.visits import new_id
+
+log = logging.getLogger(__name__)
+
+MAX_BLOB_RETRIES = 3
+
+
+def enqueue(session: Session, *, entity: str, record_id: str, kind: str, base_version: int,
+            data: Mapping[str, Any]) -> OutboxRow:
+    """Add an op at the end of the queue (in the caller's transaction)."""
+    op_id = new_id()
+    row = OutboxRow(op_id=op_id, entity=entity, record_id=record_id, kind=kind, base_version=base_version,
+                    data=dict(data), size=0, created_at=utc_now(), attempts=0)
+    row.size = op_size(row)
+    session.add(row)
+    return row
+
+
+def op_size(row: OutboxRow) -> int:
+    """Bytes of the op's JSON as it goes on the wire."""
+    return len(json.dumps(to_record(row, size=0).to_wire(), separators=(",", ":")).encode())
+
+
+def to_record(row: OutboxRow, size: int | None = None) -> OutboxOp:
+    """The frozen record of an outbox row."""
+    return OutboxOp(op_id=row.op_id, entity=row.entity, id=row.record_id, kind=row.kind,
+                    base_version=row.base_version, data=row.data, size=row.size if size is None else size)
+
+
+def oldest(session: Session, limit: int, max_bytes: int | None) -> list[OutboxOp]:
+    """The oldest ops within ``limit`` and ``max_bytes`` (always at least one, so a big op is not stuck)."""
+    ops: list[OutboxOp] = []
+    total = 0
+    for row in session.scalars(select(OutboxRow).order_by(OutboxRow.seq).limit(max(limit, 0))):
+        if max_bytes is not None and ops and total + row.size > max_bytes:
+            break
+        ops.append(to_record(row))
+        total += row.size
+    return ops
+
+
+def queued_visit_ids(session: Session) -> set[str]:
+    """Visits that have a submit op waiting."""
+    return set(session.scalars(select(OutboxRow.record_id).where(OutboxRow.entity == "visit")))
+
+
+def blobs_waiting(session: Session, photos_dir: Path) -> list[BlobRef]:
+    """Photo files of visits with queued ops that the portal has not confirmed, oldest op first."""
+    from fieldapp.photos import photo_path
+
+    rows = session.execute(
+        select(PhotoRow.sha256, PhotoRow.content_type, func.min(OutboxRow.seq))
+        .join(OutboxRow, (OutboxRow.record_id == PhotoRow.visit_id) & (OutboxRow.entity == "visit"))
+        .outerjoin(BlobRow, BlobRow.sha256 == PhotoRow.sha256)
+        .where((BlobRow.uploaded.is_(None)) | (BlobRow.uploaded.is_(False)))
+        .group_by(PhotoRow.sha256)
+        .order_by(func.min(OutboxRow.seq))
+    ).all()
+    refs: list[BlobRef] = []
+    for sha256, content_type, _seq in rows:
+        path = photo_path(photos_dir, sha256, content_type)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            # The portal will answer blob_missing and the op becomes a problem the officer sees.
+            log.error("Photo file %s of a queued visit is missing from this laptop", path)
+            continue
+        refs.append(BlobRef(sha256=sha256, path=path, bytes=size, content_type=content_type))
+    return refs
+
+
+def set_uploaded(session: Session, hashes: Sequence[str], uploaded: bool) -> None:
+    """Record whether the portal holds these blobs."""
+    for sha256 in set(hashes):
+        row = session.get(BlobRow, sha256)
+        if row is None:
+            session.add(BlobRow(sha256=sha256, uploaded=uploaded))
+        else:
+            row.uploaded = uploaded
+
+
+# ---------------------------------------------------------------- problems
+
+
+def add_problem(session: Session, *, kind: str, entity: str, record_id: str, message: str,
+                actions: Sequence[ProblemAction], details: Mapping[str, Any] | None = None) -> ProblemRow:
+    """Record a problem for the officer or lead, replacing an older one about the same record."""
+    session.execute(delete(ProblemRow).where(ProblemRow.record_id == record_id, ProblemRow.entity == entity))
+    row = ProblemRow(id=new_id(), kind=kind, entity=entity, record_id=record_id, message=message,
+                     actions=[a.value for a in actions], details=dict(details or {}), created_at=utc_now())
+    session.add(row)
+    return row
+
+
+def problem_record(row: ProblemRow) -> Problem:
+    """The frozen record of a problem row."""
+    return Problem(id=row.id, kind=row.kind, entity=row.entity, record_id=row.record_id, message=row.message,
+                   actions=tuple(ProblemAction(a) for a in row.actions), created_at=row.created_at,
+                   details=dict(row.details))
+
+
+def has_problem(session: Session, visit_id: str) -> bool:
+    """True when an unresolved problem is about this visit."""
+    return bool(session.scalar(select(exists().where(ProblemRow.record_id == visit_id))))
+
+
+# ---------------------------------------------------------------- push results
+
+
+def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
+    """Apply push results, one per op, matched by op_id."""
+    by_op = {str(r.get("op_id")): r for r in results}
+    for op in ops:
+        result = by_op.get(op.op_id)
+        if result is None:
+            continue  # not answered: stays queued for the next push
+        row = session.scalar(select(OutboxRow).where(OutboxRow.op_id == op.op_id))
+        if row is None:
+            continue  # already handled (a replayed batch)
+        status = result.get("status")
+        if row.entity == "visit":
+            _visit_result(session, row, status, result)
+        else:
+            _review_result(session, row, status, result)
+
+
+def _error(result: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    error = result.get("error") or {}
+    return (str(error.get("code") or ""), str(error.get("message") or "The portal refused this change."),
+            dict(error.get("details") or {}))
+
+
+def _latest_op_visit(session: Session, row: OutboxRow) -> VisitRow | None:
+    """The visit, only if this op still carries its latest submit."""
+    visit = session.get(VisitRow, row.record_id)
+    if visit is None or visit.op_id != row.op_id:
+        return None
+    return visit
+
+
+def _reopen(visit: VisitRow) -> None:
+    # Editable again, so the officer can correct it and submit it once more.
+    visit.state = VisitState.RETURNED.value if visit.server_version else VisitState.DRAFT.value
+    visit.op_id = None
+    visit.local_edits = True
+
+
+def _visit_result(session: Session, row: OutboxRow, status: Any, result: Mapping[str, Any]) -> None:
+    visit = _latest_op_visit(session, row)
+    if status in (OpStatus.APPLIED, OpStatus.DUPLICATE):
+        session.delete(row)
+        if visit is not None:
+            visit.state = VisitState.SUBMITTED.value
+            visit.server_version = int(result.get("version") or visit.server_version)
+            visit.op_id = None
+            visit.local_edits = False
+            hashes = [p["sha256"] for p in row.data.get("photos", [])]
+            set_uploaded(session, hashes, True)
+        return
+    code, message, details = _error(result)
+    if status == OpStatus.REJECTED and code == ErrorCode.BLOB_MISSING and row.attempts + 1 < MAX_BLOB_RETRIES:
+        set_uploaded(session, list(details.get("hashes") or []), False)
+        row.attempts += 1
+        row.op_id = new_id()
+        row.size = op_size(row)
+        if visit is not None:
+            visit.op_id = row.op_id
+        return
+    session.delete(row)
+    if visit is None:
+        return
+    current = result.get("current")
+    if status == OpStatus.CONFLICT:
+        if current and isinstance(current.get("version"), int):
+            visit.server_version = current["version"]
+        elif result.get("version"):
+            visit.server_version = int(result["version"])
+        if code == ErrorCode.VISIT_LOCKED:
+            visit.state = VisitState.APPROVED.value
+            visit.op_id = None
+            visit.local_edits = True  # what was typed stays until the officer files the amendment
+            add_problem(session, kind="visit_locked", entity="visit", record_id=visit.id,
+                        message=("This visit was approved before your changes reached the portal. "
+                                 "File an amendment to send them."),
+                        actions=(ProblemAction.AMEND,), details={"current": current, "code": code})
+        else:
+            _reopen(visit)
+            add_problem(session, kind="conflict", entity="visit", record_id=visit.id,
+                        message=("This visit changed on the portal since you last synced. Send yours again "
+                                 "on top of the portal's version, or discard your changes and keep the portal's."),
+                        actions=(ProblemAction.RETRY, ProblemAction.DISCARD),
+                        details={"current": current, "code": code})
+        return
+    _reopen(visit)
+    if code == ErrorCode.BLOB_MISSING:
+        add_problem(session, kind="blob_missing", entity="visit", record_id=visit.id,
+                    message=("Photos of this visit did not reach the portal after several tries. "
+                             "Check the photos are still attached, then submit again."),
+                    actions=(ProblemAction.RETRY, ProblemAction.DISMISS), details=details)
+    else:
+        add_problem(session, kind="rejected", entity="visit", record_id=visit.id,
+                    message=f"The portal refused this visit: {message} Correct it and submit again.",
+                    actions=(ProblemAction.DISMISS,), details={"code": code, **details})
+
+
+def _review_result(session: Session, row: OutboxRow, status: Any, result: Mapping[str, Any]) -> None:
+    session.delete(row)
+    review = session.get(LocalReviewRow, row.record_id)
+    if status in (OpStatus.APPLIED, OpStatus.DUPLICATE):
+        if review is not None:
+            review.sent = True
+        return
+    code, message, details = _error(result)
+    visit_id = str(row.data.get("visit_id", ""))
+    if status == OpStatus.CONFLICT:
+        text = ("This visit was no longer waiting for review when your decision arrived "
+                "(another decision or a resubmission came first). Look at it again in the review queue.")
+        kind = "conflict"
+    else:
+        text = f"The portal refused your decision: {message}"
+        kind = "rejected"
+    add_problem(session, kind=kind, entity="review", record_id=row.record_id, message=text,
+                actions=(ProblemAction.DISMISS,),
+                details={"visit_id": visit_id, "decision": row.data.get("decision"),
+                         "comment": row.data.get("comment", ""), "code": code, **details})
+    if review is not None:
+        session.delete(review)  # the visit shows in the queue again, as the portal now has it
+
+
+def pending_counts(session: Session, photos_dir: Path) -> tuple[int, int, int, int]:
+    """(visits, reviews, photos, bytes) waiting to be sent."""
+    visits = session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.entity == "visit")) or 0
+    reviews = session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.entity == "review")) or 0
+    blobs = blobs_waiting(session, photos_dir)
+    return visits, reviews, len(blobs), sum(b.bytes for b in blobs)
+
+
+def drop_visit_ops(session: Session, visit_id: str) -> None:
+    """Remove any queued op of a visit (its content is about to be queued again or replaced)."""
+    session.execute(delete(OutboxRow).where(OutboxRow.record_id == visit_id, OutboxRow.entity == "visit"))
+    session.execute(update(VisitRow).where(VisitRow.id == visit_id).values(op_id=None))

@@ -1,0 +1,171 @@
+"""Turning rows of the local store into the frozen records of `fieldapp.types`.
+
+Nothing here writes; every function reads inside the caller's session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.clock import parse_optional
+from fieldapp.domain import CATEGORY_1_BANDS
+from fieldapp.models import (
+    BlobRow,
+    CaseRecord,
+    CaseResidentRow,
+    PhotoRow,
+    PropertyRow,
+    ResidentRow,
+    SyncStateRow,
+    TemplateRow,
+    UserRow,
+    VisitRow,
+)
+from fieldapp.types import (
+    Hazard,
+    Photo,
+    Property,
+    Question,
+    Resident,
+    Review,
+    Section,
+    Template,
+    UserInfo,
+    Visit,
+    VisitState,
+    VisitSummary,
+)
+
+
+def user_info(state: SyncStateRow) -> UserInfo | None:
+    """The signed-in user recorded in the sync state, if any."""
+    if state.user_id is None:
+        return None
+    return UserInfo(id=state.user_id, username=state.username or "", display_name=state.display_name or "",
+                    role=state.role or "", team_id=state.team_id)
+
+
+def property_record(row: PropertyRow | None, property_id: str) -> Property:
+    """The property, or an empty placeholder while a pull has not delivered it yet."""
+    if row is None:
+        return Property(id=property_id, uprn="", address_lines=("Address not synced yet",), town="",
+                        postcode="", property_type="", bedrooms=0)
+    return Property(id=row.id, uprn=row.uprn, address_lines=tuple(row.address_lines), town=row.town,
+                    postcode=row.postcode, property_type=row.property_type, bedrooms=row.bedrooms)
+
+
+def case_residents(session: Session, case_id: str) -> tuple[Resident, ...]:
+    """The residents a case names, in the portal's order (those already pulled)."""
+    rows = session.execute(
+        select(ResidentRow)
+        .join(CaseResidentRow, CaseResidentRow.resident_id == ResidentRow.id)
+        .where(CaseResidentRow.case_id == case_id)
+        .order_by(CaseResidentRow.position)
+    ).scalars()
+    return tuple(
+        Resident(id=r.id, full_name=r.full_name, phone=r.phone, email=r.email,
+                 vulnerabilities=tuple(r.vulnerabilities), warnings=tuple(r.warnings))
+        for r in rows
+    )
+
+
+def template_record(row: TemplateRow) -> Template:
+    """A template version with its sections and questions."""
+    sections = tuple(
+        Section(
+            id=s["id"], title=s.get("title", ""),
+            questions=tuple(
+                Question(id=q["id"], label=q.get("label", q["id"]), kind=q["kind"],
+                         required=bool(q.get("required", False)), options=tuple(q.get("options") or ()),
+                         min=q.get("min"), max=q.get("max"), help=q.get("help"))
+                for q in s.get("questions", [])
+            ),
+        )
+        for s in row.sections
+    )
+    return Template(id=row.id, name=row.name, version=row.template_version,
+                    case_types=tuple(row.case_types), sections=sections)
+
+
+def hazards_of(raw: Sequence[Mapping[str, Any]]) -> tuple[Hazard, ...]:
+    """Stored hazard dicts as records."""
+    return tuple(Hazard(hazard=str(h.get("hazard", "")), band=str(h.get("band", "")),
+                        location=str(h.get("location", "")), notes=str(h.get("notes", ""))) for h in raw)
+
+
+def has_category_1(row: VisitRow) -> bool:
+    """True when any hazard of the visit (listed or answered) is in band A–C."""
+    bands = [h.get("band") for h in row.hazards]
+    bands += [v.get("band") for v in row.answers.values() if isinstance(v, Mapping)]
+    return any(band in CATEGORY_1_BANDS for band in bands)
+
+
+def visit_photos(session: Session, visit_id: str) -> list[PhotoRow]:
+    """The visit's photo rows in the order they were added."""
+    return list(session.scalars(
+        select(PhotoRow).where(PhotoRow.visit_id == visit_id).order_by(PhotoRow.position, PhotoRow.id)))
+
+
+def photo_record(session: Session, row: PhotoRow, photos_dir: Path) -> Photo:
+    """A photo with the paths of its file and thumbnail where they are on this laptop."""
+    from fieldapp.photos import photo_path, thumbnail_path
+
+    path = photo_path(photos_dir, row.sha256, row.content_type)
+    thumb = thumbnail_path(photos_dir, row.sha256)
+    blob = session.get(BlobRow, row.sha256)
+    return Photo(id=row.id, visit_id=row.visit_id, sha256=row.sha256, content_type=row.content_type,
+                 bytes=row.bytes, width=row.width, height=row.height, caption=row.caption,
+                 question_id=row.question_id, taken_at=row.taken_at,
+                 path=path if path.exists() else None, thumbnail_path=thumb if thumb.exists() else None,
+                 uploaded=bool(blob and blob.uploaded))
+
+
+def review_record(raw: Mapping[str, Any] | None) -> Review | None:
+    """The portal's review of a visit, if it has one."""
+    if not raw:
+        return None
+    return Review(decision=raw.get("decision", ""), comment=raw.get("comment") or "",
+                  lead_id=raw.get("lead_id", ""), decided_at=parse_optional(raw.get("decided_at")))
+
+
+def visit_record(session: Session, row: VisitRow, photos_dir: Path, problems: Mapping[str, str]) -> Visit:
+    """The full visit record."""
+    photos = tuple(photo_record(session, p, photos_dir) for p in visit_photos(session, row.id))
+    return Visit(id=row.id, case_id=row.case_id, officer_id=row.officer_id, template_id=row.template_id,
+                 template_version=row.template_version, started_at=row.started_at,
+                 completed_at=row.completed_at, outcome=row.outcome, answers=dict(row.answers),
+                 notes=row.notes, hazards=hazards_of(row.hazards), photos=photos,
+                 state=VisitState(row.state), server_version=row.server_version,
+                 review=review_record(row.review), amends=row.amends, problems=dict(problems))
+
+
+def officer_name(session: Session, officer_id: str) -> str:
+    """The display name of an officer, as far as this laptop knows it."""
+    user = session.get(UserRow, officer_id)
+    if user is not None:
+        return user.display_name
+    state = session.get(SyncStateRow, 1)
+    if state is not None and state.user_id == officer_id and state.display_name:
+        return state.display_name
+    return "Unknown officer"
+
+
+def visit_summary(session: Session, row: VisitRow, reference: str) -> VisitSummary:
+    """A visit as listed under its case."""
+    photo_count = len(visit_photos(session, row.id))
+    return VisitSummary(id=row.id, case_id=row.case_id, case_reference=reference, officer_id=row.officer_id,
+                        officer_name=officer_name(session, row.officer_id), started_at=row.started_at,
+                        outcome=row.outcome, state=VisitState(row.state), photo_count=photo_count,
+                        hazard_count=len(row.hazards), category_1=has_category_1(row),
+                        submitted_at=row.submitted_at, amends=row.amends)
+
+
+def case_reference(session: Session, case_id: str) -> str:
+    """The case's reference, or an empty string when the case is not here."""
+    case = session.get(CaseRecord, case_id)
+    return case.reference if case is not None else ""

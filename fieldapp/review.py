@@ -1,0 +1,76 @@
+"""Team leads' review: the queue of submitted team visits, and queued decisions.
+
+A decision is stored here (``local_reviews``, for the visit version it was made on)
+and queued as a ``review``/``decide`` op in the same transaction. The visit leaves
+the queue at once; when the portal's new state is pulled it shows as approved or
+returned, and a resubmission (a newer version) comes back into the queue.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.clock import utc_now
+from fieldapp.domain import Decision
+from fieldapp.errors import NotFoundError, ValidationError
+from fieldapp.models import CaseIndexRow, LocalReviewRow, VisitHistoryRow, VisitRow
+from fieldapp.outbox import enqueue
+from fieldapp.records import case_reference, has_category_1, hazards_of, officer_name, visit_photos
+from fieldapp.types import ReviewItem, UserInfo, VisitState
+from fieldapp.visits import new_id
+
+
+def _decided(session: Session, visit: VisitRow) -> bool:
+    return session.scalar(select(LocalReviewRow.id).where(
+        LocalReviewRow.visit_id == visit.id, LocalReviewRow.visit_version == visit.server_version)) is not None
+
+
+def _was_returned(session: Session, visit_id: str) -> bool:
+    return session.scalar(select(VisitHistoryRow.version).where(
+        VisitHistoryRow.visit_id == visit_id, VisitHistoryRow.status == "returned").limit(1)) is not None
+
+
+def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:
+    """Submitted visits of other officers with no decision made here; Category 1 first, then oldest received."""
+    if lead is None:
+        return []
+    items: list[ReviewItem] = []
+    visits = session.scalars(select(VisitRow).where(
+        VisitRow.state == VisitState.SUBMITTED.value, VisitRow.officer_id != lead.id))
+    for visit in visits:
+        if _decided(session, visit):
+            continue
+        address = session.scalar(select(CaseIndexRow.address).where(CaseIndexRow.case_id == visit.case_id))
+        items.append(ReviewItem(
+            visit_id=visit.id, case_id=visit.case_id, case_reference=case_reference(session, visit.case_id),
+            address=address or "", officer_id=visit.officer_id,
+            officer_name=officer_name(session, visit.officer_id), started_at=visit.started_at,
+            received_at=visit.received_at or visit.updated_at, outcome=visit.outcome,
+            hazards=hazards_of(visit.hazards), photo_count=len(visit_photos(session, visit.id)),
+            category_1=has_category_1(visit), resubmitted=_was_returned(session, visit.id)))
+    items.sort(key=lambda item: (not item.category_1, item.received_at, item.case_reference))
+    return items
+
+
+def decide(session: Session, lead: UserInfo | None, visit_id: str, decision: str, comment: str) -> None:
+    """Record a lead's decision and queue it (one transaction, the caller's)."""
+    if lead is None:
+        raise ValidationError("Sign in before deciding reviews.")
+    if decision not in tuple(d.value for d in Decision):
+        raise ValidationError("Choose to approve or return the visit.", {"decision": "Approve or return."})
+    comment = comment.strip()
+    if decision == Decision.RETURN and not comment:
+        raise ValidationError("Say what the officer should change before returning the visit.",
+                              {"comment": "A comment is required to return a visit."})
+    visit = session.get(VisitRow, visit_id)
+    if visit is None or visit.officer_id == lead.id:
+        raise NotFoundError("That visit is not in your review queue. Sync to see the latest queue.")
+    if visit.state != VisitState.SUBMITTED or _decided(session, visit):
+        raise ValidationError("That visit is no longer waiting for review. Sync to see the latest queue.")
+    review_id = new_id()
+    session.add(LocalReviewRow(id=review_id, visit_id=visit.id, visit_version=visit.server_version,
+                               decision=decision, comment=comment, lead_id=lead.id, decided_at=utc_now(),
+                               sent=False))
+    enqueue(session, entity="review", record_id=review_id, kind="decide", base_version=0,
+            data={"visit_id": visit.id, "decision": decision, "comment": comment})

@@ -1,0 +1,359 @@
+"""Applying pulled changes, resetting after ``resync_required``, and purging what left scope.
+
+A pulled page is applied with its cursor in the caller's single transaction. Every
+record is an upsert by id that never goes back to an older ``version``. Tombstones of
+cases, properties and residents only mark them: they stay until `purge` finds that
+no unsent work needs them, so an officer never loses the case of a draft.
+
+Pulled visits: the officer's own visits take the portal's state, review and version;
+their content too, unless work on them is unsent here (a queued op, a problem, edits
+after a return), which always wins locally. A lead's team visits are stored for the
+review queue. Every pulled version is kept in ``visit_history`` so "what changed
+since it was returned" can be answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from fieldapp.clock import parse_optional, parse_timestamp, utc_now
+from fieldapp.errors import StoreError
+from fieldapp.models import (
+    CaseRecord,
+    CaseResidentRow,
+    LocalReviewRow,
+    OutboxRow,
+    PhotoRow,
+    ProblemRow,
+    PropertyRow,
+    ResidentRow,
+    SyncStateRow,
+    TeamRow,
+    TemplateRow,
+    UserRow,
+    VisitHistoryRow,
+    VisitRow,
+)
+from fieldapp.search import cases_touched, reindex_all, reindex_cases
+from fieldapp.types import VisitState
+from fieldapp.visits import take_document
+
+log = logging.getLogger(__name__)
+
+_STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
+                 "returned": VisitState.RETURNED}
+
+
+@dataclass
+class _Page:
+    """What one page touched, for the search index and the photo files to remove."""
+
+    me: str | None
+    now: datetime
+    cases: set[str] = field(default_factory=set)
+    properties: set[str] = field(default_factory=set)
+    residents: set[str] = field(default_factory=set)
+    links: dict[str, list[str]] = field(default_factory=dict)
+    dropped_hashes: list[str] = field(default_factory=list)
+
+
+def _stale(row: Any, version: int) -> bool:
+    return row is not None and row.version > version
+
+
+def _team(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    row = session.get(TeamRow, cid)
+    if _stale(row, version):
+        return
+    if data is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        session.add(TeamRow(id=cid, version=version, name=data["name"]))
+    else:
+        row.version, row.name = version, data["name"]
+
+
+def _user(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    row = session.get(UserRow, cid)
+    if _stale(row, version):
+        return
+    if data is None:
+        if row is not None:
+            session.delete(row)
+        return
+    values = {"username": data["username"], "display_name": data["display_name"], "role": data["role"],
+              "team_id": data.get("team_id")}
+    if row is None:
+        session.add(UserRow(id=cid, version=version, **values))
+    else:
+        row.version = version
+        for key, value in values.items():
+            setattr(row, key, value)
+    if cid == page.me:
+        state = session.get(SyncStateRow, 1)
+        if state is not None:
+            state.username, state.display_name = values["username"], values["display_name"]
+            state.role, state.team_id = values["role"], values["team_id"]
+
+
+def _property(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    row = session.get(PropertyRow, cid)
+    if _stale(row, version):
+        return
+    page.properties.add(cid)
+    if data is None:
+        if row is not None:
+            row.version, row.deleted = version, True
+        return
+    values = {"uprn": data["uprn"], "address_lines": list(data["address_lines"]), "town": data["town"],
+              "postcode": data["postcode"], "property_type": data["property_type"],
+              "bedrooms": int(data["bedrooms"]), "deleted": False}
+    _upsert(session, PropertyRow, row, cid, version, values)
+
+
+def _resident(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    row = session.get(ResidentRow, cid)
+    if _stale(row, version):
+        return
+    page.residents.add(cid)
+    if data is None:
+        if row is not None:
+            row.version, row.deleted = version, True
+        return
+    values = {"property_id": data["property_id"], "full_name": data["full_name"], "phone": data.get("phone"),
+              "email": data.get("email"), "vulnerabilities": list(data.get("vulnerabilities") or []),
+              "warnings": list(data.get("warnings") or []), "deleted": False}
+    _upsert(session, ResidentRow, row, cid, version, values)
+
+
+def _case(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    row = session.get(CaseRecord, cid)
+    if _stale(row, version):
+        return
+    page.cases.add(cid)
+    if data is None:
+        if row is not None:
+            row.version, row.deleted = version, True
+        return
+    values = {"reference": data["reference"], "case_type": data["case_type"], "status": data["status"],
+              "priority": data["priority"], "summary": data["summary"],
+              "description": data.get("description") or "", "opened_at": parse_timestamp(data["opened_at"]),
+              "due_at": parse_optional(data.get("due_at")), "property_id": data["property_id"],
+              "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id"),
+              "deleted": False}
+    _upsert(session, CaseRecord, row, cid, version, values)
+    page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
+
+
+def _template(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    rows = list(session.scalars(select(TemplateRow).where(TemplateRow.id == cid)))
+    if any(r.version > version for r in rows):
+        return
+    if data is None:
+        for r in rows:
+            r.version, r.deleted = version, True
+        return
+    number = int(data["version"])
+    row = next((r for r in rows if r.template_version == number), None)
+    values = {"version": version, "name": data["name"], "case_types": list(data["case_types"]),
+              "sections": list(data["sections"]), "deleted": False}
+    if row is None:
+        session.add(TemplateRow(id=cid, template_version=number, **values))
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def _upsert(session: Session, model: type, row: Any, cid: str, version: int, values: Mapping[str, Any]) -> None:
+    if row is None:
+        session.add(model(id=cid, version=version, **values))
+        return
+    row.version = version
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def has_local_work(session: Session, visit: VisitRow) -> bool:
+    """True when something about this visit is unsent or unresolved here, so it must stay as it is."""
+    if visit.own:
+        if visit.state in (VisitState.DRAFT, VisitState.QUEUED) or visit.local_edits or visit.op_id:
+            return True
+        return bool(session.scalar(select(
+            exists().where(OutboxRow.record_id == visit.id) | exists().where(ProblemRow.record_id == visit.id))))
+    return bool(session.scalar(select(exists().where(
+        LocalReviewRow.visit_id == visit.id, LocalReviewRow.sent.is_(False)))))
+
+
+def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    row = session.get(VisitRow, cid)
+    if data is None:
+        if row is not None and not has_local_work(session, row):
+            page.dropped_hashes += [p.sha256 for p in row_photos(session, cid)]
+            session.delete(row)
+        return
+    status = str(data.get("status") or "submitted")
+    state = _STATUS_STATE.get(status, VisitState.SUBMITTED)
+    if row is None:
+        row = VisitRow(id=cid, answers={}, hazards=[], notes="", state=state.value, server_version=version,
+                       own=data.get("officer_id") == page.me, local_edits=False, updated_at=page.now,
+                       received_at=page.now)
+        session.add(row)
+        page.dropped_hashes += take_document(session, row, data)
+        row.review = data.get("review")
+        session.flush()
+    elif version <= row.server_version and session.get(VisitHistoryRow, (cid, version)) is not None:
+        return  # seen already
+    else:
+        previous = row.state
+        row.review = data.get("review")
+        row.server_version = max(row.server_version, version)
+        if not has_local_work(session, row):
+            page.dropped_hashes += take_document(session, row, data)
+            row.state = state.value
+            row.updated_at = page.now
+            if state == VisitState.SUBMITTED and previous != VisitState.SUBMITTED:
+                row.received_at = page.now  # a resubmission waits in the review queue from now
+    history = session.get(VisitHistoryRow, (cid, version))
+    if history is None:
+        session.add(VisitHistoryRow(visit_id=cid, version=version, status=status, document=dict(data),
+                                    received_at=page.now))
+
+
+def row_photos(session: Session, visit_id: str) -> list[PhotoRow]:
+    """The photo rows of a visit."""
+    return list(session.scalars(select(PhotoRow).where(PhotoRow.visit_id == visit_id)))
+
+
+_HANDLERS: dict[str, Callable[[Session, _Page, str, int, Mapping[str, Any] | None], None]] = {
+    "team": _team, "user": _user, "property": _property, "resident": _resident,
+    "case": _case, "template": _template, "visit": _visit,
+}
+
+
+def apply_changes(session: Session, changes: Sequence[Mapping[str, Any]], next_cursor: int,
+                  me: str | None) -> list[str]:
+    """Apply one pulled page and set the cursor; returns hashes of photo files that may now be unused."""
+    page = _Page(me=me, now=utc_now())
+    _prefetch(session, changes)
+    for change in changes:
+        entity = str(change.get("entity"))
+        handler = _HANDLERS.get(entity)
+        if handler is None:
+            log.warning("Ignoring a pulled change of unknown entity %r", entity)
+            continue
+        data = None if change.get("deleted") else change.get("data")
+        try:
+            handler(session, page, str(change["id"]), int(change["version"]), data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(
+                f"The portal sent a {entity} this version of Fieldapp cannot read ({exc!r}); nothing from "
+                "this sync was saved. Install the latest version, or contact IT support.") from exc
+    session.flush()
+    _relink(session, page.links)
+    reindex_cases(session, cases_touched(session, page.cases, page.properties, page.residents))
+    state = session.get(SyncStateRow, 1)
+    assert state is not None
+    state.cursor = next_cursor
+    return page.dropped_hashes
+
+
+_PREFETCH = {"team": TeamRow, "user": UserRow, "property": PropertyRow, "resident": ResidentRow,
+             "case": CaseRecord, "visit": VisitRow}
+
+
+def _prefetch(session: Session, changes: Sequence[Mapping[str, Any]]) -> None:
+    # Load the page's existing rows in a few queries, so the upserts' get() finds them in memory.
+    ids: dict[str, list[str]] = {}
+    for change in changes:
+        ids.setdefault(str(change.get("entity")), []).append(str(change.get("id")))
+    for entity, model in _PREFETCH.items():
+        wanted = ids.get(entity, [])
+        for start in range(0, len(wanted), 500):
+            list(session.scalars(select(model).where(model.id.in_(wanted[start:start + 500]))))
+
+
+def _relink(session: Session, links: Mapping[str, list[str]]) -> None:
+    if not links:
+        return
+    case_ids = list(links)
+    for start in range(0, len(case_ids), 500):
+        session.execute(delete(CaseResidentRow).where(CaseResidentRow.case_id.in_(case_ids[start:start + 500])))
+    rows = [{"case_id": case_id, "resident_id": resident_id, "position": position}
+            for case_id, resident_ids in links.items() for position, resident_id in enumerate(resident_ids)]
+    if rows:
+        session.execute(CaseResidentRow.__table__.insert(), rows)
+
+
+# ---------------------------------------------------------------- reset and purge
+
+
+def _work_visits(session: Session) -> list[VisitRow]:
+    return [v for v in session.scalars(select(VisitRow)) if has_local_work(session, v)]
+
+
+def reset_portal_data(session: Session) -> list[str]:
+    """Drop portal-owned data but keep unsent work (and the cases, people and templates it needs)."""
+    keep = _work_visits(session)
+    keep_ids = {v.id for v in keep}
+    case_ids = {v.case_id for v in keep}
+    cases = list(session.scalars(select(CaseRecord).where(CaseRecord.id.in_(case_ids))))
+    property_ids = {c.property_id for c in cases}
+    resident_ids = set(session.scalars(
+        select(CaseResidentRow.resident_id).where(CaseResidentRow.case_id.in_(case_ids))))
+    templates = {(v.template_id, v.template_version) for v in keep}
+    dropped = [p.sha256 for p in session.scalars(select(PhotoRow).where(PhotoRow.visit_id.not_in(keep_ids)))]
+    session.execute(delete(VisitRow).where(VisitRow.id.not_in(keep_ids)))
+    session.execute(delete(LocalReviewRow).where(LocalReviewRow.sent.is_(True)))
+    session.execute(delete(CaseRecord).where(CaseRecord.id.not_in(case_ids)))
+    session.execute(delete(PropertyRow).where(PropertyRow.id.not_in(property_ids)))
+    session.execute(delete(ResidentRow).where(ResidentRow.id.not_in(resident_ids)))
+    session.execute(delete(TeamRow))
+    session.execute(delete(UserRow))
+    for template in session.scalars(select(TemplateRow)):
+        if (template.id, template.template_version) not in templates:
+            session.delete(template)
+    # What is kept counts as a tombstone at version 0: the pull from 0 brings back what is
+    # still in scope, and the purge removes the rest once the work is sent.
+    for model in (CaseRecord, PropertyRow, ResidentRow, TemplateRow):
+        session.execute(update(model).values(version=0, deleted=True))
+    session.execute(update(VisitRow).values(server_version=0).where(VisitRow.server_version > 0,
+                                                                    VisitRow.own.is_(False)))
+    state = session.get(SyncStateRow, 1)
+    assert state is not None
+    state.cursor = 0
+    session.flush()
+    reindex_all(session)
+    return dropped
+
+
+def purge_out_of_scope(session: Session) -> tuple[int, list[str]]:
+    """Remove tombstoned cases and people no unsent work needs; returns (cases purged, dropped hashes)."""
+    protected = {v.case_id for v in _work_visits(session)}
+    doomed = [c for c in session.scalars(select(CaseRecord).where(CaseRecord.deleted.is_(True)))
+              if c.id not in protected]
+    doomed_ids = [c.id for c in doomed]
+    dropped: list[str] = []
+    for visit in session.scalars(select(VisitRow).where(VisitRow.case_id.in_(doomed_ids))):
+        dropped += [p.sha256 for p in row_photos(session, visit.id)]
+        session.delete(visit)
+    for case in doomed:
+        session.delete(case)
+    session.flush()
+    live_properties = set(session.scalars(select(CaseRecord.property_id)))
+    live_residents = set(session.scalars(select(CaseResidentRow.resident_id)))
+    _delete_unused(session, PropertyRow, live_properties)
+    _delete_unused(session, ResidentRow, live_residents)
+    return len(doomed), dropped
+
+
+def _delete_unused(session: Session, model: type, live: Iterable[str]) -> None:
+    session.execute(delete(model).where(model.deleted.is_(True), model.id.not_in(list(live))))

@@ -1,0 +1,255 @@
+"""Visit rules of the local store: drafts, validation, the protocol's visit document.
+
+A draft is saved on every edit, invalid values included, and its current problems
+are shown to the officer (``Visit.problems``). Submitting validates completely:
+
+* the outcome is required;
+* required questions must be answered only when the outcome is ``completed``. An
+  officer who got no access, was refused or rescheduled cannot answer what they
+  could not inspect, so for those outcomes only the answers given are checked;
+* every answer must fit its question, and every hazard must be an HHSRS hazard with
+  a band A–J.
+
+The functions here work inside the caller's session; the facade owns transactions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
+from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, Outcome, QuestionKind, validate_answers
+from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
+from fieldapp.models import PhotoRow, TemplateRow, VisitRow
+from fieldapp.records import visit_photos
+from fieldapp.types import Hazard, VisitState
+
+EDITABLE = (VisitState.DRAFT.value, VisitState.RETURNED.value)
+_OUTCOMES = tuple(o.value for o in Outcome)
+
+
+def new_id() -> str:
+    """A new record id (UUID string), as the protocol wants for what the laptop creates."""
+    return str(uuid.uuid4())
+
+
+def is_blank(value: Any) -> bool:
+    """An unanswered value: absent from the visit document."""
+    return value is None or value == "" or value == []
+
+
+def get_visit(session: Session, visit_id: str) -> VisitRow:
+    """The visit row, or NotFoundError."""
+    row = session.get(VisitRow, visit_id)
+    if row is None:
+        raise NotFoundError(f"Visit {visit_id} is not on this laptop. Sync, then try again.")
+    return row
+
+
+def require_editable(row: VisitRow) -> None:
+    """VisitLockedError, with what the officer can do instead, unless the visit may be edited."""
+    if not row.own:
+        raise VisitLockedError("This visit was recorded by another officer: you can review it but not edit it.")
+    if row.state in EDITABLE:
+        return
+    if row.state == VisitState.QUEUED:
+        raise VisitLockedError(
+            "This visit is submitted and waiting to sync, so it can no longer be edited. "
+            "If something is wrong, ask your team lead to return it once it has synced.")
+    if row.state == VisitState.SUBMITTED:
+        raise VisitLockedError(
+            "This visit is with your team lead for review. You can edit it again if they return it.")
+    raise VisitLockedError("This visit was approved and is locked. To correct it, file an amendment.")
+
+
+def template_of(session: Session, row: VisitRow) -> TemplateRow | None:
+    """The template version the visit was started from, if it is on this laptop."""
+    return session.get(TemplateRow, (row.template_id, row.template_version))
+
+
+def questions_of(template: TemplateRow | None) -> dict[str, Mapping[str, Any]]:
+    """Every question of a template by id."""
+    if template is None:
+        return {}
+    return {q["id"]: q for s in template.sections for q in s.get("questions", [])}
+
+
+def hazard_problems(hazards: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """A message per hazard that is not an HHSRS hazard with a band A–J (keys ``hazards.N``)."""
+    problems: dict[str, str] = {}
+    for index, hazard in enumerate(hazards):
+        if hazard.get("hazard") not in HHSRS_HAZARDS:
+            problems[f"hazards.{index}"] = "Choose a hazard from the HHSRS list."
+        elif hazard.get("band") not in HHSRS_BANDS:
+            problems[f"hazards.{index}"] = "Choose a band from A to J."
+    return problems
+
+
+def visit_problems(session: Session, row: VisitRow, *, complete: bool) -> dict[str, str]:
+    """The visit's problems: per question id, plus ``outcome``, ``hazards.N`` and ``template``."""
+    template = template_of(session, row)
+    problems: dict[str, str] = {}
+    if template is None:
+        problems["template"] = ("The form this visit uses is not on this laptop. "
+                                "Sync, then try again.")
+    else:
+        photo_ids = [p.id for p in visit_photos(session, row.id)]
+        require_all = complete and row.outcome == Outcome.COMPLETED
+        template_data = {"sections": template.sections}
+        problems.update(validate_answers(template_data, row.answers, photo_ids, require_complete=require_all))
+    problems.update(hazard_problems(row.hazards))
+    if row.outcome is not None and row.outcome not in _OUTCOMES:
+        problems["outcome"] = "Choose an outcome: completed, no access, refused or rescheduled."
+    elif row.outcome is None and complete:
+        problems["outcome"] = "Choose the visit's outcome."
+    return problems
+
+
+def current_problems(session: Session, row: VisitRow) -> dict[str, str]:
+    """What the officer still has to fix in an editable visit (nothing for a frozen one)."""
+    if not row.own or row.state not in EDITABLE:
+        return {}
+    return visit_problems(session, row, complete=False)
+
+
+def new_draft(session: Session, *, case_id: str, officer_id: str, template: TemplateRow,
+              amends: str | None = None) -> VisitRow:
+    """A new draft visit row, added to the session."""
+    now = utc_now()
+    row = VisitRow(id=new_id(), case_id=case_id, officer_id=officer_id, template_id=template.id,
+                   template_version=template.template_version, started_at=now, completed_at=None,
+                   outcome=None, answers={}, notes="", hazards=[], state=VisitState.DRAFT.value,
+                   server_version=0, review=None, amends=amends, own=True, local_edits=False,
+                   op_id=None, submitted_at=None, received_at=None, updated_at=now)
+    session.add(row)
+    return row
+
+
+def apply_edit(
+    session: Session,
+    row: VisitRow,
+    *,
+    answers: Mapping[str, Any] | None,
+    notes: str | None,
+    outcome: str | None,
+    hazards: Sequence[Hazard] | None,
+) -> None:
+    """Save an edit to an editable visit (merging answers; a None answer removes it)."""
+    require_editable(row)
+    if answers is not None:
+        merged = dict(row.answers)
+        for question_id, value in answers.items():
+            if value is None:
+                merged.pop(question_id, None)
+            else:
+                merged[question_id] = value
+        row.answers = merged
+    if notes is not None:
+        row.notes = notes
+    if outcome is not None:
+        row.outcome = outcome or None  # "" clears the outcome
+    if hazards is not None:
+        row.hazards = [{"hazard": h.hazard, "band": h.band, "location": h.location, "notes": h.notes}
+                       for h in hazards]
+    row.updated_at = utc_now()
+    if row.state == VisitState.RETURNED:
+        row.local_edits = True
+
+
+def link_photo_answer(session: Session, row: VisitRow, photo_id: str, old_question: str | None,
+                      new_question: str | None) -> None:
+    """Keep photo-question answers (lists of photo ids) in step with a photo's question."""
+    questions = questions_of(template_of(session, row))
+    answers = dict(row.answers)
+    if old_question and isinstance(answers.get(old_question), list):
+        remaining = [p for p in answers[old_question] if p != photo_id]
+        if remaining:
+            answers[old_question] = remaining
+        else:
+            answers.pop(old_question)
+    if new_question and questions.get(new_question, {}).get("kind") == QuestionKind.PHOTO:
+        current = answers.get(new_question)
+        ids = list(current) if isinstance(current, list) else []
+        if photo_id not in ids:
+            ids.append(photo_id)
+        answers[new_question] = ids
+    row.answers = answers
+
+
+def check_submittable(session: Session, row: VisitRow) -> None:
+    """ValidationError listing every problem that stops the visit being submitted."""
+    require_editable(row)
+    problems = visit_problems(session, row, complete=True)
+    if problems:
+        count = len(problems)
+        raise ValidationError(
+            f"This visit cannot be submitted yet: {count} thing{'s' if count != 1 else ''} to fix.", problems)
+
+
+# ---------------------------------------------------------------- the protocol's visit document
+
+
+def photo_entry(photo: PhotoRow) -> dict[str, Any]:
+    """One entry of the document's ``photos``, optional keys absent when empty."""
+    entry: dict[str, Any] = {"id": photo.id, "sha256": photo.sha256, "content_type": photo.content_type,
+                             "bytes": photo.bytes, "width": photo.width, "height": photo.height,
+                             "caption": photo.caption}
+    if photo.question_id is not None:
+        entry["question_id"] = photo.question_id
+    if photo.taken_at is not None:
+        entry["taken_at"] = format_timestamp(photo.taken_at)
+    return entry
+
+
+def visit_document(row: VisitRow, photos: Sequence[PhotoRow]) -> dict[str, Any]:
+    """The visit document exactly as PROTOCOL.md describes it (blank answers absent)."""
+    document: dict[str, Any] = {
+        "case_id": row.case_id,
+        "officer_id": row.officer_id,
+        "template_id": row.template_id,
+        "template_version": row.template_version,
+        "started_at": format_timestamp(row.started_at),
+        "completed_at": format_optional(row.completed_at),
+        "outcome": row.outcome,
+        "answers": {k: v for k, v in row.answers.items() if not is_blank(v)},
+        "notes": row.notes,
+        "hazards": [{"hazard": h["hazard"], "band": h["band"], "location": h.get("location", ""),
+                     "notes": h.get("notes", "")} for h in row.hazards],
+        "photos": [photo_entry(p) for p in photos],
+    }
+    if row.amends:
+        document["amends"] = row.amends
+    return document
+
+
+def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) -> list[str]:
+    """Replace the visit's content with a pulled document; returns hashes of photos it no longer has."""
+    row.case_id = document["case_id"]
+    row.officer_id = document["officer_id"]
+    row.template_id = document["template_id"]
+    row.template_version = int(document["template_version"])
+    row.started_at = parse_timestamp(document["started_at"])
+    row.completed_at = parse_optional(document.get("completed_at"))
+    row.outcome = document.get("outcome")
+    row.answers = dict(document.get("answers") or {})
+    row.notes = document.get("notes") or ""
+    row.hazards = [dict(h) for h in document.get("hazards") or []]
+    row.amends = document.get("amends")
+    old = {p.id: p.sha256 for p in visit_photos(session, row.id)}
+    entries = list(document.get("photos") or [])
+    kept = {e["id"] for e in entries}
+    session.execute(delete(PhotoRow).where(PhotoRow.visit_id == row.id))
+    session.flush()
+    for position, entry in enumerate(entries):
+        session.add(PhotoRow(
+            id=entry["id"], visit_id=row.id, position=position, sha256=entry["sha256"],
+            content_type=entry.get("content_type", "image/jpeg"), bytes=int(entry.get("bytes", 0)),
+            width=int(entry.get("width", 0)), height=int(entry.get("height", 0)),
+            caption=entry.get("caption") or "", question_id=entry.get("question_id"),
+            taken_at=parse_optional(entry.get("taken_at"))))
+    return [sha for photo_id, sha in old.items() if photo_id not in kept]
