@@ -216,7 +216,8 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
         previous = row.state
         row.review = data.get("review")
         row.server_version = max(row.server_version, version)
-        if not has_local_work(session, row):
+        # A team visit is the portal's alone (a lead's unsent decision lives in local_reviews).
+        if not row.own or not has_local_work(session, row):
             page.dropped_hashes += take_document(session, row, data)
             row.state = state.value
             row.updated_at = page.now
