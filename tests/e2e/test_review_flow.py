@@ -23,7 +23,7 @@ import requests  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-import fieldapp  # noqa: E402
+from fieldapp import FieldStore  # noqa: E402
 from fieldapp.domain import HHSRS_HAZARDS  # noqa: E402
 from fieldapp.errors import FieldappError, VisitLockedError  # noqa: E402
 from fieldapp.types import Hazard, Question, Visit, VisitState  # noqa: E402
@@ -33,14 +33,9 @@ from sync.errors import PortalUnreachable  # noqa: E402
 from sync.retry import RetryPolicy  # noqa: E402
 from sync.session import sign_in  # noqa: E402
 from ui.review import ReviewWidget  # noqa: E402
-from ui.tasks import TaskManager  # noqa: E402
+from ui.tasks import Op, TaskManager  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-# TEMPORARY while the core store is being written (issue 2): removed once it is exported.
-if not hasattr(fieldapp, "FieldStore"):
-    pytest.skip("fieldapp.FieldStore is not exported yet", allow_module_level=True)
-FieldStore = fieldapp.FieldStore
 
 
 # ---------------------------------------------------------------------- helpers
@@ -174,8 +169,10 @@ def laptops(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture
-def tasks(qtbot: Any) -> Iterator[TaskManager]:
+def tasks(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[TaskManager]:
+    """A real task manager, also the app-wide default (the officer's editor uses ``Op.manager``)."""
     manager = TaskManager(network_workers=2)
+    monkeypatch.setattr(Op, "manager", manager)
     yield manager
     manager.shutdown(timeout=10)
 
@@ -220,6 +217,7 @@ def show_in_officer_editor(qtbot: Any, tasks: TaskManager, laptop: Laptop, visit
     editor.show()
     with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
         editor.open_visit(visit_id)
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=10000)   # its photos and case details load after
     assert expect in editor.state_banner.text.text()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     editor.grab().save(str(ARTIFACTS / shot))

@@ -147,6 +147,9 @@ class ReviewWidget(QWidget):
         self.open_visit(item.visit_id, item)
 
     def open_visit(self, visit_id: str, item: ReviewItem | None = None) -> None:
+        """Load and show a visit by id (the queue row, when known, gives officer and address)."""
+        # The previous decision's notice belongs to the queue, not to the next visit.
+        self.notice_label.hide()
         store = self._store
         (Op(self, lambda: load_review(store, visit_id, item), manager=self._tasks)
          .success(self._on_review_loaded)
