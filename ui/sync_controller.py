@@ -113,6 +113,7 @@ class SyncController(QObject):
         self.running = False
         self._cancel: threading.Event | None = None
         self._checking = False
+        self._recheck = False
         self.health_timer = QTimer(self)
         self.health_timer.setInterval(HEALTH_INTERVAL_MS)
         self.health_timer.timeout.connect(self.check_now)
@@ -138,17 +139,23 @@ class SyncController(QObject):
 
     def check_now(self) -> None:
         url = self._ctx.portal_url
-        if not url or self._checking:
-            if not url:
-                self._set_reachable(False)
+        if not url:
+            self._set_reachable(False)
+            return
+        if self._checking:
+            # The answer in flight may predate what prompted this check: ask again after it.
+            self._recheck = True
             return
         self._checking = True
+        self._recheck = False
         ca = self._ctx.ca_bundle
         Op(self, lambda: check_health(url, ca), network=True).success(self._set_reachable) \
             .failure(lambda _f: self._set_reachable(False)).finally_(self._on_check_done).run()
 
     def _on_check_done(self) -> None:
         self._checking = False
+        if self._recheck:
+            self.check_now()
 
     def _set_reachable(self, reachable: bool) -> None:
         self.reachable = reachable

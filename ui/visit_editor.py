@@ -95,6 +95,16 @@ class QuestionRowWidget(QWidget):
         self.problem.setVisible(bool(message))
 
 
+def problem_label(key: str, labels: Mapping[str, str]) -> str:
+    """What a problem key ("severity", "outcome", "hazards.0") is called on screen."""
+    if key in labels:
+        return labels[key]
+    field, _, number = key.partition(".")
+    if field == "hazards" and number.isdigit():
+        return f"Hazard {int(number) + 1}"
+    return FIELD_LABELS.get(field, key)
+
+
 class MissingDialog(QDialog):
     """What stops the visit being submitted; activating a line jumps to it."""
 
@@ -110,7 +120,7 @@ class MissingDialog(QDialog):
         self.list.setWordWrap(True)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 70)
         for key, message in problems.items():
-            item = QListWidgetItem(f"{labels.get(key, FIELD_LABELS.get(key, key))}: {message}")
+            item = QListWidgetItem(f"{problem_label(key, labels)}: {message}")
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
@@ -415,7 +425,7 @@ class VisitEditorWidget(QWidget):
         if "notes" in self._dirty_fields:
             changes["notes"] = self.notes.toPlainText()
         if "outcome" in self._dirty_fields:
-            changes["outcome"] = self.outcome.currentData()
+            changes["outcome"] = self.outcome.currentData() or ""  # "" clears it; None would mean "unchanged"
         if "hazards" in self._dirty_fields:
             changes["hazards"] = self.hazards.hazards()
         self._dirty_answers.clear()
@@ -483,9 +493,9 @@ class VisitEditorWidget(QWidget):
             row = self.rows[key]
             self.scroll.ensureWidgetVisible(row)
             row.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
-        elif key in ("outcome", "notes", "hazards", "photos"):
+        elif key.partition(".")[0] in ("outcome", "notes", "hazards", "photos"):
             target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
-                      "photos": self.photos}[key]
+                      "photos": self.photos}[key.partition(".")[0]]
             self.scroll.ensureWidgetVisible(target)
             target.setFocus(Qt.FocusReason.OtherFocusReason)
 

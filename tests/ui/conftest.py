@@ -37,15 +37,14 @@ def artifacts() -> Path:
 @pytest.fixture
 def store_factory(tmp_path: Path) -> Iterator[Any]:
     """Opens real FieldStores in tmp dirs and closes them after the test."""
-    fieldapp = pytest.importorskip("fieldapp")
-    if not hasattr(fieldapp, "FieldStore"):
-        pytest.skip("fieldapp.FieldStore is not exported yet")
+    from fieldapp.store import FieldStore
+
     opened: list[Any] = []
 
     def open_store(name: str = "data", cases: int = 0, **kwargs: Any) -> Any:
         from factory import fill_store
 
-        store = fieldapp.FieldStore.open(tmp_path / name)
+        store = FieldStore.open(tmp_path / name)
         opened.append(store)
         if cases:
             fill_store(store, cases, **kwargs)

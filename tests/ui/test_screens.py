@@ -149,6 +149,7 @@ def test_submit_lists_what_is_missing_then_queues(qtbot: Any, window: Any, artif
     case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
     _start_visit(qtbot, window, case_id)
     editor = window.editor
+    editor.outcome.setCurrentIndex(editor.outcome.findData("completed"))
     editor.submit()
     qtbot.waitUntil(lambda: editor.missing_dialog is not None and editor.missing_dialog.isVisible(), timeout=10000)
     dialog = editor.missing_dialog
@@ -163,7 +164,6 @@ def test_submit_lists_what_is_missing_then_queues(qtbot: Any, window: Any, artif
     editor.rows["mould_seen"].editor.group.buttons()[1].click()
     editor.rows["severity"].editor.combo.setCurrentIndex(1)
     editor.rows["cause"].editor.edit.setPlainText("Leak from the flat above")
-    editor.outcome.setCurrentIndex(editor.outcome.findData("completed"))
     with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
         editor.submit()
     assert editor.visit.state == VisitState.QUEUED
