@@ -447,3 +447,32 @@ def _error_code(result: Any) -> str | None:
     if isinstance(error, Mapping):
         return error.get("code")
     return getattr(error, "code", error)
+
+
+def test_lead_main_window_has_the_review_page(qtbot: Any, laptops: Any, portal_lite: Any,
+                                              tasks: TaskManager) -> None:
+    """Signed in as a lead, the main window offers the Review page, and it lists the team's visit."""
+    from ui.app import create_main_window
+
+    portal = portal_lite
+    officer_account = account(portal, "officer", skip=0)
+    officer = laptops(portal, officer_account, "officer")
+    lead = laptops(portal, account(portal, "lead", officer_account.team), "lead")
+    officer.sync()
+    visit = officer.record_visit(9, photos=1, cat1=True)
+    assert officer.sync().ok
+    lead.sync()
+
+    window = create_main_window(lead.store, client=lead.client, tasks=tasks)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitUntil(lambda: window.review is not None, timeout=10000)
+    assert window.review_action.isVisible()
+    window.review_action.trigger()
+    assert window.pages.currentWidget() is window.review
+    qtbot.waitUntil(lambda: visit.id in {i.visit_id for i in window.review.queue.visible_items()}, timeout=10000)
+    qtbot.waitUntil(lambda: not tasks.busy, timeout=10000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(ARTIFACTS / "review_e2e_main_window.png"))
+    window.close()

@@ -56,6 +56,8 @@ class ReviewQueueWidget(QWidget):
             self.outcome_combo.addItem(label(outcome.value), outcome.value)
         self.cat1_check = QCheckBox("Category 1 only")
         self.count_label = QLabel()
+        # Room for the longest count, so the app's wider combo boxes never clip it.
+        self.count_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("9999 of 9999 waiting") + 8)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search_edit, 2)
