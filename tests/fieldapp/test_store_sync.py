@@ -1,0 +1,353 @@
+"""The sync-facing side of the store: pages, outbox, push results, problems, purge, reset, sign-in."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import factories as f
+from fieldapp import FieldStore
+from fieldapp.errors import NotFoundError, StoreError, ValidationError
+from fieldapp.types import Hazard, ProblemAction, UserInfo, VisitState
+from store_helpers import Filled, filled_store, make_jpeg
+
+
+@pytest.fixture()
+def filled(tmp_path: Path) -> Filled:
+    """A signed-in officer's store with three cases."""
+    filled = filled_store(tmp_path)
+    yield filled
+    filled.store.close()
+
+
+def queued(filled: Filled, tmp_path: Path | None = None, photos: int = 0) -> str:
+    """A submitted (queued) visit, optionally with photos; returns its id."""
+    visit = filled.complete()
+    for n in range(photos):
+        filled.store.add_photo(visit.id, make_jpeg(tmp_path / f"p{n}.jpg", n + 10))
+    return filled.store.submit_visit(visit.id).id
+
+
+def result(op: Any, status: str, **extra: Any) -> dict[str, Any]:
+    """A push result for an op."""
+    return {"op_id": op.op_id, "status": status, **extra}
+
+
+def server_visit(filled: Filled, visit_id: str, version: int, status: str, **kw: Any) -> dict[str, Any]:
+    """A pulled change of the officer's own visit."""
+    w = filled.world
+    return f.visit(filled.case_id, w.officer_id, w.template_id, id=visit_id, version=version, status=status, **kw)
+
+
+# ---------------------------------------------------------------- pages
+
+
+def test_a_page_and_its_cursor_commit_together(filled: Filled) -> None:
+    """A page with an unreadable change applies nothing and keeps the cursor."""
+    good = f.case(filled.world.property_id, filled.world.team_id, reference="NEW-1")
+    bad = {"entity": "case", "id": "x", "version": 1, "seq": 1, "deleted": False, "data": {"reference": "B"}}
+    with pytest.raises(StoreError, match="nothing from this sync was saved"):
+        filled.store.apply_changes([good, bad], 999)
+    assert filled.store.sync_state().cursor == 100
+    assert filled.store.cases("NEW") == []
+    filled.store.apply_changes([good], 999)
+    assert filled.store.sync_state().cursor == 999 and len(filled.store.cases("NEW")) == 1
+
+
+def test_unknown_entities_are_skipped(filled: Filled) -> None:
+    """A newer portal's extra entity does not stop the page."""
+    filled.store.apply_changes([f.change("gadget", {"x": 1})], 101)
+    assert filled.store.sync_state().cursor == 101
+
+
+def test_own_user_change_updates_the_signed_in_name(filled: Filled) -> None:
+    """The officer's renamed user record shows as the current user's name."""
+    w = filled.world
+    filled.store.apply_changes([f.user("olivia", team_id=w.team_id, id=w.officer_id, version=2,
+                                       display_name="Olivia Smith")], 101)
+    assert filled.store.current_user().display_name == "Olivia Smith"
+
+
+# ---------------------------------------------------------------- outbox and blobs
+
+
+def test_outbox_is_fifo_within_limits(filled: Filled) -> None:
+    """Oldest first, at most ``limit``, within ``max_bytes`` but never empty when something waits."""
+    first, second, third = (queued(filled) for _ in range(3))
+    assert [op.id for op in filled.store.outbox()] == [first, second, third]
+    assert [op.id for op in filled.store.outbox(limit=2)] == [first, second]
+    size = filled.store.outbox()[0].size
+    assert [op.id for op in filled.store.outbox(max_bytes=size * 2 + 1)] == [first, second]
+    assert [op.id for op in filled.store.outbox(max_bytes=1)] == [first]
+
+
+def test_blobs_of_queued_visits_wait_until_confirmed(filled: Filled, tmp_path: Path) -> None:
+    """Photos of queued visits are listed with their bytes until the portal confirms them."""
+    draft = filled.draft()
+    filled.store.add_photo(draft.id, make_jpeg(tmp_path / "draft.jpg", 99))
+    queued(filled, tmp_path, photos=2)
+    blobs = filled.store.blobs_to_upload()
+    assert len(blobs) == 2 and all(b.path.stat().st_size == b.bytes for b in blobs)
+    pending = filled.store.pending()
+    assert (pending.visits, pending.photos, pending.bytes) == (1, 2, sum(b.bytes for b in blobs))
+    filled.store.mark_blobs_uploaded([blobs[0].sha256])
+    assert [b.sha256 for b in filled.store.blobs_to_upload()] == [blobs[1].sha256]
+
+
+# ---------------------------------------------------------------- push results
+
+
+@pytest.mark.parametrize("status", ["applied", "duplicate"])
+def test_applied_or_duplicate_submits_the_visit(filled: Filled, tmp_path: Path, status: str) -> None:
+    """The op leaves the outbox, the visit is SUBMITTED at the portal's version, its photos uploaded."""
+    visit_id = queued(filled, tmp_path, photos=1)
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [result(ops[0], status, version=1, seq=7)])
+    visit = filled.store.visit(visit_id)
+    assert (visit.state, visit.server_version) == (VisitState.SUBMITTED, 1)
+    assert filled.store.outbox() == [] and filled.store.pending().empty
+    assert visit.photos[0].uploaded
+
+
+def test_unanswered_ops_stay_queued(filled: Filled) -> None:
+    """An op without a result (a short response) is pushed again next time."""
+    queued(filled)
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [])
+    assert filled.store.outbox() == ops
+
+
+def test_conflict_keeps_the_content_and_offers_retry_or_discard(filled: Filled) -> None:
+    """A stale base_version becomes a problem; the typed content stays; RETRY queues on the portal's version."""
+    visit_id = queued(filled)
+    ops = filled.store.outbox()
+    current = {**server_visit(filled, visit_id, 3, "returned")["data"], "version": 3}
+    filled.store.record_results(ops, [result(ops[0], "conflict", current=current,
+                                             error={"code": "conflict", "message": "Stale"})])
+    [problem] = filled.store.problems()
+    assert (problem.kind, problem.entity, problem.record_id) == ("conflict", "visit", visit_id)
+    assert problem.actions == (ProblemAction.RETRY, ProblemAction.DISCARD) and problem.message
+    visit = filled.store.visit(visit_id)
+    assert visit.answers == {"mould": True, "room": "Bathroom"} and visit.editable
+    assert filled.store.outbox() == []
+    retried = filled.store.resolve_problem(problem.id, ProblemAction.RETRY)
+    assert retried.state == VisitState.QUEUED
+    assert filled.store.outbox()[0].base_version == 3 and filled.store.problems() == []
+
+
+def test_discard_takes_the_portals_version(filled: Filled) -> None:
+    """DISCARD replaces the local content with the portal's current visit."""
+    visit_id = queued(filled)
+    ops = filled.store.outbox()
+    current = {**server_visit(filled, visit_id, 2, "submitted", notes="Portal notes")["data"], "version": 2}
+    filled.store.record_results(ops, [result(ops[0], "conflict", current=current)])
+    [problem] = filled.store.problems()
+    with pytest.raises(ValidationError, match="resolved by"):
+        filled.store.resolve_problem(problem.id, ProblemAction.AMEND)
+    visit = filled.store.resolve_problem(problem.id, ProblemAction.DISCARD)
+    assert (visit.state, visit.notes) == (VisitState.SUBMITTED, "Portal notes")
+    with pytest.raises(NotFoundError):
+        filled.store.resolve_problem(problem.id, ProblemAction.DISCARD)
+
+
+def test_visit_locked_offers_an_amendment_carrying_what_was_typed(filled: Filled, tmp_path: Path) -> None:
+    """An edit that meets an approved visit becomes an AMEND problem; the amendment copies answers and photos."""
+    visit = filled.complete(notes="My notes", hazards=[Hazard("Fire", "A")])
+    photo = filled.store.add_photo(visit.id, make_jpeg(tmp_path / "x.jpg"), question_id="pics")
+    filled.store.submit_visit(visit.id)
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [result(ops[0], "conflict", error={"code": "visit_locked", "message": "Locked"},
+                                             current={"version": 4, "status": "approved"})])
+    [problem] = filled.store.problems()
+    assert (problem.kind, problem.actions) == ("visit_locked", (ProblemAction.AMEND,))
+    # A pull of the approved visit meanwhile must not wipe what was typed.
+    filled.store.apply_changes([server_visit(filled, visit.id, 4, "approved", notes="Old")], 400)
+    assert filled.store.visit(visit.id).notes == "My notes"
+    amendment = filled.store.resolve_problem(problem.id, ProblemAction.AMEND)
+    assert amendment.amends == visit.id and amendment.state == VisitState.DRAFT and amendment.id != visit.id
+    assert amendment.notes == "My notes" and amendment.hazards == (Hazard("Fire", "A"),)
+    [copy] = amendment.photos
+    assert copy.id != photo.id and copy.sha256 == photo.sha256 and copy.path == photo.path
+    assert amendment.answers == {"mould": True, "room": "Bathroom", "pics": [copy.id]}
+    filled.store.submit_visit(amendment.id)
+    assert filled.store.outbox()[0].data["amends"] == visit.id
+
+
+def test_blob_missing_requeues_with_a_new_op_id_then_becomes_a_problem(filled: Filled, tmp_path: Path) -> None:
+    """blob_missing un-marks the blobs and requeues under a new op_id; the third time it is a problem."""
+    visit_id = queued(filled, tmp_path, photos=1)
+    sha = filled.store.blobs_to_upload()[0].sha256
+    seen = set()
+    for attempt in range(3):
+        filled.store.mark_blobs_uploaded([sha])
+        [op] = filled.store.outbox()
+        assert op.op_id not in seen
+        seen.add(op.op_id)
+        filled.store.record_results([op], [result(op, "rejected", error={
+            "code": "blob_missing", "message": "Upload first", "details": {"hashes": [sha]}})])
+        if attempt < 2:
+            assert [b.sha256 for b in filled.store.blobs_to_upload()] == [sha]
+            assert filled.store.problems() == []
+    assert filled.store.outbox() == []
+    [problem] = filled.store.problems()
+    assert problem.kind == "blob_missing" and filled.store.visit(visit_id).editable
+
+
+def test_other_rejections_become_problems_with_the_portals_message(filled: Filled) -> None:
+    """A rejected op is dropped from the outbox, the visit editable again, the message kept."""
+    visit_id = queued(filled)
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [result(ops[0], "rejected", error={
+        "code": "invalid_answers", "message": "Question rh: enter a number.", "details": {"rh": "bad"}})])
+    [problem] = filled.store.problems()
+    assert problem.kind == "rejected" and "enter a number" in problem.message
+    assert filled.store.visit(visit_id).state == VisitState.DRAFT and filled.store.outbox() == []
+    filled.store.submit_visit(visit_id)  # correcting and resubmitting clears the problem
+    assert filled.store.problems() == []
+
+
+def test_a_result_for_a_replaced_op_does_not_touch_the_visit(filled: Filled) -> None:
+    """Work done while a push ran (the op replaced) stays pending; the old op's result is ignored."""
+    visit_id = queued(filled)
+    old = filled.store.outbox()
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [result(ops[0], "conflict", current={"version": 1, "status": "submitted"})])
+    [problem] = filled.store.problems()
+    filled.store.resolve_problem(problem.id, ProblemAction.RETRY)   # new op while the old result arrives late
+    filled.store.record_results(old, [result(old[0], "applied", version=1)])
+    assert filled.store.visit(visit_id).state == VisitState.QUEUED and len(filled.store.outbox()) == 1
+
+
+# ---------------------------------------------------------------- pulled own visits
+
+
+def test_pulled_own_visit_with_unsent_work_keeps_local_content(filled: Filled) -> None:
+    """While a submit is queued, a pulled version does not overwrite it."""
+    visit_id = queued(filled)
+    filled.store.apply_changes([server_visit(filled, visit_id, 1, "submitted", notes="server")], 500)
+    visit = filled.store.visit(visit_id)
+    assert visit.state == VisitState.QUEUED and visit.notes == ""
+    assert len(filled.store.outbox()) == 1
+
+
+def test_pulled_own_visits_from_another_laptop_are_stored(filled: Filled) -> None:
+    """The officer's visits from the portal (e.g. after a reinstall) are theirs, read-only until returned."""
+    change = server_visit(filled, f.new_id(), 1, "approved")
+    filled.store.apply_changes([change], 500)
+    visit = filled.store.visit(change["id"])
+    assert visit.state == VisitState.APPROVED and visit.server_version == 1
+    assert filled.store.review_queue() == []
+
+
+# ---------------------------------------------------------------- scope
+
+
+def test_purge_waits_for_unsent_work(filled: Filled, tmp_path: Path) -> None:
+    """A tombstoned case with a draft stays (with its people) until the work is sent, then goes with its photos."""
+    w = filled.world
+    draft = filled.draft()
+    photo = filled.store.add_photo(draft.id, make_jpeg(tmp_path / "d.jpg"))
+    other = w.case_ids[1]
+    filled.store.apply_changes([f.tombstone("case", filled.case_id), f.tombstone("case", other),
+                                f.tombstone("property", w.property_id),
+                                *(f.tombstone("resident", r) for r in w.resident_ids)], 600)
+    assert filled.store.purge_out_of_scope() == 1       # only the case without work
+    detail = filled.store.case(filled.case_id)
+    assert detail.property.postcode == "SE1 4AB" and len(detail.residents) == 2
+    with pytest.raises(NotFoundError):
+        filled.store.case(other)
+    filled.store.update_visit(draft.id, answers={"mould": True, "room": "Kitchen"}, outcome="completed")
+    filled.store.submit_visit(draft.id)
+    assert filled.store.purge_out_of_scope() == 0       # queued is still unsent
+    [op] = filled.store.outbox()
+    filled.store.record_results([op], [result(op, "applied", version=1)])
+    assert filled.store.purge_out_of_scope() == 1       # now the draft's case goes too
+    assert [c.id for c in filled.store.cases()] == [w.case_ids[2]]
+    # The tombstoned property stays while the third case (still in scope) names it.
+    assert filled.store.case(w.case_ids[2]).property.postcode == "SE1 4AB"
+    with pytest.raises(NotFoundError):
+        filled.store.visit(draft.id)
+    assert not photo.path.exists()
+
+
+def test_reset_keeps_unsent_work_and_restarts_from_zero(filled: Filled) -> None:
+    """After resync_required: portal data gone, drafts and queued visits and their cases kept, cursor 0."""
+    draft = filled.draft(notes="keep me")
+    submitted = queued(filled)
+    pulled = server_visit(filled, f.new_id(), 1, "approved")
+    filled.store.apply_changes([pulled], 700)
+    filled.store.reset_portal_data()
+    assert filled.store.sync_state().cursor == 0
+    assert filled.store.visit(draft.id).notes == "keep me" and filled.store.visit(submitted).state == "queued"
+    with pytest.raises(NotFoundError):
+        filled.store.visit(pulled["id"])
+    assert filled.store.cases() == []                   # kept only as tombstones for the work
+    assert filled.store.case(filled.case_id).reference == "DM-2025-00001"
+    filled.store.apply_changes(filled.world.changes, 10)  # the pull from 0 brings the scope back
+    assert len(filled.store.cases()) == 3 and filled.store.templates_for(filled.case_id)
+
+
+# ---------------------------------------------------------------- sign-in and sync state
+
+
+def test_another_user_is_refused_while_work_is_unsent(filled: Filled) -> None:
+    """Signing in as someone else with unsent work here is refused with who must sync first."""
+    filled.draft()
+    other = UserInfo(id=f.new_id(), username="sam", display_name="Sam", role="officer")
+    with pytest.raises(ValidationError, match="Sign in as olivia and sync first"):
+        filled.store.sign_in(other, "https://portal.example.gov.uk")
+
+
+def test_another_user_starts_from_empty(filled: Filled) -> None:
+    """With nothing unsent, a different user's sign-in removes the previous user's portal data."""
+    other = UserInfo(id=f.new_id(), username="sam", display_name="Sam", role="officer")
+    filled.store.sign_in(other, "https://portal.example.gov.uk/")
+    assert filled.store.cases() == [] and filled.store.sync_state().cursor == 0
+    assert filled.store.current_user() == other
+
+
+def test_mark_synced_and_blobs(filled: Filled, tmp_path: Path) -> None:
+    """Last sync time is kept in UTC; a downloaded blob is verified, stored and found by hash."""
+    from datetime import datetime, timezone
+
+    filled.store.mark_synced(datetime(2025, 11, 20, 12, 0, tzinfo=timezone.utc))
+    assert filled.store.sync_state().last_sync_at == datetime(2025, 11, 20, 12, 0, tzinfo=timezone.utc)
+    data = make_jpeg(tmp_path / "blob.jpg").read_bytes()
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    assert filled.store.photo_file(sha) is None
+    path = filled.store.save_blob(sha, data)
+    assert path.read_bytes() == data and filled.store.photo_file(sha) == path
+
+
+def test_two_threads_write_at_once_without_locking_errors(filled: Filled) -> None:
+    """The UI worker editing and the sync thread applying pages at the same time both succeed."""
+    visit = filled.draft()
+    errors: list[BaseException] = []
+
+    def edit() -> None:
+        try:
+            for n in range(40):
+                filled.store.update_visit(visit.id, notes=f"edit {n}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def pull() -> None:
+        try:
+            for n in range(40):
+                filled.store.apply_changes([f.case(filled.world.property_id, filled.world.team_id,
+                                                   reference=f"T-{n}")], 1000 + n)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=pull)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert filled.store.visit(visit.id).notes == "edit 39" and filled.store.sync_state().cursor == 1039
