@@ -37,7 +37,9 @@ def create_main_window(store: Any, *, client: Any = None, settings: Any = None,
     The window's task manager is ``window.ctx.tasks``; call `shutdown_window` when done
     so queued saves reach the disk and the threads stop.
     """
-    ensure_app()
+    app = ensure_app()
+    if not app.styleSheet():  # an app made elsewhere (a test runner, a smoke test) gets the look too
+        apply_style(app)
     tasks = tasks or TaskManager()
     Op.manager = tasks
     ctx = AppContext(store=store, tasks=tasks, settings=settings, client=client)

@@ -122,7 +122,8 @@ class CaseDetailWidget(QWidget):
         self.start_button.setToolTip("Start a visit to this home (Ctrl+N)")
         self.start_button.clicked.connect(self.start_visit)
         actions = QHBoxLayout()
-        actions.addWidget(QLabel("Form:"))
+        self.form_label = QLabel("Form:")
+        actions.addWidget(self.form_label)
         actions.addWidget(self.template_choice, 1)
         actions.addWidget(self.start_button)
 
@@ -160,7 +161,7 @@ class CaseDetailWidget(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.template_choice, self.start_button, self.residents_box, self.property_box,
+        for widget in (self.form_label, self.template_choice, self.start_button, self.residents_box, self.property_box,
                        self.description_box, self.visits_box):
             widget.setVisible(enabled)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from fieldapp.domain import is_category_1
@@ -93,7 +93,7 @@ class HazardsEditorWidget(QWidget):
         self.add_button = QPushButton(icon("add"), "Add hazard")
         self.add_button.clicked.connect(self.add_row)
         self._layout.addWidget(self.empty)
-        self._layout.addWidget(self.add_button)
+        self._layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
 
     def set_hazards(self, hazards: Sequence[Hazard]) -> None:
         for row in self.rows:

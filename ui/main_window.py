@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
     def new_visit(self) -> None:
         self.show_cases()
         if self.case_detail.case is None:
-            self.statusBar().showMessage("Choose a case first, then start a visit.", 5000)
+            self.status_line.show_message("Choose a case first, then start a visit.")
             return
         self.case_detail.start_visit()
 
@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
     def _on_sync_finished(self, outcome: SyncOutcome) -> None:
         self.sync_action.setEnabled(True)
         self.progress.hide()
-        self.statusBar().showMessage(outcome.message, 15000)
+        self.status_line.show_message(outcome.message)
 
     def ask_sign_in(self) -> None:
         if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():

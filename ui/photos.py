@@ -252,7 +252,9 @@ class PhotoPanelWidget(QWidget):
     def _on_imported(self, result: ImportResult) -> None:
         self.last_result = result
         if result.refused:
-            lines = "\n".join(f"•  {r.name}: {r.reason}" for r in result.refused)
+            # The core's messages usually name the file already; name it once.
+            lines = "\n".join(f"•  {r.reason}" if r.name in r.reason else f"•  {r.name}: {r.reason}"
+                              for r in result.refused)
             count = len(result.refused)
             self.message.setText(f"{count} file{'s were' if count > 1 else ' was'} not added:\n{lines}"
                                  + (f"\n{len(result.added)} other photo(s) were added." if result.added else ""))

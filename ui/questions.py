@@ -223,7 +223,7 @@ class NumberWidget(QuestionWidget):
             bounds.append(f"to {question.max:g}")
         self.edit.setPlaceholderText(("A number " + " ".join(bounds)).strip())
         self.edit.setMaxLength(40)
-        self.edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 24)
+        self.edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 30)
         _row(self, self.edit)
         self.setFocusProxy(self.edit)
         self.edit.textEdited.connect(lambda _t: self.sig_typing.emit())
@@ -302,7 +302,7 @@ class PhotoQuestionWidget(QuestionWidget):
         super().__init__(question, parent)
         self.list = QListWidget()
         self.list.setAccessibleName(f"Photos for: {question.label}")
-        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 6 + 12)
+        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         _row(self, self.list).setStretch(0, 1)
         self.setFocusProxy(self.list)
         self._chosen: list[str] = []

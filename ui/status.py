@@ -90,9 +90,11 @@ class StatusLine(QWidget):
         self.reachable.setAccessibleName("Portal connection")
         self.last_sync = QLabel()
         self.pending = QLabel()
+        self.message = QLabel()
+        self.message.setObjectName("muted")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for label in (self.reachable, self.last_sync, self.pending):
+        for label in (self.reachable, self.last_sync, self.pending, self.message):
             layout.addWidget(label)
             layout.addSpacing(self.fontMetrics().averageCharWidth() * 3)
         layout.addStretch(1)
@@ -101,6 +103,11 @@ class StatusLine(QWidget):
         self.reachable.setText("● Portal reachable" if reachable else "● Offline: work is kept on this laptop")
         self.reachable.setProperty("reachable", "true" if reachable else "false")
         repolish(self.reachable)
+
+    def show_message(self, text: str) -> None:
+        """The outcome of the last sync (stays until the next one; the status bar's own messages hide widgets)."""
+        self.message.setText(text)
+        self.message.setToolTip(text)
 
     def set_info(self, info: StatusInfo) -> None:
         self.last_sync.setText(f"Last sync: {when_text(info.state.last_sync_at)}")

@@ -1,8 +1,10 @@
-"""Table model of the review queue: frozen `ReviewItem` rows, plus a filter/sort proxy.
+"""Table model of the review queue: frozen `ReviewItem` rows, filtered and sorted in Python.
 
-The model keeps the rows in the default order (Category 1 first, then oldest), so an
-unsorted view shows what a lead should look at first; the proxy applies the lead's
-filter and any column they sort by.
+Rows start in the default order (Category 1 first, then oldest), so an unsorted view
+shows what a lead should look at first. The lead's filter and column sort are applied
+here, over precomputed keys, rather than by a QSortFilterProxyModel: a proxy calls back
+into Python once per row and per comparison, which is too slow at tens of thousands
+of rows; a list comprehension and one `sorted` are not.
 """
 
 from __future__ import annotations
@@ -11,13 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from fieldapp.types import ReviewItem
@@ -27,6 +23,7 @@ from ui.review.queue_rows import (
     age_text,
     default_order,
     hazards_text,
+    search_text,
 )
 from ui.format import label
 
@@ -37,8 +34,6 @@ HEADERS = ("Officer", "Case", "Visit date", "Outcome", "Hazards", "Photos", "Wai
 
 #: The `ReviewItem` behind a row.
 ItemRole = Qt.ItemDataRole.UserRole + 1
-#: A value that sorts the column naturally (dates as dates, counts as numbers).
-SortRole = Qt.ItemDataRole.UserRole + 2
 
 _CAT1_BACKGROUND = QColor("#fdecea")
 
@@ -48,23 +43,62 @@ class ReviewQueueTableModel(QAbstractTableModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[ReviewItem] = []
+        self._all: list[ReviewItem] = []        # every row, default order
+        self._texts: list[str] = []             # search text of each row of _all
+        self._rows: list[ReviewItem] = []       # the rows shown, filtered and sorted
+        self._filter = QueueFilter()
+        self._sort: tuple[int, Qt.SortOrder] | None = None
         self._now = datetime.now(timezone.utc)
 
+    # ------------------------------------------------------------------ content
+
     def set_rows(self, items: Sequence[ReviewItem], now: datetime | None = None) -> None:
-        """Replace every row (in the default order); ``now`` fixes the age column."""
-        self.beginResetModel()
-        self._rows = default_order(items)
+        """Replace every row; ``now`` fixes the age column. Filter and sort stay as they were."""
+        self._all = default_order(items)
+        self._texts = [search_text(i) for i in self._all]
         self._now = now or datetime.now(timezone.utc)
+        self._rebuild()
+
+    @property
+    def queue_filter(self) -> QueueFilter:
+        return self._filter
+
+    def set_queue_filter(self, queue_filter: QueueFilter) -> None:
+        """Show only the rows that match ``queue_filter``."""
+        self._filter = queue_filter
+        self._rebuild()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by a column (a negative column restores the default order)."""
+        self._sort = (column, order) if 0 <= column < len(HEADERS) else None
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        self.beginResetModel()
+        wanted = self._filter
+        text = wanted.text.strip().casefold()
+        plain = QueueFilter(wanted.officer_id, wanted.outcome, wanted.category_1_only)
+        rows = [item for item, haystack in zip(self._all, self._texts)
+                if (not text or text in haystack) and plain.matches(item)]
+        if self._sort is not None:
+            column, order = self._sort
+            rows.sort(key=lambda i: self._sort_value(i, column), reverse=order == Qt.SortOrder.DescendingOrder)
+        self._rows = rows
         self.endResetModel()
 
     def item(self, row: int) -> ReviewItem:
-        """The record of a row."""
+        """The record shown on a row."""
         return self._rows[row]
 
-    def items(self) -> list[ReviewItem]:
-        """Every row, in the default order."""
+    def visible_items(self) -> list[ReviewItem]:
+        """The rows shown, top to bottom."""
         return list(self._rows)
+
+    def items(self) -> list[ReviewItem]:
+        """Every row, shown or filtered out, in the default order."""
+        return list(self._all)
+
+    # ------------------------------------------------------------------ Qt model
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt name)
         return 0 if parent.isValid() else len(self._rows)
@@ -86,8 +120,6 @@ class ReviewQueueTableModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(item, col)
-        if role == SortRole:
-            return self._sort_value(item, col)
         if role == ItemRole:
             return item
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_HAZARDS and item.hazards:
@@ -133,32 +165,3 @@ class ReviewQueueTableModel(QAbstractTableModel):
             # Category 1 above other hazards above none, then by count.
             return (2 if item.category_1 else 1 if item.hazards else 0) * 1000 + len(item.hazards)
         return self._display(item, col).casefold()
-
-
-class ReviewQueueFilterModel(QSortFilterProxyModel):
-    """Applies a `QueueFilter`; column sorts compare the model's `SortRole` values."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._filter = QueueFilter()
-        self.setSortRole(SortRole)
-
-    @property
-    def queue_filter(self) -> QueueFilter:
-        return self._filter
-
-    def set_queue_filter(self, queue_filter: QueueFilter) -> None:
-        """Show only the rows that match ``queue_filter``."""
-        self.beginFilterChange()
-        self._filter = queue_filter
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        if not isinstance(model, ReviewQueueTableModel):
-            return True
-        return self._filter.matches(model.item(source_row))
-
-    def item_at(self, proxy_row: int) -> ReviewItem:
-        """The record shown on a row of the view."""
-        return self.data(self.index(proxy_row, 0), ItemRole)

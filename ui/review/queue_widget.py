@@ -22,12 +22,7 @@ from PySide6.QtWidgets import (
 from fieldapp.domain import Outcome
 from fieldapp.types import ReviewItem
 from ui.format import label
-from ui.review.queue_model import (
-    COL_CASE,
-    COL_HAZARDS,
-    ReviewQueueFilterModel,
-    ReviewQueueTableModel,
-)
+from ui.review.queue_model import COL_CASE, COL_HAZARDS, ReviewQueueTableModel
 from ui.review.queue_rows import QueueFilter
 
 
@@ -39,8 +34,6 @@ class ReviewQueueWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ReviewQueueTableModel(self)
-        self.proxy = ReviewQueueFilterModel(self)
-        self.proxy.setSourceModel(self.model)
 
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search case, address, officer, hazard…")
@@ -67,7 +60,7 @@ class ReviewQueueWidget(QWidget):
         filters.addWidget(self.count_label)
 
         self.table = QTableView()
-        self.table.setModel(self.proxy)
+        self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
         # No sort indicator at first: the model's own order (Category 1, then oldest) shows.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
@@ -79,6 +72,9 @@ class ReviewQueueWidget(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fit columns to the first rows only: measuring every row is slow at thousands.
+        header.setResizeContentsPrecision(200)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_CASE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_HAZARDS, QHeaderView.ResizeMode.Stretch)
         self.table.activated.connect(self._on_table_activated)
@@ -123,11 +119,11 @@ class ReviewQueueWidget(QWidget):
 
     def visible_items(self) -> list[ReviewItem]:
         """The rows as the view shows them, top to bottom."""
-        return [self.proxy.item_at(row) for row in range(self.proxy.rowCount())]
+        return self.model.visible_items()
 
     def _apply_filter(self) -> None:
-        self.proxy.set_queue_filter(self.current_filter())
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.model.set_queue_filter(self.current_filter())
+        shown, total = self.model.rowCount(), len(self.model.items())
         self.count_label.setText(f"{shown} of {total}" if shown != total else f"{total} waiting")
         self.empty_label.setVisible(shown == 0)
         if total and not shown:
@@ -137,4 +133,4 @@ class ReviewQueueWidget(QWidget):
 
     def _on_table_activated(self, index: QModelIndex) -> None:
         if index.isValid():
-            self.sig_open.emit(self.proxy.item_at(index.row()))
+            self.sig_open.emit(self.model.item(index.row()))
