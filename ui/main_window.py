@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Main")
+        bar = self.toolbar = QToolBar("Main")
         bar.setObjectName("mainToolBar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -266,6 +266,10 @@ class MainWindow(QMainWindow):
 
     def _on_attention_count(self, count: int) -> None:
         self.attention_action.setText(f"Needs attention ({count})" if count else "Needs attention")
+        button = self.toolbar.widgetForAction(self.attention_action)
+        if button is not None:  # the toolbar elides a longer text unless the button is resized
+            button.adjustSize()
+            self.toolbar.updateGeometry()
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)

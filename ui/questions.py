@@ -73,12 +73,14 @@ class QuestionWidget(QWidget):
         """The visit's photos changed (only photo questions care)."""
 
 
-def _row(widget: QWidget, *children: QWidget) -> QHBoxLayout:
+def _row(widget: QWidget, *children: QWidget, fill: bool = False) -> QHBoxLayout:
+    """Children side by side; with ``fill`` the last one takes the whole width (text boxes)."""
     layout = QHBoxLayout(widget)
     layout.setContentsMargins(0, 0, 0, 0)
     for child in children:
         layout.addWidget(child)
-    layout.addStretch(1)
+    if not fill:
+        layout.addStretch(1)
     return layout
 
 
@@ -192,7 +194,7 @@ class TextWidget(QuestionWidget):
         lines = 3
         self.edit.setMinimumHeight(self.fontMetrics().lineSpacing() * lines + 16)
         self.edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 8 + 16)
-        _row(self, self.edit).setStretch(0, 1)
+        _row(self, self.edit, fill=True)
         self.setFocusProxy(self.edit)
         self.edit.textChanged.connect(self._on_typed)
         self.edit.installEventFilter(FocusOutFilter(self._emit, self))
@@ -303,7 +305,7 @@ class PhotoQuestionWidget(QuestionWidget):
         self.list = QListWidget()
         self.list.setAccessibleName(f"Photos for: {question.label}")
         self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
-        _row(self, self.list).setStretch(0, 1)
+        _row(self, self.list, fill=True)
         self.setFocusProxy(self.list)
         self._chosen: list[str] = []
         self.list.itemChanged.connect(self._on_list_item_changed)

@@ -71,9 +71,11 @@ class ReviewQueueWidget(QWidget):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        # Fit columns to the first rows only: measuring every row is slow at thousands.
+        # Columns are fitted once, to the first rows, when the first queue arrives: fitting
+        # on every filter change (ResizeToContents) measures rows again and again.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setResizeContentsPrecision(200)
+        self._fitted = False
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header.setSectionResizeMode(COL_CASE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_HAZARDS, QHeaderView.ResizeMode.Stretch)
@@ -111,6 +113,9 @@ class ReviewQueueWidget(QWidget):
         self.officer_combo.setCurrentIndex(max(0, index))
         self.officer_combo.blockSignals(False)
         self._apply_filter()
+        if not self._fitted and items:
+            self.table.resizeColumnsToContents()
+            self._fitted = True
 
     def current_filter(self) -> QueueFilter:
         """The filter the controls describe."""
