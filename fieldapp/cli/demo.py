@@ -55,7 +55,7 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
         return 2
     from fieldapp import FieldStore
     from sync.engine import SyncEngine
-    from sync.session import sign_in
+    from sync.session import sign_in, sign_out
 
     portal_dir = folder / "portal"
     portal_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +70,7 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
         account = next(a for a in accounts if a.role == args.role)
         _say(f"Demo portal at {portal.url}; signed in as {account.display_name} ({account.username}, {account.role}).")
         store = FieldStore.open(folder / f"app-{account.username}")
+        client = None
         try:
             client = sign_in(store, portal.url, account.username, account.password)
             report = SyncEngine(store, client).run()
@@ -80,6 +81,9 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
 
             return run_window(store, client=client, settings=_demo_settings(portal.url))
         finally:
+            if client is not None:
+                # The demo portal goes away with this process: revoke its token and forget it.
+                sign_out(store, client)
             store.close()
     finally:
         portal.stop()

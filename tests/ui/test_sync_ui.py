@@ -117,6 +117,7 @@ def test_sync_button_shows_progress_and_fills_the_window(qtbot: Any, portal_sqli
         assert "Nothing waiting" in window.status_line.pending.text()
         assert not window.progress.isVisible()
         assert window.user_label.text().startswith(store.current_user().display_name)
+        assert not window.review_action.isVisible()   # officers have no Review page
         window.grab().save(str(artifacts / "ui_after_sync.png"))
         wait_idle(qtbot, tasks)
     finally:
@@ -169,6 +170,8 @@ def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_po
         lb.decide(visit.id, "approve")   # this laptop has not seen the return yet
 
         window = _window(qtbot, lb, cb, tasks, own_portal.url)
+        qtbot.waitUntil(window.review_action.isVisible, timeout=10000)   # a lead gets the Review page
+        assert window.review is not None and window.pages.indexOf(window.review) >= 0
         outcome = _sync(qtbot, window)
         assert not outcome.ok
         qtbot.waitUntil(lambda: "(1)" in window.attention_action.text(), timeout=10000)
