@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["FIELDAPP_DATA_DIR"] = str(args.global_data_dir.expanduser().resolve())
     from fieldapp.errors import FieldappError
 
+    _start_logging()
     try:
         if args.smoke_test:
             from fieldapp.cli.smoke import run_smoke_test
@@ -67,3 +68,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Bad settings, a locked data folder...: say what to do, no traceback.
         print(f"fieldapp: {exc}", file=sys.stderr)
         return 2
+
+
+def _start_logging() -> None:
+    """Log to the per-user rotating file at the configured level; never stops a command from running."""
+    from fieldapp.config import default_paths, load_settings
+    from fieldapp.errors import ConfigError
+    from fieldapp.logs import setup_logging
+
+    paths = default_paths()
+    try:
+        level = load_settings(paths).log_level
+    except ConfigError:
+        level = "INFO"  # the command itself reports the broken file (doctor explains it)
+    try:
+        setup_logging(paths.log_dir, level)
+    except OSError as exc:
+        print(f"fieldapp: cannot write logs to {paths.log_dir} ({exc.strerror or exc}); continuing without", file=sys.stderr)
