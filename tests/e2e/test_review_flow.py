@@ -7,7 +7,6 @@ lead's real `ReviewWidget` (pytest-qt, offscreen) for the screens' part.
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import uuid
@@ -20,13 +19,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from fieldapp import FieldStore  # noqa: E402
 from fieldapp.domain import HHSRS_HAZARDS  # noqa: E402
 from fieldapp.errors import FieldappError, VisitLockedError  # noqa: E402
-from fieldapp.types import Hazard, Question, Visit, VisitState  # noqa: E402
+from fieldapp.types import Hazard, Visit, VisitState  # noqa: E402
 from sync.client import PortalClient  # noqa: E402
 from sync.engine import SyncEngine, SyncReport  # noqa: E402
 from sync.errors import PortalUnreachable  # noqa: E402
@@ -34,6 +32,8 @@ from sync.retry import RetryPolicy  # noqa: E402
 from sync.session import sign_in  # noqa: E402
 from ui.review import ReviewWidget  # noqa: E402
 from ui.tasks import Op, TaskManager  # noqa: E402
+
+from sync_support import answer_for, make_photo  # noqa: E402  (tests/e2e helpers of the sync engineer)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -43,41 +43,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 def photo_file(folder: Path, name: str, shade: int) -> Path:
     """A real JPEG on disk, different for each ``shade``."""
-    image = Image.new("RGB", (1200, 900), (60 + shade % 150, 110, 150))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((100, 200, 700, 500), fill=(30, 90 + shade % 100, 40))
-    draw.ellipse((600, 400, 900, 700), fill=(20, 20, 20))
-    path = folder / name
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    path.write_bytes(out.getvalue())
-    return path
-
-
-def answer_for(question: Question, photo_ids: list[str]) -> Any:
-    """A valid answer for any question kind of the protocol."""
-    kind = question.kind
-    if kind == "yes_no":
-        return True
-    if kind == "choice":
-        return question.options[0]
-    if kind == "multi_choice":
-        return list(question.options[:1])
-    if kind == "text":
-        return f"Answer to {question.label}"
-    if kind == "number":
-        low = question.min if question.min is not None else 0
-        high = question.max if question.max is not None else low + 10
-        return int(low + (high - low) // 2) if float(low).is_integer() else low
-    if kind == "date":
-        return "2026-11-20"
-    if kind == "rating":
-        return 3
-    if kind == "hazard":
-        return {"hazard": HHSRS_HAZARDS[0], "band": "B"}
-    if kind == "photo":
-        return photo_ids[:1]
-    raise AssertionError(f"unknown question kind {kind}")
+    return make_photo(folder / name, seed=shade, size=(1200, 900))
 
 
 @dataclass
@@ -104,6 +70,7 @@ class Laptop:
             photo_ids.append(self.store.add_photo(visit.id, path, caption=f"Evidence {n + 1}").id)
         answers = {q.id: answer_for(q, photo_ids) for s in template.sections for q in s.questions
                    if q.required or q.kind in ("text", "rating")}
+        answers = {k: v for k, v in answers.items() if v is not None}
         hazards = [Hazard(HHSRS_HAZARDS[0], "B" if cat1 else "E", "Bathroom", "Mould above the bath")]
         self.store.update_visit(visit.id, answers=answers, outcome="completed", notes="Visit notes.",
                                 hazards=hazards)
@@ -292,7 +259,9 @@ def test_officers_submit_lead_reviews_officers_see_decisions(qtbot: Any, portal:
     assert editor is None or editor.state_banner.amend_button.isVisibleTo(editor)
     amendment = officer1.store.file_amendment(approved.id)
     assert amendment.amends == approved.id and amendment.state == VisitState.DRAFT
-    assert dict(amendment.answers) == dict(seen.answers)
+    # Carried over: every answer (photo answers point at the amendment's own photo ids) and photo.
+    assert set(amendment.answers) == set(seen.answers)
+    assert sorted(p.sha256 for p in amendment.photos) == sorted(p.sha256 for p in seen.photos)
 
     # Officer 2: returned with the comment, edits and resubmits.
     officer2.sync()
