@@ -21,10 +21,8 @@ def setup_logging(log_dir: Path, level: str = "INFO") -> Path:
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / LOG_FILE
+    stop_logging()
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _FieldappHandler)]:
-        root.removeHandler(old)
-        old.close()
     # delay=True: the file is opened at the first record, so a read-only start costs nothing
     handler = _FieldappHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter(_FORMAT))
@@ -33,3 +31,11 @@ def setup_logging(log_dir: Path, level: str = "INFO") -> Path:
     # urllib3 logs every connection at DEBUG; keep it to warnings unless asked for DEBUG.
     logging.getLogger("urllib3").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
     return path
+
+
+def stop_logging() -> None:
+    """Close and remove the file handler installed by `setup_logging` (at exit, and between tests)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _FieldappHandler)]:
+        root.removeHandler(handler)
+        handler.close()

@@ -216,22 +216,21 @@ def _database(data_dir: Path, state: dict[str, Any]) -> list[Check]:
     if not path.exists():
         return [Check("Database", OK, f"{path} not created yet (first start); nothing waiting to be sent")]
     uri = f"{path.resolve().as_uri()}?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, timeout=5)
     try:
-        integrity = [row[0] for row in connection.execute("PRAGMA integrity_check").fetchall()]
-        foreign = connection.execute("PRAGMA foreign_key_check").fetchall()
-        size = path.stat().st_size
-    finally:
-        connection.close()
-    checks: list[Check] = []
+        connection = sqlite3.connect(uri, uri=True, timeout=5)
+        try:
+            integrity = [row[0] for row in connection.execute("PRAGMA integrity_check").fetchall()]
+            foreign = connection.execute("PRAGMA foreign_key_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        integrity, foreign = [str(exc)], []
     if integrity != ["ok"] or foreign:
         problems = "; ".join(integrity[:5]) + (f"; {len(foreign)} broken references" if foreign else "")
-        checks.append(Check("Database", FAIL, f"{path} is damaged ({problems}). Do not delete it: copy the whole "
-                                               "data folder and contact support, unsent visits may be recoverable."))
-    else:
-        checks.append(Check("Database", OK, f"{path}: integrity ok, {size / 1024**2:.1f} MB"))
-    checks += _pending(data_dir, state)
-    return checks
+        return [Check("Database", FAIL, f"{path} is damaged ({problems}). Do not delete it: copy the whole data "
+                                        "folder and contact support; unsent visits may be recoverable.")]
+    size = path.stat().st_size
+    return [Check("Database", OK, f"{path}: integrity ok, {size / 1024**2:.1f} MB"), *_pending(data_dir, state)]
 
 
 def _pending(data_dir: Path, state: dict[str, Any]) -> list[Check]:

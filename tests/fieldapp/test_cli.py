@@ -14,6 +14,17 @@ import pytest
 import fieldapp
 from fieldapp import cli
 from fieldapp.errors import ConfigError
+from fieldapp.logs import stop_logging
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Every folder the command touches (data, logs, config, site) is inside tmp_path."""
+    for name, sub in (("FIELDAPP_DATA_DIR", "data"), ("FIELDAPP_CONFIG_DIR", "user"), ("FIELDAPP_SITE_CONFIG", "site")):
+        monkeypatch.setenv(name, str(tmp_path / sub))
+    monkeypatch.delenv("FIELDAPP_LOG_DIR", raising=False)
+    yield
+    stop_logging()
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,10 +66,9 @@ def test_subcommand_func_is_called_with_data_dir(monkeypatch: pytest.MonkeyPatch
     module.register = register  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "fieldapp.cli.probe", module)
     monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.probe",))
-    monkeypatch.delenv("FIELDAPP_DATA_DIR", raising=False)
     assert cli.main(["--data-dir", str(tmp_path / "d"), "probe"]) == 7
     assert seen["data"] == str((tmp_path / "d").resolve())
-    monkeypatch.delenv("FIELDAPP_DATA_DIR")
+    assert (tmp_path / "d" / "logs").is_dir()  # the log follows the data folder
 
 
 def test_fieldapp_error_becomes_message_and_status_2(monkeypatch: pytest.MonkeyPatch,
@@ -93,3 +103,28 @@ def test_cli_import_stays_light() -> None:
             "print(sorted(m for m in ('PySide6', 'sqlalchemy', 'PIL', 'requests') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_smoke_test_passes_offscreen(tmp_path: Path) -> None:
+    """`fieldapp --smoke-test` (in a fresh process, offscreen) migrates a store, shows the window, imports a photo."""
+    shot = Path(__file__).resolve().parents[1] / "artifacts" / "smoke-test.png"
+    shot.unlink(missing_ok=True)
+    env = {**cli.os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    code = "from fieldapp.cli import main; raise SystemExit(main(['--smoke-test', '--screenshot', r'%s']))" % shot
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for step in ("store opened and migrated", "main window shown", "screenshot saved", "photo imported",
+                 "SMOKE TEST PASSED"):
+        assert step in done.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
+
+
+def test_smoke_test_reports_failure(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """When a step fails the smoke test says so and exits 1 (here: migrations missing from the bundle)."""
+    from fieldapp.cli import smoke
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # the smoke test sets it; keep that inside this test
+    monkeypatch.setattr("fieldapp.resources.package_path", lambda package, *parts: Path("/nonexistent"))
+    assert smoke.run_smoke_test(None) == 1
+    out = capsys.readouterr()
+    assert "SMOKE TEST FAILED" in out.out and "migrations are missing" in out.err
