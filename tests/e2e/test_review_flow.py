@@ -191,6 +191,16 @@ def show_in_officer_editor(qtbot: Any, tasks: TaskManager, laptop: Laptop, visit
     return editor
 
 
+def submitted_visit(laptops: Any, portal: Any, case_index: int, photos: int,
+                    cat1: bool = False) -> tuple[Laptop, Visit]:
+    """The first officer's laptop, after recording a visit and syncing it to the portal."""
+    officer = laptops(portal, account(portal, "officer", skip=0), "officer")
+    officer.sync()
+    visit = officer.record_visit(case_index, photos=photos, cat1=cat1)
+    assert officer.sync().ok
+    return officer, visit
+
+
 def queue_ids(laptop: Laptop) -> set[str]:
     return {i.visit_id for i in laptop.store.review_queue()}
 
@@ -304,11 +314,8 @@ def test_officers_submit_lead_reviews_officers_see_decisions(qtbot: Any, portal:
 def test_lead_decides_offline_and_the_decision_syncs_later(laptops: Any, portal_lite: Any) -> None:
     """With the portal unreachable the decision is queued; the next sync sends it and the officer sees it."""
     portal = portal_lite
-    officer = laptops(portal, account(portal, "officer", skip=0), "officer")
+    officer, visit = submitted_visit(laptops, portal, 3, photos=1)
     lead = laptops(portal, account(portal, "lead", account(portal, "officer", skip=0).team), "lead")
-    officer.sync()
-    visit = officer.record_visit(3, photos=1)
-    assert officer.sync().ok
     lead.sync()
     assert visit.id in queue_ids(lead)
 
@@ -356,14 +363,10 @@ def test_two_leads_decide_the_same_visit_second_gets_a_problem(qtbot: Any, lapto
                                                                 tasks: TaskManager) -> None:
     """The second lead's decision meets a decided visit: a problem in 'Needs attention', not an error."""
     portal = portal_lite
-    officer_account = account(portal, "officer", skip=0)
-    officer = laptops(portal, officer_account, "officer")
-    lead1 = laptops(portal, account(portal, "lead", officer_account.team), "lead1")
+    officer, visit = submitted_visit(laptops, portal, 5, photos=1)
+    lead1 = laptops(portal, account(portal, "lead", account(portal, "officer", skip=0).team), "lead1")
     team_id = lead1.store.current_user().team_id
     lead2 = laptops(portal, _Who(*create_second_lead(portal, team_id)), "lead2")
-    officer.sync()
-    visit = officer.record_visit(5, photos=1)
-    assert officer.sync().ok
     lead1.sync()
     lead2.sync()
     assert visit.id in queue_ids(lead1) and visit.id in queue_ids(lead2)
@@ -390,13 +393,9 @@ def test_two_leads_decide_the_same_visit_second_gets_a_problem(qtbot: Any, lapto
 def test_a_lead_of_another_team_cannot_decide(laptops: Any, portal_lite: Any) -> None:
     """The other team's lead never sees the visit, and the portal refuses their decision op."""
     portal = portal_lite
-    officer_account = account(portal, "officer", skip=0)
-    officer = laptops(portal, officer_account, "officer")
-    other_lead_account = next(a for a in portal.accounts if a.role == "lead" and a.team != officer_account.team)
-    other = laptops(portal, other_lead_account, "other")
-    officer.sync()
-    visit = officer.record_visit(7, photos=0)
-    assert officer.sync().ok
+    officer, visit = submitted_visit(laptops, portal, 7, photos=0)
+    team = account(portal, "officer", skip=0).team
+    other = laptops(portal, next(a for a in portal.accounts if a.role == "lead" and a.team != team), "other")
     other.sync()
     assert visit.id not in queue_ids(other)
     with pytest.raises(FieldappError):
@@ -424,12 +423,8 @@ def test_lead_main_window_has_the_review_page(qtbot: Any, laptops: Any, portal_l
     from ui.app import create_main_window
 
     portal = portal_lite
-    officer_account = account(portal, "officer", skip=0)
-    officer = laptops(portal, officer_account, "officer")
-    lead = laptops(portal, account(portal, "lead", officer_account.team), "lead")
-    officer.sync()
-    visit = officer.record_visit(9, photos=1, cat1=True)
-    assert officer.sync().ok
+    _officer, visit = submitted_visit(laptops, portal, 9, photos=1, cat1=True)
+    lead = laptops(portal, account(portal, "lead", account(portal, "officer", skip=0).team), "lead")
     lead.sync()
 
     window = create_main_window(lead.store, client=lead.client, tasks=tasks)

@@ -180,14 +180,6 @@ def make_visit(visit_id: str, blobs: dict[str, bytes], *, returned_before: bool 
 
 
 @pytest.fixture
-def tasks(qtbot: Any) -> Any:
-    """A real task manager (database executor and network pool), shut down after the test."""
-    manager = TaskManager(network_workers=2)
-    yield manager
-    manager.shutdown(timeout=10)
-
-
-@pytest.fixture
 def blobs() -> dict[str, bytes]:
     data = [jpeg_bytes(hue=n * 40) for n in range(3)]
     return {hashlib.sha256(d).hexdigest(): d for d in data}
@@ -287,6 +279,17 @@ def test_columns_sort_by_their_natural_values(widget: ReviewWidget) -> None:
     assert [i.visit_id for i in widget.queue.visible_items()] == ["v3", "v4", "v5", "v1", "v2"]
     widget.queue.cat1_check.setChecked(True)   # a filter keeps the lead's sort
     assert [i.visit_id for i in widget.queue.visible_items()] == ["v5", "v2"]
+
+
+def test_enter_on_a_row_opens_the_visit(qtbot: Any, widget: ReviewWidget) -> None:
+    """Keyboard use: arrow to a row and press Enter to open that visit."""
+    table = widget.queue.table
+    table.setFocus()
+    table.setCurrentIndex(widget.queue.model.index(0, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    with qtbot.waitSignal(widget.queue.sig_open, timeout=2000) as blocker:
+        qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert blocker.args[0].visit_id == "v2"
 
 
 def test_store_is_only_read_off_the_gui_thread(widget: ReviewWidget, store: ReviewStoreDouble) -> None:
