@@ -191,7 +191,7 @@ def _fill(session: object, accounts: list[DemoAccount], cases: int, seed: int, s
             property_id=prop.id, resident_ids=[p.id for p in people],
             assigned_officer_id=officer.id if officer else None, team_id=teams[team].id,
         )
-        records.create_case(session, body)  # type: ignore[arg-type]
+        records.create_case(session, body, track_scope=False)  # type: ignore[arg-type]
 
 
 def format_accounts(result: SeedResult) -> str:

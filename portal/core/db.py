@@ -74,10 +74,17 @@ class Database:
         self._plain = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A transaction that changes field data: serialised on the counter, committed on exit."""
+    def write(self, *, serialise: bool = True) -> Iterator[Session]:
+        """A transaction that changes field data, committed on exit.
+
+        With ``serialise`` the counter row is locked first, so the whole transaction
+        runs alone among writers (scope changes need that: they compare before and
+        after). Without it the lock is taken by the first ``next_seq``, and the caller
+        protects its reads with row locks; the time writers wait on each other then
+        shrinks to the writes and the commit.
+        """
         with self._write() as session, session.begin():
-            if not self.sqlite:
+            if serialise and not self.sqlite:
                 session.execute(
                     text("SELECT value FROM counters WHERE name = :n FOR UPDATE"), {"n": SEQ_COUNTER}
                 )

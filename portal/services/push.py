@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
@@ -66,7 +67,9 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     case = session.scalar(select(Case).where(Case.id == doc.case_id, scope.case_filter(caller)))
     if case is None or doc.officer_id != caller.id:
         raise _not_found(op.op_id, "case")
-    visit = session.get(Visit, op.id)
+    # The row lock makes a concurrent submit of the same visit wait and then see this one.
+    visit = session.get(Visit, op.id, with_for_update=True)
+    existed = visit is not None
     if visit is not None:
         if visit.officer_id != caller.id:
             raise _not_found(op.op_id, "visit")
@@ -106,7 +109,8 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     visit.review = None
     visit.seq = seq
     session.flush()
-    session.execute(delete(VisitBlob).where(VisitBlob.visit_id == visit.id))
+    if existed:
+        session.execute(delete(VisitBlob).where(VisitBlob.visit_id == visit.id).execution_options(synchronize_session=False))
     for sha in hashes:
         session.add(VisitBlob(visit_id=visit.id, sha256=sha))
     if case.status in ("open", "scheduled"):
@@ -124,7 +128,7 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     except ValidationError as exc:
         fields = field_errors(exc.errors())
         raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"The decision is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
-    visit = session.get(Visit, body.visit_id)
+    visit = session.get(Visit, body.visit_id, with_for_update=True)
     officer = session.get(User, visit.officer_id) if visit else None
     if visit is None or officer is None or not caller.is_lead or officer.team_id != caller.team_id:
         raise _not_found(op.op_id, "visit")
@@ -145,6 +149,7 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
 
 
 _HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide}
+_ATTEMPTS = 3
 
 
 def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
@@ -157,18 +162,25 @@ def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
     handler = _HANDLERS.get((op.entity, op.kind))
     if handler is None:
         return _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"Ops of kind {op.kind!r} do not apply to {op.entity!r}.", {"fields": {"kind": "not valid for this entity"}}).result
-    try:
-        with db.write() as session:
-            stored = session.get(OpRecord, op.op_id)
-            if stored is not None:
-                if stored.user_id != caller.id:
-                    raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
-                return {**stored.result, "status": "duplicate"}
-            result = handler(session, caller, op)
-            session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
+    for attempt in range(_ATTEMPTS):
+        try:
+            with db.write(serialise=False) as session:
+                stored = session.get(OpRecord, op.op_id)
+                if stored is not None:
+                    if stored.user_id != caller.id:
+                        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
+                    return {**stored.result, "status": "duplicate"}
+                result = handler(session, caller, op)
+                session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
             return result
-    except OpOutcome as outcome:
-        return outcome.result
+        except OpOutcome as outcome:
+            return outcome.result
+        except IntegrityError:
+            # A concurrent push of the same op or visit committed first: evaluate again,
+            # now seeing it (duplicate or conflict).
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def push(db: Database, caller: scope.Caller, ops: list[Any]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from portal.core.security import hash_password
 from portal.duedates import due_at
 from portal.errors import ApiError, invalid_request
 from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
-from portal.services.scope import affected_callers, record_scope_changes, snapshot
+from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
 from portal.services.sequence import next_seq
 from sync.protocol import (
     AdminCasePatch,
@@ -167,15 +167,19 @@ def _check_case_refs(session: Session, values: dict[str, Any], fields: dict[str,
         fields["assigned_officer_id"] = "Cases are assigned to officers or leads."
 
 
-def _set_residents(session: Session, case: Case) -> None:
-    session.execute(delete(CaseResident).where(CaseResident.case_id == case.id))
-    session.flush()
+def _set_residents(session: Session, case: Case, *, replace: bool) -> None:
+    if replace:
+        session.execute(delete(CaseResident).where(CaseResident.case_id == case.id).execution_options(synchronize_session=False))
     for resident_id in dict.fromkeys(case.resident_ids):
         session.add(CaseResident(case_id=case.id, resident_id=resident_id))
 
 
-def create_case(session: Session, body: CaseData) -> Case:
-    """A new case; ``due_at`` follows the Awaab's Law rules when not given."""
+def create_case(session: Session, body: CaseData, *, track_scope: bool = True) -> Case:
+    """A new case; ``due_at`` follows the Awaab's Law rules when not given.
+
+    ``track_scope=False`` skips the grant rows for properties and residents the case
+    brings into someone's scope: only for filling a fresh database nobody has pulled.
+    """
     values = body.model_dump(mode="json")
     fields: dict[str, str] = {}
     values["opened_at"] = _timestamp(values["opened_at"], "opened_at", fields)
@@ -186,13 +190,14 @@ def create_case(session: Session, body: CaseData) -> Case:
     _raise_if(fields)
     if values["due_at"] is None:
         values["due_at"] = format_timestamp(due_at(values["case_type"], values["priority"], parse_timestamp(values["opened_at"])))
-    callers = affected_callers(session, [values["assigned_officer_id"]], [values["team_id"]])
-    before = snapshot(session, callers)
     case = Case(id=new_id(), version=1, seq=next_seq(session), **values)
+    callers = affected_callers(session, [case.assigned_officer_id], [case.team_id]) if track_scope else []
+    touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
+    before = snapshot(session, callers, touched)
     session.add(case)
     session.flush()
-    _set_residents(session, case)
-    record_scope_changes(session, callers, before)
+    _set_residents(session, case, replace=False)
+    record_scope_changes(session, callers, touched, before)
     return case
 
 
@@ -213,13 +218,14 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
             fields["reference"] = f"A case with reference {values['reference']!r} exists."
     _raise_if(fields)
     callers = affected_callers(session, [case.assigned_officer_id, merged["assigned_officer_id"]], [case.team_id, merged["team_id"]])
-    before = snapshot(session, callers)
+    touched = touched_by(session, case.id, {case.property_id, merged["property_id"]}, [*case.resident_ids, *merged["resident_ids"]])
+    before = snapshot(session, callers, touched)
     for name, value in values.items():
         setattr(case, name, value)
     case.version += 1
     case.seq = next_seq(session)
     session.flush()
     if "resident_ids" in values:
-        _set_residents(session, case)
-    record_scope_changes(session, callers, before)
+        _set_residents(session, case, replace=True)
+    record_scope_changes(session, callers, touched, before)
     return case

@@ -94,32 +94,6 @@ def template_filter(caller: Caller) -> ColumnElement[bool]:
     return false() if caller.is_admin else true()
 
 
-@dataclass(frozen=True)
-class FieldScope:
-    """The ids of the case-derived records one caller sees."""
-
-    cases: frozenset[str]
-    properties: frozenset[str]
-    residents: frozenset[str]
-
-    def items(self) -> set[tuple[str, str]]:
-        """As (entity, id) pairs."""
-        return (
-            {("case", i) for i in self.cases}
-            | {("property", i) for i in self.properties}
-            | {("resident", i) for i in self.residents}
-        )
-
-
-def field_scope(session: Session, caller: Caller) -> FieldScope:
-    """The cases, properties and residents the caller sees now."""
-    return FieldScope(
-        frozenset(session.scalars(select(Case.id).where(case_filter(caller)))),
-        frozenset(session.scalars(select(Property.id).where(property_filter(caller)))),
-        frozenset(session.scalars(select(Resident.id).where(resident_filter(caller)))),
-    )
-
-
 def caller_for(user: User) -> Caller:
     """The scope view of a user row."""
     return Caller(user.id, user.username, user.role, user.team_id)
@@ -133,12 +107,38 @@ def affected_callers(session: Session, officer_ids: Iterable[str | None], team_i
     return [caller_for(user) for user in session.scalars(select(User).where(condition))]
 
 
-def snapshot(session: Session, callers: list[Caller]) -> dict[str, set[tuple[str, str]]]:
-    """Each caller's field scope, before a change."""
-    return {c.id: field_scope(session, c).items() for c in callers}
+@dataclass(frozen=True)
+class Touched:
+    """The records a case change can move in or out of someone's scope."""
+
+    cases: frozenset[str]
+    properties: frozenset[str]
+    residents: frozenset[str]
 
 
-def record_scope_changes(session: Session, callers: list[Caller], before: dict[str, set[tuple[str, str]]]) -> None:
+def touched_by(session: Session, case_id: str, property_ids: Iterable[str], resident_ids: Iterable[str]) -> Touched:
+    """The case, its old and new properties, and the residents named or living there."""
+    props = frozenset(property_ids)
+    living = session.scalars(select(Resident.id).where(Resident.property_id.in_(props)))
+    return Touched(frozenset({case_id}), props, frozenset(resident_ids) | frozenset(living))
+
+
+def visible(session: Session, caller: Caller, touched: Touched) -> set[tuple[str, str]]:
+    """Which of the touched records the caller sees now, as (entity, id) pairs."""
+    cases = session.scalars(select(Case.id).where(Case.id.in_(touched.cases), case_filter(caller)))
+    props = session.scalars(select(Property.id).where(Property.id.in_(touched.properties), property_filter(caller)))
+    people = session.scalars(select(Resident.id).where(Resident.id.in_(touched.residents), resident_filter(caller)))
+    return {("case", i) for i in cases} | {("property", i) for i in props} | {("resident", i) for i in people}
+
+
+def snapshot(session: Session, callers: list[Caller], touched: Touched) -> dict[str, set[tuple[str, str]]]:
+    """Each caller's view of the touched records, before a change."""
+    return {c.id: visible(session, c, touched) for c in callers}
+
+
+def record_scope_changes(
+    session: Session, callers: list[Caller], touched: Touched, before: dict[str, set[tuple[str, str]]]
+) -> None:
     """Write tombstones for what left each caller's scope and grants for what entered it.
 
     A case itself changes (new version and seq) when it moves, so its new holders pull
@@ -147,7 +147,7 @@ def record_scope_changes(session: Session, callers: list[Caller], before: dict[s
     session.flush()
     now = utcnow()
     for caller in callers:
-        after = field_scope(session, caller).items()
+        after = visible(session, caller, touched)
         old = before.get(caller.id, set())
         for entity, entity_id in sorted(old - after):
             session.add(ScopeChange(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=True, seq=next_seq(session), created_at=now))

@@ -17,11 +17,16 @@ from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
 from portal.models import Counter
 
 
+_COUNTERS = Counter.__table__
+
+
 def next_seq(session: Session) -> int:
     """The next change number, inside the caller's write transaction."""
+    # A Core statement on the table: an ORM-enabled UPDATE would scan the session's
+    # identity map on every call to synchronise it.
     return int(
         session.execute(
-            update(Counter).where(Counter.name == SEQ_COUNTER).values(value=Counter.value + 1).returning(Counter.value)
+            update(_COUNTERS).where(_COUNTERS.c.name == SEQ_COUNTER).values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value)
         ).scalar_one()
     )
 
@@ -39,7 +44,7 @@ def horizon(session: Session) -> int:
 def set_horizon(session: Session, value: int) -> None:
     """Raise the tombstone horizon (it never goes down)."""
     session.execute(
-        update(Counter).where(Counter.name == HORIZON_COUNTER, Counter.value < value).values(value=value)
+        update(_COUNTERS).where(_COUNTERS.c.name == HORIZON_COUNTER, _COUNTERS.c.value < value).values(value=value)
     )
 
 

@@ -1,0 +1,217 @@
+"""Benchmark: 20 simulated devices against two portal processes sharing one PostgreSQL database.
+
+Each device (a thread with its own `requests` session) signs in, reads the sync limits,
+pulls its whole scope, pushes 50 visit submits in batches of 10 and pulls again; requests
+go round-robin to two `fieldapp-portal serve` processes. Passwords use the production
+scrypt cost. Prints requests per second, p50/p95/max latency per kind and the errors.
+Goal: zero errors, p95 <= 250 ms on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+DEVICES = 20
+SUBMITS = 50
+BATCH = 10
+RAMP_SECONDS = 2.0
+ADMIN_DSN = os.environ.get("FIELDAPP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "bench passphrase"
+ANSWERS = {"warnings_read": True, "mould_present": True, "rooms_affected": ["Bathroom"], "humidity": 68, "ventilation": 2,
+           "hazard": {"hazard": "Damp and mould growth", "band": "D"}, "works_needed": True}
+
+
+@dataclass
+class Stats:
+    """Latencies by request kind and the errors seen, shared by the device threads."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, kind: str, seconds: float, error: str | None) -> None:
+        with self.lock:
+            self.latencies.setdefault(kind, []).append(seconds)
+            if error:
+                self.errors.append(f"{kind}: {error}")
+
+
+class Device:
+    """One laptop: its own HTTP session, round-robin over the portal processes."""
+
+    def __init__(self, urls: list[str], stats: Stats) -> None:
+        self.urls = itertools.cycle(urls)
+        self.http = requests.Session()
+        self.stats = stats
+        self.device_id = f"bench-{uuid.uuid4().hex[:8]}"
+
+    def call(self, kind: str, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        error = None
+        body: Any = None
+        try:
+            response = self.http.request(method, f"{next(self.urls)}/api/v1{path}", timeout=30, **kwargs)
+            if response.status_code != expect:
+                error = f"{response.status_code} {response.text[:200]}"
+            else:
+                body = response.json() if response.content else None
+        except requests.RequestException as exc:
+            error = repr(exc)
+        self.stats.record(kind, time.perf_counter() - started, error)
+        return body
+
+    def run(self, username: str, case_id: str, barrier: threading.Barrier, delay: float) -> None:
+        barrier.wait()
+        # Devices come online over a short ramp, not in one instant (as laptops do).
+        threading.Event().wait(delay)
+        login = self.call("login", "POST", "/auth/login", json={"username": username, "password": PASSWORD, "device_id": self.device_id})
+        if login is None:
+            return
+        self.http.headers["Authorization"] = f"Bearer {login['token']}"
+        user_id = login["user"]["id"]
+        self.call("meta", "GET", "/sync/meta")
+        changes, cursor = self.pull(0)
+        template = next(c for c in changes if c["entity"] == "template" and "damp_mould" in c["data"]["case_types"])
+        ops = [self.submit_op(user_id, case_id, template["id"]) for _ in range(SUBMITS)]
+        for start in range(0, len(ops), BATCH):
+            result = self.call("push", "POST", "/sync/push", json={"device_id": self.device_id, "ops": ops[start:start + BATCH]})
+            if result is not None:
+                bad = [r for r in result["results"] if r["status"] != "applied"]
+                if bad:
+                    self.stats.record("push-op", 0.0, f"{len(bad)} ops not applied: {bad[0]}")
+        self.pull(cursor)
+
+    def pull(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
+        changes: list[dict[str, Any]] = []
+        while True:
+            page = self.call("pull", "GET", f"/sync/pull?cursor={cursor}&limit=500")
+            if page is None:
+                return changes, cursor
+            changes += page["changes"]
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return changes, cursor
+
+    @staticmethod
+    def submit_op(officer_id: str, case_id: str, template_id: str) -> dict[str, Any]:
+        data = {"case_id": case_id, "officer_id": officer_id, "template_id": template_id, "template_version": 1,
+                "started_at": "2026-03-03T10:00:00Z", "completed_at": "2026-03-03T10:40:00Z", "outcome": "completed",
+                "answers": ANSWERS, "notes": "Black mould behind the wardrobe.", "hazards": [], "photos": []}
+        return {"op_id": str(uuid.uuid4()), "entity": "visit", "id": str(uuid.uuid4()), "kind": "submit", "base_version": 0, "data": data}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"portal at {url} exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} never became healthy")
+
+
+def _prepare(url: str, admin: dict[str, str]) -> list[tuple[str, str]]:
+    """One officer and one case per device, in the seeded North team; returns (username, case id)."""
+    http = requests.Session()
+    http.headers.update(admin)
+    team = http.post(f"{url}/api/v1/admin/teams", json={"name": "Bench team"}, timeout=30).json()["id"]
+    devices = []
+    for index in range(DEVICES):
+        username = f"bench.officer{index:02d}"
+        officer = http.post(f"{url}/api/v1/admin/users", json={"username": username, "display_name": f"Bench {index}", "role": "officer", "team_id": team, "password": PASSWORD}, timeout=30).json()["id"]
+        prop = http.post(f"{url}/api/v1/admin/properties", json={"uprn": f"1000{index:08d}", "address_lines": [f"{index + 1} Canal Walk"], "town": "Harrowmere", "postcode": "HM2 5TQ", "property_type": "flat", "bedrooms": 2}, timeout=30).json()["id"]
+        http.post(f"{url}/api/v1/admin/residents", json={"property_id": prop, "full_name": f"Resident {index}", "warnings": ["Dog on premises"] if index % 4 == 0 else []}, timeout=30)
+        for number in range(3):
+            case = http.post(f"{url}/api/v1/admin/cases", json={"reference": f"BENCH-{index:02d}-{number}", "case_type": "damp_mould", "priority": "urgent", "summary": "Mould in bedroom", "opened_at": "2026-11-02T09:00:00Z", "property_id": prop, "assigned_officer_id": officer, "team_id": team}, timeout=30).json()["id"]
+        devices.append((username, case))
+    return devices
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    name = f"fieldapp_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    database_url = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    processes: list[subprocess.Popen[bytes]] = []
+    env = {k: v for k, v in os.environ.items() if k != "FIELDAPP_PORTAL_KDF_N"}  # production password cost
+    try:
+        with tempfile.TemporaryDirectory() as blob_dir:
+            seeded = subprocess.run([sys.executable, "-m", "portal.cli", "seed", "--database-url", database_url, "--cases", "200"], capture_output=True, text=True, env=env, check=True)
+            admin_password = next(line.split()[1] for line in seeded.stdout.splitlines() if line.startswith("admin "))
+            urls = []
+            for _ in range(2):
+                port = _free_port()
+                urls.append(f"http://127.0.0.1:{port}")
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url, "--blob-dir", blob_dir, "--port", str(port)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                ))
+            for url, process in zip(urls, processes):
+                _wait_healthy(url, process)
+            login = requests.post(f"{urls[0]}/api/v1/auth/login", json={"username": "admin", "password": admin_password, "device_id": "bench-admin"}, timeout=30).json()
+            devices = _prepare(urls[0], {"Authorization": f"Bearer {login['token']}"})
+            stats = Stats()
+            barrier = threading.Barrier(DEVICES + 1)
+            threads = [threading.Thread(target=Device(urls, stats).run, args=(user, case, barrier, RAMP_SECONDS * i / DEVICES)) for i, (user, case) in enumerate(devices)]
+            for thread in threads:
+                thread.start()
+            barrier.wait()
+            started = time.perf_counter()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(15)
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    every = [s for kind, values in stats.latencies.items() if kind != "push-op" for s in values]
+    print(f"portal benchmark: {DEVICES} devices x {SUBMITS} visit submits (batches of {BATCH}), 2 portal processes, PostgreSQL")
+    print(f"  requests: {len(every)} in {elapsed:.2f} s = {len(every) / elapsed:.1f} requests/s; visits applied/s: {DEVICES * SUBMITS / elapsed:.1f}")
+    print(f"  latency all: p50 {statistics.median(every) * 1000:.0f} ms, p95 {_percentile(every, 0.95) * 1000:.0f} ms, max {max(every) * 1000:.0f} ms")
+    for kind in ("login", "meta", "pull", "push"):
+        values = stats.latencies.get(kind, [])
+        if values:
+            print(f"  {kind:<6} n={len(values):<4} p50 {statistics.median(values) * 1000:.0f} ms  p95 {_percentile(values, 0.95) * 1000:.0f} ms  max {max(values) * 1000:.0f} ms")
+    print(f"  errors: {len(stats.errors)}")
+    for error in stats.errors[:10]:
+        print(f"    {error}")
+    p95 = _percentile(every, 0.95)
+    print(f"  goal (0 errors, p95 <= 250 ms): {'met' if not stats.errors and p95 <= 0.25 else 'NOT met'}")
+    return 0 if not stats.errors else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
