@@ -39,31 +39,44 @@ def due_key(row: CaseRow) -> tuple[datetime, int, str]:
 
 
 class CaseIndex:
-    """All cases in due-date order, with a lowercase text per case for searching."""
+    """All cases in due-date order, with a lowercase text per case for searching.
+
+    Typing usually extends the search, so a query that extends the previous one (same
+    filters, text continuing the old text) only looks through the previous result.
+    """
 
     def __init__(self, rows: Sequence[CaseRow] = ()) -> None:
         self._rows: list[CaseRow] = sorted(rows, key=due_key)
         self._texts: list[str] = [_haystack(r) for r in self._rows]
+        self._last: tuple[CaseQuery, list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self._rows)
 
+    def _candidates(self, query: CaseQuery) -> list[int] | range:
+        if self._last is not None:
+            last, found = self._last
+            same_filters = (last.statuses, last.case_types, last.priorities, last.overdue_only) == (
+                query.statuses, query.case_types, query.priorities, query.overdue_only)
+            if same_filters and query.text.casefold().startswith(last.text.casefold()):
+                return found
+        return range(len(self._rows))
+
     def filter(self, query: CaseQuery) -> list[CaseRow]:
         """The rows matching every word of the search and every filter, still in due order."""
-        words = query.text.casefold().split()
-        statuses, types, priorities = query.statuses, query.case_types, query.priorities
-        result: list[CaseRow] = []
-        append = result.append
-        for row, text in zip(self._rows, self._texts):
-            if words and not all(w in text for w in words):
-                continue
-            if statuses and row.status not in statuses:
-                continue
-            if types and row.case_type not in types:
-                continue
-            if priorities and row.priority not in priorities:
-                continue
-            if query.overdue_only and not row.overdue:
-                continue
-            append(row)
-        return result
+        rows, texts = self._rows, self._texts
+        found = self._candidates(query)
+        # One pass per word or filter with a comprehension: a few ms for 20,000 rows.
+        for word in query.text.casefold().split():
+            found = [i for i in found if word in texts[i]]
+        if query.statuses:
+            found = [i for i in found if rows[i].status in query.statuses]
+        if query.case_types:
+            found = [i for i in found if rows[i].case_type in query.case_types]
+        if query.priorities:
+            found = [i for i in found if rows[i].priority in query.priorities]
+        if query.overdue_only:
+            found = [i for i in found if rows[i].overdue]
+        found = list(found)
+        self._last = (query, found)
+        return [rows[i] for i in found]

@@ -25,8 +25,8 @@ from ui.look import icon
 from ui.models import CaseTableModel
 from ui.tasks import Op, TaskFailure
 
-#: Short enough to feel instant, long enough to skip intermediate states of fast typing.
-SEARCH_DEBOUNCE_MS = 15
+#: 0 ms: keys already queued (fast typing, a paste) are filtered once, and nothing waits on a timer.
+SEARCH_DEBOUNCE_MS = 0
 
 
 def _combo(any_text: str, values: list[str], tooltip: str) -> QComboBox:

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButto
 from fieldapp.domain import is_category_1
 from fieldapp.types import Hazard
 from ui.look import icon
-from ui.questions import band_combo, hazard_combo
+from ui.questions import band_combo, hazard_combo, select_value
 from ui.widgets import repolish
 
 
@@ -46,8 +46,8 @@ class HazardRowWidget(QFrame):
         layout.setColumnStretch(0, 2)
         layout.setColumnStretch(1, 1)
         if hazard is not None:
-            self.hazard.setCurrentIndex(max(0, self.hazard.findData(hazard.hazard)))
-            self.band.setCurrentIndex(max(0, self.band.findData(hazard.band)))
+            select_value(self.hazard, hazard.hazard)
+            select_value(self.band, hazard.band)
             self.location.setText(hazard.location)
             self.notes.setText(hazard.notes)
         self._update_category()

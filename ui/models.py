@@ -23,6 +23,11 @@ OVERDUE_COLOUR = QColor("#b3261e")
 SOON_COLOUR = QColor("#8a5a00")
 
 
+_CASE_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, RowRole, UrgencyRole, Qt.ItemDataRole.ForegroundRole,
+                         Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
+                         Qt.ItemDataRole.AccessibleTextRole})
+
+
 class CaseTableModel(QAbstractTableModel):
     """The case list: one frozen `CaseRow` per line, in the order given."""
 
@@ -36,6 +41,9 @@ class CaseTableModel(QAbstractTableModel):
         self._warning_icon = QIcon()
         # Due phrases are computed once per row per refresh, not on every paint.
         self._due_cache: dict[str, tuple[str, Urgency]] = {}
+        self._text_cache: dict[str, tuple[str, ...]] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
 
     def set_warning_icon(self, icon: QIcon) -> None:
         self._warning_icon = icon
@@ -46,6 +54,7 @@ class CaseTableModel(QAbstractTableModel):
         self._rows = list(rows)
         self._now = now or datetime.now(timezone.utc)
         self._due_cache = {}
+        self._text_cache = {}
         self.endResetModel()
 
     def rows(self) -> list[CaseRow]:
@@ -82,12 +91,19 @@ class CaseTableModel(QAbstractTableModel):
         return cached
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        # Called thousands of times per repaint: cheapest checks first, display text cached per row.
+        if role not in _CASE_ROLES:
             return None
-        row = self._rows[index.row()]
+        number = index.row()
+        if number < 0 or number >= len(self._rows):
+            return None
+        row = self._rows[number]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, column)
+            texts = self._text_cache.get(row.id)
+            if texts is None:
+                texts = self._text_cache[row.id] = tuple(self._display(row, c) for c in range(len(self.HEADERS)))
+            return texts[column]
         if role == RowRole:
             return row
         if role == UrgencyRole:
@@ -100,9 +116,7 @@ class CaseTableModel(QAbstractTableModel):
                 return QBrush(SOON_COLOUR)
             return None
         if role == Qt.ItemDataRole.FontRole and column == self.COL_DUE and self._due(row)[1] == Urgency.OVERDUE:
-            font = QFont()
-            font.setBold(True)
-            return font
+            return self._bold
         if role == Qt.ItemDataRole.DecorationRole and column == self.COL_REFERENCE and row.has_warnings:
             return self._warning_icon
         if role == Qt.ItemDataRole.ToolTipRole:

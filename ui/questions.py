@@ -143,11 +143,7 @@ class ChoiceWidget(QuestionWidget):
         return self.combo.currentData()
 
     def _show(self, value: Any) -> None:
-        index = self.combo.findData(value) if value is not None else 0
-        if index < 0:  # a value no longer offered: keep it visible rather than lose it
-            self.combo.addItem(str(value), value)
-            index = self.combo.count() - 1
-        self.combo.setCurrentIndex(index)
+        select_value(self.combo, value)
 
 
 class MultiChoiceWidget(QuestionWidget):
@@ -293,8 +289,20 @@ class HazardWidget(QuestionWidget):
 
     def _show(self, value: Any) -> None:
         value = value if isinstance(value, dict) else {}
-        self.hazard.setCurrentIndex(max(0, self.hazard.findData(value.get("hazard"))) if value.get("hazard") else 0)
-        self.band.setCurrentIndex(max(0, self.band.findData(value.get("band"))) if value.get("band") else 0)
+        select_value(self.hazard, value.get("hazard"))
+        select_value(self.band, value.get("band"))
+
+
+def select_value(combo: QComboBox, value: Any) -> None:
+    """Show ``value`` in a combo; a value not offered (any more) is added so it stays visible, never lost."""
+    if value is None:
+        combo.setCurrentIndex(0)
+        return
+    index = combo.findData(value)
+    if index < 0:
+        combo.addItem(str(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
 
 
 class PhotoQuestionWidget(QuestionWidget):

@@ -74,3 +74,16 @@ def test_index_sorts_by_due_and_filters() -> None:
     assert [r.id for r in index.filter(CaseQuery(statuses=frozenset({"closed"})))] == ["id4"]
     assert [r.id for r in index.filter(CaseQuery(priorities=frozenset({"emergency"})))] == ["id3"]
     assert index.filter(CaseQuery("nobody")) == []
+
+
+def test_narrowing_search_reuses_the_last_result_correctly() -> None:
+    """Typing on narrows from the previous result; deleting or changing a filter searches everything again."""
+    rows = [row(1, resident="Mill Owner"), row(2, resident="Milly Jones"), row(3, resident="Jo Mills", status="closed")]
+    index = CaseIndex(rows)
+    assert len(index.filter(CaseQuery("mill"))) == 3     # every address is on Mill Lane
+    assert [r.id for r in index.filter(CaseQuery("mill owner"))] == ["id1"]
+    assert len(index.filter(CaseQuery("mill"))) == 3     # text shortened: a full search again
+    assert [r.id for r in index.filter(CaseQuery("milly"))] == ["id2"]
+    assert [r.id for r in index.filter(CaseQuery("mill", statuses=frozenset({"closed"})))] == ["id3"]
+    assert [r.id for r in index.filter(CaseQuery("mills", statuses=frozenset({"closed"})))] == ["id3"]
+    assert index.filter(CaseQuery("mills")) == [rows[2]]  # filter dropped: a full search again
