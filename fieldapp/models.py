@@ -151,17 +151,32 @@ class CaseResidentRow(Base):
 
 
 class CaseIndexRow(Base):
-    """The denormalised line of the case list, mirrored into the FTS5 table ``case_fts`` by triggers.
+    """The case's line of the case list, mirrored into the FTS5 table ``case_fts`` by triggers.
 
-    Added by migration 0002; kept up to date by `fieldapp.search.reindex_cases`.
+    Holds every listed field, so the list needs no join and the default order (due
+    date, cases without one last, then priority) is read straight off an index.
+    Kept up to date by `fieldapp.search.reindex_cases` (migrations 0002, 0003).
     """
 
     __tablename__ = "case_index"
+    __table_args__ = (
+        Index("ix_case_index_due_order", "due_sort", "priority_rank", "reference"),
+        Index("ix_case_index_reference", "reference"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
     reference: Mapped[str] = mapped_column(Text)
+    case_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(20))
+    priority_rank: Mapped[int]
+    summary: Mapped[str] = mapped_column(Text)
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    due_sort: Mapped[str] = mapped_column(Text)
+    deleted: Mapped[bool] = mapped_column(Boolean)
     address: Mapped[str] = mapped_column(Text)
     postcode: Mapped[str] = mapped_column(Text)
     resident_names: Mapped[str] = mapped_column(Text)

@@ -62,6 +62,14 @@ class _Page:
     residents: set[str] = field(default_factory=set)
     links: dict[str, list[str]] = field(default_factory=dict)
     dropped_hashes: list[str] = field(default_factory=list)
+    known: dict[tuple[type, str], Any] = field(default_factory=dict)
+
+    def existing(self, session: Session, model: type, cid: str) -> Any:
+        """The stored row (or None) from the page's prefetch, without a query per change."""
+        key = (model, cid)
+        if key in self.known:
+            return self.known[key]
+        return session.get(model, cid)
 
 
 def _stale(row: Any, version: int) -> bool:
@@ -69,21 +77,18 @@ def _stale(row: Any, version: int) -> bool:
 
 
 def _team(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = session.get(TeamRow, cid)
+    row = page.existing(session, TeamRow, cid)
     if _stale(row, version):
         return
     if data is None:
         if row is not None:
             session.delete(row)
         return
-    if row is None:
-        session.add(TeamRow(id=cid, version=version, name=data["name"]))
-    else:
-        row.version, row.name = version, data["name"]
+    _upsert(session, page, TeamRow, row, cid, version, {"name": data["name"]})
 
 
 def _user(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = session.get(UserRow, cid)
+    row = page.existing(session, UserRow, cid)
     if _stale(row, version):
         return
     if data is None:
@@ -92,12 +97,7 @@ def _user(session: Session, page: _Page, cid: str, version: int, data: Mapping[s
         return
     values = {"username": data["username"], "display_name": data["display_name"], "role": data["role"],
               "team_id": data.get("team_id")}
-    if row is None:
-        session.add(UserRow(id=cid, version=version, **values))
-    else:
-        row.version = version
-        for key, value in values.items():
-            setattr(row, key, value)
+    _upsert(session, page, UserRow, row, cid, version, values)
     if cid == page.me:
         state = session.get(SyncStateRow, 1)
         if state is not None:
@@ -106,7 +106,7 @@ def _user(session: Session, page: _Page, cid: str, version: int, data: Mapping[s
 
 
 def _property(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = session.get(PropertyRow, cid)
+    row = page.existing(session, PropertyRow, cid)
     if _stale(row, version):
         return
     page.properties.add(cid)
@@ -117,11 +117,11 @@ def _property(session: Session, page: _Page, cid: str, version: int, data: Mappi
     values = {"uprn": data["uprn"], "address_lines": list(data["address_lines"]), "town": data["town"],
               "postcode": data["postcode"], "property_type": data["property_type"],
               "bedrooms": int(data["bedrooms"]), "deleted": False}
-    _upsert(session, PropertyRow, row, cid, version, values)
+    _upsert(session, page, PropertyRow, row, cid, version, values)
 
 
 def _resident(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = session.get(ResidentRow, cid)
+    row = page.existing(session, ResidentRow, cid)
     if _stale(row, version):
         return
     page.residents.add(cid)
@@ -132,11 +132,11 @@ def _resident(session: Session, page: _Page, cid: str, version: int, data: Mappi
     values = {"property_id": data["property_id"], "full_name": data["full_name"], "phone": data.get("phone"),
               "email": data.get("email"), "vulnerabilities": list(data.get("vulnerabilities") or []),
               "warnings": list(data.get("warnings") or []), "deleted": False}
-    _upsert(session, ResidentRow, row, cid, version, values)
+    _upsert(session, page, ResidentRow, row, cid, version, values)
 
 
 def _case(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = session.get(CaseRecord, cid)
+    row = page.existing(session, CaseRecord, cid)
     if _stale(row, version):
         return
     page.cases.add(cid)
@@ -150,7 +150,7 @@ def _case(session: Session, page: _Page, cid: str, version: int, data: Mapping[s
               "due_at": parse_optional(data.get("due_at")), "property_id": data["property_id"],
               "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id"),
               "deleted": False}
-    _upsert(session, CaseRecord, row, cid, version, values)
+    _upsert(session, page, CaseRecord, row, cid, version, values)
     page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
 
 
@@ -173,9 +173,11 @@ def _template(session: Session, page: _Page, cid: str, version: int, data: Mappi
             setattr(row, key, value)
 
 
-def _upsert(session: Session, model: type, row: Any, cid: str, version: int, values: Mapping[str, Any]) -> None:
+def _upsert(session: Session, page: _Page, model: type, row: Any, cid: str, version: int,
+            values: Mapping[str, Any]) -> None:
     if row is None:
-        session.add(model(id=cid, version=version, **values))
+        page.known[(model, cid)] = new = model(id=cid, version=version, **values)
+        session.add(new)
         return
     row.version = version
     for key, value in values.items():
@@ -194,7 +196,7 @@ def has_local_work(session: Session, visit: VisitRow) -> bool:
 
 
 def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = session.get(VisitRow, cid)
+    row = page.existing(session, VisitRow, cid)
     if data is None:
         if row is not None and not has_local_work(session, row):
             page.dropped_hashes += [p.sha256 for p in row_photos(session, cid)]
@@ -206,6 +208,7 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
         row = VisitRow(id=cid, answers={}, hazards=[], notes="", state=state.value, server_version=version,
                        own=data.get("officer_id") == page.me, local_edits=False, updated_at=page.now,
                        received_at=page.now)
+        page.known[(VisitRow, cid)] = row
         session.add(row)
         page.dropped_hashes += take_document(session, row, data)
         row.review = data.get("review")
@@ -244,7 +247,7 @@ def apply_changes(session: Session, changes: Sequence[Mapping[str, Any]], next_c
                   me: str | None) -> list[str]:
     """Apply one pulled page and set the cursor; returns hashes of photo files that may now be unused."""
     page = _Page(me=me, now=utc_now())
-    _prefetch(session, changes)
+    _prefetch(session, page, changes)
     for change in changes:
         entity = str(change.get("entity"))
         handler = _HANDLERS.get(entity)
@@ -271,15 +274,18 @@ _PREFETCH = {"team": TeamRow, "user": UserRow, "property": PropertyRow, "residen
              "case": CaseRecord, "visit": VisitRow}
 
 
-def _prefetch(session: Session, changes: Sequence[Mapping[str, Any]]) -> None:
-    # Load the page's existing rows in a few queries, so the upserts' get() finds them in memory.
+def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]]) -> None:
+    # Load the page's existing rows in a few queries, and note which ids are new, so the
+    # upserts neither query nor autoflush once per change.
     ids: dict[str, list[str]] = {}
     for change in changes:
         ids.setdefault(str(change.get("entity")), []).append(str(change.get("id")))
     for entity, model in _PREFETCH.items():
         wanted = ids.get(entity, [])
         for start in range(0, len(wanted), 500):
-            list(session.scalars(select(model).where(model.id.in_(wanted[start:start + 500]))))
+            chunk = wanted[start:start + 500]
+            found = {row.id: row for row in session.scalars(select(model).where(model.id.in_(chunk)))}
+            page.known.update({(model, cid): found.get(cid) for cid in chunk})
 
 
 def _relink(session: Session, links: Mapping[str, list[str]]) -> None:
