@@ -25,9 +25,22 @@ lint: $(STAMP)
 test: $(STAMP) postgres lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-package: $(STAMP)
-	rm -rf build/pyinstaller dist/fieldapp
-	$(BIN)/pyinstaller --noconfirm --clean --workpath build/pyinstaller --distpath dist build.spec
+# The desktop bundle, built in a venv of its own holding only the desktop app's
+# dependencies (never the portal's), so nothing server-side can slip into it.
+PKG_VENV := build/package-venv
+
+package:
+	rm -rf build/pyinstaller dist/fieldapp $(PKG_VENV)
+	$(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PKG_VENV)/bin/python -m pip install --quiet . 'pyinstaller>=6.6'
+	$(PKG_VENV)/bin/pyinstaller --noconfirm --clean --workpath build/pyinstaller --distpath dist build.spec
+	@du -sh dist/fieldapp
+
+# The smoke test against the built bundle (what CI runs after `make package`).
+smoke:
+	mkdir -p tests/artifacts
+	QT_QPA_PLATFORM=offscreen dist/fieldapp/fieldapp --smoke-test --screenshot tests/artifacts/smoke-bundle.png
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do echo "== $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done
