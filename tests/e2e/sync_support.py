@@ -17,13 +17,14 @@ from typing import Any
 from PIL import Image
 
 from fieldapp import FieldStore
+from fieldapp.domain import HHSRS_HAZARDS
 from fieldapp.types import Template, Visit
 from sync import session
 from sync.client import PortalClient
 from sync.engine import SyncEngine, SyncReport
 from sync.errors import SyncError
 
-HAZARD = {"hazard": "damp and mould growth", "band": "D"}
+HAZARD = {"hazard": HHSRS_HAZARDS[0], "band": "D"}
 
 
 def make_photo(path: Path, seed: int, size: tuple[int, int] = (480, 360)) -> Path:
