@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
@@ -13,6 +13,7 @@ from fieldapp.types import CaseRow, Photo, Problem
 from ui.format import Urgency, date_text, due_text, label
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+R = TypeVar("R")
 
 #: The frozen record behind a row, for views and delegates.
 RowRole = Qt.ItemDataRole.UserRole + 1
@@ -23,51 +24,30 @@ OVERDUE_COLOUR = QColor("#b3261e")
 SOON_COLOUR = QColor("#8a5a00")
 
 
-_CASE_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, RowRole, UrgencyRole, Qt.ItemDataRole.ForegroundRole,
-                         Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
-                         Qt.ItemDataRole.AccessibleTextRole})
+class RowsTableModel(QAbstractTableModel, Generic[R]):
+    """A table over a list of frozen rows with fixed column headers; subclasses give ``data``."""
 
-
-class CaseTableModel(QAbstractTableModel):
-    """The case list: one frozen `CaseRow` per line, in the order given."""
-
-    COL_REFERENCE, COL_DUE, COL_PRIORITY, COL_TYPE, COL_STATUS, COL_ADDRESS, COL_RESIDENTS, COL_SUMMARY = range(8)
-    HEADERS = ("Reference", "Due", "Priority", "Type", "Status", "Address", "Resident", "Summary")
+    HEADERS: tuple[str, ...] = ()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[CaseRow] = []
-        self._now = datetime.now(timezone.utc)
-        self._warning_icon = QIcon()
-        # Due phrases are computed once per row per refresh, not on every paint.
-        self._due_cache: dict[str, tuple[str, Urgency]] = {}
-        self._text_cache: dict[str, tuple[str, ...]] = {}
-        self._bold = QFont()
-        self._bold.setBold(True)
+        self._rows: list[R] = []
 
-    def set_warning_icon(self, icon: QIcon) -> None:
-        self._warning_icon = icon
-
-    def set_rows(self, rows: Sequence[CaseRow], now: datetime | None = None) -> None:
+    def set_rows(self, rows: Sequence[R]) -> None:
         """Replace every row (a model reset is cheaper than diffing at 20,000 rows)."""
         self.beginResetModel()
         self._rows = list(rows)
-        self._now = now or datetime.now(timezone.utc)
-        self._due_cache = {}
-        self._text_cache = {}
+        self._rows_changed()
         self.endResetModel()
 
-    def rows(self) -> list[CaseRow]:
+    def _rows_changed(self) -> None:
+        """Drop caches that belong to the old rows (inside the reset)."""
+
+    def rows(self) -> list[R]:
         return list(self._rows)
 
-    def row_at(self, row: int) -> CaseRow | None:
+    def row_at(self, row: int) -> R | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, case_id: str) -> int:
-        for number, item in enumerate(self._rows):
-            if item.id == case_id:
-                return number
-        return -1
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt name)
         return 0 if parent.isValid() else len(self._rows)
@@ -80,6 +60,47 @@ class CaseTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
             return self.HEADERS[section]
         return None
+
+
+_CASE_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, RowRole, UrgencyRole, Qt.ItemDataRole.ForegroundRole,
+                         Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ToolTipRole,
+                         Qt.ItemDataRole.AccessibleTextRole})
+
+
+class CaseTableModel(RowsTableModel[CaseRow]):
+    """The case list: one frozen `CaseRow` per line, in the order given."""
+
+    COL_REFERENCE, COL_DUE, COL_PRIORITY, COL_TYPE, COL_STATUS, COL_ADDRESS, COL_RESIDENTS, COL_SUMMARY = range(8)
+    HEADERS = ("Reference", "Due", "Priority", "Type", "Status", "Address", "Resident", "Summary")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._now = datetime.now(timezone.utc)
+        self._warning_icon = QIcon()
+        # Due phrases are computed once per row per refresh, not on every paint.
+        self._due_cache: dict[str, tuple[str, Urgency]] = {}
+        self._text_cache: dict[str, tuple[str, ...]] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def set_warning_icon(self, icon: QIcon) -> None:
+        self._warning_icon = icon
+
+    def set_rows(self, rows: Sequence[CaseRow], now: datetime | None = None) -> None:
+        """Replace every row; due dates are worded relative to ``now``."""
+        self._now = now or datetime.now(timezone.utc)
+        super().set_rows(rows)
+
+    def _rows_changed(self) -> None:
+        self._due_cache = {}
+        self._text_cache = {}
+
+    def row_of(self, case_id: str) -> int:
+        for number, item in enumerate(self._rows):
+            if item.id == case_id:
+                return number
+        return -1
+
 
     def _due(self, row: CaseRow) -> tuple[str, Urgency]:
         cached = self._due_cache.get(row.id)
@@ -205,34 +226,11 @@ class PhotoListModel(QAbstractListModel):
         return None
 
 
-class ProblemTableModel(QAbstractTableModel):
+class ProblemTableModel(RowsTableModel[Problem]):
     """Problems the officer must act on ("Needs attention")."""
 
     HEADERS = ("When", "What", "Record", "Problem")
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Problem] = []
-
-    def set_rows(self, rows: Sequence[Problem]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row_at(self, row: int) -> Problem | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):
