@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui.context import AppContext
 from ui.look import apply_style
 from ui.main_window import MainWindow
-from ui.tasks import Op, TaskManager
+from ui.tasks import Op, TaskFailure, TaskManager
 
 log = logging.getLogger(__name__)
 
@@ -85,27 +86,61 @@ def run_window(store: Any, *, client: Any = None, settings: Any = None, ask_sign
     return int(code)
 
 
-def run_app(argv: list[str] | None = None) -> int:
-    """`fieldapp` with no subcommand: open this laptop's store, sign in if needed, run the window."""
-    ensure_app(argv)
-    settings, data_dir = _load_settings()
-    from fieldapp import FieldStore
+@dataclass(frozen=True)
+class Opened:
+    """The store opened on the database thread, and the restored portal session (or None)."""
+
+    store: Any
+    client: Any
+
+
+def open_store(data_dir: Path, settings: Any) -> Opened:
+    """Open (and migrate) the store and restore the portal session: database thread, at start."""
+    from fieldapp.store import FieldStore
     from sync.session import restore
 
-    # Opened before the window exists: nothing to freeze yet, and a failure is reported plainly.
-    try:
-        store = FieldStore.open(data_dir, photo_policy=getattr(settings, "photo_policy", None))
-    except Exception as error:
-        from PySide6.QtWidgets import QMessageBox
-
-        QMessageBox.critical(None, "Fieldapp cannot start", f"The local data could not be opened: {error}")
-        return 1
+    store = FieldStore.open(data_dir, photo_policy=getattr(settings, "photo_policy", None))
     try:
         client = restore(store, ca_bundle=getattr(settings, "ca_bundle", None))
     except Exception as error:  # a broken keyring must not stop the officer working offline
         log.warning("Could not restore the portal session: %s", error)
         client = None
-    try:
-        return run_window(store, client=client, settings=settings, ask_sign_in=client is None, argv=argv)
-    finally:
+    return Opened(store, client)
+
+
+def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
+    """Show the window at once and open the store behind it (the slow part: imports, migrations)."""
+    app = ensure_app()
+    if not app.styleSheet():
+        apply_style(app)
+    tasks = TaskManager()
+    Op.manager = tasks
+    window = MainWindow(AppContext(store=None, tasks=tasks, settings=settings))
+    window.set_opening(True)
+    window.show()
+
+    def opened(result: Opened) -> None:
+        window.attach_store(result.store, result.client)
+        if result.client is None:
+            window.ask_sign_in()
+
+    def failed(failure: TaskFailure) -> None:
+        QMessageBox.critical(window, "Fieldapp cannot start",
+                             f"The data on this laptop could not be opened: {failure.message}")
+        window.close()
+
+    Op(window, lambda: open_store(data_dir, settings)).success(opened).failure(failed).run()
+    return window
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    """`fieldapp` with no subcommand: show the window, open this laptop's store, sign in if needed."""
+    app = ensure_app(argv)
+    settings, data_dir = _load_settings()
+    window = start_window(data_dir, settings)
+    code = app.exec()
+    store = window.ctx.store
+    shutdown_window(window)   # queued saves reach the disk before the store closes
+    if store is not None:
         store.close()
+    return int(code)

@@ -166,6 +166,20 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ start
 
+    def set_opening(self, opening: bool) -> None:
+        """While the store opens behind the shown window: nothing to click yet, and say so."""
+        self.pages.setEnabled(not opening)
+        for action in (self.sync_action, self.new_visit_action, self.sign_in_action):
+            action.setEnabled(not opening)
+        self.status_line.show_message("Opening your data…" if opening else "")
+
+    def attach_store(self, store: Any, client: Any = None) -> None:
+        """The store is open: use it (and the restored session) and load everything."""
+        self.ctx.store = store
+        self.ctx.client = client
+        self.set_opening(False)
+        self.start()
+
     def start(self) -> None:
         """Load everything (off the GUI thread) and begin health checks and automatic sync."""
         self.show_cases()
