@@ -89,10 +89,6 @@ from fieldapp.visits import (
 
 log = logging.getLogger(__name__)
 
-_STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
-                 "returned": VisitState.RETURNED}
-
-
 class FieldStore:
     """The officer's local store: cases, visits, photos, outbox and sync state."""
 
@@ -494,7 +490,7 @@ class FieldStore:
         if not current:
             return []
         dropped = take_document(session, row, current)
-        row.state = _STATUS_STATE.get(str(current.get("status")), VisitState.SUBMITTED).value
+        row.state = sync_apply.STATUS_STATE.get(str(current.get("status")), VisitState.SUBMITTED).value
         row.review = current.get("review")
         return dropped
 

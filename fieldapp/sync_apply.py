@@ -47,7 +47,8 @@ from fieldapp.visits import take_document
 
 log = logging.getLogger(__name__)
 
-_STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
+# The portal's visit status, as the officer sees the visit.
+STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
                  "returned": VisitState.RETURNED}
 
 
@@ -105,53 +106,44 @@ def _user(session: Session, page: _Page, cid: str, version: int, data: Mapping[s
             state.role, state.team_id = values["role"], values["team_id"]
 
 
-def _property(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = page.existing(session, PropertyRow, cid)
-    if _stale(row, version):
-        return
-    page.properties.add(cid)
-    if data is None:
-        if row is not None:
-            row.version, row.deleted = version, True
-        return
-    values = {"uprn": data["uprn"], "address_lines": list(data["address_lines"]), "town": data["town"],
-              "postcode": data["postcode"], "property_type": data["property_type"],
-              "bedrooms": int(data["bedrooms"]), "deleted": False}
-    _upsert(session, page, PropertyRow, row, cid, version, values)
+def _property_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"uprn": data["uprn"], "address_lines": list(data["address_lines"]), "town": data["town"],
+            "postcode": data["postcode"], "property_type": data["property_type"],
+            "bedrooms": int(data["bedrooms"])}
 
 
-def _resident(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = page.existing(session, ResidentRow, cid)
-    if _stale(row, version):
-        return
-    page.residents.add(cid)
-    if data is None:
-        if row is not None:
-            row.version, row.deleted = version, True
-        return
-    values = {"property_id": data["property_id"], "full_name": data["full_name"], "phone": data.get("phone"),
-              "email": data.get("email"), "vulnerabilities": list(data.get("vulnerabilities") or []),
-              "warnings": list(data.get("warnings") or []), "deleted": False}
-    _upsert(session, page, ResidentRow, row, cid, version, values)
+def _resident_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"property_id": data["property_id"], "full_name": data["full_name"], "phone": data.get("phone"),
+            "email": data.get("email"), "vulnerabilities": list(data.get("vulnerabilities") or []),
+            "warnings": list(data.get("warnings") or [])}
 
 
-def _case(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = page.existing(session, CaseRecord, cid)
-    if _stale(row, version):
-        return
-    page.cases.add(cid)
-    if data is None:
-        if row is not None:
-            row.version, row.deleted = version, True
-        return
-    values = {"reference": data["reference"], "case_type": data["case_type"], "status": data["status"],
-              "priority": data["priority"], "summary": data["summary"],
-              "description": data.get("description") or "", "opened_at": parse_timestamp(data["opened_at"]),
-              "due_at": parse_optional(data.get("due_at")), "property_id": data["property_id"],
-              "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id"),
-              "deleted": False}
-    _upsert(session, page, CaseRecord, row, cid, version, values)
-    page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
+def _case_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"reference": data["reference"], "case_type": data["case_type"], "status": data["status"],
+            "priority": data["priority"], "summary": data["summary"],
+            "description": data.get("description") or "", "opened_at": parse_timestamp(data["opened_at"]),
+            "due_at": parse_optional(data.get("due_at")), "property_id": data["property_id"],
+            "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id")}
+
+
+def _scoped(model: type, values: Callable[[Mapping[str, Any]], dict[str, Any]], touched: str) -> Callable[
+        [Session, _Page, str, int, Mapping[str, Any] | None], None]:
+    """The handler of a record that leaves scope by tombstone (kept, marked, until the purge)."""
+
+    def handle(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+        row = page.existing(session, model, cid)
+        if _stale(row, version):
+            return
+        getattr(page, touched).add(cid)
+        if data is None:
+            if row is not None:
+                row.version, row.deleted = version, True
+            return
+        _upsert(session, page, model, row, cid, version, {**values(data), "deleted": False})
+        if model is CaseRecord:
+            page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
+
+    return handle
 
 
 def _template(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
@@ -203,7 +195,7 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
             session.delete(row)
         return
     status = str(data.get("status") or "submitted")
-    state = _STATUS_STATE.get(status, VisitState.SUBMITTED)
+    state = STATUS_STATE.get(status, VisitState.SUBMITTED)
     if row is None:
         row = VisitRow(id=cid, answers={}, hazards=[], notes="", state=state.value, server_version=version,
                        own=data.get("officer_id") == page.me, local_edits=False, updated_at=page.now,
@@ -238,8 +230,10 @@ def row_photos(session: Session, visit_id: str) -> list[PhotoRow]:
 
 
 _HANDLERS: dict[str, Callable[[Session, _Page, str, int, Mapping[str, Any] | None], None]] = {
-    "team": _team, "user": _user, "property": _property, "resident": _resident,
-    "case": _case, "template": _template, "visit": _visit,
+    "team": _team, "user": _user, "template": _template, "visit": _visit,
+    "property": _scoped(PropertyRow, _property_values, "properties"),
+    "resident": _scoped(ResidentRow, _resident_values, "residents"),
+    "case": _scoped(CaseRecord, _case_values, "cases"),
 }
 
 

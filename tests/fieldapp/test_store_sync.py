@@ -351,3 +351,30 @@ def test_two_threads_write_at_once_without_locking_errors(filled: Filled) -> Non
         t.join()
     assert errors == []
     assert filled.store.visit(visit.id).notes == "edit 39" and filled.store.sync_state().cursor == 1039
+
+
+def test_a_case_before_its_property_and_residents_is_completed_by_later_pages(tmp_path: Path) -> None:
+    """Pages follow the portal's change order: a case may come first; its line fills in as the rest arrives."""
+    store = FieldStore.open(tmp_path)
+    prop = f.property_("BS5 6XY", lines=("4 Elm Grove",), town="Bristol")
+    person = f.resident(prop["id"], "Kwame Mensah", warnings=["Lone worker risk"])
+    case = f.case(prop["id"], f.new_id(), reference="AS-1", resident_ids=[person["id"]])
+    store.apply_changes([case], 1)
+    [row] = store.cases("AS-1")
+    assert row.address == "" and not row.has_warnings
+    assert store.case(case["id"]).property.address_lines == ("Address not synced yet",)
+    store.apply_changes([prop], 2)
+    store.apply_changes([person], 3)
+    [row] = store.cases("mensah")
+    assert (row.address, row.postcode, row.has_warnings) == ("4 Elm Grove, Bristol", "BS5 6XY", True)
+    store.close()
+
+
+def test_the_same_record_twice_in_one_page_keeps_the_newer(filled: Filled) -> None:
+    """A repeated id in one page neither fails nor goes back to the older version."""
+    prop = f.property_("SE1 1AA")
+    newer = f.property_("SE1 2BB", id=prop["id"], version=2)
+    filled.store.apply_changes([prop, newer, f.property_("SE1 3CC", id=prop["id"], version=1)], 101)
+    case = f.case(prop["id"], filled.world.team_id, reference="TWICE-1")
+    filled.store.apply_changes([case], 102)
+    assert filled.store.case(case["id"]).property.postcode == "SE1 2BB"
