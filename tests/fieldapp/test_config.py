@@ -205,3 +205,14 @@ def test_resource_paths_unfrozen_and_frozen(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert resource_path("a", "b.qss") == tmp_path / "resources" / "a" / "b.qss"
     assert package_path("fieldapp", "migrations") == tmp_path / "fieldapp" / "migrations"
+
+
+def test_site_config_example_is_valid_and_documents_every_key(paths: AppPaths) -> None:
+    """resources/site-config.example.toml loads as a site file and mentions every setting."""
+    example = resource_path("site-config.example.toml")
+    text = example.read_text(encoding="utf-8")
+    for name in (*config.KEYS, "locked"):
+        assert f"{name} =" in text, name
+    write_site(paths, text)
+    settings = load_settings(paths)
+    assert settings.portal_url == "https://fieldapp.council.example" and "portal_url" in settings.locked
