@@ -46,6 +46,12 @@ def _steps(folder: Path, screenshot: Path) -> None:
 
     frozen = getattr(sys, "frozen", False)
     _say(f"fieldapp {__version__} ({'bundle' if frozen else 'source'}), resources at {resource_path()}")
+    if frozen:
+        import importlib.util
+
+        leaked = [name for name in ("portal", "fastapi", "uvicorn", "psycopg", "pytest") if importlib.util.find_spec(name)]
+        if leaked:
+            raise RuntimeError(f"server or test libraries are inside the bundle: {', '.join(leaked)}")
     migrations = package_path("fieldapp", "migrations")
     if not (migrations / "env.py").is_file():
         raise RuntimeError(f"the Alembic migrations are missing from {migrations}")
