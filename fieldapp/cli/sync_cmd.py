@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
 
 
-def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | None = None,
+        err: TextIO | None = None) -> int:
     """Carry out ``fieldapp sync``; returns the exit status."""
     # Imported here so that `fieldapp --help` stays fast and the core never imports sync at module level.
     from fieldapp import FieldStore
@@ -50,19 +51,22 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
 
     stdin = stdin or sys.stdin
     out = out or sys.stdout
+    err = err or sys.stderr
 
     def say(text: str) -> None:
         print(text, file=out, flush=True)
 
+    def fail(text: str, status: int) -> int:
+        print(f"error: {text}", file=err, flush=True)
+        return status
+
     if args.username and not args.password_stdin:
-        say("error: --username needs --password-stdin (the password is never taken on the command line).")
-        return EXIT_USAGE
+        return fail("--username needs --password-stdin (the password is never taken on the command line).", EXIT_USAGE)
     password = ""
     if args.password_stdin:
         password = stdin.readline().rstrip("\r\n")
         if not password:
-            say("error: --password-stdin was given but stdin held no password.")
-            return EXIT_USAGE
+            return fail("--password-stdin was given but stdin held no password.", EXIT_USAGE)
     settings = _settings()
     ca_bundle = args.ca_bundle or getattr(settings, "ca_bundle", None)
     cancel = threading.Event()
@@ -70,42 +74,33 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     try:
         store = FieldStore.open(args.data_dir)
     except Exception as exc:  # the store's own errors carry the message to show
-        say(f"error: cannot open the data folder {args.data_dir}: {exc}")
-        return EXIT_USAGE
+        return fail(f"cannot open the data folder {args.data_dir}: {exc}", EXIT_USAGE)
     try:
         portal = args.portal or getattr(settings, "portal_url", None) or store.sync_state().portal_url
         if args.username:
             if not portal:
-                say("error: no portal address: pass --portal URL.")
-                return EXIT_USAGE
+                return fail("no portal address: pass --portal URL.", EXIT_USAGE)
             client = session.sign_in(store, portal, args.username, password, ca_bundle=ca_bundle)
         else:
             restored = session.restore(store, ca_bundle=ca_bundle)
             if restored is None:
-                say("error: not signed in: pass --username U --password-stdin.")
-                return EXIT_AUTH
+                return fail("not signed in: pass --username U --password-stdin.", EXIT_AUTH)
             client = restored
         with client:
             report = SyncEngine(store, client).run(progress=None if args.quiet else _printer(say), cancel=cancel)
     except InsecurePortalURL as exc:
-        say(f"error: {exc}")
-        return EXIT_USAGE
+        return fail(str(exc), EXIT_USAGE)
     except AuthRequired as exc:
-        say(f"error: {exc}")
-        return EXIT_AUTH
+        return fail(str(exc), EXIT_AUTH)
     except SyncBusy as exc:
-        say(f"error: {exc}")
-        return EXIT_BUSY
+        return fail(str(exc), EXIT_BUSY)
     except PortalUnreachable as exc:
-        say(f"error: {exc}")
-        return EXIT_UNREACHABLE
+        return fail(str(exc), EXIT_UNREACHABLE)
     except PortalError as exc:
-        say(f"error: {exc.message}")
-        return EXIT_AUTH if exc.status in (401, 429) and exc.code in ("invalid_credentials", "too_many_attempts") \
-            else EXIT_UNREACHABLE
+        refused = exc.code in ("invalid_credentials", "too_many_attempts")
+        return fail(exc.message, EXIT_AUTH if refused else EXIT_UNREACHABLE)
     except SyncError as exc:
-        say(f"error: {exc}")
-        return EXIT_UNREACHABLE
+        return fail(str(exc), EXIT_UNREACHABLE)
     finally:
         store.close()
         if previous is not None:
@@ -116,8 +111,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     if report.cancelled:
         return EXIT_CANCELLED
     if not report.ok:
-        say("not everything was accepted: see the problems in the app, or sync again later.")
-        return EXIT_INCOMPLETE
+        return fail("not everything was accepted: see the problems in the app, or sync again later.", EXIT_INCOMPLETE)
     return EXIT_OK
 
 

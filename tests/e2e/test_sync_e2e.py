@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from fieldapp.errors import NotFoundError
 from fieldapp.types import ProblemAction, VisitState
+from portal.seed import seed
+from portal.server import start_background
+from sync.client import PortalClient
 from sync.engine import SyncEngine
 
 from sync_support import (
@@ -167,10 +171,8 @@ def test_conflicts_become_problems_and_never_block_the_queue(portal, tmp_path):
             store.close()
 
 
-def test_reassigned_case_leaves_the_laptop_once_its_work_is_sent(tmp_path):
-    """A case reassigned away stays while a visit to it is unsent, and leaves once that visit is accepted."""
-    from portal.seed import seed
-    from portal.server import start_background
+def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_path):
+    """Cases reassigned away leave the laptop after sync, except one a draft still needs."""
     url = f"sqlite:///{tmp_path / 'own.db'}"
     accounts = seed(url, 30).accounts
     with start_background(url, tmp_path / "blobs") as own:
@@ -180,21 +182,27 @@ def test_reassigned_case_leaves_the_laptop_once_its_work_is_sent(tmp_path):
         store, client = open_signed_in(tmp_path / "laptop", own.url, officer)
         try:
             sync(store, client)
-            case_id = first_cases(store, 1)[0]
-            visit = record_visit(store, case_id, tmp_path, photos=1, seed=301)
-            colleague_id = portal_scope(own.url, colleague)["user"]
-            admin_client = __import__("sync.client", fromlist=["PortalClient"]).PortalClient(own.url)
+            sent_case, draft_case = first_cases(store, 2)
+            record_visit(store, sent_case, tmp_path, photos=1, seed=301)
+            assert sync(store, client).ok
+            draft = store.start_visit(draft_case, store.templates_for(draft_case)[0].id)
+            colleague_id = next(iter(portal_scope(own.url, colleague)["user"]))
+            admin_client = PortalClient(own.url)
             admin_client.login(admin.username, admin.password, "e2e-admin")
-            response = admin_client._session.patch(
-                f"{own.url}/api/v1/admin/cases/{case_id}", json={"assigned_officer_id": next(iter(colleague_id))},
-                headers={"Authorization": f"Bearer {admin_client.token}"}, timeout=(5, 30))
-            assert response.status_code == 200, response.text
+            for case_id in (sent_case, draft_case):
+                response = admin_client._session.patch(
+                    f"{own.url}/api/v1/admin/cases/{case_id}", json={"assigned_officer_id": colleague_id},
+                    headers={"Authorization": f"Bearer {admin_client.token}"}, timeout=(5, 30))
+                assert response.status_code == 200, response.text
 
-            report = sync(store, client)   # pulls the tombstone first, then pushes the visit, then purges
-            assert report.ok
-            assert case_id not in {c.id for c in store.cases()}
-            assert store.visit(visit.id).state == VisitState.SUBMITTED   # the officer's own visit stays
-            assert {c.id for c in store.cases()} == set(portal_scope(own.url, officer)["case"])
+            assert sync(store, client).ok
+
+            local = {c.id for c in store.cases()}
+            assert local == set(portal_scope(own.url, officer)["case"])   # the list shows only what is in scope
+            with pytest.raises(NotFoundError):
+                store.case(sent_case)                                      # gone: nothing unsent needs it
+            assert store.case(draft_case).id == draft_case                 # kept: the draft needs it
+            assert store.visit(draft.id).state == VisitState.DRAFT
         finally:
             store.close()
 
@@ -208,11 +216,11 @@ def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[pull]" in done.stdout and "changes received" in done.stdout
     wrong = subprocess.run(command, input="not-the-password\n", capture_output=True, text=True, timeout=120)
-    assert wrong.returncode == 3 and "password" in wrong.stdout.lower()
-    plain = subprocess.run(command[:-4] + ["--portal", "http://portal.example.org", "--username", "x",
-                                           "--password-stdin"], input="pw\n", capture_output=True, text=True,
+    assert wrong.returncode == 3 and "password" in wrong.stderr.lower()
+    plain = subprocess.run(command[:5] + ["--portal", "http://portal.example.org", "--username", "x",
+                                          "--password-stdin"], input="pw\n", capture_output=True, text=True,
                            timeout=120)
-    assert plain.returncode == 2 and "https://" in plain.stdout
+    assert plain.returncode == 2 and "https://" in plain.stderr
 
 
 def test_photo_bytes_are_verified_against_their_names(portal_sqlite, tmp_path):
