@@ -108,12 +108,19 @@ def fill_store(store: Any, count: int, *, user: UserInfo = OFFICER, portal_url: 
         store.apply_changes(chunk, chunk[-1]["seq"])
 
 
-def write_jpeg(path: Path, width: int = 1200, height: int = 900, hue: int = 0) -> Path:
-    """A real JPEG with some structure."""
+def write_jpeg(path: Path, width: int = 1200, height: int = 900, hue: int = 0, *, noise: bool = False) -> Path:
+    """A real JPEG with some structure; ``hue`` makes it unique, ``noise`` makes it photo-sized (hundreds of KB)."""
+    rng = random.Random(hue)
     image = Image.new("RGB", (width, height), (90 + hue % 120, 130, 160))
     draw = ImageDraw.Draw(image)
     for n in range(0, width, 90):
         draw.rectangle((n, height // 3, n + 45, height // 3 + 150), fill=(50, 70 + n % 150, 40))
+    for _ in range(12):  # a pattern of its own, so no two seeds give the same bytes
+        x, y = rng.randrange(width), rng.randrange(height)
+        draw.ellipse((x, y, x + width // 8, y + height // 8), fill=tuple(rng.randrange(256) for _ in range(3)))
+    if noise:
+        grain = Image.effect_noise((width, height // 2), 40).convert("RGB")
+        image.paste(grain, (0, height // 2))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     path.write_bytes(out.getvalue())

@@ -190,3 +190,68 @@ def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_po
     finally:
         for store in (o1, la, lb):
             store.close()
+
+
+def test_approved_visit_is_locked_and_offers_an_amendment(qtbot: Any, own_portal: Any, tmp_path: Path,
+                                                          tasks: Any, artifacts: Path) -> None:
+    """After the lead approves, the officer's visit shows 'Approved', is read-only, and an amendment opens a new draft."""
+    officer, lead = _account(own_portal, "officer"), _account(own_portal, "lead")
+    officer_store, officer_client = open_signed_in(tmp_path / "officer", own_portal.url, officer)
+    lead_store, lead_client = open_signed_in(tmp_path / "lead", own_portal.url, lead)
+    try:
+        sync(officer_store, officer_client)
+        case_id = next(c.id for c in officer_store.cases() if officer_store.templates_for(c.id))
+        visit = _submit_complete_visit(officer_store, case_id)
+        window = _window(qtbot, officer_store, officer_client, tasks, own_portal.url)
+        assert _sync(qtbot, window).ok
+        assert sync(lead_store, lead_client).ok
+        lead_store.decide(visit.id, "approve")
+        assert sync(lead_store, lead_client).ok
+        assert _sync(qtbot, window).ok
+        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+            window.open_visit(visit.id)
+        editor = window.editor
+        assert "Approved" in editor.state_banner.text.text()
+        assert editor.state_banner.amend_button.isVisible() and not editor.submit_button.isVisible()
+        assert editor.notes.isReadOnly()
+        window.grab().save(str(artifacts / "ui_visit_approved.png"))
+        with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
+            editor.state_banner.amend_button.click()
+        assert editor.visit.id != visit.id and editor.visit.amends == visit.id and editor.visit.editable
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        officer_store.close()
+        lead_store.close()
+
+
+def test_automatic_sync_runs_only_when_reachable_and_signed_in(qtbot: Any, portal_sqlite: Any, tmp_path: Path,
+                                                                 tasks: Any) -> None:
+    """The interval timer starts a sync when the portal is reachable and there is a session, never otherwise."""
+    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, _account(portal_sqlite, "officer"))
+    try:
+        window = _window(qtbot, store, client, tasks, portal_sqlite.url)
+        controller = window.sync
+        assert controller.auto_timer.isActive() and controller.auto_timer.interval() == 15 * 60_000
+        controller.reachable = False
+        controller.auto_timer.timeout.emit()
+        assert not controller.running
+        controller.reachable = True
+        with qtbot.waitSignal(controller.sig_finished, timeout=60000):
+            controller.auto_timer.timeout.emit()
+            assert controller.running
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        store.close()
+
+
+def test_progress_text_shows_phase_counts_and_bytes() -> None:
+    """A sync progress update reads as phase, counts and megabytes, with the fraction by bytes."""
+    from sync.progress import SyncProgress
+    from ui.sync_controller import progress_text
+
+    fraction, text = progress_text(SyncProgress("upload", 3, 10, 2 * 1024 * 1024, 8 * 1024 * 1024))
+    assert fraction == 0.25
+    assert text == "Uploading photos · 3 of 10 · 2.0 MB of 8.0 MB"
+    assert progress_text(SyncProgress("pull", 40))[0] < 0
