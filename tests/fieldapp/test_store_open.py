@@ -10,7 +10,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-import factories as f
 from fieldapp import FieldStore
 from fieldapp.db import DB_FILENAME, HEAD_REVISION, alembic_config, make_engine, migrations_dir, upgrade_to
 from fieldapp.errors import StoreError
