@@ -301,6 +301,9 @@ def _normalise_mode(image: Image.Image) -> Image.Image:
     """Bring the pixels to a mode both JPEG (RGB, L) and PNG (also RGBA, LA) can store."""
     if image.mode in ("RGB", "L"):
         return image
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        # 16-bit grey (scanners, some screenshots): a plain convert would clip everything above 255 to white.
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     if image.format == "PNG" and has_alpha:
         return image.convert("RGBA")

@@ -288,3 +288,35 @@ def test_store_photo_bytes_refuses_non_images(tmp_path: Path) -> None:
     with pytest.raises(PhotoError, match="neither JPEG nor PNG"):
         store_photo_bytes(tmp_path / "photos", hashlib.sha256(data).hexdigest(), data)
     assert all_files(tmp_path / "photos") == []
+
+
+@pytest.mark.parametrize("mode, extra, stored_mode", [
+    ("P", {"transparency": 0}, "RGBA"), ("LA", {}, "RGBA"), ("1", {}, "RGB"), ("L", {}, "L"), ("I;16", {}, "L"),
+])
+def test_png_modes_are_stored_in_a_portable_mode(tmp_path: Path, mode: str, extra: dict, stored_mode: str) -> None:
+    """Palette, grey+alpha, 1-bit and 16-bit PNGs are stored as PNGs every viewer reads."""
+    source = tmp_path / f"in-{mode.replace(';', '')}.png"
+    Image.new(mode, (500, 250), 1 if mode == "1" else 0).save(source, **extra)
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    with Image.open(result.path) as stored:
+        assert stored.mode == stored_mode and stored.size == (400, 200)
+
+
+def test_16_bit_grey_keeps_its_tones(tmp_path: Path) -> None:
+    """A mid-grey 16-bit PNG stays mid-grey (not clipped to white)."""
+    source = tmp_path / "scan.png"
+    Image.new("I;16", (300, 200), 32768).save(source)
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    with Image.open(result.path) as stored:
+        assert stored.getpixel((10, 10)) == 128
+
+
+def test_cmyk_jpeg_is_stored_as_rgb(tmp_path: Path) -> None:
+    """A CMYK JPEG (from print workflows) is stored as an RGB JPEG."""
+    source = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (500, 250), (0, 255, 255, 0)).save(source)
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    with Image.open(result.path) as stored:
+        assert stored.mode == "RGB"
+        red, green, blue = stored.getpixel((10, 10))
+        assert red > 200 and green < 80 and blue < 80
