@@ -232,6 +232,13 @@ def _visit_result(session: Session, row: OutboxRow, status: Any, result: Mapping
                     message=("Photos of this visit did not reach the portal after several tries. "
                              "Check the photos are still attached, then submit again."),
                     actions=(ProblemAction.RETRY, ProblemAction.DISMISS), details=details)
+    elif code == ErrorCode.NOT_FOUND:
+        # The case left the officer's scope (reassigned or closed): nothing to correct. The visit
+        # is kept until the officer discards it, and until then it keeps its case on the laptop.
+        add_problem(session, kind="rejected", entity="visit", record_id=visit.id,
+                    message=(f"The portal refused this visit: {message} The case may have been reassigned "
+                             "or closed; tell your team lead, then discard the visit here."),
+                    actions=(ProblemAction.DISMISS, ProblemAction.DISCARD), details={"code": code, **details})
     else:
         add_problem(session, kind="rejected", entity="visit", record_id=visit.id,
                     message=f"The portal refused this visit: {message} Correct it and submit again.",

@@ -474,12 +474,19 @@ class FieldStore:
                 draft = self._amend(session, row)
                 row.local_edits = False  # what was typed now lives in the amendment
                 return self._visit_record(session, draft)
+            current = problem.details.get("current")
+            kept: VisitRow | None = row
             if action == ProblemAction.RETRY:
                 self._queue_submit(session, row)
+            elif row.server_version == 0 and not current:
+                # It never reached the portal and the officer chose to drop it: the visit goes.
+                dropped = [p.sha256 for p in sync_apply.row_photos(session, row.id)]
+                session.delete(row)
+                kept = None
             else:
-                dropped = self._discard_local(session, row, problem.details.get("current"))
+                dropped = self._discard_local(session, row, current)
             session.flush()
-            result = self._visit_record(session, row)
+            result = self._visit_record(session, kept) if kept is not None else None
         self._remove_unused_files(dropped)
         return result
 

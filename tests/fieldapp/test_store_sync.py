@@ -378,3 +378,21 @@ def test_the_same_record_twice_in_one_page_keeps_the_newer(filled: Filled) -> No
     case = f.case(prop["id"], filled.world.team_id, reference="TWICE-1")
     filled.store.apply_changes([case], 102)
     assert filled.store.case(case["id"]).property.postcode == "SE1 2BB"
+
+
+def test_a_visit_refused_because_its_case_left_scope_can_be_discarded(filled: Filled, tmp_path: Path) -> None:
+    """not_found offers DISCARD, which removes the never-sent visit and its photo, so the case can be purged."""
+    visit = filled.complete()
+    photo = filled.store.add_photo(visit.id, make_jpeg(tmp_path / "gone.jpg", 5))
+    filled.store.submit_visit(visit.id)
+    [op] = filled.store.outbox()
+    filled.store.record_results([op], [result(op, "rejected", error={"code": "not_found", "message": "No such case."})])
+    filled.store.apply_changes([f.tombstone("case", filled.case_id)], 900)
+    assert filled.store.purge_out_of_scope() == 0        # the refused visit still holds its case
+    [problem] = filled.store.problems()
+    assert ProblemAction.DISCARD in problem.actions and "reassigned" in problem.message
+    assert filled.store.resolve_problem(problem.id, ProblemAction.DISCARD) is None
+    with pytest.raises(NotFoundError):
+        filled.store.visit(visit.id)
+    assert not photo.path.exists()
+    assert filled.store.purge_out_of_scope() == 1
