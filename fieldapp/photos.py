@@ -119,13 +119,18 @@ def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = No
     thumb = thumb_job.result()
     sha256 = hashlib.sha256(stored).hexdigest()
     path = photo_path(photos_dir, sha256, content_type)
-    created = _write_once(path, stored, sha256)
+    thumb_path = thumbnail_path(photos_dir, sha256)
+    created = False
     try:
-        thumb_path = thumbnail_path(photos_dir, sha256)
+        created = _write_once(path, stored, sha256)
         _write_once(thumb_path, thumb, None)
-    except BaseException:
+    except BaseException as exc:
         if created:  # never leave a photo without its thumbnail half-imported
             path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise PhotoError(f"{source.name} could not be saved in {photos_dir} ({exc.strerror or exc}). "
+                             "Free some disk space (or ask IT to check the folder's permissions) and import it again.",
+                             str(source)) from exc
         raise
     log.info("Imported photo %s as %s (%dx%d, %d bytes)", source.name, sha256, image.width, image.height, len(stored))
     return ImportedPhoto(sha256, path, thumb_path, content_type, len(stored), image.width, image.height, taken_at)

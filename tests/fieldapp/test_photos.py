@@ -264,7 +264,7 @@ def test_failed_write_leaves_nothing(camera_jpeg: Path, tmp_path: Path, monkeypa
 
     monkeypatch.setattr(photos_module.os, "replace", failing_replace)
     photos = tmp_path / "photos"
-    with pytest.raises(OSError):
+    with pytest.raises(PhotoError, match="No space left on device"):
         import_photo(camera_jpeg, photos, SMALL)
     assert all_files(photos) == []
 
