@@ -85,9 +85,7 @@ class Database:
         """
         with self._write() as session, session.begin():
             if serialise and not self.sqlite:
-                session.execute(
-                    text("SELECT value FROM counters WHERE name = :n FOR UPDATE"), {"n": SEQ_COUNTER}
-                )
+                session.execute(text("SELECT value FROM counters WHERE name = :n FOR UPDATE"), {"n": SEQ_COUNTER})
             yield session
 
     @contextmanager

@@ -7,6 +7,7 @@ evaluate the same way again.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from portal.errors import field_errors, not_found
 from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit, VisitBlob
 from portal.services import scope
 from portal.services.records import public
-from portal.services.sequence import next_seq, utcnow
+from portal.services.sequence import lock_counter, stamp, utcnow
 from sync.protocol import (
     HHSRS_HAZARDS,
     DecideData,
@@ -58,6 +59,25 @@ def _not_found(op_id: str, what: str) -> OpOutcome:
     return _rejected(op_id, err.code, err.message)
 
 
+# Templates are never changed once created (a new version is a new template), so
+# their data can be kept per process.
+_TEMPLATES: dict[str, dict[str, Any]] = {}
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
+    with _TEMPLATES_LOCK:
+        cached = _TEMPLATES.get(template_id)
+    if cached is not None:
+        return cached
+    template = session.get(Template, template_id)
+    if template is None:
+        return None
+    with _TEMPLATES_LOCK:
+        _TEMPLATES[template_id] = template.data()
+    return _TEMPLATES[template_id]
+
+
 def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     try:
         doc = VisitDocument.model_validate(op.data)
@@ -81,11 +101,11 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, "The portal has no earlier version of this visit; submit it with base_version 0.", None)
     if doc.amends is not None and session.scalar(select(Visit.id).where(Visit.id == doc.amends, scope.visit_filter(caller))) is None:
         raise _not_found(op.op_id, "visit to amend")
-    template = session.get(Template, doc.template_id)
+    template = _template_data(session, doc.template_id)
     if template is None:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, "The visit's template does not exist on the portal.", {"fields": {"template_id": "unknown template"}})
     problems = validate_answers(
-        template.data(), doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED
+        template, doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED
     )
     for index, hazard in enumerate(doc.hazards):
         if hazard.hazard not in HHSRS_HAZARDS:
@@ -93,13 +113,13 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     if problems:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some answers are not valid: {', '.join(sorted(problems))}.", {"questions": problems})
     hashes = sorted({p.sha256 for p in doc.photos})
-    complete = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(hashes), Blob.state == "complete")))
+    complete = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(hashes), Blob.state == "complete"))) if hashes else set()
     missing = [h for h in hashes if h not in complete]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
-    seq = next_seq(session)
     if visit is None:
-        visit = Visit(id=op.id, officer_id=caller.id, version=1)
+        # seq 0 until stamped below, just before commit; nobody sees the row before then.
+        visit = Visit(id=op.id, officer_id=caller.id, version=1, seq=0)
         session.add(visit)
     else:
         visit.version += 1
@@ -107,19 +127,28 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     visit.document = doc.model_dump(mode="json")
     visit.status = VisitStatus.SUBMITTED
     visit.review = None
-    visit.seq = seq
-    session.flush()
     if existed:
         session.execute(delete(VisitBlob).where(VisitBlob.visit_id == visit.id).execution_options(synchronize_session=False))
     for sha in hashes:
         session.add(VisitBlob(visit_id=visit.id, sha256=sha))
+    session.flush()
     if case.status in ("open", "scheduled"):
-        # The case now has a visit on record; its holders pull the new status.
-        case_seq = next_seq(session)
-        case.status = "visited"
-        case.version += 1
-        case.seq = case_seq
+        _mark_visited(session, case)
+    stamp(session, visit)
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
+
+
+def _mark_visited(session: Session, case: Case) -> None:
+    """The case now has a visit on record; its holders pull the new status."""
+    # Counter first, then the case row, as admin writes take them (no deadlock); NO KEY
+    # UPDATE does not wait for the key-share locks that visits referencing the case hold.
+    lock_counter(session)
+    locked = session.scalars(select(Case).where(Case.id == case.id).with_for_update(key_share=True).execution_options(populate_existing=True)).one()
+    if locked.status in ("open", "scheduled"):
+        locked.status = "visited"
+        locked.version += 1
+        session.flush()
+        stamp(session, locked)
 
 
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
@@ -139,12 +168,12 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     if visit.status != VisitStatus.SUBMITTED:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, f"This visit is {visit.status}, not awaiting review.", public(visit))
     now = utcnow()
-    seq = next_seq(session)
     session.add(Review(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now))
     visit.status = VisitStatus.APPROVED if body.decision == Decision.APPROVE else VisitStatus.RETURNED
     visit.review = {"decision": str(body.decision), "comment": body.comment, "lead_id": caller.id, "decided_at": format_timestamp(now)}
     visit.version += 1
-    visit.seq = seq
+    session.flush()
+    stamp(session, visit)
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
 
 

@@ -9,9 +9,11 @@ number N committed has also seen every number below N.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
 from portal.models import Counter
@@ -29,6 +31,37 @@ def next_seq(session: Session) -> int:
             update(_COUNTERS).where(_COUNTERS.c.name == SEQ_COUNTER).values(value=_COUNTERS.c.value + 1).returning(_COUNTERS.c.value)
         ).scalar_one()
     )
+
+
+def lock_counter(session: Session) -> None:
+    """Take the counter row's lock now (it is held until commit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(_COUNTERS.c.value).where(_COUNTERS.c.name == SEQ_COUNTER).with_for_update())
+
+
+def stamp(session: Session, record: Any) -> int:
+    """Give a flushed record the next change number, as late in the transaction as possible.
+
+    On PostgreSQL the counter increment and the record's update are one statement, so a
+    writer holds the counter lock only for that statement and its commit. The record's
+    ``seq`` attribute is set without marking it dirty.
+    """
+    table = record.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        counter = (
+            update(_COUNTERS).where(_COUNTERS.c.name == SEQ_COUNTER).values(value=_COUNTERS.c.value + 1)
+            .returning(_COUNTERS.c.value).cte("next_seq")
+        )
+        statement = (
+            update(table).where(table.c.id == record.id).values(seq=select(counter.c.value).scalar_subquery())
+            .returning(table.c.seq)
+        )
+        value = int(session.execute(statement).scalar_one())
+    else:
+        value = next_seq(session)
+        session.execute(update(table).where(table.c.id == record.id).values(seq=value))
+    set_committed_value(record, "seq", value)
+    return value
 
 
 def current_seq(session: Session) -> int:

@@ -198,3 +198,25 @@ def test_admin_push_is_not_found(world: World) -> None:
     op = world.visit_op("officer1", "case1")
     [result] = world.portal.push(world.portal.admin, [op])
     assert result["error"]["code"] == "not_found"
+
+
+def test_same_op_pushed_concurrently_applies_once(pg_portal: Portal, world: World) -> None:
+    """Two devices pushing the same op at once: one applied, one duplicate, version 1."""
+    import threading
+
+    op = world.visit_op("officer1", "case1")
+    barrier = threading.Barrier(4)
+    results: list[dict] = []
+
+    def device() -> None:
+        barrier.wait()
+        results.extend(pg_portal.push(world.auth["officer1"], [op]))
+
+    threads = [threading.Thread(target=device) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(r["status"] for r in results) == ["applied", "duplicate", "duplicate", "duplicate"]
+    assert {(r["version"], r["seq"]) for r in results} == {(1, results[0]["seq"])}
+    assert _visit_state(pg_portal, op["id"])[0] == 1
