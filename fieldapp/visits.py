@@ -15,6 +15,7 @@ The functions here work inside the caller's session; the facade owns transaction
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -147,18 +148,31 @@ def apply_edit(
             if value is None:
                 merged.pop(question_id, None)
             else:
-                merged[question_id] = value
+                merged[question_id] = _storable(question_id, value)
         row.answers = merged
     if notes is not None:
         row.notes = notes
     if outcome is not None:
         row.outcome = outcome or None  # "" clears the outcome
     if hazards is not None:
+        listed = [h if isinstance(h, Hazard) else Hazard(**h) for h in hazards]
         row.hazards = [{"hazard": h.hazard, "band": h.band, "location": h.location, "notes": h.notes}
-                       for h in hazards]
+                       for h in listed]
     row.updated_at = utc_now()
     if row.state == VisitState.RETURNED:
         row.local_edits = True
+
+
+def _storable(question_id: str, value: Any) -> Any:
+    """The answer as JSON keeps it (tuples become lists), or ValidationError before anything is saved."""
+    if isinstance(value, tuple):
+        value = list(value)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"The answer to {question_id!r} cannot be saved ({exc}); enter it as text, "
+                              "a number, yes/no or a list.", {question_id: "This value cannot be saved."}) from exc
+    return value
 
 
 def link_photo_answer(session: Session, row: VisitRow, photo_id: str, old_question: str | None,

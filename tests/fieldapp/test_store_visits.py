@@ -229,3 +229,16 @@ def test_the_same_file_in_two_visits_is_kept_while_either_uses_it(filled: Filled
     filled.store.remove_photo(a.id)
     assert b.path.exists()
     assert filled.store.photo_file(b.sha256) == b.path
+
+
+def test_answers_are_stored_as_json_would_send_them(filled: Filled) -> None:
+    """A tuple answer is kept as a list; a value JSON cannot hold is refused before anything is saved."""
+    from datetime import date
+
+    visit = filled.draft(answers={"rh": 40})
+    saved = filled.store.update_visit(visit.id, answers={"room": ("Kitchen",)}, hazards=[{"hazard": "Fire", "band": "D"}])
+    assert saved.answers["room"] == ["Kitchen"] and saved.hazards == (Hazard("Fire", "D"),)
+    with pytest.raises(ValidationError) as error:
+        filled.store.update_visit(visit.id, answers={"cause": date(2025, 1, 1)}, notes="lost?")
+    assert "cause" in error.value.problems
+    assert filled.store.visit(visit.id).notes == "" and filled.store.visit(visit.id).started_at.tzinfo is not None
