@@ -106,6 +106,7 @@ class HazardsEditorWidget(QWidget):
     def _append(self, row: HazardRowWidget) -> None:
         self.rows.append(row)
         self._layout.insertWidget(self._layout.count() - 1, row)
+        row.show()
         row.sig_changed.connect(self.sig_changed.emit)
         row.sig_typing.connect(self.sig_typing.emit)
         row.sig_remove.connect(self._on_row_remove)

@@ -203,6 +203,8 @@ class VisitEditorWidget(QWidget):
         self.title.setWordWrap(True)
         self.save_label = QLabel()
         self.save_label.setObjectName("muted")
+        # Room for the longest state, so a long address in the title never squeezes it out.
+        self.save_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("Started 00 Mmm 0000 00:00") + 8)
         self.save_label.setAccessibleName("Save status")
         header = QHBoxLayout()
         header.addWidget(self.back_button)
@@ -340,6 +342,8 @@ class VisitEditorWidget(QWidget):
                 self.rows[question.id] = row
                 box_layout.addWidget(row)
             self.form_layout.addWidget(box)
+            # Shown now, not at the next event loop turn (a layout defers showing new children).
+            box.show()
 
     def question_labels(self) -> dict[str, str]:
         return {qid: row.editor.question.label for qid, row in self.rows.items()}

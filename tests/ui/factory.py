@@ -130,3 +130,12 @@ def write_jpeg(path: Path, width: int = 1200, height: int = 900, hue: int = 0, *
 def wait_idle(qtbot: Any, tasks: Any) -> None:
     """Wait until every submitted background job has delivered its result."""
     qtbot.waitUntil(lambda: not tasks.busy, timeout=15000)
+
+
+def screenshot(widget: Any, path: Path) -> None:
+    """Save ``widget.grab()`` once pending layout and show events are done (not a sleep: nothing waits)."""
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendPostedEvents()
+    QApplication.processEvents()
+    widget.grab().save(str(path))

@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from factory import wait_idle, write_jpeg
+from factory import screenshot, wait_idle, write_jpeg
 from ui.photos import PhotoViewerDialog
 
 
@@ -57,7 +57,7 @@ def test_drop_imports_good_photos_and_names_the_bad_one(qtbot: Any, window: Any,
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10000)
     qtbot.waitUntil(lambda: not panel.model.missing_thumbnails(), timeout=10000)
     editor.scroll.ensureWidgetVisible(panel)
-    editor.grab().save(str(artifacts / "ui_photos.png"))
+    screenshot(editor, artifacts / "ui_photos.png")
     stored = window.ctx.store.visit(editor.visit.id)
     assert len(stored.photos) == 2
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from factory import wait_idle
+from factory import screenshot, wait_idle
 from fieldapp.types import VisitState
 from ui.app import create_main_window, shutdown_window
 from ui.case_detail import WarningsDialog
@@ -50,7 +50,7 @@ def test_case_list_searches_and_filters(qtbot: Any, window: Any, artifacts: Path
     status.setCurrentIndex(status.findData("visited"))
     assert model.rowCount() > 0 and {r.status for r in model.rows()} == {"visited"}
     status.setCurrentIndex(0)
-    window.grab().save(str(artifacts / "ui_main_window.png"))
+    screenshot(window, artifacts / "ui_main_window.png")
 
 
 def test_case_detail_shows_warnings_and_start_needs_acknowledgement(qtbot: Any, window: Any, artifacts: Path) -> None:
@@ -60,12 +60,12 @@ def test_case_detail_shows_warnings_and_start_needs_acknowledgement(qtbot: Any, 
     detail = window.case_detail
     qtbot.waitUntil(lambda: detail.case is not None and detail.case.id == case_id)
     assert detail.banner.isVisible() and "Dog on premises" in detail.banner.body.text()
-    window.grab().save(str(artifacts / "ui_case_detail_warnings.png"))
+    screenshot(window, artifacts / "ui_case_detail_warnings.png")
     detail.start_visit()
     dialog = detail.warnings_dialog
     assert isinstance(dialog, WarningsDialog) and dialog.isVisible()
     assert not dialog.start.isEnabled()
-    dialog.grab().save(str(artifacts / "ui_warnings_dialog.png"))
+    screenshot(dialog, artifacts / "ui_warnings_dialog.png")
     dialog.reject()
     wait_idle(qtbot, window.ctx.tasks)
     assert window.pages.currentWidget() is not window.editor
@@ -113,7 +113,7 @@ def test_every_question_kind_is_edited_and_survives_close_and_reopen(qtbot: Any,
     editor.outcome.setCurrentIndex(editor.outcome.findData("completed"))
     qtbot.keyClicks(editor.notes, "Tenant helpful.")
     visit_id = editor.visit.id
-    editor.grab().save(str(artifacts / "ui_visit_editor.png"))
+    screenshot(editor, artifacts / "ui_visit_editor.png")
     # Close at once: the typing delay has not run out, the close must still save everything.
     shutdown_window(window)
     store.close()
@@ -156,7 +156,7 @@ def test_submit_lists_what_is_missing_then_queues(qtbot: Any, window: Any, artif
     assert isinstance(dialog, MissingDialog)
     keys = [dialog.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.list.count())]
     assert {"mould_seen", "severity", "cause"} <= set(keys)
-    dialog.grab().save(str(artifacts / "ui_missing_dialog.png"))
+    screenshot(dialog, artifacts / "ui_missing_dialog.png")
     dialog.list.itemActivated.emit(dialog.list.item(keys.index("cause")))
     qtbot.waitUntil(lambda: editor.rows["cause"].editor.edit.hasFocus() or not dialog.isVisible())
     assert editor.rows["cause"].problem.isVisible()
@@ -170,7 +170,7 @@ def test_submit_lists_what_is_missing_then_queues(qtbot: Any, window: Any, artif
     assert not editor.submit_button.isVisible() and editor.state_banner.isVisible()
     assert "waiting to sync" in editor.state_banner.text.text()
     assert not editor.rows["cause"].editor.isEnabled()
-    editor.grab().save(str(artifacts / "ui_visit_submitted.png"))
+    screenshot(editor, artifacts / "ui_visit_submitted.png")
     wait_idle(qtbot, window.ctx.tasks)
     qtbot.waitUntil(lambda: "1 visit" in window.status_line.pending.text(), timeout=10000)
 

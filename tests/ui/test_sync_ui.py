@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from factory import wait_idle
+from factory import screenshot, wait_idle
 from fieldapp.domain import HHSRS_HAZARDS
 from ui.app import create_main_window
 from ui.context import AppContext
@@ -92,7 +92,7 @@ def test_sign_in_dialog_preset_url_wrong_then_right_password(qtbot: Any, portal_
     dialog.attempt()
     qtbot.waitUntil(dialog.error.isVisible, timeout=20000)
     assert dialog.error.text() and dialog.password.text() == ""
-    dialog.grab().save(str(artifacts / "ui_sign_in.png"))
+    screenshot(dialog, artifacts / "ui_sign_in.png")
     dialog.password.setText(officer.password)
     with qtbot.waitSignal(dialog.sig_signed_in, timeout=20000):
         dialog.attempt()
@@ -118,7 +118,7 @@ def test_sync_button_shows_progress_and_fills_the_window(qtbot: Any, portal_sqli
         assert not window.progress.isVisible()
         assert window.user_label.text().startswith(store.current_user().display_name)
         assert not window.review_action.isVisible()   # officers have no Review page
-        window.grab().save(str(artifacts / "ui_after_sync.png"))
+        screenshot(window, artifacts / "ui_after_sync.png")
         wait_idle(qtbot, tasks)
     finally:
         window.close()
@@ -181,7 +181,7 @@ def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_po
         problem = attention.model.row_at(0)
         assert problem.kind == "conflict" and attention.detail.text() == problem.message
         assert attention.action_buttons and all(b.isVisible() for b in attention.action_buttons.values())
-        window.grab().save(str(artifacts / "ui_needs_attention.png"))
+        screenshot(window, artifacts / "ui_needs_attention.png")
         action = next(iter(attention.action_buttons))
         with qtbot.waitSignal(attention.sig_resolved, timeout=10000):
             attention.action_buttons[action].click()
@@ -214,7 +214,7 @@ def test_approved_visit_is_locked_and_offers_an_amendment(qtbot: Any, own_portal
         assert "Approved" in editor.state_banner.text.text()
         assert editor.state_banner.amend_button.isVisible() and not editor.submit_button.isVisible()
         assert editor.notes.isReadOnly()
-        window.grab().save(str(artifacts / "ui_visit_approved.png"))
+        screenshot(window, artifacts / "ui_visit_approved.png")
         with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
             editor.state_banner.amend_button.click()
         assert editor.visit.id != visit.id and editor.visit.amends == visit.id and editor.visit.editable
