@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 JPEG = "image/jpeg"
 PNG = "image/png"
 _SUFFIX = {JPEG: ".jpg", PNG: ".png"}
+_SHA256 = re.compile(r"[0-9a-f]{2,64}")  # hex only: a hash can never carry "/" or ".." into a path
+_MB = 1024 * 1024
 
 # EXIF tags (numbers from the EXIF 2.32 specification).
 _ORIENTATION = 0x0112
@@ -88,6 +91,7 @@ class ImportedPhoto:
 
 def photo_path(photos_dir: Path, sha256: str, content_type: str) -> Path:
     """Where the stored photo with this hash lives."""
+    _check_sha256(sha256)
     try:
         suffix = _SUFFIX[content_type]
     except KeyError:
@@ -97,7 +101,14 @@ def photo_path(photos_dir: Path, sha256: str, content_type: str) -> Path:
 
 def thumbnail_path(photos_dir: Path, sha256: str) -> Path:
     """Where the thumbnail of the stored photo with this hash lives (always JPEG)."""
+    _check_sha256(sha256)
     return Path(photos_dir) / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+
+
+def _check_sha256(sha256: str) -> None:
+    """Hashes come from the portal too: only lowercase hex digits may become a file name."""
+    if not _SHA256.fullmatch(sha256):
+        raise PhotoError(f"{sha256!r} is not a photo hash (hex digits); the data may be damaged, sync again.")
 
 
 def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = None) -> ImportedPhoto:
@@ -139,7 +150,7 @@ def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = No
 def store_photo_bytes(photos_dir: Path, sha256: str, data: bytes, thumbnail_edge: int = 320) -> Path:
     """Keep a downloaded photo after checking its hash and that it decodes; also write its thumbnail."""
     actual = hashlib.sha256(data).hexdigest()
-    if actual != sha256.lower():
+    if actual != sha256:
         raise PhotoError(f"The downloaded photo {sha256} is damaged (its contents hash to {actual}); sync again to fetch it.")
     content_type = JPEG if data[:3] == b"\xff\xd8\xff" else PNG if data[:8] == b"\x89PNG\r\n\x1a\n" else None
     if content_type is None:
@@ -160,7 +171,7 @@ def _read_source(source: Path, policy: PhotoPolicy) -> bytes:
         size = source.stat().st_size
         if size > policy.max_file_bytes:
             raise PhotoError(
-                f"{source.name} is {size / 1e6:.0f} MB, more than the {policy.max_file_bytes / 1e6:.0f} MB a photo may be. "
+                f"{source.name} is {size / _MB:.0f} MB, more than the {policy.max_file_bytes / _MB:.0f} MB a photo may be. "
                 "Export a smaller copy (most cameras and phones can) and import that.", str(source))
         with source.open("rb") as handle:
             data = handle.read(policy.max_file_bytes + 1)

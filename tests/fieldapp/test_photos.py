@@ -320,3 +320,12 @@ def test_cmyk_jpeg_is_stored_as_rgb(tmp_path: Path) -> None:
         assert stored.mode == "RGB"
         red, green, blue = stored.getpixel((10, 10))
         assert red > 200 and green < 80 and blue < 80
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "ab/../../x", "AB" * 32, "a", ""])
+def test_paths_only_from_real_hashes(tmp_path: Path, bad: str) -> None:
+    """A hash that is not lowercase hex (e.g. from a damaged or hostile portal) never becomes a path."""
+    with pytest.raises(PhotoError, match="not a photo hash"):
+        photo_path(tmp_path, bad, JPEG)
+    with pytest.raises(PhotoError, match="not a photo hash"):
+        thumbnail_path(tmp_path, bad)
