@@ -7,6 +7,7 @@ view equals the portal's scope, and the local database passes integrity_check.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,23 +53,40 @@ def _start_portal(database_url: str, root: Path) -> object:
     return portal
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
-def fault_portal(request, tmp_path_factory) -> Iterator[object]:
-    """A portal of this module's own (its settings differ from the shared one), on SQLite and PostgreSQL."""
-    root = tmp_path_factory.mktemp(f"fault_portal_{request.param}")
-    if request.param == "sqlite":
+@contextmanager
+def _portal_on(kind: str, root: Path) -> Iterator[object]:
+    """A fault-test portal on SQLite or on a fresh PostgreSQL database, stopped (and dropped) afterwards."""
+    if kind == "sqlite":
         portal = _start_portal(f"sqlite:///{root / 'portal.db'}", root)
-        yield portal
-        portal.stop()
+        try:
+            yield portal
+        finally:
+            portal.stop()
         return
     from conftest import create_pg_database, drop_pg_database
     url = create_pg_database("fieldapp_tf")
-    portal = _start_portal(url, root)
     try:
-        yield portal
+        portal = _start_portal(url, root)
+        try:
+            yield portal
+        finally:
+            portal.stop()
     finally:
-        portal.stop()
         drop_pg_database(url)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
+def fault_portal(request, tmp_path_factory) -> Iterator[object]:
+    """A portal of this module's own (its settings differ from the shared one), on SQLite and PostgreSQL."""
+    with _portal_on(request.param, tmp_path_factory.mktemp(f"fault_portal_{request.param}")) as portal:
+        yield portal
+
+
+@pytest.fixture(scope="module")
+def kill_portal(tmp_path_factory) -> Iterator[object]:
+    """The kill -9 runs' portal (SQLite: what is tested is the laptop's database, not the portal's)."""
+    with _portal_on("sqlite", tmp_path_factory.mktemp("kill_portal")) as portal:
+        yield portal
 
 
 def _officer(portal: object, index: int) -> object:
@@ -119,56 +138,76 @@ def test_sync_converges_through_a_lossy_network(fault_portal, tmp_path, seed):
     assert integrity_ok(tmp_path / "laptop")
 
 
-RUNNER = [sys.executable, "-m", "fieldapp.cli.sync_cmd"]
+ZYGOTE = Path(__file__).with_name("sync_zygote.py")
+
+
+def _read_until(stream, prefix: str) -> str:
+    while True:
+        line = stream.readline()
+        assert line, f"sync runner ended while waiting for {prefix!r}"
+        if line.startswith(prefix):
+            return line.strip()
 
 
 @pytest.mark.slow
-def test_kill_minus_9_at_random_points_then_converge(fault_portal, tmp_path):
-    """20 seeded runs: a sync process is killed -9 at a random moment; restart converges, database intact."""
-    officer = _officer(fault_portal, 2)
+def test_kill_minus_9_at_random_points_then_converge(kill_portal, tmp_path):
+    """20 seeded runs: the sync process is killed -9 at a random moment; restart converges, database intact."""
+    officer = _officer(kill_portal, 2)
     data = tmp_path / "laptop"
-    store, client = open_signed_in(data, fault_portal.url, officer)
+    store, client = open_signed_in(data, kill_portal.url, officer)
     sync_until_ok(store, client)
     cases = [c.id for c in store.cases()]
     store.close()
     rng = random.Random(2024)
     visit_ids: set[str] = set()
     killed_in: list[str] = []
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for run in range(KILL_RUNS):
-        store = FieldStore.open(data)
-        visit = record_visit(store, cases[run % len(cases)], tmp_path, photos=1 + run % 2, seed=5000 + run,
-                             photo_size=(900, 1200))
-        visit_ids.add(visit.id)
-        store.close()
-        proc = subprocess.Popen(RUNNER + ["--data-dir", str(data), "--portal", fault_portal.url,
-                                          "--username", officer.username, "--password-stdin"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=env)
-        proc.stdin.write(officer.password + "\n")
-        proc.stdin.close()
-        # Kill after a random number of progress lines plus a random pause: any phase can be hit.
-        lines_before_kill = rng.randint(0, 4)
-        last = ""
-        for _ in range(lines_before_kill + 1):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            last = line.strip()
-        time.sleep(rng.uniform(0, 0.15))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            killed_in.append(last.split(" ")[0] or "start")
-        proc.wait(timeout=60)
-        proc.stdout.close()
-        assert integrity_ok(data), f"run {run}: database damaged after kill -9"
-        store = FieldStore.open(data)
-        try:
-            client = PortalClient(fault_portal.url)
-            client.login(officer.username, officer.password, store.sync_state().device_id)
-            sync_until_ok(store, client, attempts=3)
-            if run % 5 == 4 or run == KILL_RUNS - 1:
-                _assert_converged(fault_portal, store, officer, visit_ids)
-        finally:
+    runner = subprocess.Popen([sys.executable, str(ZYGOTE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _read_until(runner.stdout, "ready")
+        for run in range(KILL_RUNS):
+            store = FieldStore.open(data)
+            visit = record_visit(store, cases[run % len(cases)], tmp_path, photos=1 + run % 2, seed=5000 + run,
+                                 photo_size=(900, 1200))
+            visit_ids.add(visit.id)
             store.close()
-    assert len(killed_in) >= KILL_RUNS // 2, f"too few runs were really killed mid-sync: {killed_in}"
+            job = {"data_dir": str(data), "url": kill_portal.url, "username": officer.username,
+                   "password": officer.password}
+            runner.stdin.write(json.dumps(job) + "\n")
+            runner.stdin.flush()
+            pid = int(_read_until(runner.stdout, "child ").split()[1])
+            # Kill in a seeded phase, after a seeded number of its progress lines and a seeded pause.
+            target, extra = rng.choice(("start", "pull", "upload", "push", "done")), rng.randint(0, 3)
+            last = "start"
+            while target != "start":
+                line = runner.stdout.readline().strip()
+                if line.startswith(("finished", "error", "reaped")):
+                    break
+                last = line
+                if last.split(" ")[0] == target:
+                    if extra == 0:
+                        break
+                    extra -= 1
+            time.sleep(rng.uniform(0, 0.03))
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            status = int(_read_until(runner.stdout, f"reaped {pid}").split()[2])
+            if os.WIFSIGNALED(status):
+                killed_in.append(last.split(" ")[0])
+            assert integrity_ok(data), f"run {run}: database damaged after kill -9"
+            store = FieldStore.open(data)
+            try:
+                client = PortalClient(kill_portal.url)
+                client.login(officer.username, officer.password, store.sync_state().device_id)
+                sync_until_ok(store, client, attempts=3)
+                if run % 5 == 4:
+                    _assert_converged(kill_portal, store, officer, visit_ids)
+            finally:
+                store.close()
+    finally:
+        runner.stdin.close()
+        runner.wait(timeout=30)
+    assert len(killed_in) >= KILL_RUNS * 3 // 4, f"too few syncs were killed mid-way: {killed_in}"
+    assert {"pull", "upload", "push"} <= set(killed_in), f"kills did not reach every phase: {killed_in}"
