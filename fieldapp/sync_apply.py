@@ -77,33 +77,23 @@ def _stale(row: Any, version: int) -> bool:
     return row is not None and row.version > version
 
 
-def _team(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = page.existing(session, TeamRow, cid)
-    if _stale(row, version):
-        return
-    if data is None:
-        if row is not None:
-            session.delete(row)
-        return
-    _upsert(session, page, TeamRow, row, cid, version, {"name": data["name"]})
+def _team_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"name": data["name"]}
+
+
+def _user_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"username": data["username"], "display_name": data["display_name"], "role": data["role"],
+            "team_id": data.get("team_id")}
 
 
 def _user(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
-    row = page.existing(session, UserRow, cid)
-    if _stale(row, version):
-        return
-    if data is None:
-        if row is not None:
-            session.delete(row)
-        return
-    values = {"username": data["username"], "display_name": data["display_name"], "role": data["role"],
-              "team_id": data.get("team_id")}
-    _upsert(session, page, UserRow, row, cid, version, values)
-    if cid == page.me:
+    _plain_user(session, page, cid, version, data)
+    if cid == page.me and data is not None:
         state = session.get(SyncStateRow, 1)
-        if state is not None:
-            state.username, state.display_name = values["username"], values["display_name"]
-            state.role, state.team_id = values["role"], values["team_id"]
+        row = page.existing(session, UserRow, cid)
+        if state is not None and row is not None and row.version == version:
+            state.username, state.display_name = row.username, row.display_name
+            state.role, state.team_id = row.role, row.team_id
 
 
 def _property_values(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,20 +116,31 @@ def _case_values(data: Mapping[str, Any]) -> dict[str, Any]:
             "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id")}
 
 
-def _scoped(model: type, values: Callable[[Mapping[str, Any]], dict[str, Any]], touched: str) -> Callable[
-        [Session, _Page, str, int, Mapping[str, Any] | None], None]:
-    """The handler of a record that leaves scope by tombstone (kept, marked, until the purge)."""
+_Handler = Callable[[Session, _Page, str, int, Mapping[str, Any] | None], None]
+
+
+def _handler(model: type, values: Callable[[Mapping[str, Any]], dict[str, Any]], touched: str | None = None) -> _Handler:
+    """The upsert handler of one kind of portal record.
+
+    Records the case list shows (``touched`` names the page's set) are kept and marked
+    by a tombstone until the purge; others (teams, users) are deleted at once.
+    """
 
     def handle(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
         row = page.existing(session, model, cid)
         if _stale(row, version):
             return
-        getattr(page, touched).add(cid)
+        if touched is not None:
+            getattr(page, touched).add(cid)
         if data is None:
-            if row is not None:
+            if row is not None and touched is not None:
                 row.version, row.deleted = version, True
+            elif row is not None:
+                session.delete(row)
+                page.known[(model, cid)] = None
             return
-        _upsert(session, page, model, row, cid, version, {**values(data), "deleted": False})
+        fields = values(data) if touched is None else {**values(data), "deleted": False}
+        _upsert(session, page, model, row, cid, version, fields)
         if model is CaseRecord:
             page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
 
@@ -229,11 +230,12 @@ def row_photos(session: Session, visit_id: str) -> list[PhotoRow]:
     return list(session.scalars(select(PhotoRow).where(PhotoRow.visit_id == visit_id)))
 
 
-_HANDLERS: dict[str, Callable[[Session, _Page, str, int, Mapping[str, Any] | None], None]] = {
-    "team": _team, "user": _user, "template": _template, "visit": _visit,
-    "property": _scoped(PropertyRow, _property_values, "properties"),
-    "resident": _scoped(ResidentRow, _resident_values, "residents"),
-    "case": _scoped(CaseRecord, _case_values, "cases"),
+_plain_user = _handler(UserRow, _user_values)
+_HANDLERS: dict[str, _Handler] = {
+    "team": _handler(TeamRow, _team_values), "user": _user, "template": _template, "visit": _visit,
+    "property": _handler(PropertyRow, _property_values, "properties"),
+    "resident": _handler(ResidentRow, _resident_values, "residents"),
+    "case": _handler(CaseRecord, _case_values, "cases"),
 }
 
 

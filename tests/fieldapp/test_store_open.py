@@ -69,7 +69,7 @@ def _seed_first_revision(db: Path) -> None:
                      "answers, notes, hazards, state, server_version, own, local_edits, updated_at) VALUES "
                      "('v1', 'c1', 'u1', 'tp1', 1, '2025-01-05 10:00:00.000000', '{\"mould\": true}', 'Wet wall', "
                      "'[]', 'queued', 0, 1, 0, '2025-01-05 10:00:00.000000')")
-        conn.execute("INSERT INTO photos VALUES ('ph1', 'v1', 0, 'ab', 'image/jpeg', 10, 4, 3, 'wall', NULL, NULL)")
+        conn.execute("INSERT INTO photos VALUES ('ph1', 'v1', 0, '" + "ab" * 32 + "', 'image/jpeg', 10, 4, 3, 'wall', NULL, NULL)")
         conn.execute("INSERT INTO outbox (op_id, entity, record_id, kind, base_version, data, size, created_at, "
                      "attempts) VALUES ('op1', 'visit', 'v1', 'submit', 0, '{}', 2, '2025-01-05 10:00:00', 0)")
     conn.close()
