@@ -236,8 +236,12 @@ def _database(data_dir: Path, state: dict[str, Any]) -> list[Check]:
 def _pending(data_dir: Path, state: dict[str, Any]) -> list[Check]:
     """What is still waiting to be sent, through the store (so the answer matches the app's)."""
     from fieldapp import FieldStore
+    from fieldapp.errors import StoreBusyError
 
-    store = FieldStore.open(data_dir)
+    try:
+        store = FieldStore.open(data_dir)
+    except StoreBusyError as exc:
+        return [Check("Unsent work", WARN, f"{exc} Close Fieldapp and run doctor again to see what waits to be sent.")]
     try:
         pending = store.pending()
         sync = store.sync_state()
