@@ -118,16 +118,22 @@ class _ButtonsWidget(QuestionWidget):
 
 
 class YesNoWidget(_ButtonsWidget):
+    """Yes / No radio buttons (answer true or false)."""
+
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, (("Yes", True), ("No", False)), parent)
 
 
 class RatingWidget(_ButtonsWidget):
+    """A rating from 1 to 5."""
+
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, tuple((str(n), n) for n in range(1, 6)), parent)
 
 
 class ChoiceWidget(QuestionWidget):
+    """One of the question's options, from a drop-down list."""
+
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.combo = QComboBox()
@@ -147,6 +153,8 @@ class ChoiceWidget(QuestionWidget):
 
 
 class MultiChoiceWidget(QuestionWidget):
+    """Any of the question's options, as tick boxes."""
+
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.boxes = [QCheckBox(option) for option in question.options]
@@ -183,6 +191,8 @@ class FocusOutFilter(QObject):
 
 
 class TextWidget(QuestionWidget):
+    """Free text; saved a moment after typing stops and when the box is left."""
+
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.edit = QPlainTextEdit()
@@ -242,6 +252,8 @@ class NumberWidget(QuestionWidget):
 
 
 class DateWidget(QuestionWidget):
+    """A date (YYYY-MM-DD) with a calendar, Today and Clear."""
+
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.edit = QDateEdit()
