@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
 
 from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
@@ -36,15 +34,6 @@ def get_blobs(request: Request) -> BlobStore:
 SettingsDep = Annotated[PortalSettings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
-
-
-def get_session(db: DbDep) -> Iterator[Session]:
-    """A plain session for the request's reads."""
-    with db.session() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def bearer_token(request: Request) -> str:

@@ -95,14 +95,15 @@ class Database:
             yield session
 
     @contextmanager
-    def plain(self) -> Iterator[Session]:
-        """A short transaction for bookkeeping rows (tokens, login failures, blob uploads)."""
-        with self._plain() as session, session.begin():
-            yield session
+    def plain(self, *, writes: bool = False) -> Iterator[Session]:
+        """A short transaction for reads and bookkeeping rows (tokens, login failures, blob uploads).
 
-    def session(self) -> Session:
-        """A bare session the caller manages (request-scoped dependencies)."""
-        return self._plain()
+        ``writes`` matters on SQLite only: the transaction then takes the write lock at
+        its start, so a read followed by a write cannot fail on a stale snapshot.
+        """
+        factory = self._write if writes and self.sqlite else self._plain
+        with factory() as session, session.begin():
+            yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -57,7 +57,7 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings) -> Session
     ok = verify_password(body.password, user.password_hash) if user else False
     if user is None:
         burn_kdf_time(body.password, settings.kdf)
-    with db.plain() as session:
+    with db.plain(writes=True) as session:
         if not ok:
             session.add(LoginFailure(username=username, at=now))
         else:
@@ -66,7 +66,7 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings) -> Session
         raise ApiError(401, ErrorCode.INVALID_CREDENTIALS, "The username or password is wrong; check them and try again.")
     token = new_token()
     expires = now + timedelta(hours=settings.token_hours)
-    with db.plain() as session:
+    with db.plain(writes=True) as session:
         session.add(AuthToken(
             token_hash=token_digest(token), user_id=user.id, device_id=body.device_id,
             device_name=body.device_name, created_at=now, expires_at=expires, revoked=False,
@@ -88,7 +88,7 @@ def authenticate(session: Session, token: str) -> User | None:
 
 def logout(db: Database, token: str) -> None:
     """Revoke the token."""
-    with db.plain() as session:
+    with db.plain(writes=True) as session:
         row = session.get(AuthToken, token_digest(token))
         if row is not None:
             row.revoked = True

@@ -94,7 +94,7 @@ def put_chunk(
     if rng.start == 0 and sniff(body) is None:
         raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Only JPEG and PNG photos can be uploaded.")
     # The upload row's lock serialises this blob's chunks; the change counter is not involved.
-    with db.plain() as session:
+    with db.plain(writes=True) as session:
         blob = _lock(session, sha256, rng.total)
         if blob.state == "complete":
             return 201, {"state": "complete"}

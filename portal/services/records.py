@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.core.config import KdfParams
@@ -97,7 +97,8 @@ def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> User
     if body.role in (Role.OFFICER, Role.LEAD) and body.team_id is None:
         fields["team_id"] = "Officers and leads belong to a team."
     _raise_if(fields)
-    if session.scalar(select(User.id).where(User.username == body.username)) is not None:
+    # Sign-in matches usernames case-insensitively, so they must be unique that way too.
+    if session.scalar(select(User.id).where(func.lower(User.username) == body.username.lower())) is not None:
         raise ApiError(409, ErrorCode.CONFLICT, f"The username {body.username!r} is taken; choose another.", {"fields": {"username": "taken"}})
     user = User(
         id=new_id(), username=body.username, display_name=body.display_name, role=str(body.role),

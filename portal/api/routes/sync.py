@@ -41,7 +41,8 @@ _PURGE_EVERY_SECONDS = 3600.0
 def _maybe_purge(request: Request, db: Any, settings: Any) -> None:
     # Tombstones past retention are dropped at most hourly per process.
     state = request.app.state
-    if time.monotonic() - getattr(state, "last_purge", 0.0) < _PURGE_EVERY_SECONDS:
+    last = getattr(state, "last_purge", None)
+    if last is not None and time.monotonic() - last < _PURGE_EVERY_SECONDS:
         return
     state.last_purge = time.monotonic()
     with db.write() as session:
