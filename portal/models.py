@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -114,6 +114,10 @@ class Case(Versioned, Base):
     resident_ids: Mapped[list[str]] = mapped_column(JSON)
     assigned_officer_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"), index=True)
+    #: When the case was closed; a closed case is purged from devices after a retention.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Purged cases are out of every field scope (their holders got tombstones).
+    purged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     def data(self) -> dict[str, Any]:
         """The protocol ``case`` data."""

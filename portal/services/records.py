@@ -7,6 +7,7 @@ gives the record its version and seq, and records scope changes a case causes.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
@@ -18,11 +19,12 @@ from portal.duedates import due_at
 from portal.errors import ApiError, invalid_request
 from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
 from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
-from portal.services.sequence import next_seq
+from portal.services.sequence import next_seq, utcnow
 from sync.protocol import (
     AdminCasePatch,
     AdminUserCreate,
     CaseData,
+    CaseStatus,
     ErrorCode,
     PropertyData,
     ResidentData,
@@ -192,6 +194,8 @@ def create_case(session: Session, body: CaseData, *, track_scope: bool = True) -
     if values["due_at"] is None:
         values["due_at"] = format_timestamp(due_at(values["case_type"], values["priority"], parse_timestamp(values["opened_at"])))
     case = Case(id=new_id(), version=1, seq=next_seq(session), **values)
+    if case.status == CaseStatus.CLOSED:
+        case.closed_at = utcnow()
     callers = affected_callers(session, [case.assigned_officer_id], [case.team_id]) if track_scope else []
     touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
     before = snapshot(session, callers, touched)
@@ -223,6 +227,12 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
     before = snapshot(session, callers, touched)
     for name, value in values.items():
         setattr(case, name, value)
+    if values.get("status") == CaseStatus.CLOSED and case.closed_at is None:
+        case.closed_at = utcnow()
+    elif "status" in values and values["status"] != CaseStatus.CLOSED:
+        # Reopened: back in its holders' scope.
+        case.closed_at = None
+        case.purged = False
     case.version += 1
     case.seq = next_seq(session)
     session.flush()
@@ -230,3 +240,23 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
         _set_residents(session, case, replace=True)
     record_scope_changes(session, callers, touched, before)
     return case
+
+
+def purge_closed_cases(session: Session, retention_days: int) -> int:
+    """Take cases closed more than ``retention_days`` ago out of every field scope.
+
+    Their holders pull tombstones for the case, and for its property and residents
+    where nothing else in their scope references them: personal data leaves the
+    laptops once the work is done. Runs in a serialised write transaction.
+    """
+    cutoff = utcnow() - timedelta(days=retention_days)
+    due = session.scalars(
+        select(Case).where(Case.status == CaseStatus.CLOSED, Case.purged.is_(False), Case.closed_at < cutoff)
+    ).all()
+    for case in due:
+        callers = affected_callers(session, [case.assigned_officer_id], [case.team_id])
+        touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
+        before = snapshot(session, callers, touched)
+        case.purged = True
+        record_scope_changes(session, callers, touched, before)
+    return len(due)

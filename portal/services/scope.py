@@ -48,8 +48,8 @@ def case_filter(caller: Caller) -> ColumnElement[bool]:
         return false()
     mine = Case.assigned_officer_id == caller.id
     if caller.is_lead and caller.team_id:
-        return or_(mine, Case.team_id == caller.team_id)
-    return mine
+        mine = or_(mine, Case.team_id == caller.team_id)
+    return Case.purged.is_(False) & mine
 
 
 def property_filter(caller: Caller) -> ColumnElement[bool]:

@@ -249,3 +249,29 @@ def test_sqlite_scope_matches(sqlite_portal: Portal, who: str) -> None:
     seen = _visible(world, who)
     assert ("case", world.ids["case1"]) in seen and ("case", world.ids["case_b"]) not in seen
     assert uuid.UUID(world.ids["case1"])
+
+
+def test_closed_case_is_purged_from_devices(world: World) -> None:
+    """A case closed past the retention is purged: officer and lead pull tombstones; reopening brings it back."""
+    from portal.models import Case
+    from portal.services.records import purge_closed_cases
+
+    _, cursor = world.portal.pull_all(world.auth["officer1"])
+    _, lead_cursor = world.portal.pull_all(world.auth["lead_a"])
+    closed = world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"status": "closed"})
+    assert closed.status_code == 200
+    with world.portal.db.write() as session:
+        assert purge_closed_cases(session, 14) == 0  # closed just now: kept on devices for now
+        session.execute(update(Case).where(Case.id == world.ids["case1"]).values(closed_at=Case.closed_at - timedelta(days=15)))
+    with world.portal.db.write() as session:
+        assert purge_closed_cases(session, 14) == 1
+    changes, cursor = world.portal.pull_all(world.auth["officer1"], cursor)
+    gone = {(c["entity"], c["id"]) for c in changes if c["deleted"]}
+    assert gone == {("case", world.ids["case1"]), ("property", world.ids["prop1"]), ("resident", world.ids["res1"])}
+    lead, _ = world.portal.pull_all(world.auth["lead_a"], lead_cursor)
+    assert ("case", world.ids["case1"]) in {(c["entity"], c["id"]) for c in lead if c["deleted"]}
+    [result] = world.portal.push(world.auth["officer1"], [world.visit_op("officer1", "case1")])
+    assert result["error"]["code"] == "not_found"
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"status": "open"})
+    back, _ = world.portal.pull_all(world.auth["officer1"], cursor)
+    assert {("case", world.ids["case1"]), ("property", world.ids["prop1"]), ("resident", world.ids["res1"])} <= {(c["entity"], c["id"]) for c in back if not c["deleted"]}

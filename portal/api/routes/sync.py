@@ -12,6 +12,7 @@ from portal.api.deps import CallerDep, DbDep, JsonBody, SettingsDep
 from portal.errors import ApiError
 from portal.services import pull as pull_service
 from portal.services import push as push_service
+from portal.services.records import purge_closed_cases
 from sync.protocol import PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
 
 router = APIRouter(prefix="/sync", tags=["sync"])
@@ -39,12 +40,15 @@ _PURGE_EVERY_SECONDS = 3600.0
 
 
 def _maybe_purge(request: Request, db: Any, settings: Any) -> None:
-    # Tombstones past retention are dropped at most hourly per process.
+    # Housekeeping at most hourly per process: purge long-closed cases from the devices,
+    # then drop tombstones past their retention.
     state = request.app.state
     last = getattr(state, "last_purge", None)
     if last is not None and time.monotonic() - last < _PURGE_EVERY_SECONDS:
         return
     state.last_purge = time.monotonic()
+    with db.write() as session:
+        purge_closed_cases(session, settings.closed_case_days)
     with db.write() as session:
         pull_service.purge_tombstones(session, settings.tombstone_days)
 
