@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.editor.sig_submitted.connect(lambda _id: self.refresh_status())
         self.attention.sig_open_visit.connect(self.open_visit)
         self.attention.sig_count.connect(self._on_attention_count)
-        self.sync.sig_reachable.connect(self.status_line.set_reachable)
+        self.sync.sig_reachable.connect(lambda ok: self.status_line.set_reachable(ok, bool(self.ctx.portal_url)))
         self.sync.sig_started.connect(self._on_sync_started)
         self.sync.sig_progress.connect(self.progress.update_progress)
         self.sync.sig_finished.connect(self._on_sync_finished)

@@ -99,8 +99,12 @@ class StatusLine(QWidget):
             layout.addSpacing(self.fontMetrics().averageCharWidth() * 3)
         layout.addStretch(1)
 
-    def set_reachable(self, reachable: bool) -> None:
-        self.reachable.setText("● Portal reachable" if reachable else "● Offline: work is kept on this laptop")
+    def set_reachable(self, reachable: bool, portal_known: bool = True) -> None:
+        if not portal_known:
+            text = "● No portal yet: sign in to sync"
+        else:
+            text = "● Portal reachable" if reachable else "● Offline: work is kept on this laptop"
+        self.reachable.setText(text)
         self.reachable.setProperty("reachable", "true" if reachable else "false")
         repolish(self.reachable)
 
