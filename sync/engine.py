@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -119,37 +120,54 @@ class SyncEngine:
                 break
         if pushed_any:
             self._pull(tally, reporter, cancel)
-        purged = self.store.purge_out_of_scope()
-        if purged:
-            log.info("removed %d cases that left this officer's scope", purged)
+        if tally.pulled or pushed_any:
+            # Only a pulled tombstone or sent work can let a case go; skipping the purge otherwise keeps
+            # a sync with nothing to do at one request and a few milliseconds of local work.
+            purged = self.store.purge_out_of_scope()
+            if purged:
+                log.info("removed %d cases that left this officer's scope", purged)
         self.store.mark_synced(p.utc_now())
 
     # ------------------------------------------------------------ pull
 
     def _pull(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
+        """Pull every page after the stored cursor; the next page downloads while this one is applied."""
         reporter.phase("pull", message="Fetching changes from the portal")
         cursor = self.store.sync_state().cursor
         resynced = False
-        while True:
+        # One worker thread prefetches page N+1 (network and JSON parsing) while the store writes page N:
+        # the portal's time and the store's time overlap instead of adding up. Only that worker uses the
+        # client during the pull, and the store is only touched from this thread.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
             _check(cancel)
-            try:
-                page = self.client.pull(cursor, self.pull_limit)
-            except PortalError as exc:
-                if exc.status == 410 and not resynced:
-                    log.warning("portal asked for a full resync (cursor %d too old)", cursor)
-                    self.store.reset_portal_data()
-                    cursor, resynced = 0, True
-                    reporter.update(message="Fetching everything again (the portal asked for a full refresh)",
-                                    force=True)
-                    continue
-                raise
-            changes = [change.model_dump(mode="json") for change in page.changes]
-            self.store.apply_changes(changes, page.next_cursor)
-            cursor = page.next_cursor
-            tally.pulled += len(changes)
-            reporter.update(done=tally.pulled)
-            if not page.has_more:
-                return
+            pending = pool.submit(self._fetch, cursor)
+            while True:
+                try:
+                    changes, next_cursor, has_more = pending.result()
+                except PortalError as exc:
+                    if exc.status == 410 and not resynced:
+                        log.warning("portal asked for a full resync (cursor %d too old)", cursor)
+                        self.store.reset_portal_data()
+                        cursor, resynced = 0, True
+                        reporter.update(message="Fetching everything again (the portal asked for a full refresh)",
+                                        force=True)
+                        pending = pool.submit(self._fetch, cursor)
+                        continue
+                    raise
+                if has_more:
+                    _check(cancel)
+                    pending = pool.submit(self._fetch, next_cursor)
+                self.store.apply_changes(changes, next_cursor)
+                cursor = next_cursor
+                tally.pulled += len(changes)
+                reporter.update(done=tally.pulled)
+                if not has_more:
+                    return
+
+    def _fetch(self, cursor: int) -> tuple[list[dict[str, Any]], int, bool]:
+        """One page as the store takes it: (protocol change dicts, next_cursor, has_more)."""
+        page = self.client.pull(cursor, self.pull_limit)
+        return [change.model_dump(mode="json") for change in page.changes], page.next_cursor, page.has_more
 
     # ------------------------------------------------------------ upload
 

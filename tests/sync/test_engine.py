@@ -37,13 +37,13 @@ def engine_for(stub, make_client):
 
 
 def test_nothing_to_do_costs_one_request(portal, store, engine_for):
-    """With nothing new and nothing queued, a sync is one pull request and reports ok."""
+    """With nothing new and nothing queued, a sync is one pull request (no purge) and reports ok."""
     portal.add_changes(3)
     store.cursor = 3
     engine, server = engine_for(portal, store)
     report = engine.run()
     assert server.paths() == ["GET /api/v1/sync/pull"]
-    assert report.ok and report.pulled == 0 and store.purges == 1 and store.synced_at is not None
+    assert report.ok and report.pulled == 0 and store.purges == 0 and store.synced_at is not None
 
 
 def test_full_sync_order_pages_chunks_and_batches(portal, store, engine_for, tmp_path):
@@ -70,6 +70,7 @@ def test_full_sync_order_pages_chunks_and_batches(portal, store, engine_for, tmp
     assert paths[-1] == "GET /api/v1/sync/pull"
     assert (report.ok, report.ops_pushed, report.applied, report.blobs_uploaded, report.bytes_uploaded) == \
         (True, 5, 5, 1, 1000)
+    assert store.purges == 1
     assert [p.phase for p in seen if p.done == 0 and p.bytes_done == 0][0] == "pull" and seen[-1].phase == "done"
 
 
