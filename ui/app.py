@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,30 +85,29 @@ def run_window(store: Any, *, client: Any = None, settings: Any = None, ask_sign
     return int(code)
 
 
-@dataclass(frozen=True)
-class Opened:
-    """The store opened on the database thread, and the restored portal session (or None)."""
-
-    store: Any
-    client: Any
-
-
-def open_store(data_dir: Path, settings: Any) -> Opened:
-    """Open (and migrate) the store and restore the portal session: database thread, at start."""
+def open_store(data_dir: Path, settings: Any) -> Any:
+    """Open (and migrate) the store: database thread, at start."""
     from fieldapp.store import FieldStore
+
+    return FieldStore.open(data_dir, photo_policy=getattr(settings, "photo_policy", None))
+
+
+def restore_session(store: Any, settings: Any) -> Any:
+    """The signed-in portal client kept from last time, or None (database thread, after the first loads)."""
     from sync.session import restore
 
-    store = FieldStore.open(data_dir, photo_policy=getattr(settings, "photo_policy", None))
     try:
-        client = restore(store, ca_bundle=getattr(settings, "ca_bundle", None))
+        return restore(store, ca_bundle=getattr(settings, "ca_bundle", None))
     except Exception as error:  # a broken keyring must not stop the officer working offline
         log.warning("Could not restore the portal session: %s", error)
-        client = None
-    return Opened(store, client)
+        return None
 
 
 def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
-    """Show the window at once and open the store behind it (the slow part: imports, migrations)."""
+    """Show the window at once and open the store behind it (the slow part: imports, migrations).
+
+    The session (keyring) is restored after the case list is queued, so cases appear first.
+    """
     app = ensure_app()
     if not app.styleSheet():
         apply_style(app)
@@ -119,10 +117,15 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
     window.set_opening(True)
     window.show()
 
-    def opened(result: Opened) -> None:
-        window.attach_store(result.store, result.client)
-        if result.client is None:
+    def restored(client: Any) -> None:
+        if client is None:
             window.ask_sign_in()
+        else:
+            window.attach_client(client)
+
+    def opened(store: Any) -> None:
+        window.attach_store(store)
+        Op(window, lambda: restore_session(store, settings)).success(restored).run()
 
     def failed(failure: TaskFailure) -> None:
         QMessageBox.critical(window, "Fieldapp cannot start",

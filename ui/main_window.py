@@ -180,6 +180,12 @@ class MainWindow(QMainWindow):
         self.set_opening(False)
         self.start()
 
+    def attach_client(self, client: Any) -> None:
+        """A portal session became available (restored from the keyring, or a new sign-in)."""
+        self.ctx.client = client
+        self.refresh_status()
+        self.sync.check_now()
+
     def start(self) -> None:
         """Load everything (off the GUI thread) and begin health checks and automatic sync."""
         self.show_cases()
@@ -318,9 +324,8 @@ class MainWindow(QMainWindow):
         self.sign_in_dialog.sig_signed_in.connect(self._on_signed_in)
         self.sign_in_dialog.open()
 
-    def _on_signed_in(self, _client: Any) -> None:
-        self.refresh_status()
-        self.sync.check_now()
+    def _on_signed_in(self, client: Any) -> None:
+        self.attach_client(client)
         self.sync.start_sync()
 
     # ------------------------------------------------------------ closing

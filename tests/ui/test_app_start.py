@@ -22,7 +22,9 @@ def test_window_shows_first_then_lists_cases_and_asks_to_sign_in(qtbot: Any, sto
         with qtbot.waitSignal(window.case_list.sig_loaded, timeout=20000) as loaded:
             pass
         assert loaded.args == [15] and window.pages.isEnabled()
-        assert isinstance(window.sign_in_dialog, SignInDialog) and window.sign_in_dialog.isVisible()
+        # The session is restored after the cases are listed; with none kept, sign-in is asked for.
+        qtbot.waitUntil(lambda: isinstance(window.sign_in_dialog, SignInDialog), timeout=10000)
+        assert window.sign_in_dialog.isVisible()
         window.sign_in_dialog.reject()
     finally:
         opened = window.ctx.store
