@@ -49,6 +49,14 @@ def _submit_complete_visit(store: Any, case_id: str) -> Any:
     return store.submit_visit(visit.id)
 
 
+def _officer_with_submitted_visit(portal: Any, folder: Path) -> tuple[Any, Any, Any]:
+    """An officer's laptop, synced, with one complete visit submitted (not yet sent)."""
+    store, client = open_signed_in(folder, portal.url, _account(portal, "officer"))
+    sync(store, client)
+    case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
+    return store, client, _submit_complete_visit(store, case_id)
+
+
 @pytest.fixture
 def own_portal(tmp_path: Path) -> Iterator[Any]:
     """A seeded portal of this test alone (it may be stopped or changed without touching others)."""
@@ -156,14 +164,11 @@ def test_offline_portal_is_shown_and_work_goes_on(qtbot: Any, own_portal: Any, t
 def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_portal: Any, tmp_path: Path,
                                                               tasks: Any, artifacts: Path) -> None:
     """A decision another laptop overtook comes back from sync as a problem listed in 'Needs attention'."""
-    officer, lead = _account(own_portal, "officer"), _account(own_portal, "lead")
-    o1, c1 = open_signed_in(tmp_path / "officer", own_portal.url, officer)
+    lead = _account(own_portal, "lead")
+    o1, c1, visit = _officer_with_submitted_visit(own_portal, tmp_path / "officer")
     la, ca = open_signed_in(tmp_path / "leadA", own_portal.url, lead)
     lb, cb = open_signed_in(tmp_path / "leadB", own_portal.url, lead)
     try:
-        sync(o1, c1)
-        case_id = next(c.id for c in o1.cases() if o1.templates_for(c.id))
-        visit = _submit_complete_visit(o1, case_id)
         assert sync(o1, c1).ok and sync(la, ca).ok and sync(lb, cb).ok
         la.decide(visit.id, "return", "Please add the kitchen.")
         assert sync(la, ca).ok
@@ -195,13 +200,9 @@ def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_po
 def test_approved_visit_is_locked_and_offers_an_amendment(qtbot: Any, own_portal: Any, tmp_path: Path,
                                                           tasks: Any, artifacts: Path) -> None:
     """After the lead approves, the officer's visit shows 'Approved', is read-only, and an amendment opens a new draft."""
-    officer, lead = _account(own_portal, "officer"), _account(own_portal, "lead")
-    officer_store, officer_client = open_signed_in(tmp_path / "officer", own_portal.url, officer)
-    lead_store, lead_client = open_signed_in(tmp_path / "lead", own_portal.url, lead)
+    officer_store, officer_client, visit = _officer_with_submitted_visit(own_portal, tmp_path / "officer")
+    lead_store, lead_client = open_signed_in(tmp_path / "lead", own_portal.url, _account(own_portal, "lead"))
     try:
-        sync(officer_store, officer_client)
-        case_id = next(c.id for c in officer_store.cases() if officer_store.templates_for(c.id))
-        visit = _submit_complete_visit(officer_store, case_id)
         window = _window(qtbot, officer_store, officer_client, tasks, own_portal.url)
         assert _sync(qtbot, window).ok
         assert sync(lead_store, lead_client).ok
