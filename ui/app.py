@@ -25,8 +25,9 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
         app.setApplicationName("Fieldapp")
         app.setOrganizationName("Fieldapp")
-        apply_style(app)
     assert isinstance(app, QApplication)
+    if not app.styleSheet():  # an app made elsewhere (a test runner, a smoke test) gets the look too
+        apply_style(app)
     return app
 
 
@@ -37,9 +38,7 @@ def create_main_window(store: Any, *, client: Any = None, settings: Any = None,
     The window's task manager is ``window.ctx.tasks``; call `shutdown_window` when done
     so queued saves reach the disk and the threads stop.
     """
-    app = ensure_app()
-    if not app.styleSheet():  # an app made elsewhere (a test runner, a smoke test) gets the look too
-        apply_style(app)
+    ensure_app()
     tasks = tasks or TaskManager()
     Op.manager = tasks
     ctx = AppContext(store=store, tasks=tasks, settings=settings, client=client)
@@ -108,9 +107,7 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
 
     The session (keyring) is restored after the case list is queued, so cases appear first.
     """
-    app = ensure_app()
-    if not app.styleSheet():
-        apply_style(app)
+    ensure_app()
     tasks = TaskManager()
     Op.manager = tasks
     window = MainWindow(AppContext(store=None, tasks=tasks, settings=settings))

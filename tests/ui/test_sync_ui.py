@@ -12,7 +12,7 @@ import pytest
 
 from factory import screenshot, wait_idle
 from fieldapp.domain import HHSRS_HAZARDS
-from ui.app import create_main_window
+from ui.app import create_main_window, ensure_app
 from ui.context import AppContext
 from ui.signin import SignInDialog
 
@@ -89,6 +89,7 @@ def test_sign_in_dialog_preset_url_wrong_then_right_password(qtbot: Any, portal_
                                                            tasks: Any, artifacts: Path) -> None:
     """The portal address comes from the site settings; a wrong password is explained, the right one signs in."""
     store = store_factory("signin")
+    ensure_app()  # styled as in the app
     ctx = AppContext(store=store, tasks=tasks, settings=SiteSettings(portal_sqlite.url))
     dialog = SignInDialog(ctx)
     qtbot.addWidget(dialog)
