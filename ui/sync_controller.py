@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.context import AppContext
 from ui.format import size_text
-from ui.tasks import Op, TaskFailure
+from ui.tasks import Cancelled, Op, TaskFailure
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,10 @@ def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) ->
 
     def forward(update: Any) -> None:
         fraction, text = progress_text(update)
-        progress(fraction, text)
+        try:
+            progress(fraction, text)
+        except Cancelled:
+            pass  # the engine checks the same cancel event itself, at a point where stopping is clean
 
     try:
         report = SyncEngine(store, client).run(forward, cancel)

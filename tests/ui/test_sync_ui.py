@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from factory import screenshot, wait_idle
+from factory import screenshot, wait_idle, write_jpeg
 from fieldapp.domain import HHSRS_HAZARDS
 from ui.app import create_main_window, ensure_app
 from ui.context import AppContext
@@ -257,3 +257,41 @@ def test_progress_text_shows_phase_counts_and_bytes() -> None:
     assert fraction == 0.25
     assert text == "Uploading photos · 3 of 10 · 2.0 MB of 8.0 MB"
     assert progress_text(SyncProgress("pull", 40))[0] < 0
+
+
+def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any) -> None:
+    """Cancel in the status bar stops a sync between chunks; what was not sent stays waiting and the next sync sends it."""
+    store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
+    try:
+        sync(store, client)
+        case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
+        template = store.templates_for(case_id)[0]
+        visit = store.start_visit(case_id, template.id)
+        for n in range(12):
+            store.add_photo(visit.id, write_jpeg(tmp_path / f"p{n}.jpg", 1600, 1200, hue=n, noise=True))
+        store.update_visit(visit.id, outcome="no_access")   # no answers needed when nobody let us in
+        store.submit_visit(visit.id)
+        window = _window(qtbot, store, client, tasks, own_portal.url)
+        texts: list[str] = []
+
+        def on_progress(update: Any) -> None:
+            texts.append(update.text)
+            if update.text.startswith("Uploading") and window.progress.cancel_button.isEnabled():
+                window.progress.cancel_button.click()
+
+        window.sync.sig_progress.connect(on_progress)
+        with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
+            window.sync_action.trigger()
+        outcome = blocker.args[0]
+        assert outcome.cancelled and not outcome.ok
+        assert any(t.startswith("Uploading photos") and "MB" in t for t in texts)
+        assert not window.progress.isVisible() and window.sync_action.isEnabled()
+        assert store.pending().visits == 1
+        qtbot.waitUntil(lambda: "1 visit" in window.status_line.pending.text(), timeout=10000)
+        window.sync.sig_progress.disconnect(on_progress)
+        assert _sync(qtbot, window).ok
+        assert store.pending().empty
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        store.close()
