@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import Any
 
 import psycopg
 import requests
+
+from portal.server import free_port, wait_healthy
 
 DEVICES = 20
 SUBMITS = 50
@@ -116,26 +117,6 @@ class Device:
         return {"op_id": str(uuid.uuid4()), "entity": "visit", "id": str(uuid.uuid4()), "kind": "submit", "base_version": 0, "data": data}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"portal at {url} exited: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} never became healthy")
-
-
 def _prepare(url: str, admin: dict[str, str]) -> list[tuple[str, str]]:
     """One officer and one case per device, in the seeded North team; returns (username, case id)."""
     http = requests.Session()
@@ -171,14 +152,14 @@ def main() -> int:
             admin_password = next(line.split()[1] for line in seeded.stdout.splitlines() if line.startswith("admin "))
             urls = []
             for _ in range(2):
-                port = _free_port()
+                port = free_port()
                 urls.append(f"http://127.0.0.1:{port}")
                 processes.append(subprocess.Popen(
                     [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url, "--blob-dir", blob_dir, "--port", str(port)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                 ))
             for url, process in zip(urls, processes):
-                _wait_healthy(url, process)
+                wait_healthy(url, lambda p=process: p.poll() is None)
             login = requests.post(f"{urls[0]}/api/v1/auth/login", json={"username": "admin", "password": admin_password, "device_id": "bench-admin"}, timeout=30).json()
             devices = _prepare(urls[0], {"Authorization": f"Bearer {login['token']}"})
             stats = Stats()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -74,6 +77,30 @@ def start_background(
         raise RuntimeError("The portal did not start; see the log above.")
     bound_host, bound_port = sock.getsockname()[:2]
     return BackgroundPortal(f"http://{bound_host}:{bound_port}", database_url, Path(blob_dir), settings, server, thread, db)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now (for starting servers in tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, alive: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll ``url/health`` until it answers 200; RuntimeError if ``alive()`` turns false or time runs out."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"The portal at {url} exited before it was healthy.")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass  # not listening yet
+        pause.wait(0.1)
+    raise RuntimeError(f"The portal at {url} did not become healthy within {timeout:.0f} s.")
 
 
 def serve(settings: PortalSettings, host: str, port: int) -> None:

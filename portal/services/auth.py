@@ -24,7 +24,7 @@ from sync.protocol import ErrorCode, LoginRequest
 
 
 @dataclass(frozen=True)
-class Session_:
+class NewSession:
     """A new session: the bearer token (shown once) and its expiry."""
 
     token: str
@@ -47,7 +47,7 @@ def _throttle(session: Session, username: str, settings: PortalSettings, now: da
         )
 
 
-def login(db: Database, body: LoginRequest, settings: PortalSettings) -> Session_:
+def login(db: Database, body: LoginRequest, settings: PortalSettings) -> NewSession:
     """Check the password and open a session, or raise 401/429."""
     username = body.username.strip().lower()
     now = utcnow()
@@ -74,7 +74,7 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings) -> Session
         # Old failures and long-dead tokens are of no further use.
         session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
         session.execute(delete(AuthToken).where(AuthToken.expires_at < now - timedelta(days=7)))
-    return Session_(token, expires, user)
+    return NewSession(token, expires, user)
 
 
 def authenticate(session: Session, token: str) -> User | None:

@@ -8,9 +8,9 @@ evaluate the same way again.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,6 +54,18 @@ def _conflict(op_id: str, code: str, message: str, current: dict[str, Any] | Non
     })
 
 
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _parse(model: type[_Model], data: Any, op_id: str, what: str) -> _Model:
+    """Validate with the protocol model; a bad value rejects the op (invalid_request) naming each field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = field_errors(exc.errors())
+        raise _rejected(op_id, ErrorCode.INVALID_REQUEST, f"The {what} is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
+
+
 def _not_found(op_id: str, what: str) -> OpOutcome:
     err = not_found(what)
     return _rejected(op_id, err.code, err.message)
@@ -79,11 +91,7 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
 
 
 def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
-    try:
-        doc = VisitDocument.model_validate(op.data)
-    except ValidationError as exc:
-        fields = field_errors(exc.errors())
-        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"The visit is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
+    doc = _parse(VisitDocument, op.data, op.op_id, "visit")
     case = session.scalar(select(Case).where(Case.id == doc.case_id, scope.case_filter(caller)))
     if case is None or doc.officer_id != caller.id:
         raise _not_found(op.op_id, "case")
@@ -152,11 +160,7 @@ def _mark_visited(session: Session, case: Case) -> None:
 
 
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
-    try:
-        body = DecideData.model_validate(op.data)
-    except ValidationError as exc:
-        fields = field_errors(exc.errors())
-        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"The decision is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
+    body = _parse(DecideData, op.data, op.op_id, "decision")
     visit = session.get(Visit, body.visit_id, with_for_update=True)
     officer = session.get(User, visit.officer_id) if visit else None
     if visit is None or officer is None or not caller.is_lead or officer.team_id != caller.team_id:
@@ -184,32 +188,44 @@ _ATTEMPTS = 3
 def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
     op_id = str(raw.get("op_id", "")) if isinstance(raw, dict) else ""
     try:
-        op = Op.model_validate(raw)
-    except ValidationError as exc:
-        fields = field_errors(exc.errors())
-        return _rejected(op_id, ErrorCode.INVALID_REQUEST, f"The op is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}).result
+        op = _parse(Op, raw, op_id, "op")
+    except OpOutcome as outcome:
+        return outcome.result
     handler = _HANDLERS.get((op.entity, op.kind))
     if handler is None:
         return _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"Ops of kind {op.kind!r} do not apply to {op.entity!r}.", {"fields": {"kind": "not valid for this entity"}}).result
     for attempt in range(_ATTEMPTS):
         try:
             with db.write(serialise=False) as session:
-                stored = session.get(OpRecord, op.op_id)
+                stored = _stored(session, caller, op)
                 if stored is not None:
-                    if stored.user_id != caller.id:
-                        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
-                    return {**stored.result, "status": "duplicate"}
+                    return stored
                 result = handler(session, caller, op)
                 session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
             return result
         except OpOutcome as outcome:
-            return outcome.result
+            # The same op may have committed from another device meanwhile: that makes it a duplicate.
+            try:
+                with db.plain() as session:
+                    return _stored(session, caller, op) or outcome.result
+            except OpOutcome as used:
+                return used.result
         except IntegrityError:
             # A concurrent push of the same op or visit committed first: evaluate again,
             # now seeing it (duplicate or conflict).
             if attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def _stored(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any] | None:
+    """The stored result of an op applied before, as a duplicate; None when it was not."""
+    stored = session.get(OpRecord, op.op_id)
+    if stored is None:
+        return None
+    if stored.user_id != caller.id:
+        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
+    return {**stored.result, "status": "duplicate"}
 
 
 def push(db: Database, caller: scope.Caller, ops: list[Any]) -> list[dict[str, Any]]:

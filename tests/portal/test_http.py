@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from portal.core.config import PortalSettings
 from portal.main import create_app
+from portal.server import free_port, wait_healthy
 from tests.conftest import create_pg_database, drop_pg_database
 
 API = "/api/v1"
@@ -114,31 +114,12 @@ def test_seed_command_prints_accounts(tmp_path: Path) -> None:
     assert "admin" in result.stdout and "helen.okafor" in result.stdout and "officer" in result.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the portal process exited"
-        try:
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)  # polling interval while waiting for the condition
-    raise AssertionError(f"{url} never became healthy")
-
-
 def test_two_server_processes_share_one_database(tmp_path: Path) -> None:
     """Two `fieldapp-portal serve` processes started together migrate one fresh PostgreSQL database once and serve it alike."""
     url = create_pg_database("fieldapp_t2p")
     processes = []
     try:
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         for port in ports:
             processes.append(subprocess.Popen(
                 [sys.executable, "-m", "portal.cli", "serve", "--database-url", url, "--blob-dir", str(tmp_path / "blobs"), "--port", str(port)],
@@ -146,7 +127,7 @@ def test_two_server_processes_share_one_database(tmp_path: Path) -> None:
             ))
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for base, process in zip(urls, processes):
-            _wait_healthy(base, process)
+            wait_healthy(base, lambda p=process: p.poll() is None)
         add = _cli("add-user", "--database-url", url, "--username", "boss", "--role", "admin", "--password-stdin", stdin="a long passphrase\n")
         assert add.returncode == 0, add.stderr
         headers = _sign_in(urls[0], "boss", "a long passphrase")
