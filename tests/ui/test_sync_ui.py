@@ -259,7 +259,8 @@ def test_progress_text_shows_phase_counts_and_bytes() -> None:
     assert progress_text(SyncProgress("pull", 40))[0] < 0
 
 
-def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any) -> None:
+def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any,
+                                                      artifacts: Path) -> None:
     """Cancel in the status bar stops a sync between chunks; what was not sent stays waiting and the next sync sends it."""
     store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
     try:
@@ -277,6 +278,7 @@ def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: An
         def on_progress(update: Any) -> None:
             texts.append(update.text)
             if update.text.startswith("Uploading") and window.progress.cancel_button.isEnabled():
+                window.statusBar().grab().save(str(artifacts / "ui_sync_progress.png"))
                 window.progress.cancel_button.click()
 
         window.sync.sig_progress.connect(on_progress)
