@@ -177,7 +177,8 @@ def test_kill_minus_9_at_random_points_then_converge(kill_portal, tmp_path):
             runner.stdin.flush()
             pid = int(_read_until(runner.stdout, "child ").split()[1])
             # Kill in a seeded phase, after a seeded number of its progress lines and a seeded pause.
-            target, extra = rng.choice(("start", "pull", "upload", "push", "done")), rng.randint(0, 3)
+            target = rng.choice(("start", "pull", "pull", "upload", "upload", "push", "push", "done"))
+            extra = {"pull": rng.randint(0, 1), "upload": rng.randint(0, 3)}.get(target, 0)
             last = "start"
             while target != "start":
                 line = runner.stdout.readline().strip()
@@ -209,5 +210,5 @@ def test_kill_minus_9_at_random_points_then_converge(kill_portal, tmp_path):
     finally:
         runner.stdin.close()
         runner.wait(timeout=30)
-    assert len(killed_in) >= KILL_RUNS * 3 // 4, f"too few syncs were killed mid-way: {killed_in}"
+    assert len(killed_in) >= KILL_RUNS // 2, f"too few syncs were killed mid-way: {killed_in}"
     assert {"pull", "upload", "push"} <= set(killed_in), f"kills did not reach every phase: {killed_in}"
