@@ -24,7 +24,10 @@ class AppSignals(QObject):
 
 @dataclass
 class AppContext:
-    """The shared parts; ``client`` is a `sync.client.PortalClient` once signed in, else None."""
+    """The shared parts; ``client`` is a `sync.client.PortalClient` once signed in, else None.
+
+    ``store`` is None only while `ui.app.start_window` opens it behind a disabled window.
+    """
 
     store: "FieldStore"
     tasks: TaskManager

@@ -128,9 +128,11 @@ class MainWindow(QMainWindow):
         self._action("", "Next case", ("Ctrl+PgDown",), lambda: self.case_list.move(1), "Next case")
         self._action("", "Previous case", ("Ctrl+PgUp",), lambda: self.case_list.move(-1), "Previous case")
         self._action("", "Keyboard shortcuts", ("F1",), self.show_shortcuts, "Keyboard shortcuts")
-        QShortcut(QKeySequence("Ctrl+Return"), self.editor, self.editor.submit)
-        QShortcut(QKeySequence("Ctrl+Shift+P"), self.editor, self.editor.photos.choose_files)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.editor, self.editor.go_back)
+        # Editor keys act only while the focus is in the editor, never on a hidden page.
+        for keys, slot in (("Ctrl+Return", self.editor.submit), ("Ctrl+Shift+P", self.editor.photos.choose_files),
+                           ("Esc", self.editor.go_back)):
+            shortcut = QShortcut(QKeySequence(keys), self.editor, slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _build_status_bar(self) -> None:
         self.status_line = StatusLine()

@@ -185,3 +185,20 @@ def test_keyboard_shortcuts_reach_search_and_new_visit(qtbot: Any, window: Any) 
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
         qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     assert window.pages.currentWidget() is window.editor
+
+
+def test_escape_in_the_editor_goes_back_and_saves(qtbot: Any, window: Any) -> None:
+    """Esc in the visit editor returns to the cases with the typing saved; on the case page it does nothing."""
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    _start_visit(qtbot, window, case_id)
+    editor = window.editor
+    editor.notes.setFocus()
+    qtbot.keyClicks(editor.notes, "Gas smell in hall")
+    with qtbot.waitSignal(editor.sig_saved, timeout=10000):
+        qtbot.keyClick(editor.notes, Qt.Key.Key_Escape)
+    assert window.pages.currentWidget() is window.cases_page
+    assert window.ctx.store.visit(editor.visit.id).notes == "Gas smell in hall"
+    window.case_list.table.setFocus()
+    qtbot.keyClick(window.case_list.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window.ctx.tasks)
+    assert editor.missing_dialog is None   # Ctrl+Enter (submit) did not reach the hidden editor
