@@ -297,3 +297,35 @@ def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: An
         window.close()
     finally:
         store.close()
+
+
+def test_returned_visit_shows_the_leads_comment_on_top_and_can_be_resubmitted(
+        qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any, artifacts: Path) -> None:
+    """A returned visit reopens editable with the lead's comment on top, and goes back as 'Submit again'."""
+    officer_store, officer_client, visit = _officer_with_submitted_visit(own_portal, tmp_path / "officer")
+    lead_store, lead_client = open_signed_in(tmp_path / "lead", own_portal.url, _account(own_portal, "lead"))
+    try:
+        assert sync(officer_store, officer_client).ok and sync(lead_store, lead_client).ok
+        lead_store.decide(visit.id, "return", "Please add a photo of the extractor fan.")
+        assert sync(lead_store, lead_client).ok
+        window = _window(qtbot, officer_store, officer_client, tasks, own_portal.url)
+        assert _sync(qtbot, window).ok
+        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+            window.open_visit(visit.id)
+        editor = window.editor
+        assert "Returned" in editor.state_banner.text.text()
+        assert "extractor fan" in editor.state_banner.text.text()
+        assert editor.submit_button.isVisible() and editor.submit_button.text() == "Submit again"
+        screenshot(window, artifacts / "ui_visit_returned.png")
+        with qtbot.waitSignal(editor.sig_saved, timeout=10000):
+            editor.notes.setPlainText("Extractor fan photographed, working.")
+            editor.flush()
+        with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
+            editor.submit()
+        assert editor.visit.state.value == "queued" and "waiting to sync" in editor.state_banner.text.text()
+        assert _sync(qtbot, window).ok
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        officer_store.close()
+        lead_store.close()
