@@ -134,6 +134,12 @@ def _prepare(url: str, admin: dict[str, str]) -> list[tuple[str, str]]:
     return devices
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -163,6 +169,7 @@ def main() -> int:
             login = requests.post(f"{urls[0]}/api/v1/auth/login", json={"username": "admin", "password": admin_password, "device_id": "bench-admin"}, timeout=30).json()
             devices = _prepare(urls[0], {"Authorization": f"Bearer {login['token']}"})
             stats = Stats()
+            cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
             barrier = threading.Barrier(DEVICES + 1)
             threads = [threading.Thread(target=Device(urls, stats).run, args=(user, case, barrier, RAMP_SECONDS * i / DEVICES)) for i, (user, case) in enumerate(devices)]
             for thread in threads:
@@ -172,6 +179,7 @@ def main() -> int:
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - started
+            server_cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu_before
     finally:
         for process in processes:
             process.terminate()
@@ -186,6 +194,9 @@ def main() -> int:
         values = stats.latencies.get(kind, [])
         if values:
             print(f"  {kind:<6} n={len(values):<4} p50 {statistics.median(values) * 1000:.0f} ms  p95 {_percentile(values, 0.95) * 1000:.0f} ms  max {max(values) * 1000:.0f} ms")
+    print(f"  portal processes' CPU: {server_cpu:.2f} s in all, {server_cpu / (DEVICES * SUBMITS) * 1000:.1f} ms per visit submitted")
+    load = os.getloadavg()
+    print(f"  machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
     print(f"  errors: {len(stats.errors)}")
     for error in stats.errors[:10]:
         print(f"    {error}")

@@ -113,9 +113,14 @@ def bench_search(data: Path) -> None:
     window.case_list.sig_loaded.connect(lambda _n: loop.quit())
     QTimer.singleShot(60_000, loop.quit)
     loop.exec()
+    # Steady state: the start-up reads queued behind the case list (status, problems) are done.
+    while window.ctx.tasks.busy:
+        app.processEvents()
+        time.sleep(0.005)
     search = window.case_list.search
     search.setFocus()
     samples: list[float] = []
+    keys: list[str] = []
     for text in ("mill", "church road", "HC-01", "amira", "ab3", "zzz", "station street 1"):
         search.clear()
         window.case_list.apply_filter()
@@ -129,10 +134,13 @@ def bench_search(data: Path) -> None:
             window.case_list.sig_filtered.disconnect(done.quit)
             app.processEvents()  # the repaint of the list belongs to "updated"
             samples.append((time.perf_counter() - began) * 1000)
+            keys.append(f"{text[:text.index(char) + 1]!r}")
+    slowest = sorted(zip(samples, keys), reverse=True)[:3]
     samples.sort()
     print(f"keystroke to list updated ({len(samples)} keys, 20k cases, incl. {window.case_list._debounce.interval()} ms "
           f"debounce): median {statistics.median(samples):.1f} ms, p95 {samples[int(len(samples) * 0.95)]:.1f} ms, "
-          f"max {samples[-1]:.1f} ms — goal ≤ 50 ms")
+          f"max {samples[-1]:.1f} ms — goal ≤ 50 ms; slowest: "
+          + ", ".join(f"{key} {ms:.0f} ms" for ms, key in slowest))
     shutdown_window(window)
     store.close()
 

@@ -403,11 +403,10 @@ class VisitEditorWidget(QWidget):
 
     def _schedule(self, delay_ms: int) -> None:
         self.save_label.setText("Saving…")
-        # A later choice shortens a pending typing delay; typing never delays a pending choice.
-        if delay_ms == 0 or not self._save_timer.isActive():
-            self._save_timer.start(delay_ms)
-        elif self._save_timer.remainingTime() > delay_ms or delay_ms == TYPING_SAVE_MS:
-            self._save_timer.start(delay_ms)
+        if self._save_timer.isActive() and self._save_timer.interval() == 0:
+            return  # a choice is about to be saved: the typing goes with it, never later
+        # Typing restarts the short delay; a choice cuts a pending delay to "now".
+        self._save_timer.start(delay_ms)
 
     @property
     def dirty(self) -> bool:
