@@ -235,7 +235,7 @@ def _decode_scaled(source: Path, image: Image.Image, long_edge: int,
     scale = min(1.0, long_edge / max(width, height))
     target = (max(1, round(width * scale)), max(1, round(height * scale)))
     try:
-        if image.format == "JPEG" and scale < 0.5:
+        if image.format == "JPEG" and scale <= 0.5:
             # libjpeg decodes straight to 1/2, 1/4 or 1/8 size: the smallest that is still >= target.
             image.draft(image.mode, target)
         image.load()  # full decode: raises on truncated or corrupt data
