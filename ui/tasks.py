@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -110,6 +110,7 @@ class TaskManager(QObject):
         self._lock = threading.Lock()
         self._closed = False
         self._pending = 0
+        self._net_futures: set[Future[Any]] = set()
 
     # -------------------------------------------------------------- plumbing
 
@@ -124,6 +125,10 @@ class TaskManager(QObject):
         with self._lock:
             self._cancels.add(event)
         return event
+
+    def _forget_future(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._net_futures.discard(future)
 
     def _forget_cancel(self, event: threading.Event) -> None:
         with self._lock:
@@ -142,6 +147,10 @@ class TaskManager(QObject):
         with self._lock:
             self._pending += 1
         future = executor.submit(fn)
+        if network:
+            with self._lock:
+                self._net_futures.add(future)
+            future.add_done_callback(self._forget_future)
 
         def done(fut: Future[T]) -> None:
             def deliver() -> None:
@@ -165,13 +174,14 @@ class TaskManager(QObject):
         with self._lock:
             for event in self._cancels:
                 event.set()
-        deadline = time.monotonic() + timeout
-        # Database work is never dropped: a queued autosave must reach the disk.
-        self._db.shutdown(wait=True)
         # Network work is cancellable: queued requests are dropped, running ones see cancel.
         self._net.shutdown(wait=False, cancel_futures=True)
-        for thread in list(getattr(self._net, "_threads", ())):
-            thread.join(max(0.1, deadline - time.monotonic()))
+        # Database work is never dropped: a queued autosave must reach the disk.
+        self._db.shutdown(wait=True)
+        with self._lock:
+            running = [f for f in self._net_futures if not f.done()]
+        # Bounded: a request stuck in a slow network must not keep the app from closing.
+        wait(running, timeout=timeout)
         self._closed = True
 
 

@@ -105,3 +105,24 @@ def test_describe_error_names_the_file() -> None:
     """OS errors say which file could not be read."""
     message = describe_error(FileNotFoundError(2, "No such file or directory", "/tmp/x.jpg"))
     assert "/tmp/x.jpg" in message
+
+
+def test_shutdown_cancels_network_work_and_waits_for_it(qapp: Any) -> None:
+    """Shutdown sets the cancel event of running network work, drops queued work, and waits for the running one."""
+    manager = TaskManager(network_workers=1)
+    previous, Op.manager = Op.manager, manager
+    started, stopped, queued_ran = threading.Event(), threading.Event(), threading.Event()
+
+    def long_download(cancel: threading.Event) -> None:
+        started.set()
+        cancel.wait(10)
+        stopped.set()
+
+    try:
+        Op(None, long_download, network=True).run()
+        Op(None, queued_ran.set, network=True).run()
+        assert started.wait(5)
+        manager.shutdown(timeout=5)
+        assert stopped.is_set() and not queued_ran.is_set()
+    finally:
+        Op.manager = previous
