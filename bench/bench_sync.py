@@ -229,7 +229,7 @@ def upload_vs_curl(url: str, account, admin, work: Path, photos: int) -> dict[st
             config.append("next")
         config += [f'url = "{url}/api/v1/blobs/{name}"', "request = PUT", f'upload-file = "{target}"',
                    f'header = "Authorization: Bearer {token}"', f'header = "Content-Range: bytes 0-{len(data) - 1}/{len(data)}"',
-                   'header = "Content-Type: application/octet-stream"', 'output = "/dev/null"',
+                   'header = "Content-Type: application/octet-stream"', 'header = "Expect:"', 'output = "/dev/null"',
                    'write-out = "%{http_code}\\n"']
     (work / "curl.cfg").write_text("\n".join(config) + "\n")
     started = time.perf_counter()

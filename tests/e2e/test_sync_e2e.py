@@ -236,3 +236,25 @@ def test_photo_bytes_are_verified_against_their_names(portal_sqlite, tmp_path):
         assert Path(store.photo_file(name)).read_bytes() == client.download_blob(name)
     finally:
         store.close()
+
+
+def test_work_queued_while_a_sync_runs_is_kept_and_sent_once(portal_sqlite, tmp_path):
+    """A visit submitted while a sync is pulling stays queued or goes in that sync; the next sync sends it once."""
+    officer = account(portal_sqlite, "officer", index=1)
+    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, officer)
+    try:
+        sync(store, client)
+        early = record_visit(store, first_cases(store, 1)[0], tmp_path, photos=1, seed=501)
+        late: list[str] = []
+
+        def submit_during_pull(progress):
+            if progress.phase == "pull" and not late:
+                late.append(record_visit(store, first_cases(store, 2)[1], tmp_path, photos=1, seed=502).id)
+
+        SyncEngine(store, client).run(progress=submit_during_pull)
+        assert late and store.visit(late[0]).state in (VisitState.QUEUED, VisitState.SUBMITTED)
+        assert sync(store, client).ok and store.pending().empty
+        exported = [v["id"] for v in admin_visits(portal_sqlite.url, account(portal_sqlite, "admin"))]
+        assert exported.count(early.id) == 1 and exported.count(late[0]) == 1
+    finally:
+        store.close()
