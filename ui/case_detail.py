@@ -117,7 +117,7 @@ class CaseDetailWidget(QWidget):
         self.template_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.template_choice.setMinimumContentsLength(12)
         self.template_choice.setAccessibleName("Inspection form")
-        self.start_button = QPushButton("Start visit")  # no icon: it would not show on the primary colour
+        self.start_button = QPushButton(icon("new_visit_light"), "Start visit")  # light icon on the primary colour
         self.start_button.setProperty("primary", True)
         self.start_button.setToolTip("Start a visit to this home (Ctrl+N)")
         self.start_button.clicked.connect(self.start_visit)

@@ -80,7 +80,7 @@ class CaseListWidget(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
-        chars = (14, 19, 10, 15, 10, 28, 16)
+        chars = (14, 19, 10, 18, 10, 28, 16)
         width = self.fontMetrics().averageCharWidth()
         for column, count in enumerate(chars):
             self.table.setColumnWidth(column, count * width + 16)

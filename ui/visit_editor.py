@@ -263,7 +263,7 @@ class VisitEditorWidget(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(content)
 
-        self.submit_button = QPushButton("Submit visit")  # no icon: it would not show on the primary colour
+        self.submit_button = QPushButton(icon("submit_light"), "Submit visit")  # light icon on the primary colour
         self.submit_button.setProperty("primary", True)
         self.submit_button.setToolTip("Check the visit and queue it for the portal (Ctrl+Enter)")
         self.submit_button.clicked.connect(self.submit)
