@@ -197,3 +197,9 @@ def png_bytes(size: tuple[int, int] = (32, 32)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (10, 200, 30)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+@pytest.fixture
+def any_world(any_portal: Portal) -> World:
+    """A fresh small world on each backend."""
+    return build_world(any_portal)

@@ -197,8 +197,9 @@ def test_slow_writer_is_never_skipped(pg_portal: Portal, world: World) -> None:
     assert {results["slow"], results["fast"]} <= {c["id"] for c in changes}
 
 
-def test_concurrent_pushes_and_pulls_skip_nothing(pg_portal: Portal, world: World) -> None:
-    """Eight threads submitting while another pulls in small pages: the puller ends with every visit."""
+def test_concurrent_pushes_and_pulls_skip_nothing(any_world: World) -> None:
+    """Eight threads submitting while another pulls in small pages: the puller ends with every visit (both backends)."""
+    world = any_world
     errors: list[BaseException] = []
     submitted: list[str] = []
     done = threading.Event()
@@ -207,14 +208,14 @@ def test_concurrent_pushes_and_pulls_skip_nothing(pg_portal: Portal, world: Worl
         try:
             for _ in range(5):
                 op = world.visit_op("officer1", "case1")
-                [result] = pg_portal.push(world.auth["officer1"], [op])
+                [result] = world.portal.push(world.auth["officer1"], [op])
                 assert result["status"] == "applied"
                 submitted.append(op["id"])
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
     seen: set[str] = set()
-    _, cursor = pg_portal.pull_all(world.auth["lead_a"])
+    _, cursor = world.portal.pull_all(world.auth["lead_a"])
     threads = [threading.Thread(target=writer) for _ in range(8)]
     for thread in threads:
         thread.start()
@@ -224,7 +225,7 @@ def test_concurrent_pushes_and_pulls_skip_nothing(pg_portal: Portal, world: Worl
 
     while True:
         finished = all_done()
-        page = pg_portal.call("GET", f"/sync/pull?cursor={cursor}&limit=2", headers=world.auth["lead_a"]).json()
+        page = world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit=2", headers=world.auth["lead_a"]).json()
         seen |= {c["id"] for c in page["changes"] if c["entity"] == "visit"}
         cursor = page["next_cursor"]
         if finished and not page["has_more"]:

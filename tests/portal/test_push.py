@@ -36,19 +36,19 @@ def test_submit_applies_and_officer_pulls_it(world: World) -> None:
 
 
 @pytest.mark.parametrize("replays", [1, 2, 3])
-def test_replayed_batch_leaves_the_same_state(world: World, replays: int) -> None:
+def test_replayed_batch_leaves_the_same_state(any_world: World, replays: int) -> None:
     """Replaying a batch 1–3 times returns duplicates with the stored results and changes nothing."""
-    first = world.visit_op("officer1", "case1")
-    second = world.visit_op("officer1", "case1")
-    batch = [first, second, world.decide_op(first["id"], "return", "Add photos of the bathroom")]
-    original = world.portal.push(world.auth["officer1"], batch[:2]) + world.portal.push(world.auth["lead_a"], batch[2:])
+    first = any_world.visit_op("officer1", "case1")
+    second = any_world.visit_op("officer1", "case1")
+    batch = [first, second, any_world.decide_op(first["id"], "return", "Add photos of the bathroom")]
+    original = any_world.portal.push(any_world.auth["officer1"], batch[:2]) + any_world.portal.push(any_world.auth["lead_a"], batch[2:])
     assert [r["status"] for r in original] == ["applied", "applied", "applied"]
-    state = [_visit_state(world.portal, op["id"]) for op in batch[:2]]
+    state = [_visit_state(any_world.portal, op["id"]) for op in batch[:2]]
     for _ in range(replays):
-        again = world.portal.push(world.auth["officer1"], batch[:2]) + world.portal.push(world.auth["lead_a"], batch[2:])
+        again = any_world.portal.push(any_world.auth["officer1"], batch[:2]) + any_world.portal.push(any_world.auth["lead_a"], batch[2:])
         assert [r["status"] for r in again] == ["duplicate"] * 3
         assert [(r["version"], r["seq"]) for r in again] == [(r["version"], r["seq"]) for r in original]
-    assert [_visit_state(world.portal, op["id"]) for op in batch[:2]] == state
+    assert [_visit_state(any_world.portal, op["id"]) for op in batch[:2]] == state
 
 
 def test_other_officers_case_is_not_found(world: World) -> None:
@@ -72,13 +72,13 @@ def test_officer_cannot_overwrite_another_officers_visit(world: World) -> None:
     assert _visit_state(world.portal, op["id"])[0] == 1
 
 
-def test_invalid_answers_name_each_question(world: World) -> None:
+def test_invalid_answers_name_each_question(any_world: World) -> None:
     """Answers that break the template are rejected invalid_answers naming every bad question."""
-    op = world.visit_op("officer1", "case1", answers={"rh": 140, "rooms": ["Attic"], "nope": 1, "hz": {"hazard": "Dragons", "band": "A"}})
-    result = _one(world, "officer1", op)
+    op = any_world.visit_op("officer1", "case1", answers={"rh": 140, "rooms": ["Attic"], "nope": 1, "hz": {"hazard": "Dragons", "band": "A"}})
+    result = _one(any_world, "officer1", op)
     assert result["status"] == "rejected" and result["error"]["code"] == "invalid_answers"
     assert set(result["error"]["details"]["questions"]) == {"rh", "rooms", "nope", "hz", "mould"}
-    assert _visit_state(world.portal, op["id"]) is None
+    assert _visit_state(any_world.portal, op["id"]) is None
 
 
 def test_no_access_visit_need_not_answer_required_questions(world: World) -> None:
@@ -96,16 +96,16 @@ def test_missing_blob_is_rejected_with_hashes(world: World) -> None:
     assert result["error"]["details"]["hashes"] == [sha]
 
 
-def test_submit_with_uploaded_photo_applies(world: World) -> None:
+def test_submit_with_uploaded_photo_applies(any_world: World) -> None:
     """A photo uploaded first lets the visit apply, and the lead may then download it."""
     data = jpeg_bytes(colour=(1, 2, 3))
     sha = hashlib.sha256(data).hexdigest()
-    put = world.portal.call("PUT", f"/blobs/{sha}", headers={**world.auth["officer1"], "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}, content=data)
+    put = any_world.portal.call("PUT", f"/blobs/{sha}", headers={**any_world.auth["officer1"], "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}, content=data)
     assert put.status_code == 201
     photo = {"id": str(uuid.uuid4()), "sha256": sha, "content_type": "image/jpeg", "bytes": len(data), "width": 64, "height": 48, "caption": "wall"}
-    result = _one(world, "officer1", world.visit_op("officer1", "case1", photos=[photo], answers={"mould": True, "pics": [photo["id"]]}))
+    result = _one(any_world, "officer1", any_world.visit_op("officer1", "case1", photos=[photo], answers={"mould": True, "pics": [photo["id"]]}))
     assert result["status"] == "applied"
-    assert world.portal.call("GET", f"/blobs/{sha}", headers=world.auth["lead_a"]).content == data
+    assert any_world.portal.call("GET", f"/blobs/{sha}", headers=any_world.auth["lead_a"]).content == data
 
 
 def test_base_version_mismatch_is_conflict_with_current(world: World) -> None:
@@ -118,30 +118,30 @@ def test_base_version_mismatch_is_conflict_with_current(world: World) -> None:
     assert result["current"]["id"] == op["id"] and result["current"]["version"] == 1 and result["current"]["status"] == "submitted"
 
 
-def test_returned_visit_resubmitted_becomes_submitted(world: World) -> None:
+def test_returned_visit_resubmitted_becomes_submitted(any_world: World) -> None:
     """A returned visit resubmitted with the right base_version is submitted again with a new version."""
-    op = world.visit_op("officer1", "case1")
-    _one(world, "officer1", op)
-    returned = _one(world, "lead_a", world.decide_op(op["id"], "return", "Measure the humidity in every room"))
+    op = any_world.visit_op("officer1", "case1")
+    _one(any_world, "officer1", op)
+    returned = _one(any_world, "lead_a", any_world.decide_op(op["id"], "return", "Measure the humidity in every room"))
     assert returned["status"] == "applied" and returned["version"] == 2
-    changes, _ = world.portal.pull_all(world.auth["officer1"])
+    changes, _ = any_world.portal.pull_all(any_world.auth["officer1"])
     [visit] = [c for c in changes if c["id"] == op["id"]]
     assert visit["data"]["status"] == "returned" and visit["data"]["review"]["comment"] == "Measure the humidity in every room"
-    assert visit["data"]["review"]["lead_id"] == world.ids["lead_a"] and visit["data"]["review"]["decision"] == "return"
-    again = _one(world, "officer1", world.visit_op("officer1", "case1", visit_id=op["id"], base_version=2, notes="all rooms measured"))
+    assert visit["data"]["review"]["lead_id"] == any_world.ids["lead_a"] and visit["data"]["review"]["decision"] == "return"
+    again = _one(any_world, "officer1", any_world.visit_op("officer1", "case1", visit_id=op["id"], base_version=2, notes="all rooms measured"))
     assert again["status"] == "applied" and again["version"] == 3
-    assert _visit_state(world.portal, op["id"])[2] == "submitted"
+    assert _visit_state(any_world.portal, op["id"])[2] == "submitted"
 
 
-def test_approved_visit_is_locked(world: World) -> None:
+def test_approved_visit_is_locked(any_world: World) -> None:
     """Any change to an approved visit is a conflict visit_locked with the current record."""
-    op = world.visit_op("officer1", "case1")
-    _one(world, "officer1", op)
-    _one(world, "lead_a", world.decide_op(op["id"], "approve"))
-    result = _one(world, "officer1", world.visit_op("officer1", "case1", visit_id=op["id"], base_version=2, notes="late edit"))
+    op = any_world.visit_op("officer1", "case1")
+    _one(any_world, "officer1", op)
+    _one(any_world, "lead_a", any_world.decide_op(op["id"], "approve"))
+    result = _one(any_world, "officer1", any_world.visit_op("officer1", "case1", visit_id=op["id"], base_version=2, notes="late edit"))
     assert result["status"] == "conflict" and result["error"]["code"] == "visit_locked"
     assert result["current"]["status"] == "approved" and result["current"]["version"] == 2
-    amendment = _one(world, "officer1", world.visit_op("officer1", "case1", amends=op["id"], notes="late edit"))
+    amendment = _one(any_world, "officer1", any_world.visit_op("officer1", "case1", amends=op["id"], notes="late edit"))
     assert amendment["status"] == "applied"
 
 
