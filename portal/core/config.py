@@ -35,6 +35,8 @@ class PortalSettings:
     #: Body limit of every other endpoint (admin posts, login, blob queries).
     max_body_bytes: int = 1024 * 1024
     tombstone_days: int = 30
+    #: Partial blob uploads not continued for this many days are discarded.
+    partial_blob_days: int = 7
     #: Closed cases leave the devices (tombstones) this many days after closing.
     closed_case_days: int = 14
     login_max_failures: int = 5

@@ -7,6 +7,7 @@ from two threads or two portal processes — never interleave their bytes.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -130,3 +131,13 @@ def can_download(session: Session, caller: scope.Caller, sha256: str) -> bool:
         return True
     visible = select(VisitBlob.visit_id).join(Visit, Visit.id == VisitBlob.visit_id).where(VisitBlob.sha256 == sha256, scope.visit_filter(caller))
     return session.scalar(select(exists(visible))) or False
+
+
+def discard_stale_partials(session: Session, store: BlobStore, older_than_days: int) -> int:
+    """Drop partial uploads nobody has continued for ``older_than_days`` (a device that never came back)."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    stale = session.scalars(select(Blob).where(Blob.state == "partial", Blob.updated_at < cutoff).with_for_update(skip_locked=True)).all()
+    for blob in stale:
+        store.discard(blob.sha256)
+        session.delete(blob)
+    return len(stale)

@@ -184,3 +184,25 @@ def test_concurrent_chunks_never_interleave(pg_portal: Portal, world: World) -> 
         thread.join(30)
     assert set(statuses) <= {200, 201, 409}
     assert pg_portal.call("GET", f"/blobs/{sha}", headers=world.auth["officer1"]).content == data
+
+
+def test_abandoned_partial_uploads_are_discarded(world: World) -> None:
+    """A partial upload untouched past partial_blob_days is removed with its bytes; a fresh one stays."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from portal.blobstore import FileBlobStore
+    from portal.services.blobs import discard_stale_partials
+
+    old, fresh = _unique_jpeg(), _unique_jpeg()
+    old_sha, fresh_sha = hashlib.sha256(old).hexdigest(), hashlib.sha256(fresh).hexdigest()
+    _put(world.portal, world.auth["officer1"], old_sha, old[:40], 0, len(old))
+    _put(world.portal, world.auth["officer1"], fresh_sha, fresh[:40], 0, len(fresh))
+    with world.portal.db.plain() as session:
+        session.execute(update(Blob).where(Blob.sha256 == old_sha).values(updated_at=Blob.updated_at - timedelta(days=8)))
+    store = FileBlobStore(world.portal.settings.blob_dir)
+    with world.portal.db.plain() as session:
+        assert discard_stale_partials(session, store, 7) >= 1
+    assert _stored(world.portal, old_sha) is None and not list(world.portal.settings.blob_dir.rglob(f"{old_sha}*"))
+    assert _stored(world.portal, fresh_sha).offset == 40

@@ -9,9 +9,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field, StrictStr
 
 from portal.api.deps import CallerDep, DbDep, JsonBody, SettingsDep
+from portal.core.config import PortalSettings
+from portal.core.db import Database
 from portal.errors import ApiError
 from portal.services import pull as pull_service
 from portal.services import push as push_service
+from portal.services.blobs import discard_stale_partials
 from portal.services.records import purge_closed_cases
 from sync.protocol import PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
 
@@ -39,9 +42,9 @@ def meta(_caller: CallerDep, settings: SettingsDep) -> dict[str, Any]:
 _PURGE_EVERY_SECONDS = 3600.0
 
 
-def _maybe_purge(request: Request, db: Any, settings: Any) -> None:
+def _maybe_purge(request: Request, db: Database, settings: PortalSettings) -> None:
     # Housekeeping at most hourly per process: purge long-closed cases from the devices,
-    # then drop tombstones past their retention.
+    # drop tombstones past their retention and abandoned partial uploads.
     state = request.app.state
     last = getattr(state, "last_purge", None)
     if last is not None and time.monotonic() - last < _PURGE_EVERY_SECONDS:
@@ -51,6 +54,8 @@ def _maybe_purge(request: Request, db: Any, settings: Any) -> None:
         purge_closed_cases(session, settings.closed_case_days)
     with db.write() as session:
         pull_service.purge_tombstones(session, settings.tombstone_days)
+    with db.plain(writes=True) as session:
+        discard_stale_partials(session, request.app.state.blobs, settings.partial_blob_days)
 
 
 @router.get("/pull", response_model=PullResponse)
