@@ -63,7 +63,7 @@ def _portal_on(kind: str, root: Path) -> Iterator[object]:
         finally:
             portal.stop()
         return
-    from conftest import create_pg_database, drop_pg_database
+    from tests.conftest import create_pg_database, drop_pg_database
     url = create_pg_database("fieldapp_tf")
     try:
         portal = _start_portal(url, root)
