@@ -38,6 +38,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -125,7 +126,7 @@ def bulk_cases(database_url: str, officer_username: str, count: int, rng: random
 # ---------------------------------------------------------------- measurements
 
 
-def initial_and_noop(url: str, account, work: Path, label: str) -> tuple[float, list[tuple[int, float]], int]:
+def initial_and_noop(url: str, account: Any, work: Path, label: str) -> tuple[float, list[tuple[int, float]], int]:
     """Initial sync time, then five no-op syncs as (requests, seconds); and the cases received."""
     from fieldapp import FieldStore
     from sync import session
@@ -166,7 +167,7 @@ def _make_photo(args: tuple[int, str]) -> str:
     return path
 
 
-def upload_vs_curl(url: str, account, admin, work: Path, photos: int) -> dict[str, float]:
+def upload_vs_curl(url: str, account: Any, admin: Any, work: Path, photos: int) -> dict[str, float]:
     """Record 100 visits with ``photos`` photos, time the engine's upload phase, then curl the same bytes."""
     from fieldapp import FieldStore
     from sync import session
@@ -201,7 +202,7 @@ def upload_vs_curl(url: str, account, admin, work: Path, photos: int) -> dict[st
         total = sum(r.bytes for r in refs)
         marks: dict[str, float] = {}
 
-        def on_progress(progress) -> None:
+        def on_progress(progress: Any) -> None:
             marks.setdefault(progress.phase, time.perf_counter())
 
         started = time.perf_counter()

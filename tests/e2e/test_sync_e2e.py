@@ -6,6 +6,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,23 +29,23 @@ from sync_support import (
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
-def portal(request):
+def portal(request: Any) -> Any:
     """The shared seeded portal, on SQLite and on PostgreSQL."""
     return request.getfixturevalue(f"portal_{request.param}")
 
 
-def account(portal, role: str, team_index: int = 0, index: int = 0):
+def account(portal: Any, role: str, team_index: int = 0, index: int = 0) -> Any:
     teams = sorted({a.team for a in portal.accounts if a.team})
     return [a for a in portal.accounts if a.role == role and (role == "admin" or a.team == teams[team_index])][index]
 
 
-def first_cases(store, count: int) -> list[str]:
+def first_cases(store: Any, count: int) -> list[str]:
     cases = [c.id for c in store.cases() if store.templates_for(c.id)]
     assert len(cases) >= count, "the seeded portal gives this officer too few cases"
     return cases[:count]
 
 
-def test_offline_visits_with_photos_reach_the_portal_exactly_once(portal, tmp_path):
+def test_offline_visits_with_photos_reach_the_portal_exactly_once(portal: Any, tmp_path: Path) -> None:
     """Visits recorded offline with photos sync once; the portal holds each once, with photo bytes intact."""
     officer = account(portal, "officer", index=1)
     store, client = open_signed_in(tmp_path / "laptop", portal.url, officer)
@@ -77,7 +78,7 @@ def test_offline_visits_with_photos_reach_the_portal_exactly_once(portal, tmp_pa
         store.close()
 
 
-def test_return_resubmit_and_approve_round_trip(portal, tmp_path):
+def test_return_resubmit_and_approve_round_trip(portal: Any, tmp_path: Path) -> None:
     """Lead returns with a comment, officer sees it, edits and resubmits, lead approves, officer sees approved."""
     officer = account(portal, "officer", index=0)
     lead = account(portal, "lead")
@@ -116,7 +117,7 @@ def test_return_resubmit_and_approve_round_trip(portal, tmp_path):
         l_store.close()
 
 
-def test_conflicts_become_problems_and_never_block_the_queue(portal, tmp_path):
+def test_conflicts_become_problems_and_never_block_the_queue(portal: Any, tmp_path: Path) -> None:
     """Two laptops of one lead decide the same visit: the second decision is a conflict problem,
     and an officer's edit that meets an approved visit becomes a visit_locked problem resolved by an amendment."""
     officer = account(portal, "officer", index=2)
@@ -171,7 +172,7 @@ def test_conflicts_become_problems_and_never_block_the_queue(portal, tmp_path):
             store.close()
 
 
-def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_path):
+def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_path: Path) -> None:
     """Cases reassigned away leave the laptop after sync, except one a draft still needs."""
     url = f"sqlite:///{tmp_path / 'own.db'}"
     accounts = seed(url, 30).accounts
@@ -207,7 +208,7 @@ def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_pat
             store.close()
 
 
-def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite, tmp_path):
+def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite: Any, tmp_path: Path) -> None:
     """`fieldapp sync` prints progress and a summary, exits 0 on success and 3 on a wrong password."""
     officer = account(portal_sqlite, "officer", index=1)
     command = [sys.executable, "-m", "fieldapp.cli.sync_cmd", "--data-dir", str(tmp_path / "cli"),
@@ -223,7 +224,7 @@ def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite, tmp_path):
     assert plain.returncode == 2 and "https://" in plain.stderr
 
 
-def test_photo_bytes_are_verified_against_their_names(portal_sqlite, tmp_path):
+def test_photo_bytes_are_verified_against_their_names(portal_sqlite: Any, tmp_path: Path) -> None:
     """A blob uploaded by the client hashes to its name when downloaded back."""
     officer = account(portal_sqlite, "officer", index=1)
     store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, officer)
@@ -238,7 +239,7 @@ def test_photo_bytes_are_verified_against_their_names(portal_sqlite, tmp_path):
         store.close()
 
 
-def test_work_queued_while_a_sync_runs_is_kept_and_sent_once(portal_sqlite, tmp_path):
+def test_work_queued_while_a_sync_runs_is_kept_and_sent_once(portal_sqlite: Any, tmp_path: Path) -> None:
     """A visit submitted while a sync is pulling stays queued or goes in that sync; the next sync sends it once."""
     officer = account(portal_sqlite, "officer", index=1)
     store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, officer)
@@ -247,7 +248,7 @@ def test_work_queued_while_a_sync_runs_is_kept_and_sent_once(portal_sqlite, tmp_
         early = record_visit(store, first_cases(store, 1)[0], tmp_path, photos=1, seed=501)
         late: list[str] = []
 
-        def submit_during_pull(progress):
+        def submit_during_pull(progress: Any) -> None:
             if progress.phase == "pull" and not late:
                 late.append(record_visit(store, first_cases(store, 2)[1], tmp_path, photos=1, seed=502).id)
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,14 +77,14 @@ def _portal_on(kind: str, root: Path) -> Iterator[object]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])
-def fault_portal(request, tmp_path_factory) -> Iterator[object]:
+def fault_portal(request: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A portal of this module's own (its settings differ from the shared one), on SQLite and PostgreSQL."""
     with _portal_on(request.param, tmp_path_factory.mktemp(f"fault_portal_{request.param}")) as portal:
         yield portal
 
 
 @pytest.fixture(scope="module")
-def kill_portal(tmp_path_factory) -> Iterator[object]:
+def kill_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The kill -9 runs' portal (SQLite: what is tested is the laptop's database, not the portal's)."""
     with _portal_on("sqlite", tmp_path_factory.mktemp("kill_portal")) as portal:
         yield portal
@@ -112,7 +113,7 @@ def _assert_converged(portal: object, store: FieldStore, officer: object, visit_
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12])
-def test_sync_converges_through_a_lossy_network(fault_portal, tmp_path, seed):
+def test_sync_converges_through_a_lossy_network(fault_portal: Any, tmp_path: Path, seed: int) -> None:
     """Drops before/after the portal, cut uploads, delays and 503s: repeated syncs converge exactly once."""
     officer = _officer(fault_portal, seed % 2)
     with FaultProxy(fault_portal.url, seed=seed, plan=FaultPlan()) as proxy:
@@ -141,7 +142,7 @@ def test_sync_converges_through_a_lossy_network(fault_portal, tmp_path, seed):
 ZYGOTE = Path(__file__).with_name("sync_zygote.py")
 
 
-def _read_until(stream, prefix: str) -> str:
+def _read_until(stream: Any, prefix: str) -> str:
     while True:
         line = stream.readline()
         assert line, f"sync runner ended while waiting for {prefix!r}"
@@ -150,7 +151,7 @@ def _read_until(stream, prefix: str) -> str:
 
 
 @pytest.mark.slow
-def test_kill_minus_9_at_random_points_then_converge(kill_portal, tmp_path):
+def test_kill_minus_9_at_random_points_then_converge(kill_portal: Any, tmp_path: Path) -> None:
     """20 seeded runs: the sync process is killed -9 at a random moment; restart converges, database intact."""
     officer = _officer(kill_portal, 2)
     data = tmp_path / "laptop"

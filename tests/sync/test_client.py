@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from itertools import count
+from typing import Any
 
 import pytest
 
@@ -18,17 +19,17 @@ META = {"protocol": 1, "server_time": "2026-01-01T00:00:00Z", "max_push_ops": 10
 PAGE = {"changes": [], "next_cursor": 5, "has_more": False}
 
 
-def scripted(*replies: Reply):
+def scripted(*replies: Reply) -> Any:
     """A handler answering the given replies in turn, then the last one forever."""
     calls = count()
 
-    def handler(request):
+    def handler(request: Any) -> Any:
         return replies[min(next(calls), len(replies) - 1)]
 
     return handler
 
 
-def test_retries_503_then_succeeds_honouring_retry_after(stub, make_client):
+def test_retries_503_then_succeeds_honouring_retry_after(stub: Any, make_client: Any) -> None:
     """A 503 with Retry-After is retried after (at least) the asked wait, then the answer is used."""
     server = stub(scripted(error(503, "unavailable", "Down for a moment.", Retry_After="3"), Reply(200, PAGE)))
     client = make_client(server.url)
@@ -38,7 +39,7 @@ def test_retries_503_then_succeeds_honouring_retry_after(stub, make_client):
     assert 3.0 <= client.waits[0] <= 4.0
 
 
-def test_retry_after_longer_than_cap_fails_at_once_with_the_wait(stub, make_client):
+def test_retry_after_longer_than_cap_fails_at_once_with_the_wait(stub: Any, make_client: Any) -> None:
     """A 429 asking for 15 minutes is not sat through: the error says when to try again."""
     server = stub(scripted(error(429, "too_many_attempts", "Too many sign-in attempts.", Retry_After="900")))
     client = make_client(server.url, token=None)
@@ -51,7 +52,7 @@ def test_retry_after_longer_than_cap_fails_at_once_with_the_wait(stub, make_clie
 
 @pytest.mark.parametrize("status,code", [(400, "invalid_request"), (404, "not_found"), (409, "offset_mismatch"),
                                          (413, "payload_too_large"), (422, "invalid_request")])
-def test_4xx_is_never_retried(stub, make_client, status, code):
+def test_4xx_is_never_retried(stub: Any, make_client: Any, status: int, code: str) -> None:
     """Any 4xx other than 429 fails after exactly one request, with the portal's message."""
     server = stub(scripted(error(status, code, "Fix the thing named here.", {"field": "x"})))
     client = make_client(server.url)
@@ -62,7 +63,7 @@ def test_4xx_is_never_retried(stub, make_client, status, code):
     assert info.value.details == {"field": "x"}
 
 
-def test_5xx_retried_with_growing_full_jitter_then_gives_up(stub, make_client):
+def test_5xx_retried_with_growing_full_jitter_then_gives_up(stub: Any, make_client: Any) -> None:
     """Persistent 500s are retried attempts-1 times with waits within the exponential ceilings."""
     server = stub(scripted(Reply(500, b"oops")))
     client = make_client(server.url)
@@ -73,7 +74,7 @@ def test_5xx_retried_with_growing_full_jitter_then_gives_up(stub, make_client):
     assert "HTTP 500" in str(info.value)
 
 
-def test_dropped_connection_is_retried(stub, make_client):
+def test_dropped_connection_is_retried(stub: Any, make_client: Any) -> None:
     """A connection closed without an answer counts as a network error and is retried."""
     server = stub(scripted(Reply(drop=True), Reply(200, META)))
     client = make_client(server.url)
@@ -81,7 +82,7 @@ def test_dropped_connection_is_retried(stub, make_client):
     assert len(server.requests) == 2
 
 
-def test_read_timeout_is_retried(stub, make_client):
+def test_read_timeout_is_retried(stub: Any, make_client: Any) -> None:
     """An answer slower than the read timeout is abandoned and the call retried."""
     server = stub(scripted(Reply(200, PAGE, delay=0.6), Reply(200, PAGE)))
     client = make_client(server.url, timeout=(2.0, 0.2))
@@ -92,7 +93,7 @@ def test_read_timeout_is_retried(stub, make_client):
     assert len(server.requests) == 2
 
 
-def test_refused_connection_gives_readable_unreachable(make_client):
+def test_refused_connection_gives_readable_unreachable(make_client: Any) -> None:
     """Nothing listening: PortalUnreachable naming the portal and what to check."""
     import socket
     with socket.socket() as s:
@@ -105,7 +106,7 @@ def test_refused_connection_gives_readable_unreachable(make_client):
     assert len(client.waits) == 3
 
 
-def test_401_means_sign_in_again(stub, make_client):
+def test_401_means_sign_in_again(stub: Any, make_client: Any) -> None:
     """An expired token gives AuthRequired and the client forgets the token."""
     server = stub(scripted(error(401, "unauthenticated", "Your session has expired. Sign in again.")))
     client = make_client(server.url)
@@ -114,7 +115,7 @@ def test_401_means_sign_in_again(stub, make_client):
     assert client.token is None and len(server.requests) == 1
 
 
-def test_wrong_password_is_a_portal_error_not_auth_required(stub, make_client):
+def test_wrong_password_is_a_portal_error_not_auth_required(stub: Any, make_client: Any) -> None:
     """Login's 401 invalid_credentials is the portal's message, not 'sign in again'."""
     server = stub(scripted(error(401, "invalid_credentials", "Wrong username or password.")))
     client = make_client(server.url, token=None)
@@ -123,7 +124,7 @@ def test_wrong_password_is_a_portal_error_not_auth_required(stub, make_client):
     assert info.value.code == "invalid_credentials" and not isinstance(info.value, AuthRequired)
 
 
-def test_every_call_sends_bearer_token_and_reuses_one_connection(stub, make_client):
+def test_every_call_sends_bearer_token_and_reuses_one_connection(stub: Any, make_client: Any) -> None:
     """Calls carry the token and share one keep-alive connection (one Session)."""
     server = stub(lambda r: Reply(200, META if r.path.endswith("meta") else PAGE))
     client = make_client(server.url)
@@ -135,7 +136,7 @@ def test_every_call_sends_bearer_token_and_reuses_one_connection(stub, make_clie
     assert client.request_count == 3
 
 
-def test_every_request_has_explicit_connect_and_read_timeouts(stub, make_client, monkeypatch):
+def test_every_request_has_explicit_connect_and_read_timeouts(stub: Any, make_client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """No call leaves requests without a (connect, read) timeout."""
     server = stub(lambda r: Reply(201 if r.method == "PUT" else 200,
                                   {"state": "absent", "offset": 0, "missing": [], "results": []} | META | PAGE))
@@ -143,7 +144,7 @@ def test_every_request_has_explicit_connect_and_read_timeouts(stub, make_client,
     seen = []
     real = client._session.request
 
-    def spy(*args, **kwargs):
+    def spy(*args, **kwargs) -> None:
         seen.append(kwargs.get("timeout"))
         return real(*args, **kwargs)
 
@@ -154,7 +155,7 @@ def test_every_request_has_explicit_connect_and_read_timeouts(stub, make_client,
     assert all(isinstance(t, tuple) and len(t) == 2 and all(v > 0 for v in t) for t in seen)
 
 
-def test_cancel_interrupts_backoff(stub):
+def test_cancel_interrupts_backoff(stub: Any) -> None:
     """A cancel during a long Retry-After wait ends the call at once with SyncCancelled."""
     from sync.client import PortalClient
     server = stub(scripted(error(503, "unavailable", "Busy.", Retry_After="20")))
@@ -166,7 +167,7 @@ def test_cancel_interrupts_backoff(stub):
     assert len(server.requests) == 1
 
 
-def test_download_blob_verifies_hash(stub, make_client):
+def test_download_blob_verifies_hash(stub: Any, make_client: Any) -> None:
     """A blob whose bytes do not hash to its name is refused."""
     good = b"\x89PNG fake"
     name = hashlib.sha256(good).hexdigest()
@@ -179,14 +180,14 @@ def test_download_blob_verifies_hash(stub, make_client):
 
 @pytest.mark.parametrize("url", ["http://localhost:8000", "http://127.0.0.1:9/", "http://[::1]:80",
                                  "https://portal.example.gov.uk", "https://10.0.0.5:8443/"])
-def test_allowed_portal_urls(url):
+def test_allowed_portal_urls(url: str) -> None:
     """https anywhere and plain http to this computer are accepted (trailing slash dropped)."""
     assert not check_portal_url(url).endswith("/")
 
 
 @pytest.mark.parametrize("url", ["http://portal.example.gov.uk", "http://10.0.0.5", "http://127.0.0.2.evil.com",
                                  "ftp://x", "portal", ""])
-def test_refused_portal_urls(url):
+def test_refused_portal_urls(url: str) -> None:
     """Plain http to another machine, or no URL at all, is refused with a clear message."""
     with pytest.raises(InsecurePortalURL) as info:
         check_portal_url(url)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import keyring
 import pytest
@@ -48,7 +50,7 @@ def backend() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("make", [fail.Keyring, null.Keyring, PlaintextKeyring])
-def test_no_usable_keyring_keeps_token_in_memory_only(backend, make, tmp_path, monkeypatch):
+def test_no_usable_keyring_keeps_token_in_memory_only(backend: None, make: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """fail, null and plaintext backends are not used: the token lives in memory and nowhere on disk."""
     monkeypatch.chdir(tmp_path)
     store = make()
@@ -61,7 +63,7 @@ def test_no_usable_keyring_keeps_token_in_memory_only(backend, make, tmp_path, m
     assert credentials.load_token("https://p", "ann") is None
 
 
-def test_os_keyring_keeps_token_across_restart(backend):
+def test_os_keyring_keeps_token_across_restart(backend: None) -> None:
     """With a real keyring the token survives a restart and is deleted on sign-out."""
     store = SafeKeyring()
     keyring.set_keyring(store)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,17 +20,17 @@ from httpstub import Reply, error
 
 
 @pytest.fixture
-def portal():
+def portal() -> Any:
     return FakePortal()
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path: Path) -> Any:
     return FakeStore(tmp_path)
 
 
 @pytest.fixture
-def engine_for(stub, make_client):
+def engine_for(stub: Any, make_client: Any) -> Any:
     def build(portal: FakePortal, store: FakeStore) -> tuple[SyncEngine, object]:
         server = stub(portal)
         client = make_client(server.url)
@@ -36,7 +38,7 @@ def engine_for(stub, make_client):
     return build
 
 
-def test_nothing_to_do_costs_one_request(portal, store, engine_for):
+def test_nothing_to_do_costs_one_request(portal: Any, store: Any, engine_for: Any) -> None:
     """With nothing new and nothing queued, a sync is one pull request (no purge) and reports ok."""
     portal.add_changes(3)
     store.cursor = 3
@@ -46,7 +48,7 @@ def test_nothing_to_do_costs_one_request(portal, store, engine_for):
     assert report.ok and report.pulled == 0 and store.purges == 0 and store.synced_at is not None
 
 
-def test_full_sync_order_pages_chunks_and_batches(portal, store, engine_for, tmp_path):
+def test_full_sync_order_pages_chunks_and_batches(portal: Any, store: Any, engine_for: Any, tmp_path: Path) -> None:
     """Pull pages, then missing blobs in chunks, then pushes within max_push_ops, then a final pull."""
     portal.add_changes(25)
     portal.chunk_bytes, portal.max_push_ops = 400, 2
@@ -74,7 +76,7 @@ def test_full_sync_order_pages_chunks_and_batches(portal, store, engine_for, tmp
     assert [p.phase for p in seen if p.done == 0 and p.bytes_done == 0][0] == "pull" and seen[-1].phase == "done"
 
 
-def test_conflicts_and_rejections_are_recorded_and_do_not_block(portal, store, engine_for):
+def test_conflicts_and_rejections_are_recorded_and_do_not_block(portal: Any, store: Any, engine_for: Any) -> None:
     """A rejected and a conflicting op go to the store; the ops after them are still pushed."""
     bad, locked = store.add_op(), store.add_op()
     good = store.add_op()
@@ -87,7 +89,7 @@ def test_conflicts_and_rejections_are_recorded_and_do_not_block(portal, store, e
     assert good.op_id in portal.applied_ops and store.ops == []
 
 
-def test_410_drops_portal_data_and_pulls_from_zero_keeping_work(portal, store, engine_for):
+def test_410_drops_portal_data_and_pulls_from_zero_keeping_work(portal: Any, store: Any, engine_for: Any) -> None:
     """An expired cursor resets portal data, pulls everything again, and still pushes queued work."""
     portal.add_changes(5)
     portal.horizon = 4  # cursors 1..3 are older than the tombstone horizon
@@ -99,14 +101,14 @@ def test_410_drops_portal_data_and_pulls_from_zero_keeping_work(portal, store, e
     assert op.op_id in portal.applied_ops and report.ok
 
 
-def test_413_halves_the_batch(portal, store, engine_for):
+def test_413_halves_the_batch(portal: Any, store: Any, engine_for: Any) -> None:
     """When the portal says the batch is too large, smaller batches are sent and all ops go through."""
     for _ in range(6):
         store.add_op()
     portal.max_push_ops = 100
     sizes = []
 
-    def limit(request):
+    def limit(request: Any) -> Any:
         if request.path.endswith("/push"):
             n = len(request.json()["ops"])
             sizes.append(n)
@@ -120,13 +122,13 @@ def test_413_halves_the_batch(portal, store, engine_for):
     assert sizes[0] == 6 and max(sizes[1:]) <= 3 and len(portal.applied_ops) == 6
 
 
-def test_push_replayed_after_lost_response_gives_duplicate_not_twice(portal, store, engine_for):
+def test_push_replayed_after_lost_response_gives_duplicate_not_twice(portal: Any, store: Any, engine_for: Any) -> None:
     """The portal commits a push but the answer is lost: the retry gets 'duplicate', nothing applies twice."""
     store.add_op()
     store.add_op()
     dropped = []
 
-    def lose_first_push_answer(request):
+    def lose_first_push_answer(request: Any) -> Any:
         if request.path.endswith("/push") and not dropped:
             dropped.append(1)
             return Reply(drop=True)
@@ -139,14 +141,14 @@ def test_push_replayed_after_lost_response_gives_duplicate_not_twice(portal, sto
     assert len([c for c in portal.changes if c["entity"] == "visit"]) == 2
 
 
-def test_upload_resumes_from_committed_offset_after_drop(portal, stub, make_client, tmp_path):
+def test_upload_resumes_from_committed_offset_after_drop(portal: Any, stub: Any, make_client: Any, tmp_path: Path) -> None:
     """A connection lost after the portal committed a chunk: ask the offset, resume, never resend committed bytes."""
     data = os.urandom(2500)
     name = hashlib.sha256(data).hexdigest()
     (tmp_path / "f").write_bytes(data)
     drops = []
 
-    def drop_second_chunk(request):
+    def drop_second_chunk(request: Any) -> Any:
         if request.method == "PUT" and request.headers["Content-Range"].startswith("bytes 1000-") and not drops:
             drops.append(1)
             return Reply(drop=True)
@@ -162,7 +164,7 @@ def test_upload_resumes_from_committed_offset_after_drop(portal, stub, make_clie
     assert "GET /api/v1/blobs/%s/upload" % name in server.paths() and sent == 2500
 
 
-def test_upload_resumes_a_partial_left_by_an_earlier_run(portal, stub, make_client, tmp_path):
+def test_upload_resumes_a_partial_left_by_an_earlier_run(portal: Any, stub: Any, make_client: Any, tmp_path: Path) -> None:
     """A partial upload from a killed sync is continued from the portal's offset (409 offset_mismatch)."""
     data = os.urandom(2100)
     name = hashlib.sha256(data).hexdigest()
@@ -175,13 +177,13 @@ def test_upload_resumes_a_partial_left_by_an_earlier_run(portal, stub, make_clie
         ["bytes 0-999/2100", "bytes 1000-1999/2100", "bytes 2000-2099/2100"]
 
 
-def test_a_refused_photo_does_not_stop_the_others(portal, store, engine_for, tmp_path):
+def test_a_refused_photo_does_not_stop_the_others(portal: Any, store: Any, engine_for: Any, tmp_path: Path) -> None:
     """A photo the portal refuses (415) is reported; the other photos and the ops still go."""
     bad = store.add_blob(tmp_path, b"not an image at all")
     good = store.add_blob(tmp_path, os.urandom(300))
     store.add_op()
 
-    def refuse(request):
+    def refuse(request: Any) -> Any:
         if request.method == "PUT" and bad.sha256 in request.path:
             return error(415, "unsupported_media", "Only JPEG and PNG photos can be uploaded.")
         return None
@@ -193,14 +195,14 @@ def test_a_refused_photo_does_not_stop_the_others(portal, store, engine_for, tmp
     assert not report.ok and "JPEG" in report.blob_failures[0] and report.applied == 1
 
 
-def test_cancel_between_batches_stops_cleanly(portal, store, engine_for):
+def test_cancel_between_batches_stops_cleanly(portal: Any, store: Any, engine_for: Any) -> None:
     """Cancel during push: the batch in flight is recorded, later ones stay queued, report says cancelled."""
     portal.max_push_ops = 1
     for _ in range(4):
         store.add_op()
     cancel = threading.Event()
 
-    def on_progress(progress):
+    def on_progress(progress: Any) -> None:
         if progress.phase == "push" and progress.done >= 1:
             cancel.set()
 
@@ -210,7 +212,7 @@ def test_cancel_between_batches_stops_cleanly(portal, store, engine_for):
     assert 1 <= len(portal.applied_ops) < 4 and len(store.ops) == 4 - len(portal.applied_ops)
 
 
-def test_second_sync_of_same_folder_is_refused(portal, store, engine_for):
+def test_second_sync_of_same_folder_is_refused(portal: Any, store: Any, engine_for: Any) -> None:
     """While another sync holds the data folder, run() raises SyncBusy and sends nothing."""
     engine, server = engine_for(portal, store)
     with SyncLock(store.data_dir):
@@ -219,7 +221,7 @@ def test_second_sync_of_same_folder_is_refused(portal, store, engine_for):
     assert server.requests == []
 
 
-def test_expired_token_stops_with_auth_required(portal, store, engine_for):
+def test_expired_token_stops_with_auth_required(portal: Any, store: Any, engine_for: Any) -> None:
     """401 during a sync raises AuthRequired (sign in again) and leaves the queue intact."""
     store.add_op()
     portal.before = lambda r: error(401, "unauthenticated", "Your session expired. Sign in again.")

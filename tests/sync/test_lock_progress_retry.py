@@ -10,6 +10,8 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ from sync.progress import ProgressReporter, SyncProgress
 from sync.retry import RetryPolicy, is_retryable_status, parse_retry_after
 
 
-def test_second_sync_on_same_folder_is_refused(tmp_path):
+def test_second_sync_on_same_folder_is_refused(tmp_path: Path) -> None:
     """While one sync holds the folder, another gets SyncBusy naming the holder; after release it works."""
     with SyncLock(tmp_path):
         with pytest.raises(SyncBusy, match=str(os.getpid())):
@@ -28,7 +30,7 @@ def test_second_sync_on_same_folder_is_refused(tmp_path):
         pass
 
 
-def test_lock_is_released_when_holder_is_killed(tmp_path):
+def test_lock_is_released_when_holder_is_killed(tmp_path: Path) -> None:
     """kill -9 of the holding process frees the lock (no stale lock blocks the next sync)."""
     code = ("import sys,time; from sync.lock import SyncLock; l=SyncLock(sys.argv[1]); l.acquire(); "
             "print('held', flush=True); time.sleep(60)")
@@ -44,7 +46,7 @@ def test_lock_is_released_when_holder_is_killed(tmp_path):
         pass
 
 
-def test_progress_is_throttled_but_phase_changes_always_pass():
+def test_progress_is_throttled_but_phase_changes_always_pass() -> None:
     """Many updates within 100 ms give one callback; a phase change is always delivered."""
     now = [0.0]
     seen: list[SyncProgress] = []
@@ -61,7 +63,7 @@ def test_progress_is_throttled_but_phase_changes_always_pass():
     assert seen[-1].bytes_total == 10
 
 
-def test_full_jitter_stays_within_the_exponential_ceiling():
+def test_full_jitter_stays_within_the_exponential_ceiling() -> None:
     """Waits are uniform in [0, min(max, base*2^(n-1))], and vary (jitter)."""
     policy = RetryPolicy(base_delay=0.5, max_delay=4.0, rng=random.Random(1))
     for n, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (9, 4.0)]:
@@ -69,7 +71,7 @@ def test_full_jitter_stays_within_the_exponential_ceiling():
         assert 0 <= min(waits) and max(waits) <= ceiling and max(waits) > ceiling * 0.8
 
 
-def test_retry_after_is_honoured_and_capped():
+def test_retry_after_is_honoured_and_capped() -> None:
     """Retry-After (seconds or HTTP date) sets the wait, up to the cap."""
     policy = RetryPolicy(base_delay=0.1, max_retry_after=10, rng=random.Random(1))
     assert 5 <= policy.delay(1, 5.0) <= 5.1
@@ -79,7 +81,7 @@ def test_retry_after_is_honoured_and_capped():
     assert parse_retry_after("7") == 7 and parse_retry_after("soon") is None and parse_retry_after(None) is None
 
 
-def test_only_5xx_and_429_are_retryable():
+def test_only_5xx_and_429_are_retryable() -> None:
     """4xx other than 429 are final."""
     assert [s for s in (400, 401, 404, 409, 410, 413, 422, 429, 500, 502, 503) if is_retryable_status(s)] == \
         [429, 500, 502, 503]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def ca_and_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, P
 
 
 @pytest.fixture
-def https_server(ca_and_cert):
+def https_server(ca_and_cert: tuple[Path, Path, Path]) -> Any:
     _, cert, key = ca_and_cert
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -46,7 +47,7 @@ def https_server(ca_and_cert):
     server.close()
 
 
-def test_untrusted_certificate_is_refused_without_retry(https_server):
+def test_untrusted_certificate_is_refused_without_retry(https_server: Any) -> None:
     """A certificate not in the OS store fails at once with a message pointing at IT / the CA bundle."""
     client = PortalClient(https_server.url, token="t")
     with pytest.raises(TLSVerificationFailed) as info:
@@ -55,13 +56,13 @@ def test_untrusted_certificate_is_refused_without_retry(https_server):
     assert client.request_count == 1
 
 
-def test_ca_bundle_from_settings_is_trusted(https_server, ca_and_cert):
+def test_ca_bundle_from_settings_is_trusted(https_server: Any, ca_and_cert: tuple[Path, Path, Path]) -> None:
     """With the council's CA bundle configured, the same portal is trusted."""
     client = PortalClient(https_server.url, token="t", ca_bundle=str(ca_and_cert[0]))
     assert client.meta().protocol == 1
 
 
-def test_missing_ca_bundle_file_is_a_clear_error(tmp_path):
+def test_missing_ca_bundle_file_is_a_clear_error(tmp_path: Path) -> None:
     """A CA bundle setting naming no file is reported, not silently ignored."""
     with pytest.raises(InsecurePortalURL, match="does not exist"):
         PortalClient("https://portal.example", ca_bundle=str(tmp_path / "nope.pem"))
