@@ -23,7 +23,11 @@ class TLSVerificationFailed(PortalUnreachable):
     """The portal's certificate is not trusted by this computer (or the configured CA bundle)."""
 
 
-class InsecurePortalURL(SyncError):
+class SettingsError(SyncError):
+    """A sync setting that cannot work (portal address, CA bundle); the message says what to change."""
+
+
+class InsecurePortalURL(SettingsError):
     """A portal address that would send passwords and data unencrypted, or is malformed."""
 
 

@@ -17,7 +17,7 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 
-from sync.errors import InsecurePortalURL
+from sync.errors import InsecurePortalURL, SettingsError
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 USER_AGENT = "fieldapp-sync/1"
@@ -48,7 +48,7 @@ def make_ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
     if ca_bundle:
         path = Path(ca_bundle)
         if not path.is_file():
-            raise InsecurePortalURL(
+            raise SettingsError(
                 f"The CA bundle {ca_bundle!r} from the settings does not exist. "
                 "Ask IT for the right path or remove the setting."
             )

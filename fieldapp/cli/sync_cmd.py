@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     from fieldapp import FieldStore
     from sync import session
     from sync.engine import SyncEngine
-    from sync.errors import AuthRequired, InsecurePortalURL, PortalError, PortalUnreachable, SyncBusy, SyncError
+    from sync.errors import AuthRequired, PortalError, PortalUnreachable, SettingsError, SyncBusy, SyncError
 
     stdin = stdin or sys.stdin
     out = out or sys.stdout
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
             client = restored
         with client:
             report = SyncEngine(store, client).run(progress=None if args.quiet else _printer(say), cancel=cancel)
-    except InsecurePortalURL as exc:
+    except SettingsError as exc:
         return fail(str(exc), EXIT_USAGE)
     except AuthRequired as exc:
         return fail(str(exc), EXIT_AUTH)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sync.client import PortalClient
-from sync.errors import InsecurePortalURL, TLSVerificationFailed
+from sync.errors import SettingsError, TLSVerificationFailed
 
 from httpstub import Reply, StubServer
 
@@ -64,5 +64,5 @@ def test_ca_bundle_from_settings_is_trusted(https_server: Any, ca_and_cert: tupl
 
 def test_missing_ca_bundle_file_is_a_clear_error(tmp_path: Path) -> None:
     """A CA bundle setting naming no file is reported, not silently ignored."""
-    with pytest.raises(InsecurePortalURL, match="does not exist"):
+    with pytest.raises(SettingsError, match="does not exist"):
         PortalClient("https://portal.example", ca_bundle=str(tmp_path / "nope.pem"))
