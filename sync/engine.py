@@ -166,8 +166,7 @@ class SyncEngine:
 
     def _fetch(self, cursor: int) -> tuple[list[dict[str, Any]], int, bool]:
         """One page as the store takes it: (protocol change dicts, next_cursor, has_more)."""
-        page = self.client.pull(cursor, self.pull_limit)
-        return [change.model_dump(mode="json") for change in page.changes], page.next_cursor, page.has_more
+        return self.client.pull_page(cursor, self.pull_limit)
 
     # ------------------------------------------------------------ upload
 
