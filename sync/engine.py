@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -190,19 +191,30 @@ class SyncEngine:
             reporter.update(bytes_done=state["bytes"])
 
         uploader = BlobUploader(self.client, self._meta_now().chunk_bytes, cancel=cancel, on_bytes=on_bytes)
-        for index, ref in enumerate(todo, start=1):
-            _check(cancel)
-            try:
-                uploader.upload(ref.sha256, ref.path)
-            except BlobFailed as exc:
-                # This photo's visit will come back `blob_missing` and become a problem; the rest go on.
-                log.warning("photo %s not uploaded: %s", ref.sha256, exc)
-                tally.blob_failures.append(str(exc))
-                continue
-            self.store.mark_blobs_uploaded([ref.sha256])
-            tally.blobs_uploaded += 1
-            reporter.update(done=index)
-        tally.bytes_uploaded += state["bytes"]
+        # Confirmed hashes are written to the store in batches (one transaction per second or so, not
+        # one per photo): after a crash the few unrecorded ones are found complete by /blobs/missing.
+        confirmed: list[str] = []
+        last_flush = time.monotonic()
+        try:
+            for index, ref in enumerate(todo, start=1):
+                _check(cancel)
+                try:
+                    uploader.upload(ref.sha256, ref.path)
+                except BlobFailed as exc:
+                    # This photo's visit will come back `blob_missing` and become a problem; the rest go on.
+                    log.warning("photo %s not uploaded: %s", ref.sha256, exc)
+                    tally.blob_failures.append(str(exc))
+                    continue
+                confirmed.append(ref.sha256)
+                tally.blobs_uploaded += 1
+                reporter.update(done=index)
+                if time.monotonic() - last_flush >= 1.0:
+                    self.store.mark_blobs_uploaded(confirmed)
+                    confirmed, last_flush = [], time.monotonic()
+        finally:
+            if confirmed:
+                self.store.mark_blobs_uploaded(confirmed)
+            tally.bytes_uploaded += state["bytes"]
 
     def _missing_on_portal(self, refs: Sequence[BlobRef]) -> set[str]:
         hashes = sorted({r.sha256 for r in refs})
