@@ -33,6 +33,8 @@ _FILTERS = {
 
 @dataclass(frozen=True)
 class _Row:
+    """One candidate change of a page, from a record table or a scope-change row."""
+
     seq: int
     entity: str
     id: str
