@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", required=True, type=Path, help="the field app's data folder")
+    parser.add_argument("--data-dir", type=Path,
+                        help="the field app's data folder (default: fieldapp --data-dir, then the usual per-user folder)")
     parser.add_argument("--portal", help="portal base URL (default: the settings, then the last one used)")
     parser.add_argument("--username", help="sign in as this user (with --password-stdin)")
     parser.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
@@ -68,13 +69,14 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
         if not password:
             return fail("--password-stdin was given but stdin held no password.", EXIT_USAGE)
     settings = _settings()
+    data_dir = args.data_dir or _default_data_dir()
     ca_bundle = args.ca_bundle or getattr(settings, "ca_bundle", None)
     cancel = threading.Event()
     previous = _on_interrupt(cancel)
     try:
-        store = FieldStore.open(args.data_dir)
+        store = FieldStore.open(data_dir)
     except Exception as exc:  # the store's own errors carry the message to show
-        return fail(f"cannot open the data folder {args.data_dir}: {exc}", EXIT_USAGE)
+        return fail(f"cannot open the data folder {data_dir}: {exc}", EXIT_USAGE)
     try:
         portal = args.portal or getattr(settings, "portal_url", None) or store.sync_state().portal_url
         if args.username:
@@ -135,6 +137,12 @@ def _settings() -> Any:
         return load_settings()
     except Exception:  # noqa: BLE001 - a headless sync must not fail on an unrelated settings problem
         return None
+
+
+def _default_data_dir() -> Path:
+    """The folder the desktop app uses (``fieldapp --data-dir`` sets FIELDAPP_DATA_DIR for every part)."""
+    from fieldapp.config import default_paths
+    return default_paths().data_dir
 
 
 def _on_interrupt(cancel: threading.Event) -> Any:

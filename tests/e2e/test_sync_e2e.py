@@ -211,14 +211,16 @@ def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_pat
 def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite: Any, tmp_path: Path) -> None:
     """`fieldapp sync` prints progress and a summary, exits 0 on success and 3 on a wrong password."""
     officer = account(portal_sqlite, "officer", index=1)
-    command = [sys.executable, "-m", "fieldapp.cli.sync_cmd", "--data-dir", str(tmp_path / "cli"),
+    # The real entry point: `fieldapp sync ...` through fieldapp.cli.main and the subcommand registry.
+    command = [sys.executable, "-c", "import sys; from fieldapp.cli import main; sys.exit(main())", "sync",
+               "--data-dir", str(tmp_path / "cli"),
                "--portal", portal_sqlite.url, "--username", officer.username, "--password-stdin"]
     done = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[pull]" in done.stdout and "changes received" in done.stdout
     wrong = subprocess.run(command, input="not-the-password\n", capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 3 and "password" in wrong.stderr.lower()
-    plain = subprocess.run(command[:5] + ["--portal", "http://portal.example.org", "--username", "x",
+    plain = subprocess.run(command[:6] + ["--portal", "http://portal.example.org", "--username", "x",
                                           "--password-stdin"], input="pw\n", capture_output=True, text=True,
                            timeout=120)
     assert plain.returncode == 2 and "https://" in plain.stderr
