@@ -292,7 +292,7 @@ class FieldStore:
             if session.get(BlobRow, imported.sha256) is None:
                 session.add(BlobRow(sha256=imported.sha256, uploaded=False))
             session.flush()
-            link_photo_answer(session, row, photo.id, None, photo.question_id)
+            link_photo_answer(session, row, photo.id, photo.question_id)
             self._touch(row)
             return photo_record(session, photo, self._photos_dir)
 
@@ -324,7 +324,7 @@ class FieldStore:
                 photo.caption = caption
             if question_id is not None:
                 self._check_question(session, row, question_id)
-                link_photo_answer(session, row, photo.id, photo.question_id, question_id or None)
+                link_photo_answer(session, row, photo.id, question_id or None)
                 photo.question_id = question_id or None
             self._touch(row)
             session.flush()
@@ -334,7 +334,7 @@ class FieldStore:
         """Take a photo off a draft (its file goes too unless another visit uses it)."""
         with self._write() as session:
             photo, row = self._photo_row(session, photo_id)
-            link_photo_answer(session, row, photo.id, photo.question_id, None)
+            link_photo_answer(session, row, photo.id, None)
             sha256 = photo.sha256
             session.delete(photo)
             self._touch(row)

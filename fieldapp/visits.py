@@ -175,17 +175,21 @@ def _storable(question_id: str, value: Any) -> Any:
     return value
 
 
-def link_photo_answer(session: Session, row: VisitRow, photo_id: str, old_question: str | None,
-                      new_question: str | None) -> None:
+def link_photo_answer(session: Session, row: VisitRow, photo_id: str, new_question: str | None) -> None:
     """Keep photo-question answers (lists of photo ids) in step with a photo's question."""
     questions = questions_of(template_of(session, row))
     answers = dict(row.answers)
-    if old_question and isinstance(answers.get(old_question), list):
-        remaining = [p for p in answers[old_question] if p != photo_id]
+    # A photo belongs to one question at most: take it out of every other photo answer, so
+    # an id put into an answer directly (not through `question_id`) never outlives its photo.
+    for question_id, value in list(answers.items()):
+        is_photo_answer = questions.get(question_id, {}).get("kind") == QuestionKind.PHOTO
+        if question_id == new_question or not is_photo_answer or not isinstance(value, list):
+            continue
+        remaining = [p for p in value if p != photo_id]
         if remaining:
-            answers[old_question] = remaining
+            answers[question_id] = remaining
         else:
-            answers.pop(old_question)
+            answers.pop(question_id)
     if new_question and questions.get(new_question, {}).get("kind") == QuestionKind.PHOTO:
         current = answers.get(new_question)
         ids = list(current) if isinstance(current, list) else []

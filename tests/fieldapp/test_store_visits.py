@@ -201,6 +201,15 @@ def test_visit_changes_is_none_before_any_return(filled: Filled) -> None:
     assert filled.store.visit_changes(filled.draft().id) is None
 
 
+def test_removing_a_photo_takes_it_out_of_answers_that_name_it(filled: Filled, tmp_path: Path) -> None:
+    """A photo put into a photo answer directly (no question_id) leaves that answer when removed."""
+    visit = filled.draft()
+    photo = filled.store.add_photo(visit.id, make_jpeg(tmp_path / "1.jpg", 1))
+    filled.store.update_visit(visit.id, answers={"pics": [photo.id]})
+    filled.store.remove_photo(photo.id)
+    assert "pics" not in filled.store.visit(visit.id).answers
+
+
 def test_photos_attach_to_questions_and_leave_cleanly(filled: Filled, tmp_path: Path) -> None:
     """A photo for a photo question joins its answer; moving or removing it updates the answer and files."""
     visit = filled.draft()
