@@ -11,7 +11,7 @@ import threading
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from portal.errors import field_errors, not_found
 from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit, VisitBlob
 from portal.services import scope
 from portal.services.records import public
-from portal.services.sequence import lock_counter, stamp, utcnow
+from portal.services.sequence import commit_submit, stamp, utcnow
 from sync.protocol import (
     HHSRS_HAZARDS,
     DecideData,
@@ -90,21 +90,32 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
     return _TEMPLATES[template_id]
 
 
+_VISITS = Visit.__table__
+_VISIT_BLOBS = VisitBlob.__table__
+_CASES = Case.__table__
+
+
+def _visit_public(row: Any) -> dict[str, Any]:
+    """A visits row as ``public`` gives a Visit (for conflicts), without loading the ORM object."""
+    return {"id": row.id, "version": row.version, "seq": row.seq, **row.document, "status": row.status, "review": row.review}
+
+
 def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
+    # Core statements throughout: this is the hot path of every push, and the ORM's
+    # unit of work costs more CPU than the validation itself.
     doc = _parse(VisitDocument, op.data, op.op_id, "visit")
-    case = session.scalar(select(Case).where(Case.id == doc.case_id, scope.case_filter(caller)))
-    if case is None or doc.officer_id != caller.id:
+    case_status = session.scalar(select(Case.status).where(Case.id == doc.case_id, scope.case_filter(caller)))
+    if case_status is None or doc.officer_id != caller.id:
         raise _not_found(op.op_id, "case")
     # The row lock makes a concurrent submit of the same visit wait and then see this one.
-    visit = session.get(Visit, op.id, with_for_update=True)
-    existed = visit is not None
+    visit = session.execute(select(_VISITS).where(_VISITS.c.id == op.id).with_for_update()).first()
     if visit is not None:
         if visit.officer_id != caller.id:
             raise _not_found(op.op_id, "visit")
         if visit.status == VisitStatus.APPROVED:
-            raise _conflict(op.op_id, ErrorCode.VISIT_LOCKED, "This visit was approved and is locked; record an amendment as a new visit.", public(visit))
+            raise _conflict(op.op_id, ErrorCode.VISIT_LOCKED, "This visit was approved and is locked; record an amendment as a new visit.", _visit_public(visit))
         if op.base_version != visit.version:
-            raise _conflict(op.op_id, ErrorCode.CONFLICT, "The visit changed on the portal since you last saw it; review the current version.", public(visit))
+            raise _conflict(op.op_id, ErrorCode.CONFLICT, "The visit changed on the portal since you last saw it; review the current version.", _visit_public(visit))
     elif op.base_version != 0:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, "The portal has no earlier version of this visit; submit it with base_version 0.", None)
     if doc.amends is not None and session.scalar(select(Visit.id).where(Visit.id == doc.amends, scope.visit_filter(caller))) is None:
@@ -125,38 +136,21 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     missing = [h for h in hashes if h not in complete]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
+    values = {"case_id": doc.case_id, "document": doc.model_dump(mode="json"), "status": VisitStatus.SUBMITTED.value, "review": None}
     if visit is None:
-        # seq 0 until stamped below, just before commit; nobody sees the row before then.
-        visit = Visit(id=op.id, officer_id=caller.id, version=1, seq=0)
-        session.add(visit)
+        version = 1
+        # seq 0 until stamped in commit_submit; nobody sees the row before the commit.
+        session.execute(insert(_VISITS).values(id=op.id, officer_id=caller.id, version=version, seq=0, **values))
     else:
-        visit.version += 1
-    visit.case_id = case.id
-    visit.document = doc.model_dump(mode="json")
-    visit.status = VisitStatus.SUBMITTED
-    visit.review = None
-    if existed:
-        session.execute(delete(VisitBlob).where(VisitBlob.visit_id == visit.id).execution_options(synchronize_session=False))
-    for sha in hashes:
-        session.add(VisitBlob(visit_id=visit.id, sha256=sha))
-    session.flush()
-    if case.status in ("open", "scheduled"):
-        _mark_visited(session, case)
-    stamp(session, visit)
-    return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
-
-
-def _mark_visited(session: Session, case: Case) -> None:
-    """The case now has a visit on record; its holders pull the new status."""
-    # Counter first, then the case row, as admin writes take them (no deadlock); NO KEY
-    # UPDATE does not wait for the key-share locks that visits referencing the case hold.
-    lock_counter(session)
-    locked = session.scalars(select(Case).where(Case.id == case.id).with_for_update(key_share=True).execution_options(populate_existing=True)).one()
-    if locked.status in ("open", "scheduled"):
-        locked.status = "visited"
-        locked.version += 1
-        session.flush()
-        stamp(session, locked)
+        version = visit.version + 1
+        session.execute(update(_VISITS).where(_VISITS.c.id == op.id).values(version=version, **values))
+        session.execute(delete(_VISIT_BLOBS).where(_VISIT_BLOBS.c.visit_id == op.id))
+    if hashes:
+        session.execute(insert(_VISIT_BLOBS), [{"visit_id": op.id, "sha256": sha} for sha in hashes])
+    # The case now has a visit on record; its holders pull the new status.
+    mark_case = doc.case_id if case_status in ("open", "scheduled") else None
+    seq = commit_submit(session, visit_id=op.id, version=version, op_id=op.op_id, user_id=caller.id, mark_case=mark_case)
+    return {"op_id": op.op_id, "status": "applied", "version": version, "seq": seq}
 
 
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
@@ -182,6 +176,8 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
 
 
 _HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide}
+#: Handlers that store their op's result and commit themselves (see ``commit_submit``).
+_SELF_RECORDING = {_submit}
 _ATTEMPTS = 3
 
 
@@ -201,7 +197,8 @@ def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
                 if stored is not None:
                     return stored
                 result = handler(session, caller, op)
-                session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
+                if handler not in _SELF_RECORDING:
+                    session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
             return result
         except OpOutcome as outcome:
             # The same op may have committed from another device meanwhile: that makes it a duplicate.
