@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 SEQ_COUNTER = "change_seq"
@@ -67,23 +68,31 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self.sqlite = is_sqlite(self.engine)
-        write_bind = self.engine.execution_options(fieldapp_write=True)
+        write_bind = self._write_bind = self.engine.execution_options(fieldapp_write=True)
         read_bind = self.engine if self.sqlite else self.engine.execution_options(isolation_level="REPEATABLE READ")
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
         self._read = sessionmaker(bind=read_bind, expire_on_commit=False)
         self._plain = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     @contextmanager
-    def write(self, *, serialise: bool = True) -> Iterator[Session]:
+    def write_connection(self) -> Iterator[Connection]:
+        """One pooled connection for a series of ``write(connection=...)`` transactions."""
+        with self._write_bind.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def write(self, *, serialise: bool = True, connection: Connection | None = None) -> Iterator[Session]:
         """A transaction that changes field data, committed on exit.
 
         With ``serialise`` the counter row is locked first, so the whole transaction
         runs alone among writers (scope changes need that: they compare before and
         after). Without it the lock is taken by the first ``next_seq``, and the caller
         protects its reads with row locks; the time writers wait on each other then
-        shrinks to the writes and the commit.
+        shrinks to the writes and the commit. ``connection`` (from ``write_connection``)
+        runs the transaction on that connection instead of one from the pool.
         """
-        with self._write() as session, session.begin():
+        factory = self._write if connection is None else partial(Session, bind=connection, expire_on_commit=False)
+        with factory() as session, session.begin():
             if serialise and not self.sqlite:
                 session.execute(text("SELECT value FROM counters WHERE name = :n FOR UPDATE"), {"n": SEQ_COUNTER})
             yield session

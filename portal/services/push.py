@@ -11,16 +11,17 @@ import threading
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
 from portal.errors import field_errors, not_found
-from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit, VisitBlob
+from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit
 from portal.services import scope
 from portal.services.records import public
-from portal.services.sequence import commit_submit, stamp, utcnow
+from portal.services.sequence import stamp, utcnow
+from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
 from sync.protocol import (
     HHSRS_HAZARDS,
     DecideData,
@@ -91,8 +92,7 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
 
 
 _VISITS = Visit.__table__
-_VISIT_BLOBS = VisitBlob.__table__
-_CASES = Case.__table__
+_OPS = OpRecord.__table__
 
 
 def _visit_public(row: Any) -> dict[str, Any]:
@@ -104,8 +104,17 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     # Core statements throughout: this is the hot path of every push, and the ORM's
     # unit of work costs more CPU than the validation itself.
     doc = _parse(VisitDocument, op.data, op.op_id, "visit")
-    case_status = session.scalar(select(Case.status).where(Case.id == doc.case_id, scope.case_filter(caller)))
-    if case_status is None or doc.officer_id != caller.id:
+    # One round trip: a stored result of this op, and the case if in the caller's scope.
+    # (A doc that no longer parses is answered from the stored result by _apply_one.)
+    found = session.execute(select(
+        select(Case.status).where(Case.id == doc.case_id, scope.case_filter(caller)).scalar_subquery().label("case_status"),
+        select(_OPS.c.user_id).where(_OPS.c.op_id == op.op_id).scalar_subquery().label("user_id"),
+        select(_OPS.c.result).where(_OPS.c.op_id == op.op_id).scalar_subquery().label("result"),
+    )).one()
+    stored = _as_duplicate(caller, op, found.user_id, found.result)
+    if stored is not None:
+        return stored
+    if found.case_status is None or doc.officer_id != caller.id:
         raise _not_found(op.op_id, "case")
     # The row lock makes a concurrent submit of the same visit wait and then see this one.
     visit = session.execute(select(_VISITS).where(_VISITS.c.id == op.id).with_for_update()).first()
@@ -136,21 +145,14 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     missing = [h for h in hashes if h not in complete]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
-    values = {"case_id": doc.case_id, "document": doc.model_dump(mode="json"), "status": VisitStatus.SUBMITTED.value, "review": None}
-    if visit is None:
-        version = 1
-        # seq 0 until stamped in commit_submit; nobody sees the row before the commit.
-        session.execute(insert(_VISITS).values(id=op.id, officer_id=caller.id, version=version, seq=0, **values))
-    else:
-        version = visit.version + 1
-        session.execute(update(_VISITS).where(_VISITS.c.id == op.id).values(version=version, **values))
-        session.execute(delete(_VISIT_BLOBS).where(_VISIT_BLOBS.c.visit_id == op.id))
-    if hashes:
-        session.execute(insert(_VISIT_BLOBS), [{"visit_id": op.id, "sha256": sha} for sha in hashes])
-    # The case now has a visit on record; its holders pull the new status.
-    mark_case = doc.case_id if case_status in ("open", "scheduled") else None
-    seq = commit_submit(session, visit_id=op.id, version=version, op_id=op.op_id, user_id=caller.id, mark_case=mark_case)
-    return {"op_id": op.op_id, "status": "applied", "version": version, "seq": seq}
+    write = SubmitWrite(
+        op_id=op.op_id, user_id=caller.id, visit_id=op.id, case_id=doc.case_id,
+        version=1 if visit is None else visit.version + 1, document=doc.model_dump(mode="json"), hashes=hashes,
+        # The case now has a visit on record; its holders pull the new status.
+        mark_case=is_markable(found.case_status),
+    )
+    seq = commit_submit(session, write, existed=visit is not None)
+    return {"op_id": op.op_id, "status": "applied", "version": write.version, "seq": seq}
 
 
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
@@ -178,10 +180,12 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
 _HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide}
 #: Handlers that store their op's result and commit themselves (see ``commit_submit``).
 _SELF_RECORDING = {_submit}
+#: Handlers that look up the op's stored result themselves (in their first query).
+_SELF_CHECKING = {_submit}
 _ATTEMPTS = 3
 
 
-def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
+def _apply_one(db: Database, connection: Connection, caller: scope.Caller, raw: Any) -> dict[str, Any]:
     op_id = str(raw.get("op_id", "")) if isinstance(raw, dict) else ""
     try:
         op = _parse(Op, raw, op_id, "op")
@@ -192,8 +196,8 @@ def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
         return _rejected(op.op_id, ErrorCode.INVALID_REQUEST, f"Ops of kind {op.kind!r} do not apply to {op.entity!r}.", {"fields": {"kind": "not valid for this entity"}}).result
     for attempt in range(_ATTEMPTS):
         try:
-            with db.write(serialise=False) as session:
-                stored = _stored(session, caller, op)
+            with db.write(serialise=False, connection=connection) as session:
+                stored = None if handler in _SELF_CHECKING else _stored(session, caller, op)
                 if stored is not None:
                     return stored
                 result = handler(session, caller, op)
@@ -217,14 +221,21 @@ def _apply_one(db: Database, caller: scope.Caller, raw: Any) -> dict[str, Any]:
 
 def _stored(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any] | None:
     """The stored result of an op applied before, as a duplicate; None when it was not."""
-    stored = session.get(OpRecord, op.op_id)
-    if stored is None:
+    row = session.execute(select(_OPS.c.user_id, _OPS.c.result).where(_OPS.c.op_id == op.op_id)).first()
+    return _as_duplicate(caller, op, row.user_id, row.result) if row is not None else None
+
+
+def _as_duplicate(caller: scope.Caller, op: Op, user_id: str | None, result: dict[str, Any] | None) -> dict[str, Any] | None:
+    if user_id is None or result is None:
         return None
-    if stored.user_id != caller.id:
+    if user_id != caller.id:
         raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
-    return {**stored.result, "status": "duplicate"}
+    return {**result, "status": "duplicate"}
 
 
 def push(db: Database, caller: scope.Caller, ops: list[Any]) -> list[dict[str, Any]]:
     """One result per op, in order."""
-    return [_apply_one(db, caller, raw) for raw in ops]
+    # Each op is its own transaction, all on one pooled connection: one checkout (and
+    # liveness ping) per push, not per op.
+    with db.write_connection() as connection:
+        return [_apply_one(db, connection, caller, raw) for raw in ops]

@@ -11,18 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
-from portal.models import Case, Counter, OpRecord, Visit
+from portal.models import Counter
 
 
 _COUNTERS = Counter.__table__
-_CASES = Case.__table__
-_OPS = OpRecord.__table__
 
 
 def next_seq(session: Session) -> int:
@@ -58,71 +55,6 @@ def stamp(session: Session, record: Any) -> int:
         value = next_seq(session)
         session.execute(update(table).where(table.c.id == record.id).values(seq=value))
     set_committed_value(record, "seq", value)
-    return value
-
-
-# The last statements of a visit submit on PostgreSQL, sent with COMMIT in one pipeline:
-# the counter lock is taken by the first of them and released by the COMMIT, so it is
-# held for the server's work only, never across a round trip to this process (where a
-# busy interpreter could keep every other writer waiting for milliseconds).
-_PG_MARK_VISITED = """
-WITH next_seq AS (UPDATE counters SET value = value + 1 WHERE name = %(counter)s RETURNING value)
-UPDATE cases SET status = 'visited', version = version + 1, seq = (SELECT value FROM next_seq)
-WHERE id = %(case_id)s AND status IN ('open', 'scheduled')
-"""
-_PG_STAMP_VISIT = """
-WITH next_seq AS (UPDATE counters SET value = value + 1 WHERE name = %(counter)s RETURNING value),
-stamped AS (UPDATE visits SET seq = (SELECT value FROM next_seq) WHERE id = %(visit_id)s RETURNING seq)
-INSERT INTO op_results (op_id, user_id, result, created_at)
-SELECT %(op_id)s::text, %(user_id)s::text,
-       json_build_object('op_id', %(op_id)s::text, 'status', 'applied', 'version', %(version)s::int, 'seq', stamped.seq),
-       %(now)s
-FROM stamped
-RETURNING (result ->> 'seq')::bigint
-"""
-
-
-def commit_submit(session: Session, *, visit_id: str, version: int, op_id: str, user_id: str, mark_case: str | None) -> int:
-    """Stamp a submitted visit with the next seq, store the op's result and COMMIT; returns the seq.
-
-    ``mark_case`` names a case to move from open/scheduled to visited first (it gets the
-    number before the visit's). Everything else of the transaction must be done before
-    this call: the counter lock is taken here and released by the commit.
-    """
-    dialect = session.get_bind().dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg":
-        return _commit_submit_portable(session, visit_id=visit_id, version=version, op_id=op_id, user_id=user_id, mark_case=mark_case)
-    import psycopg  # the PostgreSQL driver; SQLite deployments need not have it
-
-    raw = session.connection().connection.driver_connection
-    params = {"counter": SEQ_COUNTER, "visit_id": visit_id, "op_id": op_id, "user_id": user_id, "version": version, "now": utcnow()}
-    try:
-        with raw.pipeline():
-            if mark_case is not None:
-                raw.execute(_PG_MARK_VISITED, {"counter": SEQ_COUNTER, "case_id": mark_case})
-            cursor = raw.execute(_PG_STAMP_VISIT, params)
-            raw.commit()
-    except psycopg.IntegrityError as exc:
-        # A concurrent push of the same op committed first; the caller evaluates again.
-        raise IntegrityError(_PG_STAMP_VISIT, params, exc) from exc
-    row = cursor.fetchone()
-    # The session's own COMMIT on leaving its block finds no open transaction: a no-op.
-    return int(row[0])
-
-
-def _commit_submit_portable(session: Session, *, visit_id: str, version: int, op_id: str, user_id: str, mark_case: str | None) -> int:
-    # SQLite: the writer holds the database lock from BEGIN IMMEDIATE anyway.
-    if mark_case is not None:
-        value = next_seq(session)
-        session.execute(
-            update(_CASES).where(_CASES.c.id == mark_case, _CASES.c.status.in_(("open", "scheduled")))
-            .values(status="visited", version=_CASES.c.version + 1, seq=value)
-        )
-    value = next_seq(session)
-    visits = Visit.__table__
-    session.execute(update(visits).where(visits.c.id == visit_id).values(seq=value))
-    result = {"op_id": op_id, "status": "applied", "version": version, "seq": value}
-    session.execute(insert(_OPS).values(op_id=op_id, user_id=user_id, result=result, created_at=utcnow()))
     return value
 
 
