@@ -261,3 +261,40 @@ def test_work_queued_while_a_sync_runs_is_kept_and_sent_once(portal_sqlite: Any,
         assert exported.count(early.id) == 1 and exported.count(late[0]) == 1
     finally:
         store.close()
+
+
+def test_resync_required_keeps_unsent_work(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """410 resync_required (cursor older than the tombstone horizon): portal data is fetched again from 0,
+    the queued visit is still sent exactly once and the draft survives."""
+    from sqlalchemy import create_engine, text
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    accounts = seed(url, 30).accounts
+    with start_background(url, tmp_path / "blobs") as own:
+        own.accounts = accounts
+        officer = account(own, "officer", index=0)
+        store, client = open_signed_in(tmp_path / "laptop", own.url, officer)
+        try:
+            sync(store, client)
+            cases = first_cases(store, 2)
+            queued = record_visit(store, cases[0], tmp_path, photos=1, seed=601)
+            draft = store.start_visit(cases[1], store.templates_for(cases[1])[0].id)
+            cursor = store.sync_state().cursor
+            # The portal purged tombstones past this laptop's cursor (as after 30 days away).
+            engine = create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(text("UPDATE counters SET value = :v WHERE name = 'tombstone_horizon'"),
+                                   {"v": cursor + 1})
+            engine.dispose()
+
+            with caplog.at_level("WARNING", logger="sync.engine"):
+                report = sync(store, client)
+
+            assert "full resync" in caplog.text          # the portal really answered 410
+            assert report.ok and report.pulled > 0
+            assert store.visit(queued.id).state == VisitState.SUBMITTED
+            assert store.visit(draft.id).state == VisitState.DRAFT
+            assert {c.id for c in store.cases()} == set(portal_scope(own.url, officer)["case"])
+            exported = [v["id"] for v in admin_visits(own.url, account(own, "admin"))]
+            assert exported.count(queued.id) == 1
+        finally:
+            store.close()
