@@ -60,14 +60,11 @@ def _load_settings() -> tuple[Any, Path]:
     """Site and user settings and the data folder (the store lives there)."""
     from fieldapp.config import default_paths, load_settings
 
+    from fieldapp.logs import setup_logging
+
     paths = default_paths()
     settings = load_settings(paths)
-    try:
-        from fieldapp.logs import setup_logging
-
-        setup_logging(paths.log_dir, getattr(settings, "log_level", "INFO"))
-    except ImportError:
-        logging.basicConfig(level=logging.INFO)
+    setup_logging(paths.log_dir, settings.log_level)
     return settings, Path(paths.data_dir)
 
 
@@ -135,8 +132,15 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
 
 def run_app(argv: list[str] | None = None) -> int:
     """`fieldapp` with no subcommand: show the window, open this laptop's store, sign in if needed."""
+    from fieldapp.errors import ConfigError
+
     app = ensure_app(argv)
-    settings, data_dir = _load_settings()
+    try:
+        settings, data_dir = _load_settings()
+    except ConfigError as exc:
+        # The windowed app has no console: a broken settings file must be said on screen.
+        QMessageBox.critical(None, "Fieldapp cannot start", f"{exc}\n\nAsk IT to correct the file, then start Fieldapp again.")
+        return 2
     window = start_window(data_dir, settings)
     code = app.exec()
     store = window.ctx.store

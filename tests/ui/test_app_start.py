@@ -31,3 +31,19 @@ def test_window_shows_first_then_lists_cases_and_asks_to_sign_in(qtbot: Any, sto
         shutdown_window(window)
         if opened is not None:
             opened.close()
+
+
+def test_a_broken_site_config_is_shown_on_screen(qapp: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """`run_app` with a broken config file shows the file and line in a message box and exits 2."""
+    import ui.app
+
+    site = tmp_path / "site" / "fieldapp.toml"
+    site.parent.mkdir()
+    site.write_text('portal_url = "https://portal.example"\nsync_interval_minutes = = 5\n', encoding="utf-8")
+    monkeypatch.setenv("FIELDAPP_SITE_CONFIG", str(site.parent))
+    monkeypatch.setenv("FIELDAPP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FIELDAPP_CONFIG_DIR", str(tmp_path / "config"))
+    shown: list[str] = []
+    monkeypatch.setattr(ui.app.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    assert ui.app.run_app([]) == 2
+    assert len(shown) == 1 and str(site) in shown[0] and "line 2" in shown[0]
