@@ -170,6 +170,7 @@ def main() -> int:
             devices = _prepare(urls[0], {"Authorization": f"Bearer {login['token']}"})
             stats = Stats()
             cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
+            client_before = _cpu_seconds(os.getpid())
             barrier = threading.Barrier(DEVICES + 1)
             threads = [threading.Thread(target=Device(urls, stats).run, args=(user, case, barrier, RAMP_SECONDS * i / DEVICES)) for i, (user, case) in enumerate(devices)]
             for thread in threads:
@@ -180,6 +181,7 @@ def main() -> int:
                 thread.join()
             elapsed = time.perf_counter() - started
             server_cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu_before
+            client_cpu = _cpu_seconds(os.getpid()) - client_before
     finally:
         for process in processes:
             process.terminate()
@@ -195,6 +197,7 @@ def main() -> int:
         if values:
             print(f"  {kind:<6} n={len(values):<4} p50 {statistics.median(values) * 1000:.0f} ms  p95 {_percentile(values, 0.95) * 1000:.0f} ms  max {max(values) * 1000:.0f} ms")
     print(f"  portal processes' CPU: {server_cpu:.2f} s in all, {server_cpu / (DEVICES * SUBMITS) * 1000:.1f} ms per visit submitted")
+    print(f"  benchmark client's CPU (same machine, competes with the portal): {client_cpu:.2f} s")
     load = os.getloadavg()
     print(f"  machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
     print(f"  errors: {len(stats.errors)}")

@@ -21,7 +21,7 @@ def _serve(args: argparse.Namespace) -> int:
     from portal.server import serve
 
     settings = PortalSettings.from_env(database_url=args.database_url, blob_dir=Path(args.blob_dir))
-    serve(settings, args.host, args.port)
+    serve(settings, args.host, args.port, access_log=args.access_log)
     return 0
 
 
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--blob-dir", default="fieldapp-portal-blobs")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     serve.set_defaults(func=_serve)
     seed = sub.add_parser("seed", help="create a fictional council with demo accounts")
     seed.add_argument("--database-url", required=True)

@@ -103,7 +103,11 @@ def wait_healthy(url: str, alive: Callable[[], bool], timeout: float = 60.0) -> 
     raise RuntimeError(f"The portal at {url} did not become healthy within {timeout:.0f} s.")
 
 
-def serve(settings: PortalSettings, host: str, port: int) -> None:
-    """Serve in the foreground until interrupted."""
+def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = False) -> None:
+    """Serve in the foreground until interrupted.
+
+    The access log is off unless asked for: a line per request costs CPU that the
+    reverse proxy in front of a real deployment logs anyway.
+    """
     db = prepare(settings)
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=True)
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=True, access_log=access_log)
