@@ -394,7 +394,8 @@ class FieldStore:
                 photos_added=tuple(p for p in new_photos if p not in old_photos),
                 photos_removed=tuple(p for p in old_photos if p not in new_photos),
                 notes_changed=(before.get("notes") or "") != row.notes,
-                hazards_changed=old_hazards != row.hazards)
+                hazards_changed=old_hazards != row.hazards,
+                returned_comment=(before.get("review") or {}).get("comment") or "")
 
     def file_amendment(self, visit_id: str) -> Visit:
         """A new draft that amends an approved visit, carrying over its answers, notes, hazards and photos."""

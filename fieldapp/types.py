@@ -231,6 +231,7 @@ class VisitChanges:
     photos_removed: tuple[str, ...]
     notes_changed: bool
     hazards_changed: bool
+    returned_comment: str = ""   # what the lead wrote when returning it
 
     @property
     def empty(self) -> bool:

@@ -297,6 +297,7 @@ def test_officers_submit_lead_reviews_officers_see_decisions(qtbot: Any, portal:
     assert changes is not None
     assert text_question.id in changes.answers_changed + changes.answers_added
     assert len(changes.photos_added) == 1 and len(changes.photos_removed) == 1 and changes.notes_changed
+    assert changes.returned_comment == "Add a photo of the extractor fan, please."
     with qtbot.waitSignal(page.sig_queue_loaded, timeout=10000):
         page.refresh()
     with qtbot.waitSignal(page.sig_visit_shown, timeout=10000):
@@ -304,6 +305,7 @@ def test_officers_submit_lead_reviews_officers_see_decisions(qtbot: Any, portal:
     assert page.visit_view.changes_label.isVisibleTo(page.visit_view)
     assert "Photos added: 1" in page.visit_view.changes_label.text()
     assert text_question.label in page.visit_view.changes_label.text()
+    assert "extractor fan, please" in page.visit_view.changes_label.text()
     qtbot.waitUntil(lambda: page.visit_view.unseen_photos() == 0, timeout=20000)
     page.grab().save(str(ARTIFACTS / f"review_e2e_changes_{request.node.callspec.params['portal']}.png"))
 

@@ -62,8 +62,11 @@ def changes_summary(changes: VisitChanges, data: ReviewData) -> str:
         parts.append("Hazards changed")
     if changes.notes_changed:
         parts.append("Notes changed")
-    return "Changed since you returned it — " + "; ".join(parts) + "." if parts else \
+    text = "Changed since you returned it — " + "; ".join(parts) + "." if parts else \
         "Resubmitted with no changes since you returned it."
+    if changes.returned_comment:
+        text += f"\nYou returned it with: “{changes.returned_comment}”"
+    return text
 
 
 class PhotoTileButton(QToolButton):
