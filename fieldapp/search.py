@@ -122,7 +122,7 @@ def list_cases(
     sort: str = "due",
     limit: int | None = None,
 ) -> list[CaseRow]:
-    """The case list (tombstoned cases left out), searched, filtered and sorted.
+    """The case list (tombstoned cases left out unless unsent work needs them), searched, filtered and sorted.
 
     Plain SQL over the one-table list line: this is the hottest read of the app, and
     the ORM's per-row work would cost more than the query itself.
@@ -131,7 +131,10 @@ def list_cases(
         raise ValidationError(f"Sort the cases by one of: {', '.join(SORTS)} (not {sort!r}).")
     now = utc_now()
     params: dict[str, Any] = {"now": _stored(now)}
-    where = ["ci.deleted = 0"]
+    # A case that left the officer's scope stays listed while their unsent work needs it,
+    # so a draft never becomes unreachable.
+    where = ["(ci.deleted = 0 OR ci.case_id IN (SELECT v.case_id FROM visits v WHERE v.own = 1 AND "
+             "(v.state IN ('draft', 'queued') OR v.local_edits = 1 OR v.op_id IS NOT NULL)))"]
     match = fts_query(search)
     if match is not None:
         params["match"] = match

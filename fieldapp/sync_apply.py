@@ -340,6 +340,9 @@ def reset_portal_data(session: Session) -> list[str]:
 
 def purge_out_of_scope(session: Session) -> tuple[int, list[str]]:
     """Remove tombstoned cases and people no unsent work needs; returns (cases purged, dropped hashes)."""
+    tombstoned = [exists().where(model.deleted.is_(True)) for model in (CaseRecord, PropertyRow, ResidentRow)]
+    if not session.scalar(select(tombstoned[0] | tombstoned[1] | tombstoned[2])):
+        return 0, []   # the usual case after a sync; the checks below read every visit
     protected = {v.case_id for v in _work_visits(session)}
     doomed = [c for c in session.scalars(select(CaseRecord).where(CaseRecord.deleted.is_(True)))
               if c.id not in protected]

@@ -255,6 +255,7 @@ def test_purge_waits_for_unsent_work(filled: Filled, tmp_path: Path) -> None:
                                 f.tombstone("property", w.property_id),
                                 *(f.tombstone("resident", r) for r in w.resident_ids)], 600)
     assert filled.store.purge_out_of_scope() == 1       # only the case without work
+    assert filled.case_id in [c.id for c in filled.store.cases()]   # its draft stays reachable
     detail = filled.store.case(filled.case_id)
     assert detail.property.postcode == "SE1 4AB" and len(detail.residents) == 2
     with pytest.raises(NotFoundError):
@@ -284,7 +285,8 @@ def test_reset_keeps_unsent_work_and_restarts_from_zero(filled: Filled) -> None:
     assert filled.store.visit(draft.id).notes == "keep me" and filled.store.visit(submitted).state == "queued"
     with pytest.raises(NotFoundError):
         filled.store.visit(pulled["id"])
-    assert filled.store.cases() == []                   # kept only as tombstones for the work
+    # Kept as tombstones for the work, and still listed so the draft stays reachable.
+    assert {c.id for c in filled.store.cases()} == {filled.case_id}
     assert filled.store.case(filled.case_id).reference == "DM-2025-00001"
     filled.store.apply_changes(filled.world.changes, 10)  # the pull from 0 brings the scope back
     assert len(filled.store.cases()) == 3 and filled.store.templates_for(filled.case_id)
