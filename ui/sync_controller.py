@@ -62,7 +62,7 @@ def progress_text(update: Any) -> tuple[float, str]:
 def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) -> SyncOutcome:
     """One sync (network pool). Expected failures become an outcome, not an exception."""
     from sync.engine import SyncEngine
-    from sync.errors import AuthRequired, PortalUnreachable, SyncBusy
+    from sync.errors import AuthRequired, SyncBusy, SyncError
 
     def forward(update: Any) -> None:
         fraction, text = progress_text(update)
@@ -75,10 +75,12 @@ def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) ->
         report = SyncEngine(store, client).run(forward, cancel)
     except AuthRequired:
         return SyncOutcome(False, False, "Your session has ended: please sign in again.", needs_sign_in=True)
-    except PortalUnreachable as error:
-        return SyncOutcome(False, False, f"The portal cannot be reached: {error}. Your work stays on this laptop.")
     except SyncBusy:
         return SyncOutcome(False, False, "Another sync is already running for this data folder.")
+    except SyncError as error:
+        # Unreachable portal, a portal error, a bad CA bundle...: the sync errors' own sentences
+        # say what happened and what to do.
+        return SyncOutcome(False, False, str(error))
     message = getattr(report, "message", "") or ("Sync complete." if report.ok else "Sync finished with problems.")
     return SyncOutcome(bool(report.ok), bool(report.cancelled), message, report=report)
 

@@ -146,7 +146,7 @@ def test_offline_portal_is_shown_and_work_goes_on(qtbot: Any, own_portal: Any, t
         qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
         assert "Offline" in window.status_line.reachable.text()
         outcome = _sync(qtbot, window)
-        assert not outcome.ok and "cannot be reached" in outcome.message
+        assert not outcome.ok and "Cannot reach the portal" in outcome.message
         case_id = window.case_list.model.rows()[0].id
         window.case_list.select_case(case_id)
         qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
@@ -329,3 +329,19 @@ def test_returned_visit_shows_the_leads_comment_on_top_and_can_be_resubmitted(
     finally:
         officer_store.close()
         lead_store.close()
+
+
+def test_a_portal_error_during_sync_is_an_outcome_not_a_crash(monkeypatch: Any) -> None:
+    """`run_sync` turns any sync error (here a portal error) into a failed outcome with its message."""
+    import threading
+
+    from sync.engine import SyncEngine
+    from sync.errors import PortalError
+    from ui.sync_controller import run_sync
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise PortalError(500, "internal", "The portal failed; try again later.", {})
+
+    monkeypatch.setattr(SyncEngine, "run", refuse)
+    outcome = run_sync(object(), object(), lambda *_: None, threading.Event())
+    assert not outcome.ok and not outcome.needs_sign_in and "try again later" in outcome.message
