@@ -140,6 +140,14 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores (Linux /proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -171,6 +179,7 @@ def main() -> int:
             stats = Stats()
             cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
             client_before = _cpu_seconds(os.getpid())
+            machine_before = _machine_busy_seconds()
             barrier = threading.Barrier(DEVICES + 1)
             threads = [threading.Thread(target=Device(urls, stats).run, args=(user, case, barrier, RAMP_SECONDS * i / DEVICES)) for i, (user, case) in enumerate(devices)]
             for thread in threads:
@@ -182,6 +191,9 @@ def main() -> int:
             elapsed = time.perf_counter() - started
             server_cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu_before
             client_cpu = _cpu_seconds(os.getpid()) - client_before
+            machine_after = _machine_busy_seconds()
+            busy = machine_after[0] - machine_before[0]
+            machine_share = busy / max(1e-9, machine_after[1] - machine_before[1])
     finally:
         for process in processes:
             process.terminate()
@@ -198,6 +210,7 @@ def main() -> int:
             print(f"  {kind:<6} n={len(values):<4} p50 {statistics.median(values) * 1000:.0f} ms  p95 {_percentile(values, 0.95) * 1000:.0f} ms  max {max(values) * 1000:.0f} ms")
     print(f"  portal processes' CPU: {server_cpu:.2f} s in all, {server_cpu / (DEVICES * SUBMITS) * 1000:.1f} ms per visit submitted")
     print(f"  benchmark client's CPU (same machine, competes with the portal): {client_cpu:.2f} s")
+    print(f"  machine CPU busy during the run: {machine_share:.0%} of all cores ({busy:.2f} s; the rest is PostgreSQL and other work)")
     load = os.getloadavg()
     print(f"  machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min)")
     print(f"  errors: {len(stats.errors)}")
