@@ -58,7 +58,11 @@ _UPRIGHT = {
 _FORMAT_NAMES = {"GIF": "GIF", "BMP": "BMP", "TIFF": "TIFF", "WEBP": "WebP", "ICO": "icon", "PSD": "Photoshop"}
 _HEIC_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
 # HAMMING costs what BILINEAR costs (a 1-pixel kernel, widened when shrinking, so it
-# antialiases) but is sharper; BICUBIC/LANCZOS would double the import time.
+# antialiases) but is sharper; BICUBIC/LANCZOS would double the import time. BOX is a
+# third cheaper but, at the usual 1.5625x shrink of a camera photo to 2560 px, aliases
+# fine regular detail (brickwork, mesh, fabric) into moire: 1-pixel stripes shrunk from
+# 625 to 400 px keep a grey standard deviation of 84 (HAMMING 47, BILINEAR 12, NEAREST
+# 127) and a zone plate is 17 dB PSNR against LANCZOS (HAMMING 23 dB). Not for evidence.
 RESAMPLE = Image.Resampling.HAMMING
 _WHAT_TO_DO = "Export or save it as JPEG or PNG (on an iPhone: Settings > Camera > Formats > Most Compatible) and import that file."
 
@@ -283,7 +287,11 @@ def _resize_banded(image: Image.Image, target: tuple[int, int], upright: Image.T
         # Bands cover disjoint rectangles of ``out``, so the threads may paste at once.
         out.paste(part, _band_origin(upright, cuts[i], cuts[i + 1], width, height))
 
-    list(_workers().map(band, range(bands)))
+    # The calling thread resamples the first band itself rather than wait idle for the pool.
+    others = [_workers().submit(band, i) for i in range(1, bands)]
+    band(0)
+    for job in others:
+        job.result()
     out.info = dict(image.info)
     return out
 
@@ -339,8 +347,10 @@ def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes 
 
 def _thumbnail_bytes(image: Image.Image, edge: int) -> bytes:
     """A small JPEG for lists and galleries (transparent PNGs are shown on white)."""
-    thumb = image.copy()
-    thumb.thumbnail((edge, edge), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    # resize() returns a new picture, so unlike thumbnail() it needs no copy of the full one first.
+    scale = min(1.0, edge / max(image.size))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    thumb = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0) if scale < 1 else image
     if thumb.mode not in ("RGB", "L"):
         background = Image.new("RGB", thumb.size, "white")
         background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)

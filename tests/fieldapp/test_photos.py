@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageStat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import photo_samples as samples  # noqa: E402
@@ -83,6 +83,21 @@ def test_large_jpeg_uses_draft_and_reaches_exact_edge(tmp_path: Path) -> None:
     source = samples.save_photo(tmp_path / "big.jpg", (2000, 1000))
     result = import_photo(source, tmp_path / "photos", SMALL)
     assert (result.width, result.height) == (400, 200)
+
+
+def test_scaling_antialiases_fine_detail(tmp_path: Path) -> None:
+    """Fine regular detail (1-pixel stripes) shrunk 1.5625x becomes near-even grey, not moire (fails for BOX or NEAREST)."""
+    stripes = Image.new("RGB", (625, 469), "black")
+    for x in range(0, 625, 2):
+        stripes.paste((255, 255, 255), (x, 0, x + 1, 469))
+    source = tmp_path / "mesh.png"
+    stripes.save(source)  # PNG is stored losslessly, so the test sees the resampled pixels themselves
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    with Image.open(result.path) as stored:
+        grey = ImageStat.Stat(stored.convert("L"))
+    assert stored.size == (400, 300)
+    assert abs(grey.mean[0] - 127.5) < 5
+    assert grey.stddev[0] < 60  # HAMMING 47, BILINEAR 12; BOX 84 and NEAREST 127 alias the stripes into bands
 
 
 @pytest.mark.parametrize("orientation, size", [(6, (300, 400)), (8, (300, 400)), (3, (400, 300)), (1, (400, 300))])
