@@ -22,6 +22,7 @@ from portal.services import scope
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
+from portal.services.submit_lookup import lookup
 from sync.protocol import (
     HHSRS_HAZARDS,
     DecideData,
@@ -101,23 +102,22 @@ def _visit_public(row: Any) -> dict[str, Any]:
 
 
 def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
-    # Core statements throughout: this is the hot path of every push, and the ORM's
-    # unit of work costs more CPU than the validation itself.
+    # Core statements (and on PostgreSQL two pipelines: submit_lookup, submit_commit):
+    # this is the hot path of every push, and the ORM's unit of work cost more than the
+    # validation itself.
     doc = _parse(VisitDocument, op.data, op.op_id, "visit")
-    # One round trip: a stored result of this op, and the case if in the caller's scope.
+    found = lookup(session, caller, op_id=op.op_id, visit_id=op.id, case_id=doc.case_id)
     # (A doc that no longer parses is answered from the stored result by _apply_one.)
-    found = session.execute(select(
-        select(Case.status).where(Case.id == doc.case_id, scope.case_filter(caller)).scalar_subquery().label("case_status"),
-        select(_OPS.c.user_id).where(_OPS.c.op_id == op.op_id).scalar_subquery().label("user_id"),
-        select(_OPS.c.result).where(_OPS.c.op_id == op.op_id).scalar_subquery().label("result"),
-    )).one()
-    stored = _as_duplicate(caller, op, found.user_id, found.result)
+    stored = _as_duplicate(caller, op, found.stored_user_id, found.stored_result)
     if stored is not None:
         return stored
     if found.case_status is None or doc.officer_id != caller.id:
         raise _not_found(op.op_id, "case")
-    # The row lock makes a concurrent submit of the same visit wait and then see this one.
-    visit = session.execute(select(_VISITS).where(_VISITS.c.id == op.id).with_for_update()).first()
+    visit = None
+    if found.visit_exists:
+        # The row lock makes a concurrent submit of the same visit wait and then see this
+        # one; a new visit needs none (a concurrent insert fails on the key and is retried).
+        visit = session.execute(select(_VISITS).where(_VISITS.c.id == op.id).with_for_update()).first()
     if visit is not None:
         if visit.officer_id != caller.id:
             raise _not_found(op.op_id, "visit")
