@@ -160,6 +160,7 @@ def main() -> int:
     database_url = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
     processes: list[subprocess.Popen[bytes]] = []
     env = {k: v for k, v in os.environ.items() if k != "FIELDAPP_PORTAL_KDF_N"}  # production password cost
+    server_log = tempfile.TemporaryFile()
     try:
         with tempfile.TemporaryDirectory() as blob_dir:
             seeded = subprocess.run([sys.executable, "-m", "portal.cli", "seed", "--database-url", database_url, "--cases", "200"], capture_output=True, text=True, env=env, check=True)
@@ -170,7 +171,8 @@ def main() -> int:
                 urls.append(f"http://127.0.0.1:{port}")
                 processes.append(subprocess.Popen(
                     [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url, "--blob-dir", blob_dir, "--port", str(port)],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                    # A file, not an unread pipe: a portal that logs much would block once a pipe filled.
+                    stdout=subprocess.DEVNULL, stderr=server_log, env=env,
                 ))
             for url, process in zip(urls, processes):
                 wait_healthy(url, lambda p=process: p.poll() is None)
@@ -198,6 +200,9 @@ def main() -> int:
         for process in processes:
             process.terminate()
             process.wait(15)
+        server_log.seek(0)
+        portal_log = server_log.read().decode("utf-8", "replace")
+        server_log.close()
         with psycopg.connect(ADMIN_DSN, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     every = [s for kind, values in stats.latencies.items() if kind != "push-op" for s in values]
@@ -216,6 +221,8 @@ def main() -> int:
     print(f"  errors: {len(stats.errors)}")
     for error in stats.errors[:10]:
         print(f"    {error}")
+    if stats.errors:
+        print(f"  end of the portals' log:\n{portal_log[-3000:]}")
     p95 = _percentile(every, 0.95)
     print(f"  goal (0 errors, p95 <= 250 ms): {'met' if not stats.errors and p95 <= 0.25 else 'NOT met'}")
     return 0 if not stats.errors else 1
