@@ -199,7 +199,10 @@ def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_pat
             assert sync(store, client).ok
 
             local = {c.id for c in store.cases()}
-            assert local == set(portal_scope(own.url, officer)["case"])   # the list shows only what is in scope
+            # The list shows what is in scope, plus the reassigned case the draft still needs
+            # (so the draft stays reachable).
+            assert local == set(portal_scope(own.url, officer)["case"]) | {draft_case}
+            assert sent_case not in local
             with pytest.raises(NotFoundError):
                 store.case(sent_case)                                      # gone: nothing unsent needs it
             assert store.case(draft_case).id == draft_case                 # kept: the draft needs it
