@@ -287,11 +287,7 @@ def _resize_banded(image: Image.Image, target: tuple[int, int], upright: Image.T
         # Bands cover disjoint rectangles of ``out``, so the threads may paste at once.
         out.paste(part, _band_origin(upright, cuts[i], cuts[i + 1], width, height))
 
-    # The calling thread resamples the first band itself rather than wait idle for the pool.
-    others = [_workers().submit(band, i) for i in range(1, bands)]
-    band(0)
-    for job in others:
-        job.result()
+    list(_workers().map(band, range(bands)))
     out.info = dict(image.info)
     return out
 
