@@ -50,7 +50,7 @@ TokenDep = Annotated[str, Depends(bearer_token)]
 
 def get_current_user(db: DbDep, token: TokenDep) -> User:
     """The user of a live token, or 401."""
-    with db.plain() as session:
+    with db.read_once() as session:
         user = authenticate(session, token)
     if user is None:
         raise ApiError(401, ErrorCode.UNAUTHENTICATED, "Your session has ended; sign in again.")

@@ -73,6 +73,11 @@ class Database:
         self._write = sessionmaker(bind=write_bind, expire_on_commit=False)
         self._read = sessionmaker(bind=read_bind, expire_on_commit=False)
         self._plain = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # One read statement needs no transaction: on PostgreSQL autocommit saves the
+        # BEGIN and COMMIT round trips. (SQLite keeps its plain transaction: the begin
+        # hook above would open one that autocommit never closes.)
+        once_bind = self.engine if self.sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._once = sessionmaker(bind=once_bind, expire_on_commit=False)
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
@@ -112,6 +117,12 @@ class Database:
         """
         factory = self._write if writes and self.sqlite else self._plain
         with factory() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read_once(self) -> Iterator[Session]:
+        """A session for a single read statement (e.g. the token lookup of every request)."""
+        with self._once() as session, session.begin():
             yield session
 
     def dispose(self) -> None:
