@@ -1,4 +1,9 @@
-"""Typed request dependencies: settings, database, the caller, role checks."""
+"""Typed request dependencies: settings, database, the caller, role checks.
+
+Dependencies that do no I/O are ``async``: FastAPI runs a plain ``def`` dependency in
+its thread pool, a hand-off to another thread (and back) for every one of them on
+every request. Only the token lookup, which queries the database, stays ``def``.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +21,17 @@ from portal.services.scope import Caller, caller_for
 from sync.protocol import ErrorCode
 
 
-def get_settings(request: Request) -> PortalSettings:
+async def get_settings(request: Request) -> PortalSettings:
     """The app's settings."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Database:
+async def get_db(request: Request) -> Database:
     """The app's database."""
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def get_blobs(request: Request) -> BlobStore:
+async def get_blobs(request: Request) -> BlobStore:
     """The app's blob store."""
     return request.app.state.blobs  # type: ignore[no-any-return]
 
@@ -36,7 +41,7 @@ DbDep = Annotated[Database, Depends(get_db)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     """The bearer token of the request, or 401."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -60,7 +65,7 @@ def get_current_user(db: DbDep, token: TokenDep) -> User:
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_caller(user: CurrentUser) -> Caller:
+async def get_caller(user: CurrentUser) -> Caller:
     """The scope view of the current user."""
     return caller_for(user)
 
@@ -68,7 +73,7 @@ def get_caller(user: CurrentUser) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_admin(caller: CallerDep) -> Caller:
+async def require_admin(caller: CallerDep) -> Caller:
     """403 for anyone but an admin."""
     if not caller.is_admin:
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only an administrator may use the admin endpoints.")
@@ -78,7 +83,7 @@ def require_admin(caller: CallerDep) -> Caller:
 AdminDep = Annotated[Caller, Depends(require_admin)]
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """415 unless the body is declared as JSON."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
