@@ -102,6 +102,11 @@ class Case(Versioned, Base):
     """A piece of casework at a property, assigned to an officer of a team."""
 
     __tablename__ = "cases"
+    # A pull reads a caller's cases in seq order by these (PROTOCOL pull: a page costs its size).
+    __table_args__ = (
+        Index("ix_cases_officer_seq", "assigned_officer_id", "seq"),
+        Index("ix_cases_team_seq", "team_id", "seq"),
+    )
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     case_type: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
@@ -156,6 +161,7 @@ class Visit(Versioned, Base):
     """A submitted visit: the officer's document plus its review state."""
 
     __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_officer_seq", "officer_id", "seq"),)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     officer_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -24,49 +24,57 @@ _MODELS: dict[str, Any] = {
     "team": Team, "user": User, "property": Property, "resident": Resident,
     "case": Case, "template": Template, "visit": Visit,
 }
-_FILTERS = {
-    "team": scope.team_filter, "user": scope.user_filter, "property": scope.property_filter,
-    "resident": scope.resident_filter, "case": scope.case_filter, "template": scope.template_filter,
-    "visit": scope.visit_filter,
-}
 
 
 @dataclass(frozen=True)
-class _Row:
-    """One candidate change of a page, from a record table or a scope-change row."""
+class _Key:
+    """One candidate change of a page before its record is read: a record row or a scope-change row."""
 
     seq: int
     entity: str
     id: str
-    version: int
-    deleted: bool
-    data: dict[str, Any] | None
-
-    def change(self) -> dict[str, Any]:
-        return {"entity": self.entity, "id": self.id, "version": self.version, "seq": self.seq, "deleted": self.deleted, "data": self.data}
+    #: None for a record row; True for a tombstone, False for a grant (scope-change rows).
+    scope_deleted: bool | None = None
 
 
-def _record_rows(session: Session, caller: scope.Caller, cursor: int, limit: int) -> list[_Row]:
-    rows: list[_Row] = []
-    for entity, model in _MODELS.items():
-        query = select(model).where(model.seq > cursor, _FILTERS[entity](caller)).order_by(model.seq).limit(limit + 1)
-        rows.extend(_Row(r.seq, entity, r.id, r.version, False, r.data()) for r in session.scalars(query))
-    return rows
+def _record_keys(session: Session, caller: scope.Caller, cursor: int, limit: int) -> set[_Key]:
+    # Only (seq, id) here: the rows that do not make the page are never loaded.
+    keys: set[_Key] = set()
+    for entity, conditions in scope.pull_sources(session, caller).items():
+        model = _MODELS[entity]
+        for condition in conditions:
+            query = select(model.seq, model.id).where(model.seq > cursor, condition).order_by(model.seq).limit(limit + 1)
+            keys.update(_Key(seq, entity, record_id) for seq, record_id in session.execute(query))
+    return keys
 
 
-def _scope_rows(session: Session, caller: scope.Caller, cursor: int, limit: int) -> list[_Row]:
+def _scope_keys(session: Session, caller: scope.Caller, cursor: int, limit: int) -> set[_Key]:
     query = (
-        select(ScopeChange).where(ScopeChange.user_id == caller.id, ScopeChange.seq > cursor)
-        .order_by(ScopeChange.seq).limit(limit + 1)
+        select(ScopeChange.seq, ScopeChange.entity, ScopeChange.entity_id, ScopeChange.deleted)
+        .where(ScopeChange.user_id == caller.id, ScopeChange.seq > cursor).order_by(ScopeChange.seq).limit(limit + 1)
     )
-    rows: list[_Row] = []
-    for change in session.scalars(query):
-        record = session.get(_MODELS[change.entity], change.entity_id)
-        if change.deleted or record is None:
-            rows.append(_Row(change.seq, change.entity, change.entity_id, record.version if record else 0, True, None))
-        else:
-            rows.append(_Row(change.seq, change.entity, change.entity_id, record.version, False, record.data()))
-    return rows
+    return {_Key(seq, entity, entity_id, deleted) for seq, entity, entity_id, deleted in session.execute(query)}
+
+
+def _records(session: Session, keys: list[_Key]) -> dict[tuple[str, str], Any]:
+    """The page's records as of the snapshot, one query per entity."""
+    wanted: dict[str, set[str]] = {}
+    for key in keys:
+        wanted.setdefault(key.entity, set()).add(key.id)
+    found: dict[tuple[str, str], Any] = {}
+    for entity, ids in wanted.items():
+        model = _MODELS[entity]
+        found.update(((entity, r.id), r) for r in session.scalars(select(model).where(model.id.in_(ids))))
+    return found
+
+
+def _change(key: _Key, record: Any) -> dict[str, Any]:
+    # A grant carries the record's state now; a tombstone (or a vanished record) no data.
+    deleted = key.scope_deleted is True or record is None
+    return {
+        "entity": key.entity, "id": key.id, "version": record.version if record is not None else 0,
+        "seq": key.seq, "deleted": deleted, "data": None if deleted else record.data(),
+    }
 
 
 def pull(session: Session, caller: scope.Caller, cursor: int, limit: int) -> dict[str, Any]:
@@ -78,14 +86,21 @@ def pull(session: Session, caller: scope.Caller, cursor: int, limit: int) -> dic
             {"horizon": horizon(session)},
         )
     latest = current_seq(session)
-    candidates = sorted(_record_rows(session, caller, cursor, limit) + _scope_rows(session, caller, cursor, limit), key=lambda r: r.seq)
+    if latest <= cursor:
+        # Every row (record or scope change) has seq <= the counter: nothing can follow the cursor.
+        return {"changes": [], "next_cursor": cursor, "has_more": False}
+    # Each source gave at most limit + 1 rows in seq order, so the first ``limit`` of the
+    # merge are the first ``limit`` of the whole scope, and one more means there are more.
+    candidates = sorted(_record_keys(session, caller, cursor, limit) | _scope_keys(session, caller, cursor, limit), key=lambda k: k.seq)
     page = candidates[:limit]
     has_more = len(candidates) > limit
     # Within a page a record appears once, with its latest row.
-    newest: dict[tuple[str, str], _Row] = {}
-    for row in page:
-        newest[(row.entity, row.id)] = row
-    changes = [row.change() for row in sorted(newest.values(), key=lambda r: r.seq)]
+    newest: dict[tuple[str, str], _Key] = {}
+    for key in page:
+        newest[(key.entity, key.id)] = key
+    chosen = sorted(newest.values(), key=lambda k: k.seq)
+    records = _records(session, chosen)
+    changes = [_change(key, records.get((key.entity, key.id))) for key in chosen]
     if has_more:
         next_cursor = page[-1].seq
     else:

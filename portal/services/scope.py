@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, Template, User, Visit
 from portal.services.sequence import next_seq, utcnow
@@ -42,26 +43,39 @@ class Caller:
         return self.role == Role.ADMIN
 
 
-def case_filter(caller: Caller) -> ColumnElement[bool]:
-    """Cases the caller sees."""
+def case_filter(caller: Caller, case: Any = Case) -> ColumnElement[bool]:
+    """Cases the caller sees (``case``: the Case model or an alias of it)."""
     if caller.is_admin:
         return false()
-    mine = Case.assigned_officer_id == caller.id
+    mine = case.assigned_officer_id == caller.id
     if caller.is_lead and caller.team_id:
-        mine = or_(mine, Case.team_id == caller.team_id)
-    return Case.purged.is_(False) & mine
+        mine = or_(mine, case.team_id == caller.team_id)
+    return case.purged.is_(False) & mine
+
+
+# Property and resident scope are correlated EXISTS, not ``id IN (the caller's cases)``:
+# checked row by row through indexes, so a query that walks a table in seq order costs
+# what it reads, not the size of the caller's scope. The case is then checked by its
+# primary key: given ``assigned_officer_id = ?`` in the same subquery, a database may
+# start from every case of the caller instead (SQLite does, without statistics).
+
+
+def _callers_case(caller: Caller, case_id: Any) -> ColumnElement[bool]:
+    """The case with this id is in the caller's scope."""
+    held = aliased(Case)
+    return exists().where(held.id == case_id, case_filter(caller, held))
 
 
 def property_filter(caller: Caller) -> ColumnElement[bool]:
     """Properties of the caller's cases."""
-    return Property.id.in_(select(Case.property_id).where(case_filter(caller)))
+    return exists().where(Case.property_id == Property.id, _callers_case(caller, Case.id))
 
 
 def resident_filter(caller: Caller) -> ColumnElement[bool]:
     """Residents named by the caller's cases or living at their properties."""
-    named = select(CaseResident.resident_id).join(Case, Case.id == CaseResident.case_id).where(case_filter(caller))
-    at_property = select(Case.property_id).where(case_filter(caller))
-    return or_(Resident.id.in_(named), Resident.property_id.in_(at_property))
+    named = exists().where(CaseResident.resident_id == Resident.id, _callers_case(caller, CaseResident.case_id))
+    at_property = exists().where(Case.property_id == Resident.property_id, _callers_case(caller, Case.id))
+    return or_(named, at_property)
 
 
 def visit_filter(caller: Caller) -> ColumnElement[bool]:
@@ -92,6 +106,30 @@ def team_filter(caller: Caller) -> ColumnElement[bool]:
 def template_filter(caller: Caller) -> ColumnElement[bool]:
     """All templates, for field roles."""
     return false() if caller.is_admin else true()
+
+
+def pull_sources(session: Session, caller: Caller) -> dict[str, list[ColumnElement[bool]]]:
+    """The caller's scope per entity, as disjuncts that each read an index in seq order.
+
+    Their union is exactly the entity's filter above. A case or visit condition such as
+    ``a OR b`` would make the database collect and sort every match before it can cut a
+    page; each disjunct alone rides a ``(column, seq)`` index, so a page costs its own
+    size. A lead's team visits are one disjunct per team member for the same reason.
+    """
+    sources: dict[str, list[ColumnElement[bool]]] = {
+        "team": [team_filter(caller)], "user": [user_filter(caller)], "template": [template_filter(caller)],
+        "property": [property_filter(caller)], "resident": [resident_filter(caller)],
+    }
+    if caller.is_admin:
+        return {**sources, "case": [], "visit": []}
+    live = Case.purged.is_(False)
+    sources["case"] = [live & (Case.assigned_officer_id == caller.id)]
+    officers = {caller.id}
+    if caller.is_lead and caller.team_id:
+        sources["case"].append(live & (Case.team_id == caller.team_id))
+        officers.update(session.scalars(select(User.id).where(User.team_id == caller.team_id)))
+    sources["visit"] = [Visit.officer_id == officer for officer in sorted(officers)]
+    return sources
 
 
 def caller_for(user: User) -> Caller:

@@ -276,3 +276,31 @@ def test_closed_case_is_purged_from_devices(world: World) -> None:
     world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"status": "open"})
     back, _ = world.portal.pull_all(world.auth["officer1"], cursor)
     assert {("case", world.ids["case1"]), ("property", world.ids["prop1"]), ("resident", world.ids["res1"])} <= {(c["entity"], c["id"]) for c in back if not c["deleted"]}
+
+
+def test_up_to_date_pull_is_empty_until_a_tombstone_arrives(any_world: World) -> None:
+    """A pull at the newest cursor is empty and keeps the cursor; a tombstone written after it is still delivered."""
+    world = any_world
+    _, cursor = world.portal.pull_all(world.auth["officer1"])
+    page = world.portal.call("GET", f"/sync/pull?cursor={cursor}", headers=world.auth["officer1"]).json()
+    assert page == {"changes": [], "next_cursor": cursor, "has_more": False}
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"assigned_officer_id": world.ids["officer2"]})
+    page = world.portal.call("GET", f"/sync/pull?cursor={cursor}", headers=world.auth["officer1"]).json()
+    assert ("case", world.ids["case1"]) in {(c["entity"], c["id"]) for c in page["changes"] if c["deleted"]}
+    assert page["next_cursor"] > cursor
+
+
+def test_lead_case_in_two_sources_comes_once(any_world: World) -> None:
+    """A team case assigned to the lead (matching both of a lead's case conditions) is one entry, paged one by one."""
+    world = any_world
+    _, cursor = world.portal.pull_all(world.auth["lead_a"])  # not 0: the session's portal may have a horizon
+    world.case("lead_case", "lead_a")
+    world.case("team_case", "officer2")
+    seen = []
+    while True:
+        page = world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit=1", headers=world.auth["lead_a"]).json()
+        seen += [(c["entity"], c["id"]) for c in page["changes"]]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert seen.count(("case", world.ids["lead_case"])) == 1 and seen.count(("case", world.ids["team_case"])) == 1
