@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.db import Database
 from portal.errors import field_errors, not_found
-from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit
+from portal.models import Blob, OpRecord, Review, Template, User, Visit
 from portal.services import scope
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
