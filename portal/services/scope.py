@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, false, literal_column, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, Template, User, Visit
@@ -53,29 +53,42 @@ def case_filter(caller: Caller, case: Any = Case) -> ColumnElement[bool]:
     return case.purged.is_(False) & mine
 
 
-# Property and resident scope are correlated EXISTS, not ``id IN (the caller's cases)``:
-# checked row by row through indexes, so a query that walks a table in seq order costs
-# what it reads, not the size of the caller's scope. The case is then checked by its
-# primary key: given ``assigned_officer_id = ?`` in the same subquery, a database may
-# start from every case of the caller instead (SQLite does, without statistics).
+# Property and resident scope are correlated EXISTS, checked row by row through indexes,
+# so a query that walks a table in seq order costs what it reads, not the size of the
+# caller's scope. Two things keep databases from turning them back into "collect every
+# case of the caller first": the case is checked by primary key in a subquery of its own
+# (given ``assigned_officer_id = ?`` beside ``property_id = ?``, SQLite without
+# statistics starts from the caller's cases), and each subquery has ``OFFSET 0``, which
+# PostgreSQL never flattens into a join (it does otherwise, and with stale statistics
+# after a bulk load it then hashes the caller's whole scope on every page).
+
+
+def _row_check(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a row meeting the conditions, evaluated for each outer row (never flattened)."""
+    return select(literal_column("1")).where(*conditions).offset(0).exists()
 
 
 def _callers_case(caller: Caller, case_id: Any) -> ColumnElement[bool]:
     """The case with this id is in the caller's scope."""
     held = aliased(Case)
-    return exists().where(held.id == case_id, case_filter(caller, held))
+    return _row_check(held.id == case_id, case_filter(caller, held))
 
 
 def property_filter(caller: Caller) -> ColumnElement[bool]:
     """Properties of the caller's cases."""
-    return exists().where(Case.property_id == Property.id, _callers_case(caller, Case.id))
+    return _row_check(Case.property_id == Property.id, _callers_case(caller, Case.id))
+
+
+def _resident_sources(caller: Caller) -> list[ColumnElement[bool]]:
+    """Residents named by the caller's cases; residents living at their properties."""
+    named = _row_check(CaseResident.resident_id == Resident.id, _callers_case(caller, CaseResident.case_id))
+    at_property = _row_check(Case.property_id == Resident.property_id, _callers_case(caller, Case.id))
+    return [named, at_property]
 
 
 def resident_filter(caller: Caller) -> ColumnElement[bool]:
     """Residents named by the caller's cases or living at their properties."""
-    named = exists().where(CaseResident.resident_id == Resident.id, _callers_case(caller, CaseResident.case_id))
-    at_property = exists().where(Case.property_id == Resident.property_id, _callers_case(caller, Case.id))
-    return or_(named, at_property)
+    return or_(*_resident_sources(caller))
 
 
 def visit_filter(caller: Caller) -> ColumnElement[bool]:
@@ -114,11 +127,12 @@ def pull_sources(session: Session, caller: Caller) -> dict[str, list[ColumnEleme
     Their union is exactly the entity's filter above. A case or visit condition such as
     ``a OR b`` would make the database collect and sort every match before it can cut a
     page; each disjunct alone rides a ``(column, seq)`` index, so a page costs its own
-    size. A lead's team visits are one disjunct per team member for the same reason.
+    size. A lead's team visits are one disjunct per team member, and residents named or
+    living at a property two disjuncts (PostgreSQL hashes every match of an EXISTS under OR).
     """
     sources: dict[str, list[ColumnElement[bool]]] = {
         "team": [team_filter(caller)], "user": [user_filter(caller)], "template": [template_filter(caller)],
-        "property": [property_filter(caller)], "resident": [resident_filter(caller)],
+        "property": [property_filter(caller)], "resident": _resident_sources(caller),
     }
     if caller.is_admin:
         return {**sources, "case": [], "visit": []}
