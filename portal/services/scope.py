@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, Template, User, Visit
@@ -91,6 +91,25 @@ def resident_filter(caller: Caller) -> ColumnElement[bool]:
     return or_(*_resident_sources(caller))
 
 
+#: Up to this many cases in scope, a pull gathers the caller's properties and residents
+#: from their cases (its cost is the scope's, small); beyond it, it walks those tables in
+#: seq order checking each row (its cost is what follows the cursor up to the page's end,
+#: which for a small scope would be whole tables on a first sync).
+FEW_CASES = 500
+
+
+def _gathered_sources(caller: Caller) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """Properties and residents as lists gathered from the caller's cases."""
+    at = select(Case.property_id).where(case_filter(caller))
+    named = select(CaseResident.resident_id).join(Case, Case.id == CaseResident.case_id).where(case_filter(caller))
+    return [Property.id.in_(at)], [Resident.id.in_(named), Resident.property_id.in_(at)]
+
+
+def _has_few_cases(session: Session, caller: Caller) -> bool:
+    some = select(Case.id).where(case_filter(caller)).limit(FEW_CASES + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(some)) or 0) <= FEW_CASES
+
+
 def visit_filter(caller: Caller) -> ColumnElement[bool]:
     """Visits the caller sees: their own, and a lead's team members'."""
     if caller.is_admin:
@@ -130,12 +149,16 @@ def pull_sources(session: Session, caller: Caller) -> dict[str, list[ColumnEleme
     size. A lead's team visits are one disjunct per team member, and residents named or
     living at a property two disjuncts (PostgreSQL hashes every match of an EXISTS under OR).
     """
+    if caller.is_admin:
+        return {"user": [user_filter(caller)]}  # no field data: nothing else to walk
+    if _has_few_cases(session, caller):
+        properties, residents = _gathered_sources(caller)
+    else:
+        properties, residents = [property_filter(caller)], _resident_sources(caller)
     sources: dict[str, list[ColumnElement[bool]]] = {
         "team": [team_filter(caller)], "user": [user_filter(caller)], "template": [template_filter(caller)],
-        "property": [property_filter(caller)], "resident": _resident_sources(caller),
+        "property": properties, "resident": residents,
     }
-    if caller.is_admin:
-        return {**sources, "case": [], "visit": []}
     live = Case.purged.is_(False)
     sources["case"] = [live & (Case.assigned_officer_id == caller.id)]
     officers = {caller.id}

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text, update
 
 from portal.models import ScopeChange
+from portal.services import scope
 from portal.services.pull import purge_tombstones
 from portal.services.records import create_template
 from sync.protocol import TemplateData
@@ -304,3 +305,22 @@ def test_lead_case_in_two_sources_comes_once(any_world: World) -> None:
         if not page["has_more"]:
             break
     assert seen.count(("case", world.ids["lead_case"])) == 1 and seen.count(("case", world.ids["team_case"])) == 1
+
+
+def test_walked_and_gathered_scope_agree(any_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large-scope pulls (tables walked in seq order) carry exactly what small-scope pulls (gathered from cases) do."""
+    world = any_world
+    people = ("officer1", "officer2", "lead_a", "officer_b", "lead_b")
+    # Small pages from a recent cursor (from 0 they could fall below the session portal's horizon).
+    starts = {who: world.portal.pull_all(world.auth[who])[1] for who in people}
+    world.case("case2", "officer1", prop="prop2", residents=[])  # res2 only through living at prop2
+    world.case("lead_case", "lead_a")
+    world.portal.push(world.auth["officer1"], [world.visit_op("officer1", "case1")])
+    for who in people:
+        for cursor, limit in ((0, 1000), (starts[who], 2)):
+            gathered = world.portal.pull_all(world.auth[who], cursor, limit)
+            with monkeypatch.context() as patch:
+                patch.setattr(scope, "FEW_CASES", 0)
+                walked = world.portal.pull_all(world.auth[who], cursor, limit)
+            assert walked == gathered, (who, cursor, limit)
+    assert ("resident", world.ids["res2"]) in _visible(world, "officer1")
