@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from ui import input_guard
 from ui.context import AppContext
 from ui.look import apply_style
 from ui.main_window import MainWindow
@@ -19,13 +20,14 @@ log = logging.getLogger(__name__)
 
 
 def ensure_app(argv: list[str] | None = None) -> QApplication:
-    """The QApplication (created once), styled."""
+    """The QApplication (created once), styled, with the input guard (`ui.input_guard`) installed."""
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
         app.setApplicationName("Fieldapp")
         app.setOrganizationName("Fieldapp")
     assert isinstance(app, QApplication)
+    input_guard.install(app)
     if not app.styleSheet():  # an app made elsewhere (a test runner, a smoke test) gets the look too
         apply_style(app)
     return app
