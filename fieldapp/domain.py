@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from fieldapp.limits import TEXT_ANSWER_MAX_CHARS, too_long
 
 
 class Role(StrEnum):
@@ -123,6 +124,12 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA = "unsupported_media"
     INVALID_REQUEST = "invalid_request"
     CONFLICT = "conflict"
+    #: An op_id already applied with different content (PROTOCOL revision 2).
+    OP_ID_REUSED = "op_id_reused"
+    #: A lead deciding a visit they submitted, or an amendment of one (revision 2).
+    OWN_VISIT = "own_visit"
+    #: Too many unfinished uploads of one user at once.
+    TOO_MANY_UPLOADS = "too_many_uploads"
 
 
 #: The 29 HHSRS hazards, in the order of the Housing Health and Safety Rating System.
@@ -212,7 +219,7 @@ def _check_value(question: Mapping[str, Any], value: Any, photo_ids: frozenset[s
             return f"Choose from: {', '.join(options)}."
         return None if len(set(value)) == len(value) else "Choose each option at most once."
     if kind == QuestionKind.TEXT:
-        return None if isinstance(value, str) else "Enter text."
+        return too_long(value, TEXT_ANSWER_MAX_CHARS) if isinstance(value, str) else "Enter text."
     if kind == QuestionKind.NUMBER:
         if not _is_number(value):
             return "Enter a number."

@@ -31,15 +31,33 @@ def _was_returned(session: Session, visit_id: str) -> bool:
         VisitHistoryRow.visit_id == visit_id, VisitHistoryRow.status == "returned").limit(1)) is not None
 
 
+def submitted_by(session: Session, visit: VisitRow, user_id: str) -> bool:
+    """Whether ``user_id`` submitted the visit or a visit its ``amends`` chain leads back to.
+
+    The portal refuses such a decision (``own_visit``), so the queue never offers it.
+    """
+    seen: set[str] = set()
+    current: VisitRow | None = visit
+    while current is not None and current.id not in seen:
+        if current.officer_id == user_id:
+            return True
+        seen.add(current.id)
+        current = session.get(VisitRow, current.amends) if current.amends else None
+    return False
+
+
 def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:
-    """Submitted visits of other officers with no decision made here; Category 1 first, then oldest received."""
+    """Submitted visits of others with no decision made here; Category 1 first, then oldest received.
+
+    The lead's own visits, and amendments of them, are another lead's to decide.
+    """
     if lead is None:
         return []
     items: list[ReviewItem] = []
     visits = session.scalars(select(VisitRow).where(
         VisitRow.state == VisitState.SUBMITTED.value, VisitRow.officer_id != lead.id))
     for visit in visits:
-        if _decided(session, visit):
+        if _decided(session, visit) or submitted_by(session, visit, lead.id):
             continue
         address = session.scalar(select(CaseIndexRow.address).where(CaseIndexRow.case_id == visit.case_id))
         items.append(ReviewItem(
@@ -64,8 +82,10 @@ def decide(session: Session, lead: UserInfo | None, visit_id: str, decision: str
         raise ValidationError("Say what the officer should change before returning the visit.",
                               {"comment": "A comment is required to return a visit."})
     visit = session.get(VisitRow, visit_id)
-    if visit is None or visit.officer_id == lead.id:
+    if visit is None:
         raise NotFoundError("That visit is not in your review queue. Sync to see the latest queue.")
+    if submitted_by(session, visit, lead.id):
+        raise ValidationError("You submitted this visit (or the visit it amends); another lead of your team must decide it.")
     if visit.state != VisitState.SUBMITTED or _decided(session, visit):
         raise ValidationError("That visit is no longer waiting for review. Sync to see the latest queue.")
     review_id = new_id()

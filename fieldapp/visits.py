@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
 from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, Outcome, QuestionKind, validate_answers
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
+from fieldapp.limits import text_problems
 from fieldapp.models import PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
 from fieldapp.types import Hazard, VisitState
@@ -94,16 +95,20 @@ def hazard_problems(hazards: Sequence[Mapping[str, Any]]) -> dict[str, str]:
 def visit_problems(session: Session, row: VisitRow, *, complete: bool) -> dict[str, str]:
     """The visit's problems: per question id, plus ``outcome``, ``hazards.N`` and ``template``."""
     template = template_of(session, row)
+    photos = visit_photos(session, row.id)
     problems: dict[str, str] = {}
     if template is None:
         problems["template"] = ("The form this visit uses is not on this laptop. "
                                 "Sync, then try again.")
     else:
-        photo_ids = [p.id for p in visit_photos(session, row.id)]
+        photo_ids = [p.id for p in photos]
         require_all = complete and row.outcome == Outcome.COMPLETED
         template_data = {"sections": template.sections}
         problems.update(validate_answers(template_data, row.answers, photo_ids, require_complete=require_all))
     problems.update(hazard_problems(row.hazards))
+    # Past the portal's limits (shared with it): the officer hears of it here, not at sync.
+    for key, message in text_problems(row.notes, list(row.hazards), [p.caption for p in photos]).items():
+        problems.setdefault(key, message)
     if row.outcome is not None and row.outcome not in _OUTCOMES:
         problems["outcome"] = "Choose an outcome: completed, no access, refused or rescheduled."
     elif row.outcome is None and complete:

@@ -10,6 +10,7 @@ from portal.bodylimit import BodyLimitMiddleware
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import install_error_handlers
+from portal.inputguard import InputGuardMiddleware
 from sync.protocol import API_PREFIX
 
 
@@ -27,4 +28,5 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     # Monitoring often probes the root: /health answers there too.
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(InputGuardMiddleware)
     return app

@@ -219,6 +219,8 @@ class OpRecord(Base):
     user_id: Mapped[str] = mapped_column(String(36))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: SHA-256 of the op's content, to tell a replay from a reused op_id (NULL: stored before 0004).
+    digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuthToken(Base):

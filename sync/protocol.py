@@ -15,7 +15,8 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
+from pydantic_core import PydanticCustomError
 
 # The fixed values and domain rules live in the core; the protocol re-exports them so
 # that the portal needs no import of `fieldapp` of its own.
@@ -40,12 +41,26 @@ from fieldapp.domain import (  # noqa: F401  (re-exported)
     is_category_1,
     validate_answers,
 )
+from fieldapp.limits import (  # noqa: F401  (re-exported)
+    CAPTION_MAX_CHARS,
+    COMMENT_MAX_CHARS,
+    HAZARD_LOCATION_MAX_CHARS,
+    HAZARD_NOTES_MAX_CHARS,
+    INT64_MAX,
+    INT64_MIN,
+    MAX_HAZARDS,
+    MAX_PHOTOS,
+    NOTES_MAX_CHARS,
+    unstorable,
+)
 
 PROTOCOL_VERSION = 1
 API_PREFIX = "/api/v1"
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+UUID_RE = re.compile(UUID_PATTERN)
 
 Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -74,10 +89,30 @@ def parse_timestamp(text: str) -> datetime:
 # ---------------------------------------------------------------- base models
 
 
+#: The pydantic error type of a value no database can store (NUL, int64, NaN).
+UNSTORABLE = "unstorable"
+
+
 class Incoming(BaseModel):
-    """A request body: strict, unknown fields refused."""
+    """A request body: strict, unknown fields refused, nothing a database cannot store.
+
+    Text with NUL, integers outside signed 64 bits and non-finite numbers are refused
+    anywhere in the body (``fieldapp.limits.unstorable``), free-form ``Any`` fields
+    included, except under the fields named in ``raw_fields`` (validated later, one by one).
+    """
 
     model_config = ConfigDict(extra="forbid")
+    raw_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            checked = {k: v for k, v in data.items() if k not in cls.raw_fields} if cls.raw_fields else data
+            found = unstorable(checked)
+            if found:
+                raise PydanticCustomError(UNSTORABLE, "{field}: {reason}", {"field": found[0], "reason": found[1]})
+        return data
 
 
 class Outgoing(BaseModel):
@@ -227,10 +262,10 @@ class TemplateData(Incoming):
 
 
 class HazardEntry(Incoming):
-    hazard: StrictStr
+    hazard: StrictStr = Field(max_length=200)
     band: Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"]
-    location: StrictStr = ""
-    notes: StrictStr = ""
+    location: StrictStr = Field(default="", max_length=HAZARD_LOCATION_MAX_CHARS)
+    notes: StrictStr = Field(default="", max_length=HAZARD_NOTES_MAX_CHARS)
 
 
 class PhotoEntry(Incoming):
@@ -240,9 +275,9 @@ class PhotoEntry(Incoming):
     bytes: StrictInt = Field(ge=1)
     width: StrictInt = Field(ge=1)
     height: StrictInt = Field(ge=1)
-    caption: StrictStr = ""
-    question_id: StrictStr | None = None
-    taken_at: StrictStr | None = None
+    caption: StrictStr = Field(default="", max_length=CAPTION_MAX_CHARS)
+    question_id: StrictStr | None = Field(default=None, max_length=100)
+    taken_at: StrictStr | None = Field(default=None, max_length=40)
 
 
 class VisitDocument(Incoming):
@@ -252,13 +287,13 @@ class VisitDocument(Incoming):
     officer_id: Uuid
     template_id: Uuid
     template_version: StrictInt
-    started_at: StrictStr
-    completed_at: StrictStr | None = None
+    started_at: StrictStr = Field(max_length=40)
+    completed_at: StrictStr | None = Field(default=None, max_length=40)
     outcome: Outcome
     answers: dict[str, Any] = Field(default_factory=dict)
-    notes: StrictStr = ""
-    hazards: list[HazardEntry] = Field(default_factory=list)
-    photos: list[PhotoEntry] = Field(default_factory=list)
+    notes: StrictStr = Field(default="", max_length=NOTES_MAX_CHARS)
+    hazards: list[HazardEntry] = Field(default_factory=list, max_length=MAX_HAZARDS)
+    photos: list[PhotoEntry] = Field(default_factory=list, max_length=MAX_PHOTOS)
     amends: Uuid | None = None
 
 
@@ -274,7 +309,7 @@ class DecideData(Incoming):
 
     visit_id: Uuid
     decision: Decision
-    comment: StrictStr = ""
+    comment: StrictStr = Field(default="", max_length=COMMENT_MAX_CHARS)
 
 
 # ---------------------------------------------------------------- push

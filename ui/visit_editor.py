@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import Outcome
 from fieldapp.errors import ValidationError
+from fieldapp.limits import NOTES_MAX_CHARS, too_long
 from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
 from ui.case_detail import WarningBanner
 from ui.context import AppContext
@@ -240,6 +241,9 @@ class VisitEditorWidget(QWidget):
         self.notes.setAccessibleName("Notes")
         self.notes.textChanged.connect(self._on_notes_typed)
         self.notes.installEventFilter(FocusOutFilter(self._save_now, self))
+        # Said while typing: the portal refuses notes past its limit (kept here as typed).
+        self.notes_problem = wrapping_label("", "problem")
+        self.notes_problem.hide()
 
         hazards_box = QGroupBox("Hazards (HHSRS)")
         QVBoxLayout(hazards_box).addWidget(self.hazards)
@@ -251,6 +255,7 @@ class VisitEditorWidget(QWidget):
         outcome_form.addRow("Outcome  *", self.outcome)
         outcome_form.addRow("", self.outcome_problem)
         outcome_form.addRow("Notes", self.notes)
+        outcome_form.addRow("", self.notes_problem)
         self.fixed_boxes = (hazards_box, photos_box, outcome_box)
 
         content = QWidget()
@@ -316,6 +321,7 @@ class VisitEditorWidget(QWidget):
         self.notes.blockSignals(True)
         self.notes.setPlainText(visit.notes)
         self.notes.blockSignals(False)
+        self._show_notes_limit()
         self.photos.set_photos(visit.id, visit.photos, self.question_labels())
         self._apply_visit(visit)
         self.save_label.setText(f"Started {date_text(visit.started_at)}")
@@ -399,7 +405,13 @@ class VisitEditorWidget(QWidget):
         self._schedule(delay_ms)
 
     def _on_notes_typed(self) -> None:
+        self._show_notes_limit()
         self._mark("notes", TYPING_SAVE_MS)
+
+    def _show_notes_limit(self) -> None:
+        message = too_long(self.notes.toPlainText(), NOTES_MAX_CHARS)
+        self.notes_problem.setText(f"⚠ {message}" if message else "")
+        self.notes_problem.setVisible(bool(message))
 
     def _schedule(self, delay_ms: int) -> None:
         self.save_label.setText("Saving…")

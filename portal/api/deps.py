@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
@@ -18,7 +18,7 @@ from portal.errors import ApiError
 from portal.models import User
 from portal.services.auth import authenticate
 from portal.services.scope import Caller, caller_for
-from sync.protocol import ErrorCode
+from sync.protocol import INT64_MAX, ErrorCode
 
 
 async def get_settings(request: Request) -> PortalSettings:
@@ -91,3 +91,8 @@ async def require_json(request: Request) -> None:
 
 
 JsonBody = Annotated[None, Depends(require_json)]
+
+
+#: A change sequence number in a query (cursor, since): stored as BIGINT, so beyond
+#: signed 64 bits it is a 422, never a database error.
+SeqQuery = Annotated[int, Query(ge=0, le=INT64_MAX)]

@@ -1,12 +1,16 @@
 """Push: apply a device's ops in order, each in its own transaction, idempotent by op_id.
 
-An applied op's result is stored under its ``op_id``; a replay returns it again with
-status ``duplicate``. Conflicts and rejections are not stored: they change nothing and
-evaluate the same way again.
+An applied op's result is stored under its ``op_id`` with the digest of its content; a
+replay with the same content returns it again with status ``duplicate``, one with
+other content is ``rejected`` ``op_id_reused`` (its content would otherwise be dropped
+unseen). Conflicts and rejections are not stored: they change nothing and evaluate the
+same way again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from typing import Any, TypeVar
 
@@ -25,6 +29,7 @@ from portal.services.submit_commit import SubmitWrite, commit_submit, is_markabl
 from portal.services.submit_lookup import lookup
 from sync.protocol import (
     HHSRS_HAZARDS,
+    UNSTORABLE,
     DecideData,
     Decision,
     ErrorCode,
@@ -60,12 +65,27 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 def _parse(model: type[_Model], data: Any, op_id: str, what: str) -> _Model:
-    """Validate with the protocol model; a bad value rejects the op (invalid_request) naming each field."""
+    """Validate with the protocol model; a bad value rejects the op naming each field.
+
+    The code is invalid_request, or invalid_answers for a value no database can store
+    (NUL in text, an integer beyond 64 bits: PROTOCOL revision 2).
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = field_errors(exc.errors())
+        errors = exc.errors()
+        if any(err.get("type") == UNSTORABLE for err in errors):
+            # Named as in the op's data (an answer's question id, "notes"), as invalid_answers names them.
+            questions = {str(err["ctx"]["field"]).removeprefix("data."): str(err["ctx"]["reason"]) for err in errors if err.get("type") == UNSTORABLE}
+            raise _rejected(op_id, ErrorCode.INVALID_ANSWERS, f"Some values cannot be stored: {', '.join(sorted(questions))}.", {"questions": questions}) from None
+        fields = field_errors(errors)
         raise _rejected(op_id, ErrorCode.INVALID_REQUEST, f"The {what} is not valid; correct: {', '.join(sorted(fields))}.", {"fields": fields}) from None
+
+
+def op_digest(op: Op) -> str:
+    """SHA-256 of the op's content (all but its op_id), as canonical JSON."""
+    content = {"entity": op.entity, "id": op.id, "kind": op.kind, "base_version": op.base_version, "data": op.data}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
 
 
 def _not_found(op_id: str, what: str) -> OpOutcome:
@@ -108,7 +128,7 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     doc = _parse(VisitDocument, op.data, op.op_id, "visit")
     found = lookup(session, caller, op_id=op.op_id, visit_id=op.id, case_id=doc.case_id)
     # (A doc that no longer parses is answered from the stored result by _apply_one.)
-    stored = _as_duplicate(caller, op, found.stored_user_id, found.stored_result)
+    stored = _as_duplicate(caller, op, found.stored_user_id, found.stored_result, found.stored_digest)
     if stored is not None:
         return stored
     if found.case_status is None or doc.officer_id != caller.id:
@@ -146,7 +166,7 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
     write = SubmitWrite(
-        op_id=op.op_id, user_id=caller.id, visit_id=op.id, case_id=doc.case_id,
+        op_id=op.op_id, digest=op_digest(op), user_id=caller.id, visit_id=op.id, case_id=doc.case_id,
         version=1 if visit is None else visit.version + 1, document=doc.model_dump(mode="json"), hashes=hashes,
         # The case now has a visit on record; its holders pull the new status.
         mark_case=is_markable(found.case_status),
@@ -155,12 +175,30 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     return {"op_id": op.op_id, "status": "applied", "version": write.version, "seq": seq}
 
 
+def _submitted_by(session: Session, visit: Visit, user_id: str) -> bool:
+    """Whether ``user_id`` submitted the visit or any visit its chain of ``amends`` leads back to."""
+    seen: set[str] = set()
+    current: Visit | None = visit
+    while current is not None and current.id not in seen:
+        if current.officer_id == user_id:
+            return True
+        seen.add(current.id)
+        amends = current.document.get("amends")
+        current = session.get(Visit, amends) if isinstance(amends, str) else None
+    return False
+
+
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     body = _parse(DecideData, op.data, op.op_id, "decision")
     visit = session.get(Visit, body.visit_id, with_for_update=True)
     officer = session.get(User, visit.officer_id) if visit else None
     if visit is None or officer is None or not caller.is_lead or officer.team_id != caller.team_id:
         raise _not_found(op.op_id, "visit")
+    if _submitted_by(session, visit, caller.id):
+        raise _rejected(
+            op.op_id, ErrorCode.OWN_VISIT,
+            "You submitted this visit (or the visit it amends); another lead of your team must decide it.",
+        )
     if body.decision == Decision.RETURN and not body.comment.strip():
         raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "Say what the officer must change: returning a visit needs a comment.", {"fields": {"comment": "required to return a visit"}})
     if session.get(Review, op.id) is not None:
@@ -202,7 +240,7 @@ def _apply_one(db: Database, connection: Connection, caller: scope.Caller, raw: 
                     return stored
                 result = handler(session, caller, op)
                 if handler not in _SELF_RECORDING:
-                    session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow()))
+                    session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow(), digest=op_digest(op)))
             return result
         except OpOutcome as outcome:
             # The same op may have committed from another device meanwhile: that makes it a duplicate.
@@ -221,15 +259,22 @@ def _apply_one(db: Database, connection: Connection, caller: scope.Caller, raw: 
 
 def _stored(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any] | None:
     """The stored result of an op applied before, as a duplicate; None when it was not."""
-    row = session.execute(select(_OPS.c.user_id, _OPS.c.result).where(_OPS.c.op_id == op.op_id)).first()
-    return _as_duplicate(caller, op, row.user_id, row.result) if row is not None else None
+    row = session.execute(select(_OPS.c.user_id, _OPS.c.result, _OPS.c.digest).where(_OPS.c.op_id == op.op_id)).first()
+    return _as_duplicate(caller, op, row.user_id, row.result, row.digest) if row is not None else None
 
 
-def _as_duplicate(caller: scope.Caller, op: Op, user_id: str | None, result: dict[str, Any] | None) -> dict[str, Any] | None:
+def _as_duplicate(
+    caller: scope.Caller, op: Op, user_id: str | None, result: dict[str, Any] | None, digest: str | None,
+) -> dict[str, Any] | None:
     if user_id is None or result is None:
         return None
-    if user_id != caller.id:
-        raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This op_id is already used; push the op with a new op_id.", {"fields": {"op_id": "used"}})
+    # Results stored before digests were kept (digest NULL) are taken on trust.
+    if user_id != caller.id or (digest is not None and digest != op_digest(op)):
+        raise _rejected(
+            op.op_id, ErrorCode.OP_ID_REUSED,
+            "This op_id was already used for other content; the portal kept the first. Push the new content with a new op_id.",
+            {"fields": {"op_id": "used for other content"}},
+        )
     return {**result, "status": "duplicate"}
 
 

@@ -35,6 +35,8 @@ class SubmitWrite:
     """What an accepted submit writes."""
 
     op_id: str
+    #: ``push.op_digest`` of the op: a replay with other content is told apart by it.
+    digest: str
     user_id: str
     visit_id: str
     case_id: str
@@ -65,10 +67,10 @@ WHERE id = %(case_id)s AND status IN ('open', 'scheduled')
 _PG_STAMP_AND_RECORD = """
 WITH next_seq AS (UPDATE counters SET value = value + 1 WHERE name = %(counter)s RETURNING value),
 stamped AS (UPDATE visits SET seq = (SELECT value FROM next_seq) WHERE id = %(visit_id)s RETURNING seq)
-INSERT INTO op_results (op_id, user_id, result, created_at)
+INSERT INTO op_results (op_id, user_id, result, created_at, digest)
 SELECT %(op_id)s::text, %(user_id)s::text,
        json_build_object('op_id', %(op_id)s::text, 'status', 'applied', 'version', %(version)s::int, 'seq', stamped.seq),
-       %(now)s
+       %(now)s, %(digest)s::text
 FROM stamped
 RETURNING (result ->> 'seq')::bigint
 """
@@ -88,7 +90,7 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
 
     raw = session.connection().connection.driver_connection
     params = {
-        "counter": SEQ_COUNTER, "op_id": write.op_id, "user_id": write.user_id, "visit_id": write.visit_id,
+        "counter": SEQ_COUNTER, "op_id": write.op_id, "digest": write.digest, "user_id": write.user_id, "visit_id": write.visit_id,
         "case_id": write.case_id, "version": write.version, "document": Json(write.document),
         "status": VisitStatus.SUBMITTED.value, "hashes": write.hashes, "now": utcnow(),
     }
@@ -130,7 +132,7 @@ def _commit_portable(session: Session, write: SubmitWrite, existed: bool) -> int
     seq = next_seq(session)
     session.execute(update(_VISITS).where(_VISITS.c.id == write.visit_id).values(seq=seq))
     result = {"op_id": write.op_id, "status": "applied", "version": write.version, "seq": seq}
-    session.execute(insert(_OPS).values(op_id=write.op_id, user_id=write.user_id, result=result, created_at=utcnow()))
+    session.execute(insert(_OPS).values(op_id=write.op_id, user_id=write.user_id, result=result, created_at=utcnow(), digest=write.digest))
     return seq
 
 

@@ -1,6 +1,6 @@
 """The reading start of a visit submit, in one round trip that also opens the transaction.
 
-It answers: was this op applied before (and by whom), is the case in the caller's
+It answers: was this op applied before (by whom, with what content digest), is the case in the caller's
 scope (and its status), does the visit exist already. The statement is built from the
 scope rules in ``portal.services.scope`` and, on PostgreSQL (psycopg), compiled once per
 caller and sent in a pipeline behind the transaction's ``BEGIN``.
@@ -30,6 +30,7 @@ class SubmitLookup:
     case_status: str | None
     stored_user_id: str | None
     stored_result: dict[str, Any] | None
+    stored_digest: str | None
     visit_exists: bool
 
 
@@ -38,6 +39,7 @@ def _statement(caller: scope.Caller) -> Select[Any]:
         select(Case.status).where(Case.id == bindparam("case_id"), scope.case_filter(caller)).scalar_subquery().label("case_status"),
         select(_OPS.c.user_id).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("user_id"),
         select(_OPS.c.result).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("result"),
+        select(_OPS.c.digest).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("digest"),
         exists().where(_VISITS.c.id == bindparam("visit_id")).label("visit_exists"),
     )
 
@@ -61,8 +63,8 @@ def lookup(session: Session, caller: scope.Caller, *, op_id: str, visit_id: str,
         with raw.pipeline():
             cursor = raw.execute(sql, {**bound, **params})
         row = cursor.fetchone()
-        case_status, user_id, result, visit_exists = row
+        case_status, user_id, result, digest, visit_exists = row
     else:
         found = session.execute(_statement(caller), params).one()
-        case_status, user_id, result, visit_exists = found
-    return SubmitLookup(case_status, user_id, result, bool(visit_exists))
+        case_status, user_id, result, digest, visit_exists = found
+    return SubmitLookup(case_status, user_id, result, digest, bool(visit_exists))

@@ -117,3 +117,16 @@ def test_a_decision_that_meets_a_decided_visit_is_a_problem(lead: Filled) -> Non
     assert lead.store.review_queue() == []
     assert lead.store.resolve_problem(problem.id, ProblemAction.DISMISS) is None
     assert lead.store.problems() == []
+
+
+def test_amendment_of_the_leads_own_visit_is_not_offered(lead: Filled) -> None:
+    """An officer's amendment of the lead's approved visit stays out of the queue and cannot be decided here."""
+    w = lead.world
+    own = f.visit(lead.case_id, w.lead_id, w.template_id, status="approved")
+    amendment = team_visit(lead, amends=own["id"])
+    other = team_visit(lead)
+    lead.store.apply_changes([own, amendment, other], 1)
+    assert [i.visit_id for i in lead.store.review_queue()] == [other["id"]]
+    with pytest.raises(ValidationError, match="another lead"):
+        lead.store.decide(amendment["id"], "approve")
+    assert lead.store.outbox() == []

@@ -220,3 +220,22 @@ def test_same_op_pushed_concurrently_applies_once(pg_portal: Portal, world: Worl
     assert sorted(r["status"] for r in results) == ["applied", "duplicate", "duplicate", "duplicate"]
     assert {(r["version"], r["seq"]) for r in results} == {(1, results[0]["seq"])}
     assert _visit_state(pg_portal, op["id"])[0] == 1
+
+
+def test_lead_may_not_decide_own_visit_or_its_amendment(any_world: World) -> None:
+    """A lead's own visit, and an officer's amendment of it, are rejected own_visit; the other lead's visits decide fine."""
+    lead_case = any_world.case("lead_case", "lead_a")
+    own = any_world.visit_op("lead_a", "lead_case")
+    assert _one(any_world, "lead_a", own)["status"] == "applied"
+    [result] = any_world.portal.push(any_world.auth["lead_a"], [any_world.decide_op(own["id"], "approve")])
+    assert result["status"] == "rejected" and result["error"]["code"] == "own_visit"
+    assert _visit_state(any_world.portal, own["id"])[2] == "submitted"
+    officer_visit = any_world.visit_op("officer1", "case1")
+    assert _one(any_world, "officer1", officer_visit)["status"] == "applied"
+    assert _one(any_world, "lead_a", any_world.decide_op(officer_visit["id"]))["status"] == "applied"
+    # The lead amends the officer's approved visit: deciding the amendment is deciding their own.
+    amendment = any_world.visit_op("lead_a", "lead_case", amends=officer_visit["id"])
+    assert _one(any_world, "lead_a", amendment)["status"] == "applied"
+    [result] = any_world.portal.push(any_world.auth["lead_a"], [any_world.decide_op(amendment["id"], "approve")])
+    assert result["error"]["code"] == "own_visit"
+    assert lead_case

@@ -202,3 +202,20 @@ def test_escape_in_the_editor_goes_back_and_saves(qtbot: Any, window: Any) -> No
     qtbot.keyClick(window.case_list.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     wait_idle(qtbot, window.ctx.tasks)
     assert editor.missing_dialog is None   # Ctrl+Enter (submit) did not reach the hidden editor
+
+
+def test_notes_past_the_portal_limit_are_flagged_while_typing(qtbot: Any, window: Any) -> None:
+    """Notes over the shared limit show a warning at once and are saved as typed (nothing cut)."""
+    from fieldapp.limits import NOTES_MAX_CHARS
+
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    _start_visit(qtbot, window, case_id)
+    editor = window.editor
+    assert not editor.notes_problem.isVisible()
+    long_notes = "n" * (NOTES_MAX_CHARS + 5)
+    with qtbot.waitSignal(editor.sig_saved, timeout=10000):
+        editor.notes.setPlainText(long_notes)
+    assert editor.notes_problem.isVisible() and "Shorten it by 5" in editor.notes_problem.text()
+    assert editor.visit.notes == long_notes
+    editor.notes.setPlainText("short")
+    assert not editor.notes_problem.isVisible()

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from portal.api.deps import AdminDep, DbDep, JsonBody, SettingsDep
+from portal.api.deps import AdminDep, DbDep, JsonBody, SeqQuery, SettingsDep
 from portal.errors import invalid_request, not_found
 from portal.models import Case, Visit
 from portal.services import records
@@ -19,6 +19,7 @@ from sync.protocol import (
     PropertyData,
     ResidentData,
     TeamData,
+    UUID_RE,
     TemplateData,
     VisitStatus,
 )
@@ -72,6 +73,8 @@ def create_case(_admin: AdminDep, _json: JsonBody, body: CaseData, db: DbDep) ->
 @router.patch("/cases/{case_id}")
 def patch_case(case_id: str, _admin: AdminDep, _json: JsonBody, body: AdminCasePatch, db: DbDep) -> dict[str, Any]:
     """Change a case, reassignment included."""
+    if not UUID_RE.fullmatch(case_id):
+        raise not_found("case")
     with db.write() as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -83,7 +86,7 @@ def patch_case(case_id: str, _admin: AdminDep, _json: JsonBody, body: AdminCaseP
 def visits(
     _admin: AdminDep, db: DbDep,
     status: Annotated[str | None, Query()] = None,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: SeqQuery = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """Visits after ``since`` in ascending seq, optionally of one status, for export."""

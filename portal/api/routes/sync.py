@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, StrictStr
 
-from portal.api.deps import CallerDep, DbDep, JsonBody, SettingsDep
+from portal.api.deps import CallerDep, DbDep, JsonBody, SeqQuery, SettingsDep
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError
@@ -26,6 +26,8 @@ class PushEnvelope(Incoming):
 
     device_id: StrictStr = Field(min_length=1, max_length=100)
     ops: list[Any]
+    # Each op is checked on its own, so one bad op is rejected alone.
+    raw_fields: ClassVar[frozenset[str]] = frozenset({"ops"})
 
 
 @router.get("/meta", response_model=SyncMeta)
@@ -61,7 +63,7 @@ def _maybe_purge(request: Request, db: Database, settings: PortalSettings) -> No
 @router.get("/pull", response_model=PullResponse)
 def pull(
     request: Request, caller: CallerDep, db: DbDep, settings: SettingsDep,
-    cursor: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    cursor: SeqQuery = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """The caller's changes after ``cursor``."""
     _maybe_purge(request, db, settings)
