@@ -23,6 +23,7 @@ import requests
 from sync import protocol as p
 from sync.errors import (
     AuthRequired,
+    PortalRedirected,
     PortalError,
     PortalUnavailable,
     PortalUnreachable,
@@ -217,6 +218,8 @@ class PortalClient:
                     ) from exc
                 self.backoff_wait(self.retry.delay(attempt, None), f"{method} {path}: {_reason(exc)}")
                 continue
+            if 300 <= response.status_code < 400:
+                raise PortalRedirected(response.status_code, self.base_url, response.headers.get("Location", ""))
             if response.status_code < 400:
                 return response
             if retry and is_retryable_status(response.status_code) and attempt < attempts:

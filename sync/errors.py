@@ -31,6 +31,20 @@ class InsecurePortalURL(SettingsError):
     """A portal address that would send passwords and data unencrypted, or is malformed."""
 
 
+class PortalRedirected(SettingsError):
+    """The portal answered with a redirect; nothing was re-sent, IT must set the new address."""
+
+    def __init__(self, status: int, base_url: str, location: str) -> None:
+        where = f"to {location}" if location else "without saying where"
+        super().__init__(
+            f"The portal at {base_url} answered with a redirect (HTTP {status}) {where}. Nothing was sent there: "
+            "a redirect could carry your password or visits to another server. If the council's portal has "
+            f"moved, ask IT to set the portal address to {location or 'its new address'}."
+        )
+        self.status = status
+        self.location = location
+
+
 class AuthRequired(SyncError):
     """The portal refused the token (401): the user must sign in again."""
 

@@ -73,9 +73,21 @@ class TrustStoreAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **proxy_kwargs)
 
 
+class NoRedirectSession(requests.Session):
+    """A session that never follows a redirect.
+
+    requests would re-send a 307/308's body (a password, a push) to wherever the
+    answer points, http included; the caller sees the 3xx answer instead.
+    """
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
+
 def build_session(ca_bundle: str | None = None, pool_size: int = 4) -> requests.Session:
-    """One session for the life of a client: keep-alive pools, verified TLS, no hidden retries."""
-    session = requests.Session()
+    """One session for the life of a client: keep-alive pools, verified TLS, no hidden retries or redirects."""
+    session = NoRedirectSession()
     session.headers["User-Agent"] = USER_AGENT
     session.headers["Accept"] = "application/json"
     # max_retries=0: every retry is ours (sync.retry), visible and bounded.

@@ -192,3 +192,21 @@ def test_refused_portal_urls(url: str) -> None:
     with pytest.raises(InsecurePortalURL) as info:
         check_portal_url(url)
     assert "https://" in str(info.value) or "web address" in str(info.value)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_is_an_error_naming_the_new_address_and_nothing_is_resent(stub: Any, make_client: Any, status: int) -> None:
+    """A redirect to an http address is a readable PortalRedirected; the login body and a push never reach it."""
+    from sync.errors import PortalRedirected, SettingsError
+
+    target = stub(lambda request: Reply(200, {"token": "stolen"}))
+    moved = f"{target.url}/elsewhere"
+    portal = stub(lambda request: Reply(status, b"", {"Location": moved}))
+    client = make_client(portal.url)
+    with pytest.raises(PortalRedirected) as raised:
+        client.login("officer", "secret password", "device-1")
+    assert isinstance(raised.value, SettingsError) and raised.value.location == moved
+    assert moved in str(raised.value) and "ask IT" in str(raised.value)
+    with pytest.raises(PortalRedirected):
+        client.push("device-1", [])
+    assert len(portal.requests) == 2 and target.requests == []
