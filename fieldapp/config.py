@@ -112,6 +112,7 @@ KEYS: dict[str, _Key] = {
     "photo_max_megapixels": _Key(int, 80, "Largest photo accepted, in megapixels", 1, 80),
     "photo_max_file_mb": _Key(int, 80, "Largest photo file accepted, in MB", 1, 500),
     "log_level": _Key(str, "INFO", "How much goes into the log file", choices=LOG_LEVELS),
+    "letter_template": _Key(str, None, "The council's template for the tenant's letter (a TOML file)", optional=True),
 }
 
 
@@ -124,6 +125,7 @@ class Settings:
     sync_interval_minutes: int = 15
     photo_policy: PhotoPolicy = field(default_factory=PhotoPolicy)
     log_level: str = "INFO"
+    letter_template: Path | None = None      # None: the template Fieldapp ships
     locked: frozenset[str] = frozenset()
     site_file: Path | None = None
     user_file: Path | None = None
@@ -159,7 +161,17 @@ def load_settings(paths: AppPaths | None = None) -> Settings:
     return Settings(
         portal_url=values["portal_url"], ca_bundle=values["ca_bundle"],
         sync_interval_minutes=values["sync_interval_minutes"], photo_policy=policy, log_level=values["log_level"],
+        letter_template=_letter_template(values["letter_template"], sources["letter_template"], site_file, user_file),
         locked=locked, site_file=site_file, user_file=user_file, sources=tuple(sources.items()))
+
+
+def _letter_template(value: str | None, source: str, site_file: Path | None, user_file: Path | None) -> Path | None:
+    """The template's path; a relative one is beside the file that names it (IT ships both together)."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    named_in = site_file if source == "site" else user_file
+    return path if path.is_absolute() or named_in is None else named_in.parent / path
 
 
 def save_user_setting(key: str, value: Any, paths: AppPaths | None = None) -> None:

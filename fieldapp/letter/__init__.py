@@ -1,0 +1,18 @@
+"""The tenant's written summary (Awaab's Law): one renderer for the portal and the laptop.
+
+``letter_facts`` takes protocol-shaped records (a visit document, its case, property and
+residents) and gives what the letter says; ``load_template`` the council's wording;
+``render_letter`` the PDF. No Qt and no network here: the portal serves the bytes, the
+laptop previews, prints and saves them.
+"""
+
+from fieldapp.letter.errors import LetterError, LetterPhotoError, LetterTemplateError, NoAssessmentError
+from fieldapp.letter.facts import LetterFacts, LetterHazard, LetterPhoto, LetterStep, letter_facts
+from fieldapp.letter.render import PhotoSource, render_letter
+from fieldapp.letter.template import LetterTemplate, load_template
+
+__all__ = [
+    "LetterError", "LetterFacts", "LetterHazard", "LetterPhoto", "LetterPhotoError", "LetterStep",
+    "LetterTemplate", "LetterTemplateError", "NoAssessmentError", "PhotoSource", "letter_facts",
+    "load_template", "render_letter",
+]
