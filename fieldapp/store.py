@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from fieldapp import drafts as draft_rules
 from fieldapp import outbox as outbox_rules
 from fieldapp import review as review_rules
 from fieldapp import sync_apply
@@ -57,6 +58,7 @@ from fieldapp.types import (
     BlobRef,
     CaseDetail,
     CaseRow,
+    Draft,
     Hazard,
     OutboxOp,
     Pending,
@@ -370,6 +372,12 @@ class FieldStore:
         with self._read() as session:
             return self._visit_record(session, get_visit(session, visit_id))
 
+    def visit_template(self, visit_id: str) -> Template | None:
+        """The form version the visit was started on (kept while the visit needs it, even out of scope)."""
+        with self._read() as session:
+            template = template_of(session, get_visit(session, visit_id))
+            return template_record(template) if template is not None else None
+
     def visit_changes(self, visit_id: str) -> VisitChanges | None:
         """What changed since the visit was last returned (None if it never was)."""
         with self._read() as session:
@@ -445,10 +453,22 @@ class FieldStore:
     # ------------------------------------------------------------ waiting work and problems
 
     def pending(self) -> Pending:
-        """Visits, reviews, photos and bytes waiting to be sent."""
+        """Unsent work: visits, reviews, photos and bytes queued to be sent, and drafts not yet submitted."""
         with self._read() as session:
             visits, reviews, photos, size = outbox_rules.pending_counts(session, self._photos_dir)
-            return Pending(visits=visits, reviews=reviews, photos=photos, bytes=size)
+            return Pending(visits=visits, reviews=reviews, photos=photos, bytes=size,
+                           drafts=draft_rules.count_drafts(session))
+
+    def drafts(self, case_id: str | None = None) -> list[Draft]:
+        """The officer's drafts (of one case, or all), oldest first, with what each holds."""
+        with self._read() as session:
+            return draft_rules.list_drafts(session, case_id)
+
+    def discard_draft(self, visit_id: str) -> None:
+        """Throw away a draft on the officer's word: its answers, notes, hazards and photos (files only if unused)."""
+        with self._write() as session:
+            dropped = draft_rules.discard(session, visit_id)
+        self._remove_unused_files(dropped)
 
     def problems(self) -> list[Problem]:
         """Unresolved problems, oldest first."""

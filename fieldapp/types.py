@@ -260,16 +260,63 @@ class ReviewItem:
 
 @dataclass(frozen=True)
 class Pending:
-    """What waits to be sent."""
+    """Unsent work: what is queued to be sent, and drafts (started or corrected here, not yet submitted)."""
 
     visits: int
     reviews: int
     photos: int
     bytes: int
+    drafts: int = 0
+
+    @property
+    def queued(self) -> int:
+        """Visits and decisions waiting in the outbox."""
+        return self.visits + self.reviews
+
+    @property
+    def nothing_queued(self) -> bool:
+        """Nothing waits to be sent (drafts may still exist: they are sent only once submitted)."""
+        return not (self.visits or self.reviews or self.photos)
 
     @property
     def empty(self) -> bool:
-        return not (self.visits or self.reviews or self.photos)
+        """No unsent work at all: nothing queued and no draft."""
+        return self.nothing_queued and not self.drafts
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A visit started (or, after a return, corrected) on this laptop and not yet submitted."""
+
+    visit_id: str
+    case_id: str
+    case_reference: str
+    template_name: str
+    state: VisitState            # DRAFT, or RETURNED with corrections not yet resubmitted
+    started_at: datetime
+    updated_at: datetime
+    answers: int                 # questions answered
+    photos: int
+    hazards: int
+    has_notes: bool
+    amends: str | None = None
+
+    @property
+    def discardable(self) -> bool:
+        """Only a draft that never reached the portal can be thrown away here."""
+        return self.state == VisitState.DRAFT
+
+    @property
+    def contents(self) -> str:
+        """What the draft holds, in words ("2 answers, 1 photo, notes"), for whoever decides its fate."""
+        def count(number: int, noun: str) -> str:
+            return f"{number} {noun}{'' if number == 1 else 's'}"
+
+        parts = [count(n, noun) for n, noun in ((self.answers, "answer"), (self.photos, "photo"),
+                                                (self.hazards, "hazard")) if n]
+        if self.has_notes:
+            parts.append("notes")
+        return ", ".join(parts) if parts else "nothing entered yet"
 
 
 @dataclass(frozen=True)

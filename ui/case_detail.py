@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.types import CaseDetail, Template, VisitState, VisitSummary
+from fieldapp.types import CaseDetail, Draft, Template, Visit, VisitState, VisitSummary
 from ui.context import AppContext
+from ui.drafts import DraftQuestionBox, DraftsBoxWidget
 from ui.format import date_text, due_text, label
 from ui.look import icon
 from ui.tasks import Op, TaskFailure
@@ -101,6 +102,7 @@ class CaseDetailWidget(QWidget):
         self.case: CaseDetail | None = None
         self.templates: list[Template] = []
         self.warnings_dialog: WarningsDialog | None = None
+        self.draft_question: DraftQuestionBox | None = None
         self._wanted: str | None = None
 
         self.title = QLabel("Choose a case")
@@ -127,6 +129,11 @@ class CaseDetailWidget(QWidget):
         actions.addWidget(self.template_choice, 1)
         actions.addWidget(self.start_button)
 
+        self.drafts_box = DraftsBoxWidget(ctx)
+        self.drafts_box.sig_continue.connect(self.sig_open_visit.emit)
+        self.drafts_box.sig_discarded.connect(lambda _id: ctx.signals.sig_drafts_changed.emit())
+        self.drafts_box.sig_message.connect(self.subtitle.setText)
+
         self.residents_box = QGroupBox("Residents")
         self.residents_layout = QVBoxLayout(self.residents_box)
         self.property_box = QGroupBox("Property")
@@ -147,6 +154,7 @@ class CaseDetailWidget(QWidget):
         body.addWidget(self.due)
         body.addWidget(self.banner)
         body.addLayout(actions)
+        body.addWidget(self.drafts_box)
         for box in (self.residents_box, self.property_box, self.description_box, self.visits_box):
             body.addWidget(box)
         body.addStretch(1)
@@ -176,6 +184,11 @@ class CaseDetailWidget(QWidget):
             return store.case(case_id), store.templates_for(case_id)
 
         Op(self, work).success(self._on_loaded).failure(self._on_failed).run()
+        Op(self, lambda: store.drafts(case_id)).success(lambda drafts: self._on_drafts(case_id, drafts)).run()
+
+    def _on_drafts(self, case_id: str, drafts: list[Draft]) -> None:
+        if case_id == self._wanted:
+            self.drafts_box.set_drafts(drafts, self.case.reference if self.case and self.case.id == case_id else "")
 
     def refresh(self) -> None:
         if self.case is not None:
@@ -264,12 +277,36 @@ class CaseDetailWidget(QWidget):
     # ------------------------------------------------------------ starting a visit
 
     def start_visit(self) -> None:
-        """Start a visit: the warnings dialog first when the home has warnings."""
+        """Start a visit: first ask if the case has a draft, then the warnings dialog when the home has warnings."""
         if self.case is None or not self.start_button.isEnabled():
             return
         template_id = self.template_choice.currentData()
         if not template_id:
             return
+        case, store = self.case, self._ctx.store
+        # Asked of the store at the click, so a draft made a moment ago (another window, Ctrl+N) counts too.
+        Op(self, lambda: store.drafts(case.id)).success(lambda drafts: self._ask_about_drafts(case, drafts, template_id)) \
+            .failure(self._on_failed_start).run()
+
+    def _ask_about_drafts(self, case: CaseDetail, drafts: list[Draft], template_id: str) -> None:
+        if self.case is None or self.case.id != case.id:
+            return
+        if not drafts:
+            self._confirm_warnings(template_id)
+            return
+        self.draft_question = question = DraftQuestionBox(drafts, case.reference, self)
+
+        def answered() -> None:
+            if question.clickedButton() is question.continue_button:
+                self.sig_open_visit.emit(question.draft.visit_id)
+            elif question.clickedButton() is question.another_button:
+                self._confirm_warnings(template_id)
+
+        question.finished.connect(lambda _r: answered())
+        question.open()
+
+    def _confirm_warnings(self, template_id: str) -> None:
+        assert self.case is not None
         if self.case.warnings:
             self.warnings_dialog = WarningsDialog(self.case.reference, self.case.warnings, self)
             self.warnings_dialog.accepted.connect(lambda: self._create_visit(template_id))
@@ -282,8 +319,12 @@ class CaseDetailWidget(QWidget):
         case_id, store = self.case.id, self._ctx.store
         self.start_button.setEnabled(False)
         Op(self, lambda: store.start_visit(case_id, template_id)) \
-            .success(lambda visit: self.sig_visit_started.emit(visit.id)) \
+            .success(self._on_started) \
             .failure(self._on_failed_start).finally_(lambda: self.start_button.setEnabled(True)).run()
+
+    def _on_started(self, visit: Visit) -> None:
+        self.sig_visit_started.emit(visit.id)
+        self._ctx.signals.sig_drafts_changed.emit()
 
     def _on_failed_start(self, failure: TaskFailure) -> None:
         self.subtitle.setText(f"The visit could not be started: {failure.message}")

@@ -80,7 +80,7 @@ class CaseListWidget(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
-        chars = (14, 19, 10, 18, 10, 28, 16)
+        chars = (20, 19, 10, 18, 10, 28, 16)  # the reference may carry "· Draft"
         width = self.fontMetrics().averageCharWidth()
         for column, count in enumerate(chars):
             self.table.setColumnWidth(column, count * width + 16)
@@ -116,12 +116,18 @@ class CaseListWidget(QWidget):
 
     def reload(self) -> None:
         """Fetch every case from the store (database thread), then filter here."""
+        self.reload_drafts()
         if self._loading:
             return
         self._loading = True
         store = self._ctx.store
         Op(self, lambda: CaseIndex(store.cases())).success(self._on_loaded).failure(self._on_load_failed) \
             .finally_(self._on_load_done).run()
+
+    def reload_drafts(self) -> None:
+        """Mark the cases that have a draft (a few rows: cheap to read again after any change)."""
+        store = self._ctx.store
+        Op(self, lambda: {d.case_id for d in store.drafts()}).success(self.model.set_draft_cases).run()
 
     def _on_loaded(self, index: CaseIndex) -> None:
         self._index = index

@@ -20,6 +20,8 @@ class AppSignals(QObject):
     sig_data_changed = Signal()
     #: A visit was saved or changed state (its id).
     sig_visit_changed = Signal(str)
+    #: A draft was started or discarded (the case list marks, the case page and the status bar follow).
+    sig_drafts_changed = Signal()
 
 
 @dataclass

@@ -160,11 +160,14 @@ class MainWindow(QMainWindow):
         self.progress.sig_cancel.connect(self._on_progress_cancel)
         signals.sig_data_changed.connect(self.refresh_all)
         signals.sig_visit_changed.connect(lambda _id: self._status_soon.start())
+        signals.sig_drafts_changed.connect(self._on_drafts_changed)
         # Many saves in a row (typing) refresh the waiting counts once, not each time.
         self._status_soon = QTimer(self)
         self._status_soon.setSingleShot(True)
         self._status_soon.setInterval(1000)
         self._status_soon.timeout.connect(self.refresh_status)
+        # An edit can turn a returned visit into unsent corrections: the draft marks follow.
+        self._status_soon.timeout.connect(self.case_list.reload_drafts)
 
     # ------------------------------------------------------------ start
 
@@ -198,6 +201,11 @@ class MainWindow(QMainWindow):
         self.case_list.reload()
         self.case_detail.refresh()
         self.attention.refresh()
+        self.refresh_status()
+
+    def _on_drafts_changed(self) -> None:
+        self.case_list.reload_drafts()
+        self.case_detail.refresh()
         self.refresh_status()
 
     def refresh_status(self) -> None:

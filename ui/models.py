@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +19,8 @@ R = TypeVar("R")
 RowRole = Qt.ItemDataRole.UserRole + 1
 #: How urgent a case's due date is (a `ui.format.Urgency`).
 UrgencyRole = Qt.ItemDataRole.UserRole + 2
+
+DRAFT_TIP = "You have a draft visit here that is not submitted: open the case to continue or discard it."
 
 OVERDUE_COLOUR = QColor("#b3261e")
 SOON_COLOUR = QColor("#8a5a00")
@@ -82,6 +84,21 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         self._text_cache: dict[str, tuple[str, ...]] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        self._draft_cases: frozenset[str] = frozenset()
+
+    def set_draft_cases(self, case_ids: Iterable[str]) -> None:
+        """Mark the cases that have a draft (unsent work the officer should finish or discard)."""
+        changed = self._draft_cases.symmetric_difference(case_ids)
+        self._draft_cases = frozenset(case_ids)
+        for case_id in changed:
+            self._text_cache.pop(case_id, None)
+            number = self.row_of(case_id)
+            if number >= 0:
+                index = self.index(number, self.COL_REFERENCE)
+                self.dataChanged.emit(index, index)
+
+    def has_draft(self, case_id: str) -> bool:
+        return case_id in self._draft_cases
 
     def set_warning_icon(self, icon: QIcon) -> None:
         self._warning_icon = icon
@@ -141,8 +158,10 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         if role == Qt.ItemDataRole.DecorationRole and column == self.COL_REFERENCE and row.has_warnings:
             return self._warning_icon
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.COL_REFERENCE and row.has_warnings:
-                return "This home has safety warnings: read them before visiting."
+            if column == self.COL_REFERENCE and (row.has_warnings or row.id in self._draft_cases):
+                return "\n".join(tip for tip, shown in (
+                    ("This home has safety warnings: read them before visiting.", row.has_warnings),
+                    (DRAFT_TIP, row.id in self._draft_cases)) if shown)
             if column == self.COL_DUE:
                 return date_text(row.due_at)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -151,7 +170,7 @@ class CaseTableModel(RowsTableModel[CaseRow]):
 
     def _display(self, row: CaseRow, column: int) -> str:
         if column == self.COL_REFERENCE:
-            return row.reference
+            return f"{row.reference}  · Draft" if row.id in self._draft_cases else row.reference
         if column == self.COL_DUE:
             return self._due(row)[0]
         if column == self.COL_PRIORITY:

@@ -29,8 +29,10 @@ def read_status(store: Any) -> StatusInfo:
 
 
 def pending_text(pending: Pending) -> str:
-    if pending.empty:
-        return "Nothing waiting to send"
+    """Unsent work in a line: drafts first (a sync never sends them), then what waits to be sent."""
+    drafts = f"{pending.drafts} draft{'s' if pending.drafts != 1 else ''} not submitted" if pending.drafts else ""
+    if pending.nothing_queued:
+        return f"{drafts} · nothing waiting to send" if drafts else "Nothing waiting to send"
     parts = []
     if pending.visits:
         parts.append(f"{pending.visits} visit{'s' if pending.visits != 1 else ''}")
@@ -38,7 +40,8 @@ def pending_text(pending: Pending) -> str:
         parts.append(f"{pending.reviews} decision{'s' if pending.reviews != 1 else ''}")
     if pending.photos:
         parts.append(f"{pending.photos} photo{'s' if pending.photos != 1 else ''} ({size_text(pending.bytes)})")
-    return "Waiting to send: " + ", ".join(parts)
+    queued = "Waiting to send: " + ", ".join(parts)
+    return f"{drafts} · {queued}" if drafts else queued
 
 
 class SyncProgressWidget(QWidget):

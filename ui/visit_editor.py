@@ -66,7 +66,8 @@ def load_bundle(store: Any, visit_id: str) -> VisitBundle:
     """Read a visit with its template and case (database thread)."""
     visit = store.visit(visit_id)
     case = store.case(visit.case_id)
-    template = next((t for t in store.templates_for(visit.case_id) if t.id == visit.template_id), None)
+    # The version the visit was started on, even once the portal withdrew it or published a newer one.
+    template = store.visit_template(visit_id)
     return VisitBundle(visit, template, case)
 
 

@@ -89,7 +89,7 @@ def render(checks: list[Check]) -> str:
     warned = sum(c.status == WARN for c in checks)
     lines = [f"Fieldapp doctor report, {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC", ""]
     for check in checks:
-        detail = check.detail.replace("\n", "\n" + " " * 24)
+        detail = check.detail.replace("\n", "\n" + " " * 25)
         lines.append(f"[{check.status:^7}] {check.name:<14} {detail}")
     lines += ["", f"Result: {failed} failed, {warned} warning(s)." if failed or warned else "Result: everything is fine.", ""]
     return "\n".join(lines)
@@ -244,18 +244,41 @@ def _pending(data_dir: Path, state: dict[str, Any]) -> list[Check]:
         return [Check("Unsent work", WARN, f"{exc} Close Fieldapp and run doctor again to see what waits to be sent.")]
     try:
         pending = store.pending()
+        drafts = store.drafts()
+        problems = len(store.problems())
         sync = store.sync_state()
     finally:
         store.close()
     state["portal_url"] = sync.portal_url
     who = f"signed in as {sync.user.username}" if sync.user is not None else "nobody signed in"
     last = f"last sync {sync.last_sync_at:%Y-%m-%d %H:%M}" if sync.last_sync_at else "never synced"
-    if pending.empty:
-        return [Check("Unsent work", OK, f"nothing waiting to be sent ({who}, {last}); safe to wipe this laptop")]
-    return [Check("Unsent work", WARN,
-                  f"{pending.visits} visit(s), {pending.reviews} review(s), {pending.photos} photo(s) "
-                  f"({pending.bytes / 1024**2:.1f} MB) waiting to be sent ({who}, {last}). Sync before wiping "
-                  "or reinstalling this laptop.")]
+    if pending.empty and not problems:
+        return [Check("Unsent work", OK, f"nothing waiting to be sent, no drafts ({who}, {last}); "
+                                         "safe to wipe this laptop")]
+    found = []
+    if drafts:
+        found.append(_count(len(drafts), "draft visit") + " not submitted")
+    if not pending.nothing_queued:
+        found.append(f"{_count(pending.visits, 'visit')}, {_count(pending.reviews, 'review')}, "
+                     f"{_count(pending.photos, 'photo')} ({pending.bytes / 1024**2:.1f} MB) waiting to be sent")
+    if problems:
+        found.append(f"{_count(problems, 'problem')} under Needs attention")
+    lines = [f"{'; '.join(found)} ({who}, {last}). Not safe to wipe or reinstall this laptop: ask the officer "
+             "to submit or discard each draft, resolve Needs attention, and sync."]
+    lines += [_draft_line(d) for d in drafts]
+    return [Check("Unsent work", WARN, "\n".join(lines))]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _draft_line(draft: Any) -> str:
+    """One draft as IT reads it to the officer: the case, when it was started, what it holds."""
+    kind = "returned visit, corrected but not resubmitted" if draft.state == "returned" else "draft"
+    form = f"{draft.template_name}; " if draft.template_name else ""
+    return (f"- {kind}: case {draft.case_reference or draft.case_id}, started {draft.started_at:%Y-%m-%d %H:%M} UTC, "
+            f"last changed {draft.updated_at:%Y-%m-%d %H:%M} UTC ({form}{draft.contents})")
 
 
 def _portal(portal_url: str | None, ca_bundle: str | None, timeout: float) -> list[Check]:

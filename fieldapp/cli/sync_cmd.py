@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
             client = restored
         with client:
             report = SyncEngine(store, client).run(progress=None if args.quiet else _printer(say), cancel=cancel)
+        drafts = store.drafts()
     except SettingsError as exc:
         return fail(str(exc), EXIT_USAGE)
     except AuthRequired as exc:
@@ -110,6 +111,11 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     say(report.message)
     for failure in report.blob_failures:
         say(f"photo not uploaded: {failure}")
+    if drafts:
+        # A sync sends only submitted work: say so, or "everything was accepted" reads as "nothing left".
+        say(f"{len(drafts)} draft visit(s) on this laptop are not submitted, so were not sent "
+            f"(cases {', '.join(sorted({d.case_reference or d.case_id for d in drafts}))}): "
+            "submit or discard them in the app.")
     if report.cancelled:
         return EXIT_CANCELLED
     if not report.ok:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError
 from fieldapp.types import ProblemAction, VisitState
 from portal.seed import seed
@@ -221,6 +222,13 @@ def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite: Any, tmp_path
     done = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[pull]" in done.stdout and "changes received" in done.stdout
+    laptop = FieldStore.open(tmp_path / "cli")
+    case_id = first_cases(laptop, 1)[0]
+    laptop.start_visit(case_id, laptop.templates_for(case_id)[0].id)
+    reference = laptop.case(case_id).reference
+    laptop.close()
+    again = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "1 draft visit(s)" in again.stdout and reference in again.stdout
     wrong = subprocess.run(command, input="not-the-password\n", capture_output=True, text=True, timeout=120)
     assert wrong.returncode == 3 and "password" in wrong.stderr.lower()
     plain = subprocess.run(command[:6] + ["--portal", "http://portal.example.org", "--username", "x",

@@ -99,6 +99,43 @@ def test_database_integrity_and_pending(machine: Path) -> None:
     assert "safe to wipe" in line(report, "Unsent work")
 
 
+def test_a_draft_is_named_and_never_safe_to_wipe(machine: Path) -> None:
+    """A half-done visit makes the unsent-work line a warning naming its case and start; no "safe to wipe"."""
+    from store_helpers import filled_store
+
+    filled = filled_store(machine.parent / "data")
+    visit = filled.draft(answers={"cause": "Leak"})
+    filled.store.close()
+    status, report = run_doctor("--offline")
+    assert status == 0, report
+    unsent = report[report.index("] Unsent work"):]
+    assert unsent.startswith("] Unsent work") and "[warning] Unsent work" in report
+    assert "safe to wipe" not in report.lower().replace("not safe to wipe", "")
+    assert "1 draft" in unsent and "DM-2025-00001" in unsent
+    assert f"started {visit.started_at:%Y-%m-%d %H:%M} UTC" in unsent and "1 answer" in unsent
+
+
+def test_needs_attention_is_not_safe_to_wipe(machine: Path) -> None:
+    """An unresolved problem (a decision the portal refused) is unsent work too: doctor says so."""
+    import factories as f
+    from store_helpers import filled_store
+
+    lead = filled_store(machine.parent / "data", lead=True)
+    w = lead.world
+    visit = f.visit(lead.case_id, w.officer_id, w.template_id)
+    lead.store.apply_changes([visit], 1)
+    lead.store.decide(visit["id"], "approve")
+    [op] = lead.store.outbox()
+    lead.store.record_results([op], [{"op_id": op.op_id, "status": "conflict",
+                                      "error": {"code": "conflict", "message": "Decided already."}}])
+    assert lead.store.pending().empty and lead.store.problems()
+    lead.store.close()
+    _status, report = run_doctor("--offline")
+    unsent = line(report, "Unsent work")
+    assert "[warning]" in unsent and "Needs attention" in unsent
+    assert "safe to wipe" not in report.lower().replace("not safe to wipe", "")
+
+
 def test_damaged_database_fails(machine: Path) -> None:
     """A database file that is not SQLite is reported as damaged, with what to do (not delete it)."""
     data = machine.parent / "data"

@@ -61,16 +61,19 @@ def test_case_detail_shows_warnings_and_start_needs_acknowledgement(qtbot: Any, 
     qtbot.waitUntil(lambda: detail.case is not None and detail.case.id == case_id)
     assert detail.banner.isVisible() and "Dog on premises" in detail.banner.body.text()
     screenshot(window, artifacts / "ui_case_detail_warnings.png")
-    detail.start_visit()
+    detail.start_visit()   # asks the store for drafts of the case first, then shows the warnings
+    qtbot.waitUntil(lambda: detail.warnings_dialog is not None and detail.warnings_dialog.isVisible())
     dialog = detail.warnings_dialog
-    assert isinstance(dialog, WarningsDialog) and dialog.isVisible()
+    assert isinstance(dialog, WarningsDialog)
     assert not dialog.start.isEnabled()
     screenshot(dialog, artifacts / "ui_warnings_dialog.png")
     dialog.reject()
     wait_idle(qtbot, window.ctx.tasks)
     assert window.pages.currentWidget() is not window.editor
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        detail.warnings_dialog = None
         detail.start_visit()
+        qtbot.waitUntil(lambda: detail.warnings_dialog is not None and detail.warnings_dialog.isVisible())
         detail.warnings_dialog.acknowledge.setChecked(True)
         assert detail.warnings_dialog.start.isEnabled()
         detail.warnings_dialog.start.click()
