@@ -18,7 +18,7 @@ import re
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from fieldapp.atomic import write_atomic
 from fieldapp.errors import PhotoError
+from fieldapp.priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,32 @@ def _check_sha256(sha256: str) -> None:
         raise PhotoError(f"{sha256!r} is not a photo hash (hex digits); the data may be damaged, sync again.")
 
 
-def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = None) -> ImportedPhoto:
-    """Import one photo file; raise PhotoError naming the file when it cannot be imported."""
+@dataclass(frozen=True)
+class PreparedPhoto:
+    """A photo verified, turned upright, scaled, stripped, encoded and hashed in memory; nothing on disk yet.
+
+    Making one is the slow part of an import (hundreds of milliseconds of CPU); it needs
+    no database and writes no file, so it can run beside saves and be dropped at any
+    moment (a cancelled import) without leaving anything behind.
+    """
+
+    source: Path
+    sha256: str
+    content_type: str
+    data: bytes = field(repr=False)
+    thumbnail: bytes = field(repr=False)
+    width: int
+    height: int
+    taken_at: datetime | None
+
+    @property
+    def size(self) -> int:
+        """Bytes of the stored photo."""
+        return len(self.data)
+
+
+def prepare(source: Path, policy: PhotoPolicy | None = None) -> PreparedPhoto:
+    """Verify, rotate, scale, strip, encode and hash one photo file; raise PhotoError naming the file."""
     policy = policy or PhotoPolicy()
     source = Path(source)
     data = _read_source(source, policy)
@@ -133,22 +158,34 @@ def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = No
     stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality)
     thumb = thumb_job.result()
     sha256 = hashlib.sha256(stored).hexdigest()
-    path = photo_path(photos_dir, sha256, content_type)
-    thumb_path = thumbnail_path(photos_dir, sha256)
+    return PreparedPhoto(source, sha256, content_type, stored, thumb, image.width, image.height, taken_at)
+
+
+def write_prepared(prepared: PreparedPhoto, photos_dir: Path) -> ImportedPhoto:
+    """Store a prepared photo and its thumbnail atomically in the content-addressed folder."""
+    path = photo_path(photos_dir, prepared.sha256, prepared.content_type)
+    thumb_path = thumbnail_path(photos_dir, prepared.sha256)
     created = False
     try:
-        created = _write_once(path, stored, sha256)
-        _write_once(thumb_path, thumb, None)
+        created = _write_once(path, prepared.data, prepared.sha256)
+        _write_once(thumb_path, prepared.thumbnail, None)
     except BaseException as exc:
         if created:  # never leave a photo without its thumbnail half-imported
             path.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise PhotoError(f"{source.name} could not be saved in {photos_dir} ({exc.strerror or exc}). "
+            raise PhotoError(f"{prepared.source.name} could not be saved in {photos_dir} ({exc.strerror or exc}). "
                              "Free some disk space (or ask IT to check the folder's permissions) and import it again.",
-                             str(source)) from exc
+                             str(prepared.source)) from exc
         raise
-    log.info("Imported photo %s as %s (%dx%d, %d bytes)", source.name, sha256, image.width, image.height, len(stored))
-    return ImportedPhoto(sha256, path, thumb_path, content_type, len(stored), image.width, image.height, taken_at)
+    log.info("Imported photo %s as %s (%dx%d, %d bytes)", prepared.source.name, prepared.sha256, prepared.width,
+             prepared.height, prepared.size)
+    return ImportedPhoto(prepared.sha256, path, thumb_path, prepared.content_type, prepared.size, prepared.width,
+                         prepared.height, prepared.taken_at)
+
+
+def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = None) -> ImportedPhoto:
+    """Import one photo file; raise PhotoError naming the file when it cannot be imported."""
+    return write_prepared(prepare(source, policy), photos_dir)
 
 
 def store_photo_bytes(photos_dir: Path, sha256: str, data: bytes, thumbnail_edge: int = 320) -> Path:
@@ -256,11 +293,15 @@ _pool_lock = threading.Lock()
 
 
 def _workers() -> ThreadPoolExecutor:
-    """A small shared pool: Pillow releases the GIL while resampling, so bands run in parallel."""
+    """A small shared pool: Pillow releases the GIL while resampling, so bands run in parallel.
+
+    Its threads run at background priority, so saves and the window keep the processor.
+    """
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="photo")
+            _pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="photo",
+                                       initializer=lower_this_thread)
         return _pool
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -89,6 +89,9 @@ from fieldapp.visits import (
     visit_document,
 )
 
+if TYPE_CHECKING:  # Pillow is loaded only when a photo is handled
+    from fieldapp.photos import PreparedPhoto
+
 log = logging.getLogger(__name__)
 
 class FieldStore:
@@ -102,7 +105,8 @@ class FieldStore:
         self._engine = make_engine(data_dir / DB_FILENAME)
         self._write_engine = writer(self._engine)
         self._closed = False
-        self._files_lock = threading.Lock()
+        # Re-entrant: attaching a photo removes its files again under the same lock when it fails.
+        self._files_lock = threading.RLock()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -272,31 +276,76 @@ class FieldStore:
             return self._visit_record(session, row)
 
     def add_photo(self, visit_id: str, path: Path | str, caption: str = "", question_id: str | None = None) -> Photo:
-        """Import a photo file into the visit (verified, rotated, scaled, stripped, hashed)."""
-        from fieldapp.photos import import_photo
+        """Import a photo file into the visit (verified, rotated, scaled, stripped, hashed): prepare, then attach."""
+        with self._read() as session:  # a photo for a locked visit is refused before the slow part
+            self._check_photo_target(session, visit_id, question_id)
+        return self.attach_photo(visit_id, self.prepare_photo(path), caption=caption, question_id=question_id)
 
-        with self._read() as session:
-            row = get_visit(session, visit_id)
-            require_editable(row)
-            self._check_question(session, row, question_id)
-        # The import is slow (decode, scale, encode): it runs outside any transaction.
-        imported = import_photo(Path(path), self._photos_dir, self._policy())
-        with self._write() as session:
-            row = get_visit(session, visit_id)
-            require_editable(row)
-            last = session.scalar(select(func.coalesce(func.max(PhotoRow.position), -1))
-                                  .where(PhotoRow.visit_id == visit_id))
-            photo = PhotoRow(id=new_id(), visit_id=visit_id, position=int(last) + 1, sha256=imported.sha256, content_type=imported.content_type,
-                             bytes=imported.bytes, width=imported.width, height=imported.height, caption=caption,
-                             question_id=question_id or None,
-                             taken_at=as_utc(imported.taken_at) if imported.taken_at else None)
-            session.add(photo)
-            if session.get(BlobRow, imported.sha256) is None:
-                session.add(BlobRow(sha256=imported.sha256, uploaded=False))
-            session.flush()
-            link_photo_answer(session, row, photo.id, photo.question_id)
-            self._touch(row)
-            return photo_record(session, photo, self._photos_dir)
+    def prepare_photo(self, path: Path | str) -> PreparedPhoto:
+        """The slow part of an import, no database: verify, rotate, scale, strip, encode, then store the files.
+
+        The files are written here (atomically, content-addressed) so that `attach_photo`
+        is only a short transaction. A prepared photo that is never attached must be
+        handed to `discard_prepared`, which removes its files unless a photo uses them.
+        """
+        from fieldapp.photos import prepare, write_prepared
+
+        self._check_open()
+        prepared = prepare(Path(path), self._policy())
+        # No files lock: a removal racing this write is repaired by `attach_photo`, which holds it.
+        write_prepared(prepared, self._photos_dir)
+        return prepared
+
+    def discard_prepared(self, prepared: PreparedPhoto) -> None:
+        """Forget a prepared photo that will not be attached (a cancelled import): its files go if unused."""
+        self._remove_unused_files([prepared.sha256])
+
+    def attach_photo(self, visit_id: str, prepared: PreparedPhoto, caption: str = "",
+                     question_id: str | None = None) -> Photo:
+        """Add a prepared photo to the visit in one short transaction.
+
+        The files lock keeps a concurrent removal of the same content (another visit's
+        photo removed, a purge) from deleting the files between the check and the
+        commit; files removed before it are written again from memory, so no row ever
+        names a missing file. If the row cannot be added the files go, unless used.
+        """
+        from fieldapp.photos import photo_path, thumbnail_path, write_prepared
+
+        with self._files_lock:
+            try:
+                stored = (photo_path(self._photos_dir, prepared.sha256, prepared.content_type),
+                          thumbnail_path(self._photos_dir, prepared.sha256))
+                if not all(path.exists() for path in stored):
+                    write_prepared(prepared, self._photos_dir)
+                with self._write() as session:
+                    row = self._check_photo_target(session, visit_id, question_id)
+                    photo = self._new_photo_row(session, row, prepared, caption, question_id)
+                    return photo_record(session, photo, self._photos_dir)
+            except BaseException:
+                self.discard_prepared(prepared)
+                raise
+
+    def _check_photo_target(self, session: Session, visit_id: str, question_id: str | None) -> VisitRow:
+        row = get_visit(session, visit_id)
+        require_editable(row)
+        self._check_question(session, row, question_id)
+        return row
+
+    def _new_photo_row(self, session: Session, row: VisitRow, prepared: PreparedPhoto, caption: str,
+                       question_id: str | None) -> PhotoRow:
+        last = session.scalar(select(func.coalesce(func.max(PhotoRow.position), -1))
+                              .where(PhotoRow.visit_id == row.id))
+        photo = PhotoRow(id=new_id(), visit_id=row.id, position=int(last) + 1, sha256=prepared.sha256,
+                         content_type=prepared.content_type, bytes=prepared.size, width=prepared.width,
+                         height=prepared.height, caption=caption, question_id=question_id or None,
+                         taken_at=as_utc(prepared.taken_at) if prepared.taken_at else None)
+        session.add(photo)
+        if session.get(BlobRow, prepared.sha256) is None:
+            session.add(BlobRow(sha256=prepared.sha256, uploaded=False))
+        session.flush()
+        link_photo_answer(session, row, photo.id, photo.question_id)
+        self._touch(row)
+        return photo
 
     @staticmethod
     def _check_question(session: Session, row: VisitRow, question_id: str | None) -> None:

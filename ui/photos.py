@@ -1,10 +1,10 @@
-"""The visit's photos: import many at once (dialog or drag and drop) off the GUI thread,
-a thumbnail grid, caption, attach to a question, enlarge and remove."""
+"""The visit's photos: import many at once (dialog or drag and drop) off the GUI thread
+and never ahead of a save (`ui.photo_import`), a thumbnail grid, caption, attach to a
+question, enlarge and remove."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
@@ -29,43 +29,11 @@ from fieldapp.types import Photo
 from ui.context import AppContext
 from ui.look import icon
 from ui.models import PhotoListModel, RowRole
+from ui.photo_import import ImportResult, PhotoImportJob
 from ui.tasks import Op, TaskFailure, TaskProgress
 from ui.widgets import wrapping_label
 
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A file that was not imported, and why."""
-
-    name: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import of several files did."""
-
-    added: tuple[Photo, ...]
-    refused: tuple[Refused, ...]
-
-
-def import_photos(store: object, visit_id: str, paths: Sequence[Path],
-                  progress: Callable[[float, str], None]) -> ImportResult:
-    """Import each file on the database thread; a bad file is refused, the good ones still go in."""
-    added: list[Photo] = []
-    refused: list[Refused] = []
-    for number, path in enumerate(paths):
-        progress(number / len(paths), f"Importing {path.name} ({number + 1} of {len(paths)})")
-        try:
-            added.append(store.add_photo(visit_id, path))  # type: ignore[attr-defined]
-        except FieldappError as error:
-            refused.append(Refused(path.name, str(error)))
-        except OSError as error:
-            refused.append(Refused(path.name, f"it could not be read ({error.strerror or error})"))
-    progress(1.0, "Done")
-    return ImportResult(tuple(added), tuple(refused))
 
 
 def load_image(path: Path, edge: int | None = None) -> QImage:
@@ -150,7 +118,14 @@ class PhotoPanelWidget(QWidget):
         self.hint.setObjectName("dropHint")
         self.hint.setWordWrap(True)
         self.progress = QProgressBar()
-        self.progress.hide()
+        self.stop_button = QPushButton("Stop importing")
+        self.stop_button.setToolTip("Photos already added stay; the others are not added")
+        self.stop_button.clicked.connect(self.cancel_imports)
+        self._imports: list[PhotoImportJob] = []
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.stop_button)
+        self._show_progress(False)
         self.message = wrapping_label("", "problem")
         self.message.hide()
 
@@ -175,7 +150,7 @@ class PhotoPanelWidget(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.progress)
+        layout.addLayout(progress_row)
         layout.addWidget(self.message)
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._read_only = False
@@ -232,18 +207,43 @@ class PhotoPanelWidget(QWidget):
         dialog.open()
 
     def import_files(self, paths: Sequence[Path]) -> None:
-        """Import files off the GUI thread with progress; bad files are named afterwards."""
+        """Import files off the GUI thread with progress; bad files are named afterwards.
+
+        Saves never wait behind the import: see `ui.photo_import`.
+        """
         if self.visit_id is None or self._read_only or not paths:
             return
-        store, visit_id, files = self._ctx.store, self.visit_id, list(paths)
+        job = PhotoImportJob(self._ctx.store, self.visit_id, list(paths))
+        self._imports.append(job)
         self.progress.setRange(0, 100)
         self.progress.setValue(0)
         self.progress.setFormat("Importing photos… %p%")
-        self.progress.show()
+        self._show_progress(True)
         self.message.hide()
-        Op(self, lambda progress: import_photos(store, visit_id, files, progress)) \
-            .progress(self._on_import_progress).success(self._on_imported) \
-            .failure(self._on_import_failed).finally_(self.progress.hide).run()
+        # Bound methods, so the connections end with this panel (the job goes on without it).
+        job.sig_progress.connect(self._on_import_progress)
+        job.sig_finished.connect(self._on_import_job_finished)
+        job.start()
+
+    @property
+    def running_imports(self) -> tuple[PhotoImportJob, ...]:
+        """Imports still under way (tests and the window's close check read it)."""
+        return tuple(self._imports)
+
+    def cancel_imports(self) -> None:
+        """Stop every running import (what was added stays)."""
+        for job in self._imports:
+            job.cancel()
+
+    def _show_progress(self, visible: bool) -> None:
+        self.progress.setVisible(visible)
+        self.stop_button.setVisible(visible)
+
+    def _on_import_job_finished(self, result: ImportResult) -> None:
+        self._imports = [job for job in self._imports if not job.finished]
+        if not self._imports:
+            self._show_progress(False)
+        self._on_imported(result)
 
     def _on_import_progress(self, update: TaskProgress) -> None:
         self.progress.setValue(int(update.fraction * 100))
@@ -251,7 +251,12 @@ class PhotoPanelWidget(QWidget):
 
     def _on_imported(self, result: ImportResult) -> None:
         self.last_result = result
-        if result.refused:
+        if result.cancelled:
+            count = len(result.added)
+            self.message.setText(f"Import stopped. {count} photo{'s were' if count != 1 else ' was'} added; "
+                                 "add the others again when you want them.")
+            self.message.show()
+        elif result.refused:
             # The core's messages usually name the file already; name it once.
             lines = "\n".join(f"•  {r.reason}" if r.name in r.reason else f"•  {r.name}: {r.reason}"
                               for r in result.refused)

@@ -2,8 +2,10 @@
 
 Database work runs on a serial executor (one worker thread, so `FieldStore` calls
 never race each other and run in the order the officer made them); network work
-(sync, health checks, downloads) runs on a small pool. Results come back to the GUI
-thread through a queued signal, so callbacks always run on the GUI thread.
+(sync, health checks, downloads) runs on a small pool; heavy computing the officer is
+not waiting on line by line (preparing imported photos) runs on one background thread
+at low priority, so it never takes the processor from a save. Results come back to the
+GUI thread through a queued signal, so callbacks always run on the GUI thread.
 
 Work functions are plain Python. When they take ``progress`` it is a callable
 ``progress(fraction, text)``; when they take ``cancel`` it is a `threading.Event`.
@@ -30,6 +32,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 
 from fieldapp.errors import FieldappError
+from fieldapp.priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +102,14 @@ class _Mailbox(QObject):
 
 
 class TaskManager(QObject):
-    """Owns the database executor and the network pool; hands results back to the GUI thread."""
+    """Owns the database executor, the network pool and the background thread; hands results back to the GUI thread."""
 
     def __init__(self, network_workers: int = 4) -> None:
         super().__init__()
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-db")
         self._net = ThreadPoolExecutor(max_workers=network_workers, thread_name_prefix="fieldapp-net")
+        # One thread: photo imports queue for it one file at a time instead of crowding the cores.
+        self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-cpu", initializer=lower_this_thread)
         self._mailbox = _Mailbox()
         self._cancels: set[threading.Event] = set()
         self._lock = threading.Lock()
@@ -126,6 +131,10 @@ class TaskManager(QObject):
             self._cancels.add(event)
         return event
 
+    def forget_cancel(self, event: threading.Event) -> None:
+        """Stop tracking an event from `new_cancel` once the work it could stop is over."""
+        self._forget_cancel(event)
+
     def _forget_future(self, future: Future[Any]) -> None:
         with self._lock:
             self._net_futures.discard(future)
@@ -139,15 +148,16 @@ class TaskManager(QObject):
         """True while any submitted work has not yet delivered its result."""
         return self._pending > 0
 
-    def submit(self, fn: Callable[[], T], on_done: Callable[[Future[T]], None] | None, *, network: bool) -> Future[T]:
-        """Run ``fn`` on the database executor (or the network pool); ``on_done`` runs on the GUI thread."""
+    def submit(self, fn: Callable[[], T], on_done: Callable[[Future[T]], None] | None, *, network: bool,
+               background: bool = False) -> Future[T]:
+        """Run ``fn`` on the database executor (or the network pool, or the background thread); ``on_done`` runs on the GUI thread."""
         if self._closed:
             raise RuntimeError("The task manager has been shut down.")
-        executor = self._net if network else self._db
+        executor = self._cpu if background else self._net if network else self._db
         with self._lock:
             self._pending += 1
         future = executor.submit(fn)
-        if network:
+        if network or background:
             with self._lock:
                 self._net_futures.add(future)
             future.add_done_callback(self._forget_future)
@@ -174,8 +184,9 @@ class TaskManager(QObject):
         with self._lock:
             for event in self._cancels:
                 event.set()
-        # Network work is cancellable: queued requests are dropped, running ones see cancel.
+        # Network and background work is cancellable: queued jobs are dropped, running ones see cancel.
         self._net.shutdown(wait=False, cancel_futures=True)
+        self._cpu.shutdown(wait=False, cancel_futures=True)
         # Database work is never dropped: a queued autosave must reach the disk.
         self._db.shutdown(wait=True)
         with self._lock:
@@ -197,10 +208,11 @@ class Op(Generic[T]):
     manager: TaskManager | None = None
 
     def __init__(self, parent: QObject | None, fn: Callable[..., T], *, network: bool = False,
-                 manager: TaskManager | None = None) -> None:
+                 background: bool = False, manager: TaskManager | None = None) -> None:
         self._parent = parent
         self._fn = fn
         self._network = network
+        self._background = background
         self._manager = manager or Op.manager
         self._on_success: Callable[[T], None] | None = None
         self._on_failure: Callable[[TaskFailure], None] | None = None
@@ -295,7 +307,7 @@ class Op(Generic[T]):
             raise RuntimeError("No task manager: set Op.manager when the application starts.")
         if self._cancel is None and "cancel" in inspect.signature(self._fn).parameters:
             self._cancel = manager.new_cancel()
-        return manager.submit(self._call, self._done, network=self._network)
+        return manager.submit(self._call, self._done, network=self._network, background=self._background)
 
     @property
     def cancel_event(self) -> threading.Event | None:
