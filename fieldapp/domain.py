@@ -92,11 +92,16 @@ class Entity(StrEnum):
     TEMPLATE = "template"
     VISIT = "visit"
     REVIEW = "review"
+    # Revision 2.
+    HAZARD_VOCABULARY = "hazard_vocabulary"
+    AWAAB_SCHEDULE = "awaab_schedule"
+    HAZARD_REPORT = "hazard_report"
 
 
 class OpKind(StrEnum):
     SUBMIT = "submit"
     DECIDE = "decide"
+    CREATE = "create"
 
 
 class OpStatus(StrEnum):
@@ -206,8 +211,18 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_value(question: Mapping[str, Any], value: Any, photo_ids: frozenset[str] | None) -> str | None:
-    """The problem with one answer, or None when it is acceptable."""
+def check_value(
+    question: Mapping[str, Any],
+    value: Any,
+    photo_ids: frozenset[str] | None,
+    vocabularies: Mapping[str, tuple[frozenset[str], frozenset[str]]] | None = None,
+    default_vocabulary: str = "hhsrs-2006",
+) -> str | None:
+    """The problem with one answer, or None when it is acceptable.
+
+    ``vocabularies`` maps a vocabulary key to its (hazard names, bands) for ``hazard``
+    answers, which may name their ``vocabulary`` (default: HHSRS as in revision 1).
+    """
     kind = question.get("kind")
     options = list(question.get("options") or [])
     if kind == QuestionKind.YES_NO:
@@ -235,11 +250,16 @@ def _check_value(question: Mapping[str, Any], value: Any, photo_ids: frozenset[s
         ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
         return None if ok else "Choose a rating from 1 to 5."
     if kind == QuestionKind.HAZARD:
-        if not isinstance(value, Mapping) or set(value) != {"hazard", "band"}:
+        if not isinstance(value, Mapping) or not {"hazard", "band"} <= set(value) <= {"hazard", "band", "vocabulary"}:
             return "Choose an HHSRS hazard and its band."
-        if value["hazard"] not in HHSRS_HAZARDS:
-            return "Choose a hazard from the HHSRS list."
-        return None if value["band"] in HHSRS_BANDS else "Choose a band from A to J."
+        key = value.get("vocabulary") or default_vocabulary
+        known = vocabularies if vocabularies is not None else {"hhsrs-2006": (frozenset(HHSRS_HAZARDS), frozenset(HHSRS_BANDS))}
+        if key not in known:
+            return f"The hazard vocabulary {key!r} is not known; sync and choose the hazard again."
+        names, bands = known[key]
+        if value["hazard"] not in names:
+            return "Choose a hazard from the HHSRS list." if key == "hhsrs-2006" else f"Choose a hazard from the {key} list."
+        return None if value["band"] in bands else f"Choose a band from {', '.join(sorted(bands))}."
     if kind == QuestionKind.PHOTO:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "Attach photos of this visit."
@@ -249,7 +269,8 @@ def _check_value(question: Mapping[str, Any], value: Any, photo_ids: frozenset[s
     return f"Unknown question kind {kind!r}."
 
 
-def _is_blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """An empty answer: treated as unanswered."""
     return value is None or value == "" or value == []
 
 
@@ -259,29 +280,18 @@ def validate_answers(
     photo_ids: Sequence[str] | None = None,
     *,
     require_complete: bool = True,
+    vocabularies: Mapping[str, Mapping[str, Any]] | None = None,
+    default_vocabulary: str = "hhsrs-2006",
 ) -> dict[str, str]:
-    """Check answers against a template's questions; returns ``{question_id: message}``.
+    """Check answers against a template; ``{question_id: message}`` (see ``fieldapp.domain_forms``).
 
-    An empty result means the answers are valid. ``template`` is the template's data
-    (``sections`` of ``questions``). With ``require_complete`` false, unanswered
-    required questions are not reported (a draft may be incomplete). ``photo_ids``,
-    when given, are the ids of the visit's photos that photo questions may refer to.
+    The one rule of the laptop and the portal, with revision 2's ``show_if`` questions,
+    ``repeat`` sections and hazard vocabularies.
     """
-    questions = {q["id"]: q for s in template.get("sections", []) for q in s.get("questions", [])}
-    ids = frozenset(photo_ids) if photo_ids is not None else None
-    problems: dict[str, str] = {}
-    for question_id, value in answers.items():
-        question = questions.get(question_id)
-        if question is None:
-            problems[question_id] = "This question is not part of the template."
-            continue
-        if _is_blank(value):
-            continue  # treated as unanswered, checked below
-        message = _check_value(question, value, ids)
-        if message:
-            problems[question_id] = message
-    if require_complete:
-        for question_id, question in questions.items():
-            if question.get("required") and _is_blank(answers.get(question_id)) and question_id not in problems:
-                problems[question_id] = "This question must be answered."
-    return problems
+    # Imported here: domain_forms builds on this module's values and checks.
+    from fieldapp.domain_forms import validate_answers as validate
+
+    return validate(
+        template, answers, photo_ids, require_complete=require_complete,
+        vocabularies=vocabularies, default_vocabulary=default_vocabulary,
+    )

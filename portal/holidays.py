@@ -1,39 +1,39 @@
-"""English bank holidays, read from ``portal/data/bank_holidays_england.json``.
+"""Working days in England: weekends, England's bank holidays and the council's one-off days.
 
-The table is data, not rules: a one-off bank holiday (a coronation, a jubilee) is added
-by editing the file. Dates outside the table's years raise, rather than silently
-treating a holiday as a working day.
+England's bank holidays come from the ``holidays`` package (its rules cover every year:
+Easter, the substitute days when Christmas, Boxing Day or New Year fall on a weekend),
+so no deadline in any year is out of range. The council's one-off days (a coronation or
+a jubilee proclaimed after this release) are added by an admin and stored by the portal
+(``POST /admin/bank-holidays``); the caller passes them in.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
-from pathlib import Path
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "bank_holidays_england.json"
+import holidays as holiday_rules
+
+
+@lru_cache(maxsize=256)
+def _england_year(year: int) -> frozenset[date]:
+    # One year at a time: the package computes years lazily, and a cache keeps it cheap.
+    return frozenset(holiday_rules.country_holidays("GB", subdiv="ENG", years=year))
 
 
 class HolidayTable:
-    """The bank holidays of England and Wales for the years the data covers."""
+    """England's bank holidays plus extra one-off days."""
 
-    def __init__(self, dates: frozenset[date], first_year: int, last_year: int) -> None:
-        self.dates = dates
-        self.first_year = first_year
-        self.last_year = last_year
+    def __init__(self, extra_days: Iterable[date] = ()) -> None:
+        self.extra_days = frozenset(extra_days)
 
     def is_bank_holiday(self, day: date) -> bool:
-        """True for an English bank holiday (substitute days included)."""
-        if not self.first_year <= day.year <= self.last_year:
-            raise ValueError(
-                f"No bank holiday data for {day.year}; extend {DATA_FILE.name} "
-                f"(covers {self.first_year}–{self.last_year})."
-            )
-        return day in self.dates
+        """True for an English bank holiday (substitute days included) or a one-off day."""
+        return day in self.extra_days or day in _england_year(day.year)
 
     def is_working_day(self, day: date) -> bool:
-        """Monday to Friday and not a bank holiday."""
+        """Monday to Friday and not a holiday."""
         return day.weekday() < 5 and not self.is_bank_holiday(day)
 
     def add_working_days(self, start: date, days: int) -> date:
@@ -46,10 +46,20 @@ class HolidayTable:
                 remaining -= 1
         return day
 
+    def dates_in(self, year: int) -> frozenset[date]:
+        """Every holiday of a year."""
+        return _england_year(year) | {d for d in self.extra_days if d.year == year}
 
-@lru_cache(maxsize=1)
-def england() -> HolidayTable:
-    """The bundled table (read once)."""
-    doc = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-    dates = frozenset(date.fromisoformat(event["date"]) for event in doc["events"])
-    return HolidayTable(dates, int(doc["first_year"]), int(doc["last_year"]))
+
+def england(extra_days: Iterable[date] = ()) -> HolidayTable:
+    """England's bank holidays, with the council's one-off days when given."""
+    return HolidayTable(extra_days)
+
+
+def is_beyond_published(day: date, today: date) -> bool:
+    """Whether GOV.UK is unlikely to have published this year's dates yet (over a year ahead).
+
+    Such years follow England's standing rules; a clock's basis says so, since a one-off
+    day could still be proclaimed.
+    """
+    return day.year > today.year + 1

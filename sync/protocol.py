@@ -53,8 +53,28 @@ from fieldapp.limits import (  # noqa: F401  (re-exported)
     NOTES_MAX_CHARS,
     unstorable,
 )
+from fieldapp.domain_assessment import (  # noqa: F401  (re-exported)
+    HOUSEHOLD_FACTORS,
+    Finding,
+    assessment_problems,
+    has_supplementary_work,
+    needs_assessment,
+    needs_summary,
+)
+from fieldapp.domain_forms import drop_hidden, is_shown  # noqa: F401  (re-exported)
+from fieldapp.domain_vocabulary import (  # noqa: F401  (re-exported)
+    DEFAULT_VOCABULARY,
+    HHSRS_2006,
+    band_names,
+    category_1_bands,
+    check_hazard_list,
+    hazard_names,
+    vocabulary_problems,
+)
 
 PROTOCOL_VERSION = 1
+#: Revision 2 is additive (PROTOCOL.md): same version, more fields, entities and ops.
+PROTOCOL_REVISION = 2
 API_PREFIX = "/api/v1"
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -169,6 +189,8 @@ class SyncMeta(Outgoing):
     max_blob_bytes: int
     chunk_bytes: int
     tombstone_days: int
+    #: Absent from a revision-1 portal.
+    revision: int = 1
 
 
 class Change(Outgoing):
@@ -233,6 +255,13 @@ class CaseData(Incoming):
     team_id: Uuid
 
 
+class ShowIf(Incoming):
+    """The question is shown only while another question's answer equals (or, multi-choice, contains) a value."""
+
+    question_id: StrictStr = Field(min_length=1, max_length=100)
+    equals: StrictBool | StrictInt | float | StrictStr
+
+
 class Question(Incoming):
     id: StrictStr = Field(min_length=1, max_length=100)
     label: StrictStr = Field(min_length=1)
@@ -242,12 +271,15 @@ class Question(Incoming):
     min: float | None = None
     max: float | None = None
     help: StrictStr | None = None
+    show_if: ShowIf | None = None
 
 
 class Section(Incoming):
     id: StrictStr = Field(min_length=1, max_length=100)
     title: StrictStr
     questions: list[Question]
+    #: Answered once per repetition (room by room); absent means once.
+    repeat: StrictBool | None = None
 
 
 class TemplateData(Incoming):
@@ -263,9 +295,12 @@ class TemplateData(Incoming):
 
 class HazardEntry(Incoming):
     hazard: StrictStr = Field(max_length=200)
-    band: Literal["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"]
+    #: Revision 2: null when not rated (the regulations never require a band);
+    #: checked against the entry's vocabulary.
+    band: StrictStr | None = Field(default=None, max_length=10)
     location: StrictStr = Field(default="", max_length=HAZARD_LOCATION_MAX_CHARS)
     notes: StrictStr = Field(default="", max_length=HAZARD_NOTES_MAX_CHARS)
+    vocabulary: StrictStr | None = Field(default=None, max_length=60)
 
 
 class PhotoEntry(Incoming):
@@ -295,6 +330,10 @@ class VisitDocument(Incoming):
     hazards: list[HazardEntry] = Field(default_factory=list, max_length=MAX_HAZARDS)
     photos: list[PhotoEntry] = Field(default_factory=list, max_length=MAX_PHOTOS)
     amends: Uuid | None = None
+    # Revision 2: checked by fieldapp.domain_assessment (rejected invalid_answers, key assessment).
+    assessment: dict[str, Any] | None = None
+    #: The vocabulary the visit's hazards are named from, when an entry names none.
+    vocabulary: StrictStr | None = None
 
 
 class ReviewPublic(Outgoing):
@@ -315,11 +354,24 @@ class DecideData(Incoming):
 # ---------------------------------------------------------------- push
 
 
+class HazardReportData(Incoming):
+    """The `data` of a hazard_report create op: an officer reports a hazard, the portal opens a case."""
+
+    property_id: Uuid
+    from_case_id: Uuid | None = None
+    visit_id: Uuid | None = None
+    hazards: list[StrictStr] = Field(min_length=1, max_length=29)
+    description: StrictStr = Field(max_length=10_000)
+    observed_at: StrictStr
+    priority: Priority = Priority.URGENT
+    photo_ids: list[Uuid] = Field(default_factory=list, max_length=200)
+
+
 class Op(Incoming):
     op_id: Uuid
-    entity: Literal["visit", "review"]
+    entity: Literal["visit", "review", "hazard_report"]
     id: Uuid
-    kind: Literal["submit", "decide"]
+    kind: Literal["submit", "decide", "create"]
     base_version: StrictInt = Field(ge=0)
     data: dict[str, Any]
 
@@ -408,6 +460,51 @@ class AdminCasePatch(Incoming):
     resident_ids: list[Uuid] | None = None
     assigned_officer_id: Uuid | None = None
     team_id: Uuid | None = None
+
+
+class VocabularyHazard(Incoming):
+    name: StrictStr = Field(min_length=1, max_length=200)
+    group: StrictStr = Field(min_length=1, max_length=200)
+
+
+class VocabularyBand(Incoming):
+    band: StrictStr = Field(min_length=1, max_length=10)
+    min_score: StrictInt | None = Field(default=None, ge=0, le=2**63 - 1)
+    category_1: StrictBool
+
+
+class HazardVocabularyData(Incoming):
+    """Entity ``hazard_vocabulary`` (and the body of ``POST /admin/hazard-vocabularies``)."""
+
+    key: StrictStr = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,59}$")
+    name: StrictStr = Field(min_length=1, max_length=200)
+    effective_from: StrictStr = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    hazards: list[VocabularyHazard] = Field(min_length=1, max_length=500)
+    bands: list[VocabularyBand] = Field(min_length=1, max_length=50)
+
+
+class AwaabPhase(Incoming):
+    phase: StrictInt | StrictStr
+    #: The day (Europe/London) from which the phase is in force.
+    from_: StrictStr = Field(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")
+    significant_hazards: list[StrictStr] = Field(default_factory=list, max_length=500)
+    #: "all": every emergency hazard; or the names of the emergency hazards covered.
+    emergency: Literal["all"] | list[StrictStr] = "all"
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AwaabScheduleData(Incoming):
+    """Entity ``awaab_schedule`` (and the body of ``PUT /admin/awaab-schedule``)."""
+
+    phases: list[AwaabPhase] = Field(min_length=1, max_length=50)
+
+
+class BankHolidayCreate(Incoming):
+    """``POST /admin/bank-holidays``: a one-off day of the council's (a coronation, a jubilee)."""
+
+    date: StrictStr = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    name: StrictStr = Field(min_length=1, max_length=200)
 
 
 class AdminVisitsResponse(Outgoing):

@@ -28,7 +28,8 @@ from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
 from portal.services.submit_lookup import lookup
 from sync.protocol import (
-    HHSRS_HAZARDS,
+    DEFAULT_VOCABULARY,
+    HHSRS_2006,
     UNSTORABLE,
     DecideData,
     Decision,
@@ -37,6 +38,7 @@ from sync.protocol import (
     Outcome,
     VisitDocument,
     VisitStatus,
+    check_hazard_list,
     format_timestamp,
     validate_answers,
 )
@@ -152,12 +154,13 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     template = _template_data(session, doc.template_id)
     if template is None:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, "The visit's template does not exist on the portal.", {"fields": {"template_id": "unknown template"}})
+    vocabularies = {DEFAULT_VOCABULARY: HHSRS_2006}
+    default_vocabulary = doc.vocabulary or DEFAULT_VOCABULARY
     problems = validate_answers(
-        template, doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED
+        template, doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED,
+        vocabularies=vocabularies, default_vocabulary=default_vocabulary,
     )
-    for index, hazard in enumerate(doc.hazards):
-        if hazard.hazard not in HHSRS_HAZARDS:
-            problems[f"hazards.{index}"] = "Choose a hazard from the HHSRS list."
+    problems.update(check_hazard_list([h.model_dump() for h in doc.hazards], vocabularies, default_vocabulary))
     if problems:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some answers are not valid: {', '.join(sorted(problems))}.", {"questions": problems})
     hashes = sorted({p.sha256 for p in doc.photos})

@@ -68,16 +68,16 @@ def test_christmas_on_saturday_substitutes_monday_and_tuesday() -> None:
 
 
 def test_holiday_table_matches_known_years() -> None:
-    """The data file matches the published 2025 England and Wales bank holidays."""
+    """The holidays package gives the published 2025 England bank holidays."""
     published = {date(2025, 1, 1), date(2025, 4, 18), date(2025, 4, 21), date(2025, 5, 5), date(2025, 5, 26),
                  date(2025, 8, 25), date(2025, 12, 25), date(2025, 12, 26)}
-    assert {d for d in england().dates if d.year == 2025} == published
+    assert set(england().dates_in(2025)) == published
 
 
-def test_outside_the_table_is_an_error() -> None:
-    """A date beyond the holiday data raises rather than guessing."""
-    with pytest.raises(ValueError, match="extend"):
-        england().is_working_day(date(2031, 1, 2))
+def test_years_after_2030_have_holidays() -> None:
+    """No year is out of range: 2031 and 2040 follow England's standing rules (2 Jan 2040 is New Year's substitute)."""
+    assert england().is_bank_holiday(date(2031, 4, 14)) and england().is_working_day(date(2031, 1, 2))
+    assert england().is_bank_holiday(date(2040, 1, 2))
 
 
 @pytest.mark.parametrize("case_type,priority", sorted(WORKING_DAYS))

@@ -236,10 +236,10 @@ def test_concurrent_pushes_and_pulls_skip_nothing(any_world: World) -> None:
 
 
 def test_meta_shape(world: World) -> None:
-    """GET /sync/meta announces protocol 1 and the limits."""
+    """GET /sync/meta announces protocol 1, revision 2 and the limits."""
     meta = world.portal.call("GET", "/sync/meta", headers=world.auth["officer1"]).json()
-    assert set(meta) == {"protocol", "server_time", "max_push_ops", "max_push_bytes", "max_blob_bytes", "chunk_bytes", "tombstone_days"}
-    assert meta["protocol"] == 1 and meta["server_time"].endswith("Z")
+    assert set(meta) == {"protocol", "revision", "server_time", "max_push_ops", "max_push_bytes", "max_blob_bytes", "chunk_bytes", "tombstone_days"}
+    assert meta["protocol"] == 1 and meta["revision"] == 2 and meta["server_time"].endswith("Z")
 
 
 @pytest.mark.parametrize("who", ["officer1", "lead_a"])

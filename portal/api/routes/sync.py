@@ -16,7 +16,7 @@ from portal.services import pull as pull_service
 from portal.services import push as push_service
 from portal.services.blobs import discard_stale_partials
 from portal.services.records import purge_closed_cases
-from sync.protocol import PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
+from sync.protocol import PROTOCOL_REVISION, PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
 
 router = APIRouter(prefix="/sync", tags=["sync"])
 
@@ -32,9 +32,9 @@ class PushEnvelope(Incoming):
 
 @router.get("/meta", response_model=SyncMeta)
 def meta(_caller: CallerDep, settings: SettingsDep) -> dict[str, Any]:
-    """The protocol version, server time and limits."""
+    """The protocol version and revision, server time and limits."""
     return {
-        "protocol": PROTOCOL_VERSION, "server_time": format_timestamp(utc_now()),
+        "protocol": PROTOCOL_VERSION, "revision": PROTOCOL_REVISION, "server_time": format_timestamp(utc_now()),
         "max_push_ops": settings.max_push_ops, "max_push_bytes": settings.max_push_bytes,
         "max_blob_bytes": settings.max_blob_bytes, "chunk_bytes": settings.chunk_bytes,
         "tombstone_days": settings.tombstone_days,
