@@ -138,6 +138,12 @@ class CaseRecord(Base):
     assigned_officer_id: Mapped[str | None] = mapped_column(String(64))
     team_id: Mapped[str | None] = mapped_column(String(64))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Revision 2 (statutory clocks): as the portal computes them; the laptop only displays them.
+    aware_at: Mapped[datetime | None]
+    reported_hazards: Mapped[list[Any]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(20), default="crm")
+    awaab: Mapped[bool] = mapped_column(Boolean, default=False)
+    clocks: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class CaseResidentRow(Base):
@@ -229,6 +235,9 @@ class VisitRow(Base):
     submitted_at: Mapped[datetime | None]
     received_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The assessment of PROTOCOL.md revision 2, and the hazard vocabulary the visit is recorded under.
+    assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    vocabulary: Mapped[str | None] = mapped_column(String(64))
 
 
 class PhotoRow(Base):
@@ -316,6 +325,55 @@ class VisitHistoryRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     document: Mapped[dict[str, Any]]
     received_at: Mapped[datetime]
+
+
+class HazardVocabularyRow(Base):
+    """A hazard vocabulary as pulled (``hhsrs-2006`` and any an admin added)."""
+
+    __tablename__ = "hazard_vocabularies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int]
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[str] = mapped_column(String(40))
+    hazards: Mapped[list[Any]]
+    bands: Mapped[list[Any]]
+
+
+class AwaabScheduleRow(Base):
+    """The portal's one Awaab's Law phase schedule, as pulled."""
+
+    __tablename__ = "awaab_schedule"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int]
+    phases: Mapped[list[Any]]
+
+
+class HazardReportRow(Base):
+    """A hazard an officer reported from the field: queued as a ``hazard_report`` op until the portal takes it.
+
+    ``id`` is the new case's id (the client chooses it). ``state`` is ``queued``, ``sent``
+    (the portal made the case; it arrives with the next pull) or ``rejected`` (a problem
+    the officer acts on). Kept after sending so the officer can see what they reported.
+    """
+
+    __tablename__ = "hazard_reports"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    property_id: Mapped[str] = mapped_column(String(64))
+    from_case_id: Mapped[str | None] = mapped_column(String(64))
+    visit_id: Mapped[str | None] = mapped_column(String(64))
+    hazards: Mapped[list[Any]]
+    description: Mapped[str] = mapped_column(Text)
+    observed_at: Mapped[datetime]
+    priority: Mapped[str] = mapped_column(String(20))
+    photo_ids: Mapped[list[Any]]
+    vocabulary: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    op_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
 
 
 Index("ix_outbox_entity", OutboxRow.entity)

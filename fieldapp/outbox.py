@@ -155,6 +155,11 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
         status = result.get("status")
         if row.entity == "visit":
             _visit_result(session, row, status, result)
+        elif row.entity == "hazard_report":
+            # Imported here: the report rules queue through this module.
+            from fieldapp.hazard_reports import record_result
+
+            record_result(session, row, status, result)
         else:
             _review_result(session, row, status, result)
 
@@ -269,12 +274,13 @@ def _review_result(session: Session, row: OutboxRow, status: Any, result: Mappin
         session.delete(review)  # the visit shows in the queue again, as the portal now has it
 
 
-def pending_counts(session: Session, photos_dir: Path) -> tuple[int, int, int, int]:
-    """(visits, reviews, photos, bytes) waiting to be sent."""
-    visits = session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.entity == "visit")) or 0
-    reviews = session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.entity == "review")) or 0
+def pending_counts(session: Session, photos_dir: Path) -> tuple[int, int, int, int, int]:
+    """(visits, reviews, photos, bytes, hazard reports) waiting to be sent."""
+    counts = {entity: count for entity, count in session.execute(
+        select(OutboxRow.entity, func.count()).group_by(OutboxRow.entity))}
     blobs = blobs_waiting(session, photos_dir)
-    return visits, reviews, len(blobs), sum(b.bytes for b in blobs)
+    return (counts.get("visit", 0), counts.get("review", 0), len(blobs), sum(b.bytes for b in blobs),
+            counts.get("hazard_report", 0))
 
 
 def drop_visit_ops(session: Session, visit_id: str) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional
 from fieldapp.domain import CATEGORY_1_BANDS
+from fieldapp.vocabulary import DEFAULT_VOCABULARY
 from fieldapp.models import (
     BlobRow,
     CaseRecord,
@@ -141,7 +142,9 @@ def visit_record(session: Session, row: VisitRow, photos_dir: Path, problems: Ma
                  completed_at=row.completed_at, outcome=row.outcome, answers=dict(row.answers),
                  notes=row.notes, hazards=hazards_of(row.hazards), photos=photos,
                  state=VisitState(row.state), server_version=row.server_version,
-                 review=review_record(row.review), amends=row.amends, problems=dict(problems))
+                 review=review_record(row.review), amends=row.amends, problems=dict(problems),
+                 assessment=dict(row.assessment) if row.assessment is not None else None,
+                 vocabulary=row.vocabulary or DEFAULT_VOCABULARY)
 
 
 def officer_name(session: Session, officer_id: str) -> str:

@@ -8,10 +8,14 @@ returned, and a resubmission (a newer version) comes back into the queue.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.clock import utc_now
+from fieldapp.clock import as_utc, utc_now
+from fieldapp.clocks import clock_order
+from fieldapp.deadlines import nearest_clocks
 from fieldapp.domain import Decision
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseIndexRow, LocalReviewRow, VisitHistoryRow, VisitRow
@@ -47,15 +51,18 @@ def submitted_by(session: Session, visit: VisitRow, user_id: str) -> bool:
 
 
 def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:
-    """Submitted visits of others with no decision made here; Category 1 first, then oldest received.
+    """Submitted visits of other officers with no decision made here.
 
-    The lead's own visits, and amendments of them, are another lead's to decide.
+    The case whose statutory clock runs out first comes first (Awaab's Law deadlines
+    outrank everything); then Category 1, then the oldest received. The lead's own
+    visits, and amendments of them, are another lead's to decide.
     """
     if lead is None:
         return []
     items: list[ReviewItem] = []
-    visits = session.scalars(select(VisitRow).where(
-        VisitRow.state == VisitState.SUBMITTED.value, VisitRow.officer_id != lead.id))
+    visits = list(session.scalars(select(VisitRow).where(
+        VisitRow.state == VisitState.SUBMITTED.value, VisitRow.officer_id != lead.id)))
+    clocks = nearest_clocks(session, {v.case_id for v in visits})
     for visit in visits:
         if _decided(session, visit) or submitted_by(session, visit, lead.id):
             continue
@@ -66,9 +73,15 @@ def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:
             officer_name=officer_name(session, visit.officer_id), started_at=visit.started_at,
             received_at=visit.received_at or visit.updated_at, outcome=visit.outcome,
             hazards=hazards_of(visit.hazards), photo_count=len(visit_photos(session, visit.id)),
-            category_1=has_category_1(visit), resubmitted=_was_returned(session, visit.id)))
-    items.sort(key=lambda item: (not item.category_1, item.received_at, item.case_reference))
-    return items
+            category_1=has_category_1(visit), resubmitted=_was_returned(session, visit.id),
+            clock=clocks.get(visit.case_id)))
+    return queue_order(items)
+
+
+def queue_order(items: Iterable[ReviewItem]) -> list[ReviewItem]:
+    """The review queue's order: nearest unmet clock, then Category 1, then the oldest received."""
+    return sorted(items, key=lambda i: (*clock_order(i.clock), not i.category_1, as_utc(i.received_at),
+                                        i.case_reference))
 
 
 def decide(session: Session, lead: UserInfo | None, visit_id: str, decision: str, comment: str) -> None:

@@ -26,10 +26,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from fieldapp import drafts as draft_rules
+from fieldapp import deadlines as deadline_rules
+from fieldapp import hazard_reports as report_rules
 from fieldapp import outbox as outbox_rules
 from fieldapp import review as review_rules
 from fieldapp import sync_apply
 from fieldapp.clock import as_utc, utc_now
+from fieldapp.clocks import clocks_of
 from fieldapp.db import DB_FILENAME, make_engine, upgrade_to, writer
 from fieldapp.errors import NotFoundError, StoreBusyError, StoreError, ValidationError
 from fieldapp.models import (
@@ -58,8 +61,11 @@ from fieldapp.types import (
     BlobRef,
     CaseDetail,
     CaseRow,
+    Clock,
+    DeadlineRow,
     Draft,
     Hazard,
+    HazardReport,
     OutboxOp,
     Pending,
     Photo,
@@ -73,6 +79,7 @@ from fieldapp.types import (
     VisitChanges,
     VisitState,
 )
+from fieldapp.vocabulary import HazardVocabulary, current_key, vocabulary
 from fieldapp.visits import (
     apply_edit,
     check_submittable,
@@ -213,7 +220,9 @@ class FieldStore:
                 overdue=is_case_overdue(row.due_at, row.status, utc_now()),
                 property=property_record(session.get(PropertyRow, row.property_id), row.property_id),
                 residents=case_residents(session, case_id), assigned_officer_id=row.assigned_officer_id,
-                team_id=row.team_id, visits=tuple(visit_summary(session, v, row.reference) for v in visits))
+                team_id=row.team_id, visits=tuple(visit_summary(session, v, row.reference) for v in visits),
+                aware_at=row.aware_at, reported_hazards=tuple(row.reported_hazards or ()), source=row.source,
+                awaab=row.awaab, clocks=clocks_of(row.clocks or ()))
 
     def templates_for(self, case_id: str) -> list[Template]:
         """The templates whose case types include this case's type (newest version of each)."""
@@ -267,11 +276,13 @@ class FieldStore:
         notes: str | None = None,
         outcome: str | None = None,                 # "" clears the outcome
         hazards: Sequence[Hazard] | None = None,    # replaces the list
+        assessment: Mapping[str, Any] | None = None,  # merged like answers: a field set to None is removed
     ) -> Visit:
         """Save an edit at once (draft or returned visits only). Invalid values are saved and reported in ``Visit.problems``."""
         with self._write() as session:
             row = get_visit(session, visit_id)
-            apply_edit(session, row, answers=answers, notes=notes, outcome=outcome, hazards=hazards)
+            apply_edit(session, row, answers=answers, notes=notes, outcome=outcome, hazards=hazards,
+                       assessment=assessment)
             session.flush()
             return self._visit_record(session, row)
 
@@ -483,8 +494,56 @@ class FieldStore:
         draft.notes = source.notes
         draft.hazards = [dict(h) for h in source.hazards]
         draft.outcome = source.outcome
+        draft.assessment = dict(source.assessment) if source.assessment is not None else None
+        draft.vocabulary = source.vocabulary  # an amendment corrects the record in its own vocabulary
         session.flush()
         return draft
+
+    # ------------------------------------------------------------ statutory clocks and vocabularies
+
+    def nearest_clocks(self, case_ids: Sequence[str] | None = None) -> dict[str, Clock]:
+        """The nearest unmet statutory clock of each case that has one (for the case list)."""
+        with self._read() as session:
+            return deadline_rules.nearest_clocks(session, case_ids)
+
+    def deadlines(self) -> list[DeadlineRow]:
+        """The cases on this laptop (a lead's: the team's) with an unmet clock, nearest clock first."""
+        with self._read() as session:
+            return deadline_rules.deadline_rows(session)
+
+    def hazard_vocabulary(self, key: str | None = None) -> HazardVocabulary:
+        """A hazard vocabulary by key (default: the one new visits use), pulled or, before the first pull, bundled."""
+        with self._read() as session:
+            return vocabulary(session, key or current_key(session))
+
+    # ------------------------------------------------------------ hazard reports from the field
+
+    def report_hazard(
+        self,
+        *,
+        hazards: Sequence[str],
+        description: str,
+        observed_at: datetime | None = None,
+        priority: str | None = None,
+        case_id: str | None = None,
+        visit_id: str | None = None,
+        property_id: str | None = None,
+        photo_ids: Sequence[str] = (),
+    ) -> HazardReport:
+        """Record a hazard seen on a visit or case and queue it for the portal (a new case for the team)."""
+        with self._write() as session:
+            self._me(session)
+            row = report_rules.report_hazard(
+                session, property_id=property_id, from_case_id=case_id, visit_id=visit_id, hazards=hazards,
+                description=description, observed_at=observed_at or utc_now(), priority=priority,
+                photo_ids=photo_ids)
+            session.flush()
+            return report_rules.report_record(row)
+
+    def hazard_reports(self) -> list[HazardReport]:
+        """The hazard reports made on this laptop, newest first."""
+        with self._read() as session:
+            return report_rules.reports(session)
 
     # ------------------------------------------------------------ review (leads)
 
@@ -504,9 +563,9 @@ class FieldStore:
     def pending(self) -> Pending:
         """Unsent work: visits, reviews, photos and bytes queued to be sent, and drafts not yet submitted."""
         with self._read() as session:
-            visits, reviews, photos, size = outbox_rules.pending_counts(session, self._photos_dir)
+            visits, reviews, photos, size, reports = outbox_rules.pending_counts(session, self._photos_dir)
             return Pending(visits=visits, reviews=reviews, photos=photos, bytes=size,
-                           drafts=draft_rules.count_drafts(session))
+                           drafts=draft_rules.count_drafts(session), reports=reports)
 
     def drafts(self, case_id: str | None = None) -> list[Draft]:
         """The officer's drafts (of one case, or all), oldest first, with what each holds."""
@@ -537,6 +596,9 @@ class FieldStore:
                 raise ValidationError(f"This problem can be resolved by: {offered}.")
             session.delete(problem)
             session.flush()
+            if problem.entity == report_rules.ENTITY:
+                report_rules.resolve(session, problem.record_id, action)
+                return None
             if action == ProblemAction.DISMISS or problem.entity != "visit":
                 return None
             row = get_visit(session, problem.record_id)

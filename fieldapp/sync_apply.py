@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from fieldapp.clock import parse_optional, parse_timestamp, utc_now
 from fieldapp.errors import StoreError
 from fieldapp.models import (
+    AwaabScheduleRow,
     CaseRecord,
     CaseResidentRow,
+    HazardVocabularyRow,
     LocalReviewRow,
     OutboxRow,
     PhotoRow,
@@ -109,11 +111,37 @@ def _resident_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _case_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    opened_at = parse_timestamp(data["opened_at"])
     return {"reference": data["reference"], "case_type": data["case_type"], "status": data["status"],
             "priority": data["priority"], "summary": data["summary"],
-            "description": data.get("description") or "", "opened_at": parse_timestamp(data["opened_at"]),
+            "description": data.get("description") or "", "opened_at": opened_at,
             "due_at": parse_optional(data.get("due_at")), "property_id": data["property_id"],
-            "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id")}
+            "assigned_officer_id": data.get("assigned_officer_id"), "team_id": data.get("team_id"),
+            # Revision 2; a revision-1 portal sends none of these (PROTOCOL.md: aware_at defaults to opened_at).
+            "aware_at": parse_optional(data.get("aware_at")) or opened_at,
+            "reported_hazards": [str(h) for h in data.get("reported_hazards") or []],
+            "source": str(data.get("source") or "crm"), "awaab": bool(data.get("awaab", False)),
+            "clocks": [_clock(c) for c in data.get("clocks") or []]}
+
+
+def _clock(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """One clock as stored: the portal's fields, timestamps checked so a bad one fails the page, not the screen."""
+    for key in ("due_at", "met_at"):
+        parse_optional(raw.get(key))
+    return {"stage": str(raw["stage"]), "due_at": raw.get("due_at"), "met_at": raw.get("met_at"),
+            "basis": str(raw.get("basis") or "")}
+
+
+def _vocabulary_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"key": str(data["key"]), "name": str(data.get("name") or data["key"]),
+            "effective_from": str(data.get("effective_from") or ""),
+            "hazards": [{"name": str(h["name"]), "group": str(h.get("group") or "")} for h in data["hazards"]],
+            "bands": [{"band": str(b["band"]), "min_score": b.get("min_score"),
+                       "category_1": bool(b.get("category_1", False))} for b in data.get("bands") or []]}
+
+
+def _schedule_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"phases": [dict(phase) for phase in data["phases"]]}
 
 
 _Handler = Callable[[Session, _Page, str, int, Mapping[str, Any] | None], None]
@@ -236,6 +264,8 @@ _HANDLERS: dict[str, _Handler] = {
     "property": _handler(PropertyRow, _property_values, "properties"),
     "resident": _handler(ResidentRow, _resident_values, "residents"),
     "case": _handler(CaseRecord, _case_values, "cases"),
+    "hazard_vocabulary": _handler(HazardVocabularyRow, _vocabulary_values),
+    "awaab_schedule": _handler(AwaabScheduleRow, _schedule_values),
 }
 
 

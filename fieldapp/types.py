@@ -107,6 +107,20 @@ class VisitSummary:
 
 
 @dataclass(frozen=True)
+class Clock:
+    """One statutory clock of a case, as the portal computed it (PROTOCOL.md revision 2)."""
+
+    stage: str                   # investigate | summary | safety_work | supplementary_start | supplementary_works
+    due_at: datetime | None
+    met_at: datetime | None
+    basis: str = ""              # the rule, in the portal's words
+
+    @property
+    def met(self) -> bool:
+        return self.met_at is not None
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     id: str
     reference: str
@@ -123,6 +137,11 @@ class CaseDetail:
     assigned_officer_id: str | None
     team_id: str | None
     visits: tuple[VisitSummary, ...]
+    aware_at: datetime | None = None
+    reported_hazards: tuple[str, ...] = ()
+    source: str = "crm"
+    awaab: bool = False
+    clocks: tuple[Clock, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -214,6 +233,8 @@ class Visit:
     review: Review | None
     amends: str | None
     problems: Mapping[str, str] = field(default_factory=dict)  # question id -> message (current validation)
+    assessment: Mapping[str, Any] | None = None   # PROTOCOL.md revision 2 "Assessment", None until begun
+    vocabulary: str = "hhsrs-2006"                # the hazard vocabulary the visit is recorded under
 
     @property
     def editable(self) -> bool:
@@ -256,6 +277,41 @@ class ReviewItem:
     photo_count: int
     category_1: bool
     resubmitted: bool            # it was returned before
+    clock: Clock | None = None   # the nearest unmet statutory clock of the visit's case
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """A case with an unmet statutory clock, for the Deadlines view (nearest clock first)."""
+
+    case_id: str
+    reference: str
+    address: str
+    case_type: str
+    priority: str
+    status: str
+    assigned_officer_id: str | None
+    officer_name: str
+    clock: Clock                 # the nearest unmet clock
+    other_unmet: int             # how many more unmet clocks the case has
+
+
+@dataclass(frozen=True)
+class HazardReport:
+    """A hazard an officer reported from the field (a new case once the portal takes it)."""
+
+    id: str                      # the new case's id
+    property_id: str
+    from_case_id: str | None
+    visit_id: str | None
+    hazards: tuple[str, ...]
+    description: str
+    observed_at: datetime
+    priority: str
+    photo_ids: tuple[str, ...]
+    vocabulary: str
+    state: str                   # "queued" | "sent" | "rejected"
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -267,16 +323,17 @@ class Pending:
     photos: int
     bytes: int
     drafts: int = 0
+    reports: int = 0             # hazard reports from the field
 
     @property
     def queued(self) -> int:
-        """Visits and decisions waiting in the outbox."""
-        return self.visits + self.reviews
+        """Visits, decisions and hazard reports waiting in the outbox."""
+        return self.visits + self.reviews + self.reports
 
     @property
     def nothing_queued(self) -> bool:
         """Nothing waits to be sent (drafts may still exist: they are sent only once submitted)."""
-        return not (self.visits or self.reviews or self.photos)
+        return not (self.visits or self.reviews or self.photos or self.reports)
 
     @property
     def empty(self) -> bool:

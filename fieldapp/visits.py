@@ -30,6 +30,8 @@ from fieldapp.limits import text_problems
 from fieldapp.models import PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
 from fieldapp.types import Hazard, VisitState
+from fieldapp.assessment import document_assessment, merge_assessment
+from fieldapp.vocabulary import current_key, document_vocabulary
 
 EDITABLE = (VisitState.DRAFT.value, VisitState.RETURNED.value)
 _OUTCOMES = tuple(o.value for o in Outcome)
@@ -131,7 +133,8 @@ def new_draft(session: Session, *, case_id: str, officer_id: str, template: Temp
                    template_version=template.template_version, started_at=now, completed_at=None,
                    outcome=None, answers={}, notes="", hazards=[], state=VisitState.DRAFT.value,
                    server_version=0, review=None, amends=amends, own=True, local_edits=False,
-                   op_id=None, submitted_at=None, received_at=None, updated_at=now)
+                   op_id=None, submitted_at=None, received_at=None, updated_at=now,
+                   assessment=None, vocabulary=current_key(session))
     session.add(row)
     return row
 
@@ -144,8 +147,9 @@ def apply_edit(
     notes: str | None,
     outcome: str | None,
     hazards: Sequence[Hazard] | None,
+    assessment: Mapping[str, Any] | None = None,
 ) -> None:
-    """Save an edit to an editable visit (merging answers; a None answer removes it)."""
+    """Save an edit to an editable visit (merging answers and the assessment; a None value removes it)."""
     require_editable(row)
     if answers is not None:
         merged = dict(row.answers)
@@ -157,6 +161,8 @@ def apply_edit(
         row.answers = merged
     if notes is not None:
         row.notes = notes
+    if assessment is not None:
+        row.assessment = merge_assessment(row.assessment, assessment)
     if outcome is not None:
         row.outcome = outcome or None  # "" clears the outcome
     if hazards is not None:
@@ -247,6 +253,9 @@ def visit_document(row: VisitRow, photos: Sequence[PhotoRow]) -> dict[str, Any]:
     }
     if row.amends:
         document["amends"] = row.amends
+    assessment = document_assessment(row.assessment)
+    if assessment is not None:
+        document["assessment"] = assessment
     return document
 
 
@@ -263,6 +272,8 @@ def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) 
     row.notes = document.get("notes") or ""
     row.hazards = [dict(h) for h in document.get("hazards") or []]
     row.amends = document.get("amends")
+    row.assessment = dict(document["assessment"]) if document.get("assessment") is not None else None
+    row.vocabulary = document_vocabulary(document)
     old = {p.id: p.sha256 for p in visit_photos(session, row.id)}
     entries = list(document.get("photos") or [])
     kept = {e["id"] for e in entries}

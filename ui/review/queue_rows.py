@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from fieldapp.review import queue_order
 from fieldapp.types import ReviewItem
 
 
@@ -47,8 +48,8 @@ def _aware(moment: datetime) -> datetime:
 
 
 def default_order(items: Iterable[ReviewItem]) -> list[ReviewItem]:
-    """Category 1 hazards first, then the visits waiting longest (oldest received first)."""
-    return sorted(items, key=lambda i: (not i.category_1, _aware(i.received_at), i.case_reference))
+    """The nearest statutory clock first, then Category 1 hazards, then the visits waiting longest."""
+    return queue_order(items)
 
 
 def age_text(since: datetime, now: datetime) -> str:
