@@ -102,6 +102,7 @@ class OpKind(StrEnum):
     SUBMIT = "submit"
     DECIDE = "decide"
     CREATE = "create"
+    SUMMARY_ISSUED = "summary_issued"
 
 
 class OpStatus(StrEnum):

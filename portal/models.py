@@ -167,10 +167,12 @@ class Visit(Versioned, Base):
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), index=True)
     review: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: Revision 2: ``{"method", "issued_at", "by_id"}`` once the tenant's written summary went out.
+    summary_issued: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     def data(self) -> dict[str, Any]:
-        """The protocol ``visit`` data: the document plus status and review."""
-        return {**self.document, "status": self.status, "review": self.review}
+        """The protocol ``visit`` data: the document plus status, review and summary_issued."""
+        return {**self.document, "status": self.status, "review": self.review, "summary_issued": self.summary_issued}
 
 
 class VisitBlob(Base):

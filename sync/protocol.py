@@ -351,6 +351,14 @@ class DecideData(Incoming):
     comment: StrictStr = Field(default="", max_length=COMMENT_MAX_CHARS)
 
 
+class SummaryIssuedData(Incoming):
+    """Revision 2: the tenant's written summary went out (the `data` of a visit summary_issued op, or the
+    body of ``POST /admin/visits/{id}/summary-issued``)."""
+
+    method: Literal["hand", "post", "email"]
+    issued_at: StrictStr = Field(max_length=40)
+
+
 # ---------------------------------------------------------------- push
 
 
@@ -371,7 +379,7 @@ class Op(Incoming):
     op_id: Uuid
     entity: Literal["visit", "review", "hazard_report"]
     id: Uuid
-    kind: Literal["submit", "decide", "create"]
+    kind: Literal["submit", "decide", "create", "summary_issued"]
     base_version: StrictInt = Field(ge=0)
     data: dict[str, Any]
 

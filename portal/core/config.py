@@ -42,9 +42,14 @@ class PortalSettings:
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
     kdf: KdfParams = field(default_factory=KdfParams)
+    #: The council's template for the tenant's letter (``FIELDAPP_PORTAL_LETTER_TEMPLATE``);
+    #: None uses the shipped one. Read at each letter, so IT changes it without a restart.
+    letter_template: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> "PortalSettings":
-        """Defaults, then ``FIELDAPP_PORTAL_KDF_N`` (tests lower it), then explicit overrides."""
-        base = cls(kdf=KdfParams(n=_env_int("FIELDAPP_PORTAL_KDF_N", KdfParams.n)))
+        """Defaults, then ``FIELDAPP_PORTAL_KDF_N`` (tests lower it) and ``FIELDAPP_PORTAL_LETTER_TEMPLATE``, then overrides."""
+        letter = os.environ.get("FIELDAPP_PORTAL_LETTER_TEMPLATE")
+        base = cls(kdf=KdfParams(n=_env_int("FIELDAPP_PORTAL_KDF_N", KdfParams.n)),
+                   letter_template=Path(letter) if letter else None)
         return replace(base, **overrides)  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.core.db import Database
 from portal.errors import field_errors, not_found
 from portal.models import Blob, OpRecord, Review, Template, User, Visit
-from portal.services import scope
+from portal.services import scope, summary
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
@@ -36,6 +36,7 @@ from sync.protocol import (
     ErrorCode,
     Op,
     Outcome,
+    SummaryIssuedData,
     VisitDocument,
     VisitStatus,
     check_hazard_list,
@@ -120,7 +121,8 @@ _OPS = OpRecord.__table__
 
 def _visit_public(row: Any) -> dict[str, Any]:
     """A visits row as ``public`` gives a Visit (for conflicts), without loading the ORM object."""
-    return {"id": row.id, "version": row.version, "seq": row.seq, **row.document, "status": row.status, "review": row.review}
+    return {"id": row.id, "version": row.version, "seq": row.seq, **row.document, "status": row.status, "review": row.review,
+            "summary_issued": row.summary_issued}
 
 
 def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
@@ -218,7 +220,23 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
 
 
-_HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide}
+def _summary_issued(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
+    body = _parse(SummaryIssuedData, op.data, op.op_id, "summary_issued")
+    visit = session.get(Visit, op.id, with_for_update=True)
+    if visit is None or not summary.may_record(session, caller, visit):
+        raise _not_found(op.op_id, "visit")
+    if op.base_version != visit.version:
+        raise _conflict(op.op_id, ErrorCode.CONFLICT, "The visit changed on the portal since you last saw it; send it again on its current version.", public(visit))
+    try:
+        summary.record_issued(session, caller.id, visit, body)
+    except summary.SummaryRefused as refused:
+        if refused.status == "conflict":
+            raise _conflict(op.op_id, refused.code, refused.message, public(visit)) from None
+        raise _rejected(op.op_id, refused.code, refused.message, {"fields": refused.fields}) from None
+    return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
+
+
+_HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide, ("visit", "summary_issued"): _summary_issued}
 #: Handlers that store their op's result and commit themselves (see ``commit_submit``).
 _SELF_RECORDING = {_submit}
 #: Handlers that look up the op's stored result themselves (in their first query).

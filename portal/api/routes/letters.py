@@ -1,0 +1,58 @@
+"""The tenant's written summary: the letter of a visit, and the CRM recording that it was issued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from fieldapp.letter import LetterError, LetterTemplateError
+from fieldapp.letter.words import LONDON
+from portal.api.deps import AdminDep, BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep
+from portal.errors import ApiError, invalid_request, not_found
+from portal.models import Visit
+from portal.services import summary
+from portal.services.records import public
+from sync.protocol import SummaryIssuedData, utc_now
+
+router = APIRouter(tags=["letters"])
+
+
+def _letter_error(exc: LetterError) -> ApiError:
+    """A broken template is the council's setting to fix (422); anything else is the visit's state (409)."""
+    status = 422 if isinstance(exc, LetterTemplateError) else 409
+    return ApiError(status, exc.code, exc.message, exc.details)
+
+
+@router.get("/visits/{visit_id}/summary.pdf")
+def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, settings: SettingsDep) -> Response:
+    """The letter to the tenant for a visit (its officer, a lead of its team, an admin; else 404)."""
+    with db.read() as session:
+        visit = session.get(Visit, visit_id)
+        if visit is None or not summary.may_read_letter(session, caller, visit):
+            raise not_found("visit")
+        try:
+            pdf = summary.letter_pdf(session, blobs, visit, settings.letter_template,
+                                     utc_now().astimezone(LONDON).date())
+        except LetterError as exc:
+            raise _letter_error(exc) from None
+    return Response(pdf, media_type="application/pdf", headers={
+        "Cache-Control": "no-store",  # personal data: never kept by a proxy or the browser
+        "Content-Disposition": f'inline; filename="summary-{visit_id}.pdf"'})
+
+
+@router.post("/admin/visits/{visit_id}/summary-issued")
+def summary_issued(visit_id: str, admin: AdminDep, _json: JsonBody, body: SummaryIssuedData, db: DbDep) -> dict[str, Any]:
+    """The CRM posted (or emailed) the summary: the visit records it and the summary clock is met."""
+    with db.write() as session:
+        visit = session.get(Visit, visit_id, with_for_update=True)
+        if visit is None:
+            raise not_found("visit")
+        try:
+            summary.record_issued(session, admin.id, visit, body)
+        except summary.SummaryRefused as refused:
+            if refused.status == "conflict":
+                raise ApiError(409, refused.code, refused.message, {"current": public(visit)}) from None
+            raise invalid_request(refused.fields, refused.message) from None
+        return public(visit)
