@@ -238,6 +238,8 @@ class VisitRow(Base):
     # The assessment of PROTOCOL.md revision 2, and the hazard vocabulary the visit is recorded under.
     assessment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     vocabulary: Mapped[str | None] = mapped_column(String(64))
+    # When the tenant's written summary was issued: the portal's record, or ours while its op waits.
+    summary_issued: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class PhotoRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import utc_now
-from fieldapp.domain import ErrorCode, OpStatus
+from fieldapp.domain import ErrorCode, OpKind, OpStatus
 from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitRow
 from fieldapp.types import BlobRef, OutboxOp, Problem, ProblemAction, VisitState
 from fieldapp.visits import new_id
@@ -153,7 +153,12 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
         if row is None:
             continue  # already handled (a replayed batch)
         status = result.get("status")
-        if row.entity == "visit":
+        if row.entity == "visit" and row.kind == OpKind.SUMMARY_ISSUED:
+            # Imported here: the summary rules queue through this module.
+            from fieldapp.summaries import record_result as summary_result
+
+            summary_result(session, row, status, result)
+        elif row.entity == "visit":
             _visit_result(session, row, status, result)
         elif row.entity == "hazard_report":
             # Imported here: the report rules queue through this module.
@@ -164,7 +169,8 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
             _review_result(session, row, status, result)
 
 
-def _error(result: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+def op_error(result: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """(code, message, details) of a refused op's result."""
     error = result.get("error") or {}
     return (str(error.get("code") or ""), str(error.get("message") or "The portal refused this change."),
             dict(error.get("details") or {}))
@@ -197,7 +203,7 @@ def _visit_result(session: Session, row: OutboxRow, status: Any, result: Mapping
             hashes = [p["sha256"] for p in row.data.get("photos", [])]
             set_uploaded(session, hashes, True)
         return
-    code, message, details = _error(result)
+    code, message, details = op_error(result)
     if status == OpStatus.REJECTED and code == ErrorCode.BLOB_MISSING and row.attempts + 1 < MAX_BLOB_RETRIES:
         set_uploaded(session, list(details.get("hashes") or []), False)
         row.attempts += 1
@@ -257,7 +263,7 @@ def _review_result(session: Session, row: OutboxRow, status: Any, result: Mappin
         if review is not None:
             review.sent = True
         return
-    code, message, details = _error(result)
+    code, message, details = op_error(result)
     visit_id = str(row.data.get("visit_id", ""))
     if status == OpStatus.CONFLICT:
         text = ("This visit was no longer waiting for review when your decision arrived "
@@ -274,16 +280,24 @@ def _review_result(session: Session, row: OutboxRow, status: Any, result: Mappin
         session.delete(review)  # the visit shows in the queue again, as the portal now has it
 
 
-def pending_counts(session: Session, photos_dir: Path) -> tuple[int, int, int, int, int]:
-    """(visits, reviews, photos, bytes, hazard reports) waiting to be sent."""
-    counts = {entity: count for entity, count in session.execute(
-        select(OutboxRow.entity, func.count()).group_by(OutboxRow.entity))}
+def pending_counts(session: Session, photos_dir: Path) -> tuple[int, int, int, int, int, int]:
+    """(visits, reviews, photos, bytes, hazard reports, summaries issued) waiting to be sent."""
+    counts = {(entity, kind): count for entity, kind, count in session.execute(
+        select(OutboxRow.entity, OutboxRow.kind, func.count()).group_by(OutboxRow.entity, OutboxRow.kind))}
+    by_entity: dict[str, int] = {}
+    for (entity, _kind), count in counts.items():
+        by_entity[entity] = by_entity.get(entity, 0) + count
+    summaries = counts.get(("visit", OpKind.SUMMARY_ISSUED.value), 0)
     blobs = blobs_waiting(session, photos_dir)
-    return (counts.get("visit", 0), counts.get("review", 0), len(blobs), sum(b.bytes for b in blobs),
-            counts.get("hazard_report", 0))
+    return (by_entity.get("visit", 0) - summaries, by_entity.get("review", 0), len(blobs),
+            sum(b.bytes for b in blobs), by_entity.get("hazard_report", 0), summaries)
 
 
 def drop_visit_ops(session: Session, visit_id: str) -> None:
-    """Remove any queued op of a visit (its content is about to be queued again or replaced)."""
-    session.execute(delete(OutboxRow).where(OutboxRow.record_id == visit_id, OutboxRow.entity == "visit"))
+    """Remove any queued submit of a visit (its content is about to be queued again or replaced).
+
+    A queued summary_issued stays: the summary went out whatever the visit's content becomes.
+    """
+    session.execute(delete(OutboxRow).where(OutboxRow.record_id == visit_id, OutboxRow.entity == "visit",
+                                            OutboxRow.kind == OpKind.SUBMIT))
     session.execute(update(VisitRow).where(VisitRow.id == visit_id).values(op_id=None))

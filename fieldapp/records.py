@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.clock import parse_optional
-from fieldapp.domain import CATEGORY_1_BANDS
+from fieldapp.clock import parse_optional, parse_timestamp
+from fieldapp.domain import CATEGORY_1_BANDS, OpKind
 from fieldapp.vocabulary import DEFAULT_VOCABULARY
 from fieldapp.models import (
     BlobRow,
     CaseRecord,
     CaseResidentRow,
+    OutboxRow,
     PhotoRow,
     PropertyRow,
     ResidentRow,
@@ -35,6 +36,7 @@ from fieldapp.types import (
     Resident,
     Review,
     Section,
+    SummaryIssued,
     Template,
     UserInfo,
     Visit,
@@ -144,7 +146,23 @@ def visit_record(session: Session, row: VisitRow, photos_dir: Path, problems: Ma
                  state=VisitState(row.state), server_version=row.server_version,
                  review=review_record(row.review), amends=row.amends, problems=dict(problems),
                  assessment=dict(row.assessment) if row.assessment is not None else None,
-                 vocabulary=row.vocabulary or DEFAULT_VOCABULARY)
+                 vocabulary=row.vocabulary or DEFAULT_VOCABULARY, summary_issued=summary_record(session, row))
+
+
+def queued_summary(session: Session, visit_id: str) -> OutboxRow | None:
+    """The visit's summary_issued op while it waits to be sent."""
+    return session.scalar(select(OutboxRow).where(
+        OutboxRow.record_id == visit_id, OutboxRow.entity == "visit",
+        OutboxRow.kind == OpKind.SUMMARY_ISSUED).limit(1))
+
+
+def summary_record(session: Session, row: VisitRow) -> SummaryIssued | None:
+    """When the tenant's written summary went out (``sent`` False while its op waits here)."""
+    data = row.summary_issued
+    if not data:
+        return None
+    return SummaryIssued(method=str(data.get("method")), issued_at=parse_timestamp(str(data["issued_at"])),
+                         by_id=str(data.get("by_id") or ""), sent=queued_summary(session, row.id) is None)
 
 
 def officer_name(session: Session, officer_id: str) -> str:
@@ -165,7 +183,8 @@ def visit_summary(session: Session, row: VisitRow, reference: str) -> VisitSumma
                         officer_name=officer_name(session, row.officer_id), started_at=row.started_at,
                         outcome=row.outcome, state=VisitState(row.state), photo_count=photo_count,
                         hazard_count=len(row.hazards), category_1=has_category_1(row),
-                        submitted_at=row.submitted_at, amends=row.amends)
+                        submitted_at=row.submitted_at, amends=row.amends,
+                        summary_issued=summary_record(session, row))
 
 
 def case_reference(session: Session, case_id: str) -> str:

@@ -17,7 +17,7 @@ import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,13 @@ from fieldapp import deadlines as deadline_rules
 from fieldapp import hazard_reports as report_rules
 from fieldapp import outbox as outbox_rules
 from fieldapp import review as review_rules
+from fieldapp import summaries as summary_rules
 from fieldapp import sync_apply
 from fieldapp.clock import as_utc, utc_now
 from fieldapp.clocks import clocks_of
 from fieldapp.db import DB_FILENAME, make_engine, upgrade_to, writer
 from fieldapp.errors import NotFoundError, StoreBusyError, StoreError, ValidationError
+from fieldapp.letter import LetterFacts
 from fieldapp.models import (
     BlobRow,
     CaseRecord,
@@ -499,6 +501,31 @@ class FieldStore:
         session.flush()
         return draft
 
+    # ------------------------------------------------------------ the tenant's written summary
+
+    def letter_facts(self, visit_id: str) -> LetterFacts:
+        """What the tenant's letter says about this visit (`fieldapp.letter.LetterError` when it cannot be made)."""
+        with self._read() as session:
+            return summary_rules.facts(session, get_visit(session, visit_id))
+
+    def tenant_letter(self, visit_id: str, template: Path | None = None, issued_on: date | None = None) -> bytes:
+        """The tenant's letter as PDF bytes, made offline (``template``: the council's file, else the shipped one)."""
+        from fieldapp.letter import load_template, render_letter
+        from fieldapp.letter.words import LONDON
+
+        facts = self.letter_facts(visit_id)
+        # Rendering runs outside any transaction: it reads only files.
+        return render_letter(facts, load_template(template), summary_rules.photo_files(self._photos_dir),
+                             issued_on or utc_now().astimezone(LONDON).date())
+
+    def record_summary_issued(self, visit_id: str, method: str, issued_at: datetime | None = None) -> Visit:
+        """Record that the tenant's summary was handed over, posted or emailed; queued for the portal."""
+        with self._write() as session:
+            row = get_visit(session, visit_id)
+            summary_rules.record_issued(session, self._me(session), row, method, as_utc(issued_at or utc_now()))
+            session.flush()
+            return self._visit_record(session, row)
+
     # ------------------------------------------------------------ statutory clocks and vocabularies
 
     def nearest_clocks(self, case_ids: Sequence[str] | None = None) -> dict[str, Clock]:
@@ -563,9 +590,9 @@ class FieldStore:
     def pending(self) -> Pending:
         """Unsent work: visits, reviews, photos and bytes queued to be sent, and drafts not yet submitted."""
         with self._read() as session:
-            visits, reviews, photos, size, reports = outbox_rules.pending_counts(session, self._photos_dir)
+            visits, reviews, photos, size, reports, summaries = outbox_rules.pending_counts(session, self._photos_dir)
             return Pending(visits=visits, reviews=reviews, photos=photos, bytes=size,
-                           drafts=draft_rules.count_drafts(session), reports=reports)
+                           drafts=draft_rules.count_drafts(session), reports=reports, summaries=summaries)
 
     def drafts(self, case_id: str | None = None) -> list[Draft]:
         """The officer's drafts (of one case, or all), oldest first, with what each holds."""

@@ -24,6 +24,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional, parse_timestamp, utc_now
+from fieldapp.domain import OpKind
 from fieldapp.errors import StoreError
 from fieldapp.models import (
     AwaabScheduleRow,
@@ -45,6 +46,7 @@ from fieldapp.models import (
 )
 from fieldapp.search import cases_touched, reindex_all, reindex_cases
 from fieldapp.types import VisitState
+from fieldapp.summaries import take_pulled as take_pulled_summary
 from fieldapp.visits import take_document
 
 log = logging.getLogger(__name__)
@@ -210,8 +212,10 @@ def has_local_work(session: Session, visit: VisitRow) -> bool:
     if visit.own:
         if visit.state in (VisitState.DRAFT, VisitState.QUEUED) or visit.local_edits or visit.op_id:
             return True
+        # A queued summary_issued is no edit of the visit's content: a pull may still update that.
+        content_op = OutboxRow.kind != OpKind.SUMMARY_ISSUED
         return bool(session.scalar(select(
-            exists().where(OutboxRow.record_id == visit.id) | exists().where(ProblemRow.record_id == visit.id))))
+            exists().where(OutboxRow.record_id == visit.id, content_op) | exists().where(ProblemRow.record_id == visit.id))))
     return bool(session.scalar(select(exists().where(
         LocalReviewRow.visit_id == visit.id, LocalReviewRow.sent.is_(False)))))
 
@@ -233,12 +237,14 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
         session.add(row)
         page.dropped_hashes += take_document(session, row, data)
         row.review = data.get("review")
+        take_pulled_summary(session, row, data)
         session.flush()
     elif version <= row.server_version and session.get(VisitHistoryRow, (cid, version)) is not None:
         return  # seen already
     else:
         previous = row.state
         row.review = data.get("review")
+        take_pulled_summary(session, row, data)
         row.server_version = max(row.server_version, version)
         # A team visit is the portal's alone (a lead's unsent decision lives in local_reviews).
         if not row.own or not has_local_work(session, row):

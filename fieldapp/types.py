@@ -88,6 +88,16 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class SummaryIssued:
+    """The tenant's written summary went out (PROTOCOL.md revision 2, "Written summary for the tenant")."""
+
+    method: str                  # "hand" | "post" | "email"
+    issued_at: datetime
+    by_id: str
+    sent: bool                   # False while the record waits on this laptop to be sent to the portal
+
+
+@dataclass(frozen=True)
 class VisitSummary:
     """A visit as listed under a case or in the review queue."""
 
@@ -104,6 +114,7 @@ class VisitSummary:
     category_1: bool
     submitted_at: datetime | None = None
     amends: str | None = None
+    summary_issued: SummaryIssued | None = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +246,7 @@ class Visit:
     problems: Mapping[str, str] = field(default_factory=dict)  # question id -> message (current validation)
     assessment: Mapping[str, Any] | None = None   # PROTOCOL.md revision 2 "Assessment", None until begun
     vocabulary: str = "hhsrs-2006"                # the hazard vocabulary the visit is recorded under
+    summary_issued: SummaryIssued | None = None   # when the tenant's written summary went out
 
     @property
     def editable(self) -> bool:
@@ -324,16 +336,17 @@ class Pending:
     bytes: int
     drafts: int = 0
     reports: int = 0             # hazard reports from the field
+    summaries: int = 0           # records that a tenant's written summary was issued
 
     @property
     def queued(self) -> int:
-        """Visits, decisions and hazard reports waiting in the outbox."""
-        return self.visits + self.reviews + self.reports
+        """Visits, decisions, hazard reports and summary records waiting in the outbox."""
+        return self.visits + self.reviews + self.reports + self.summaries
 
     @property
     def nothing_queued(self) -> bool:
         """Nothing waits to be sent (drafts may still exist: they are sent only once submitted)."""
-        return not (self.visits or self.reviews or self.photos or self.reports)
+        return not (self.queued or self.photos)
 
     @property
     def empty(self) -> bool:

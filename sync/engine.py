@@ -228,7 +228,7 @@ class SyncEngine:
     def _push(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> bool:
         meta = self._meta_now()
         pending = self.store.pending()
-        reporter.phase("push", total=pending.visits + pending.reviews + pending.reports,
+        reporter.phase("push", total=pending.queued,
                        message="Sending visits, decisions and hazard reports")
         device_id = self.store.sync_state().device_id
         max_ops = meta.max_push_ops
