@@ -97,7 +97,7 @@ def restore_session(store: Any, settings: Any) -> Any:
     try:
         return restore(store, ca_bundle=getattr(settings, "ca_bundle", None))
     except Exception as error:  # a broken keyring must not stop the officer working offline
-        log.warning("Could not restore the portal session: %s", error)
+        log.warning("Could not restore the portal session: %s", error, exc_info=error)
         return None
 
 
@@ -121,7 +121,8 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
 
     def opened(store: Any) -> None:
         window.attach_store(store)
-        Op(window, lambda: restore_session(store, settings)).success(restored).run()
+        Op(window, lambda: restore_session(store, settings), what="restore your portal session") \
+            .success(restored).failure(lambda _f: restored(None)).run()
 
     def failed(failure: TaskFailure) -> None:
         QMessageBox.critical(window, "Fieldapp cannot start",

@@ -47,12 +47,13 @@ class DraftRowWidget(QFrame):
         self.continue_button.setToolTip("Open this draft and carry on where you left off")
         self.discard_button = QPushButton(icon("remove"), "Discard…")
         self.discard_button.setToolTip("Delete this draft from the laptop (asks first)")
-        self.discard_button.setVisible(draft.discardable)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary, 1)
         layout.addWidget(self.continue_button)
         layout.addWidget(self.discard_button)
+        # Only once it has a parent: showing a parentless button would open it as a window of its own.
+        self.discard_button.setVisible(draft.discardable)
 
 
 def discard_question(draft: Draft, reference: str, parent: QWidget | None) -> QMessageBox:

@@ -22,12 +22,13 @@ from fieldapp.types import UserInfo
 from ui.case_detail import CaseDetailWidget
 from ui.case_list import CaseListWidget
 from ui.context import AppContext
+from ui.failures import FailureNotice
 from ui.look import icon
 from ui.problems import NeedsAttentionWidget
 from ui.signin import SignInDialog
 from ui.status import StatusInfo, StatusLine, SyncProgressWidget, read_status
 from ui.sync_controller import SyncController, SyncOutcome
-from ui.tasks import Op
+from ui.tasks import Op, TaskFailure
 from ui.visit_editor import VisitEditorWidget
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.pages)
 
         self.sync = SyncController(ctx, self)
+        self.failures = FailureNotice(self)
+        ctx.tasks.sig_failed.connect(self.failures.show_failure)
         self._build_toolbar()
         self._build_status_bar()
         self._connect()
@@ -210,7 +213,13 @@ class MainWindow(QMainWindow):
 
     def refresh_status(self) -> None:
         store = self.ctx.store
-        Op(self, lambda: read_status(store)).success(self._on_status).run()
+        Op(self, lambda: read_status(store), what="read what waits to be sent").success(self._on_status) \
+            .failure(self._on_status_failed).run()
+
+    def _on_status_failed(self, failure: TaskFailure) -> None:
+        self.status_line.pending.setText("Unsent work could not be read")
+        self.status_line.show_message(f"{failure.message} Your work is kept on this laptop; "
+                                      "if this stays, restart Fieldapp.")
 
     def _on_status(self, info: StatusInfo) -> None:
         self.status_line.set_info(info)

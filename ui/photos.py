@@ -192,8 +192,9 @@ class PhotoPanelWidget(QWidget):
                 continue
             self._loading_thumbs.add(photo.id)
             photo_id = photo.id
-            Op(self, lambda p=path: load_image(p, edge), network=True) \
+            Op(self, lambda p=path: load_image(p, edge), network=True, what="show a thumbnail") \
                 .success(lambda image, pid=photo_id: self.model.set_thumbnail(pid, image)) \
+                .failure(self._on_thumbnail_failed) \
                 .finally_(lambda pid=photo_id: self._loading_thumbs.discard(pid)).run()
 
     # ------------------------------------------------------------ import
@@ -277,7 +278,19 @@ class PhotoPanelWidget(QWidget):
         if self.visit_id is None:
             return
         store, visit_id = self._ctx.store, self.visit_id
-        Op(self, lambda: store.visit(visit_id)).success(self._on_reloaded).run()
+        Op(self, lambda: store.visit(visit_id), what="show the visit's photos").success(self._on_reloaded) \
+            .failure(self._on_reload_failed).run()
+
+    def _on_reload_failed(self, failure: TaskFailure) -> None:
+        self.message.setText(f"The photos could not be shown: {failure.message} They are kept with the visit; "
+                             "go back and open the visit again.")
+        self.message.show()
+
+    def _on_thumbnail_failed(self, failure: TaskFailure) -> None:
+        # The photo record and its file stay as they are; only the small picture is missing.
+        self.message.setText(f"A thumbnail could not be made: {failure.message} The photo stays attached; "
+                             "Enlarge shows it, or remove it and add the file again.")
+        self.message.show()
 
     def _on_reloaded(self, visit: object) -> None:
         photos = tuple(visit.photos)  # type: ignore[attr-defined]

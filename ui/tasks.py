@@ -14,7 +14,12 @@ off the GUI thread; `QPixmap` is not and must only be made in callbacks).
 
 Typical use::
 
-    Op(self, lambda: store.case(case_id)).success(self._show_case).failure(self._warn).run()
+    Op(self, lambda: store.case(case_id), what="show the case").success(self._show_case).failure(self._warn).run()
+
+No failure is silent: every failure is logged with its traceback (our own errors as
+warnings, anything else as errors), and a failure that its caller does not handle
+(no ``failure`` callback, or a callback that itself raised) is announced by
+`TaskManager.sig_failed`, which the main window shows as a message.
 """
 
 from __future__ import annotations
@@ -56,6 +61,12 @@ class TaskFailure:
 
     message: str
     error: BaseException
+    what: str = ""   # what the work was for ("save the visit"), when the caller said
+
+    @property
+    def sentence(self) -> str:
+        """The message with what could not be done, for a message shown without other context."""
+        return f"Fieldapp could not {self.what}. {self.message}" if self.what else self.message
 
     @property
     def kind(self) -> str:
@@ -83,10 +94,22 @@ def describe_error(error: BaseException) -> str:
     return f"Something went wrong: {text}. Details are in the log file."
 
 
+def log_failure(error: BaseException, what: str = "") -> None:
+    """Put a failure in the log with its traceback (a cancel is the officer's choice: one line)."""
+    doing = f" ({what})" if what else ""
+    if isinstance(error, Cancelled):
+        log.info("Background work cancelled%s", doing)
+    elif isinstance(error, FieldappError):
+        log.warning("Background work refused%s: %s", doing, error, exc_info=error)
+    else:
+        log.error("Background work failed%s", doing, exc_info=error)
+
+
 class _Mailbox(QObject):
     """Lives on the GUI thread; worker threads post closures to it through a queued signal."""
 
     sig_deliver = Signal(object)
+    sig_callback_failed = Signal(object)   # the exception a GUI-thread callback raised
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,12 +120,16 @@ class _Mailbox(QObject):
     def _on_deliver(self, closure: Callable[[], None]) -> None:
         try:
             closure()
-        except Exception:  # a broken callback must not take the event loop down
+        except Exception as exc:  # a broken callback must not take the event loop down, nor pass unseen
             log.exception("A callback on the GUI thread failed")
+            self.sig_callback_failed.emit(exc)
 
 
 class TaskManager(QObject):
     """Owns the database executor, the network pool and the background thread; hands results back to the GUI thread."""
+
+    #: A failure no caller handled (a `TaskFailure`), on the GUI thread: the window shows it.
+    sig_failed = Signal(object)
 
     def __init__(self, network_workers: int = 4) -> None:
         super().__init__()
@@ -111,6 +138,8 @@ class TaskManager(QObject):
         # One thread: photo imports queue for it one file at a time instead of crowding the cores.
         self._cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-cpu", initializer=lower_this_thread)
         self._mailbox = _Mailbox()
+        self._mailbox.sig_callback_failed.connect(
+            lambda error: self.report_failure(TaskFailure(describe_error(error), error)))
         self._cancels: set[threading.Event] = set()
         self._lock = threading.Lock()
         self._closed = False
@@ -123,6 +152,11 @@ class TaskManager(QObject):
         """Run ``closure`` on the GUI thread (safe to call from any thread)."""
         if not self._closed:
             self._mailbox.sig_deliver.emit(closure)
+
+    def report_failure(self, failure: TaskFailure) -> None:
+        """Announce a failure nobody handled (GUI thread), so the window can show it."""
+        if not self._closed:
+            self.sig_failed.emit(failure)
 
     def new_cancel(self) -> threading.Event:
         """A cancel event that `shutdown` will set."""
@@ -208,9 +242,10 @@ class Op(Generic[T]):
     manager: TaskManager | None = None
 
     def __init__(self, parent: QObject | None, fn: Callable[..., T], *, network: bool = False,
-                 background: bool = False, manager: TaskManager | None = None) -> None:
+                 background: bool = False, manager: TaskManager | None = None, what: str = "") -> None:
         self._parent = parent
         self._fn = fn
+        self._what = what  # "save the visit": completes "Fieldapp could not …" in the log and on screen
         self._network = network
         self._background = background
         self._manager = manager or Op.manager
@@ -227,6 +262,7 @@ class Op(Generic[T]):
         return self
 
     def failure(self, callback: Callable[[TaskFailure], None]) -> "Op[T]":
+        """Handle the failure here (it is still logged); without one, the window shows it."""
         self._on_failure = callback
         return self
 
@@ -280,22 +316,25 @@ class Op(Generic[T]):
     def _done(self, future: Future[T]) -> None:
         if self._cancel is not None and self._manager is not None:
             self._manager._forget_cancel(self._cancel)
-        if not self._alive():
-            return
         try:
             error = future.exception()
         except BaseException as exc:  # the future itself was cancelled at shutdown
             error = exc
+        if error is not None:
+            log_failure(error, self._what)   # logged even when the asking widget is gone
+        if not self._alive():
+            return
+        # A callback that raises propagates to the mailbox, which logs it and reports it.
         try:
             if error is None:
                 if self._on_success is not None:
                     self._on_success(future.result())
             else:
-                if not isinstance(error, (Cancelled, FieldappError)):
-                    log.error("Background work failed", exc_info=error)
-                failure = TaskFailure(describe_error(error), error)
+                failure = TaskFailure(describe_error(error), error, self._what)
                 if self._on_failure is not None:
                     self._on_failure(failure)
+                elif not isinstance(error, Cancelled) and self._manager is not None:
+                    self._manager.report_failure(failure)
         finally:
             if self._on_finally is not None:
                 self._on_finally()
@@ -314,11 +353,11 @@ class Op(Generic[T]):
         return self._cancel
 
 
-def db_op(parent: QObject | None, fn: Callable[..., T]) -> Op[T]:
+def db_op(parent: QObject | None, fn: Callable[..., T], what: str = "") -> Op[T]:
     """An operation on the database executor."""
-    return Op(parent, fn)
+    return Op(parent, fn, what=what)
 
 
-def net_op(parent: QObject | None, fn: Callable[..., T]) -> Op[T]:
+def net_op(parent: QObject | None, fn: Callable[..., T], what: str = "") -> Op[T]:
     """An operation on the network pool."""
-    return Op(parent, fn, network=True)
+    return Op(parent, fn, network=True, what=what)
