@@ -11,23 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-#: The findings, in the order an officer weighs them, with the words they see.
-FINDINGS: dict[str, str] = {
-    "emergency": "Emergency hazard",
-    "significant": "Significant hazard",
-    "not_significant": "Hazard, but not significant",
-    "no_hazard": "No hazard found",
-}
-
-#: The groups the government's guidance names as more at risk from damp, mould and other hazards.
-HOUSEHOLD_FACTORS: tuple[str, ...] = (
-    "Children",
-    "Pregnancy",
-    "Older people",
-    "Respiratory illness",
-    "Disability",
-)
-
 #: Every field of the assessment document.
 FIELDS: tuple[str, ...] = ("finding", "hazards", "reasons", "household_factors", "make_safe_done",
                            "safety_work", "supplementary_work", "alternative_accommodation")

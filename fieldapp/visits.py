@@ -30,8 +30,9 @@ from fieldapp.limits import text_problems
 from fieldapp.models import PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
 from fieldapp.types import Hazard, VisitState
-from fieldapp.assessment import document_assessment, merge_assessment
-from fieldapp.vocabulary import current_key, document_vocabulary
+from fieldapp.assessment import merge_assessment
+from fieldapp.submission import visit_assessment_problems, visit_vocabulary
+from fieldapp.vocabulary import current_key, document_vocabulary, vocabularies_data
 
 EDITABLE = (VisitState.DRAFT.value, VisitState.RETURNED.value)
 _OUTCOMES = tuple(o.value for o in Outcome)
@@ -106,7 +107,10 @@ def visit_problems(session: Session, row: VisitRow, *, complete: bool) -> dict[s
         photo_ids = [p.id for p in photos]
         require_all = complete and row.outcome == Outcome.COMPLETED
         template_data = {"sections": template.sections}
-        problems.update(validate_answers(template_data, row.answers, photo_ids, require_complete=require_all))
+        problems.update(validate_answers(template_data, row.answers, photo_ids, require_complete=require_all,
+                                         vocabularies=vocabularies_data(session),
+                                         default_vocabulary=visit_vocabulary(row)))
+    problems.update(visit_assessment_problems(session, row, complete=complete))
     problems.update(hazard_problems(row.hazards))
     # Past the portal's limits (shared with it): the officer hears of it here, not at sync.
     for key, message in text_problems(row.notes, list(row.hazards), [p.caption for p in photos]).items():
@@ -253,9 +257,6 @@ def visit_document(row: VisitRow, photos: Sequence[PhotoRow]) -> dict[str, Any]:
     }
     if row.amends:
         document["amends"] = row.amends
-    assessment = document_assessment(row.assessment)
-    if assessment is not None:
-        document["assessment"] = assessment
     return document
 
 

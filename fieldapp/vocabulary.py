@@ -16,15 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import utc_now
-from fieldapp.domain import CATEGORY_1_BANDS, HHSRS_BANDS, HHSRS_HAZARDS
+from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY, HHSRS_2006
 from fieldapp.models import HazardVocabularyRow
-
-DEFAULT_VOCABULARY = "hhsrs-2006"
-
-# The four HHSRS groups and how many of the 29 hazards (in HHSRS order) each holds.
-_HHSRS_GROUPS = (("Physiological requirements", 10), ("Psychological requirements", 4),
-                 ("Protection against infection", 4), ("Protection against accidents", 11))
-_BAND_FLOORS = {"A": 5000, "B": 2000, "C": 1000, "D": 500, "E": 200, "F": 100, "G": 50, "H": 20, "I": 10, "J": 0}
 
 
 @dataclass(frozen=True)
@@ -59,25 +52,37 @@ class HazardVocabulary:
         return any(b.band == band and b.category_1 for b in self.bands)
 
 
-def _bundled() -> HazardVocabulary:
-    groups = [group for group, count in _HHSRS_GROUPS for _ in range(count)]
+def vocabulary_from_data(data: Mapping[str, Any]) -> HazardVocabulary:
+    """A vocabulary's protocol data as a record."""
     return HazardVocabulary(
-        key=DEFAULT_VOCABULARY, name="HHSRS (2006)", effective_from="2006-04-06",
-        hazards=tuple(VocabularyHazard(name, group) for name, group in zip(HHSRS_HAZARDS, groups, strict=True)),
-        bands=tuple(VocabularyBand(b, _BAND_FLOORS[b], b in CATEGORY_1_BANDS) for b in HHSRS_BANDS))
-
-
-#: The vocabulary of revision 1, shipped so the editor works before the first pull.
-BUNDLED = _bundled()
-
-
-def vocabulary_record(row: HazardVocabularyRow) -> HazardVocabulary:
-    """A pulled vocabulary as a record."""
-    return HazardVocabulary(
-        key=row.key, name=row.name, effective_from=row.effective_from,
-        hazards=tuple(VocabularyHazard(str(h["name"]), str(h.get("group") or "")) for h in row.hazards),
+        key=str(data["key"]), name=str(data.get("name") or data["key"]),
+        effective_from=str(data.get("effective_from") or ""),
+        hazards=tuple(VocabularyHazard(str(h["name"]), str(h.get("group") or "")) for h in data["hazards"]),
         bands=tuple(VocabularyBand(str(b["band"]), b.get("min_score"), bool(b.get("category_1")))
-                    for b in row.bands))
+                    for b in data.get("bands") or []))
+
+
+#: The vocabulary of revision 1 (`fieldapp.domain_vocabulary`), used before the first pull.
+BUNDLED = vocabulary_from_data(HHSRS_2006)
+
+
+def _row_data(row: HazardVocabularyRow) -> dict[str, Any]:
+    return {"key": row.key, "name": row.name, "effective_from": row.effective_from, "hazards": row.hazards,
+            "bands": row.bands}
+
+
+def _newest_rows(session: Session) -> dict[str, HazardVocabularyRow]:
+    rows: dict[str, HazardVocabularyRow] = {}
+    for row in session.scalars(select(HazardVocabularyRow).order_by(HazardVocabularyRow.version)):
+        rows[row.key] = row
+    return rows
+
+
+def vocabularies_data(session: Session) -> dict[str, dict[str, Any]]:
+    """Every vocabulary here by key, as the shared validation takes them (the bundled one unless pulled)."""
+    known: dict[str, dict[str, Any]] = {DEFAULT_VOCABULARY: dict(HHSRS_2006)}
+    known.update({key: _row_data(row) for key, row in _newest_rows(session).items()})
+    return known
 
 
 def vocabulary(session: Session, key: str | None) -> HazardVocabulary:
@@ -86,7 +91,7 @@ def vocabulary(session: Session, key: str | None) -> HazardVocabulary:
     row = session.scalar(select(HazardVocabularyRow).where(HazardVocabularyRow.key == wanted)
                          .order_by(HazardVocabularyRow.version.desc()).limit(1))
     if row is not None:
-        return vocabulary_record(row)
+        return vocabulary_from_data(_row_data(row))
     if wanted == DEFAULT_VOCABULARY:
         return BUNDLED
     # A visit's own vocabulary that is not here (yet): its names are shown as recorded, nothing lost.

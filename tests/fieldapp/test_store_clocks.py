@@ -259,3 +259,65 @@ def test_an_applied_report_is_sent_and_a_rejected_one_becomes_a_problem(filled: 
                                            "error": {"code": "invalid_request", "message": "No."}}])
     filled.store.resolve_problem(filled.store.problems()[0].id, ProblemAction.DISCARD)
     assert [r.id for r in filled.store.hazard_reports()] == [sent.id] and filled.store.problems() == []
+
+
+# ---------------------------------------------------------------- the shared rules, on the laptop
+
+SHOW_IF_QUESTIONS: list[dict[str, Any]] = [
+    {"id": "mould", "label": "Mould present?", "kind": "yes_no", "required": True},
+    {"id": "where", "label": "Where is the mould?", "kind": "text", "required": True,
+     "show_if": {"question_id": "mould", "equals": True}},
+    {"id": "hz", "label": "Main hazard", "kind": "hazard"},
+]
+
+
+def test_an_awaab_case_needs_the_assessment_to_submit(filled: Filled) -> None:
+    """Completed visit of a case under the regulations: no assessment, no submit (key assessment); with one, it goes."""
+    pull_case(filled, filled.case_id, 2, awaab=True)
+    visit = filled.complete()
+    assert "assessment" not in visit.problems   # a draft is not nagged while being typed
+    with pytest.raises(ValidationError) as caught:
+        filled.store.submit_visit(visit.id)
+    assert "Awaab" in caught.value.problems["assessment"]
+    filled.store.update_visit(visit.id, assessment={"finding": "significant"})
+    with pytest.raises(ValidationError) as caught:
+        filled.store.submit_visit(visit.id)
+    assert "hazard" in caught.value.problems["assessment"]
+    filled.store.update_visit(visit.id, assessment={"hazards": ["Damp and mould growth"],
+                                                    "reasons": "Asthmatic child sleeps in the room"})
+    assert filled.store.submit_visit(visit.id).state == "queued"
+
+
+def test_no_access_on_an_awaab_case_needs_no_assessment(filled: Filled) -> None:
+    """The assessment is required only when the visit is completed."""
+    pull_case(filled, filled.case_id, 2, awaab=True)
+    visit = filled.draft(outcome="no_access")
+    assert filled.store.submit_visit(visit.id).state == "queued"
+
+
+def test_a_hidden_answer_stays_in_the_draft_and_is_dropped_on_submit(filled: Filled) -> None:
+    """Answering 'no' hides 'where': the typed text stays in the draft (nothing lost) but is not sent."""
+    tpl = f.template("Show-if form", questions=SHOW_IF_QUESTIONS)
+    filled.store.apply_changes([tpl], 300)
+    visit = filled.store.start_visit(filled.case_id, tpl["id"])
+    filled.store.update_visit(visit.id, answers={"mould": True, "where": "Behind the wardrobe",
+                                                 "hz": {"hazard": "Damp and mould growth", "band": "D"}},
+                              outcome="completed")
+    visit = filled.store.update_visit(visit.id, answers={"mould": False})
+    assert visit.answers["where"] == "Behind the wardrobe" and visit.problems == {}
+    filled.store.submit_visit(visit.id)
+    data = filled.store.outbox()[0].data
+    assert "where" not in data["answers"] and data["answers"]["mould"] is False
+    assert data["answers"]["hz"] == {"hazard": "Damp and mould growth", "band": "D", "vocabulary": "hhsrs-2006"}
+
+
+def test_hazard_answers_are_checked_against_the_visits_own_vocabulary(filled: Filled) -> None:
+    """A visit under a pulled vocabulary takes its hazards and bands, and refuses HHSRS names it lacks."""
+    tpl = f.template("Show-if form", questions=SHOW_IF_QUESTIONS)
+    filled.store.apply_changes([tpl, vocabulary_change("hhsrs-2030", ["Overheating"], "2026-01-01")], 300)
+    visit = filled.store.start_visit(filled.case_id, tpl["id"])
+    assert visit.vocabulary == "hhsrs-2030"
+    visit = filled.store.update_visit(visit.id, answers={"hz": {"hazard": "Overheating", "band": "X"}})
+    assert "hz" not in visit.problems
+    visit = filled.store.update_visit(visit.id, answers={"hz": {"hazard": "Damp and mould growth", "band": "X"}})
+    assert "hhsrs-2030" in visit.problems["hz"]

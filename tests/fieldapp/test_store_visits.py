@@ -133,7 +133,8 @@ def test_submit_freezes_and_queues_the_protocol_document(filled: Filled, tmp_pat
                          "outcome", "answers", "notes", "hazards", "photos"}
     assert data["answers"] == {"mould": True, "room": "Bathroom", "rh": 61.5, "pics": [photo.id]}
     assert Z_TIME.match(data["started_at"]) and Z_TIME.match(data["completed_at"])
-    assert data["hazards"] == [{"hazard": "Damp and mould growth", "band": "C", "location": "Bathroom", "notes": ""}]
+    assert data["hazards"] == [{"hazard": "Damp and mould growth", "band": "C", "location": "Bathroom", "notes": "",
+                                "vocabulary": "hhsrs-2006"}]
     [entry] = data["photos"]
     assert entry == {"id": photo.id, "sha256": photo.sha256, "content_type": "image/jpeg", "bytes": photo.bytes,
                      "width": photo.width, "height": photo.height, "caption": "Ceiling", "question_id": "pics"}
