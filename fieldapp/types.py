@@ -386,7 +386,9 @@ class Draft:
                                                 (self.hazards, "hazard")) if n]
         if self.has_notes:
             parts.append("notes")
-        return ", ".join(parts) if parts else "nothing entered yet"
+        if not parts:
+            return "nothing entered yet"
+        return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
 
 @dataclass(frozen=True)

@@ -111,13 +111,14 @@ class CaseDetailWidget(QWidget):
         self.title.setWordWrap(True)
         self.subtitle = QLabel()
         self.subtitle.setObjectName("muted")
+        self.subtitle.setWordWrap(True)  # a long line would widen the page past its scroll area and hide Start visit
         self.due = QLabel()
         self.banner = WarningBanner()
         self.banner.hide()
 
         self.template_choice = QComboBox()
         self.template_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.template_choice.setMinimumContentsLength(12)
+        self.template_choice.setMinimumContentsLength(6)
         self.template_choice.setAccessibleName("Inspection form")
         self.start_button = QPushButton(icon("new_visit_light"), "Start visit")  # light icon on the primary colour
         self.start_button.setProperty("primary", True)
@@ -160,7 +161,7 @@ class CaseDetailWidget(QWidget):
         body.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # nothing out of reach
         scroll.setWidget(content)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 45)
         layout = QVBoxLayout(self)
@@ -184,7 +185,8 @@ class CaseDetailWidget(QWidget):
             return store.case(case_id), store.templates_for(case_id)
 
         Op(self, work).success(self._on_loaded).failure(self._on_failed).run()
-        Op(self, lambda: store.drafts(case_id)).success(lambda drafts: self._on_drafts(case_id, drafts)).run()
+        Op(self, lambda: store.drafts(case_id), what="read the drafts of this case") \
+            .success(lambda drafts: self._on_drafts(case_id, drafts)).run()
 
     def _on_drafts(self, case_id: str, drafts: list[Draft]) -> None:
         if case_id == self._wanted:

@@ -127,7 +127,8 @@ class CaseListWidget(QWidget):
     def reload_drafts(self) -> None:
         """Mark the cases that have a draft (a few rows: cheap to read again after any change)."""
         store = self._ctx.store
-        Op(self, lambda: {d.case_id for d in store.drafts()}).success(self.model.set_draft_cases).run()
+        Op(self, lambda: {d.case_id for d in store.drafts()}, what="mark the cases that have drafts") \
+            .success(self.model.set_draft_cases).run()
 
     def _on_loaded(self, index: CaseIndex) -> None:
         self._index = index

@@ -47,11 +47,15 @@ class DraftRowWidget(QFrame):
         self.continue_button.setToolTip("Open this draft and carry on where you left off")
         self.discard_button = QPushButton(icon("remove"), "Discard…")
         self.discard_button.setToolTip("Delete this draft from the laptop (asks first)")
-        layout = QHBoxLayout(self)
+        # The buttons go under the text, so the row fits a narrow case page (1366x768 at 150 %).
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.continue_button)
+        buttons.addWidget(self.discard_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.summary, 1)
-        layout.addWidget(self.continue_button)
-        layout.addWidget(self.discard_button)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
         # Only once it has a parent: showing a parentless button would open it as a window of its own.
         self.discard_button.setVisible(draft.discardable)
 
@@ -76,8 +80,11 @@ class DraftQuestionBox(QMessageBox):
     def __init__(self, drafts: Sequence[Draft], reference: str, parent: QWidget | None = None) -> None:
         latest = max(drafts, key=lambda d: d.updated_at)
         count = "a draft visit" if len(drafts) == 1 else f"{len(drafts)} draft visits"
+        form = f"{latest.template_name}; " if latest.template_name else ""
+        newest = "" if len(drafts) == 1 else "the latest "
         super().__init__(QMessageBox.Icon.Question, "You have a draft for this case",
-                         f"You already have {count} to {reference}: {draft_line(latest).lower()}.\n\n"
+                         f"You already have {count} to {reference}: {newest}started "
+                         f"{date_text(latest.started_at)} ({form}{latest.contents}).\n\n"
                          "Continue it, or start another visit alongside it?",
                          QMessageBox.StandardButton.Cancel, parent)
         self.draft = latest
