@@ -681,9 +681,13 @@ class FieldStore:
                 drafts = [v for v in session.scalars(select(VisitRow))
                           if sync_apply.has_local_work(session, v)]
                 if unsent or drafts:
+                    # A sync sends only submitted work: drafts need their officer to submit or discard them.
+                    own_drafts = draft_rules.list_drafts(session)
+                    todo = (f"Sign in as {state.username}, submit or discard the drafts of cases "
+                            f"{', '.join(sorted({d.case_reference for d in own_drafts}))}, then sync."
+                            if own_drafts else f"Sign in as {state.username} and sync first.")
                     raise ValidationError(
-                        f"Work of {state.display_name or state.username} on this laptop is not sent yet. "
-                        f"Sign in as {state.username} and sync first.")
+                        f"Work of {state.display_name or state.username} on this laptop is not sent yet. {todo}")
                 dropped = sync_apply.reset_portal_data(session)
                 session.execute(delete(VisitRow))
                 session.execute(delete(ProblemRow))

@@ -353,6 +353,17 @@ class Pending:
         """No unsent work at all: nothing queued and no draft."""
         return self.nothing_queued and not self.drafts
 
+    def queued_items(self) -> list[str]:
+        """What waits in the outbox, in words ("2 visits", "1 hazard report"); photos are counted apart."""
+        return [counted(number, noun) for number, noun in (
+            (self.visits, "visit"), (self.reviews, "decision"), (self.reports, "hazard report"),
+            (self.summaries, "written summary record")) if number]
+
+
+def counted(number: int, noun: str) -> str:
+    """"1 photo", "2 photos": a count with its noun."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -379,10 +390,7 @@ class Draft:
     @property
     def contents(self) -> str:
         """What the draft holds, in words ("2 answers, 1 photo, notes"), for whoever decides its fate."""
-        def count(number: int, noun: str) -> str:
-            return f"{number} {noun}{'' if number == 1 else 's'}"
-
-        parts = [count(n, noun) for n, noun in ((self.answers, "answer"), (self.photos, "photo"),
+        parts = [counted(n, noun) for n, noun in ((self.answers, "answer"), (self.photos, "photo"),
                                                 (self.hazards, "hazard")) if n]
         if self.has_notes:
             parts.append("notes")

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from fieldapp.types import Pending, SyncState
+from fieldapp.types import Pending, SyncState, counted
 from ui.format import size_text, when_text
 from ui.look import icon
 from ui.tasks import TaskProgress
@@ -30,16 +30,12 @@ def read_status(store: Any) -> StatusInfo:
 
 def pending_text(pending: Pending) -> str:
     """Unsent work in a line: drafts first (a sync never sends them), then what waits to be sent."""
-    drafts = f"{pending.drafts} draft{'s' if pending.drafts != 1 else ''} not submitted" if pending.drafts else ""
+    drafts = f"{counted(pending.drafts, 'draft')} not submitted" if pending.drafts else ""
     if pending.nothing_queued:
         return f"{drafts} · nothing waiting to send" if drafts else "Nothing waiting to send"
-    parts = []
-    if pending.visits:
-        parts.append(f"{pending.visits} visit{'s' if pending.visits != 1 else ''}")
-    if pending.reviews:
-        parts.append(f"{pending.reviews} decision{'s' if pending.reviews != 1 else ''}")
+    parts = pending.queued_items()
     if pending.photos:
-        parts.append(f"{pending.photos} photo{'s' if pending.photos != 1 else ''} ({size_text(pending.bytes)})")
+        parts.append(f"{counted(pending.photos, 'photo')} ({size_text(pending.bytes)})")
     queued = "Waiting to send: " + ", ".join(parts)
     return f"{drafts} · {queued}" if drafts else queued
 

@@ -237,6 +237,7 @@ def _pending(data_dir: Path, state: dict[str, Any]) -> list[Check]:
     """What is still waiting to be sent, through the store (so the answer matches the app's)."""
     from fieldapp import FieldStore
     from fieldapp.errors import StoreBusyError
+    from fieldapp.types import counted
 
     try:
         store = FieldStore.open(data_dir)
@@ -257,20 +258,16 @@ def _pending(data_dir: Path, state: dict[str, Any]) -> list[Check]:
                                          "safe to wipe this laptop")]
     found = []
     if drafts:
-        found.append(_count(len(drafts), "draft visit") + " not submitted")
+        found.append(counted(len(drafts), "draft visit") + " not submitted")
     if not pending.nothing_queued:
-        found.append(f"{_count(pending.visits, 'visit')}, {_count(pending.reviews, 'review')}, "
-                     f"{_count(pending.photos, 'photo')} ({pending.bytes / 1024**2:.1f} MB) waiting to be sent")
+        photos = [f"{counted(pending.photos, 'photo')} ({pending.bytes / 1024**2:.1f} MB)"] if pending.photos else []
+        found.append(f"{', '.join(pending.queued_items() + photos)} waiting to be sent")
     if problems:
-        found.append(f"{_count(problems, 'problem')} under Needs attention")
+        found.append(f"{counted(problems, 'problem')} under Needs attention")
     lines = [f"{'; '.join(found)} ({who}, {last}). Not safe to wipe or reinstall this laptop: ask the officer "
              "to submit or discard each draft, resolve Needs attention, and sync."]
     lines += [_draft_line(d) for d in drafts]
     return [Check("Unsent work", WARN, "\n".join(lines))]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _draft_line(draft: Any) -> str:

@@ -115,6 +115,19 @@ def test_a_draft_is_named_and_never_safe_to_wipe(machine: Path) -> None:
     assert f"started {visit.started_at:%Y-%m-%d %H:%M} UTC" in unsent and "1 answer" in unsent
 
 
+def test_a_queued_hazard_report_is_named_and_not_safe_to_wipe(machine: Path) -> None:
+    """Queued work of any kind (here a hazard report) is said by name: never "0 visits" nor "safe to wipe"."""
+    from store_helpers import filled_store
+
+    filled = filled_store(machine.parent / "data")
+    filled.store.report_hazard(case_id=filled.case_id, hazards=["Excess cold"], description="No heating")
+    filled.store.close()
+    _status, report = run_doctor("--offline")
+    unsent = line(report, "Unsent work")
+    assert "[warning]" in unsent and "1 hazard report waiting to be sent" in unsent and "0 visits" not in unsent
+    assert "safe to wipe" not in report.lower().replace("not safe to wipe", "")
+
+
 def test_needs_attention_is_not_safe_to_wipe(machine: Path) -> None:
     """An unresolved problem (a decision the portal refused) is unsent work too: doctor says so."""
     import factories as f

@@ -299,7 +299,7 @@ def test_another_user_is_refused_while_work_is_unsent(filled: Filled) -> None:
     """Signing in as someone else with unsent work here is refused with who must sync first."""
     filled.draft()
     other = UserInfo(id=f.new_id(), username="sam", display_name="Sam", role="officer")
-    with pytest.raises(ValidationError, match="Sign in as olivia and sync first"):
+    with pytest.raises(ValidationError, match="Sign in as olivia, submit or discard the drafts of cases DM-2025-00001"):
         filled.store.sign_in(other, "https://portal.example.gov.uk")
 
 

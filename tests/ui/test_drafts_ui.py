@@ -131,3 +131,15 @@ def test_a_draft_opens_with_its_own_form_after_the_form_left_scope(qtbot: Any, w
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
         window.open_visit(draft.id)
     assert "cause" in window.editor.rows and "mould_seen" in window.editor.rows
+
+
+def test_status_text_names_every_kind_of_unsent_work() -> None:
+    """The status line says drafts and each kind of queued work by name (a hazard report is not "nothing")."""
+    from fieldapp.types import Pending
+    from ui.status import pending_text
+
+    assert pending_text(Pending(0, 0, 0, 0)) == "Nothing waiting to send"
+    assert pending_text(Pending(0, 0, 0, 0, drafts=2)) == "2 drafts not submitted · nothing waiting to send"
+    assert pending_text(Pending(0, 0, 0, 0, reports=1)) == "Waiting to send: 1 hazard report"
+    assert pending_text(Pending(1, 1, 2, 2048, drafts=1)) == \
+        "1 draft not submitted · Waiting to send: 1 visit, 1 decision, 2 photos (2 KB)"
