@@ -41,15 +41,19 @@ def test_status_bar_counts_an_open_draft(qtbot: Any, window: Any, store: Any) ->
     assert "Nothing waiting" not in pending.text()
 
 
-def test_case_page_continues_a_draft(qtbot: Any, window: Any, store: Any) -> None:
+def test_case_page_continues_a_draft(qtbot: Any, window: Any, store: Any, artifacts: Path) -> None:
     """A case's draft is listed on its page with Continue, which opens that very draft in the editor."""
     case = _plain_case(store)
     draft = store.start_visit(case.id, TEMPLATE_ID)
     store.update_visit(draft.id, answers={"cause": "Leak"})
+    window.resize(1280, 720)
+    window.ctx.signals.sig_drafts_changed.emit()   # as the editor's start does
     detail = _show(qtbot, window, case.id)
+    qtbot.waitUntil(lambda: "1 draft" in window.status_line.pending.text() and "Draft" in _reference_cell(window, case.id))
     assert detail.drafts_box.isVisible()
     [row] = detail.drafts_box.rows
     assert "1 answer" in row.summary.text()
+    screenshot(window, artifacts / "ui_case_page_draft_1280x720.png")
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000) as loaded:
         row.continue_button.click()
     assert loaded.args == [draft.id] and window.pages.currentWidget() is window.editor
