@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from portal.api.routes import admin, auth, blobs, health, letters, sync
+from portal.api.routes import admin, admin_rules, auth, blobs, health, letters, sync
 from portal.blobstore import FileBlobStore
 from portal.bodylimit import BodyLimitMiddleware
 from portal.core.config import PortalSettings
@@ -22,7 +22,7 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     app.state.blobs = FileBlobStore(settings.blob_dir)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, sync, blobs, admin, letters, health):
+    for module in (auth, sync, blobs, admin, admin_rules, letters, health):
         api.include_router(module.router)
     app.include_router(api)
     # Monitoring often probes the root: /health answers there too.

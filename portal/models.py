@@ -106,6 +106,7 @@ class Case(Versioned, Base):
     __table_args__ = (
         Index("ix_cases_officer_seq", "assigned_officer_id", "seq"),
         Index("ix_cases_team_seq", "team_id", "seq"),
+        Index("ix_cases_reporter_seq", "reported_by_id", "seq"),
     )
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     case_type: Mapped[str] = mapped_column(String(20))
@@ -123,6 +124,18 @@ class Case(Versioned, Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     #: Purged cases are out of every field scope (their holders got tombstones).
     purged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Revision 2, statutory clocks (portal/clocks.py): ``due_at`` above is the earliest
+    # unmet clock's, else ``service_due_at`` (the service standard, or the date given).
+    aware_at: Mapped[str | None] = mapped_column(String(40))
+    reported_hazards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(10), default="crm", server_default="crm")
+    awaab: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    clocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    service_due_at: Mapped[str | None] = mapped_column(String(40))
+    #: The visit that concluded the investigation: {"visit_id", "completed_at", "assessment"}.
+    investigation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: The officer who reported the hazard (source ``officer``): they keep the case in scope.
+    reported_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
 
     def data(self) -> dict[str, Any]:
         """The protocol ``case`` data."""
@@ -131,8 +144,45 @@ class Case(Versioned, Base):
             "priority": self.priority, "summary": self.summary, "description": self.description,
             "opened_at": self.opened_at, "due_at": self.due_at, "property_id": self.property_id,
             "resident_ids": list(self.resident_ids), "assigned_officer_id": self.assigned_officer_id,
-            "team_id": self.team_id,
+            "team_id": self.team_id, "aware_at": self.aware_at or self.opened_at,
+            "reported_hazards": list(self.reported_hazards or []), "source": self.source or "crm",
+            "awaab": bool(self.awaab), "clocks": [dict(c) for c in self.clocks or []],
         }
+
+
+class HazardVocabulary(Versioned, Base):
+    """A hazard vocabulary (``hhsrs-2006`` ships); never changed once created, so visits keep theirs."""
+
+    __tablename__ = "hazard_vocabularies"
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    effective_from: Mapped[str] = mapped_column(String(10))
+    hazards: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    bands: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``hazard_vocabulary`` data."""
+        return {"key": self.key, "name": self.name, "effective_from": self.effective_from, "hazards": self.hazards, "bands": self.bands}
+
+
+class AwaabSchedule(Versioned, Base):
+    """The one record of which hazards Awaab's Law covers from when (portal/awaab.py)."""
+
+    __tablename__ = "awaab_schedules"
+    phases: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+    def data(self) -> dict[str, Any]:
+        """The protocol ``awaab_schedule`` data."""
+        return {"phases": self.phases}
+
+
+class CouncilHoliday(Base):
+    """A one-off day off of the council's (a coronation, a jubilee), beyond England's usual bank holidays."""
+
+    __tablename__ = "council_holidays"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class CaseResident(Base):

@@ -253,6 +253,9 @@ class CaseData(Incoming):
     resident_ids: list[Uuid] = Field(default_factory=list)
     assigned_officer_id: Uuid | None = None
     team_id: Uuid
+    # Revision 2: statutory clocks follow these (aware_at defaults to opened_at).
+    aware_at: StrictStr | None = Field(default=None, max_length=40)
+    reported_hazards: list[StrictStr] = Field(default_factory=list, max_length=29)
 
 
 class ShowIf(Incoming):
@@ -468,6 +471,10 @@ class AdminCasePatch(Incoming):
     resident_ids: list[Uuid] | None = None
     assigned_officer_id: Uuid | None = None
     team_id: Uuid | None = None
+    aware_at: StrictStr | None = Field(default=None, max_length=40)
+    reported_hazards: list[StrictStr] | None = Field(default=None, max_length=29)
+    #: {stage: ISO time}: the CRM reports works done.
+    clocks_met: dict[StrictStr, StrictStr] | None = Field(default=None, max_length=5)
 
 
 class VocabularyHazard(Incoming):

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy.orm import Session
 
 from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
 from portal.models import Counter
@@ -25,6 +26,15 @@ def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def _store_shipped(connection: Connection) -> None:
+    # Imported here: the services build on the models this module migrates.
+    from portal.services.shipped import ensure_shipped
+
+    with Session(bind=connection) as session:
+        ensure_shipped(session)
+        session.commit()
 
 
 def upgrade(engine: Engine) -> None:
@@ -43,6 +53,7 @@ def upgrade(engine: Engine) -> None:
                 if connection.execute(select(Counter.name).where(Counter.name == name)).first() is None:
                     connection.execute(insert(Counter).values(name=name, value=0))
             connection.commit()
+            _store_shipped(connection)
         finally:
             if postgres:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.errors import ApiError
-from portal.models import Case, Property, Resident, ScopeChange, Team, Template, User, Visit
+from portal.models import AwaabSchedule, Case, HazardVocabulary, Property, Resident, ScopeChange, Team, Template, User, Visit
 from portal.services import scope
 from portal.services.sequence import current_seq, horizon, set_horizon, utcnow
 from sync.protocol import ErrorCode
@@ -27,6 +27,7 @@ from sync.protocol import ErrorCode
 _MODELS: dict[str, Any] = {
     "team": Team, "user": User, "property": Property, "resident": Resident,
     "case": Case, "template": Template, "visit": Visit,
+    "hazard_vocabulary": HazardVocabulary, "awaab_schedule": AwaabSchedule,
 }
 
 

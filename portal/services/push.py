@@ -20,28 +20,29 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
-from portal.errors import field_errors, not_found
-from portal.models import Blob, OpRecord, Review, Template, User, Visit
+from portal.errors import ApiError, field_errors, not_found
+from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit
 from portal.services import scope, summary
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
 from portal.services.submit_lookup import lookup
+from portal.services.visit_rules import stored_document, visit_problems
+from portal.services.case_clocks import investigation_values
+from portal.services.hazard_reports import create_from_report
 from sync.protocol import (
-    DEFAULT_VOCABULARY,
-    HHSRS_2006,
     UNSTORABLE,
     DecideData,
     Decision,
+    HazardReportData,
     ErrorCode,
     Op,
     Outcome,
     SummaryIssuedData,
     VisitDocument,
     VisitStatus,
-    check_hazard_list,
     format_timestamp,
-    validate_answers,
+    utc_now,
 )
 
 
@@ -117,6 +118,7 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
 
 _VISITS = Visit.__table__
 _OPS = OpRecord.__table__
+_CASES = Case.__table__
 
 
 def _visit_public(row: Any) -> dict[str, Any]:
@@ -156,13 +158,7 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     template = _template_data(session, doc.template_id)
     if template is None:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, "The visit's template does not exist on the portal.", {"fields": {"template_id": "unknown template"}})
-    vocabularies = {DEFAULT_VOCABULARY: HHSRS_2006}
-    default_vocabulary = doc.vocabulary or DEFAULT_VOCABULARY
-    problems = validate_answers(
-        template, doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED,
-        vocabularies=vocabularies, default_vocabulary=default_vocabulary,
-    )
-    problems.update(check_hazard_list([h.model_dump() for h in doc.hazards], vocabularies, default_vocabulary))
+    problems = visit_problems(session, template, doc, awaab=found.case_awaab)
     if problems:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some answers are not valid: {', '.join(sorted(problems))}.", {"questions": problems})
     hashes = sorted({p.sha256 for p in doc.photos})
@@ -170,14 +166,25 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     missing = [h for h in hashes if h not in complete]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
+    document = stored_document(template, doc)
     write = SubmitWrite(
         op_id=op.op_id, digest=op_digest(op), user_id=caller.id, visit_id=op.id, case_id=doc.case_id,
-        version=1 if visit is None else visit.version + 1, document=doc.model_dump(mode="json"), hashes=hashes,
+        version=1 if visit is None else visit.version + 1, document=document, hashes=hashes,
         # The case now has a visit on record; its holders pull the new status.
         mark_case=is_markable(found.case_status),
+        case_clocks=_concluded_investigation(session, op, doc, document) if found.case_awaab else None,
     )
     seq = commit_submit(session, write, existed=visit is not None)
     return {"op_id": op.op_id, "status": "applied", "version": write.version, "seq": seq}
+
+
+def _concluded_investigation(session: Session, op: Op, doc: VisitDocument, document: dict[str, Any]) -> dict[str, Any] | None:
+    """The case's new clocks when this completed, assessed visit concludes its investigation, else None."""
+    if doc.outcome != Outcome.COMPLETED or doc.assessment is None:
+        return None
+    # Locked: a concurrent re-triage of the case waits, and then recomputes from this.
+    case = session.execute(select(_CASES).where(_CASES.c.id == doc.case_id).with_for_update()).first()
+    return investigation_values(session, case, op.id, doc.amends, document, utc_now()) if case is not None else None
 
 
 def _submitted_by(session: Session, visit: Visit, user_id: str) -> bool:
@@ -236,7 +243,22 @@ def _summary_issued(session: Session, caller: scope.Caller, op: Op) -> dict[str,
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
 
 
-_HANDLERS = {("visit", "submit"): _submit, ("review", "decide"): _decide, ("visit", "summary_issued"): _summary_issued}
+def _hazard_report(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
+    body = _parse(HazardReportData, op.data, op.op_id, "hazard report")
+    if op.base_version != 0:
+        raise _conflict(op.op_id, ErrorCode.CONFLICT, "A hazard report creates a new case: push it with base_version 0.", None)
+    try:
+        case = create_from_report(session, caller, op.id, body)
+    except ApiError as err:
+        raise _rejected(op.op_id, err.code, err.message, err.details) from None
+    return {"op_id": op.op_id, "status": "applied", "version": case.version, "seq": case.seq}
+
+
+
+_HANDLERS = {
+    ("visit", "submit"): _submit, ("review", "decide"): _decide, ("visit", "summary_issued"): _summary_issued,
+    ("hazard_report", "create"): _hazard_report,
+}
 #: Handlers that store their op's result and commit themselves (see ``commit_submit``).
 _SELF_RECORDING = {_submit}
 #: Handlers that look up the op's stored result themselves (in their first query).

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from portal.core.config import KdfParams
 from portal.core.security import hash_password
+from portal.clocks import effective_due_at, mark_met
 from portal.duedates import due_at
 from portal.errors import ApiError, invalid_request
 from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
+from portal.services import case_clocks
 from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import (
@@ -177,26 +179,48 @@ def _set_residents(session: Session, case: Case, *, replace: bool) -> None:
         session.add(CaseResident(case_id=case.id, resident_id=resident_id))
 
 
-def create_case(session: Session, body: CaseData, *, track_scope: bool = True) -> Case:
-    """A new case; ``due_at`` follows the Awaab's Law rules when not given.
+def _check_hazard_names(session: Session, names: list[str] | None, field: str, fields: dict[str, str]) -> None:
+    if not names:
+        return
+    known = case_clocks.known_hazards(session)
+    strange = [name for name in names if name not in known]
+    if strange:
+        fields[field] = f"Not hazards of any vocabulary: {', '.join(strange)}. Use the names of the hazard list, e.g. 'Damp and mould growth'."
+    elif len(set(names)) != len(names):
+        fields[field] = "Name each hazard once."
 
-    ``track_scope=False`` skips the grant rows for properties and residents the case
-    brings into someone's scope: only for filling a fresh database nobody has pulled.
+
+def create_case(
+    session: Session, body: CaseData, *, track_scope: bool = True, case_id: str | None = None,
+    source: str = "crm", reported_by_id: str | None = None,
+) -> Case:
+    """A new case with its statutory clocks; ``due_at`` is the earliest unmet clock's, else the service date.
+
+    The service date is ``due_at`` when given, else the council's service standard
+    (portal/duedates.py). ``track_scope=False`` skips the grant rows for properties and
+    residents the case brings into someone's scope: only for filling a fresh database
+    nobody has pulled. A hazard report gives its ``case_id``, ``source`` ``officer`` and
+    the reporter (who keeps the case in scope).
     """
     values = body.model_dump(mode="json")
     fields: dict[str, str] = {}
     values["opened_at"] = _timestamp(values["opened_at"], "opened_at", fields)
     values["due_at"] = _timestamp(values.get("due_at"), "due_at", fields)
+    values["aware_at"] = _timestamp(values.get("aware_at"), "aware_at", fields) or values["opened_at"]
+    _check_hazard_names(session, values["reported_hazards"], "reported_hazards", fields)
     _check_case_refs(session, values, fields)
     if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
         fields["reference"] = f"A case with reference {values['reference']!r} exists."
     _raise_if(fields)
-    if values["due_at"] is None:
-        values["due_at"] = format_timestamp(due_at(values["case_type"], values["priority"], parse_timestamp(values["opened_at"])))
-    case = Case(id=new_id(), version=1, seq=next_seq(session), **values)
+    service = values.pop("due_at") or format_timestamp(due_at(values["case_type"], values["priority"], parse_timestamp(values["opened_at"])))
+    case = Case(
+        id=case_id or new_id(), version=1, seq=next_seq(session), **values, service_due_at=service, due_at=service,
+        source=source, reported_by_id=reported_by_id, clocks=[], awaab=False, investigation=None,
+    )
+    case_clocks.refresh_clocks(session, case)
     if case.status == CaseStatus.CLOSED:
         case.closed_at = utcnow()
-    callers = affected_callers(session, [case.assigned_officer_id], [case.team_id]) if track_scope else []
+    callers = affected_callers(session, [case.assigned_officer_id, reported_by_id], [case.team_id]) if track_scope else []
     touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
     before = snapshot(session, callers, touched)
     session.add(case)
@@ -206,16 +230,39 @@ def create_case(session: Session, body: CaseData, *, track_scope: bool = True) -
     return case
 
 
+#: A PATCH changing one of these re-triages the case: every unmet clock is recomputed.
+RETRIAGE_FIELDS = ("priority", "case_type", "reported_hazards", "aware_at")
+
+
+def _clocks_met(values: dict[str, Any], case: Case, fields: dict[str, str]) -> dict[str, Any]:
+    """The ``clocks_met`` of a PATCH as {stage: aware time}, naming each bad entry."""
+    met: dict[str, Any] = {}
+    stages = {c["stage"] for c in case.clocks or []}
+    for stage, when in (values.pop("clocks_met", None) or {}).items():
+        field = f"clocks_met.{stage}"
+        if stage not in stages:
+            fields[field] = f"This case has no {stage!r} clock; its clocks are: {', '.join(sorted(stages)) or 'none'}."
+        elif (stamp := _timestamp(when, field, fields)) is not None:
+            met[stage] = parse_timestamp(stamp)
+    return met
+
+
 def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
-    """Change any subset of a case's fields (reassignment included) and move scope with it."""
+    """Change any subset of a case's fields (reassignment included) and move scope with it.
+
+    A re-triage (``RETRIAGE_FIELDS``) recomputes every unmet clock; ``clocks_met`` marks
+    clocks met (the CRM reports works done); ``due_at`` sets the case's service date.
+    """
     values = body.model_dump(mode="json", exclude_unset=True)
     fields: dict[str, str] = {}
-    for name in ("reference", "case_type", "status", "priority", "summary", "opened_at", "property_id", "team_id", "resident_ids"):
+    for name in ("reference", "case_type", "status", "priority", "summary", "opened_at", "property_id", "team_id", "resident_ids", "aware_at", "reported_hazards"):
         if name in values and values[name] is None:
             fields[name] = "This field cannot be emptied."
-    for name in ("opened_at", "due_at"):
+    for name in ("opened_at", "due_at", "aware_at"):
         if values.get(name) is not None:
             values[name] = _timestamp(values[name], name, fields)
+    _check_hazard_names(session, values.get("reported_hazards"), "reported_hazards", fields)
+    met = _clocks_met(values, case, fields)
     merged = {**case.data(), **values}
     _check_case_refs(session, merged, fields)
     if "reference" in values and values["reference"] != case.reference:
@@ -225,6 +272,9 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
     callers = affected_callers(session, [case.assigned_officer_id, merged["assigned_officer_id"]], [case.team_id, merged["team_id"]])
     touched = touched_by(session, case.id, {case.property_id, merged["property_id"]}, [*case.resident_ids, *merged["resident_ids"]])
     before = snapshot(session, callers, touched)
+    retriage = any(name in values and values[name] != getattr(case, name) for name in RETRIAGE_FIELDS)
+    if "due_at" in values:
+        case.service_due_at = values.pop("due_at")
     for name, value in values.items():
         setattr(case, name, value)
     if values.get("status") == CaseStatus.CLOSED and case.closed_at is None:
@@ -233,6 +283,11 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
         # Reopened: back in its holders' scope.
         case.closed_at = None
         case.purged = False
+    for stage, when in met.items():
+        case.clocks = mark_met(case.clocks, stage, when)
+    if retriage:
+        case_clocks.refresh_clocks(session, case)
+    case.due_at = effective_due_at(case.clocks or [], case.service_due_at)
     case.version += 1
     case.seq = next_seq(session)
     session.flush()

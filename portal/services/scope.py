@@ -5,7 +5,9 @@
   and team, their own visits;
 - lead: the same for their own assignments, plus every case of their team, the visits
   of their team's members and the team's users;
-- admin: no field data through sync (a pull carries only their own user record).
+- admin: no field data through sync (a pull carries their own user record, and the
+  rules every signed-in caller pulls: hazard vocabularies and the Awaab schedule);
+- the officer who reported a hazard (revision 2) keeps the case it opened.
 
 When a case changes hands, the records that enter or leave someone's scope without
 changing themselves are written as ``ScopeChange`` rows in the same transaction.
@@ -47,7 +49,7 @@ def case_filter(caller: Caller, case: Any = Case) -> ColumnElement[bool]:
     """Cases the caller sees (``case``: the Case model or an alias of it)."""
     if caller.is_admin:
         return false()
-    mine = case.assigned_officer_id == caller.id
+    mine = (case.assigned_officer_id == caller.id) | (case.reported_by_id == caller.id)
     if caller.is_lead and caller.team_id:
         mine = or_(mine, case.team_id == caller.team_id)
     return case.purged.is_(False) & mine
@@ -149,18 +151,19 @@ def pull_sources(session: Session, caller: Caller) -> dict[str, list[ColumnEleme
     size. A lead's team visits are one disjunct per team member, and residents named or
     living at a property two disjuncts (PostgreSQL hashes every match of an EXISTS under OR).
     """
+    rules = {"hazard_vocabulary": [true()], "awaab_schedule": [true()]}  # every signed-in caller
     if caller.is_admin:
-        return {"user": [user_filter(caller)]}  # no field data: nothing else to walk
+        return {"user": [user_filter(caller)], **rules}  # no field data: nothing else to walk
     if _has_few_cases(session, caller):
         properties, residents = _gathered_sources(caller)
     else:
         properties, residents = [property_filter(caller)], _resident_sources(caller)
     sources: dict[str, list[ColumnElement[bool]]] = {
         "team": [team_filter(caller)], "user": [user_filter(caller)], "template": [template_filter(caller)],
-        "property": properties, "resident": residents,
+        "property": properties, "resident": residents, **rules,
     }
     live = Case.purged.is_(False)
-    sources["case"] = [live & (Case.assigned_officer_id == caller.id)]
+    sources["case"] = [live & (Case.assigned_officer_id == caller.id), live & (Case.reported_by_id == caller.id)]
     officers = {caller.id}
     if caller.is_lead and caller.team_id:
         sources["case"].append(live & (Case.team_id == caller.team_id))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import case, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,10 @@ class SubmitWrite:
     hashes: list[str]
     #: Move the case from open/scheduled to visited (it takes the seq before the visit's).
     mark_case: bool
+    #: The case's new clock columns (investigation, clocks, awaab, due_at) when the visit
+    #: concludes its investigation (portal/services/case_clocks.py); the case then
+    #: changes (version, seq) whatever its status.
+    case_clocks: dict[str, Any] | None = None
 
 
 _PG_INSERT_VISIT = """
@@ -63,6 +67,13 @@ _PG_MARK_VISITED = """
 WITH next_seq AS (UPDATE counters SET value = value + 1 WHERE name = %(counter)s RETURNING value)
 UPDATE cases SET status = 'visited', version = version + 1, seq = (SELECT value FROM next_seq)
 WHERE id = %(case_id)s AND status IN ('open', 'scheduled')
+"""
+_PG_SET_CLOCKS = """
+WITH next_seq AS (UPDATE counters SET value = value + 1 WHERE name = %(counter)s RETURNING value)
+UPDATE cases SET status = CASE WHEN status IN ('open', 'scheduled') THEN 'visited' ELSE status END,
+    investigation = %(investigation)s, clocks = %(clocks)s, awaab = %(awaab)s, due_at = %(due_at)s,
+    version = version + 1, seq = (SELECT value FROM next_seq)
+WHERE id = %(case_id)s
 """
 _PG_STAMP_AND_RECORD = """
 WITH next_seq AS (UPDATE counters SET value = value + 1 WHERE name = %(counter)s RETURNING value),
@@ -103,7 +114,13 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
                 raw.execute(_PG_INSERT_VISIT, params)
             if write.hashes:
                 raw.execute(_PG_INSERT_BLOBS, params)
-            if write.mark_case:
+            if write.case_clocks is not None:
+                clocks = write.case_clocks
+                raw.execute(_PG_SET_CLOCKS, {
+                    **params, "investigation": Json(clocks["investigation"]), "clocks": Json(clocks["clocks"]),
+                    "awaab": clocks["awaab"], "due_at": clocks["due_at"],
+                })
+            elif write.mark_case:
                 raw.execute(_PG_MARK_VISITED, params)
             cursor = raw.execute(_PG_STAMP_AND_RECORD, params)
             raw.commit()
@@ -124,7 +141,13 @@ def _commit_portable(session: Session, write: SubmitWrite, existed: bool) -> int
         session.execute(insert(_VISITS).values(id=write.visit_id, officer_id=write.user_id, version=write.version, seq=0, **values))
     if write.hashes:
         session.execute(insert(_VISIT_BLOBS), [{"visit_id": write.visit_id, "sha256": sha} for sha in write.hashes])
-    if write.mark_case:
+    if write.case_clocks is not None:
+        status = case((_CASES.c.status.in_(_MARKABLE), "visited"), else_=_CASES.c.status)
+        session.execute(
+            update(_CASES).where(_CASES.c.id == write.case_id)
+            .values(status=status, version=_CASES.c.version + 1, seq=next_seq(session), **write.case_clocks)
+        )
+    elif write.mark_case:
         session.execute(
             update(_CASES).where(_CASES.c.id == write.case_id, _CASES.c.status.in_(_MARKABLE))
             .values(status="visited", version=_CASES.c.version + 1, seq=next_seq(session))

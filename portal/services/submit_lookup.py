@@ -28,6 +28,8 @@ class SubmitLookup:
 
     #: None when the case does not exist or is out of the caller's scope.
     case_status: str | None
+    #: Whether the case is under Awaab's Law (its visits then need an assessment).
+    case_awaab: bool
     stored_user_id: str | None
     stored_result: dict[str, Any] | None
     stored_digest: str | None
@@ -37,6 +39,7 @@ class SubmitLookup:
 def _statement(caller: scope.Caller) -> Select[Any]:
     return select(
         select(Case.status).where(Case.id == bindparam("case_id"), scope.case_filter(caller)).scalar_subquery().label("case_status"),
+        select(Case.awaab).where(Case.id == bindparam("case_id")).scalar_subquery().label("case_awaab"),
         select(_OPS.c.user_id).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("user_id"),
         select(_OPS.c.result).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("result"),
         select(_OPS.c.digest).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("digest"),
@@ -63,8 +66,8 @@ def lookup(session: Session, caller: scope.Caller, *, op_id: str, visit_id: str,
         with raw.pipeline():
             cursor = raw.execute(sql, {**bound, **params})
         row = cursor.fetchone()
-        case_status, user_id, result, digest, visit_exists = row
+        case_status, awaab, user_id, result, digest, visit_exists = row
     else:
         found = session.execute(_statement(caller), params).one()
-        case_status, user_id, result, digest, visit_exists = found
-    return SubmitLookup(case_status, user_id, result, digest, bool(visit_exists))
+        case_status, awaab, user_id, result, digest, visit_exists = found
+    return SubmitLookup(case_status, bool(awaab), user_id, result, digest, bool(visit_exists))

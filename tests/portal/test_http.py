@@ -62,7 +62,8 @@ def test_seed_is_idempotent_and_covers_every_case_type(portal_pg: object) -> Non
     assert again.accounts == portal_pg.accounts  # type: ignore[attr-defined]
     admin = next(a for a in again.accounts if a.role == "admin")
     headers = _sign_in(portal_pg.url, admin.username, admin.password)  # type: ignore[attr-defined]
-    assert requests.get(f"{portal_pg.url}{API}/sync/pull", headers=headers, timeout=10).json()["changes"][0]["entity"] == "user"  # type: ignore[attr-defined]
+    pulled = requests.get(f"{portal_pg.url}{API}/sync/pull", headers=headers, timeout=10).json()["changes"]  # type: ignore[attr-defined]
+    assert {c["entity"] for c in pulled} == {"user", "hazard_vocabulary", "awaab_schedule"}
     from sqlalchemy import create_engine, text
 
     engine = create_engine(portal_pg.database_url)  # type: ignore[attr-defined]

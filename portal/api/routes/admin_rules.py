@@ -1,0 +1,44 @@
+"""Admin endpoints of the statutory rules: hazard vocabularies, the Awaab's Law schedule, bank holidays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from portal.api.deps import AdminDep, DbDep, JsonBody
+from portal.services import rules_admin
+from portal.services.records import public
+from sync.protocol import AwaabScheduleData, BankHolidayCreate, HazardVocabularyData
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+@router.post("/hazard-vocabularies", status_code=201)
+def create_vocabulary(_admin: AdminDep, _json: JsonBody, body: HazardVocabularyData, db: DbDep) -> dict[str, Any]:
+    """A new hazard vocabulary (every device pulls it)."""
+    with db.write() as session:
+        return public(rules_admin.create_vocabulary(session, body))
+
+
+@router.put("/awaab-schedule")
+def replace_schedule(_admin: AdminDep, _json: JsonBody, body: AwaabScheduleData, db: DbDep) -> dict[str, Any]:
+    """Replace the phase schedule (e.g. add Phase 3); open cases' unmet clocks follow it."""
+    with db.write() as session:
+        schedule, changed = rules_admin.replace_schedule(session, body)
+        return {**public(schedule), "cases_recomputed": changed}
+
+
+@router.post("/bank-holidays", status_code=201)
+def add_bank_holiday(_admin: AdminDep, _json: JsonBody, body: BankHolidayCreate, db: DbDep) -> dict[str, Any]:
+    """A one-off day off of the council's; open cases' unmet clocks skip it."""
+    with db.write() as session:
+        holiday, changed = rules_admin.add_bank_holiday(session, body)
+        return {**holiday, "cases_recomputed": changed}
+
+
+@router.get("/bank-holidays")
+def bank_holidays(_admin: AdminDep, db: DbDep) -> dict[str, Any]:
+    """The council's one-off days."""
+    with db.read() as session:
+        return {"bank_holidays": rules_admin.bank_holidays(session)}
