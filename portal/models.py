@@ -127,10 +127,10 @@ class Case(Versioned, Base):
     # Revision 2, statutory clocks (portal/clocks.py): ``due_at`` above is the earliest
     # unmet clock's, else ``service_due_at`` (the service standard, or the date given).
     aware_at: Mapped[str | None] = mapped_column(String(40))
-    reported_hazards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reported_hazards: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(10), default="crm", server_default="crm")
     awaab: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    clocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    clocks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=list)
     service_due_at: Mapped[str | None] = mapped_column(String(40))
     #: The visit that concluded the investigation: {"visit_id", "completed_at", "assessment"}.
     investigation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

@@ -82,7 +82,7 @@ def create_from_report(session: Session, caller: scope.Caller, case_id: str, bod
     received = utc_now()
     residents = list(session.scalars(select(Resident.id).where(Resident.property_id == body.property_id).order_by(Resident.id)))
     data = CaseData(
-        reference=f"HR-{received:%Y%m%d}-{case_id[:8].upper()}", case_type=case_type_for(body.hazards),
+        reference=f"HR-{received:%Y%m%d}-{case_id.replace('-', '')[:12].upper()}", case_type=case_type_for(body.hazards),
         priority=body.priority, summary=_summary(body.hazards), description=body.description,
         opened_at=format_timestamp(received), aware_at=format_timestamp(aware_at(observed, received)),
         property_id=body.property_id, resident_ids=residents, assigned_officer_id=None, team_id=caller.team_id,

@@ -145,7 +145,26 @@ def _check_template(body: TemplateData) -> None:
             questions.add(question.id)
             if question.kind in ("choice", "multi_choice") and not question.options:
                 fields[f"{where}.options"] = "Choice questions need a list of options."
+    _check_show_if(body, fields)
     _raise_if(fields)
+
+
+def _check_show_if(body: TemplateData, fields: dict[str, str]) -> None:
+    """Each ``show_if`` names another question of the template, and a value it can take."""
+    questions = body.questions()
+    for s_index, section in enumerate(body.sections):
+        for q_index, question in enumerate(section.questions):
+            condition = question.show_if
+            if condition is None:
+                continue
+            where = f"sections.{s_index}.questions.{q_index}.show_if"
+            parent = questions.get(condition.question_id)
+            if parent is None or parent.id == question.id:
+                fields[f"{where}.question_id"] = "Name another question of this template."
+            elif parent.kind in ("choice", "multi_choice") and condition.equals not in (parent.options or []):
+                fields[f"{where}.equals"] = f"Use one of the options of {parent.id!r}."
+            elif parent.kind == "yes_no" and not isinstance(condition.equals, bool):
+                fields[f"{where}.equals"] = f"{parent.id!r} is a yes/no question: use true or false."
 
 
 def create_template(session: Session, body: TemplateData) -> Template:
