@@ -254,3 +254,17 @@ def test_old_case_due_dates_survive(world: World) -> None:
     """A case given an explicit due_at and no hazards keeps it (its service date)."""
     due = format_timestamp(utc_now() + timedelta(days=3))
     assert _case(world, "given", due_at=due)["due_at"] == due
+
+
+def test_written_summary_meets_the_summary_clock(world: World) -> None:
+    """POST /admin/visits/{id}/summary-issued meets the case's summary clock at issued_at; the officer pulls the new case."""
+    _case(world, "letter", reported_hazards=[DAMP], opened_at="2026-11-16T09:00:00Z")
+    op = world.visit_op("officer1", "letter", completed_at="2026-11-18T14:00:00Z", assessment=ASSESSMENT)
+    assert world.portal.push(world.auth["officer1"], [op])[0]["status"] == "applied"
+    before = _get_case(world, "letter", "officer1")
+    response = world.portal.call("POST", f"/admin/visits/{op['id']}/summary-issued", headers=world.portal.admin,
+                                 json={"method": "post", "issued_at": "2026-11-19T11:00:00Z"})
+    assert response.status_code in (200, 201), response.text
+    after = _get_case(world, "letter", "officer1")
+    assert _clock(after, "summary")["met_at"] == "2026-11-19T11:00:00Z" and after["version"] > before["version"]
+    assert after["due_at"] == _clock(after, "safety_work")["due_at"]
