@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,23 @@ class CaseStatus(StrEnum):
     SCHEDULED = "scheduled"
     VISITED = "visited"
     CLOSED = "closed"
+
+
+#: Most pressing first; a priority the app does not know sorts after these.
+PRIORITY_RANK: Mapping[str, int] = {Priority.EMERGENCY: 0, Priority.URGENT: 1, Priority.ROUTINE: 2}
+#: Where cases without a due date go: after every dated one.
+NO_DUE_DATE = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def case_list_position(due_at: datetime | None, priority: str, reference: str) -> tuple[datetime, int, str]:
+    """The case list's order: soonest due first (none last), then the most pressing priority, then the reference."""
+    due = NO_DUE_DATE if due_at is None else due_at if due_at.tzinfo else due_at.replace(tzinfo=timezone.utc)
+    return due, PRIORITY_RANK.get(priority, len(PRIORITY_RANK)), reference
+
+
+def is_case_overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
+    """A case is overdue when its due time has passed and it is not closed."""
+    return due_at is not None and due_at < now and status != CaseStatus.CLOSED
 
 
 class PropertyType(StrEnum):

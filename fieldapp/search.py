@@ -1,19 +1,25 @@
-"""The case list: its search index (SQLite FTS5) and the list query.
+"""The one case search, and the case list it orders: SQLite FTS5 (trigram) over each case's list line.
 
-``case_index`` holds one denormalised line per case (reference, address, postcode,
-resident names, whether anyone has a warning); triggers copy it into the external
-content FTS5 table ``case_fts`` (migration 0002). `reindex_cases` rebuilds the lines
-of the cases a pulled page touched, inside that page's transaction.
+The rule, for the case list window and every other caller alike: every word typed
+must appear in the case's reference, address, postcode (with or without its space),
+resident names or summary, as a whole word or a part of one, in any order and any of
+those fields, ignoring case and accents. So "ill lane" finds Mill Lane, "se14ab" and
+"SE1 4AB" find SE1 4AB, "zoe" finds Zoë, "o'neil" finds O’Neill. Words are split
+at spaces; punctuation around a word (a comma after a postcode) is not part of it.
 
-What a person types is never passed to FTS5 as query syntax: it is cut into word
-tokens, each quoted and matched as a prefix, so "SE1 4" finds "SE1 4AB", "hask"
-finds "Haskins", and quotes or operators (``"``, ``*``, ``OR``, ``NEAR(``) are only text.
+``case_index`` holds one line per case: every listed field, the folded search text
+and the list position from `fieldapp.domain.case_list_position`, rebuilt here for the
+cases a pulled page touched inside that page's transaction. Triggers copy the search
+text into the trigram FTS5 table ``case_fts`` (migration 0004). Words of three
+characters or more are found through the trigram index; a shorter word (a trigram
+index cannot hold it) by a scan of the folded text, a few milliseconds at 20,000
+cases. What a person types is never FTS5 syntax: every word is quoted.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -22,17 +28,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import as_utc, utc_now
+from fieldapp.domain import case_list_position, is_case_overdue
 from fieldapp.errors import ValidationError
 from fieldapp.types import CaseRow
 
-# The list line of a case, from the case, its property and its residents. Also the
-# backfill of migration 0003 (which keeps its own frozen copy, as migrations must).
-_INDEX_SELECT = """
-INSERT INTO case_index (case_id, reference, case_type, status, priority, priority_rank, summary, opened_at,
-                        due_at, due_sort, deleted, address, postcode, resident_names, has_warnings)
-SELECT c.id, c.reference, c.case_type, c.status, c.priority,
-       CASE c.priority WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 WHEN 'routine' THEN 2 ELSE 9 END,
-       c.summary, c.opened_at, c.due_at, coalesce(c.due_at, '9999-12-31'), c.deleted,
+# The fields of a case's list line, from the case, its property and its residents.
+_LINE_SOURCE = """
+SELECT c.id, c.reference, c.case_type, c.status, c.priority, c.summary, c.opened_at, c.due_at, c.deleted,
        coalesce((SELECT group_concat(value, ', ') FROM json_each(p.address_lines)) || ', ' || p.town, ''),
        coalesce(p.postcode, ''),
        coalesce((SELECT group_concat(full_name, ', ') FROM (
@@ -42,11 +44,66 @@ SELECT c.id, c.reference, c.case_type, c.status, c.priority,
                WHERE cr.case_id = c.id AND r.deleted = 0 AND json_array_length(r.warnings) > 0)
 FROM cases c LEFT JOIN properties p ON p.id = c.property_id
 """
+_LINE_INSERT = """
+INSERT INTO case_index (case_id, reference, case_type, status, priority, summary, opened_at, due_at, deleted,
+                        address, postcode, resident_names, has_warnings, due_sort, priority_rank, search_text)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
 _SOME = "(SELECT value FROM json_each(:ids))"
 
 SORTS = ("due", "priority", "opened", "reference")  # the default first
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+#: The trigram index finds words of at least this many characters.
+TRIGRAM = 3
 _MISSING = object()
+# Typed and printed punctuation that people do not tell apart (curly quotes from a
+# pasted letter, dashes from a word processor).
+_SAME_AS_TYPED = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"',
+                                "\u201d": '"', "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
+                                "\u2014": "-", "\u2212": "-"})
+_EDGE_PUNCTUATION = "".join(chr(c) for c in range(128) if not chr(c).isalnum() and not chr(c).isspace())
+
+
+def fold(value: str) -> str:
+    """Text as the search compares it: no case, no accents, one kind of apostrophe and dash."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_SAME_AS_TYPED)
+
+
+def search_words(typed: str) -> list[str]:
+    """The words of what a person typed, folded, without punctuation around them; none means "everything"."""
+    words: list[str] = []
+    for part in fold(typed).split():
+        word = part.strip(_EDGE_PUNCTUATION)
+        if word and word not in words:
+            words.append(word)
+    return words
+
+
+def search_text(reference: str, address: str, postcode: str, resident_names: str, summary: str) -> str:
+    """The folded text a case is found by; fields on their own lines, so no word spans two."""
+    return fold("\n".join((reference, address, postcode, postcode.replace(" ", ""), resident_names, summary)))
+
+
+def _stored(moment: datetime) -> str:
+    # The text form SQLAlchemy keeps for UTCDateTime columns, so SQL compares like with like.
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _loaded(text_value: str | None) -> datetime | None:
+    return None if text_value is None else datetime.fromisoformat(text_value).replace(tzinfo=timezone.utc)
+
+
+def _insert_lines(session: Session, where: str, params: dict[str, Any]) -> None:
+    """Build the list lines of the selected cases: search text and list position computed here, once."""
+    lines = []
+    for (case_id, reference, case_type, status, priority, summary, opened_at, due_at, deleted,
+         address, postcode, names, warnings) in session.execute(text(_LINE_SOURCE + where), params):
+        due, rank, _ = case_list_position(_loaded(due_at), priority, reference)
+        lines.append((case_id, reference, case_type, status, priority, summary, opened_at, due_at, deleted,
+                      address, postcode, names, warnings, _stored(due), rank,
+                      search_text(reference, address, postcode, names, summary)))
+    if lines:
+        session.connection().connection.driver_connection.executemany(_LINE_INSERT, lines)
 
 
 def reindex_cases(session: Session, case_ids: Iterable[str]) -> None:
@@ -55,13 +112,19 @@ def reindex_cases(session: Session, case_ids: Iterable[str]) -> None:
     if ids == "[]":
         return
     session.execute(text(f"DELETE FROM case_index WHERE case_id IN {_SOME}"), {"ids": ids})
-    session.execute(text(f"{_INDEX_SELECT} WHERE c.id IN {_SOME}"), {"ids": ids})
+    _insert_lines(session, f"WHERE c.id IN {_SOME}", {"ids": ids})
 
 
 def reindex_all(session: Session) -> None:
     """Rebuild every list line (after a reset)."""
     session.execute(text("DELETE FROM case_index"))
-    session.execute(text(_INDEX_SELECT))
+    _insert_lines(session, "", {})
+
+
+def index_is_complete(session: Session) -> bool:
+    """True when every case has its list line (migration 0004 leaves the index for the app to build)."""
+    cases = session.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    return bool(cases == session.execute(text("SELECT count(*) FROM case_index")).scalar_one())
 
 
 def cases_touched(session: Session, case_ids: set[str], property_ids: set[str], resident_ids: set[str]) -> set[str]:
@@ -77,15 +140,6 @@ def cases_touched(session: Session, case_ids: set[str], property_ids: set[str], 
     return touched
 
 
-def fts_query(search: str) -> str | None:
-    """The FTS5 MATCH expression for what a person typed (every word as a prefix), or None to match all."""
-    tokens = _TOKEN.findall(search)
-    if not tokens:
-        return None
-    # Tokens hold only word characters, so quoting them makes any FTS5 syntax plain text.
-    return " ".join(f'"{token}"*' for token in tokens)
-
-
 _ORDER = {
     "due": "ci.due_sort, ci.priority_rank, ci.reference",
     "priority": "ci.priority_rank, ci.due_sort, ci.reference",
@@ -96,18 +150,68 @@ _COLUMNS = ("ci.case_id, ci.reference, ci.case_type, ci.status, ci.priority, ci.
             "ci.postcode, ci.resident_names, ci.opened_at, ci.due_at, ci.has_warnings")
 
 
-def _stored(moment: datetime) -> str:
-    # The text form SQLAlchemy keeps for UTCDateTime columns, so SQL compares like with like.
-    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _loaded(text_value: str | None) -> datetime | None:
-    return None if text_value is None else datetime.fromisoformat(text_value).replace(tzinfo=timezone.utc)
-
-
 def _in(column: str, name: str, values: Sequence[str], params: dict[str, Any]) -> str:
     params[name] = json.dumps(list(values))
     return f"{column} IN (SELECT value FROM json_each(:{name}))"
+
+
+def _like(word: str) -> str:
+    """A LIKE pattern finding ``word`` anywhere, its own % and _ taken literally."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _conditions(search: str, params: dict[str, Any], *, status: Sequence[str] | None,
+                case_type: Sequence[str] | None, priority: Sequence[str] | None,
+                due_before: datetime | None) -> list[str]:
+    """The WHERE conditions of the case list for a search and its filters (parameters go into ``params``)."""
+    # A case that left the officer's scope stays listed while their unsent work needs it,
+    # so a draft never becomes unreachable.
+    where = ["(ci.deleted = 0 OR ci.case_id IN (SELECT v.case_id FROM visits v WHERE v.own = 1 AND "
+             "(v.state IN ('draft', 'queued') OR v.local_edits = 1 OR v.op_id IS NOT NULL)))"]
+    words = search_words(search)
+    indexed = [w for w in words if len(w) >= TRIGRAM]
+    if indexed:
+        # Each word a quoted FTS5 string (a quote inside doubled): one substring each, all required.
+        params["match"] = " ".join('"' + w.replace('"', '""') + '"' for w in indexed)
+        where.append("ci.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH :match)")
+    for number, word in enumerate(w for w in words if len(w) < TRIGRAM):
+        params[f"part{number}"] = _like(word)
+        where.append(f"ci.search_text LIKE :part{number} ESCAPE '\\'")
+    if status:
+        where.append(_in("ci.status", "status", status, params))
+    if case_type:
+        where.append(_in("ci.case_type", "case_type", case_type, params))
+    if priority:
+        where.append(_in("ci.priority", "priority", priority, params))
+    if due_before is not None:
+        params["due_before"] = _stored(due_before)
+        where.append("ci.due_at < :due_before")
+    return where
+
+
+def _select(columns: str, search: str, sort: str, filters: dict[str, Any], limit: int | None) -> tuple[str, dict[str, Any]]:
+    if sort not in _ORDER:
+        raise ValidationError(f"Sort the cases by one of: {', '.join(SORTS)} (not {sort!r}).")
+    params: dict[str, Any] = {}
+    where = _conditions(search, params, **filters)
+    sql = f"SELECT {columns} FROM case_index ci WHERE {' AND '.join(where)} ORDER BY {_ORDER[sort]}"
+    if limit is not None:
+        params["limit"] = max(int(limit), 0)
+        sql += " LIMIT :limit"
+    return sql, params
+
+
+def _moments() -> Any:
+    """A parser of stored timestamps that parses each distinct text once (thousands of rows share few)."""
+    parsed: dict[str | None, datetime | None] = {None: None}
+
+    def moment(value: str | None) -> datetime | None:
+        found = parsed.get(value, _MISSING)
+        if found is _MISSING:
+            found = parsed[value] = _loaded(value)
+        return found  # type: ignore[return-value]
+
+    return moment
 
 
 def list_cases(
@@ -127,56 +231,41 @@ def list_cases(
     Plain SQL over the one-table list line: this is the hottest read of the app, and
     the ORM's per-row work would cost more than the query itself.
     """
-    if sort not in _ORDER:
-        raise ValidationError(f"Sort the cases by one of: {', '.join(SORTS)} (not {sort!r}).")
+    filters = {"status": status, "case_type": case_type, "priority": priority, "due_before": due_before}
+    # The overdue rule is the domain's, applied to the rows; a limit then applies after it.
+    sql, params = _select(_COLUMNS, search, sort, filters, limit if overdue is None else None)
     now = utc_now()
-    params: dict[str, Any] = {"now": _stored(now)}
-    # A case that left the officer's scope stays listed while their unsent work needs it,
-    # so a draft never becomes unreachable.
-    where = ["(ci.deleted = 0 OR ci.case_id IN (SELECT v.case_id FROM visits v WHERE v.own = 1 AND "
-             "(v.state IN ('draft', 'queued') OR v.local_edits = 1 OR v.op_id IS NOT NULL)))"]
-    match = fts_query(search)
-    if match is not None:
-        params["match"] = match
-        where.append("ci.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH :match)")
-    if status:
-        where.append(_in("ci.status", "status", status, params))
-    if case_type:
-        where.append(_in("ci.case_type", "case_type", case_type, params))
-    if priority:
-        where.append(_in("ci.priority", "priority", priority, params))
-    is_overdue = "(ci.due_at IS NOT NULL AND ci.due_at < :now AND ci.status != 'closed')"
-    if overdue is True:
-        where.append(is_overdue)
-    elif overdue is False:
-        where.append(f"NOT {is_overdue}")
-    if due_before is not None:
-        params["due_before"] = _stored(due_before)
-        where.append("ci.due_at < :due_before")
-    sql = f"SELECT {_COLUMNS} FROM case_index ci WHERE {' AND '.join(where)} ORDER BY {_ORDER[sort]}"
-    if limit is not None:
-        params["limit"] = max(int(limit), 0)
-        sql += " LIMIT :limit"
     # The DBAPI cursor directly, and each distinct timestamp text parsed once: at thousands of
     # rows per broad search this per-row work is most of the time the list takes.
     cursor = session.connection().connection.driver_connection.execute(sql, params)
-    parsed: dict[str | None, datetime | None] = {None: None}
-
-    def moment(value: str | None) -> datetime | None:
-        found = parsed.get(value, _MISSING)
-        if found is _MISSING:
-            found = parsed[value] = _loaded(value)
-        return found  # type: ignore[return-value]
-
+    moment = _moments()
     rows = []
     for r in cursor.fetchall():
         due_at = moment(r[10])
-        # Positional, in CaseRow's field order (tests compare every field).
-        rows.append(CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], moment(r[9]), due_at,
-                            due_at is not None and due_at < now and r[3] != "closed", bool(r[11])))
-    return rows
+        late = is_case_overdue(due_at, r[3], now)
+        if overdue is None or overdue == late:
+            # Positional, in CaseRow's field order (tests compare every field).
+            rows.append(CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], moment(r[9]), due_at,
+                                late, bool(r[11])))
+    return rows if overdue is None or limit is None else rows[:max(int(limit), 0)]
 
 
-def is_case_overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
-    """A case is overdue when its due time has passed and it is not closed."""
-    return due_at is not None and due_at < now and status != "closed"
+def case_ids(
+    session: Session,
+    search: str = "",
+    *,
+    status: Sequence[str] | None = None,
+    case_type: Sequence[str] | None = None,
+    priority: Sequence[str] | None = None,
+    overdue: bool | None = None,
+    due_before: datetime | None = None,
+    sort: str = "due",
+) -> list[str]:
+    """The ids of the cases `list_cases` lists, in its order: the case list window already holds the rows."""
+    filters = {"status": status, "case_type": case_type, "priority": priority, "due_before": due_before}
+    sql, params = _select("ci.case_id, ci.due_at, ci.status", search, sort, filters, None)
+    found = session.connection().connection.driver_connection.execute(sql, params).fetchall()
+    if overdue is None:
+        return [r[0] for r in found]
+    now, moment = utc_now(), _moments()
+    return [r[0] for r in found if is_case_overdue(moment(r[1]), r[2], now) == overdue]
