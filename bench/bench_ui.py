@@ -110,7 +110,8 @@ def bench_search(data: Path) -> None:
     window = create_main_window(store)
     window.show()
     loop = QEventLoop()
-    window.case_list.sig_loaded.connect(lambda _n: loop.quit())
+    loaded: list[int] = []
+    window.case_list.sig_loaded.connect(lambda n: (loaded.append(n), loop.quit()))
     QTimer.singleShot(60_000, loop.quit)
     loop.exec()
     # Steady state: the start-up reads queued behind the case list (status, problems) are done.
@@ -121,9 +122,14 @@ def bench_search(data: Path) -> None:
     search.setFocus()
     samples: list[float] = []
     keys: list[str] = []
-    for text in ("mill", "church road", "HC-01", "amira", "ab3", "zzz", "station street 1"):
+    for text in ("mill", "ill lane", "church road", "HC-01", "amira", "ab3", "ab10xy", "zzz", "station street 1"):
+        cleared = QEventLoop()
+        window.case_list.sig_filtered.connect(cleared.quit)
         search.clear()
-        window.case_list.apply_filter()
+        window.case_list.apply_filter()  # the list of every case is back before the first key
+        QTimer.singleShot(5000, cleared.quit)
+        cleared.exec()
+        window.case_list.sig_filtered.disconnect(cleared.quit)
         for char in text:
             done = QEventLoop()
             window.case_list.sig_filtered.connect(done.quit)
@@ -137,8 +143,10 @@ def bench_search(data: Path) -> None:
             keys.append(f"{text[:text.index(char) + 1]!r}")
     slowest = sorted(zip(samples, keys), reverse=True)[:3]
     samples.sort()
-    print(f"keystroke to list updated ({len(samples)} keys, 20k cases, incl. {window.case_list._debounce.interval()} ms "
-          f"debounce): median {statistics.median(samples):.1f} ms, p95 {samples[int(len(samples) * 0.95)]:.1f} ms, "
+    print(f"keystroke to list updated through the window's search, model and view ({len(samples)} keys, "
+          f"{loaded[0] if loaded else 0:,} cases, incl. {window.case_list._debounce.interval()} ms debounce; "
+          f"load average {os.getloadavg()[0]:.1f}): median {statistics.median(samples):.1f} ms, "
+          f"p95 {samples[int(len(samples) * 0.95)]:.1f} ms, "
           f"max {samples[-1]:.1f} ms — goal ≤ 50 ms; slowest: "
           + ", ".join(f"{key} {ms:.0f} ms" for ms, key in slowest))
     shutdown_window(window)

@@ -157,11 +157,12 @@ class CaseResidentRow(Base):
 
 
 class CaseIndexRow(Base):
-    """The case's line of the case list, mirrored into the FTS5 table ``case_fts`` by triggers.
+    """The case's line of the case list; its search text is mirrored into the FTS5 table ``case_fts`` by triggers.
 
-    Holds every listed field, so the list needs no join and the default order (due
-    date, cases without one last, then priority) is read straight off an index.
-    Kept up to date by `fieldapp.search.reindex_cases` (migrations 0002, 0003).
+    Holds every listed field, so the list needs no join, and the list position of
+    `fieldapp.domain.case_list_position` (``due_sort``, ``priority_rank``), so the
+    default order is read straight off an index. Kept up to date by
+    `fieldapp.search.reindex_cases` (migrations 0002, 0003, 0005).
     """
 
     __tablename__ = "case_index"
@@ -187,6 +188,7 @@ class CaseIndexRow(Base):
     postcode: Mapped[str] = mapped_column(Text)
     resident_names: Mapped[str] = mapped_column(Text)
     has_warnings: Mapped[bool] = mapped_column(Boolean)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")  # folded; see fieldapp.search
 
 
 class TemplateRow(Base):

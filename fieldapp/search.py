@@ -122,7 +122,10 @@ def reindex_all(session: Session) -> None:
 
 
 def index_is_complete(session: Session) -> bool:
-    """True when every case has its list line (migration 0004 leaves the index for the app to build)."""
+    """True when every case has its list line with its search text (migration 0005 leaves that to the app)."""
+    # A built search text is never empty: it holds the line breaks between the fields at least.
+    if session.execute(text("SELECT EXISTS (SELECT 1 FROM case_index WHERE search_text = '')")).scalar_one():
+        return False
     cases = session.execute(text("SELECT count(*) FROM cases")).scalar_one()
     return bool(cases == session.execute(text("SELECT count(*) FROM case_index")).scalar_one())
 
@@ -189,12 +192,16 @@ def _conditions(search: str, params: dict[str, Any], *, status: Sequence[str] | 
     return where
 
 
-def _select(columns: str, search: str, sort: str, filters: dict[str, Any], limit: int | None) -> tuple[str, dict[str, Any]]:
-    if sort not in _ORDER:
-        raise ValidationError(f"Sort the cases by one of: {', '.join(SORTS)} (not {sort!r}).")
+def _select(columns: str, search: str, sort: str | None, filters: dict[str, Any],
+            limit: int | None) -> tuple[str, dict[str, Any]]:
+    """The case list's SQL for a search and its filters, in list order unless ``sort`` is None."""
     params: dict[str, Any] = {}
     where = _conditions(search, params, **filters)
-    sql = f"SELECT {columns} FROM case_index ci WHERE {' AND '.join(where)} ORDER BY {_ORDER[sort]}"
+    sql = f"SELECT {columns} FROM case_index ci WHERE {' AND '.join(where)}"
+    if sort is not None:
+        if sort not in _ORDER:
+            raise ValidationError(f"Sort the cases by one of: {', '.join(SORTS)} (not {sort!r}).")
+        sql += f" ORDER BY {_ORDER[sort]}"
     if limit is not None:
         params["limit"] = max(int(limit), 0)
         sql += " LIMIT :limit"
@@ -259,13 +266,17 @@ def case_ids(
     priority: Sequence[str] | None = None,
     overdue: bool | None = None,
     due_before: datetime | None = None,
-    sort: str = "due",
-) -> list[str]:
-    """The ids of the cases `list_cases` lists, in its order: the case list window already holds the rows."""
+) -> set[str]:
+    """The ids of the cases `list_cases` lists for this search and these filters, in no order.
+
+    For the case list window, which holds every row in list order already: leaving
+    out the sort and the rows makes a search of 20,000 cases a few milliseconds.
+    """
     filters = {"status": status, "case_type": case_type, "priority": priority, "due_before": due_before}
-    sql, params = _select("ci.case_id, ci.due_at, ci.status", search, sort, filters, None)
-    found = session.connection().connection.driver_connection.execute(sql, params).fetchall()
     if overdue is None:
-        return [r[0] for r in found]
+        sql, params = _select("ci.case_id", search, None, filters, None)
+        return {r[0] for r in session.connection().connection.driver_connection.execute(sql, params)}
+    sql, params = _select("ci.case_id, ci.due_at, ci.status", search, None, filters, None)
     now, moment = utc_now(), _moments()
-    return [r[0] for r in found if is_case_overdue(moment(r[1]), r[2], now) == overdue]
+    return {r[0] for r in session.connection().connection.driver_connection.execute(sql, params)
+            if is_case_overdue(moment(r[1]), r[2], now) == overdue}

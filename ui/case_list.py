@@ -1,4 +1,4 @@
-"""The case list: instant search, filters, sorted by due date, overdue shown plainly."""
+"""The case list: instant search (the core's, `ui.case_search`), filters, in the core's list order, overdue shown plainly."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import CaseStatus, CaseType, Priority
 from fieldapp.types import CaseRow
-from ui.case_filter import CaseIndex, CaseQuery
+from ui.case_search import CaseQuery, CaseSearchRunner, in_list_order
 from ui.context import AppContext
 from ui.format import label
 from ui.look import icon
@@ -50,8 +50,11 @@ class CaseListWidget(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._index = CaseIndex()
+        self._rows: list[CaseRow] = []  # every case, in the core's list order
         self._loading = False
+        self._search = CaseSearchRunner(ctx.store, self)
+        self._search.sig_found.connect(self._on_search_found)
+        self._search.sig_failed.connect(self._on_search_failed)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search reference, address, postcode or resident  (Ctrl+F)")
@@ -115,13 +118,13 @@ class CaseListWidget(QWidget):
     # ------------------------------------------------------------ loading
 
     def reload(self) -> None:
-        """Fetch every case from the store (database thread), then filter here."""
+        """Fetch every case from the store (database thread), then show the current search's answer."""
         self.reload_drafts()
         if self._loading:
             return
         self._loading = True
         store = self._ctx.store
-        Op(self, lambda: CaseIndex(store.cases())).success(self._on_loaded).failure(self._on_load_failed) \
+        Op(self, lambda: store.cases()).success(self._on_loaded).failure(self._on_load_failed) \
             .finally_(self._on_load_done).run()
 
     def reload_drafts(self) -> None:
@@ -130,10 +133,10 @@ class CaseListWidget(QWidget):
         Op(self, lambda: {d.case_id for d in store.drafts()}, what="mark the cases that have drafts") \
             .success(self.model.set_draft_cases).run()
 
-    def _on_loaded(self, index: CaseIndex) -> None:
-        self._index = index
+    def _on_loaded(self, rows: list[CaseRow]) -> None:
+        self._rows = rows
         self.apply_filter()
-        self.sig_loaded.emit(len(index))
+        self.sig_loaded.emit(len(rows))
 
     def _on_load_failed(self, failure: TaskFailure) -> None:
         self.count_label.setText(f"Cases could not be loaded: {failure.message}")
@@ -155,16 +158,23 @@ class CaseListWidget(QWidget):
         self._debounce.start()
 
     def apply_filter(self) -> None:
-        """Filter the loaded cases and keep the selected case selected if still shown."""
+        """Ask the core which cases match the search and filters; the answer arrives in `_on_search_found`."""
         self._debounce.stop()
+        self._search.request(self.query())
+
+    def _on_search_found(self, _query: CaseQuery, ids: set[str]) -> None:
+        """Show the matching cases and keep the selected case selected if still shown."""
         current = self.current_case_id()
-        rows = self._index.filter(self.query())
+        rows = in_list_order(self._rows, ids)
         self.model.set_rows(rows)
-        total = len(self._index)
+        total = len(self._rows)
         self.count_label.setText(f"{len(rows):,} of {total:,} cases" if len(rows) != total else f"{total:,} cases")
         if current:
             self.select_case(current, emit=False)
         self.sig_filtered.emit(len(rows))
+
+    def _on_search_failed(self, failure: TaskFailure) -> None:
+        self.count_label.setText(f"The search did not work: {failure.message}")
 
     # ------------------------------------------------------------ selection
 

@@ -1,4 +1,4 @@
-"""The case list: FTS5 search on each field with prefixes, odd input, filters, sort, detail and templates."""
+"""The case list: FTS5 trigram search on each field (parts of words), odd input, filters, sort, detail and templates."""
 
 from __future__ import annotations
 
@@ -56,9 +56,12 @@ def ids(rows: list) -> list[str]:
     ("zoe", {"c-overdue"}),                      # diacritics folded
     ("o'neil", {"c-overdue"}),                   # apostrophe in a name
     ("amira long", {"c-due-late"}),              # words from different fields all must match
+    ("ong lan", {"c-due-late", "c-no-due"}),     # parts of words, not only their starts
+    ("se14ab", {"c-due-late", "c-no-due"}),      # postcode without its space
+    ("2025-00101", {"c-due-late"}),              # the middle of a reference
 ])
 def test_search_finds_by_each_field(store: FieldStore, text: str, expected: set[str]) -> None:
-    """Reference, address, postcode and resident names are searched, every word as a prefix."""
+    """Reference, address, postcode and resident names are searched, every word as a part of a word."""
     assert set(ids(store.cases(text))) == expected
 
 
@@ -156,3 +159,39 @@ def test_templates_for_a_case_are_the_newest_matching(store: FieldStore) -> None
     names = {(t.name, t.version) for t in store.templates_for("c-due-late")}
     assert names == {("Damp and mould inspection", 1), ("Damp v2", 2)}
     assert [t.name for t in store.templates_for("c-no-due")] == ["Repairs"]
+
+
+def test_order_and_overdue_are_the_domain_rules(store: FieldStore) -> None:
+    """The list is in `case_list_position` order and its overdue flags are `is_case_overdue`, case by case."""
+    from fieldapp.clock import utc_now
+    from fieldapp.domain import case_list_position, is_case_overdue
+
+    rows = store.cases()
+    assert rows == sorted(rows, key=lambda r: case_list_position(r.due_at, r.priority, r.reference))
+    now = utc_now()
+    assert [r.overdue for r in rows] == [is_case_overdue(r.due_at, r.status, now) for r in rows]
+    assert set(store.case_ids(overdue=True)) == {r.id for r in rows if r.overdue}
+
+
+def test_case_ids_answer_what_cases_lists(store: FieldStore) -> None:
+    """case_ids finds the same cases as cases() for searches and filters."""
+    for text, filters in [("", {}), ("lane", {}), ("dm", {"status": ["open"]}), ("leeds", {"overdue": False}),
+                          ("zz", {})]:
+        assert store.case_ids(text, **filters) == set(ids(store.cases(text, **filters)))
+
+
+def test_a_damaged_search_index_is_rebuilt_on_open(tmp_path: Path, store: FieldStore) -> None:
+    """A case missing from the search index (or a line without its search text) is indexed again at the next open."""
+    import sqlite3
+
+    folder = store.data_dir
+    store.close()
+    conn = sqlite3.connect(folder / "fieldapp.db")
+    with conn:
+        conn.execute("DELETE FROM case_index WHERE case_id = 'c-due-late'")
+    conn.close()
+    reopened = FieldStore.open(folder)
+    try:
+        assert ids(reopened.cases("haskins")) == ["c-due-late"]
+    finally:
+        reopened.close()

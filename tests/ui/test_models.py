@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from fieldapp.types import CaseRow, Photo, Problem, ProblemAction
-from ui.case_filter import CaseIndex, CaseQuery
 from ui.format import Urgency, due_text
 from ui.models import OVERDUE_COLOUR, CaseTableModel, PhotoListModel, ProblemTableModel, UrgencyRole
 
@@ -63,27 +62,3 @@ def test_due_text_wording() -> None:
     assert due_text(None, NOW)[1] == Urgency.NONE
 
 
-def test_index_sorts_by_due_and_filters() -> None:
-    """Cases come soonest-due first (no date last); every search word and filter must match."""
-    rows = [row(1, due_days=5), row(2, due_days=None), row(3, due_days=-2, priority="emergency"),
-            row(4, due_days=1, resident="John Smith", status="closed")]
-    index = CaseIndex(rows)
-    assert [r.id for r in index.filter(CaseQuery())] == ["id3", "id4", "id1", "id2"]
-    assert [r.id for r in index.filter(CaseQuery("john mill"))] == ["id4"]
-    assert [r.id for r in index.filter(CaseQuery("ab12xy", overdue_only=True))] == ["id3"]
-    assert [r.id for r in index.filter(CaseQuery(statuses=frozenset({"closed"})))] == ["id4"]
-    assert [r.id for r in index.filter(CaseQuery(priorities=frozenset({"emergency"})))] == ["id3"]
-    assert index.filter(CaseQuery("nobody")) == []
-
-
-def test_narrowing_search_reuses_the_last_result_correctly() -> None:
-    """Typing on narrows from the previous result; deleting or changing a filter searches everything again."""
-    rows = [row(1, resident="Mill Owner"), row(2, resident="Milly Jones"), row(3, resident="Jo Mills", status="closed")]
-    index = CaseIndex(rows)
-    assert len(index.filter(CaseQuery("mill"))) == 3     # every address is on Mill Lane
-    assert [r.id for r in index.filter(CaseQuery("mill owner"))] == ["id1"]
-    assert len(index.filter(CaseQuery("mill"))) == 3     # text shortened: a full search again
-    assert [r.id for r in index.filter(CaseQuery("milly"))] == ["id2"]
-    assert [r.id for r in index.filter(CaseQuery("mill", statuses=frozenset({"closed"})))] == ["id3"]
-    assert [r.id for r in index.filter(CaseQuery("mills", statuses=frozenset({"closed"})))] == ["id3"]
-    assert index.filter(CaseQuery("mills")) == [rows[2]]  # filter dropped: a full search again

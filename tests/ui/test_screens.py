@@ -40,16 +40,20 @@ def test_case_list_searches_and_filters(qtbot: Any, window: Any, artifacts: Path
     with qtbot.waitSignal(window.case_list.sig_filtered):
         qtbot.keyClicks(window.case_list.search, "HC-00012")
     assert [r.reference for r in model.rows()] == ["HC-00012"]
-    window.case_list.search.clear()
-    window.case_list.apply_filter()
-    window.case_list.overdue_filter.setChecked(True)
+    with qtbot.waitSignal(window.case_list.sig_filtered):
+        window.case_list.search.clear()
+    with qtbot.waitSignal(window.case_list.sig_filtered):
+        window.case_list.overdue_filter.setChecked(True)
     assert model.rowCount() > 0 and all(r.overdue for r in model.rows())
     assert model.index(0, 1).data().startswith("Overdue")
-    window.case_list.overdue_filter.setChecked(False)
+    with qtbot.waitSignal(window.case_list.sig_filtered):
+        window.case_list.overdue_filter.setChecked(False)
     status = window.case_list.status_filter
-    status.setCurrentIndex(status.findData("visited"))
+    with qtbot.waitSignal(window.case_list.sig_filtered):
+        status.setCurrentIndex(status.findData("visited"))
     assert model.rowCount() > 0 and {r.status for r in model.rows()} == {"visited"}
-    status.setCurrentIndex(0)
+    with qtbot.waitSignal(window.case_list.sig_filtered):
+        status.setCurrentIndex(0)
     screenshot(window, artifacts / "ui_main_window.png")
 
 

@@ -1,0 +1,88 @@
+"""The case list's search, asked of the core (`fieldapp.search`: one rule for the window and everyone).
+
+The window holds every case's row in the core's list order (loaded once); each
+keystroke asks the core only which cases match (`FieldStore.case_ids`, a few
+milliseconds at 20,000 cases) on the pool, beside the database thread, so a search
+never queues behind a save or a photo being attached. At most one search runs; while
+it does, only the newest query waits, and an answer to a query that has since been
+replaced is dropped, so a slow answer to an old keystroke never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from fieldapp.types import CaseRow
+from ui.tasks import Op, TaskFailure
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """What the officer asked for: search words and filters (empty = any)."""
+
+    text: str = ""
+    statuses: frozenset[str] = field(default_factory=frozenset)
+    case_types: frozenset[str] = field(default_factory=frozenset)
+    priorities: frozenset[str] = field(default_factory=frozenset)
+    overdue_only: bool = False
+
+
+def find_case_ids(store: Any, query: CaseQuery) -> set[str]:
+    """The core's answer to a query of the window (runs on a worker thread)."""
+    return store.case_ids(query.text, status=sorted(query.statuses) or None,
+                          case_type=sorted(query.case_types) or None, priority=sorted(query.priorities) or None,
+                          overdue=True if query.overdue_only else None)
+
+
+def in_list_order(rows: Sequence[CaseRow], ids: Collection[str]) -> list[CaseRow]:
+    """The rows (already in the core's list order) whose ids the search found."""
+    return [row for row in rows if row.id in ids]
+
+
+class CaseSearchRunner(QObject):
+    """Runs the core's case search off the GUI thread and delivers only the newest query's answer."""
+
+    sig_found = Signal(object, object)  # CaseQuery, set[str] of case ids
+    sig_failed = Signal(object)         # TaskFailure
+
+    def __init__(self, store: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._newest = 0                              # number of the newest query asked
+        self._running = False
+        self._waiting: tuple[int, CaseQuery] | None = None
+
+    def request(self, query: CaseQuery) -> None:
+        """Search for ``query``; supersedes every earlier request."""
+        self._newest += 1
+        if self._running:
+            self._waiting = (self._newest, query)  # replaces any older waiting query
+            return
+        self._start(self._newest, query)
+
+    def _start(self, number: int, query: CaseQuery) -> None:
+        self._running = True
+        store = self._store
+        Op(self, lambda: find_case_ids(store, query), network=True) \
+            .success(lambda ids: self._on_found(number, query, ids)) \
+            .failure(lambda failure: self._on_failed(number, failure)) \
+            .finally_(self._on_done).run()
+
+    def _on_found(self, number: int, query: CaseQuery, ids: set[str]) -> None:
+        if number == self._newest:
+            self.sig_found.emit(query, ids)
+
+    def _on_failed(self, number: int, failure: TaskFailure) -> None:
+        if number == self._newest:
+            self.sig_failed.emit(failure)
+
+    def _on_done(self) -> None:
+        self._running = False
+        if self._waiting is not None:
+            number, query = self._waiting
+            self._waiting = None
+            self._start(number, query)
