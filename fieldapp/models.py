@@ -162,7 +162,7 @@ class CaseIndexRow(Base):
     Holds every listed field, so the list needs no join, and the list position of
     `fieldapp.domain.case_list_position` (``due_sort``, ``priority_rank``), so the
     default order is read straight off an index. Kept up to date by
-    `fieldapp.search.reindex_cases` (migrations 0002, 0003, 0005).
+    `fieldapp.search.reindex_cases` (migrations 0002, 0003, 0006).
     """
 
     __tablename__ = "case_index"

@@ -10,7 +10,7 @@ at spaces; punctuation around a word (a comma after a postcode) is not part of i
 ``case_index`` holds one line per case: every listed field, the folded search text
 and the list position from `fieldapp.domain.case_list_position`, rebuilt here for the
 cases a pulled page touched inside that page's transaction. Triggers copy the search
-text into the trigram FTS5 table ``case_fts`` (migration 0004). Words of three
+text into the trigram FTS5 table ``case_fts`` (migration 0006). Words of three
 characters or more are found through the trigram index; a shorter word (a trigram
 index cannot hold it) by a scan of the folded text, a few milliseconds at 20,000
 cases. What a person types is never FTS5 syntax: every word is quoted.
@@ -122,7 +122,7 @@ def reindex_all(session: Session) -> None:
 
 
 def index_is_complete(session: Session) -> bool:
-    """True when every case has its list line with its search text (migration 0005 leaves that to the app)."""
+    """True when every case has its list line with its search text (migration 0006 leaves that to the app)."""
     # A built search text is never empty: it holds the line breaks between the fields at least.
     if session.execute(text("SELECT EXISTS (SELECT 1 FROM case_index WHERE search_text = '')")).scalar_one():
         return False

@@ -1,7 +1,7 @@
 """One case search: the list line gets its folded search text, indexed by an FTS5 trigram table.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 22:00:00
 
 The case list window and the core now search alike, by parts of words ("ill lane"
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
