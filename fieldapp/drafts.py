@@ -52,6 +52,13 @@ def _record(session: Session, row: VisitRow, photos: int) -> Draft:
                  hazards=len(row.hazards), has_notes=bool(row.notes.strip()), amends=row.amends)
 
 
+def open_amendment(session: Session, visit_id: str) -> VisitRow | None:
+    """The officer's amendment draft of this visit that is still being written, if any (the newest)."""
+    return session.scalar(select(VisitRow).where(
+        VisitRow.own.is_(True), VisitRow.amends == visit_id, VisitRow.state == VisitState.DRAFT.value)
+        .order_by(VisitRow.updated_at.desc()).limit(1))
+
+
 def discard(session: Session, visit_id: str) -> list[str]:
     """Delete a draft the officer chose to throw away; returns the hashes of its photos' files."""
     row = session.get(VisitRow, visit_id)

@@ -495,9 +495,14 @@ class FieldStore:
                 returned_comment=(before.get("review") or {}).get("comment") or "")
 
     def file_amendment(self, visit_id: str) -> Visit:
-        """A new draft that amends an approved visit, carrying over its answers, notes, hazards and photos."""
+        """A new draft that amends an approved visit, carrying over its answers, notes, hazards and photos.
+
+        If an amendment of it is already being written, that draft is returned: one amendment at a time.
+        """
         with self._write() as session:
-            return self._visit_record(session, self._amend(session, get_visit(session, visit_id)))
+            source = get_visit(session, visit_id)
+            draft = draft_rules.open_amendment(session, source.id) or self._amend(session, source)
+            return self._visit_record(session, draft)
 
     def _amend(self, session: Session, source: VisitRow) -> VisitRow:
         me = self._me(session)

@@ -135,3 +135,17 @@ def test_resync_keeps_the_drafts_own_form_version(filled: Filled) -> None:
     template = filled.store.visit_template(visit.id)
     assert template is not None and template.version == 1
     assert "rh" in {q.id for s in template.sections for q in s.questions}
+
+
+def test_filing_an_amendment_again_continues_the_open_one(filled: Filled) -> None:
+    """Asking to amend an approved visit that already has an amendment draft opens that draft, not a second one."""
+    w = filled.world
+    approved = f.visit(filled.case_id, w.officer_id, w.template_id, status="approved", answers={"cause": "Leak"})
+    filled.store.apply_changes([approved], 200)
+    first = filled.store.file_amendment(approved["id"])
+    filled.store.update_visit(first.id, notes="the correction")
+    again = filled.store.file_amendment(approved["id"])
+    assert again.id == first.id and again.notes == "the correction"
+    assert [d.visit_id for d in filled.store.drafts()] == [first.id]
+    filled.store.discard_draft(first.id)
+    assert filled.store.file_amendment(approved["id"]).id != first.id   # none open: a new one
