@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import CaseStatus, CaseType, Priority
 from fieldapp.types import CaseRow
-from ui.case_search import CaseQuery, CaseSearchRunner, in_list_order
+from ui.case_search import CaseQuery, CaseSearchRunner
 from ui.context import AppContext
 from ui.format import label
 from ui.look import icon
@@ -50,7 +50,7 @@ class CaseListWidget(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._rows: list[CaseRow] = []  # every case, in the core's list order
+        self._rows: tuple[CaseRow, ...] = ()  # every case, in the core's list order (searches read it)
         self._loading = False
         self._search = CaseSearchRunner(ctx.store, self)
         self._search.sig_found.connect(self._on_search_found)
@@ -134,7 +134,7 @@ class CaseListWidget(QWidget):
             .success(self.model.set_draft_cases).run()
 
     def _on_loaded(self, rows: list[CaseRow]) -> None:
-        self._rows = rows
+        self._rows = tuple(rows)
         self.apply_filter()
         self.sig_loaded.emit(len(rows))
 
@@ -160,12 +160,11 @@ class CaseListWidget(QWidget):
     def apply_filter(self) -> None:
         """Ask the core which cases match the search and filters; the answer arrives in `_on_search_found`."""
         self._debounce.stop()
-        self._search.request(self.query())
+        self._search.request(self.query(), self._rows)
 
-    def _on_search_found(self, _query: CaseQuery, ids: set[str]) -> None:
+    def _on_search_found(self, _query: CaseQuery, rows: list[CaseRow]) -> None:
         """Show the matching cases and keep the selected case selected if still shown."""
         current = self.current_case_id()
-        rows = in_list_order(self._rows, ids)
         self.model.set_rows(rows)
         total = len(self._rows)
         self.count_label.setText(f"{len(rows):,} of {total:,} cases" if len(rows) != total else f"{total:,} cases")

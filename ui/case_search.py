@@ -2,8 +2,9 @@
 
 The window holds every case's row in the core's list order (loaded once); each
 keystroke asks the core only which cases match (`FieldStore.case_ids`, a few
-milliseconds at 20,000 cases) on the pool, beside the database thread, so a search
-never queues behind a save or a photo being attached. At most one search runs; while
+milliseconds at 20,000 cases) and picks those rows out of the list, both on the
+pool, beside the database thread, so a search never queues behind a save or a photo
+being attached and the GUI thread only shows the answer. At most one search runs; while
 it does, only the newest query waits, and an answer to a query that has since been
 replaced is dropped, so a slow answer to an old keystroke never overwrites a newer one.
 """
@@ -43,10 +44,15 @@ def in_list_order(rows: Sequence[CaseRow], ids: Collection[str]) -> list[CaseRow
     return [row for row in rows if row.id in ids]
 
 
+def find_rows(store: Any, query: CaseQuery, rows: Sequence[CaseRow]) -> list[CaseRow]:
+    """The rows of ``rows`` (an immutable snapshot, in list order) that the core finds for ``query``."""
+    return in_list_order(rows, find_case_ids(store, query))
+
+
 class CaseSearchRunner(QObject):
     """Runs the core's case search off the GUI thread and delivers only the newest query's answer."""
 
-    sig_found = Signal(object, object)  # CaseQuery, set[str] of case ids
+    sig_found = Signal(object, object)  # CaseQuery, list[CaseRow] found, in list order
     sig_failed = Signal(object)         # TaskFailure
 
     def __init__(self, store: Any, parent: QObject | None = None) -> None:
@@ -54,27 +60,27 @@ class CaseSearchRunner(QObject):
         self._store = store
         self._newest = 0                              # number of the newest query asked
         self._running = False
-        self._waiting: tuple[int, CaseQuery] | None = None
+        self._waiting: tuple[int, CaseQuery, tuple[CaseRow, ...]] | None = None
 
-    def request(self, query: CaseQuery) -> None:
-        """Search for ``query``; supersedes every earlier request."""
+    def request(self, query: CaseQuery, rows: tuple[CaseRow, ...]) -> None:
+        """Find the rows of ``rows`` (every case, in list order) matching ``query``; supersedes earlier requests."""
         self._newest += 1
         if self._running:
-            self._waiting = (self._newest, query)  # replaces any older waiting query
+            self._waiting = (self._newest, query, rows)  # replaces any older waiting query
             return
-        self._start(self._newest, query)
+        self._start(self._newest, query, rows)
 
-    def _start(self, number: int, query: CaseQuery) -> None:
+    def _start(self, number: int, query: CaseQuery, rows: tuple[CaseRow, ...]) -> None:
         self._running = True
         store = self._store
-        Op(self, lambda: find_case_ids(store, query), network=True) \
-            .success(lambda ids: self._on_found(number, query, ids)) \
+        Op(self, lambda: find_rows(store, query, rows), network=True) \
+            .success(lambda found: self._on_found(number, query, found)) \
             .failure(lambda failure: self._on_failed(number, failure)) \
             .finally_(self._on_done).run()
 
-    def _on_found(self, number: int, query: CaseQuery, ids: set[str]) -> None:
+    def _on_found(self, number: int, query: CaseQuery, found: list[CaseRow]) -> None:
         if number == self._newest:
-            self.sig_found.emit(query, ids)
+            self.sig_found.emit(query, found)
 
     def _on_failed(self, number: int, failure: TaskFailure) -> None:
         if number == self._newest:
@@ -83,6 +89,6 @@ class CaseSearchRunner(QObject):
     def _on_done(self) -> None:
         self._running = False
         if self._waiting is not None:
-            number, query = self._waiting
+            number, query, rows = self._waiting
             self._waiting = None
-            self._start(number, query)
+            self._start(number, query, rows)

@@ -97,9 +97,10 @@ def test_only_the_newest_query_is_answered(qtbot: Any, store: Any, tasks: Any) -
     counting = _CountingStore(store)
     runner = CaseSearchRunner(counting)
     answers: list[tuple[str, int]] = []
-    runner.sig_found.connect(lambda query, ids: answers.append((query.text, len(ids))))
+    rows = tuple(store.cases())
+    runner.sig_found.connect(lambda query, found: answers.append((query.text, len(found))))
     for text in ("m", "mi", "mil", "mill"):
-        runner.request(CaseQuery(text))
+        runner.request(CaseQuery(text), rows)
     qtbot.waitUntil(lambda: bool(answers) and not tasks.busy, timeout=10000)
     assert answers == [("mill", len(store.case_ids("mill")))]
     assert counting.asked == ["m", "mill"]  # "mi" and "mil" were replaced before they ran
