@@ -60,18 +60,29 @@ class DraftRowWidget(QFrame):
         self.discard_button.setVisible(draft.discardable)
 
 
-def discard_question(draft: Draft, reference: str, parent: QWidget | None) -> QMessageBox:
-    """Are you sure? Names what the draft holds, with Cancel as the default."""
-    lost = "It holds nothing yet." if draft.contents == "nothing entered yet" else \
-        f"Its {draft.contents} will be deleted from this laptop."
-    box = QMessageBox(QMessageBox.Icon.Warning, "Discard this draft?",
-                      f"Discard the draft visit to {reference}, started {date_text(draft.started_at)}?\n\n"
-                      f"{lost} It was never sent to the portal, so it cannot be recovered.",
+def confirm_discard(title: str, text: str, confirm: str, parent: QWidget | None) -> QMessageBox:
+    """Are you sure? A Discard button named ``confirm`` and Cancel, which is the default and Esc."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text,
                       QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, parent)
-    box.button(QMessageBox.StandardButton.Discard).setText("Discard draft")
+    box.button(QMessageBox.StandardButton.Discard).setText(confirm)
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)
     box.setEscapeButton(QMessageBox.StandardButton.Cancel)
     return box
+
+
+def lost_text(draft: Draft | None) -> str:
+    """What discarding deletes, in a sentence."""
+    if draft is None or draft.contents == "nothing entered yet":
+        return "It holds nothing yet."
+    return f"Its {draft.contents} will be deleted from this laptop."
+
+
+def discard_question(draft: Draft, reference: str, parent: QWidget | None) -> QMessageBox:
+    """Before a draft is thrown away: names what it holds."""
+    return confirm_discard("Discard this draft?",
+                           f"Discard the draft visit to {reference}, started {date_text(draft.started_at)}?\n\n"
+                           f"{lost_text(draft)} It was never sent to the portal, so it cannot be recovered.",
+                           "Discard draft", parent)
 
 
 class DraftQuestionBox(QMessageBox):

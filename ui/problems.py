@@ -8,14 +8,16 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from fieldapp.types import Problem, ProblemAction, Visit
+from fieldapp.types import Draft, Problem, ProblemAction, Visit
 from ui.context import AppContext
+from ui.drafts import confirm_discard, lost_text
 from ui.models import ProblemTableModel
 from ui.tasks import Op, TaskFailure
 from ui.widgets import clear_layout, wrapping_label
@@ -23,7 +25,7 @@ from ui.widgets import clear_layout, wrapping_label
 ACTION_TEXT = {
     ProblemAction.AMEND: ("File an amendment", "Start a new visit that corrects the approved one; your edits carry over."),
     ProblemAction.RETRY: ("Send again", "Queue the change again on the portal's current version."),
-    ProblemAction.DISCARD: ("Discard my change", "Drop the local change (only offered when nothing typed is lost)."),
+    ProblemAction.DISCARD: ("Discard my change", "Drop what was changed on this laptop (asks first, and says what is lost)."),
     ProblemAction.DISMISS: ("Dismiss", "Hide this message."),
 }
 
@@ -38,6 +40,7 @@ class NeedsAttentionWidget(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self.discard_box: QMessageBox | None = None
         title = QLabel("Needs attention")
         title.setObjectName("pageTitle")
         intro = wrapping_label("Changes the portal could not accept. Nothing is lost: choose what to do with each.",
@@ -111,6 +114,29 @@ class NeedsAttentionWidget(QWidget):
             self.action_buttons[action] = button
 
     def resolve(self, problem_id: str, action: ProblemAction) -> None:
+        problem = next((p for p in self.model.rows() if p.id == problem_id), None)
+        if action == ProblemAction.DISCARD and problem is not None and problem.entity == "visit":
+            # Discarding deletes what was typed here (all of a never-sent visit): ask first, saying what.
+            store, visit_id = self._ctx.store, problem.record_id
+            Op(self, lambda: (store.visit(visit_id), next((d for d in store.drafts() if d.visit_id == visit_id), None)),
+               what="read what discarding would delete") \
+                .success(lambda found: self._ask_discard(problem_id, *found)).run()
+            return
+        self._resolve(problem_id, action)
+
+    def _ask_discard(self, problem_id: str, visit: Visit, draft: Draft | None) -> None:
+        if visit.server_version == 0:
+            text = (f"Discard this visit? The portal never accepted it, so all of it is deleted from this laptop. "
+                    f"{lost_text(draft)} This cannot be undone.")
+        else:
+            text = ("Discard your changes to this visit? The portal's version replaces what you changed on this "
+                    "laptop since. This cannot be undone.")
+        self.discard_box = box = confirm_discard("Discard?", text, "Discard", self)
+        box.finished.connect(lambda _r: self._resolve(problem_id, ProblemAction.DISCARD) if box.clickedButton() is
+                             box.button(QMessageBox.StandardButton.Discard) else None)
+        box.open()
+
+    def _resolve(self, problem_id: str, action: ProblemAction) -> None:
         store = self._ctx.store
         Op(self, lambda: store.resolve_problem(problem_id, action)) \
             .success(lambda visit: self._on_resolved(problem_id, visit)).failure(self._on_resolve_failed).run()

@@ -147,3 +147,29 @@ def test_status_text_names_every_kind_of_unsent_work() -> None:
     assert pending_text(Pending(0, 0, 0, 0, reports=1)) == "Waiting to send: 1 hazard report"
     assert pending_text(Pending(1, 1, 2, 2048, drafts=1)) == \
         "1 draft not submitted · Waiting to send: 1 visit, 1 decision, 2 photos (2 KB)"
+
+
+def test_discarding_a_refused_visit_in_needs_attention_asks_first(qtbot: Any, window: Any, store: Any) -> None:
+    """"Discard my change" on a never-sent visit deletes all of it: it asks first, naming the answers it holds."""
+    case = _plain_case(store)
+    visit = store.start_visit(case.id, TEMPLATE_ID)
+    store.update_visit(visit.id, answers={"mould_seen": True, "severity": "Minor", "cause": "Leak"},
+                       outcome="completed")
+    store.submit_visit(visit.id)
+    [op] = store.outbox()
+    store.record_results([op], [{"op_id": op.op_id, "status": "rejected",
+                                 "error": {"code": "not_found", "message": "No such case."}}])
+    page = window.attention
+    window.show_attention()
+    qtbot.waitUntil(lambda: "discard" in page.action_buttons)
+    page.action_buttons["discard"].click()
+    qtbot.waitUntil(lambda: page.discard_box is not None and page.discard_box.isVisible())
+    assert "3 answers" in page.discard_box.text()
+    page.discard_box.button(QMessageBox.StandardButton.Cancel).click()
+    wait_idle(qtbot, window.ctx.tasks)
+    assert store.visit(visit.id).answers["cause"] == "Leak" and store.problems()
+    page.action_buttons["discard"].click()
+    qtbot.waitUntil(lambda: page.discard_box is not None and page.discard_box.isVisible())
+    page.discard_box.button(QMessageBox.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: not store.problems())
+    assert store.drafts() == []
