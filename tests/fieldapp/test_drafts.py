@@ -123,11 +123,14 @@ def test_purge_keeps_everything_a_draft_needs(filled: Filled, tmp_path: Path) ->
     assert filled.store.visit(visit.id).answers == {"cause": "Leak"}
 
 
-def test_resync_keeps_the_drafts_own_form_version(filled: Filled) -> None:
+def test_resync_keeps_the_drafts_own_form_version(filled: Filled, tmp_path: Path) -> None:
     """After a 410 reset and a newer version of its form, a draft still uses the version it was started on."""
     w = filled.world
     visit = filled.draft(answers={"rh": 70})
+    photo = filled.store.add_photo(visit.id, make_jpeg(tmp_path / "r.jpg", 4))
     filled.store.reset_portal_data()
+    assert photo.path is not None and photo.path.exists()
+    assert [r.full_name for r in filled.store.case(filled.case_id).residents] == ["Amira Haskins", "Zoë Brennan-O'Neil"]
     assert filled.store.visit_template(visit.id) is not None     # offline, before the pull from 0
     newer = f.template(id=w.template_id, number=2, version=5,
                        questions=[{"id": "other", "label": "Something else", "kind": "text"}])
