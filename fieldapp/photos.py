@@ -20,6 +20,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image, ImageFile, UnidentifiedImageError
@@ -108,6 +109,16 @@ def thumbnail_path(photos_dir: Path, sha256: str) -> Path:
     """Where the thumbnail of the stored photo with this hash lives (always JPEG)."""
     _check_sha256(sha256)
     return Path(photos_dir) / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+
+
+def stored_files(photos_dir: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every file in the photo folder (photos and thumbnails) with the hash it is named by (None: not a photo)."""
+    for folder in (Path(photos_dir), Path(photos_dir) / "thumbs"):
+        for shard in folder.glob("[0-9a-f][0-9a-f]"):
+            for path in shard.iterdir():
+                if path.is_file():
+                    name = path.stem
+                    yield path, name if _SHA256.fullmatch(name) and name.startswith(shard.name) else None
 
 
 def _check_sha256(sha256: str) -> None:

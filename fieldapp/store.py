@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -363,6 +364,36 @@ class FieldStore:
             except BaseException:
                 self.discard_prepared(prepared)
                 raise
+
+    def remove_orphan_photos(self, older_than_s: float = 3600.0) -> int:
+        """Delete photo files no photo uses, left by an import cut short (a crash, a power cut); how many went.
+
+        Only files older than ``older_than_s`` go, so an import under way keeps its staged
+        files; temporary files of a write that never finished go too.
+        """
+        from fieldapp.photos import stored_files
+
+        cutoff = time.time() - older_than_s
+        # The folder is read without the files lock (attaching must not wait on a scan)...
+        candidates = [(path, sha256) for path, sha256 in stored_files(self._photos_dir)
+                      if path.stat().st_mtime < cutoff]
+        if not candidates:
+            return 0
+        removed = 0
+        # ...and what is still unused is decided and removed under it.
+        with self._files_lock, self._read() as session:
+            used = set(session.scalars(select(PhotoRow.sha256).distinct()))
+            for path, sha256 in candidates:
+                if sha256 in used:
+                    continue
+                try:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+                except OSError as exc:
+                    log.warning("Could not remove the unused photo file %s: %s", path, exc)
+        if removed:
+            log.info("Removed %d photo file(s) that no photo uses (an import cut short)", removed)
+        return removed
 
     def _check_photo_target(self, session: Session, visit_id: str, question_id: str | None) -> VisitRow:
         row = get_visit(session, visit_id)

@@ -121,6 +121,8 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
 
     def opened(store: Any) -> None:
         window.attach_store(store)
+        # Files an import cut short left behind (a crash mid-import): tidied at low priority.
+        Op(window, store.remove_orphan_photos, background=True, what="tidy unused photo files").run()
         Op(window, lambda: restore_session(store, settings), what="restore your portal session") \
             .success(restored).failure(lambda _f: restored(None)).run()
 

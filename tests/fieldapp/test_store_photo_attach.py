@@ -114,3 +114,23 @@ def test_prepare_refuses_a_bad_file_by_name(filled: Filled, tmp_path: Path) -> N
     with pytest.raises(PhotoError, match="notes.jpg"):
         filled.store.prepare_photo(bad)
     assert _files(filled) == []
+
+
+def test_orphans_of_an_import_cut_short_are_removed_once_old(filled: Filled, tmp_path: Path) -> None:
+    """Staged files never attached (a crash) and stray temporary files go once old; used and fresh files stay."""
+    import os
+    import time
+
+    kept = filled.store.add_photo(filled.draft().id, make_jpeg(tmp_path / "kept.jpg", 11))
+    orphan = filled.store.prepare_photo(make_jpeg(tmp_path / "orphan.jpg", 12))
+    fresh = filled.store.prepare_photo(make_jpeg(tmp_path / "fresh.jpg", 13))
+    stray = filled.store.photos_dir / orphan.sha256[:2] / ".tmp-abc123.jpg"
+    stray.write_bytes(b"half a photo")
+    old = time.time() - 7200
+    for path in _files(filled):
+        if fresh.sha256 not in path.name:
+            os.utime(path, (old, old))
+    assert filled.store.remove_orphan_photos() == 3  # the orphan, its thumbnail, the temporary file
+    left = {p.name for p in _files(filled)}
+    assert left == {f"{kept.sha256}.jpg", f"{fresh.sha256}.jpg"}
+    assert kept.path is not None and kept.path.exists() and kept.thumbnail_path.exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from factory import wait_idle, write_jpeg
+from factory import screenshot, wait_idle, write_jpeg
 from test_photos_ui import _open_editor
 
 
@@ -29,8 +29,8 @@ def test_save_queued_behind_an_import_completes_before_the_import(qtbot: Any, wi
     wait_idle(qtbot, window.ctx.tasks)
 
 
-def test_stopped_import_keeps_what_it_added_and_leaves_no_other_file(qtbot: Any, window: Any,
-                                                                      tmp_path: Path) -> None:
+def test_stopped_import_keeps_what_it_added_and_leaves_no_other_file(qtbot: Any, window: Any, tmp_path: Path,
+                                                                      artifacts: Path) -> None:
     """Stopping after the first photo is added keeps that photo; the files on disk are exactly the added ones."""
     editor = _open_editor(qtbot, window)
     panel = editor.photos
@@ -39,6 +39,7 @@ def test_stopped_import_keeps_what_it_added_and_leaves_no_other_file(qtbot: Any,
         panel.import_files(sources)
         [job] = panel.running_imports
         assert panel.stop_button.isVisible()
+        screenshot(panel, artifacts / "ui_photo_import_running.png")
         job.sig_attached.connect(lambda _photo: panel.stop_button.click())
     result = stopped.args[0]
     assert result.cancelled and 1 <= len(result.added) < len(sources) and not result.refused
