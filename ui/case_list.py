@@ -57,7 +57,7 @@ class CaseListWidget(QWidget):
         self._search.sig_failed.connect(self._on_search_failed)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search reference, address, postcode or resident  (Ctrl+F)")
+        self.search.setPlaceholderText("Search reference, address, postcode, resident or summary  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.setAccessibleName("Search cases")

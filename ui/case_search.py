@@ -73,7 +73,7 @@ class CaseSearchRunner(QObject):
     def _start(self, number: int, query: CaseQuery, rows: tuple[CaseRow, ...]) -> None:
         self._running = True
         store = self._store
-        Op(self, lambda: find_rows(store, query, rows), network=True) \
+        Op(self, lambda: find_rows(store, query, rows), network=True, what="search the cases") \
             .success(lambda found: self._on_found(number, query, found)) \
             .failure(lambda failure: self._on_failed(number, failure)) \
             .finally_(self._on_done).run()
