@@ -31,6 +31,16 @@ STAGE_TEXT: dict[str, str] = {
 }
 
 
+#: Each stage in a word or two, where a list has little room.
+STAGE_SHORT: dict[str, str] = {
+    "investigate": "Investigate",
+    "summary": "Summary",
+    "safety_work": "Safety work",
+    "supplementary_start": "Further work: steps",
+    "supplementary_works": "Further work: start",
+}
+
+
 class ClockState(StrEnum):
     """How a clock stands, and so how loudly it is shown."""
 

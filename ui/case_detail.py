@@ -26,12 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.types import CaseDetail, Draft, Template, Visit, VisitState, VisitSummary
+from ui.clock_display import ClocksPanelWidget, show_due
 from ui.context import AppContext
 from ui.drafts import DraftQuestionBox, DraftsBoxWidget
-from ui.format import date_text, due_text, label
+from ui.format import date_text, label
 from ui.look import icon
+from ui.report_hazard import ReportHazardDialog
 from ui.tasks import Op, TaskFailure
-from ui.widgets import clear_layout, repolish, wrapping_label
+from ui.widgets import clear_layout, wrapping_label
 
 VISIT_STATE_TEXT = {
     VisitState.DRAFT: "Draft (not submitted)",
@@ -129,6 +131,13 @@ class CaseDetailWidget(QWidget):
         actions.addWidget(self.form_label)
         actions.addWidget(self.template_choice, 1)
         actions.addWidget(self.start_button)
+        self.report_button = QPushButton(icon("warning"), "Report a hazard…")
+        self.report_button.setToolTip("Report a hazard you saw here or nearby: it opens a case with its own "
+                                      "deadline, sent at the next sync")
+        self.report_button.clicked.connect(self.report_hazard)
+        actions.addWidget(self.report_button)
+        self.report_dialog: ReportHazardDialog | None = None
+        self.clocks_panel = ClocksPanelWidget()
 
         self.drafts_box = DraftsBoxWidget(ctx)
         self.drafts_box.sig_continue.connect(self.sig_open_visit.emit)
@@ -170,7 +179,8 @@ class CaseDetailWidget(QWidget):
         self._set_enabled(False)
 
     def _set_enabled(self, enabled: bool) -> None:
-        for widget in (self.form_label, self.template_choice, self.start_button, self.residents_box, self.property_box,
+        for widget in (self.form_label, self.template_choice, self.start_button, self.report_button,
+                       self.clocks_panel, self.residents_box, self.property_box,
                        self.description_box, self.visits_box):
             widget.setVisible(enabled)
 
@@ -209,10 +219,8 @@ class CaseDetailWidget(QWidget):
         self.title.setText(f"{case.reference} · {case.summary}")
         self.subtitle.setText(f"{label(case.case_type)} · {label(case.priority)} priority · {label(case.status)}"
                               f" · opened {date_text(case.opened_at)}")
-        text, urgency = due_text(case.due_at)
-        self.due.setText(text)
-        self.due.setObjectName("problem" if urgency == "overdue" else "muted")
-        repolish(self.due)
+        show_due(self.due, case)
+        self.clocks_panel.set_case(case)
         self.banner.set_warnings(case.warnings)
         self.template_choice.clear()
         for template in templates:
@@ -327,6 +335,15 @@ class CaseDetailWidget(QWidget):
     def _on_started(self, visit: Visit) -> None:
         self.sig_visit_started.emit(visit.id)
         self._ctx.signals.sig_drafts_changed.emit()
+
+    def report_hazard(self) -> None:
+        """Open "Report a hazard" for this case's home (queued offline, sent at the next sync)."""
+        if self.case is None:
+            return
+        self.report_dialog = ReportHazardDialog(self._ctx, self.case, parent=self)
+        self.report_dialog.sig_reported.connect(lambda _r: self.subtitle.setText(
+            "Hazard reported: it goes to the portal at the next sync, and comes back as a new case."))
+        self.report_dialog.open()
 
     def _on_failed_start(self, failure: TaskFailure) -> None:
         self.subtitle.setText(f"The visit could not be started: {failure.message}")

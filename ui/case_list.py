@@ -83,7 +83,7 @@ class CaseListWidget(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
-        chars = (20, 19, 10, 18, 10, 28, 16)  # the reference may carry "· Draft"
+        chars = (20, 30, 10, 18, 10, 28, 16)  # the reference may carry "· Draft"; Due may hold a clock
         width = self.fontMetrics().averageCharWidth()
         for column, count in enumerate(chars):
             self.table.setColumnWidth(column, count * width + 16)
@@ -120,12 +120,18 @@ class CaseListWidget(QWidget):
     def reload(self) -> None:
         """Fetch every case from the store (database thread), then show the current search's answer."""
         self.reload_drafts()
+        self.reload_clocks()
         if self._loading:
             return
         self._loading = True
         store = self._ctx.store
         Op(self, lambda: store.cases()).success(self._on_loaded).failure(self._on_load_failed) \
             .finally_(self._on_load_done).run()
+
+    def reload_clocks(self) -> None:
+        """Show each case's nearest unmet statutory clock in the Due column (one query of the clocks)."""
+        store = self._ctx.store
+        Op(self, store.nearest_clocks).success(self.model.set_clocks).run()
 
     def reload_drafts(self) -> None:
         """Mark the cases that have a draft (a few rows: cheap to read again after any change)."""

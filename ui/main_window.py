@@ -22,6 +22,7 @@ from fieldapp.types import UserInfo
 from ui.case_detail import CaseDetailWidget
 from ui.case_list import CaseListWidget
 from ui.context import AppContext
+from ui.deadlines import DeadlinesWidget
 from ui.failures import FailureNotice
 from ui.look import icon
 from ui.problems import NeedsAttentionWidget
@@ -39,7 +40,7 @@ SHORTCUTS = (
     ("Ctrl+N", "Start a visit to the selected case"),
     ("Ctrl+F", "Search cases"),
     ("Ctrl+Page Down / Ctrl+Page Up", "Next / previous case"),
-    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Cases / Needs attention / Review"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3 / Ctrl+4", "Cases / Needs attention / Review / Deadlines"),
     ("Ctrl+Enter", "Submit the open visit"),
     ("Ctrl+Shift+P", "Add photos to the open visit"),
     ("Esc", "Back from a visit to the cases (everything is saved)"),
@@ -72,8 +73,9 @@ class MainWindow(QMainWindow):
         self.cases_page.setChildrenCollapsible(False)
         self.editor = VisitEditorWidget(ctx)
         self.attention = NeedsAttentionWidget(ctx)
+        self.deadlines = DeadlinesWidget(ctx)
         self.pages = QStackedWidget()
-        for page in (self.cases_page, self.editor, self.attention):
+        for page in (self.cases_page, self.editor, self.attention, self.deadlines):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
 
@@ -109,11 +111,13 @@ class MainWindow(QMainWindow):
         self.review_action = self._action("review", "Review", ("Ctrl+3",), self.show_review,
                                           "Visits of your team waiting for your decision")
         self.review_action.setVisible(False)
+        self.deadlines_action = self._action("deadlines", "Deadlines", ("Ctrl+4",), self.show_deadlines,
+                                             "Awaab's Law deadlines of your cases (a lead's: the team's), nearest first")
         self.sync_action = self._action("sync", "Sync now", ("F5", "Ctrl+R"), self.sync_now,
                                         "Send your visits and get the latest cases")
         self.new_visit_action = self._action("new_visit", "New visit", ("Ctrl+N",), self.new_visit,
                                              "Start a visit to the selected case")
-        for action in (self.cases_action, self.attention_action, self.review_action):
+        for action in (self.cases_action, self.attention_action, self.review_action, self.deadlines_action):
             action.setCheckable(True)
             bar.addAction(action)
         bar.addSeparator()
@@ -154,6 +158,7 @@ class MainWindow(QMainWindow):
         self.editor.sig_open_visit.connect(self.open_visit)
         self.editor.sig_submitted.connect(lambda _id: self.refresh_status())
         self.attention.sig_open_visit.connect(self.open_visit)
+        self.deadlines.sig_open_case.connect(self.open_case)
         self.attention.sig_count.connect(self._on_attention_count)
         self.sync.sig_reachable.connect(lambda ok: self.status_line.set_reachable(ok, bool(self.ctx.portal_url)))
         self.sync.sig_started.connect(self._on_sync_started)
@@ -204,6 +209,8 @@ class MainWindow(QMainWindow):
         self.case_list.reload()
         self.case_detail.refresh()
         self.attention.refresh()
+        if self.pages.currentWidget() is self.deadlines:
+            self.deadlines.refresh()
         self.refresh_status()
 
     def _on_drafts_changed(self) -> None:
@@ -274,7 +281,7 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.editor and page is not self.editor:
             self.editor.flush()
         self.pages.setCurrentWidget(page)
-        for item in (self.cases_action, self.attention_action, self.review_action):
+        for item in (self.cases_action, self.attention_action, self.review_action, self.deadlines_action):
             item.setChecked(item is action)
 
     def show_cases(self) -> None:
@@ -283,6 +290,16 @@ class MainWindow(QMainWindow):
     def show_attention(self) -> None:
         self.attention.refresh()
         self._show_page(self.attention, self.attention_action)
+
+    def show_deadlines(self) -> None:
+        self.deadlines.refresh()
+        self._show_page(self.deadlines, self.deadlines_action)
+
+    def open_case(self, case_id: str) -> None:
+        """Show a case on the cases page (from the Deadlines view)."""
+        self.show_cases()
+        if not self.case_list.select_case(case_id):
+            self.case_detail.show_case(case_id)  # filtered out of the list: show it all the same
 
     def show_review(self) -> None:
         if self.review is not None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
 
-from fieldapp.types import CaseRow, Photo, Problem
+from fieldapp.clocks import london_text, stage_text
+from fieldapp.types import CaseRow, Clock, Photo, Problem
+from ui.clock_display import clock_due_text
 from ui.format import Urgency, date_text, due_text, label
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -85,6 +87,19 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         self._bold = QFont()
         self._bold.setBold(True)
         self._draft_cases: frozenset[str] = frozenset()
+        self._clocks: dict[str, Clock] = {}
+
+    def set_clocks(self, clocks: Mapping[str, Clock]) -> None:
+        """The nearest unmet statutory clock of each case: the Due column shows it instead of the due date."""
+        self._clocks = dict(clocks)
+        self._due_cache = {}
+        self._text_cache = {}
+        if self._rows:
+            self.dataChanged.emit(self.index(0, self.COL_DUE), self.index(len(self._rows) - 1, self.COL_DUE))
+
+    def clock_of(self, case_id: str) -> Clock | None:
+        """The nearest unmet clock shown for a case, if any."""
+        return self._clocks.get(case_id)
 
     def set_draft_cases(self, case_ids: Iterable[str]) -> None:
         """Mark the cases that have a draft (unsent work the officer should finish or discard)."""
@@ -122,7 +137,8 @@ class CaseTableModel(RowsTableModel[CaseRow]):
     def _due(self, row: CaseRow) -> tuple[str, Urgency]:
         cached = self._due_cache.get(row.id)
         if cached is None:
-            cached = due_text(row.due_at, self._now)
+            clock = self._clocks.get(row.id)
+            cached = clock_due_text(clock, self._now) if clock is not None else due_text(row.due_at, self._now)
             if row.status == "closed":
                 cached = ("Closed", Urgency.NONE)
             self._due_cache[row.id] = cached
@@ -163,6 +179,9 @@ class CaseTableModel(RowsTableModel[CaseRow]):
                     ("This home has safety warnings: read them before visiting.", row.has_warnings),
                     (DRAFT_TIP, row.id in self._draft_cases)) if shown)
             if column == self.COL_DUE:
+                clock = self._clocks.get(row.id)
+                if clock is not None:
+                    return f"{stage_text(clock.stage)}: due {london_text(clock.due_at)}"
                 return date_text(row.due_at)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return self._display(row, column)

@@ -1,0 +1,128 @@
+"""Statutory clocks on the officer's and lead's screens: case list, case page, Deadlines, review queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt
+
+from clock_factory import add_clocks
+from factory import screenshot, wait_idle
+from ui.models import CaseTableModel
+
+
+def test_case_list_shows_the_nearest_clock_in_red_and_amber(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """Due shows the nearest unmet clock: breached in red, one working day left in amber, others plain."""
+    breached, amber, running, further = add_clocks(window.ctx.store)
+    window.refresh_all()
+    model = window.case_list.model
+    qtbot.waitUntil(lambda: model.clock_of(breached) is not None, timeout=10000)
+
+    def cell(case_id: str, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return model.index(model.row_of(case_id), CaseTableModel.COL_DUE).data(role)
+
+    assert cell(breached).startswith("Investigate · Breached")
+    assert cell(breached, Qt.ItemDataRole.ForegroundRole).color() == QColor("#b3261e")
+    assert cell(amber).startswith("Summary · ") and cell(amber).endswith("h left")
+    assert cell(amber, Qt.ItemDataRole.ForegroundRole).color() == QColor("#8a5a00")
+    assert "working days left" in cell(running) and cell(running, Qt.ItemDataRole.ForegroundRole) is None
+    assert cell(further).startswith("Further work: steps")
+    assert "Investigate the hazard: due" in cell(breached, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_case_page_lists_every_clock_with_stage_due_and_met(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """The case page shows each clock in plain English, its London due time, and met ones as met."""
+    _, amber, _, further = add_clocks(window.ctx.store)
+    window.refresh_all()
+    detail = window.case_detail
+    window.case_list.select_case(further) or detail.show_case(further)
+    qtbot.waitUntil(lambda: detail.case is not None and detail.case.id == further, timeout=10000)
+    panel = detail.clocks_panel
+    stages = [stage.text() for stage, _due, _status in panel.rows]
+    assert stages == ["Investigate the hazard", "Written summary to the tenant",
+                      "Take steps to begin further work", "Start the further (supplementary) work"]
+    statuses = [status.text() for _stage, _due, status in panel.rows]
+    assert statuses[0].startswith("Met ") and statuses[1].startswith("Met ")
+    assert statuses[2] == "4 working days left" or statuses[2].endswith("working days left")
+    assert panel.rows[0][2].property("clock") == "met"
+    assert "aware" in panel.intro.text() and "Damp and mould growth" in panel.intro.text()
+    assert detail.due.text().startswith("Next deadline: Take steps to begin further work")
+    detail.show_case(amber)
+    qtbot.waitUntil(lambda: detail.case.id == amber, timeout=10000)
+    assert detail.due.property("clock") == "amber"
+
+
+def test_deadlines_view_orders_by_the_nearest_unmet_clock(qtbot: Any, window: Any) -> None:
+    """Deadlines: one row per case with an unmet clock, breached first; Enter opens the case."""
+    breached, amber, running, further = add_clocks(window.ctx.store)
+    with qtbot.waitSignal(window.deadlines.sig_loaded, timeout=10000):
+        window.show_deadlines()
+    model = window.deadlines.model
+    assert [r.case_id for r in model.rows()] == [breached, amber, further, running]
+    assert model.index(0, model.COL_LEFT).data(Qt.ItemDataRole.ForegroundRole).color() == QColor("#b3261e")
+    assert "(+1 more)" in model.index(1, model.COL_STAGE).data()
+    assert "1 breached" in window.deadlines.count.text()
+    window.deadlines.table.setCurrentIndex(model.index(2, 0))
+    window.deadlines.table.activated.emit(model.index(2, 0))
+    qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == further,
+                    timeout=10000)
+    assert window.pages.currentWidget() is window.cases_page
+    wait_idle(qtbot, window.ctx.tasks)
+
+
+def _open_report(qtbot: Any, window: Any) -> Any:
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    window.case_list.select_case(case_id)
+    detail = window.case_detail
+    qtbot.waitUntil(lambda: detail.case is not None and detail.case.id == case_id, timeout=10000)
+    detail.report_button.click()
+    dialog = detail.report_dialog
+    qtbot.waitUntil(lambda: dialog.hazards.count() > 0, timeout=10000)
+    return dialog
+
+
+def _tick(list_widget: Any, text: str) -> None:
+    item = next(list_widget.item(i) for i in range(list_widget.count()) if list_widget.item(i).text() == text)
+    item.setCheckState(Qt.CheckState.Checked)
+
+
+def test_report_a_hazard_from_a_case_is_queued_offline(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """The dialog offers the vocabulary's hazards in their groups; a bad report says why; a good one is queued."""
+    dialog = _open_report(qtbot, window)
+    names = [dialog.hazards.item(i).text() for i in range(dialog.hazards.count())]
+    assert len(names) == 29 + 4 and names[0] == "Physiological requirements"
+    assert dialog.priority.currentData() == "urgent" and not dialog.photos.isVisible()
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: dialog.problems["hazards"].isVisible(), timeout=10000)
+    assert dialog.problems["description"].isVisible() and dialog.isVisible()
+    _tick(dialog.hazards, "Excess cold")
+    qtbot.keyClicks(dialog.description, "Upstairs flat has no heating; elderly tenant")
+    dialog.priority.setCurrentIndex(dialog.priority.findData("emergency"))
+    screenshot(dialog, artifacts / "ui_report_hazard.png")
+    with qtbot.waitSignal(dialog.sig_reported, timeout=10000) as reported:
+        dialog.send_button.click()
+    report = reported.args[0]
+    assert report.hazards == ("Excess cold",) and report.priority == "emergency" and report.state == "queued"
+    assert not dialog.isVisible()
+    (op,) = window.ctx.store.outbox()
+    assert op.entity == "hazard_report" and op.data["from_case_id"] == window.case_detail.case.id
+    assert window.ctx.store.pending().reports == 1
+
+
+def test_closing_a_started_report_asks_first(qtbot: Any, window: Any) -> None:
+    """Cancel with something written asks before discarding; answering Cancel keeps the dialog and the text."""
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = _open_report(qtbot, window)
+    qtbot.keyClicks(dialog.description, "Loose stair rail")
+    dialog.reject()
+    box = dialog.confirm_box
+    assert box is not None and box.isVisible()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    assert dialog.isVisible() and dialog.description.toPlainText() == "Loose stair rail"
+    dialog.reject()
+    dialog.confirm_box.button(QMessageBox.StandardButton.Discard).click()
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert window.ctx.store.outbox() == []
