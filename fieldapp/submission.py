@@ -53,7 +53,7 @@ def _named(value: Any, key: str) -> Any:
 
 
 def finish_document(row: VisitRow, template: TemplateRow | None, document: Mapping[str, Any]) -> dict[str, Any]:
-    """The visit document as revision 2 sends it: hidden answers dropped, vocabulary named, assessment added."""
+    """The visit document as revision 2 sends it: hidden answers dropped, vocabulary named."""
     key = visit_vocabulary(row)
     finished = dict(document)
     answers = dict(document.get("answers") or {})
@@ -61,7 +61,4 @@ def finish_document(row: VisitRow, template: TemplateRow | None, document: Mappi
         answers = drop_hidden({"sections": template.sections}, answers)
     finished["answers"] = {qid: _named(value, key) for qid, value in answers.items()}
     finished["hazards"] = [{**h, "vocabulary": h.get("vocabulary") or key} for h in document.get("hazards") or []]
-    assessment = document_assessment(row.assessment)
-    if assessment is not None:
-        finished["assessment"] = assessment
     return finished

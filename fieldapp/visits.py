@@ -30,7 +30,7 @@ from fieldapp.limits import text_problems
 from fieldapp.models import PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
 from fieldapp.types import Hazard, VisitState
-from fieldapp.assessment import merge_assessment
+from fieldapp.assessment import document_assessment, merge_assessment
 from fieldapp.submission import visit_assessment_problems, visit_vocabulary
 from fieldapp.vocabulary import current_key, document_vocabulary, vocabularies_data
 
@@ -257,6 +257,9 @@ def visit_document(row: VisitRow, photos: Sequence[PhotoRow]) -> dict[str, Any]:
     }
     if row.amends:
         document["amends"] = row.amends
+    assessment = document_assessment(row.assessment)
+    if assessment is not None:
+        document["assessment"] = assessment
     return document
 
 

@@ -135,7 +135,6 @@ class CaseDetailWidget(QWidget):
         self.report_button.setToolTip("Report a hazard you saw here or nearby: it opens a case with its own "
                                       "deadline, sent at the next sync")
         self.report_button.clicked.connect(self.report_hazard)
-        actions.addWidget(self.report_button)
         self.report_dialog: ReportHazardDialog | None = None
         self.clocks_panel = ClocksPanelWidget()
 
@@ -164,8 +163,9 @@ class CaseDetailWidget(QWidget):
         body.addWidget(self.due)
         body.addWidget(self.banner)
         body.addLayout(actions)
+        body.addWidget(self.report_button, 0, Qt.AlignmentFlag.AlignRight)  # own row: the case page is narrow at 150 %
         body.addWidget(self.drafts_box)
-        for box in (self.residents_box, self.property_box, self.description_box, self.visits_box):
+        for box in (self.clocks_panel, self.residents_box, self.property_box, self.description_box, self.visits_box):
             body.addWidget(box)
         body.addStretch(1)
         scroll = QScrollArea()
