@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,9 +24,6 @@ from ui.format import label
 from ui.look import icon
 from ui.models import CaseTableModel
 from ui.tasks import Op, TaskFailure
-
-#: 0 ms: keys already queued (fast typing, a paste) are filtered once, and nothing waits on a timer.
-SEARCH_DEBOUNCE_MS = 0
 
 
 def _combo(any_text: str, values: list[str], tooltip: str) -> QComboBox:
@@ -99,11 +96,8 @@ class CaseListWidget(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count_label)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.apply_filter)
-        self.search.textChanged.connect(self._on_search_changed)
+        # No debounce timer: keys typed while a search runs are folded into one waiting query.
+        self.search.textChanged.connect(self.apply_filter)
         for combo in (self.status_filter, self.type_filter, self.priority_filter):
             combo.currentIndexChanged.connect(self.apply_filter)
         self.overdue_filter.toggled.connect(self.apply_filter)
@@ -160,12 +154,8 @@ class CaseListWidget(QWidget):
         return CaseQuery(self.search.text(), chosen(self.status_filter), chosen(self.type_filter),
                          chosen(self.priority_filter), self.overdue_filter.isChecked())
 
-    def _on_search_changed(self, _text: str) -> None:
-        self._debounce.start()
-
     def apply_filter(self) -> None:
         """Ask the core which cases match the search and filters; the answer arrives in `_on_search_found`."""
-        self._debounce.stop()
         self._search.request(self.query(), self._rows)
 
     def _on_search_found(self, _query: CaseQuery, rows: list[CaseRow]) -> None:
