@@ -153,6 +153,7 @@ class ErrorCode(StrEnum):
     OWN_VISIT = "own_visit"
     #: Too many unfinished uploads of one user at once.
     TOO_MANY_UPLOADS = "too_many_uploads"
+    WEAK_PASSWORD = "weak_password"
 
 
 #: The 29 HHSRS hazards, in the order of the Housing Health and Safety Rating System.

@@ -97,9 +97,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        from portal.headers import security_headers  # (Starlette answers a 500 outside every middleware)
+
         log.exception("Unexpected failure", exc_info=exc)
         return JSONResponse(
             error_body("internal_error", "The portal failed unexpectedly; retry later or tell the council's IT."),
-            status_code=500,
+            status_code=500, headers=security_headers(request, request.app.state.settings.trusted_proxies),
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from portal.api.routes import admin, admin_rules, auth, blobs, health, letters, sync
+from portal.api.routes import accounts, admin, admin_rules, auth, blobs, health, letters, sync
 from portal.blobstore import FileBlobStore
 from portal.bodylimit import BodyLimitMiddleware
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import install_error_handlers
 from portal.inputguard import InputGuardMiddleware
+from portal.headers import SecurityHeadersMiddleware
 from sync.protocol import API_PREFIX
 
 
@@ -22,11 +23,13 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     app.state.blobs = FileBlobStore(settings.blob_dir)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, sync, blobs, admin, admin_rules, letters, health):
+    for module in (auth, sync, blobs, admin, admin_rules, letters, accounts, health):
         api.include_router(module.router)
     app.include_router(api)
     # Monitoring often probes the root: /health answers there too.
     app.include_router(health.router)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(InputGuardMiddleware)
+    # Outermost: the body limit's own 413s carry the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
     return app

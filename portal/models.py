@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -54,6 +54,8 @@ class User(Versioned, Base):
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(300))
+    #: A disabled account (a leaver) cannot sign in and has no live token.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     def data(self) -> dict[str, Any]:
         """The protocol ``user`` data (never the password hash)."""
@@ -287,15 +289,6 @@ class AuthToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
-
-class LoginFailure(Base):
-    """One failed sign-in, kept in the database so every portal process throttles alike."""
-
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_user_at", "username", "at"),)
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(150))
-    at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Blob(Base):

@@ -65,7 +65,8 @@ def start_background(
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # proxy_headers off: the portal itself decides whom to believe (portal.forwarded).
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="portal-server", daemon=True)
     thread.start()
@@ -110,4 +111,6 @@ def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = 
     reverse proxy in front of a real deployment logs anyway.
     """
     db = prepare(settings)
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=True, access_log=access_log)
+    # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
+    # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log)

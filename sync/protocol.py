@@ -453,7 +453,45 @@ class ContentRange(BaseModel):
 
 
 class AdminUserCreate(UserData):
-    password: StrictStr = Field(min_length=8, max_length=1024)
+    # The length and common-password rule is the portal's (422 weak_password), not a shape check.
+    password: StrictStr = Field(min_length=1, max_length=1024)
+
+
+class AdminUserPatch(Incoming):
+    """Revision 2: any subset of an account's changeable fields."""
+
+    display_name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+    team_id: Uuid | None = None
+    active: StrictBool | None = None
+    password: StrictStr | None = Field(default=None, min_length=1, max_length=1024)
+
+
+class PasswordChange(Incoming):
+    """Revision 2: ``POST /auth/password``."""
+
+    current_password: StrictStr = Field(min_length=1, max_length=1024)
+    new_password: StrictStr = Field(min_length=1, max_length=1024)
+
+
+class AuditEventPublic(Outgoing):
+    id: int
+    at: str
+    actor_id: str | None = None
+    action: str
+    entity: str | None = None
+    entity_id: str | None = None
+    device_id: str | None = None
+    address: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditPage(Outgoing):
+    """Revision 2: ``GET /admin/audit``."""
+
+    events: list[AuditEventPublic]
+    next_since: int
+    has_more: bool
 
 
 class AdminCasePatch(Incoming):

@@ -16,7 +16,9 @@ from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError
 from portal.models import User
-from portal.services.auth import authenticate
+from portal.forwarded import client_address
+from portal.services.audit import Where
+from portal.services.auth import Authenticated, authenticate
 from portal.services.scope import Caller, caller_for
 from sync.protocol import INT64_MAX, ErrorCode
 
@@ -53,16 +55,43 @@ async def bearer_token(request: Request) -> str:
 TokenDep = Annotated[str, Depends(bearer_token)]
 
 
-def get_current_user(db: DbDep, token: TokenDep) -> User:
-    """The user of a live token, or 401."""
+def get_session(db: DbDep, token: TokenDep) -> Authenticated:
+    """The user and device of a live token, or 401."""
     with db.read_once() as session:
-        user = authenticate(session, token)
-    if user is None:
-        raise ApiError(401, ErrorCode.UNAUTHENTICATED, "Your session has ended; sign in again.")
-    return user
+        found = authenticate(session, token)
+    if found is None:
+        raise ApiError(
+            401, ErrorCode.UNAUTHENTICATED,
+            "Your session has ended (it expired, was signed out, or your account was changed); sign in again.",
+        )
+    return found
+
+
+SessionDep = Annotated[Authenticated, Depends(get_session)]
+
+
+async def get_current_user(found: SessionDep) -> User:
+    """The user of a live token, or 401."""
+    return found.user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_address(request: Request, settings: SettingsDep) -> str | None:
+    """The client's address (``X-Forwarded-For`` only from a configured proxy)."""
+    return client_address(request, settings.trusted_proxies)
+
+
+AddressDep = Annotated[str | None, Depends(get_address)]
+
+
+async def get_where(found: SessionDep, address: AddressDep) -> Where:
+    """The signed-in side of an audit event: actor, device, address."""
+    return Where(found.user.id, found.device_id, address)
+
+
+WhereDep = Annotated[Where, Depends(get_where)]
 
 
 async def get_caller(user: CurrentUser) -> Caller:

@@ -39,8 +39,15 @@ class PortalSettings:
     partial_blob_days: int = 7
     #: Closed cases leave the devices (tombstones) this many days after closing.
     closed_case_days: int = 14
+    #: Wrong passwords per username (or per known device of a user) within the window.
     login_max_failures: int = 5
     login_window_seconds: int = 15 * 60
+    #: Failed sign-ins from one client address, across usernames, within the window
+    #: (password spraying); a council office behind one NAT address stays well below it.
+    login_address_max_failures: int = 20
+    #: Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed;
+    #: empty: the connecting address is the client's (``FIELDAPP_PORTAL_TRUSTED_PROXIES``).
+    trusted_proxies: tuple[str, ...] = ()
     kdf: KdfParams = field(default_factory=KdfParams)
     #: The council's template for the tenant's letter (``FIELDAPP_PORTAL_LETTER_TEMPLATE``);
     #: None uses the shipped one. Read at each letter, so IT changes it without a restart.
@@ -48,8 +55,9 @@ class PortalSettings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> "PortalSettings":
-        """Defaults, then ``FIELDAPP_PORTAL_KDF_N`` (tests lower it) and ``FIELDAPP_PORTAL_LETTER_TEMPLATE``, then overrides."""
+        """Defaults, then ``FIELDAPP_PORTAL_KDF_N`` (tests lower it), ``FIELDAPP_PORTAL_LETTER_TEMPLATE`` and ``..._TRUSTED_PROXIES``, then overrides."""
         letter = os.environ.get("FIELDAPP_PORTAL_LETTER_TEMPLATE")
+        proxies = tuple(p.strip() for p in os.environ.get("FIELDAPP_PORTAL_TRUSTED_PROXIES", "").split(",") if p.strip())
         base = cls(kdf=KdfParams(n=_env_int("FIELDAPP_PORTAL_KDF_N", KdfParams.n)),
-                   letter_template=Path(letter) if letter else None)
+                   letter_template=Path(letter) if letter else None, trusted_proxies=proxies)
         return replace(base, **overrides)  # type: ignore[arg-type]

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SEQ_COUNTER = "change_seq"
 HORIZON_COUNTER = "tombstone_horizon"
+#: Audit event ids: taken in the writing transaction, so ids are in commit order.
+AUDIT_COUNTER = "audit_seq"
 
 
 def normalise_url(url: str) -> str:
@@ -55,11 +57,13 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for the URL with the pragmas and pool this portal relies on."""
     url = normalise_url(url)
+    # hide_parameters: a failing statement's error (and so the log) must never carry
+    # its bound values: password hashes, residents' names, phones, vulnerabilities.
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         _install_sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 class Database:

@@ -1,24 +1,27 @@
-"""Sign-in, sessions and login throttling.
+"""Sign-in, sessions and sign-out.
 
-Failed sign-ins are rows in the database, so every portal process serving one database
-counts them alike. An unknown username costs as much KDF time as a wrong password and
-gets the same answer.
+Every attempt is counted by ``portal.services.throttle`` before its password is
+checked. An unknown username costs as much KDF time as a wrong password, and a
+disabled account's sign-in answers like a wrong password: neither leaks that the
+account exists. Every attempt and sign-out is an audit event.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.core.security import burn_kdf_time, new_token, token_digest, verify_password
 from portal.errors import ApiError
-from portal.models import AuthToken, LoginFailure, User
+from portal.models import AuthToken, User
+from portal.services import audit, throttle
+from portal.services.audit import Action, Event
 from portal.services.sequence import utcnow
 from sync.protocol import ErrorCode, LoginRequest
 
@@ -32,63 +35,101 @@ class NewSession:
     user: User
 
 
-def _throttle(session: Session, username: str, settings: PortalSettings, now: datetime) -> None:
-    window_start = now - timedelta(seconds=settings.login_window_seconds)
-    failures = session.execute(
-        select(func.count(), func.min(LoginFailure.at)).where(LoginFailure.username == username, LoginFailure.at > window_start)
-    ).one()
-    count, oldest = failures
-    if count >= settings.login_max_failures:
-        retry = max(1, math.ceil((oldest + timedelta(seconds=settings.login_window_seconds) - now).total_seconds()))
-        raise ApiError(
-            429, ErrorCode.TOO_MANY_ATTEMPTS,
-            f"Too many failed sign-ins for this account; try again in {math.ceil(retry / 60)} minutes.",
-            {"retry_after": retry}, headers={"Retry-After": str(retry)},
-        )
+@dataclass(frozen=True)
+class Authenticated:
+    """The user of a live token and the device it was issued to."""
+
+    user: User
+    device_id: str
+    token_hash: str
 
 
-def login(db: Database, body: LoginRequest, settings: PortalSettings) -> NewSession:
+def invalid_credentials() -> ApiError:
+    """401 for a wrong password, an unknown username and a disabled account alike."""
+    return ApiError(401, ErrorCode.INVALID_CREDENTIALS, "The username or password is wrong; check them and try again.")
+
+
+def too_many_attempts(retry_after: int) -> ApiError:
+    """429 with Retry-After."""
+    return ApiError(
+        429, ErrorCode.TOO_MANY_ATTEMPTS,
+        f"Too many failed sign-ins; try again in {math.ceil(retry_after / 60)} minutes.",
+        {"retry_after": retry_after}, headers={"Retry-After": str(retry_after)},
+    )
+
+
+def login(db: Database, body: LoginRequest, settings: PortalSettings, address: str | None) -> NewSession:
     """Check the password and open a session, or raise 401/429."""
     username = body.username.strip().lower()
     now = utcnow()
-    with db.plain() as session:
-        _throttle(session, username, settings, now)
-        user = session.scalar(select(User).where(func.lower(User.username) == username))
-    ok = verify_password(body.password, user.password_hash) if user else False
+    where = audit.Where(None, body.device_id, address)
+    try:
+        with db.plain(writes=True) as session:
+            user = session.scalar(select(User).where(func.lower(User.username) == username))
+            who = throttle.Who(username, address, user.id if user else None, body.device_id)
+            known = throttle.is_known_device(session, who.user_id, body.device_id)
+            attempt = throttle.reserve(session, who, settings, now, known=known)
+    except throttle.Throttled as refused:
+        _record_failure(db, replace(where, actor_id=who.user_id), username, ErrorCode.TOO_MANY_ATTEMPTS)
+        raise too_many_attempts(refused.retry_after) from None
     if user is None:
         burn_kdf_time(body.password, settings.kdf)
-    with db.plain(writes=True) as session:
-        if not ok:
-            session.add(LoginFailure(username=username, at=now))
-        else:
-            session.execute(delete(LoginFailure).where(LoginFailure.username == username))
-    if not ok or user is None:
-        raise ApiError(401, ErrorCode.INVALID_CREDENTIALS, "The username or password is wrong; check them and try again.")
+    if user is None or not verify_password(body.password, user.password_hash) or not user.active:
+        _record_failure(db, replace(where, actor_id=who.user_id), username, ErrorCode.INVALID_CREDENTIALS)
+        raise invalid_credentials()
     token = new_token()
     expires = now + timedelta(hours=settings.token_hours)
     with db.plain(writes=True) as session:
+        throttle.succeeded(session, attempt)
+        throttle.remember_device(session, user.id, body.device_id, now)
         session.add(AuthToken(
             token_hash=token_digest(token), user_id=user.id, device_id=body.device_id,
             device_name=body.device_name, created_at=now, expires_at=expires, revoked=False,
         ))
-        # Old failures and long-dead tokens are of no further use.
-        session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+        # Old attempts and long-dead tokens are of no further use.
+        throttle.forget_old(session, now)
         session.execute(delete(AuthToken).where(AuthToken.expires_at < now - timedelta(days=7)))
+        audit.add(session, replace(where, actor_id=user.id), [Event(Action.LOGIN, "user", user.id)])
     return NewSession(token, expires, user)
 
 
-def authenticate(session: Session, token: str) -> User | None:
-    """The user of a live token, or None (one query: this runs on every request)."""
-    return session.scalar(
-        select(User).join(AuthToken, AuthToken.user_id == User.id).where(
-            AuthToken.token_hash == token_digest(token), AuthToken.revoked.is_(False), AuthToken.expires_at > utcnow()
+def _record_failure(db: Database, where: audit.Where, username: str, reason: str) -> None:
+    # The username tried is kept (spraying shows as many names from one address); the password never is.
+    audit.record(db, where, Event(Action.LOGIN_FAILED, "user", where.actor_id, {"username": username, "reason": reason}))
+
+
+def authenticate(session: Session, token: str) -> Authenticated | None:
+    """The user and device of a live token of an active account, or None (one query: this runs on every request)."""
+    digest = token_digest(token)
+    row = session.execute(
+        select(User, AuthToken.device_id).join(AuthToken, AuthToken.user_id == User.id).where(
+            AuthToken.token_hash == digest, AuthToken.revoked.is_(False), AuthToken.expires_at > utcnow(),
+            User.active.is_(True),
         )
-    )
+    ).first()
+    return Authenticated(row[0], row[1], digest) if row is not None else None
 
 
-def logout(db: Database, token: str) -> None:
+def revoke_tokens(session: Session, user_id: str, *, keep: str | None = None) -> int:
+    """Revoke every live token of the user (but ``keep``, a token hash); how many were live."""
+    statement = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked.is_(False))
+    if keep is not None:
+        statement = statement.where(AuthToken.token_hash != keep)
+    return int(session.execute(statement.values(revoked=True)).rowcount or 0)
+
+
+def logout(db: Database, token: str, where: audit.Where) -> None:
     """Revoke the token."""
     with db.plain(writes=True) as session:
         row = session.get(AuthToken, token_digest(token))
         if row is not None:
             row.revoked = True
+        audit.add(session, where, [Event(Action.LOGOUT, "user", where.actor_id)])
+
+
+def logout_all(db: Database, where: audit.Where) -> None:
+    """Revoke every token of the caller."""
+    assert where.actor_id is not None
+    with db.plain(writes=True) as session:
+        count = revoke_tokens(session, where.actor_id)
+        audit.add(session, where, [Event(Action.LOGOUT_ALL, "user", where.actor_id, {"tokens_revoked": count})])

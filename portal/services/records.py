@@ -20,6 +20,7 @@ from portal.duedates import due_at
 from portal.errors import ApiError, invalid_request
 from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
 from portal.services import case_clocks
+from portal.services.passwords import check_password
 from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import (
@@ -101,6 +102,7 @@ def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> User
     if body.role in (Role.OFFICER, Role.LEAD) and body.team_id is None:
         fields["team_id"] = "Officers and leads belong to a team."
     _raise_if(fields)
+    check_password(body.password)
     # Sign-in matches usernames case-insensitively, so they must be unique that way too.
     if session.scalar(select(User.id).where(func.lower(User.username) == body.username.lower())) is not None:
         raise ApiError(409, ErrorCode.CONFLICT, f"The username {body.username!r} is taken; choose another.", {"fields": {"username": "taken"}})

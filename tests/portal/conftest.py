@@ -74,6 +74,9 @@ class Portal:
 
 def make_portal(database_url: str, blob_dir: Path, **overrides: Any) -> Portal:
     """Migrate, create the app, and sign in a fresh admin."""
+    # Every TestClient request comes from one address: the whole suite's wrong passwords
+    # must not add up to the per-address limit (tests/portal/test_throttle.py tests it).
+    overrides.setdefault("login_address_max_failures", 100_000)
     settings = PortalSettings.from_env(database_url=database_url, blob_dir=blob_dir, **overrides)
     db = Database(database_url)
     migrate.upgrade(db.engine)

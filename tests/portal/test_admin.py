@@ -13,7 +13,7 @@ def test_created_records_carry_fields_id_and_version(pg_portal: Portal) -> None:
     """Each POST answers 201 with the fields sent plus id and version 1."""
     team = pg_portal.admin_post("teams", {"name": "Estates"})
     assert team["name"] == "Estates" and team["version"] == 1 and uuid.UUID(team["id"])
-    user = pg_portal.admin_post("users", {"username": f"u-{uuid.uuid4().hex[:6]}", "display_name": "U", "role": "lead", "team_id": team["id"], "password": "long enough"})
+    user = pg_portal.admin_post("users", {"username": f"u-{uuid.uuid4().hex[:6]}", "display_name": "U", "role": "lead", "team_id": team["id"], "password": "long enough phrase"})
     assert "password" not in user and "password_hash" not in user and user["role"] == "lead"
     prop = pg_portal.admin_post("properties", {"uprn": "100023456789", "address_lines": ["Flat 2", "Ashdown Court"], "town": "Eastbrook", "postcode": "EB2 4QT", "property_type": "flat", "bedrooms": 1})
     assert prop["address_lines"] == ["Flat 2", "Ashdown Court"]
@@ -58,7 +58,7 @@ def test_bad_timestamp_and_duplicate_username(world: World) -> None:
     response = world.portal.call("POST", "/admin/cases", headers=world.portal.admin, json=body)
     assert response.status_code == 422 and "opened_at" in response.json()["error"]["details"]["fields"]
     name = world.portal.call("GET", "/me", headers=world.auth["officer1"]).json()["username"]
-    taken = world.portal.call("POST", "/admin/users", headers=world.portal.admin, json={"username": name, "display_name": "x", "role": "admin", "password": "long enough"})
+    taken = world.portal.call("POST", "/admin/users", headers=world.portal.admin, json={"username": name, "display_name": "x", "role": "admin", "password": "long enough phrase"})
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "conflict"
 
 
@@ -102,7 +102,7 @@ def test_visit_export_pages_by_seq(world: World) -> None:
 
 ADMIN_CALLS = [
     ("POST", "/admin/teams", {"name": "x"}),
-    ("POST", "/admin/users", {"username": "x", "display_name": "x", "role": "admin", "password": "long enough"}),
+    ("POST", "/admin/users", {"username": "x", "display_name": "x", "role": "admin", "password": "long enough phrase"}),
     ("POST", "/admin/properties", {}),
     ("POST", "/admin/residents", {}),
     ("POST", "/admin/templates", {}),

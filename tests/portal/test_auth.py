@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from portal.core.security import hash_password, token_digest, verify_password
 from portal.core.config import KdfParams
-from portal.models import AuthToken, LoginFailure
+from portal.models import AuthToken
+from portal.models_security import LoginAttempt
 from tests.portal.conftest import PASSWORD, Portal, World
 
 
@@ -64,7 +65,7 @@ def test_five_failures_throttle_with_retry_after(any_portal: Portal) -> None:
     assert 0 < int(throttled.headers["Retry-After"]) <= 900
     # The failures age out of the 15-minute window: sign-in works again.
     with any_portal.db.plain() as session:
-        session.execute(update(LoginFailure).where(LoginFailure.username == name).values(at=LoginFailure.at - timedelta(minutes=16)))
+        session.execute(update(LoginAttempt).where(LoginAttempt.key == f"u:{name}").values(at=LoginAttempt.at - timedelta(minutes=16)))
     assert _login(any_portal, name, PASSWORD).status_code == 200
 
 

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from portal.api.deps import BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep
+from portal.api.deps import BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
 from portal.errors import not_found
 from portal.models import Blob
+from portal.services import audit
 from portal.services import blobs as blob_service
+from portal.services.audit import Action, Event
 from sync.protocol import BlobMissingRequest, BlobMissingResponse, BlobUploadState
 
 router = APIRouter(prefix="/blobs", tags=["blobs"])
@@ -48,7 +50,7 @@ async def put_chunk(
 
 
 @router.get("/{sha256}")
-def download(sha256: str, caller: CallerDep, db: DbDep, store: BlobsDep) -> StreamingResponse:
+def download(sha256: str, caller: CallerDep, db: DbDep, store: BlobsDep, where: WhereDep) -> StreamingResponse:
     """The blob's bytes, to a caller who may see it."""
     blob_service.check_name(sha256)
     with db.plain() as session:
@@ -57,4 +59,5 @@ def download(sha256: str, caller: CallerDep, db: DbDep, store: BlobsDep) -> Stre
         content_type = blob.content_type if blob is not None else None
     if not allowed or not store.exists(sha256):
         raise not_found("photo")
+    audit.record(db, where, Event(Action.BLOB_READ, "blob", sha256))
     return StreamingResponse(store.read(sha256), media_type=content_type or "application/octet-stream")

@@ -8,12 +8,14 @@ from typing import Annotated, Any, ClassVar
 from fastapi import APIRouter, Query, Request
 from pydantic import Field, StrictStr
 
-from portal.api.deps import CallerDep, DbDep, JsonBody, SeqQuery, SettingsDep
+from portal.api.deps import CallerDep, DbDep, JsonBody, SeqQuery, SettingsDep, WhereDep
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError
+from portal.services import audit
 from portal.services import pull as pull_service
 from portal.services import push as push_service
+from portal.services.audit_sync import pull_event, push_events
 from portal.services.blobs import discard_stale_partials
 from portal.services.records import purge_closed_cases
 from sync.protocol import PROTOCOL_REVISION, PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
@@ -62,21 +64,27 @@ def _maybe_purge(request: Request, db: Database, settings: PortalSettings) -> No
 
 @router.get("/pull", response_model=PullResponse)
 def pull(
-    request: Request, caller: CallerDep, db: DbDep, settings: SettingsDep,
+    request: Request, caller: CallerDep, db: DbDep, settings: SettingsDep, where: WhereDep,
     cursor: SeqQuery = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> dict[str, Any]:
     """The caller's changes after ``cursor``."""
     _maybe_purge(request, db, settings)
     with db.read() as session:
-        return pull_service.pull(session, caller, cursor, limit)
+        page = pull_service.pull(session, caller, cursor, limit)
+    audit.record(db, where, pull_event(page, cursor))
+    return page
 
 
 @router.post("/push", response_model=PushResponse, response_model_exclude_none=True)
-def push(caller: CallerDep, _json: JsonBody, body: PushEnvelope, db: DbDep, settings: SettingsDep) -> dict[str, Any]:
+def push(caller: CallerDep, _json: JsonBody, body: PushEnvelope, db: DbDep, settings: SettingsDep, where: WhereDep) -> dict[str, Any]:
     """Apply the ops in order; one result per op."""
     if len(body.ops) > settings.max_push_ops:
         raise ApiError(
             413, ErrorCode.PAYLOAD_TOO_LARGE, f"Push at most {settings.max_push_ops} ops at a time.",
             {"max_push_ops": settings.max_push_ops, "ops": len(body.ops)},
         )
-    return {"results": push_service.push(db, caller, body.ops)}
+    results = push_service.push(db, caller, body.ops)
+    # One audit transaction per push, not per op: the ops' own transactions stay as short as they are.
+    with db.plain(writes=True) as session:
+        audit.add(session, where, push_events(body.ops, results))
+    return {"results": results}

@@ -1,0 +1,111 @@
+"""Sign-in throttling: failures counted per username, per known device and per client address, atomically.
+
+An attempt is counted *before* its password is checked: one short transaction locks
+the rows of its keys (``INSERT ... ON CONFLICT DO UPDATE`` takes the row lock on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises the whole transaction), counts the
+failures in the window, refuses when a limit is reached, and otherwise writes the
+attempt. A success deletes its rows again. So however many guesses arrive at once,
+in however many portal processes, at most ``login_max_failures`` of them are checked.
+
+Keys:
+- ``u:<username>``: every attempt at the username counts; a new device is refused
+  once the username has reached the limit.
+- ``d:<user id>:<device id>``: a device that signed in as the user before is checked
+  against its own failures only, so somebody else's guesses never lock it out.
+- ``a:<address>``: failures from one client address across usernames (spraying); a
+  new device there is refused once the address reaches ``login_address_max_failures``.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from portal.core.config import PortalSettings
+from portal.models_security import KnownDevice, LoginAttempt, ThrottleKey
+
+
+class Throttled(Exception):
+    """A limit is reached: try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Who:
+    """What a sign-in attempt is counted against."""
+
+    username: str
+    address: str | None
+    user_id: str | None
+    device_id: str
+
+
+def is_known_device(session: Session, user_id: str | None, device_id: str) -> bool:
+    """True when this device signed in successfully as the user before."""
+    if user_id is None:
+        return False
+    return session.get(KnownDevice, (user_id, device_id)) is not None
+
+
+def remember_device(session: Session, user_id: str, device_id: str, now: datetime) -> None:
+    """Record a successful sign-in from the device."""
+    known = session.get(KnownDevice, (user_id, device_id))
+    if known is None:
+        session.add(KnownDevice(user_id=user_id, device_id=device_id, first_at=now, last_at=now))
+    else:
+        known.last_at = now
+
+
+def _limits(who: Who, known: bool, settings: PortalSettings) -> dict[str, int]:
+    if known:
+        return {f"d:{who.user_id}:{who.device_id}": settings.login_max_failures}
+    limits = {f"u:{who.username}": settings.login_max_failures}
+    if who.address:
+        limits[f"a:{who.address}"] = settings.login_address_max_failures
+    return limits
+
+
+def _lock(session: Session, keys: list[str], now: datetime) -> None:
+    """Create-or-touch each key's row, which locks it until the transaction ends (in key order: no deadlocks)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ThrottleKey).values([{"key": key, "last_at": now} for key in keys])
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"last_at": statement.excluded.last_at}))
+
+
+def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime, *, known: bool) -> str:
+    """Count one attempt (as a failure until ``succeeded``); Throttled when a limit is reached. Returns its id."""
+    limits = _limits(who, known, settings)
+    counted = set(limits) | {f"u:{who.username}"} | ({f"a:{who.address}"} if who.address else set())
+    _lock(session, sorted(counted), now)
+    window = timedelta(seconds=settings.login_window_seconds)
+    for key, limit in limits.items():
+        count, oldest = session.execute(
+            select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.at > now - window)
+        ).one()
+        if count >= limit:
+            raise Throttled(max(1, math.ceil((oldest + window - now).total_seconds())))
+    attempt = secrets.token_hex(16)
+    session.add_all([LoginAttempt(key=key, attempt=attempt, at=now) for key in sorted(counted)])
+    return attempt
+
+
+def succeeded(session: Session, attempt: str) -> None:
+    """The password was right: the attempt is no failure."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.attempt == attempt))
+
+
+def forget_old(session: Session, now: datetime) -> None:
+    """Drop attempts and keys a day old: no window reaches back that far."""
+    cutoff = now - timedelta(days=1)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
+    session.execute(delete(ThrottleKey).where(ThrottleKey.last_at < cutoff))
