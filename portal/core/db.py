@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SEQ_COUNTER = "change_seq"
@@ -63,7 +64,28 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         _install_sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    _install_error_scrubber(engine)
+    return engine
+
+
+def _install_error_scrubber(engine: Engine) -> None:
+    # PostgreSQL's DETAIL line of an error quotes data: "Failing row contains (<every
+    # value of the row>)" or "Key (x)=(<value>)". Keep only the primary message (and
+    # the constraint name), so no resident's details reach an exception or a log.
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> BaseException | None:
+        orig = context.original_exception
+        diag = getattr(orig, "diag", None)
+        primary = getattr(diag, "message_primary", None)
+        if not primary or context.sqlalchemy_exception is None:
+            return None
+        constraint = getattr(diag, "constraint_name", None)
+        orig.args = (f"{primary} (constraint {constraint})" if constraint else primary,)
+        return DBAPIError.instance(
+            context.statement, context.parameters, orig, engine.dialect.loaded_dbapi.Error,
+            hide_parameters=True, connection_invalidated=context.is_disconnect, dialect=engine.dialect,
+        )
 
 
 class Database:

@@ -126,7 +126,7 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
             raw.commit()
     except psycopg.IntegrityError as exc:
         # A concurrent push of the same op or visit committed first; the caller evaluates again.
-        raise IntegrityError(_PG_STAMP_AND_RECORD, params, exc) from exc
+        raise IntegrityError(_PG_STAMP_AND_RECORD, params, exc, hide_parameters=True) from exc
     row = cursor.fetchone()
     # The session's own COMMIT on leaving its block finds no open transaction: a no-op.
     return int(row[0])
