@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models import Base
@@ -34,7 +34,7 @@ class ThrottleKey(Base):
 
 
 class LoginAttempt(Base):
-    """A sign-in counted against a key; written before the password is checked, removed on success."""
+    """A sign-in counted against a key; written before the password is checked, marked on success."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
@@ -43,6 +43,7 @@ class LoginAttempt(Base):
     #: One sign-in writes a row per key it counts against; they share this id.
     attempt: Mapped[str] = mapped_column(String(32), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuditEvent(Base):

@@ -3,8 +3,8 @@
 An attempt is counted *before* its password is checked: one short transaction locks
 the rows of its keys (``INSERT ... ON CONFLICT DO UPDATE`` takes the row lock on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises the whole transaction), counts the
-failures in the window, refuses when a limit is reached, and otherwise writes the
-attempt. A success deletes its rows again. So however many guesses arrive at once,
+attempts in the window, refuses when a limit is reached, and otherwise writes the
+attempt. A success marks its rows succeeded. So however many guesses arrive at once,
 in however many portal processes, at most ``login_max_failures`` of them are checked.
 
 Keys:
@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -89,10 +89,14 @@ def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime,
     _lock(session, sorted(counted), now)
     window = timedelta(seconds=settings.login_window_seconds)
     for key, limit in limits.items():
-        count, oldest = session.execute(
-            select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.at > now - window)
+        total, unsuccessful, oldest = session.execute(
+            select(func.count(), func.sum(case((LoginAttempt.succeeded, 0), else_=1)), func.min(LoginAttempt.at))
+            .where(LoginAttempt.key == key, LoginAttempt.at > now - window)
         ).one()
-        if count >= limit:
+        # Successes count only while failures (or attempts still being checked) share the
+        # window: a user signing in on many new laptops is never throttled, but a success
+        # among 24 simultaneous guesses does not free a slot for a sixth check.
+        if unsuccessful and total >= limit:
             raise Throttled(max(1, math.ceil((oldest + window - now).total_seconds())))
     attempt = secrets.token_hex(16)
     session.add_all([LoginAttempt(key=key, attempt=attempt, at=now) for key in sorted(counted)])
@@ -100,8 +104,8 @@ def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime,
 
 
 def succeeded(session: Session, attempt: str) -> None:
-    """The password was right: the attempt is no failure."""
-    session.execute(delete(LoginAttempt).where(LoginAttempt.attempt == attempt))
+    """The password was right: the attempt is no failure (it still counts while the key is under attack, see ``reserve``)."""
+    session.execute(update(LoginAttempt).where(LoginAttempt.attempt == attempt).values(succeeded=True))
 
 
 def forget_old(session: Session, now: datetime) -> None:

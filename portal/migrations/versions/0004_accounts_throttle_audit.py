@@ -56,6 +56,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=300), nullable=False),
     sa.Column('attempt', sa.String(length=32), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
