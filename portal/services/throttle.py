@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -82,6 +82,31 @@ def _lock(session: Session, keys: list[str], now: datetime) -> None:
     session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"last_at": statement.excluded.last_at}))
 
 
+#: How close before a failure a success still counts (a burst of simultaneous guesses).
+_BURST = timedelta(seconds=10)
+
+
+def _counted(session: Session, key: str, since: datetime) -> int:
+    """The attempts that count against the key: failures and those being checked, and successes just before them.
+
+    A success counts only when a failure (or an attempt still being checked) followed it
+    within a few seconds: then a right password among 24 simultaneous guesses frees no
+    slot for a sixth check, while an officer's earlier sign-ins, or new laptops after one
+    typo, never throttle them. Order is the rows' ids, which follow the order the locked
+    checks ran in.
+    """
+    in_window = (LoginAttempt.key == key) & (LoginAttempt.at > since)
+    failures, last_failure, last_failure_at = session.execute(
+        select(func.count(), func.max(LoginAttempt.id), func.max(LoginAttempt.at)).where(in_window, LoginAttempt.succeeded.is_(False))
+    ).one()
+    if not failures:
+        return 0
+    burst = session.scalar(select(func.count()).where(
+        in_window, LoginAttempt.succeeded.is_(True), LoginAttempt.id < last_failure, LoginAttempt.at >= last_failure_at - _BURST,
+    ))
+    return int(failures) + int(burst or 0)
+
+
 def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime, *, known: bool) -> str:
     """Count one attempt (as a failure until ``succeeded``); Throttled when a limit is reached. Returns its id."""
     limits = _limits(who, known, settings)
@@ -89,14 +114,8 @@ def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime,
     _lock(session, sorted(counted), now)
     window = timedelta(seconds=settings.login_window_seconds)
     for key, limit in limits.items():
-        total, unsuccessful, oldest = session.execute(
-            select(func.count(), func.sum(case((LoginAttempt.succeeded, 0), else_=1)), func.min(LoginAttempt.at))
-            .where(LoginAttempt.key == key, LoginAttempt.at > now - window)
-        ).one()
-        # Successes count only while failures (or attempts still being checked) share the
-        # window: a user signing in on many new laptops is never throttled, but a success
-        # among 24 simultaneous guesses does not free a slot for a sixth check.
-        if unsuccessful and total >= limit:
+        if _counted(session, key, now - window) >= limit:
+            oldest = session.scalar(select(func.min(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.at > now - window))
             raise Throttled(max(1, math.ceil((oldest + window - now).total_seconds())))
     attempt = secrets.token_hex(16)
     session.add_all([LoginAttempt(key=key, attempt=attempt, at=now) for key in sorted(counted)])

@@ -112,3 +112,10 @@ def test_forwarded_for_is_ignored_without_a_trusted_proxy(tmp_path: Path) -> Non
     with start_background(url, tmp_path / "blobs", settings=settings) as portal:
         codes = [_login(portal, f"n-{i}-{uuid.uuid4().hex[:6]}", "some password here", "d", f"203.0.113.{i}").status_code for i in range(5)]
     assert codes == [401, 401, 401, 429, 429]
+
+
+def test_one_typo_then_many_new_laptops_is_not_throttled(served: BackgroundPortal) -> None:
+    """An officer who mistyped once can then sign in on seven new laptops in a row: successes alone never throttle."""
+    name, address = _user(served), next(_ADDRESSES)
+    assert _login(served, name, "a typo in it", "laptop-0", address).status_code == 401
+    assert [_login(served, name, PASSWORD, f"laptop-{i}", address).status_code for i in range(1, 8)] == [200] * 7
