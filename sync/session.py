@@ -52,6 +52,16 @@ def restore(store: "FieldStore", *, ca_bundle: str | None = None) -> PortalClien
     return PortalClient(state.portal_url, ca_bundle=ca_bundle, token=token)
 
 
+def session_ended(store: "FieldStore") -> None:
+    """The portal refused the token (revoked or expired): forget it, so no restart tries it again.
+
+    Nothing else changes: unsent work stays queued for the next sign-in.
+    """
+    state = store.sync_state()
+    if state.user is not None and state.portal_url:
+        credentials.delete_token(state.portal_url, state.user.username)
+
+
 def sign_out(store: "FieldStore", client: PortalClient) -> None:
     """Revoke the token on the portal (best effort) and forget it on this laptop."""
     state = store.sync_state()

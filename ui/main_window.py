@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self.sync.sig_progress.connect(self.progress.update_progress)
         self.sync.sig_finished.connect(self._on_sync_finished)
         self.sync.sig_need_sign_in.connect(self.ask_sign_in)
+        self.sync.sig_session_ended.connect(self._on_session_ended)
         self.progress.sig_cancel.connect(self._on_progress_cancel)
         signals.sig_data_changed.connect(self.refresh_all)
         signals.sig_visit_changed.connect(lambda _id: self._status_soon.start())
@@ -352,13 +353,18 @@ class MainWindow(QMainWindow):
         self.progress.hide()
         self.status_line.show_message(outcome.message)
 
-    def ask_sign_in(self) -> None:
+    def ask_sign_in(self, reason: str = "") -> None:
         if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():
             return
         username = self.user.username if self.user else ""
-        self.sign_in_dialog = SignInDialog(self.ctx, self, username=username)
+        self.sign_in_dialog = SignInDialog(self.ctx, self, username=username, reason=reason)
         self.sign_in_dialog.sig_signed_in.connect(self._on_signed_in)
         self.sign_in_dialog.open()
+
+    def _on_session_ended(self, reason: str) -> None:
+        """A revoked or expired token: say so, show "Sign in", and ask for it (unsent work stays queued)."""
+        self.set_user(self.user)
+        self.ask_sign_in(reason)
 
     def _on_signed_in(self, client: Any) -> None:
         self.attach_client(client)

@@ -24,7 +24,7 @@ class SignInDialog(QDialog):
 
     sig_signed_in = Signal(object)   # the PortalClient
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, username: str = "") -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, username: str = "", reason: str = "") -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.client: Any = None
@@ -46,6 +46,9 @@ class SignInDialog(QDialog):
         self.password.setAccessibleName("Password")
         self.error = wrapping_label("", "problem")
         self.error.hide()
+        #: Why sign-in is asked for again (a session the portal ended), shown above the form.
+        self.reason = wrapping_label(reason, "problem")
+        self.reason.setVisible(bool(reason))
         form = QFormLayout()
         form.addRow("Portal &address", self.url)
         form.addRow("&User name", self.username)
@@ -59,6 +62,7 @@ class SignInDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
+        layout.addWidget(self.reason)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)

@@ -74,7 +74,7 @@ def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) ->
     try:
         report = SyncEngine(store, client).run(forward, cancel)
     except AuthRequired:
-        return SyncOutcome(False, False, "Your session has ended: please sign in again.", needs_sign_in=True)
+        return SyncOutcome(False, False, session_ended_message(store), needs_sign_in=True)
     except SyncBusy:
         return SyncOutcome(False, False, "Another sync is already running for this data folder.")
     except SyncError as error:
@@ -83,6 +83,25 @@ def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) ->
         return SyncOutcome(False, False, str(error))
     message = getattr(report, "message", "") or ("Sync complete." if report.ok else "Sync finished with problems.")
     return SyncOutcome(bool(report.ok), bool(report.cancelled), message, report=report)
+
+
+def session_ended_message(store: Any) -> str:
+    """What a revoked or expired session means for the officer: sign in again, nothing is lost (network pool).
+
+    The token is forgotten too, so the next start asks for a sign-in instead of trying it.
+    """
+    from sync.session import session_ended
+
+    try:
+        session_ended(store)
+    except Exception as error:  # a broken keyring must not hide the message
+        log.warning("Could not forget the ended session's token: %s", error)
+    waiting = store.pending()
+    unsent = waiting.queued + waiting.photos
+    items = "1 unsent item stays" if unsent == 1 else f"{unsent} unsent items stay"
+    kept = f"Your {items} on this laptop and will be sent after you sign in." if unsent else "Nothing on this laptop was lost."
+    return ("The portal has ended your session: it expired, you were signed out on another device, or IT changed "
+            f"your account. Sign in again to sync. {kept}")
 
 
 def check_health(url: str, ca_bundle: str | None) -> bool:
@@ -110,6 +129,8 @@ class SyncController(QObject):
     sig_progress = Signal(object)    # TaskProgress
     sig_finished = Signal(object)    # SyncOutcome
     sig_need_sign_in = Signal()
+    #: The portal refused the session (401 on sync): the reason to show, and a sign-in follows.
+    sig_session_ended = Signal(str)
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -197,7 +218,9 @@ class SyncController(QObject):
         self.running = False
         self._cancel = None
         if outcome.needs_sign_in:
-            self.sig_need_sign_in.emit()
+            # The client's token is dead: drop it, so automatic syncs stop and "Sign in" shows.
+            self._ctx.client = None
+            self.sig_session_ended.emit(outcome.message)
         self.sig_finished.emit(outcome)
         self._ctx.signals.sig_data_changed.emit()
         self.check_now()
