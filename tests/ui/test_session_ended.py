@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from factory import screenshot
+from factory import screenshot, wait_idle
 from sync.client import PortalClient
 from sync.credentials import load_token
 
@@ -28,18 +28,23 @@ def test_revoked_session_asks_to_sign_in_again_and_keeps_unsent_work(qtbot: Any,
                            headers={"Authorization": f"Bearer {elsewhere.token}"}, timeout=10)
     assert answer.status_code == 204
     window = _window(qtbot, store, client, tasks, own_portal.url)
-    with qtbot.waitSignal(window.sync.sig_session_ended, timeout=60000) as ended:
-        outcome = _sync(qtbot, window)
-    reason = ended.args[0]
-    assert not outcome.ok and outcome.needs_sign_in
-    assert "ended your session" in reason and "Your 1 unsent item stays on this laptop" in reason
-    qtbot.waitUntil(lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible(), timeout=10000)
-    assert window.sign_in_dialog.reason.isVisible() and window.sign_in_dialog.reason.text() == reason
-    assert window.ctx.client is None and window.sign_in_action.isVisible()
-    assert load_token(store.sync_state().portal_url, officer.username) is None
-    assert store.pending().visits == 1 and store.visit(visit.id).state == "queued"
-    screenshot(window.sign_in_dialog, artifacts / "ui_session_ended_sign_in.png")
-    window.sign_in_dialog.password.setText(officer.password)
-    with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as finished:
-        window.sign_in_dialog.attempt()
-    assert finished.args[0].ok and store.pending().visits == 0
+    try:
+        with qtbot.waitSignal(window.sync.sig_session_ended, timeout=60000) as ended:
+            outcome = _sync(qtbot, window)
+        reason = ended.args[0]
+        assert not outcome.ok and outcome.needs_sign_in
+        assert "ended your session" in reason and "Your 1 unsent item stays on this laptop" in reason
+        qtbot.waitUntil(lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible(), timeout=10000)
+        assert window.sign_in_dialog.reason.isVisible() and window.sign_in_dialog.reason.text() == reason
+        assert window.ctx.client is None and window.sign_in_action.isVisible()
+        assert load_token(store.sync_state().portal_url, officer.username) is None
+        assert store.pending().visits == 1 and store.visit(visit.id).state == "queued"
+        screenshot(window.sign_in_dialog, artifacts / "ui_session_ended_sign_in.png")
+        window.sign_in_dialog.password.setText(officer.password)
+        with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as finished:
+            window.sign_in_dialog.attempt()
+        assert finished.args[0].ok and store.pending().visits == 0
+        wait_idle(qtbot, tasks)
+    finally:
+        window.close()
+        store.close()
