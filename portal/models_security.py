@@ -51,7 +51,7 @@ class AuditEvent(Base):
 
     Ids come from the ``audit_seq`` counter, taken inside the writing transaction, so
     they are handed out in commit order and a reader paging by id never skips one.
-    The database refuses UPDATE and DELETE on this table (triggers, migration 0006).
+    The database refuses UPDATE and DELETE on this table (triggers, migration 0007).
     """
 
     __tablename__ = "audit_events"

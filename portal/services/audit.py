@@ -3,7 +3,7 @@
 An event names the actor, the device and client address, the action and the record,
 and ``details`` that hold counts, field *names* and outcomes: never a password, a
 token or a field's value. Events are only ever inserted: no code path updates or
-deletes them, and the database refuses it (triggers, migration 0006).
+deletes them, and the database refuses it (triggers, migration 0007).
 
 Ids come from the ``audit_seq`` counter inside the inserting transaction, so they are
 handed out in commit order: ``GET /admin/audit?since=ID`` never skips an event that
