@@ -4,7 +4,9 @@ Harrowmere Borough Council (fictional): two area housing teams with officers and
 lead each, an administrator, council homes with 12-digit UPRNs and real-format
 postcodes, residents (some with cautionary-contact warnings and vulnerabilities), cases
 of every type and priority (emergencies and overdue ones included) and inspection
-templates for damp and mould, repairs, tenancy audits and voids.
+templates for damp and mould, repairs, tenancy audits and voids. Reports triaged as a
+hazard (damp and mould, a broken boiler, a loose handrail) carry it in ``reported_hazards``,
+so their statutory clocks run as Awaab's Law sets them.
 
 Seeding is deterministic for a given ``seed`` (the clock aside: cases are opened in the
 weeks before now) and idempotent: seeding a seeded database returns the same accounts.
@@ -92,6 +94,17 @@ _SUMMARIES = {
     "void": ("Void inspection after tenancy end", "Pre-let inspection", "Void: clearance and works assessment"),
     "asb": ("Noise complaint from neighbours", "Report of rubbish dumped in communal area", "Harassment reported by resident"),
     "estate": ("Estate walkabout: communal lighting", "Bin store damaged", "Graffiti in stairwell"),
+}
+#: What the CRM's triage records a report as about (HHSRS names): the statutory clocks follow these.
+_REPORTED = {
+    "Black mould in bathroom and bedroom": ["Damp and mould growth"],
+    "Condensation and mould on bedroom walls": ["Damp and mould growth"],
+    "Damp patch spreading on living room ceiling": ["Damp and mould growth"],
+    "Mould around windows, child with asthma": ["Damp and mould growth"],
+    "Boiler not working, no hot water": ["Excess cold"],
+    "Broken stair handrail": ["Falls on stairs"],
+    "Window frame rotten in bedroom": ["Excess cold"],
+    "Front door will not lock": ["Entry by intruders"],
 }
 _PREFIX = {"damp_mould": "DM", "repair": "RP", "tenancy_audit": "TA", "void": "VD", "asb": "AS", "estate": "ES"}
 
@@ -183,10 +196,12 @@ def _fill(session: object, accounts: list[DemoAccount], cases: int, seed: int, s
         opened = now - timedelta(days=rng.uniform(0, 40), hours=rng.uniform(0, 8))
         staff = field_staff[team]
         officer = None if index % 23 == 5 else rng.choice(staff)
+        # Drawn in the order of earlier releases, so a seed gives the same council.
+        status = "closed" if index % 19 == 7 else rng.choice(("open", "open", "scheduled"))
+        summary = rng.choice(_SUMMARIES[case_type])
         body = CaseData(
             reference=f"HBC-{_PREFIX[case_type]}-{index + 1:06d}", case_type=case_type,
-            status="closed" if index % 19 == 7 else rng.choice(("open", "open", "scheduled")),
-            priority=priority, summary=rng.choice(_SUMMARIES[case_type]),
+            status=status, priority=priority, summary=summary, reported_hazards=_REPORTED.get(summary, []),
             description="Reported by the resident through the customer portal.", opened_at=format_timestamp(opened),
             property_id=prop.id, resident_ids=[p.id for p in people],
             assigned_officer_id=officer.id if officer else None, team_id=teams[team].id,
