@@ -85,9 +85,10 @@ def template_record(row: TemplateRow) -> Template:
             questions=tuple(
                 Question(id=q["id"], label=q.get("label", q["id"]), kind=q["kind"],
                          required=bool(q.get("required", False)), options=tuple(q.get("options") or ()),
-                         min=q.get("min"), max=q.get("max"), help=q.get("help"))
+                         min=q.get("min"), max=q.get("max"), help=q.get("help"), show_if=q.get("show_if"))
                 for q in s.get("questions", [])
             ),
+            repeat=bool(s.get("repeat", False)),
         )
         for s in row.sections
     )

@@ -170,6 +170,8 @@ class Question:
     min: float | None = None
     max: float | None = None
     help: str | None = None
+    #: Revision 2: {"question_id", "equals"}: shown only while that answer equals (or contains) the value.
+    show_if: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class Section:
     id: str
     title: str
     questions: tuple[Question, ...]
+    #: Revision 2: answered once per repetition (room by room); answers are lists.
+    repeat: bool = False
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ from sync.engine import SyncEngine, SyncReport
 from sync.errors import SyncError
 
 HAZARD = {"hazard": HHSRS_HAZARDS[0], "band": "D"}
+#: The assessment a completed visit of a case under Awaab's Law must carry (PROTOCOL revision 2).
+ASSESSMENT = {"finding": "significant", "hazards": [HHSRS_HAZARDS[0]], "reasons": "Young child with asthma in the household.",
+              "household_factors": ["Children in the household"], "make_safe_done": False,
+              "safety_work": "Mould wash and extractor fan repair.", "supplementary_work": None,
+              "alternative_accommodation": False}
 
 
 def make_photo(path: Path, seed: int, size: tuple[int, int] = (480, 360)) -> Path:
@@ -71,7 +76,18 @@ def fill(template: Template, photo_ids: list[str]) -> dict[str, Any]:
             value = answer_for(question, photo_ids)
             if value is not None:
                 answers[question.id] = value
-    return answers
+    return as_repeats(template, answers)
+
+
+def as_repeats(template: Template, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with those of repeat sections as lists of one repetition (room by room)."""
+    repeated = {q.id for s in template.sections if s.repeat for q in s.questions}
+    return {k: [v] if k in repeated else v for k, v in answers.items()}
+
+
+def assessment_for(store: FieldStore, case_id: str) -> dict[str, Any] | None:
+    """The assessment a completed visit of this case needs, or None where Awaab's Law does not apply."""
+    return dict(ASSESSMENT) if store.case(case_id).awaab else None
 
 
 def record_visit(store: FieldStore, case_id: str, photo_dir: Path, photos: int, seed: int,
@@ -83,7 +99,8 @@ def record_visit(store: FieldStore, case_id: str, photo_dir: Path, photos: int, 
     for n in range(photos):
         source = make_photo(photo_dir / f"src_{seed}_{n}.jpg", seed * 1000 + n, photo_size)
         photo_ids.append(store.add_photo(visit.id, source, caption=f"photo {n}").id)
-    store.update_visit(visit.id, answers=fill(template, photo_ids), notes=f"visit {seed}", outcome="completed")
+    store.update_visit(visit.id, answers=fill(template, photo_ids), notes=f"visit {seed}", outcome="completed",
+                       assessment=assessment_for(store, case_id))
     return store.submit_visit(visit.id)
 
 

@@ -33,7 +33,7 @@ from sync.session import sign_in  # noqa: E402
 from ui.review import ReviewWidget  # noqa: E402
 from ui.tasks import Op, TaskManager  # noqa: E402
 
-from sync_support import answer_for, make_photo  # noqa: E402  (tests/e2e helpers of the sync engineer)
+from sync_support import answer_for, as_repeats, assessment_for, make_photo  # noqa: E402  (tests/e2e helpers of the sync engineer)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -70,10 +70,10 @@ class Laptop:
             photo_ids.append(self.store.add_photo(visit.id, path, caption=f"Evidence {n + 1}").id)
         answers = {q.id: answer_for(q, photo_ids) for s in template.sections for q in s.questions
                    if q.required or q.kind in ("text", "rating")}
-        answers = {k: v for k, v in answers.items() if v is not None}
+        answers = as_repeats(template, {k: v for k, v in answers.items() if v is not None})
         hazards = [Hazard(HHSRS_HAZARDS[0], "B" if cat1 else "E", "Bathroom", "Mould above the bath")]
         self.store.update_visit(visit.id, answers=answers, outcome="completed", notes="Visit notes.",
-                                hazards=hazards)
+                                hazards=hazards, assessment=assessment_for(self.store, case.id))
         return self.store.submit_visit(visit.id)
 
 

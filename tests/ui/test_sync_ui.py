@@ -18,7 +18,7 @@ from ui.signin import SignInDialog
 
 # The sync end-to-end helpers (record a complete visit, sign a store in) are reused, not copied.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from sync_support import fill, open_signed_in, sync  # noqa: E402
+from sync_support import assessment_for, fill, open_signed_in, sync  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _submit_complete_visit(store: Any, case_id: str) -> Any:
             if question.kind == "hazard":
                 answers[question.id] = {"hazard": HHSRS_HAZARDS[0], "band": "D"}
     visit = store.start_visit(case_id, template.id)
-    store.update_visit(visit.id, answers=answers, outcome="completed")
+    store.update_visit(visit.id, answers=answers, outcome="completed", assessment=assessment_for(store, case_id))
     return store.submit_visit(visit.id)
 
 
