@@ -124,6 +124,7 @@ class DraftsBoxWidget(QGroupBox):
         self.hide()
 
     def set_drafts(self, drafts: Sequence[Draft], reference: str) -> None:
+        """Show these drafts of the case ``reference`` (none hides the box)."""
         clear_layout(self._layout)
         self._reference = reference
         self.rows = []
@@ -136,6 +137,7 @@ class DraftsBoxWidget(QGroupBox):
         self.setVisible(bool(self.rows))
 
     def ask_discard(self, draft: Draft) -> None:
+        """Ask before discarding; only the Discard button of the question goes on."""
         self.discard_box = discard_question(draft, self._reference, self)
         box = self.discard_box
         box.finished.connect(lambda _r: self._discard(draft) if box.clickedButton() is

@@ -112,9 +112,6 @@ class CaseTableModel(RowsTableModel[CaseRow]):
                 index = self.index(number, self.COL_REFERENCE)
                 self.dataChanged.emit(index, index)
 
-    def has_draft(self, case_id: str) -> bool:
-        return case_id in self._draft_cases
-
     def set_warning_icon(self, icon: QIcon) -> None:
         self._warning_icon = icon
 
