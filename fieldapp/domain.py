@@ -1,5 +1,6 @@
 """Domain values and rules of Fieldapp: fixed vocabularies, HHSRS hazards and bands,
-and the validation of visit answers against a template.
+a visit's hazards and the Category 1 rule, and the validation of visit answers against
+a template.
 
 Pure Python with no dependencies, so that the core, the sync client and (through
 `sync.protocol`) the portal apply one and the same rule.
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -208,10 +210,53 @@ def band_for_score(score: float) -> str:
     return "J"
 
 
-def is_category_1(band: str) -> bool:
-    """True for bands A–C."""
+def is_category_1(band: str | None) -> bool:
+    """The Category 1 rule: bands A–C (the council must act); no band is never Category 1.
+
+    The one place the rule is decided (editor, store, review queue and portal all ask
+    here), so that a vocabulary with its own per-band flags can be taken in later.
+    """
     return band in CATEGORY_1_BANDS
 
+
+@dataclass(frozen=True)
+class Hazard:
+    """One hazard a visit records: a row of its Hazards list, or (``question_id`` set) a `hazard` answer."""
+
+    hazard: str                     # "" while the officer has not chosen it yet
+    band: str = ""                  # "" = no band (a visit's hazards may leave it null, PROTOCOL.md rev. 2)
+    location: str = ""
+    notes: str = ""
+    question_id: str | None = None
+
+    @property
+    def category_1(self) -> bool:
+        return is_category_1(self.band)
+
+
+def hazard_record(raw: Mapping[str, Any] | Hazard, question_id: str | None = None) -> Hazard:
+    """A stored or pulled hazard dict (``band`` null or absent = no band) as a `Hazard`."""
+    if isinstance(raw, Hazard):
+        return raw
+    return Hazard(hazard=str(raw.get("hazard") or ""), band=str(raw.get("band") or ""),
+                  location=str(raw.get("location") or ""), notes=str(raw.get("notes") or ""),
+                  question_id=question_id)
+
+
+def visit_hazards(hazards: Iterable[Mapping[str, Any] | Hazard], answers: Mapping[str, Any]) -> tuple[Hazard, ...]:
+    """Every hazard of a visit: its Hazards list, then each answered `hazard` question.
+
+    A hazard answer is the only answer whose value is an object (PROTOCOL.md answer
+    values), so the answers alone say which they are: a visit whose template is not on
+    this laptop still shows its hazards. A repeated section's answer (a list, one value
+    per room) gives one hazard per answered room.
+    """
+    found = [hazard_record(h) for h in hazards]
+    for question_id, value in answers.items():
+        for one in value if isinstance(value, list) else [value]:
+            if isinstance(one, Mapping):
+                found.append(hazard_record(one, question_id))
+    return tuple(found)
 
 
 def is_valid_date(text: object) -> bool:

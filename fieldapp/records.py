@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional, parse_timestamp
-from fieldapp.domain import CATEGORY_1_BANDS, OpKind
+from fieldapp.domain import OpKind, hazard_record, visit_hazards
 from fieldapp.vocabulary import DEFAULT_VOCABULARY
 from fieldapp.models import (
     BlobRow,
@@ -97,16 +97,13 @@ def template_record(row: TemplateRow) -> Template:
 
 
 def hazards_of(raw: Sequence[Mapping[str, Any]]) -> tuple[Hazard, ...]:
-    """Stored hazard dicts as records."""
-    return tuple(Hazard(hazard=str(h.get("hazard", "")), band=str(h.get("band", "")),
-                        location=str(h.get("location", "")), notes=str(h.get("notes", ""))) for h in raw)
+    """The stored Hazards list as records."""
+    return tuple(hazard_record(h) for h in raw)
 
 
-def has_category_1(row: VisitRow) -> bool:
-    """True when any hazard of the visit (listed or answered) is in band A–C."""
-    bands = [h.get("band") for h in row.hazards]
-    bands += [v.get("band") for v in row.answers.values() if isinstance(v, Mapping)]
-    return any(band in CATEGORY_1_BANDS for band in bands)
+def all_hazards(row: VisitRow) -> tuple[Hazard, ...]:
+    """Every hazard of the visit, listed or answered at a question (`fieldapp.domain.visit_hazards`)."""
+    return visit_hazards(row.hazards, row.answers)
 
 
 def visit_photos(session: Session, visit_id: str) -> list[PhotoRow]:
@@ -180,10 +177,11 @@ def officer_name(session: Session, officer_id: str) -> str:
 def visit_summary(session: Session, row: VisitRow, reference: str) -> VisitSummary:
     """A visit as listed under its case."""
     photo_count = len(visit_photos(session, row.id))
+    hazards = all_hazards(row)
     return VisitSummary(id=row.id, case_id=row.case_id, case_reference=reference, officer_id=row.officer_id,
                         officer_name=officer_name(session, row.officer_id), started_at=row.started_at,
                         outcome=row.outcome, state=VisitState(row.state), photo_count=photo_count,
-                        hazard_count=len(row.hazards), category_1=has_category_1(row),
+                        hazard_count=len(hazards), category_1=any(h.category_1 for h in hazards),
                         submitted_at=row.submitted_at, amends=row.amends,
                         summary_issued=summary_record(session, row))
 

@@ -20,7 +20,7 @@ from fieldapp.domain import Decision
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseIndexRow, LocalReviewRow, VisitHistoryRow, VisitRow
 from fieldapp.outbox import enqueue
-from fieldapp.records import case_reference, has_category_1, hazards_of, officer_name, visit_photos
+from fieldapp.records import all_hazards, case_reference, officer_name, visit_photos
 from fieldapp.types import ReviewItem, UserInfo, VisitState
 from fieldapp.visits import new_id
 
@@ -66,14 +66,15 @@ def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:
     for visit in visits:
         if _decided(session, visit) or submitted_by(session, visit, lead.id):
             continue
+        hazards = all_hazards(visit)
         address = session.scalar(select(CaseIndexRow.address).where(CaseIndexRow.case_id == visit.case_id))
         items.append(ReviewItem(
             visit_id=visit.id, case_id=visit.case_id, case_reference=case_reference(session, visit.case_id),
             address=address or "", officer_id=visit.officer_id,
             officer_name=officer_name(session, visit.officer_id), started_at=visit.started_at,
             received_at=visit.received_at or visit.updated_at, outcome=visit.outcome,
-            hazards=hazards_of(visit.hazards), photo_count=len(visit_photos(session, visit.id)),
-            category_1=has_category_1(visit), resubmitted=_was_returned(session, visit.id),
+            hazards=hazards, photo_count=len(visit_photos(session, visit.id)),
+            category_1=any(h.category_1 for h in hazards), resubmitted=_was_returned(session, visit.id),
             clock=clocks.get(visit.case_id)))
     return queue_order(items)
 

@@ -13,6 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from fieldapp.domain import Hazard, visit_hazards  # Hazard re-exported: a record of the visit like the others
+
 
 class VisitState(StrEnum):
     """Where a visit stands, as the officer sees it."""
@@ -193,18 +195,6 @@ class Template:
 
 
 @dataclass(frozen=True)
-class Hazard:
-    hazard: str
-    band: str
-    location: str = ""
-    notes: str = ""
-
-    @property
-    def category_1(self) -> bool:
-        return self.band in ("A", "B", "C")
-
-
-@dataclass(frozen=True)
 class Photo:
     id: str
     visit_id: str
@@ -255,6 +245,11 @@ class Visit:
     @property
     def editable(self) -> bool:
         return self.state in (VisitState.DRAFT, VisitState.RETURNED)
+
+    @property
+    def all_hazards(self) -> tuple[Hazard, ...]:
+        """Its Hazards list and the hazards answered at questions (`fieldapp.domain.visit_hazards`)."""
+        return visit_hazards(self.hazards, self.answers)
 
 
 @dataclass(frozen=True)

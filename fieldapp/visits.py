@@ -7,8 +7,10 @@ are shown to the officer (``Visit.problems``). Submitting validates completely:
 * required questions must be answered only when the outcome is ``completed``. An
   officer who got no access, was refused or rescheduled cannot answer what they
   could not inspect, so for those outcomes only the answers given are checked;
-* every answer must fit its question, and every hazard must be an HHSRS hazard with
-  a band A–J.
+* every answer must fit its question, and every row of the Hazards list must name an
+  HHSRS hazard (its band may be empty, PROTOCOL.md revision 2, or A–J).
+
+Every hazard row is stored as typed, however incomplete, and flagged until fixed.
 
 The functions here work inside the caller's session; the facade owns transactions.
 """
@@ -24,7 +26,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
-from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, Outcome, QuestionKind, validate_answers
+from fieldapp.domain import Outcome, QuestionKind, hazard_record, validate_answers
+from fieldapp.domain_vocabulary import check_hazard_list
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
 from fieldapp.limits import text_problems
 from fieldapp.models import PhotoRow, TemplateRow, VisitRow
@@ -84,15 +87,9 @@ def questions_of(template: TemplateRow | None) -> dict[str, Mapping[str, Any]]:
     return {q["id"]: q for s in template.sections for q in s.get("questions", [])}
 
 
-def hazard_problems(hazards: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """A message per hazard that is not an HHSRS hazard with a band A–J (keys ``hazards.N``)."""
-    problems: dict[str, str] = {}
-    for index, hazard in enumerate(hazards):
-        if hazard.get("hazard") not in HHSRS_HAZARDS:
-            problems[f"hazards.{index}"] = "Choose a hazard from the HHSRS list."
-        elif hazard.get("band") not in HHSRS_BANDS:
-            problems[f"hazards.{index}"] = "Choose a band from A to J."
-    return problems
+def hazard_list_problems(session: Session, row: VisitRow) -> dict[str, str]:
+    """The Hazards list checked by the portal's own rule (`check_hazard_list`) in the visit's vocabulary."""
+    return check_hazard_list(row.hazards, vocabularies_data(session), visit_vocabulary(row))
 
 
 def visit_problems(session: Session, row: VisitRow, *, complete: bool) -> dict[str, str]:
@@ -111,7 +108,7 @@ def visit_problems(session: Session, row: VisitRow, *, complete: bool) -> dict[s
                                          vocabularies=vocabularies_data(session),
                                          default_vocabulary=visit_vocabulary(row)))
     problems.update(visit_assessment_problems(session, row, complete=complete))
-    problems.update(hazard_problems(row.hazards))
+    problems.update(hazard_list_problems(session, row))
     # Past the portal's limits (shared with it): the officer hears of it here, not at sync.
     for key, message in text_problems(row.notes, list(row.hazards), [p.caption for p in photos]).items():
         problems.setdefault(key, message)
@@ -170,9 +167,7 @@ def apply_edit(
     if outcome is not None:
         row.outcome = outcome or None  # "" clears the outcome
     if hazards is not None:
-        listed = [h if isinstance(h, Hazard) else Hazard(**h) for h in hazards]
-        row.hazards = [{"hazard": h.hazard, "band": h.band, "location": h.location, "notes": h.notes}
-                       for h in listed]
+        row.hazards = [hazard_entry(hazard_record(h)) for h in hazards]
     row.updated_at = utc_now()
     if row.state == VisitState.RETURNED:
         row.local_edits = True
@@ -227,6 +222,11 @@ def check_submittable(session: Session, row: VisitRow) -> None:
 # ---------------------------------------------------------------- the protocol's visit document
 
 
+def hazard_entry(hazard: Hazard) -> dict[str, Any]:
+    """A row of the Hazards list as stored and sent: no band is ``null``, as the protocol writes it."""
+    return {"hazard": hazard.hazard, "band": hazard.band or None, "location": hazard.location, "notes": hazard.notes}
+
+
 def photo_entry(photo: PhotoRow) -> dict[str, Any]:
     """One entry of the document's ``photos``, optional keys absent when empty."""
     entry: dict[str, Any] = {"id": photo.id, "sha256": photo.sha256, "content_type": photo.content_type,
@@ -251,8 +251,7 @@ def visit_document(row: VisitRow, photos: Sequence[PhotoRow]) -> dict[str, Any]:
         "outcome": row.outcome,
         "answers": {k: v for k, v in row.answers.items() if not is_blank(v)},
         "notes": row.notes,
-        "hazards": [{"hazard": h["hazard"], "band": h["band"], "location": h.get("location", ""),
-                     "notes": h.get("notes", "")} for h in row.hazards],
+        "hazards": [hazard_entry(hazard_record(h)) for h in row.hazards],
         "photos": [photo_entry(p) for p in photos],
     }
     if row.amends:

@@ -40,6 +40,7 @@ from fieldapp.domain import (  # noqa: F401  (re-exported)
     band_for_score,
     is_category_1,
     validate_answers,
+    visit_hazards,
 )
 from fieldapp.limits import (  # noqa: F401  (re-exported)
     CAPTION_MAX_CHARS,

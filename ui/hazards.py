@@ -1,17 +1,24 @@
-"""The visit's hazards: HHSRS hazard, band, location and notes; Category 1 highlighted."""
+"""The visit's hazards: HHSRS hazard, band, location and notes; Category 1 highlighted.
+
+Every row is saved as typed, however incomplete (a row without a band is a valid
+hazard, PROTOCOL.md revision 2; one without a hazard is flagged until it is chosen or
+removed). Hazards answered at `hazard` questions are listed below the rows, so the
+officer sees the visit's one list of hazards (`fieldapp.domain.visit_hazards`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from fieldapp.domain import is_category_1
 from fieldapp.types import Hazard
+from ui.hazard_text import line_text
 from ui.look import icon
 from ui.questions import band_combo, hazard_combo, select_value
-from ui.widgets import repolish
+from ui.widgets import repolish, wrapping_label
 
 
 class HazardRowWidget(QFrame):
@@ -25,7 +32,7 @@ class HazardRowWidget(QFrame):
         super().__init__(parent)
         self.setObjectName("hazardRow")
         self.hazard = hazard_combo()
-        self.band = band_combo()
+        self.band = band_combo("— no band —")
         self.location = QLineEdit()
         self.location.setPlaceholderText("Where (room, wall...)")
         self.notes = QLineEdit()
@@ -36,6 +43,8 @@ class HazardRowWidget(QFrame):
         self.remove.setIcon(icon("remove"))
         self.remove.setToolTip("Remove this hazard")
         self.remove.setAccessibleName("Remove this hazard")
+        self.problem = wrapping_label("", "problem")
+        self.problem.hide()
         layout = QGridLayout(self)
         layout.addWidget(self.hazard, 0, 0)
         layout.addWidget(self.band, 0, 1)
@@ -43,6 +52,7 @@ class HazardRowWidget(QFrame):
         layout.addWidget(self.remove, 0, 3)
         layout.addWidget(self.location, 1, 0)
         layout.addWidget(self.notes, 1, 1, 1, 3)
+        layout.addWidget(self.problem, 2, 0, 1, 4)
         layout.setColumnStretch(0, 2)
         layout.setColumnStretch(1, 1)
         if hazard is not None:
@@ -69,12 +79,14 @@ class HazardRowWidget(QFrame):
         self.setObjectName("category1" if category_1 else "hazardRow")
         repolish(self)
 
-    def value(self) -> Hazard | None:
-        """The hazard, or None while the hazard or band is not chosen yet."""
-        hazard, band = self.hazard.currentData(), self.band.currentData()
-        if not hazard or not band:
-            return None
-        return Hazard(hazard, band, self.location.text().strip(), self.notes.text().strip())
+    def value(self) -> Hazard:
+        """The row as typed ("" for a hazard or band not chosen yet)."""
+        return Hazard(self.hazard.currentData() or "", self.band.currentData() or "",
+                      self.location.text().strip(), self.notes.text().strip())
+
+    def set_problem(self, message: str | None) -> None:
+        self.problem.setText(f"⚠ {message}" if message else "")
+        self.problem.setVisible(bool(message))
 
 
 class HazardsEditorWidget(QWidget):
@@ -92,8 +104,12 @@ class HazardsEditorWidget(QWidget):
         self.empty.setObjectName("muted")
         self.add_button = QPushButton(icon("add"), "Add hazard")
         self.add_button.clicked.connect(self.add_row)
+        self.answered = wrapping_label("", "muted")
+        self.answered.setTextFormat(Qt.TextFormat.PlainText)
+        self.answered.hide()
         self._layout.addWidget(self.empty)
         self._layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self._layout.addWidget(self.answered)
 
     def set_hazards(self, hazards: Sequence[Hazard]) -> None:
         for row in self.rows:
@@ -105,7 +121,7 @@ class HazardsEditorWidget(QWidget):
 
     def _append(self, row: HazardRowWidget) -> None:
         self.rows.append(row)
-        self._layout.insertWidget(self._layout.count() - 1, row)
+        self._layout.insertWidget(self._layout.indexOf(self.add_button), row)
         row.show()
         row.sig_changed.connect(self.sig_changed.emit)
         row.sig_typing.connect(self.sig_typing.emit)
@@ -125,8 +141,29 @@ class HazardsEditorWidget(QWidget):
         self.sig_changed.emit()
 
     def hazards(self) -> tuple[Hazard, ...]:
-        """The complete hazards (rows still missing a hazard or band are kept on screen only)."""
-        return tuple(h for h in (row.value() for row in self.rows) if h is not None)
+        """Every row as typed, incomplete ones included (the store keeps them and flags what is missing)."""
+        return tuple(row.value() for row in self.rows)
+
+    def show_problems(self, problems: Mapping[str, str], show_missing: bool) -> None:
+        """Each row's problem beside it; "choose the hazard" waits until a submit was tried."""
+        for index, row in enumerate(self.rows):
+            message = problems.get(f"hazards.{index}")
+            if message and not show_missing and not row.value().hazard:
+                message = None
+            row.set_problem(message)
+
+    def focus_row(self, index: int) -> QWidget:
+        """Put the cursor on a row's hazard (a jump from the submit check); returns what was focused."""
+        target = self.rows[index].hazard if 0 <= index < len(self.rows) else self.add_button
+        target.setFocus(Qt.FocusReason.OtherFocusReason)
+        return target
+
+    def set_answered(self, hazards: Sequence[Hazard], question_label: Callable[[str], str]) -> None:
+        """List the hazards answered at the form's `hazard` questions, so the whole list is in one place."""
+        lines = [line_text(h, question_label) for h in hazards if h.question_id is not None]
+        self.answered.setText("Also recorded at questions:\n" + "\n".join(f"• {line}" for line in lines)
+                              if lines else "")
+        self.answered.setVisible(bool(lines))
 
     def set_read_only(self, read_only: bool) -> None:
         self.add_button.setVisible(not read_only)

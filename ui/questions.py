@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind
+from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind, is_category_1
 from fieldapp.types import Photo, Question
 
 _UNSET_DATE = QDate(1900, 1, 1)
@@ -376,12 +376,12 @@ def hazard_combo() -> QComboBox:
     return combo
 
 
-def band_combo() -> QComboBox:
-    """Bands A–J, Category 1 (A–C) marked."""
+def band_combo(empty_text: str = "— band —") -> QComboBox:
+    """Bands A–J, Category 1 marked (`fieldapp.domain.is_category_1`), after ``empty_text`` for no band."""
     combo = QComboBox()
-    combo.addItem("— band —", None)
+    combo.addItem(empty_text, None)
     for band in HHSRS_BANDS:
-        combo.addItem(f"{band} (Category 1)" if band in "ABC" else band, band)
+        combo.addItem(f"{band} (Category 1)" if is_category_1(band) else band, band)
     combo.setAccessibleName("HHSRS band")
     return combo
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.domain import Outcome
+from fieldapp.domain import Outcome, QuestionKind, visit_hazards
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
 from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
@@ -316,6 +316,7 @@ class VisitEditorWidget(QWidget):
         self.warning_banner.set_warnings(case.warnings)
         self._build_form(bundle.template, visit)
         self.hazards.set_hazards(visit.hazards)
+        self._show_answered_hazards()
         self.outcome.blockSignals(True)
         self.outcome.setCurrentIndex(max(0, self.outcome.findData(visit.outcome)))
         self.outcome.blockSignals(False)
@@ -344,6 +345,8 @@ class VisitEditorWidget(QWidget):
                 editor.set_photos(visit.photos)
                 editor.set_value(visit.answers.get(question.id))
                 editor.sig_changed.connect(lambda _v, qid=question.id: self._mark_answer(qid, 0))
+                if question.kind == QuestionKind.HAZARD:
+                    editor.sig_changed.connect(self._show_answered_hazards)
                 editor.sig_typing.connect(lambda qid=question.id: self._mark_answer(qid, TYPING_SAVE_MS))
                 row = QuestionRowWidget(editor)
                 self.rows[question.id] = row
@@ -354,6 +357,13 @@ class VisitEditorWidget(QWidget):
 
     def question_labels(self) -> dict[str, str]:
         return {qid: row.editor.question.label for qid, row in self.rows.items()}
+
+    def _show_answered_hazards(self) -> None:
+        """Under the Hazards list, the hazards answered at questions: the visit's one list, as on screen now."""
+        answers = {qid: row.editor.value() for qid, row in self.rows.items()
+                   if row.editor.question.kind == QuestionKind.HAZARD}
+        labels = self.question_labels()
+        self.hazards.set_answered(visit_hazards((), answers), lambda qid: labels.get(qid, qid))
 
     def _apply_visit(self, visit: Visit) -> None:
         """Show state, problems and whether editing is allowed, after a load or a save."""
@@ -378,6 +388,7 @@ class VisitEditorWidget(QWidget):
             if message and not self._show_missing and answers.get(qid) in (None, "", []):
                 message = None
             row.set_problem(message)
+        self.hazards.show_problems(problems, self._show_missing)
         outcome_message = problems.get("outcome") if self._show_missing else None
         self.outcome_problem.setText(f"⚠ {outcome_message}" if outcome_message else "")
         self.outcome_problem.setVisible(bool(outcome_message))
@@ -509,6 +520,9 @@ class VisitEditorWidget(QWidget):
             row = self.rows[key]
             self.scroll.ensureWidgetVisible(row)
             row.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+        elif key.startswith("hazards.") and key.partition(".")[2].isdigit():
+            target = self.hazards.focus_row(int(key.partition(".")[2]))
+            self.scroll.ensureWidgetVisible(target)
         elif key.partition(".")[0] in ("outcome", "notes", "hazards", "photos"):
             target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
                       "photos": self.photos}[key.partition(".")[0]]

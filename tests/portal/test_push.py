@@ -239,3 +239,14 @@ def test_lead_may_not_decide_own_visit_or_its_amendment(any_world: World) -> Non
     [result] = any_world.portal.push(any_world.auth["lead_a"], [any_world.decide_op(amendment["id"], "approve")])
     assert result["error"]["code"] == "own_visit"
     assert lead_case
+
+
+def test_hazards_may_leave_the_band_null_but_need_a_hazard(world: World) -> None:
+    """Revision 2: a hazards entry with band null is applied; one without an HHSRS hazard is rejected naming it."""
+    banded = {"hazard": "Damp and mould growth", "band": "C", "location": "Bathroom", "notes": ""}
+    unbanded = {"hazard": "Excess cold", "band": None, "location": "Hall", "notes": "No heating"}
+    applied = _one(world, "officer1", world.visit_op("officer1", "case1", hazards=[banded, unbanded]))
+    assert applied["status"] == "applied"
+    nameless = _one(world, "officer1", world.visit_op("officer1", "case1", hazards=[banded, {**unbanded, "hazard": ""}]))
+    assert nameless["status"] == "rejected" and nameless["error"]["code"] == "invalid_answers"
+    assert set(nameless["error"]["details"]["questions"]) == {"hazards.1"}

@@ -145,10 +145,7 @@ class ReviewQueueTableModel(QAbstractTableModel):
         if col == COL_OUTCOME:
             return label(item.outcome) + (" · resubmitted" if item.resubmitted else "")
         if col == COL_HAZARDS:
-            if not item.hazards:
-                return "None"
-            prefix = "⚠ Category 1: " if item.category_1 else ""
-            return prefix + hazards_text(item)
+            return hazards_text(item)
         if col == COL_PHOTOS:
             return str(item.photo_count)
         return age_text(item.received_at, self._now)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from fieldapp.review import queue_order
 from fieldapp.types import ReviewItem
+from ui.hazard_text import summary_text
 
 
 @dataclass(frozen=True)
@@ -68,5 +69,5 @@ def age_seconds(since: datetime, now: datetime) -> int:
 
 
 def hazards_text(item: ReviewItem) -> str:
-    """The hazards of a queue row as ``Damp and mould growth (B), …``."""
-    return ", ".join(f"{h.hazard} ({h.band})" for h in item.hazards)
+    """The hazards of a queue row, Category 1 first and marked (`ui.hazard_text.summary_text`)."""
+    return summary_text(item.hazards)

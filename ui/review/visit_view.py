@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.types import Photo, VisitChanges
 from ui.format import date_text, label
+from ui.hazard_text import line_text
 from ui.review.answer_text import answer_text
 from ui.review.photo_loader import THUMBNAIL_EDGE
 from ui.review.queue_rows import age_text
@@ -267,18 +268,19 @@ class VisitReviewWidget(QWidget):
                 self._answer_row(form, qid, "Answer removed since you returned it", "removed")
             layout.addWidget(box)
 
+    def _question_label(self, question_id: str) -> str:
+        question = self.data.question(question_id) if self.data else None
+        return question.label if question else question_id
+
     def _add_hazards(self, layout: QVBoxLayout, data: ReviewData) -> None:
-        hazards = data.visit.hazards
+        hazards = data.visit.all_hazards
         changed = bool(data.changes and data.changes.hazards_changed)
         box = QGroupBox(f"Hazards ({len(hazards)})" + ("  — changed since you returned it" if changed else ""))
         inner = QVBoxLayout(box)
         if not hazards:
             inner.addWidget(QLabel("No hazards recorded."))
         for hazard in hazards:
-            where = f" — {hazard.location}" if hazard.location else ""
-            notes = f": {hazard.notes}" if hazard.notes else ""
-            text = f"{hazard.hazard}, band {hazard.band}" + (" (Category 1)" if hazard.category_1 else "")
-            row = QLabel(f"{text}{where}{notes}")
+            row = QLabel(line_text(hazard, self._question_label))
             row.setWordWrap(True)
             if hazard.category_1:
                 row.setObjectName("reviewCat1")
