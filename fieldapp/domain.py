@@ -210,13 +210,17 @@ def band_for_score(score: float) -> str:
     return "J"
 
 
-def is_category_1(band: str | None) -> bool:
-    """The Category 1 rule: bands A–C (the council must act); no band is never Category 1.
+def is_category_1(band: str | None, vocabulary: Mapping[str, Any] | None = None) -> bool:
+    """The Category 1 rule (the council must act): HHSRS bands A–C; no band is never Category 1.
 
-    The one place the rule is decided (editor, store, review queue and portal all ask
-    here), so that a vocabulary with its own per-band flags can be taken in later.
+    With a vocabulary's data (PROTOCOL.md revision 2, ``bands: [{"band", "category_1"}]``)
+    its own per-band flags decide. The one place the rule is decided: the editor, the
+    store, the review queue and the portal all ask here.
     """
-    return band in CATEGORY_1_BANDS
+    if vocabulary is None:
+        return band in CATEGORY_1_BANDS
+    return bool(band) and any(isinstance(b, Mapping) and b.get("band") == band and bool(b.get("category_1"))
+                              for b in vocabulary.get("bands") or [])
 
 
 @dataclass(frozen=True)

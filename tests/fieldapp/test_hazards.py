@@ -25,10 +25,12 @@ def filled(tmp_path: Path) -> Filled:
 
 
 def test_category_1_is_bands_a_to_c_and_nothing_else() -> None:
-    """A, B and C are Category 1; D–J, an empty band and no band are not."""
+    """A, B and C are Category 1; D–J and no band are not; a vocabulary's own band flags decide for it."""
     assert [b for b in "ABCDEFGHIJ" if is_category_1(b)] == ["A", "B", "C"]
     assert not is_category_1("") and not is_category_1(None)
     assert Hazard("Fire", "B").category_1 and not Hazard("Fire", "").category_1
+    own = {"bands": [{"band": "1", "category_1": True}, {"band": "2", "category_1": False}]}
+    assert is_category_1("1", own) and not is_category_1("2", own) and not is_category_1("A", own)
 
 
 def test_visit_hazards_are_the_list_then_the_answered_hazard_questions() -> None:

@@ -61,6 +61,8 @@ def test_escape_in_a_combo_list_closes_the_list_not_the_visit(qtbot: Any, window
         qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
         assert window.pages.currentWidget() is editor
         assert combo.currentIndex() == 0
+    window.activateWindow()   # offscreen gives no window manager to hand activation back after a popup
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     editor.notes.setFocus()
     qtbot.keyClick(editor.notes, Qt.Key.Key_Escape)
     assert window.pages.currentWidget() is window.cases_page
