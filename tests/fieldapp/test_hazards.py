@@ -59,7 +59,7 @@ def test_a_hazard_without_band_is_submitted_with_band_null(filled: Filled) -> No
     assert filled.store.submit_visit(visit.id).state == VisitState.QUEUED
     [op] = filled.store.outbox()
     assert op.data["hazards"] == [{"hazard": "Damp and mould growth", "band": None, "location": "Bathroom",
-                                   "notes": "Spreading"}]
+                                   "notes": "Spreading", "vocabulary": "hhsrs-2006"}]
 
 
 def test_a_nameless_hazard_row_stops_the_submit(filled: Filled) -> None:

@@ -91,7 +91,7 @@ def test_hazards_and_outcome_are_checked(filled: Filled) -> None:
     visit = filled.draft(hazards=[Hazard("Damp and mould growth", "B"), Hazard("Bad vibes", "C"),
                                   Hazard("Fire", "Z")], outcome="went home")
     assert set(visit.problems) == {"hazards.1", "hazards.2", "outcome"}
-    assert "HHSRS" in visit.problems["hazards.1"] and "A, B, C" in visit.problems["hazards.2"]
+    assert "Choose a hazard from" in visit.problems["hazards.1"] and "A, B, C" in visit.problems["hazards.2"]
 
 
 def test_submit_needs_an_outcome_and_required_answers(filled: Filled) -> None:
