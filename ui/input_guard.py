@@ -8,7 +8,9 @@ including ones built later by any screen:
   instead of changing the value. Qt's default lets a wheel pass over a form change
   answers that were never touched. Such widgets get `Qt.StrongFocus`, so the wheel never
   focuses them, and focus the app gives them itself (a new hazard row, a jump to a
-  missing answer) does not count as the officer's.
+  missing answer) does not count as the officer's; nor does the focus a combo gets
+  back when its list closes, so choosing from a list and then scrolling the form (the
+  commonest way answers changed) leaves the choice alone.
 * While a popup is open (a combo box's list, a date picker's calendar), its keys belong
   to it: Esc closes the popup, never the screen behind it (whose Esc shortcut would
   otherwise win, as a popup's parent chain counts as "inside" the screen).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
 
 from factory import wait_idle
 from test_screens import _start_visit
@@ -29,7 +29,8 @@ def _open_calendar(qtbot: Any, editor: Any) -> QWidget:
 
 
 def _press_escape_in(qtbot: Any, popup: QWidget) -> None:
-    target = popup.focusWidget() or popup
+    """Esc where X delivers it: the popup's list or calendar table (which swallows Esc in a date picker)."""
+    target = popup.findChild(QAbstractItemView) or popup
     qtbot.keyClick(target, Qt.Key.Key_Escape)
 
 

@@ -168,3 +168,18 @@ def test_focus_the_app_gave_does_not_arm_the_wheel(qtbot: Any, window: Any) -> N
     qtbot.waitUntil(row.hazard.hasFocus)
     wheel(row.hazard, -1)
     assert row.hazard.currentIndex() == 0
+
+
+def test_choosing_from_a_list_then_scrolling_leaves_the_choice(qtbot: Any, window: Any) -> None:
+    """Clicked, list opened and closed: the combo keeps the focus, but the wheel over it scrolls the form."""
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    _start_visit(qtbot, window, case_id)
+    combo = window.editor.rows["severity"].editor.combo
+    combo.setFocus(Qt.FocusReason.MouseFocusReason)
+    combo.showPopup()
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None)
+    combo.setCurrentIndex(2)
+    combo.hidePopup()
+    qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
+    wheel(combo, -1)
+    assert combo.currentIndex() == 2
