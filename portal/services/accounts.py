@@ -3,38 +3,25 @@
 Disabling an account (``active: false``) revokes every token of it in the same
 transaction, so a leaver's laptop is signed out at its next request. A password set by
 an admin, or a changed role or team, revokes the tokens too; a changed role or team also
-moves the cases, properties and residents in and out of the scopes it affects.
+moves records in and out of the scopes it affects (``account_scope``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.core.config import KdfParams, PortalSettings
 from portal.core.db import Database
 from portal.core.security import hash_password, verify_password
 from portal.errors import invalid_request
-from portal.models import Case, Team, User
+from portal.models import Team, User
 from portal.services import audit, throttle
 from portal.services.audit import Action, Event
 from portal.services.auth import Authenticated, invalid_credentials, revoke_tokens, too_many_attempts
 from portal.services.passwords import check_password
-from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by, Touched
+from portal.services.account_scope import before_move, record_move
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import AdminUserPatch, PasswordChange, Role
-
-
-def _touched_by_user(session: Session, user: User, team_ids: set[str | None]) -> Touched:
-    """The cases assigned to the user or of its old and new teams, with their properties and residents."""
-    teams = {t for t in team_ids if t}
-    cases = list(session.execute(select(Case.id, Case.property_id, Case.resident_ids).where(
-        or_(Case.assigned_officer_id == user.id, Case.team_id.in_(teams)))))
-    if not cases:
-        return Touched(frozenset(), frozenset(), frozenset())
-    parts = [touched_by(session, case_id, [prop], residents) for case_id, prop, residents in cases]
-    return Touched(frozenset().union(*(p.cases for p in parts)), frozenset().union(*(p.properties for p in parts)),
-                   frozenset().union(*(p.residents for p in parts)))
 
 
 def patch_user(session: Session, user: User, body: AdminUserPatch, kdf: KdfParams) -> list[str]:
@@ -60,11 +47,7 @@ def patch_user(session: Session, user: User, body: AdminUserPatch, kdf: KdfParam
     if not changed:
         return []
     moves_scope = "role" in changed or "team_id" in changed
-    old_team = user.team_id
-    if moves_scope:
-        callers = affected_callers(session, [user.id], [user.team_id, team_id])
-        touched = _touched_by_user(session, user, {user.team_id, team_id})
-        before = snapshot(session, callers, touched)
+    move = before_move(session, user, team_id) if moves_scope else None
     for name in ("display_name", "role", "team_id", "active"):
         if name in values:
             setattr(user, name, str(values[name]) if name == "role" else values[name])
@@ -73,10 +56,8 @@ def patch_user(session: Session, user: User, body: AdminUserPatch, kdf: KdfParam
     if any(name in changed for name in ("display_name", "role", "team_id")):
         user.version += 1
         user.seq = next_seq(session)
-    if moves_scope:
-        # The same people, the user now seen with their new role and team.
-        callers = affected_callers(session, [user.id], [old_team, team_id])
-        record_scope_changes(session, callers, touched, before)
+    if move is not None:
+        record_move(session, move)
     # A leaver, a new scope or a reset password (perhaps a compromised one): every laptop signs in again.
     if not user.active or moves_scope or "password" in changed:
         revoke_tokens(session, user.id)

@@ -138,3 +138,30 @@ def test_demo_seed_passwords_meet_the_rule() -> None:
 
     for seed in range(1, 6):
         assert all(password_problem(account.password) is None for account in _accounts(seed))
+
+
+def _pull_from(portal: Portal, headers: dict[str, str], cursor: int) -> tuple[dict[tuple[str, str], bool], int]:
+    changes, cursor = portal.pull_all(headers, cursor)
+    return {(c["entity"], c["id"]): c["deleted"] for c in changes}, cursor
+
+
+def test_a_new_team_or_role_moves_scope_for_everyone_it_affects(world: World) -> None:
+    """Moving an officer to another team tombstones them and their visits at the old lead and grants them to the new; a promoted officer pulls the team's cases."""
+    portal, ids = world.portal, world.ids
+    case2 = world.case("case2", "officer2")
+    visit = world.visit_op("officer2", "case2")
+    assert portal.push(world.auth["officer2"], [visit])[0]["status"] == "applied"
+    _, lead_a_cursor = portal.pull_all(world.auth["lead_a"])
+    _, lead_b_cursor = portal.pull_all(world.auth["lead_b"])
+    _, officer1_cursor = portal.pull_all(world.auth["officer1"])
+    assert _patch(portal, ids["officer2"], {"team_id": ids["team_b"]}).status_code == 200
+    at_a, _ = _pull_from(portal, world.auth["lead_a"], lead_a_cursor)
+    at_b, _ = _pull_from(portal, world.auth["lead_b"], lead_b_cursor)
+    assert at_a[("visit", visit["id"])] is True and at_a[("user", ids["officer2"])] is True
+    assert at_b[("visit", visit["id"])] is False and at_b[("user", ids["officer2"])] is False
+    assert ("case", case2) not in at_b  # the case stays with team A
+    username = portal.call("GET", "/me", headers=world.auth["officer1"]).json()["username"]
+    assert _patch(portal, ids["officer1"], {"role": "lead"}).status_code == 200
+    seen, _ = _pull_from(portal, portal.login(username), officer1_cursor)
+    assert seen[("case", case2)] is False and seen[("user", ids["lead_a"])] is False
+    assert ("user", ids["officer2"]) not in seen  # now in team B
