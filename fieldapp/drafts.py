@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseRecord, PhotoRow, ProblemRow, TemplateRow, VisitRow
+from fieldapp.records import all_hazards
 from fieldapp.types import Draft, VisitState
 from fieldapp.visits import is_blank
 
@@ -49,7 +50,7 @@ def _record(session: Session, row: VisitRow, photos: int) -> Draft:
                  template_name=template.name if template else "", state=VisitState(row.state),
                  started_at=row.started_at, updated_at=row.updated_at,
                  answers=sum(1 for value in row.answers.values() if not is_blank(value)), photos=photos,
-                 hazards=len(row.hazards), has_notes=bool(row.notes.strip()), amends=row.amends)
+                 hazards=len(all_hazards(row)), has_notes=bool(row.notes.strip()), amends=row.amends)
 
 
 def open_amendment(session: Session, visit_id: str) -> VisitRow | None:

@@ -522,7 +522,7 @@ class VisitEditorWidget(QWidget):
             row.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
         elif key.startswith("hazards.") and key.partition(".")[2].isdigit():
             target = self.hazards.focus_row(int(key.partition(".")[2]))
-            self.scroll.ensureWidgetVisible(target)
+            self.scroll.ensureWidgetVisible(target.parentWidget() or target)  # the whole row, its message too
         elif key.partition(".")[0] in ("outcome", "notes", "hazards", "photos"):
             target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
                       "photos": self.photos}[key.partition(".")[0]]

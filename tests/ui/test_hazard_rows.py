@@ -68,7 +68,10 @@ def test_a_row_without_a_hazard_is_flagged_at_submit_and_shown_on_reopen(qtbot: 
     qtbot.waitUntil(lambda: window.focusWidget() is nameless.hazard)   # (the window may be inactive offscreen)
     assert nameless.problem.isVisible() and "Choose a hazard" in nameless.problem.text()
     assert not editor.hazards.rows[0].problem.isVisible()
-    screenshot(editor, artifacts / "ui_hazard_row_flagged.png")
+    for width, height, name in ((1280, 720, "1280x720"), (911, 512, "1366x768_at_150")):  # 150 %: logical pixels
+        window.resize(width, height)
+        editor.scroll.ensureWidgetVisible(nameless)
+        screenshot(window, artifacts / f"ui_hazard_row_flagged_{name}.png")
     window.show_cases()
     wait_idle(qtbot, window.ctx.tasks)
     with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
@@ -117,7 +120,9 @@ def test_the_review_queue_marks_the_real_category_1_hazard(qtbot: Any, store_fac
     model = widget.queue.table.model()
     cell = model.index(0, COL_HAZARDS).data()
     assert cell == "⚠ Category 1: Damp and mould growth (C); also Excess cold (D)"
-    screenshot(widget, artifacts / "ui_review_queue_hazards.png")
+    for width, height, name in ((1280, 720, "1280x720"), (911, 512, "1366x768_at_150")):
+        widget.resize(width, height)
+        screenshot(widget, artifacts / f"ui_review_queue_hazards_{name}.png")
     with qtbot.waitSignal(widget.sig_visit_shown, timeout=10000):
         widget.open_visit(visit_id)
     texts = [label.text() for label in widget.visit_view.scroll.widget().findChildren(type(widget.visit_view.meta_label))]
