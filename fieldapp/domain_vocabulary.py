@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fieldapp.domain import CATEGORY_1_BANDS, HHSRS_BANDS, HHSRS_HAZARDS
+from fieldapp.domain import CATEGORY_1_BANDS, HHSRS_BANDS, HHSRS_HAZARDS, is_category_1
 
 DEFAULT_VOCABULARY = "hhsrs-2006"
 
@@ -55,7 +55,7 @@ def band_names(vocabulary: Mapping[str, Any]) -> frozenset[str]:
 
 def category_1_bands(vocabulary: Mapping[str, Any]) -> frozenset[str]:
     """The bands of a vocabulary that are Category 1 (the council must act)."""
-    return frozenset(b["band"] for b in vocabulary.get("bands", []) if isinstance(b, Mapping) and b.get("category_1"))
+    return frozenset(band for band in band_names(vocabulary) if is_category_1(band, vocabulary))
 
 
 def vocabulary_problems(data: Mapping[str, Any]) -> dict[str, str]:

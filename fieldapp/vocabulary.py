@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import utc_now
+from fieldapp.domain import is_category_1
 from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY, HHSRS_2006
 from fieldapp.models import HazardVocabularyRow
 
@@ -48,8 +49,8 @@ class HazardVocabulary:
         return tuple(h.name for h in self.hazards)
 
     def is_category_1(self, band: str | None) -> bool:
-        """True when the band is Category 1 in this vocabulary."""
-        return any(b.band == band and b.category_1 for b in self.bands)
+        """True when the band is Category 1 in this vocabulary (the one rule, `fieldapp.domain.is_category_1`)."""
+        return is_category_1(band, {"bands": [{"band": b.band, "category_1": b.category_1} for b in self.bands]})
 
 
 def vocabulary_from_data(data: Mapping[str, Any]) -> HazardVocabulary:
