@@ -8,13 +8,15 @@ row) goes through the serial database thread, while the next file is being prepa
 so a save queued during an import waits for at most one attach, never for a decode.
 
 A job outlives the panel that started it: closing the visit does not drop photos the
-officer chose. Cancelling (or the app shutting down) stops between files: a photo
-prepared but not attached is discarded (its files go unless a photo uses them), an
-attach not yet begun is skipped, and what was attached stays attached.
+officer chose. Stopping it stops between files: a photo prepared but not attached is
+discarded (its files go unless a photo uses them), an attach not yet begun is
+skipped, and what was attached stays attached. The app shutting down stops it too,
+but an attach already queued still runs (the database thread finishes its queue).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from PySide6.QtCore import QObject, Signal
 from fieldapp.photos import PreparedPhoto
 from fieldapp.types import Photo
 from ui.tasks import Cancelled, Op, TaskFailure, TaskProgress
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,8 +70,9 @@ class PhotoImportJob(QObject):
         self._added: dict[int, Photo] = {}
         self._refused: dict[int, Refused] = {}
         manager = Op.manager
-        # The manager's own event, so that shutting the app down stops the import between files too.
-        self._cancel = manager.new_cancel() if manager is not None else threading.Event()
+        # The manager's own event, set when the app shuts down; the officer's Stop sets the other.
+        self._shutdown = manager.new_cancel() if manager is not None else threading.Event()
+        self._stop = threading.Event()
         self._finished = False
 
     @property
@@ -82,23 +87,26 @@ class PhotoImportJob(QObject):
 
     def cancel(self) -> None:
         """Stop after the attach under way; nothing prepared but not attached is kept."""
-        self._cancel.set()
+        self._stop.set()
+
+    def _stopping(self) -> bool:
+        return self._stop.is_set() or self._shutdown.is_set()
 
     # ------------------------------------------------------------ steps
 
     def _prepare_next(self) -> None:
-        if self._cancel.is_set() or self._next_index >= len(self._paths):
+        if self._stopping() or self._next_index >= len(self._paths):
             self._finish_if_done()
             return
         number = self._next_index
         self._next_index += 1
-        path, store, cancel = self._paths[number], self._store, self._cancel
+        path, store, stopping = self._paths[number], self._store, self._stopping
         self._preparing = True
         self._report(number, f"Importing {path.name} ({number + 1} of {len(self._paths)})")
 
         def prepare() -> PreparedPhoto:
             prepared = store.prepare_photo(path)
-            if cancel.is_set():  # checked here, not in a callback, so shutdown leaves no file behind
+            if stopping():  # checked here, not in a callback, so shutdown leaves no file behind
                 store.discard_prepared(prepared)
                 raise Cancelled()
             return prepared
@@ -109,18 +117,22 @@ class PhotoImportJob(QObject):
             .finally_(self._on_prepare_done).run()
 
     def _on_prepared(self, number: int, prepared: PreparedPhoto) -> None:
-        store, visit_id, cancel = self._store, self._visit_id, self._cancel
+        store, visit_id, stop = self._store, self._visit_id, self._stop
 
         def attach() -> Photo:
-            if cancel.is_set():  # cancelled while this attach waited its turn
+            if stop.is_set():  # stopped while this attach waited its turn
                 store.discard_prepared(prepared)
                 raise Cancelled()
             return store.attach_photo(visit_id, prepared)
 
+        try:
+            Op(self, attach).success(lambda photo: self._on_attached(number, photo)) \
+                .failure(lambda failure: self._on_refused(number, failure)) \
+                .finally_(self._on_attach_done).run()
+        except RuntimeError:  # the app is closing: the staged files are tidied at its next start
+            log.info("Not attaching %s: the app is closing", prepared.source.name)
+            return
         self._attaching += 1
-        Op(self, attach).success(lambda photo: self._on_attached(number, photo)) \
-            .failure(lambda failure: self._on_refused(number, failure)) \
-            .finally_(self._on_attach_done).run()
 
     def _on_prepare_done(self) -> None:
         self._preparing = False
@@ -146,13 +158,13 @@ class PhotoImportJob(QObject):
     def _finish_if_done(self) -> None:
         if self._finished or self._preparing or self._attaching:
             return
-        if self._next_index < len(self._paths) and not self._cancel.is_set():
+        if self._next_index < len(self._paths) and not self._stopping():
             return
         self._finished = True
         PhotoImportJob._running.discard(self)
         if Op.manager is not None:
-            Op.manager.forget_cancel(self._cancel)
+            Op.manager.forget_cancel(self._shutdown)
         self._report(len(self._paths), "Done")
         self.sig_finished.emit(ImportResult(tuple(self._added[n] for n in sorted(self._added)),
                                             tuple(self._refused[n] for n in sorted(self._refused)),
-                                            self._cancel.is_set()))
+                                            self._stopping()))

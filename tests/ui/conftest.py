@@ -73,7 +73,7 @@ def window(qtbot: Any, store: Any, tasks: Any) -> Iterator[Any]:
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
-    qtbot.waitUntil(lambda: win.case_list.model.rowCount() > 0)
+    qtbot.waitUntil(lambda: win.case_list.model.rowCount() > 0, timeout=15000)  # a loaded machine is slow
     yield win
     win.close()
 

@@ -51,3 +51,32 @@ def test_stopped_import_keeps_what_it_added_and_leaves_no_other_file(qtbot: Any,
     expected = {p.path for p in kept} | {p.thumbnail_path for p in kept}
     assert on_disk == expected  # no prepared-but-dropped photo, no temporary file
     wait_idle(qtbot, window.ctx.tasks)
+
+
+def test_shutdown_during_an_import_leaves_only_attached_photos(qtbot: Any, store_factory: Any, tmp_path: Path) -> None:
+    """Closing the app mid-import keeps every photo attached so far; no file of the others survives the next start."""
+    from ui.photo_import import PhotoImportJob
+    from ui.tasks import Op, TaskManager
+
+    store = store_factory(cases=2)
+    case = store.cases()[0]
+    visit = store.start_visit(case.id, store.templates_for(case.id)[0].id)
+    sources = [write_jpeg(tmp_path / f"loft{n}.jpg", 2000, 1500, hue=n * 70, noise=True) for n in range(4)]
+    manager = TaskManager()
+    previous, Op.manager = Op.manager, manager
+    try:
+        job = PhotoImportJob(store, visit.id, sources)
+        attached: list[Any] = []
+        job.sig_attached.connect(lambda photo: (attached.append(photo), manager.shutdown()))
+        job.start()
+        qtbot.waitUntil(lambda: bool(attached), timeout=60000)
+    finally:
+        manager.shutdown()
+        Op.manager = previous
+    kept = store.visit(visit.id).photos
+    assert 1 <= len(kept) < len(sources)
+    # A photo prepared the moment the app closed may have been staged; the start-up tidy (here without
+    # its hour's grace) removes it, and nothing attached.
+    store.remove_orphan_photos(older_than_s=-1)
+    on_disk = {p for p in store.photos_dir.rglob("*") if p.is_file()}
+    assert on_disk == {p.path for p in kept} | {p.thumbnail_path for p in kept}
