@@ -41,6 +41,7 @@ class Action(StrEnum):
     PASSWORD_CHANGE_FAILED = "auth.password_change_failed"
     PULL = "sync.pull"
     BLOB_READ = "blob.read"
+    LETTER_READ = "letter.read"
     OP_APPLIED = "op.applied"
     REVIEW_DECIDED = "review.decided"
     ADMIN_CREATE = "admin.create"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.portal.conftest import PASSWORD, Portal, World, jpeg_bytes
-import hashlib
+from tests.portal.test_statutory import ASSESSMENT
 
 
 def _events(portal: Portal, since: int = 0) -> list[dict[str, Any]]:
@@ -147,3 +148,24 @@ def test_admin_changes_are_recorded_with_field_names_only(world: World) -> None:
     assert patched["action"] == "admin.update" and patched["details"]["fields"] == ["summary"]
     log = json.dumps(events)
     assert "Wiktoria" not in log and "07700" not in log and "Oxygen" not in log
+
+
+def test_letters_and_statutory_rule_changes_are_recorded(world: World) -> None:
+    """Reading a tenant's letter, adding a council bank holiday and recording a summary as issued are audit events."""
+    portal = world.portal
+    start = _last_id(portal)
+    op = world.visit_op("officer1", "case1", assessment=ASSESSMENT)
+    assert portal.push(world.auth["officer1"], [op])[0]["status"] == "applied"
+    letter = portal.call("GET", f"/visits/{op['id']}/summary.pdf", headers=world.auth["officer1"])
+    assert letter.status_code == 200, letter.text
+    day = f"2031-0{uuid.uuid4().int % 9 + 1}-1{uuid.uuid4().int % 9}"
+    holiday = portal.call("POST", "/admin/bank-holidays", headers=portal.admin, json={"date": day, "name": "Council day"})
+    assert holiday.status_code in (201, 409), holiday.text
+    issued = portal.call("POST", f"/admin/visits/{op['id']}/summary-issued", headers=portal.admin,
+                         json={"method": "post", "issued_at": "2026-03-04T10:00:00Z"})
+    assert issued.status_code == 200, issued.text
+    events = _events(portal, start)
+    assert any(e["action"] == "letter.read" and e["entity_id"] == op["id"] and e["actor_id"] == world.ids["officer1"] for e in events)
+    if holiday.status_code == 201:
+        assert any(e["action"] == "admin.create" and e["entity"] == "bank_holiday" and e["entity_id"] == day for e in events)
+    assert any(e["action"] == "admin.update" and e["entity_id"] == op["id"] and e["details"]["fields"] == ["summary_issued"] for e in events)

@@ -9,10 +9,11 @@ from fastapi.responses import Response
 
 from fieldapp.letter import LetterError, LetterTemplateError
 from fieldapp.letter.words import LONDON
-from portal.api.deps import AdminDep, BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep
+from portal.api.deps import AdminDep, BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import Visit
-from portal.services import summary
+from portal.services import audit, summary
+from portal.services.audit import Action, Event
 from portal.services.records import public
 from sync.protocol import SummaryIssuedData, utc_now
 
@@ -26,7 +27,7 @@ def _letter_error(exc: LetterError) -> ApiError:
 
 
 @router.get("/visits/{visit_id}/summary.pdf")
-def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, settings: SettingsDep) -> Response:
+def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, settings: SettingsDep, where: WhereDep) -> Response:
     """The letter to the tenant for a visit (its officer, a lead of its team, an admin; else 404)."""
     with db.read() as session:
         visit = session.get(Visit, visit_id)
@@ -37,13 +38,14 @@ def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, se
                                      utc_now().astimezone(LONDON).date())
         except LetterError as exc:
             raise _letter_error(exc) from None
+    audit.record(db, where, Event(Action.LETTER_READ, "visit", visit_id))
     return Response(pdf, media_type="application/pdf", headers={
         "Cache-Control": "no-store",  # personal data: never kept by a proxy or the browser
         "Content-Disposition": f'inline; filename="summary-{visit_id}.pdf"'})
 
 
 @router.post("/admin/visits/{visit_id}/summary-issued")
-def summary_issued(visit_id: str, admin: AdminDep, _json: JsonBody, body: SummaryIssuedData, db: DbDep) -> dict[str, Any]:
+def summary_issued(visit_id: str, admin: AdminDep, _json: JsonBody, body: SummaryIssuedData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """The CRM posted (or emailed) the summary: the visit records it and the summary clock is met."""
     with db.write() as session:
         visit = session.get(Visit, visit_id, with_for_update=True)
@@ -55,4 +57,5 @@ def summary_issued(visit_id: str, admin: AdminDep, _json: JsonBody, body: Summar
             if refused.status == "conflict":
                 raise ApiError(409, refused.code, refused.message, {"current": public(visit)}) from None
             raise invalid_request(refused.fields, refused.message) from None
+        audit.add(session, where, [Event(Action.ADMIN_UPDATE, "visit", visit.id, {"fields": ["summary_issued"], "method": str(body.method)})])
         return public(visit)
