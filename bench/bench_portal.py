@@ -34,8 +34,18 @@ BATCH = 10
 RAMP_SECONDS = 2.0
 ADMIN_DSN = os.environ.get("FIELDAPP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench passphrase"
-ANSWERS = {"warnings_read": True, "mould_present": True, "rooms_affected": ["Bathroom"], "humidity": 68, "ventilation": 2,
-           "hazard": {"hazard": "Damp and mould growth", "band": "D"}, "works_needed": True}
+# The seeded damp and mould form, two rooms; the cases are under Awaab's Law, so each
+# visit carries an assessment and the first one of a case concludes its investigation.
+ANSWERS = {"warnings_read": True, "room": ["Bathroom", "Bedroom 1"], "room_rh": [78, 64], "room_mould": [True, False],
+           "room_mould_area": ["0.1 to 1 m²", None], "roof_defect": False, "gutters_defect": False, "dpc_defect": False,
+           "plumbing_leak": False, "kitchen_fan": "Fitted and working", "bathroom_fan": "Fitted, not working",
+           "heating_type": "Gas central heating", "heating_working": True, "afford_heat": True,
+           "causes": ["Condensation: not enough ventilation"], "treatment_done": ["Mould wash with fungicide"],
+           "hazard": {"hazard": "Damp and mould growth", "band": "D"}, "works_needed": True,
+           "works_description": "Replace the bathroom extractor fan.", "follow_up_date": "2026-12-15"}
+ASSESSMENT = {"finding": "significant", "hazards": ["Damp and mould growth"], "reasons": "Infant in the household.",
+              "household_factors": ["Children in the household"], "make_safe_done": False,
+              "safety_work": "Mould wash; new extractor fan.", "supplementary_work": None, "alternative_accommodation": False}
 
 
 @dataclass
@@ -111,9 +121,10 @@ class Device:
 
     @staticmethod
     def submit_op(officer_id: str, case_id: str, template_id: str) -> dict[str, Any]:
-        data = {"case_id": case_id, "officer_id": officer_id, "template_id": template_id, "template_version": 1,
+        data = {"case_id": case_id, "officer_id": officer_id, "template_id": template_id, "template_version": 2,
                 "started_at": "2026-03-03T10:00:00Z", "completed_at": "2026-03-03T10:40:00Z", "outcome": "completed",
-                "answers": ANSWERS, "notes": "Black mould behind the wardrobe.", "hazards": [], "photos": []}
+                "answers": ANSWERS, "notes": "Black mould behind the wardrobe.", "hazards": [], "photos": [],
+                "assessment": ASSESSMENT}
         return {"op_id": str(uuid.uuid4()), "entity": "visit", "id": str(uuid.uuid4()), "kind": "submit", "base_version": 0, "data": data}
 
 
@@ -129,7 +140,7 @@ def _prepare(url: str, admin: dict[str, str]) -> list[tuple[str, str]]:
         prop = http.post(f"{url}/api/v1/admin/properties", json={"uprn": f"1000{index:08d}", "address_lines": [f"{index + 1} Canal Walk"], "town": "Harrowmere", "postcode": "HM2 5TQ", "property_type": "flat", "bedrooms": 2}, timeout=30).json()["id"]
         http.post(f"{url}/api/v1/admin/residents", json={"property_id": prop, "full_name": f"Resident {index}", "warnings": ["Dog on premises"] if index % 4 == 0 else []}, timeout=30)
         for number in range(3):
-            case = http.post(f"{url}/api/v1/admin/cases", json={"reference": f"BENCH-{index:02d}-{number}", "case_type": "damp_mould", "priority": "urgent", "summary": "Mould in bedroom", "opened_at": "2026-11-02T09:00:00Z", "property_id": prop, "assigned_officer_id": officer, "team_id": team}, timeout=30).json()["id"]
+            case = http.post(f"{url}/api/v1/admin/cases", json={"reference": f"BENCH-{index:02d}-{number}", "case_type": "damp_mould", "priority": "urgent", "summary": "Mould in bedroom", "opened_at": "2026-11-02T09:00:00Z", "reported_hazards": ["Damp and mould growth"], "property_id": prop, "assigned_officer_id": officer, "team_id": team}, timeout=30).json()["id"]
         devices.append((username, case))
     return devices
 

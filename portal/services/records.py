@@ -290,7 +290,7 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
         if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
             fields["reference"] = f"A case with reference {values['reference']!r} exists."
     _raise_if(fields)
-    callers = affected_callers(session, [case.assigned_officer_id, merged["assigned_officer_id"]], [case.team_id, merged["team_id"]])
+    callers = affected_callers(session, [case.assigned_officer_id, merged["assigned_officer_id"], case.reported_by_id], [case.team_id, merged["team_id"]])
     touched = touched_by(session, case.id, {case.property_id, merged["property_id"]}, [*case.resident_ids, *merged["resident_ids"]])
     before = snapshot(session, callers, touched)
     retriage = any(name in values and values[name] != getattr(case, name) for name in RETRIAGE_FIELDS)
@@ -330,7 +330,7 @@ def purge_closed_cases(session: Session, retention_days: int) -> int:
         select(Case).where(Case.status == CaseStatus.CLOSED, Case.purged.is_(False), Case.closed_at < cutoff)
     ).all()
     for case in due:
-        callers = affected_callers(session, [case.assigned_officer_id], [case.team_id])
+        callers = affected_callers(session, [case.assigned_officer_id, case.reported_by_id], [case.team_id])
         touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
         before = snapshot(session, callers, touched)
         case.purged = True

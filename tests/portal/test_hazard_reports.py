@@ -128,3 +128,23 @@ def test_case_type_rule() -> None:
     """Damp and mould among the hazards makes a damp_mould case, anything else a repair."""
     assert case_type_for(["Excess cold", "Damp and mould growth"]) == "damp_mould"
     assert case_type_for(["Falls on stairs"]) == "repair"
+
+
+def test_reporter_pulls_in_pages_and_gets_the_tombstone(any_world: World) -> None:
+    """Page by page the reporter gets the case once; once closed and purged it leaves their laptop as a tombstone."""
+    from portal.services.records import purge_closed_cases
+
+    world = any_world
+    stranger = world.portal.push(world.auth["officer2"], [_report(world, from_case_id=None)])[0]
+    assert stranger["error"]["code"] == "not_found"  # officer2 has no case at prop1
+    _, cursor = world.portal.pull_all(world.auth["officer1"])
+    mine = _report(world)
+    assert world.portal.push(world.auth["officer1"], [mine])[0]["status"] == "applied"
+    changes, cursor = world.portal.pull_all(world.auth["officer1"], cursor, limit=1)
+    assert [c["id"] for c in changes if c["entity"] == "case"] == [mine["id"]]
+    closed = world.portal.call("PATCH", f"/admin/cases/{mine['id']}", headers=world.portal.admin, json={"status": "closed"})
+    assert closed.status_code == 200
+    with world.portal.db.write() as session:
+        purge_closed_cases(session, -1)
+    changes, _ = world.portal.pull_all(world.auth["officer1"], cursor, limit=1)
+    assert ("case", mine["id"], True) in {(c["entity"], c["id"], c["deleted"]) for c in changes}
