@@ -38,6 +38,8 @@ from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
 from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
 from ui.case_detail import WarningBanner
+from ui.assessment import AssessmentWidget
+from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
 from ui.format import date_text, label
 from ui.hazards import HazardsEditorWidget
@@ -50,7 +52,8 @@ from ui.widgets import clear_layout, repolish, wrapping_label
 TYPING_SAVE_MS = 300
 
 #: Keys of `Visit.problems` / `ValidationError.problems` that are not questions.
-FIELD_LABELS = {"outcome": "Outcome", "notes": "Notes", "hazards": "Hazards", "photos": "Photos"}
+FIELD_LABELS = {"outcome": "Outcome", "notes": "Notes", "hazards": "Hazards", "photos": "Photos",
+                "assessment": "Assessment"}
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,11 @@ class VisitEditorWidget(QWidget):
         header.addWidget(self.back_button)
         header.addWidget(self.title, 1)
         header.addWidget(self.save_label)
+        self.report_button = QPushButton(icon("warning"), "Report a hazard…")
+        self.report_button.setToolTip("Report another hazard seen on this visit: a new case with its own deadline")
+        self.report_button.clicked.connect(self.report_hazard)
+        self.report_dialog: ReportHazardDialog | None = None
+        header.addWidget(self.report_button)
 
         self.warning_banner = WarningBanner()
         self.warning_banner.hide()
@@ -224,6 +232,9 @@ class VisitEditorWidget(QWidget):
         self.hazards = HazardsEditorWidget()
         self.hazards.sig_changed.connect(lambda: self._mark("hazards", 0))
         self.hazards.sig_typing.connect(lambda: self._mark("hazards", TYPING_SAVE_MS))
+        self.assessment = AssessmentWidget()
+        self.assessment.sig_changed.connect(lambda f: self._mark(f"assessment.{f}", 0))
+        self.assessment.sig_typing.connect(lambda f: self._mark(f"assessment.{f}", TYPING_SAVE_MS))
         self.photos = PhotoPanelWidget(ctx)
         self.photos.sig_photos_changed.connect(self._on_photos_changed)
         self.outcome = QComboBox()
@@ -232,6 +243,7 @@ class VisitEditorWidget(QWidget):
             self.outcome.addItem(label(outcome.value), outcome.value)
         self.outcome.setAccessibleName("Outcome")
         self.outcome.currentIndexChanged.connect(lambda _i: self._mark("outcome", 0))
+        self.outcome.currentIndexChanged.connect(lambda _i: self._show_assessment_required())
         self.outcome_problem = wrapping_label("", "problem")
         self.outcome_problem.hide()
         self.notes = QPlainTextEdit()
@@ -257,7 +269,7 @@ class VisitEditorWidget(QWidget):
         outcome_form.addRow("", self.outcome_problem)
         outcome_form.addRow("Notes", self.notes)
         outcome_form.addRow("", self.notes_problem)
-        self.fixed_boxes = (hazards_box, photos_box, outcome_box)
+        self.fixed_boxes = (hazards_box, self.assessment, photos_box, outcome_box)
 
         content = QWidget()
         body = QVBoxLayout(content)
@@ -317,6 +329,9 @@ class VisitEditorWidget(QWidget):
         self._build_form(bundle.template, visit)
         self.hazards.set_hazards(visit.hazards)
         self._show_answered_hazards()
+        self.assessment.set_assessment(visit.assessment)
+        store, key = self._ctx.store, visit.vocabulary
+        Op(self, lambda: store.hazard_vocabulary(key)).success(self.assessment.set_vocabulary).run()
         self.outcome.blockSignals(True)
         self.outcome.setCurrentIndex(max(0, self.outcome.findData(visit.outcome)))
         self.outcome.blockSignals(False)
@@ -372,6 +387,8 @@ class VisitEditorWidget(QWidget):
         for row in self.rows.values():
             row.editor.set_read_only(read_only)
         self.hazards.set_read_only(read_only)
+        self.assessment.set_read_only(read_only)
+        self._show_assessment_required()
         self.photos.set_read_only(read_only)
         self.outcome.setEnabled(not read_only)
         self.notes.setReadOnly(read_only)
@@ -389,9 +406,15 @@ class VisitEditorWidget(QWidget):
                 message = None
             row.set_problem(message)
         self.hazards.show_problems(problems, self._show_missing)
+        self.assessment.set_problem(problems.get("assessment") if self._show_missing else None)
         outcome_message = problems.get("outcome") if self._show_missing else None
         self.outcome_problem.setText(f"⚠ {outcome_message}" if outcome_message else "")
         self.outcome_problem.setVisible(bool(outcome_message))
+
+    def _show_assessment_required(self) -> None:
+        """Mark the assessment required while the case is under Awaab's Law and the outcome is completed."""
+        case = self.bundle.case if self.bundle else None
+        self.assessment.set_required(bool(case and case.awaab) and self.outcome.currentData() == "completed")
 
     def _on_photos_changed(self, photos: tuple[Photo, ...]) -> None:
         for row in self.rows.values():
@@ -455,6 +478,9 @@ class VisitEditorWidget(QWidget):
             changes["outcome"] = self.outcome.currentData() or ""  # "" clears it; None would mean "unchanged"
         if "hazards" in self._dirty_fields:
             changes["hazards"] = self.hazards.hazards()
+        assessed = {f.partition(".")[2] for f in self._dirty_fields if f.startswith("assessment.")}
+        if assessed:
+            changes["assessment"] = self.assessment.values(assessed)
         self._dirty_answers.clear()
         self._dirty_fields.clear()
         self._saves_in_flight += 1
@@ -476,7 +502,8 @@ class VisitEditorWidget(QWidget):
         self.save_error = failure.message
         # Mark the fields dirty again so the next edit or close retries them.
         self._dirty_answers.update(changes.get("answers", {}))
-        self._dirty_fields.update(k for k in changes if k != "answers")
+        self._dirty_fields.update(k for k in changes if k not in ("answers", "assessment"))
+        self._dirty_fields.update(f"assessment.{f}" for f in changes.get("assessment", {}))
         self._show_message(f"Not saved yet: {failure.message}")
 
     def _on_save_done(self) -> None:
@@ -523,6 +550,9 @@ class VisitEditorWidget(QWidget):
         elif key.startswith("hazards.") and key.partition(".")[2].isdigit():
             target = self.hazards.focus_row(int(key.partition(".")[2]))
             self.scroll.ensureWidgetVisible(target.parentWidget() or target)  # the whole row, its message too
+        elif key == "assessment":
+            self.scroll.ensureWidgetVisible(self.assessment)
+            self.assessment.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
         elif key.partition(".")[0] in ("outcome", "notes", "hazards", "photos"):
             target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
                       "photos": self.photos}[key.partition(".")[0]]
@@ -536,6 +566,16 @@ class VisitEditorWidget(QWidget):
         store, visit_id = self._ctx.store, visit.id
         Op(self, lambda: store.file_amendment(visit_id)).success(lambda v: self.sig_open_visit.emit(v.id)) \
             .failure(lambda f: self._show_message(f"The amendment could not be started: {f.message}")).run()
+
+    def report_hazard(self) -> None:
+        """Report a hazard seen on this visit (queued offline; photos once the visit is submitted)."""
+        if self.bundle is None:
+            return
+        self.flush()
+        self.report_dialog = ReportHazardDialog(self._ctx, self.bundle.case, self.bundle.visit, parent=self)
+        self.report_dialog.sig_reported.connect(lambda _r: self._show_message(
+            "Hazard reported: it goes to the portal at the next sync and comes back as a new case."))
+        self.report_dialog.open()
 
     def go_back(self) -> None:
         self.flush()

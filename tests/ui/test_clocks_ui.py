@@ -126,3 +126,110 @@ def test_closing_a_started_report_asks_first(qtbot: Any, window: Any) -> None:
     dialog.confirm_box.button(QMessageBox.StandardButton.Discard).click()
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert window.ctx.store.outbox() == []
+
+
+# ---------------------------------------------------------------- the assessment in the editor
+
+
+def _editor_on(qtbot: Any, window: Any, case_id: str) -> Any:
+    """Start a visit to a case (acknowledging warnings if any) and return the editor once loaded."""
+    window.case_list.select_case(case_id) or window.case_detail.show_case(case_id)
+    qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id,
+                    timeout=10000)
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.case_detail.start_visit()
+        if window.case_detail.case.warnings:
+            window.case_detail.warnings_dialog.acknowledge.setChecked(True)
+            window.case_detail.warnings_dialog.start.click()
+    wait_idle(qtbot, window.ctx.tasks)
+    return window.editor
+
+
+def _fill_required(editor: Any) -> None:
+    rows = editor.rows
+    rows["mould_seen"].editor.group.buttons()[0].click()
+    rows["severity"].editor.combo.setCurrentIndex(2)
+    rows["cause"].editor.edit.setPlainText("Condensation")
+    editor.outcome.setCurrentIndex(editor.outcome.findData("completed"))
+
+
+def test_the_assessment_is_required_on_an_awaab_case_and_saved_as_answered(qtbot: Any, window: Any,
+                                                                           artifacts: Path) -> None:
+    """Case under Awaab's Law, outcome completed: the assessment is marked required, submit lists it, and once
+    answered (no band needed) the visit is queued with it."""
+    _breached, amber, _running, _further = add_clocks(window.ctx.store)
+    editor = _editor_on(qtbot, window, amber)
+    assessment = editor.assessment
+    assert not assessment.title().endswith("*")
+    _fill_required(editor)
+    assert assessment.title().endswith("*") and "Required" in assessment.intro.text()
+    qtbot.waitUntil(lambda: assessment.hazards.list.count() == 33, timeout=10000)
+    editor.submit()
+    qtbot.waitUntil(lambda: editor.missing_dialog is not None and editor.missing_dialog.isVisible(), timeout=10000)
+    keys = [editor.missing_dialog.list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(editor.missing_dialog.list.count())]
+    assert keys == ["assessment"] and assessment.problem.isVisible()
+    editor.missing_dialog.close()
+
+    assessment.finding.group.buttons()[1].click()                          # significant
+    item = next(assessment.hazards.list.item(i) for i in range(assessment.hazards.list.count())
+                if assessment.hazards.list.item(i).text() == "Damp and mould growth")
+    item.setCheckState(Qt.CheckState.Checked)
+    qtbot.keyClicks(assessment.reasons.edit, "Asthmatic child sleeps in the mouldy room")
+    assessment.household_factors.boxes[0].setChecked(True)
+    assessment.make_safe_done.group.buttons()[1].click()                   # no
+    qtbot.keyClicks(assessment.safety_work.edit, "Mould wash and fungicidal paint")
+    assessment.alternative_accommodation.group.buttons()[1].click()
+    editor.scroll.ensureWidgetVisible(assessment)
+    screenshot(window, artifacts / "ui_editor_assessment.png")
+    with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
+        editor.submit()
+    data = next(op.data for op in window.ctx.store.outbox() if op.entity == "visit")
+    assert data["assessment"] == {"finding": "significant", "hazards": ["Damp and mould growth"],
+                                  "reasons": "Asthmatic child sleeps in the mouldy room",
+                                  "household_factors": [assessment.household_factors.boxes[0].text()],
+                                  "make_safe_done": False, "safety_work": "Mould wash and fungicidal paint",
+                                  "alternative_accommodation": False}
+    assert not assessment.finding.isEnabled()
+
+
+def test_a_case_outside_the_regulations_submits_without_an_assessment(qtbot: Any, window: Any) -> None:
+    """No clocks, not under Awaab's Law: the assessment is optional and the visit goes without one."""
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    editor = _editor_on(qtbot, window, case_id)
+    _fill_required(editor)
+    assert not editor.assessment.title().endswith("*")
+    with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
+        editor.submit()
+    assert "assessment" not in window.ctx.store.outbox()[0].data
+
+
+def test_report_a_hazard_from_a_submitted_visit_takes_its_photos(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    """From a visit: photos are offered only once it is submitted, and the op names the visit and its photos."""
+    from factory import write_jpeg
+
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    editor = _editor_on(qtbot, window, case_id)
+    store = window.ctx.store
+    photo = store.add_photo(editor.visit.id, write_jpeg(tmp_path / "wall.jpg", 400, 300), caption="Wall")
+    editor.open_visit(editor.visit.id)
+    qtbot.waitUntil(lambda: len(editor.visit.photos) == 1, timeout=10000)
+    editor.report_button.click()
+    dialog = editor.report_dialog
+    assert not dialog.photos.item(0).flags() & Qt.ItemFlag.ItemIsEnabled
+    assert "once the visit is submitted" in dialog.photos_note.text()
+    dialog.close()
+    _fill_required(editor)
+    with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
+        editor.submit()
+    editor.report_button.click()
+    dialog = editor.report_dialog
+    qtbot.waitUntil(lambda: dialog.hazards.count() > 0, timeout=10000)
+    _tick(dialog.hazards, "Fire")
+    dialog.photos.item(0).setCheckState(Qt.CheckState.Checked)
+    qtbot.keyClicks(dialog.description, "No smoke alarm on the landing")
+    with qtbot.waitSignal(dialog.sig_reported, timeout=10000):
+        dialog.send_button.click()
+    op = next(op for op in store.outbox() if op.entity == "hazard_report")
+    assert op.data["visit_id"] == editor.visit.id and op.data["photo_ids"] == [photo.id]
+    assert op.data["hazards"] == ["Fire"]
