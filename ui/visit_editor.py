@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 from fieldapp.domain import Outcome, QuestionKind, visit_hazards
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
+from fieldapp.vocabulary import HazardVocabulary
 from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
@@ -63,6 +65,7 @@ class VisitBundle:
     visit: Visit
     template: Template | None
     case: CaseDetail
+    vocabulary: HazardVocabulary | None = None   # the hazards the visit is recorded under
 
 
 def load_bundle(store: Any, visit_id: str) -> VisitBundle:
@@ -71,7 +74,7 @@ def load_bundle(store: Any, visit_id: str) -> VisitBundle:
     case = store.case(visit.case_id)
     # The version the visit was started on, even once the portal withdrew it or published a newer one.
     template = store.visit_template(visit_id)
-    return VisitBundle(visit, template, case)
+    return VisitBundle(visit, template, case, store.hazard_vocabulary(visit.vocabulary))
 
 
 class QuestionRowWidget(QWidget):
@@ -329,9 +332,9 @@ class VisitEditorWidget(QWidget):
         self._build_form(bundle.template, visit)
         self.hazards.set_hazards(visit.hazards)
         self._show_answered_hazards()
+        if bundle.vocabulary is not None:
+            self.assessment.set_vocabulary(bundle.vocabulary)
         self.assessment.set_assessment(visit.assessment)
-        store, key = self._ctx.store, visit.vocabulary
-        Op(self, lambda: store.hazard_vocabulary(key)).success(self.assessment.set_vocabulary).run()
         self.outcome.blockSignals(True)
         self.outcome.setCurrentIndex(max(0, self.outcome.findData(visit.outcome)))
         self.outcome.blockSignals(False)
@@ -343,6 +346,9 @@ class VisitEditorWidget(QWidget):
         self._apply_visit(visit)
         self.save_label.setText(f"Started {date_text(visit.started_at)}")
         self.scroll.verticalScrollBar().setValue(0)
+        # Lay the form out now, not at a later event loop turn: a field is where it shows the moment it is loaded
+        # (the assessment's boxes size themselves only once laid out, which moved the questions above them).
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
         self.sig_loaded.emit(visit.id)
 
     def _build_form(self, template: Template | None, visit: Visit) -> None:
@@ -382,7 +388,7 @@ class VisitEditorWidget(QWidget):
 
     def _apply_visit(self, visit: Visit) -> None:
         """Show state, problems and whether editing is allowed, after a load or a save."""
-        self.bundle = VisitBundle(visit, self.bundle.template, self.bundle.case) if self.bundle else None
+        self.bundle = replace(self.bundle, visit=visit) if self.bundle else None
         read_only = not visit.editable
         for row in self.rows.values():
             row.editor.set_read_only(read_only)
@@ -493,7 +499,7 @@ class VisitEditorWidget(QWidget):
             return
         self.save_error = None
         # Keep what is on screen (the officer may have typed on); take state and problems.
-        self.bundle = VisitBundle(visit, self.bundle.template, self.bundle.case) if self.bundle else None
+        self.bundle = replace(self.bundle, visit=visit) if self.bundle else None
         self.show_problems(visit.problems)
         self.sig_saved.emit(visit)
         self._ctx.signals.sig_visit_changed.emit(visit.id)
