@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
 from fieldapp.domain import Outcome, QuestionKind, visit_hazards
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
-from fieldapp.vocabulary import HazardVocabulary
 from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
+from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
 from ui.report_hazard import ReportHazardDialog
