@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
 from fieldapp.domain import Outcome, QuestionKind, hazard_record, validate_answers
+from fieldapp.domain_required import answers_required
 from fieldapp.domain_vocabulary import check_hazard_list
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
 from fieldapp.limits import text_problems
@@ -102,9 +103,10 @@ def visit_problems(session: Session, row: VisitRow, *, complete: bool) -> dict[s
                                 "Sync, then try again.")
     else:
         photo_ids = [p.id for p in photos]
-        require_all = complete and row.outcome == Outcome.COMPLETED
         template_data = {"sections": template.sections}
-        problems.update(validate_answers(template_data, row.answers, photo_ids, require_complete=require_all,
+        # A draft may be incomplete; a submit needs what the outcome requires (the portal's rule).
+        required = complete and answers_required(row.outcome)
+        problems.update(validate_answers(template_data, row.answers, photo_ids, require_complete=required,
                                          vocabularies=vocabularies_data(session),
                                          default_vocabulary=visit_vocabulary(row)))
     problems.update(visit_assessment_problems(session, row, complete=complete))

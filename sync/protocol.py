@@ -63,6 +63,7 @@ from fieldapp.domain_assessment import (  # noqa: F401  (re-exported)
     needs_summary,
 )
 from fieldapp.domain_forms import drop_hidden, is_shown  # noqa: F401  (re-exported)
+from fieldapp.domain_required import answer_problems, answers_required, assessment_required  # noqa: F401  (re-exported)
 from fieldapp.domain_vocabulary import (  # noqa: F401  (re-exported)
     DEFAULT_VOCABULARY,
     HHSRS_2006,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -113,8 +113,23 @@ def problem_label(key: str, labels: Mapping[str, str]) -> str:
     return FIELD_LABELS.get(field, key)
 
 
+def form_order(problems: Mapping[str, str], labels: Mapping[str, str]) -> list[str]:
+    """Problem keys in the order the form shows them: questions, then hazards, photos, outcome, notes."""
+    questions = list(labels)
+    fixed = ["hazards", "photos", "outcome", "notes"]
+
+    def position(key: str) -> tuple[int, int, str]:
+        if key in labels:
+            return (0, questions.index(key), key)
+        field, _, number = key.partition(".")
+        group = fixed.index(field) + 1 if field in fixed else len(fixed) + 1
+        return (group, int(number) if number.isdigit() else -1, key)
+
+    return sorted(problems, key=position)
+
+
 class MissingDialog(QDialog):
-    """What stops the visit being submitted; activating a line jumps to it."""
+    """Everything that stops the visit being submitted, at once; each line is a link that jumps to it."""
 
     sig_jump = Signal(str)
 
@@ -122,25 +137,42 @@ class MissingDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Not ready to submit")
         layout = QVBoxLayout(self)
-        layout.addWidget(wrapping_label("Please finish these before submitting. Double-click or press Enter on one "
-                                        "to go to it."))
+        count = len(problems)
+        layout.addWidget(wrapping_label(f"{count} thing{'s' if count != 1 else ''} to finish before submitting. "
+                                        "Click one (or press Enter on it) to go to it."))
         self.list = QListWidget()
+        self.list.setObjectName("linkList")
         self.list.setWordWrap(True)
+        self.list.setMouseTracking(True)
+        self.list.viewport().setCursor(Qt.CursorShape.PointingHandCursor)
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 70)
-        for key, message in problems.items():
-            item = QListWidgetItem(f"{problem_label(key, labels)}: {message}")
+        link = self.palette().color(QPalette.ColorRole.Link)
+        for key in form_order(problems, labels):
+            item = QListWidgetItem(f"{problem_label(key, labels)}: {problems[key]}")
             item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setForeground(link)
+            font = item.font()
+            font.setUnderline(True)
+            item.setFont(font)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
+        # A link: one click goes there (Enter and double-click too, for the keyboard).
+        self.list.itemClicked.connect(self._on_list_activated)
         self.list.itemActivated.connect(self._on_list_activated)
         layout.addWidget(self.list)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
+    def keys(self) -> list[str]:
+        """The problem keys as listed."""
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
     def _on_list_activated(self, item: QListWidgetItem) -> None:
-        self.sig_jump.emit(item.data(Qt.ItemDataRole.UserRole))
+        if not self.isVisible():
+            return  # a click and the activation it also triggers: jump once
         self.accept()
+        self.sig_jump.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
 class StateBanner(QFrame):

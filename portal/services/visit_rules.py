@@ -18,14 +18,13 @@ from sqlalchemy.orm import Session
 from portal.models import HazardVocabulary
 from sync.protocol import (
     DEFAULT_VOCABULARY,
-    Outcome,
     VisitDocument,
+    answer_problems,
     assessment_problems,
+    assessment_required,
     check_hazard_list,
     drop_hidden,
     hazard_names,
-    needs_assessment,
-    validate_answers,
 )
 
 # Vocabularies never change once created (a new one has a new key): kept per process,
@@ -52,13 +51,12 @@ def visit_problems(session: Session, template: dict[str, Any], doc: VisitDocumen
     wanted = {default} | {h["vocabulary"] for h in hazards if h.get("vocabulary")}
     wanted |= {a["vocabulary"] for a in doc.answers.values() if isinstance(a, dict) and isinstance(a.get("vocabulary"), str)}
     known = vocabularies(session, wanted)
-    problems = validate_answers(
-        template, doc.answers, [p.id for p in doc.photos], require_complete=doc.outcome == Outcome.COMPLETED,
-        vocabularies=known, default_vocabulary=default,
-    )
+    # Which questions are required follows the outcome: the laptop's rule (fieldapp.domain_required).
+    problems = answer_problems(template, doc.answers, [p.id for p in doc.photos], doc.outcome,
+                               vocabularies=known, default_vocabulary=default)
     problems.update(check_hazard_list(hazards, known, default))
     names = hazard_names(known[default]) if default in known else frozenset()
-    problems.update(assessment_problems(doc.assessment, required=needs_assessment(awaab, doc.outcome), hazard_names=names))
+    problems.update(assessment_problems(doc.assessment, required=assessment_required(awaab, doc.outcome), hazard_names=names))
     return problems
 
 

@@ -139,3 +139,13 @@ def screenshot(widget: Any, path: Path) -> None:
     QApplication.sendPostedEvents()
     QApplication.processEvents()
     widget.grab().save(str(path))
+
+
+def open_new_visit(qtbot: Any, window: Any) -> Any:
+    """Start a visit to the first case without warnings from the window's case page; the editor once loaded."""
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    window.case_list.select_case(case_id)
+    qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.case_detail.start_visit()
+    return window.editor

@@ -10,17 +10,12 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from factory import screenshot, wait_idle, write_jpeg
+from factory import open_new_visit, screenshot, wait_idle, write_jpeg
 from ui.photos import PhotoViewerDialog
 
 
 def _open_editor(qtbot: Any, window: Any) -> Any:
-    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
-    window.case_list.select_case(case_id)
-    qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
-    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
-        window.case_detail.start_visit()
-    return window.editor
+    return open_new_visit(qtbot, window)
 
 
 def _drop(widget: Any, paths: list[Path]) -> QDropEvent:
