@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.domain import Outcome, QuestionKind, visit_hazards
+from fieldapp.domain_required import assessment_required
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
 from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
@@ -450,9 +451,9 @@ class VisitEditorWidget(QWidget):
         self.outcome_problem.setVisible(bool(outcome_message))
 
     def _show_assessment_required(self) -> None:
-        """Mark the assessment required while the case is under Awaab's Law and the outcome is completed."""
+        """Mark the assessment required as the store and portal will (fieldapp.domain_required: Awaab case, an inspection)."""
         case = self.bundle.case if self.bundle else None
-        self.assessment.set_required(bool(case and case.awaab) and self.outcome.currentData() == "completed")
+        self.assessment.set_required(assessment_required(bool(case and case.awaab), self.outcome.currentData()))
 
     def _on_photos_changed(self, photos: tuple[Photo, ...]) -> None:
         for row in self.rows.values():
