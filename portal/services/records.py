@@ -233,7 +233,7 @@ def create_case(
     if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
         fields["reference"] = f"A case with reference {values['reference']!r} exists."
     _raise_if(fields)
-    service = values.pop("due_at") or format_timestamp(due_at(values["case_type"], values["priority"], parse_timestamp(values["opened_at"])))
+    service = values.pop("due_at") or _service_date(values["case_type"], values["priority"], values["opened_at"])
     case = Case(
         id=case_id or new_id(), version=1, seq=next_seq(session), **values, service_due_at=service, due_at=service,
         source=source, reported_by_id=reported_by_id, clocks=[], awaab=False, investigation=None,
@@ -249,6 +249,11 @@ def create_case(
     _set_residents(session, case, replace=False)
     record_scope_changes(session, callers, touched, before)
     return case
+
+
+def _service_date(case_type: str, priority: str, opened_at: str) -> str:
+    """The council's service standard for a case (portal/duedates.py)."""
+    return format_timestamp(due_at(case_type, priority, parse_timestamp(opened_at)))
 
 
 #: A PATCH changing one of these re-triages the case: every unmet clock is recomputed.
@@ -294,6 +299,7 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
     touched = touched_by(session, case.id, {case.property_id, merged["property_id"]}, [*case.resident_ids, *merged["resident_ids"]])
     before = snapshot(session, callers, touched)
     retriage = any(name in values and values[name] != getattr(case, name) for name in RETRIAGE_FIELDS)
+    standard = case.service_due_at == _service_date(case.case_type, case.priority, case.opened_at)
     if "due_at" in values:
         case.service_due_at = values.pop("due_at")
     for name, value in values.items():
@@ -307,6 +313,9 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
     for stage, when in met.items():
         case.clocks = mark_met(case.clocks, stage, when)
     if retriage:
+        if standard and "due_at" not in body.model_fields_set:
+            # The service date was the standard's, not the CRM's: it follows the new triage too.
+            case.service_due_at = _service_date(case.case_type, case.priority, case.opened_at)
         case_clocks.refresh_clocks(session, case)
     case.due_at = effective_due_at(case.clocks or [], case.service_due_at)
     case.version += 1

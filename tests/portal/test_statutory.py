@@ -78,6 +78,14 @@ def test_retriage_recomputes_unmet_clocks(world: World) -> None:
     assert gone["awaab"] is False and gone["clocks"] == [] and gone["due_at"] == "2026-12-15T23:59:59Z"
 
 
+def test_retriage_moves_a_standard_service_date_not_a_given_one(world: World) -> None:
+    """A routine repair re-triaged urgent gets the 5-day standard; a due_at the CRM gave stays."""
+    _case(world, "std", case_type="repair", priority="routine", opened_at="2026-03-02T09:00:00Z")
+    assert _patch(world, "std", {"priority": "urgent"})["due_at"] == "2026-03-09T23:59:59Z"
+    _case(world, "crm", case_type="repair", priority="routine", opened_at="2026-03-02T09:00:00Z", due_at="2026-03-20T12:00:00Z")
+    assert _patch(world, "crm", {"priority": "urgent"})["due_at"] == "2026-03-20T12:00:00Z"
+
+
 def test_reported_hazards_must_be_known(world: World) -> None:
     """An unknown hazard name is a 422 naming the field."""
     response = world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"reported_hazards": ["Ghosts"]})
