@@ -28,6 +28,7 @@ import tomli_w
 
 from fieldapp.atomic import write_atomic
 from fieldapp.errors import ConfigError
+from fieldapp.limits import PHOTO_MAX_EDGE
 from fieldapp.photos import PhotoPolicy
 
 APP_NAME = "Fieldapp"
@@ -105,7 +106,7 @@ KEYS: dict[str, _Key] = {
     "portal_url": _Key(str, None, "Address of the council's portal, e.g. https://fieldapp.council.example", optional=True),
     "ca_bundle": _Key(str, None, "PEM file of extra certificate authorities (a council proxy's CA)", optional=True),
     "sync_interval_minutes": _Key(int, 15, "Minutes between automatic syncs; 0 syncs only when asked", 0, 24 * 60),
-    "photo_long_edge": _Key(int, 2560, "Long edge of stored photos, in pixels", 640, 8192),
+    "photo_long_edge": _Key(int, 2560, "Long edge of stored photos, in pixels", 640, PHOTO_MAX_EDGE),
     "photo_quality": _Key(int, 85, "JPEG quality of stored photos", 50, 95),
     "photo_keep_gps": _Key(bool, True, "Keep the GPS position in photos (evidence of where they were taken)"),
     "photo_thumbnail_edge": _Key(int, 320, "Long edge of photo thumbnails, in pixels", 64, 1024),

@@ -156,6 +156,10 @@ class ErrorCode(StrEnum):
     #: Too many unfinished uploads of one user at once.
     TOO_MANY_UPLOADS = "too_many_uploads"
     WEAK_PASSWORD = "weak_password"
+    #: An uploaded photo larger than any photo policy stores.
+    IMAGE_TOO_LARGE = "image_too_large"
+    #: A request body that did not arrive in time.
+    REQUEST_TIMEOUT = "request_timeout"
 
 
 #: The 29 HHSRS hazards, in the order of the Housing Health and Safety Rating System.

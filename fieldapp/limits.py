@@ -26,6 +26,10 @@ HAZARD_NOTES_MAX_CHARS = 2_000
 MAX_HAZARDS = 100
 MAX_PHOTOS = 300
 
+#: The largest long edge, in pixels, a photo policy may store (``photo_long_edge``);
+#: the portal refuses larger photos (a decompression bomb declared small is one).
+PHOTO_MAX_EDGE = 8192
+
 #: Integers the portal stores are signed 64-bit (PostgreSQL BIGINT).
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

@@ -1,4 +1,4 @@
-"""``fieldapp-portal``: serve, seed a demo council, add a user."""
+"""``fieldapp-portal``: serve, housekeeping, seed a demo council, add a user."""
 
 from __future__ import annotations
 
@@ -70,6 +70,21 @@ def _add_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _housekeeping(args: argparse.Namespace) -> int:
+    from portal.blobstore import FileBlobStore
+    from portal.services import housekeeping
+
+    settings = PortalSettings.from_env(database_url=args.database_url, blob_dir=Path(args.blob_dir))
+    db = Database(args.database_url)
+    try:
+        migrate.upgrade(db.engine)
+        report = housekeeping.run(db, FileBlobStore(settings.blob_dir), settings)
+    finally:
+        db.dispose()
+    print(f"Housekeeping: {report.summary()}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="fieldapp-portal", description="The Fieldapp reference portal.")
@@ -81,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
     serve.set_defaults(func=_serve)
+    tidy = sub.add_parser("housekeeping", help="remove stale uploads, unreferenced photos, old tombstones (for cron)")
+    tidy.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")
+    tidy.add_argument("--blob-dir", default="fieldapp-portal-blobs")
+    tidy.set_defaults(func=_housekeeping)
     seed = sub.add_parser("seed", help="create a fictional council with demo accounts")
     seed.add_argument("--database-url", required=True)
     seed.add_argument("--cases", type=int, default=200)

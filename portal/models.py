@@ -292,7 +292,11 @@ class AuthToken(Base):
 
 
 class Blob(Base):
-    """An uploaded photo blob, partial or complete; ``offset`` is the committed byte count."""
+    """A complete photo blob (``state`` "complete", ``offset`` = ``total``); partial uploads are ``BlobPartial``.
+
+    ``updated_at`` is when its bytes were last uploaded or proven by an uploader:
+    housekeeping never removes a blob within its grace period from then.
+    """
 
     __tablename__ = "blobs"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -300,11 +304,26 @@ class Blob(Base):
     offset: Mapped[int] = mapped_column(BigInteger, default=0)
     total: Mapped[int] = mapped_column(BigInteger)
     content_type: Mapped[str | None] = mapped_column(String(40))
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    #: Pixel size read from the image's header when it completed (NULL: stored before 0005).
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+
+class BlobPartial(Base):
+    """One caller's unfinished upload of a blob: only they may continue it (PROTOCOL revision 2)."""
+
+    __tablename__ = "blob_partials"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class BlobUploader(Base):
-    """Who uploaded the bytes of a blob (they may download it back)."""
+    """Who uploaded (or proved they hold) the complete bytes of a blob: they may reference and download it."""
 
     __tablename__ = "blob_uploaders"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -66,7 +66,8 @@ def start_background(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     # proxy_headers off: the portal itself decides whom to believe (portal.forwarded).
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", proxy_headers=False)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", proxy_headers=False,
+                            **connection_limits(settings))
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="portal-server", daemon=True)
     thread.start()
@@ -113,4 +114,13 @@ def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = 
     db = prepare(settings)
     # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
     # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log)
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log,
+                **connection_limits(settings))
+
+
+def connection_limits(settings: PortalSettings) -> dict[str, Any]:
+    """uvicorn's connection options: idle keep-alive connections close after ``idle_timeout_seconds``.
+
+    (Slow bodies are cut by ``BodyLimitMiddleware``'s deadline; uvicorn has no option for them.)
+    """
+    return {"timeout_keep_alive": settings.idle_timeout_seconds, "timeout_graceful_shutdown": 30}

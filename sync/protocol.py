@@ -52,6 +52,7 @@ from fieldapp.limits import (  # noqa: F401  (re-exported)
     MAX_HAZARDS,
     MAX_PHOTOS,
     NOTES_MAX_CHARS,
+    PHOTO_MAX_EDGE,
     unstorable,
 )
 from fieldapp.domain_assessment import (  # noqa: F401  (re-exported)

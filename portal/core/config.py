@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sync.protocol import PHOTO_MAX_EDGE
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -37,6 +39,17 @@ class PortalSettings:
     tombstone_days: int = 30
     #: Partial blob uploads not continued for this many days are discarded.
     partial_blob_days: int = 7
+    #: Complete blobs no visit references are removed this many days after their last upload.
+    unreferenced_blob_days: int = 7
+    #: Unfinished uploads one user may hold at once; past it, one untouched for
+    #: ``partial_busy_seconds`` makes room, else the upload is refused (429).
+    max_partial_uploads: int = 16
+    partial_busy_seconds: int = 10 * 60
+    #: The long edge of the largest photo accepted (any photo policy stores less).
+    max_photo_edge: int = PHOTO_MAX_EDGE
+    #: How long a request body may take to arrive, and an idle keep-alive connection may stay open.
+    body_timeout_seconds: float = 60.0
+    idle_timeout_seconds: int = 5
     #: Closed cases leave the devices (tombstones) this many days after closing.
     closed_case_days: int = 14
     #: Wrong passwords per username (or per known device of a user) within the window.

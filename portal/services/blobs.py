@@ -1,16 +1,29 @@
-"""Resumable, content-addressed blob uploads and in-scope downloads.
+"""Resumable, content-addressed blob uploads, possession, and in-scope downloads (PROTOCOL revision 2).
 
-The upload record of a blob is row-locked (``SELECT ... FOR UPDATE``; SQLite writers
-are serialised anyway) for the whole of a chunk's write, so two uploads of one blob —
-from two threads or two portal processes — never interleave their bytes.
+Possession: a caller holds a blob when they uploaded its bytes (or proved them, below)
+or can see a visit that references it. Only then may their visits reference it, does
+``POST /blobs/missing`` leave it out and does the upload state show it complete; to
+anyone else a complete blob looks absent, so knowing a hash reveals nothing.
+
+Uploads are per caller: each keeps its own partial upload (``BlobPartial``), so another
+caller's PUT starts their own and can never spoil it. A PUT to a blob that is already
+complete is compared with the stored bytes: equal from the start over at least
+``PROOF_BYTES`` (or the whole blob) answers 201 and records the caller as an uploader;
+any difference is 422 hash_mismatch. A completing upload must hash to its name and pass
+the Pillow check (``imagecheck``) before it becomes the blob.
+
+A partial's row is locked (``SELECT ... FOR UPDATE``; SQLite serialises writers anyway)
+for the whole of a chunk's write, so two uploads from one caller never interleave bytes.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,13 +32,17 @@ from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
-from portal.models import Blob, BlobUploader, Visit, VisitBlob
+from portal.models import Blob, BlobPartial, BlobUploader, Visit, VisitBlob
 from portal.services import scope
+from portal.services.imagecheck import inspect_image
 from portal.services.sequence import utcnow
-from sync.protocol import SHA256_RE, ContentRange, ErrorCode
+from sync.protocol import SHA256_RE, ContentRange, ErrorCode, PhotoEntry
 
 _JPEG = b"\xff\xd8\xff"
 _PNG = b"\x89PNG\r\n\x1a\n"
+#: Bytes of a complete blob a caller must match, from its start, to count as holding it:
+#: 64 KiB of a photo cannot be guessed, and the client's first chunk covers it.
+PROOF_BYTES = 64 * 1024
 
 
 def check_name(sha256: str) -> None:
@@ -43,32 +60,120 @@ def sniff(first_bytes: bytes) -> str | None:
     return None
 
 
-def missing(session: Session, hashes: list[str]) -> list[str]:
-    """The hashes not complete on the portal, in the order asked (once each)."""
+def _held_condition(caller: scope.Caller) -> Any:
+    """Blobs the caller holds: uploaded by them, or referenced by a visit they can see."""
+    uploaded = exists().where(BlobUploader.sha256 == Blob.sha256, BlobUploader.user_id == caller.id)
+    if caller.is_admin:
+        return uploaded
+    visible = exists(
+        select(VisitBlob.visit_id).join(Visit, Visit.id == VisitBlob.visit_id)
+        .where(VisitBlob.sha256 == Blob.sha256, scope.visit_filter(caller))
+    )
+    return or_(uploaded, visible)
+
+
+@dataclass(frozen=True)
+class HeldBlob:
+    """A complete blob the caller holds, with what its header said."""
+
+    sha256: str
+    total: int
+    content_type: str | None
+    width: int | None
+    height: int | None
+
+
+def held(session: Session, caller: scope.Caller, hashes: list[str], *, lock: bool = False) -> dict[str, HeldBlob]:
+    """The complete blobs among ``hashes`` that the caller holds.
+
+    ``lock`` takes a share lock on them (PostgreSQL) so housekeeping cannot remove one
+    between this check and the commit of the visit that references it.
+    """
+    if not hashes:
+        return {}
+    query = select(Blob.sha256, Blob.total, Blob.content_type, Blob.width, Blob.height).where(
+        Blob.sha256.in_(hashes), Blob.state == "complete", _held_condition(caller))
+    if lock:
+        query = query.with_for_update(read=True, of=Blob)
+    return {row.sha256: HeldBlob(*row) for row in session.execute(query)}
+
+
+def photo_mismatches(photos: Sequence[PhotoEntry], have: Mapping[str, HeldBlob]) -> dict[str, str]:
+    """``{"photos.N": why}`` for each photo whose type, size or pixels differ from its blob's header."""
+    wrong: dict[str, str] = {}
+    for index, photo in enumerate(photos):
+        blob = have.get(photo.sha256)
+        if blob is None or blob.width is None:
+            continue  # stored before sizes were kept
+        declared = (photo.content_type, photo.bytes, photo.width, photo.height)
+        actual = (blob.content_type, blob.total, blob.width, blob.height)
+        if declared != actual:
+            wrong[f"photos.{index}"] = (f"The photo is a {blob.content_type} of {blob.total} bytes and {blob.width}x{blob.height} "
+                                        f"pixels, not {photo.content_type} of {photo.bytes} bytes and {photo.width}x{photo.height}.")
+    return wrong
+
+
+def missing(session: Session, caller: scope.Caller, hashes: list[str]) -> list[str]:
+    """The hashes not complete on the portal as far as this caller knows, in the order asked (once each)."""
     bad = {f"hashes.{i}": "Not a SHA-256 (64 lowercase hex digits)." for i, h in enumerate(hashes) if not SHA256_RE.fullmatch(h)}
     if bad:
         raise invalid_request(bad)
     wanted = list(dict.fromkeys(hashes))
-    complete = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(wanted), Blob.state == "complete")))
-    return [h for h in wanted if h not in complete]
+    have = held(session, caller, wanted)
+    return [h for h in wanted if h not in have]
 
 
-def upload_state(session: Session, sha256: str) -> dict[str, Any]:
-    """How much of a blob the portal holds."""
-    blob = session.get(Blob, sha256)
-    if blob is None:
+def upload_state(session: Session, caller: scope.Caller, sha256: str) -> dict[str, Any]:
+    """How much of a blob the portal holds for this caller: their own partial, or a blob they hold."""
+    have = held(session, caller, [sha256])
+    if sha256 in have:
+        return {"state": "complete", "offset": have[sha256].total}
+    partial = session.get(BlobPartial, (sha256, caller.id))
+    if partial is None:
         return {"state": "absent", "offset": 0}
-    return {"state": blob.state, "offset": blob.offset}
+    return {"state": "partial", "offset": partial.offset}
 
 
-def _lock(session: Session, sha256: str, total: int) -> Blob:
-    """The blob's upload row, created if absent, locked for this transaction."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _lock_partial(session: Session, sha256: str, caller: scope.Caller, total: int, settings: PortalSettings, store: BlobStore) -> BlobPartial:
+    """The caller's partial upload row, created (within their quota) if absent, locked for this transaction."""
+    key = (BlobPartial.sha256 == sha256, BlobPartial.user_id == caller.id)
+    row = session.scalars(select(BlobPartial).where(*key).with_for_update()).one_or_none()
+    if row is not None:
+        return row
+    _make_room(session, caller, settings, store)
     session.execute(
-        insert(Blob).values(sha256=sha256, state="partial", offset=0, total=total, content_type=None, updated_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["sha256"])
+        _insert(session)(BlobPartial).values(sha256=sha256, user_id=caller.id, offset=0, total=total, content_type=None, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["sha256", "user_id"])
     )
-    return session.scalars(select(Blob).where(Blob.sha256 == sha256).with_for_update()).one()
+    return session.scalars(select(BlobPartial).where(*key).with_for_update()).one()
+
+
+def _make_room(session: Session, caller: scope.Caller, settings: PortalSettings, store: BlobStore) -> None:
+    """Keep the caller within ``max_partial_uploads``: drop their stalest partial, or 429 when all are busy."""
+    count = session.scalar(select(func.count()).select_from(BlobPartial).where(BlobPartial.user_id == caller.id)) or 0
+    if count < settings.max_partial_uploads:
+        return
+    idle_before = utcnow() - timedelta(seconds=settings.partial_busy_seconds)
+    stalest = session.scalars(
+        select(BlobPartial).where(BlobPartial.user_id == caller.id, BlobPartial.updated_at < idle_before)
+        .order_by(BlobPartial.updated_at).limit(count - settings.max_partial_uploads + 1).with_for_update(skip_locked=True)
+    ).all()
+    if len(stalest) <= count - settings.max_partial_uploads:
+        retry = settings.partial_busy_seconds
+        raise ApiError(
+            429, ErrorCode.TOO_MANY_UPLOADS,
+            f"You have {count} unfinished photo uploads, the most the portal holds for one person; "
+            f"finish those first, or try again in {retry // 60} minutes.",
+            {"max_partial_uploads": settings.max_partial_uploads}, headers={"Retry-After": str(retry)},
+        )
+    for row in stalest:
+        store.discard(row.sha256, row.user_id)
+        session.delete(row)
+    session.flush()
 
 
 def put_chunk(
@@ -76,10 +181,6 @@ def put_chunk(
     sha256: str, content_range: str | None, body: bytes,
 ) -> tuple[int, dict[str, Any]]:
     """Store one chunk; returns the status code and body of the answer."""
-    with db.plain() as session:
-        done = session.scalar(select(Blob.state).where(Blob.sha256 == sha256)) == "complete"
-    if done:
-        return 201, {"state": "complete"}
     if content_range is None:
         raise invalid_request({"Content-Range": "required: bytes START-END/TOTAL"})
     try:
@@ -94,50 +195,115 @@ def put_chunk(
         raise invalid_request({"body": f"The body has {len(body)} bytes but Content-Range announces {rng.length}."})
     if rng.start == 0 and sniff(body) is None:
         raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Only JPEG and PNG photos can be uploaded.")
-    # The upload row's lock serialises this blob's chunks; the change counter is not involved.
+    failure: ApiError | None = None
     with db.plain(writes=True) as session:
-        blob = _lock(session, sha256, rng.total)
-        if blob.state == "complete":
-            return 201, {"state": "complete"}
-        if blob.total != rng.total and blob.offset > 0:
-            raise invalid_request({"Content-Range": f"The blob's total size was given as {blob.total} before."})
-        if rng.start != blob.offset:
-            raise ApiError(409, ErrorCode.OFFSET_MISMATCH, f"Resume the upload at byte {blob.offset}.", {"offset": blob.offset})
-        store.write_chunk(sha256, rng.start, body)
-        blob.total = rng.total
-        if rng.start == 0:
-            blob.content_type = sniff(body)
-        blob.offset = rng.end + 1
-        blob.updated_at = utcnow()
-        session.merge(BlobUploader(sha256=sha256, user_id=caller.id))
-        if blob.offset < blob.total:
-            return 200, {"offset": blob.offset}
-        if not store.finish(sha256):
-            session.delete(blob)
-            session.flush()
-            # Commit the discard, then answer 422.
-            hash_error = ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
+        blob = session.get(Blob, sha256)
+        own = session.get(BlobPartial, (sha256, caller.id))
+        if blob is not None and own is None:
+            answer = _against_complete(session, store, caller, blob, rng, body)
+            if answer is not None:
+                return answer
+        partial = _lock_partial(session, sha256, caller, rng.total, settings, store)
+        if partial.total != rng.total and partial.offset > 0:
+            raise invalid_request({"Content-Range": f"The blob's total size was given as {partial.total} before."})
+        if rng.start != partial.offset:
+            raise ApiError(409, ErrorCode.OFFSET_MISMATCH, f"Resume the upload at byte {partial.offset}.", {"offset": partial.offset})
+        store.write_chunk(sha256, caller.id, rng.start, body)
+        partial.total = rng.total
+        partial.offset = rng.end + 1
+        partial.updated_at = utcnow()
+        if partial.offset < partial.total:
+            return 200, {"offset": partial.offset}
+        try:
+            _complete(session, store, settings, caller, partial)
+        except ApiError as exc:
+            # Discard the upload and commit that, then answer with the reason.
+            store.discard(sha256, caller.id)
+            session.delete(partial)
+            failure = exc
         else:
-            blob.state = "complete"
             return 201, {"state": "complete"}
-    raise hash_error
+    assert failure is not None
+    raise failure
+
+
+def _against_complete(
+    session: Session, store: BlobStore, caller: scope.Caller, blob: Blob, rng: ContentRange, body: bytes,
+) -> tuple[int, dict[str, Any]] | None:
+    """A chunk sent for a blob that is complete: 201 once it proves the bytes, 422 if they differ.
+
+    None when the bytes match but prove too little: the caller uploads on, as their own upload.
+    """
+    if rng.total != blob.total or store.read_range(blob.sha256, rng.start, rng.length) != body:
+        raise ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
+    already = session.get(BlobUploader, (blob.sha256, caller.id)) is not None
+    if already or (rng.start == 0 and rng.length >= min(blob.total, PROOF_BYTES)):
+        _record_uploader(session, caller, blob)
+        return 201, {"state": "complete"}
+    if rng.start != 0:
+        raise ApiError(409, ErrorCode.OFFSET_MISMATCH, "Resume the upload at byte 0.", {"offset": 0})
+    return None
+
+
+def _record_uploader(session: Session, caller: scope.Caller, blob: Blob) -> None:
+    session.merge(BlobUploader(sha256=blob.sha256, user_id=caller.id))
+    # A fresh upload restarts the grace period housekeeping gives unreferenced blobs.
+    blob.updated_at = utcnow()
+
+
+def _complete(session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, partial: BlobPartial) -> None:
+    """Hash and check the finished partial, then make it the blob (or drop it when another finished first)."""
+    sha256 = partial.sha256
+    if store.partial_digest(sha256, caller.id) != sha256:
+        raise ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
+    with store.open_partial(sha256, caller.id) as handle:
+        facts = inspect_image(handle, settings.max_photo_edge)
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        store.promote(sha256, caller.id)
+        session.execute(
+            _insert(session)(Blob).values(
+                sha256=sha256, state="complete", offset=partial.total, total=partial.total,
+                content_type=facts.content_type, updated_at=utcnow(), width=facts.width, height=facts.height,
+            ).on_conflict_do_nothing(index_elements=["sha256"])
+        )
+        blob = session.get(Blob, sha256)
+    else:
+        store.discard(sha256, caller.id)
+    session.delete(partial)
+    assert blob is not None
+    _record_uploader(session, caller, blob)
 
 
 def can_download(session: Session, caller: scope.Caller, sha256: str) -> bool:
     """Uploaders; callers who see a visit referencing the blob; admins (the CRM export)."""
     if caller.is_admin:
         return session.scalar(select(exists().where(VisitBlob.sha256 == sha256))) or False
-    if session.get(BlobUploader, (sha256, caller.id)) is not None:
-        return True
-    visible = select(VisitBlob.visit_id).join(Visit, Visit.id == VisitBlob.visit_id).where(VisitBlob.sha256 == sha256, scope.visit_filter(caller))
-    return session.scalar(select(exists(visible))) or False
+    return sha256 in held(session, caller, [sha256])
 
 
 def discard_stale_partials(session: Session, store: BlobStore, older_than_days: int) -> int:
     """Drop partial uploads nobody has continued for ``older_than_days`` (a device that never came back)."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    stale = session.scalars(select(Blob).where(Blob.state == "partial", Blob.updated_at < cutoff).with_for_update(skip_locked=True)).all()
-    for blob in stale:
-        store.discard(blob.sha256)
-        session.delete(blob)
+    stale = session.scalars(select(BlobPartial).where(BlobPartial.updated_at < cutoff).with_for_update(skip_locked=True)).all()
+    for row in stale:
+        store.discard(row.sha256, row.user_id)
+        session.delete(row)
     return len(stale)
+
+
+def unreferenced_blobs(session: Session, older_than: datetime) -> list[str]:
+    """Remove the rows of complete blobs no visit references, last uploaded before ``older_than``; their hashes.
+
+    The caller deletes the bytes once this transaction has committed. Rows a submit is
+    checking right now are share-locked by it and skipped.
+    """
+    referenced = exists().where(VisitBlob.sha256 == Blob.sha256)
+    hashes = list(session.scalars(
+        select(Blob.sha256).where(and_(Blob.updated_at < older_than, ~referenced))
+        .with_for_update(skip_locked=True, of=Blob)
+    ))
+    if hashes:
+        session.execute(delete(BlobUploader).where(BlobUploader.sha256.in_(hashes)))
+        session.execute(delete(Blob).where(Blob.sha256.in_(hashes)))
+    return hashes

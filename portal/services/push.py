@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from portal.core.db import Database
 from portal.errors import ApiError, field_errors, not_found
-from portal.models import Blob, Case, OpRecord, Review, Template, User, Visit
+from portal.models import Case, OpRecord, Review, Template, User, Visit
 from portal.services import scope, summary
+from portal.services.blobs import held, photo_mismatches
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
@@ -162,10 +163,14 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     if problems:
         raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some answers are not valid: {', '.join(sorted(problems))}.", {"questions": problems})
     hashes = sorted({p.sha256 for p in doc.photos})
-    complete = set(session.scalars(select(Blob.sha256).where(Blob.sha256.in_(hashes), Blob.state == "complete"))) if hashes else set()
-    missing = [h for h in hashes if h not in complete]
+    # Possession (revision 2): only blobs the caller uploaded or already sees in a visit.
+    have = held(session, caller, hashes, lock=True)
+    missing = [h for h in hashes if h not in have]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
+    wrong = photo_mismatches(doc.photos, have)
+    if wrong:
+        raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some photos are not what the visit says: {', '.join(sorted(wrong))}.", {"questions": wrong})
     document = stored_document(template, doc)
     write = SubmitWrite(
         op_id=op.op_id, digest=op_digest(op), user_id=caller.id, visit_id=op.id, case_id=doc.case_id,

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from portal.models import Blob
+from portal.models import Blob, BlobPartial
 from tests.portal.conftest import Portal, World, jpeg_bytes, png_bytes
 
 
@@ -20,6 +20,11 @@ def _put(portal: Portal, headers: dict, sha: str, data: bytes, start: int, total
 def _stored(portal: Portal, sha: str) -> Blob | None:
     with portal.db.plain() as session:
         return session.get(Blob, sha)
+
+
+def _partial(portal: Portal, sha: str, user_id: str) -> BlobPartial | None:
+    with portal.db.plain() as session:
+        return session.get(BlobPartial, (sha, user_id))
 
 
 def _unique_jpeg() -> bytes:
@@ -56,7 +61,7 @@ def test_offset_mismatch_reports_the_offset(world: World) -> None:
         response = _put(world.portal, world.auth["officer1"], sha, data[start:start + 20], start, len(data))
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "offset_mismatch" and response.json()["error"]["details"]["offset"] == 50
-    assert _stored(world.portal, sha).offset == 50
+    assert _partial(world.portal, sha, world.ids["officer1"]).offset == 50
 
 
 def test_hash_mismatch_discards_the_upload(world: World) -> None:
@@ -105,13 +110,16 @@ def test_size_limits_are_413(world: World) -> None:
     assert _stored(world.portal, sha) is None
 
 
-def test_complete_blob_dedupes_at_once(world: World) -> None:
-    """Uploading an already complete blob answers 201 at once, whatever the range."""
+def test_complete_blob_dedupes_once_the_bytes_are_proven(world: World) -> None:
+    """A complete blob answers 201 at once to a chunk that proves its bytes; a short matching start uploads on."""
     data = _unique_jpeg()
     sha = hashlib.sha256(data).hexdigest()
     assert _put(world.portal, world.auth["officer1"], sha, data, 0, len(data)).status_code == 201
-    again = _put(world.portal, world.auth["officer2"], sha, data[:10], 0, len(data))
+    again = _put(world.portal, world.auth["officer2"], sha, data, 0, len(data))
     assert again.status_code == 201 and again.json() == {"state": "complete"}
+    short = _put(world.portal, world.auth["lead_a"], sha, data[:10], 0, len(data))
+    assert short.status_code == 200 and short.json() == {"offset": 10}
+    assert _put(world.portal, world.auth["lead_a"], sha, data[10:], 10, len(data)).status_code == 201
 
 
 @pytest.mark.parametrize("name", ["abc", "A" * 64, "g" * 64, "0" * 63, "0" * 65, "..%2F" + "0" * 60])
@@ -157,7 +165,7 @@ def test_download_only_in_scope(world: World) -> None:
 
 
 def test_concurrent_chunks_never_interleave(pg_portal: Portal, world: World) -> None:
-    """Two devices racing the same chunks: one wins each offset, the other gets offset_mismatch, the blob is whole."""
+    """Two callers racing the same blob each keep their own upload; both complete, the blob is whole."""
     import threading
 
     data = _unique_jpeg() * 3
@@ -200,9 +208,10 @@ def test_abandoned_partial_uploads_are_discarded(world: World) -> None:
     _put(world.portal, world.auth["officer1"], old_sha, old[:40], 0, len(old))
     _put(world.portal, world.auth["officer1"], fresh_sha, fresh[:40], 0, len(fresh))
     with world.portal.db.plain() as session:
-        session.execute(update(Blob).where(Blob.sha256 == old_sha).values(updated_at=Blob.updated_at - timedelta(days=8)))
+        session.execute(update(BlobPartial).where(BlobPartial.sha256 == old_sha).values(updated_at=BlobPartial.updated_at - timedelta(days=8)))
     store = FileBlobStore(world.portal.settings.blob_dir)
     with world.portal.db.plain() as session:
         assert discard_stale_partials(session, store, 7) >= 1
-    assert _stored(world.portal, old_sha) is None and not list(world.portal.settings.blob_dir.rglob(f"{old_sha}*"))
-    assert _stored(world.portal, fresh_sha).offset == 40
+    assert _partial(world.portal, old_sha, world.ids["officer1"]) is None
+    assert not list(world.portal.settings.blob_dir.rglob(f"{old_sha}*"))
+    assert _partial(world.portal, fresh_sha, world.ids["officer1"]).offset == 40

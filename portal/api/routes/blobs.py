@@ -20,18 +20,18 @@ router = APIRouter(prefix="/blobs", tags=["blobs"])
 
 
 @router.post("/missing", response_model=BlobMissingResponse)
-def missing(_caller: CallerDep, _json: JsonBody, body: BlobMissingRequest, db: DbDep) -> dict[str, Any]:
-    """The hashes not complete on the portal."""
+def missing(caller: CallerDep, _json: JsonBody, body: BlobMissingRequest, db: DbDep) -> dict[str, Any]:
+    """The hashes not complete on the portal, as far as the caller holds them."""
     with db.plain() as session:
-        return {"missing": blob_service.missing(session, body.hashes)}
+        return {"missing": blob_service.missing(session, caller, body.hashes)}
 
 
 @router.get("/{sha256}/upload", response_model=BlobUploadState)
-def upload_state(sha256: str, _caller: CallerDep, db: DbDep) -> dict[str, Any]:
-    """How many bytes of the blob the portal has committed."""
+def upload_state(sha256: str, caller: CallerDep, db: DbDep) -> dict[str, Any]:
+    """How many bytes of the blob the portal has committed for the caller."""
     blob_service.check_name(sha256)
     with db.plain() as session:
-        return blob_service.upload_state(session, sha256)
+        return blob_service.upload_state(session, caller, sha256)
 
 
 @router.put("/{sha256}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Annotated, Any, ClassVar
 
@@ -15,11 +16,11 @@ from portal.errors import ApiError
 from portal.services import audit
 from portal.services import pull as pull_service
 from portal.services import push as push_service
+from portal.services import housekeeping
 from portal.services.audit_sync import pull_event, push_events
-from portal.services.blobs import discard_stale_partials
-from portal.services.records import purge_closed_cases
 from sync.protocol import PROTOCOL_REVISION, PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sync", tags=["sync"])
 
 
@@ -47,19 +48,14 @@ _PURGE_EVERY_SECONDS = 3600.0
 
 
 def _maybe_purge(request: Request, db: Database, settings: PortalSettings) -> None:
-    # Housekeeping at most hourly per process: purge long-closed cases from the devices,
-    # drop tombstones past their retention and abandoned partial uploads.
+    # Housekeeping at most hourly per process (and by `fieldapp-portal housekeeping`).
     state = request.app.state
     last = getattr(state, "last_purge", None)
     if last is not None and time.monotonic() - last < _PURGE_EVERY_SECONDS:
         return
     state.last_purge = time.monotonic()
-    with db.write() as session:
-        purge_closed_cases(session, settings.closed_case_days)
-    with db.write() as session:
-        pull_service.purge_tombstones(session, settings.tombstone_days)
-    with db.plain(writes=True) as session:
-        discard_stale_partials(session, request.app.state.blobs, settings.partial_blob_days)
+    report = housekeeping.run(db, request.app.state.blobs, settings)
+    log.info("Housekeeping: %s", report.summary())
 
 
 @router.get("/pull", response_model=PullResponse)
