@@ -50,6 +50,8 @@ class User(Versioned, Base):
 
     __tablename__ = "users"
     username: Mapped[str] = mapped_column(String(150), unique=True)
+    #: ``portal.services.usernames.username_key`` of the username: what sign-in and uniqueness compare.
+    username_key: Mapped[str] = mapped_column(String(600), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), index=True)

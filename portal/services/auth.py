@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.config import PortalSettings
@@ -23,6 +23,7 @@ from portal.models import AuthToken, User
 from portal.services import audit, throttle
 from portal.services.audit import Action, Event
 from portal.services.sequence import utcnow
+from portal.services.usernames import username_key
 from sync.protocol import ErrorCode, LoginRequest
 
 
@@ -60,12 +61,12 @@ def too_many_attempts(retry_after: int) -> ApiError:
 
 def login(db: Database, body: LoginRequest, settings: PortalSettings, address: str | None) -> NewSession:
     """Check the password and open a session, or raise 401/429."""
-    username = body.username.strip().lower()
+    username = username_key(body.username)
     now = utcnow()
     where = audit.Where(None, body.device_id, address)
     try:
         with db.plain(writes=True) as session:
-            user = session.scalar(select(User).where(func.lower(User.username) == username))
+            user = session.scalar(select(User).where(User.username_key == username))
             who = throttle.Who(username, address, user.id if user else None, body.device_id)
             known = throttle.is_known_device(session, who.user_id, body.device_id)
             attempt = throttle.reserve(session, who, settings, now, known=known)

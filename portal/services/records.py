@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.core.config import KdfParams
@@ -23,6 +23,7 @@ from portal.services import case_clocks
 from portal.services.passwords import check_password
 from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
 from portal.services.sequence import next_seq, utcnow
+from portal.services.usernames import username_key
 from sync.protocol import (
     AdminCasePatch,
     AdminUserCreate,
@@ -103,11 +104,17 @@ def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> User
         fields["team_id"] = "Officers and leads belong to a team."
     _raise_if(fields)
     check_password(body.password)
-    # Sign-in matches usernames case-insensitively, so they must be unique that way too.
-    if session.scalar(select(User.id).where(func.lower(User.username) == body.username.lower())) is not None:
-        raise ApiError(409, ErrorCode.CONFLICT, f"The username {body.username!r} is taken; choose another.", {"fields": {"username": "taken"}})
+    # Sign-in matches usernames by their key (case-insensitive in every script), so they are unique that way.
+    key = username_key(body.username)
+    taken = session.scalar(select(User.username).where(User.username_key == key))
+    if taken is not None:
+        raise ApiError(
+            409, ErrorCode.CONFLICT,
+            f"The username {body.username!r} is taken (by {taken!r}: usernames differing only in case are the same); choose another.",
+            {"fields": {"username": "taken"}},
+        )
     user = User(
-        id=new_id(), username=body.username, display_name=body.display_name, role=str(body.role),
+        id=new_id(), username=body.username, username_key=key, display_name=body.display_name, role=str(body.role),
         team_id=body.team_id, password_hash=hash_password(body.password, kdf), version=1, seq=next_seq(session),
     )
     session.add(user)

@@ -108,3 +108,16 @@ def test_password_hash_is_scrypt_and_salted() -> None:
     assert first.startswith("scrypt$16$") and first != second
     assert verify_password("secret pass", first) and not verify_password("Secret pass", first)
     assert not verify_password("secret pass", "garbage")
+
+
+def test_usernames_differing_only_in_case_are_one_on_both_backends(any_portal: Portal) -> None:
+    """"Łukasz" then "łukasz" is 409 with a clear message (not a 500), and Łukasz signs in as "ŁUKASZ" too."""
+    tag = uuid.uuid4().hex[:6]
+    body = {"display_name": "Ł", "role": "admin", "password": PASSWORD}
+    any_portal.admin_post("users", {**body, "username": f"Łukasz-{tag}"})
+    clash = any_portal.call("POST", "/admin/users", headers=any_portal.admin, json={**body, "username": f"łukasz-{tag}"})
+    assert clash.status_code == 409 and clash.json()["error"]["code"] == "conflict"
+    assert "taken" in clash.json()["error"]["message"] and f"Łukasz-{tag}" in clash.json()["error"]["message"]
+    for typed in (f"Łukasz-{tag}", f"ŁUKASZ-{tag}", f" łukasz-{tag} "):
+        response = any_portal.call("POST", "/auth/login", json={"username": typed, "password": PASSWORD, "device_id": "d"})
+        assert response.status_code == 200, (typed, response.text)
