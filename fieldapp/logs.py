@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
+from typing import IO
+
+from fieldapp.private import FILE_MODE, make_private_dir, secure_tree
 
 LOG_FILE = "fieldapp.log"
 MAX_BYTES = 2 * 1024 * 1024
@@ -13,13 +17,20 @@ _FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
 
 
 class _FieldappHandler(logging.handlers.RotatingFileHandler):
-    """Marks the handler this module installed, so a second setup replaces rather than doubles it."""
+    """Marks the handler this module installed, so a second setup replaces rather than doubles it.
+
+    Log files are created 0600 (they name cases and addresses), rotated ones too.
+    """
+
+    def _open(self) -> IO[str]:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
 
 
 def setup_logging(log_dir: Path, level: str = "INFO") -> Path:
     """Send log records at ``level`` and above to ``log_dir/fieldapp.log`` (2 MB x 6 files); return its path."""
-    log_dir = Path(log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = make_private_dir(Path(log_dir))
+    secure_tree(log_dir)
     path = log_dir / LOG_FILE
     stop_logging()
     root = logging.getLogger()

@@ -50,6 +50,7 @@ from fieldapp.models import (
     VisitHistoryRow,
     VisitRow,
 )
+from fieldapp.private import make_private_dir, private_umask, secure_tree
 from fieldapp.records import (
     case_residents,
     photo_record,
@@ -128,16 +129,19 @@ class FieldStore:
         """Open (create, back up and migrate) the store in ``data_dir``."""
         folder = Path(data_dir).expanduser()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "photos").mkdir(exist_ok=True)
+            # Residents' data: readable by this user alone, old installs included (fieldapp.private).
+            make_private_dir(folder)
+            make_private_dir(folder / "photos")
+            secure_tree(folder)
         except OSError as exc:
             raise StoreError(f"Cannot use the data folder {folder}: {exc.strerror}. "
                              "Check it exists and you may write to it.") from exc
         try:
-            upgrade_to(folder / DB_FILENAME)
-            store = cls(folder, photo_policy)
-            store._ensure_state()
-            store._ensure_case_index()
+            with private_umask():
+                upgrade_to(folder / DB_FILENAME)
+                store = cls(folder, photo_policy)
+                store._ensure_state()
+                store._ensure_case_index()
         except OperationalError as exc:
             if "locked" in str(exc):
                 raise StoreBusyError(f"The data folder {folder} is busy in another Fieldapp. "
@@ -755,6 +759,20 @@ class FieldStore:
             state.user_id, state.username, state.display_name = user.id, user.username, user.display_name
             state.role, state.team_id, state.portal_url = user.role, user.team_id, portal_url
         self._remove_unused_files(dropped)
+
+    def remove_personal_data(self) -> None:
+        """After signing out: remove every case, person, visit and photo from this laptop.
+
+        Refused (ValidationError saying what is unsent) while ``pending()`` is not empty
+        or a visit still has unresolved work; never loses an officer's record.
+        """
+        from fieldapp import wipe
+
+        with self._files_lock:
+            with self._write() as session:
+                wipe.clear_tables(session)
+            wipe.scrub_database(self._write_engine)
+            wipe.remove_files(self._data_dir, self._photos_dir, DB_FILENAME)
 
     def current_user(self) -> UserInfo | None:
         """Who works in this store, if anyone signed in yet."""

@@ -27,6 +27,7 @@ from ui.failures import FailureNotice
 from ui.look import icon
 from ui.problems import NeedsAttentionWidget
 from ui.signin import SignInDialog
+from ui.signout import RemoveDataDialog, sign_out_work
 from ui.status import StatusInfo, StatusLine, SyncProgressWidget, read_status
 from ui.sync_controller import SyncController, SyncOutcome
 from ui.tasks import Op, TaskFailure
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.user: UserInfo | None = None
         self.review: Any = None
         self.sign_in_dialog: SignInDialog | None = None
+        self.remove_data_dialog: RemoveDataDialog | None = None
         self.setWindowTitle("Fieldapp")
 
         self.case_list = CaseListWidget(ctx)
@@ -131,6 +133,10 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.user_label)
         self.sign_in_action = self._action("user", "Sign in…", (), self.ask_sign_in, "Sign in to the portal")
         bar.addAction(self.sign_in_action)
+        self.sign_out_action = self._action("", "Sign out", (), self.sign_out,
+                                            "Sign out of the portal (you may then remove this laptop's data)")
+        self.sign_out_action.setVisible(False)
+        bar.addAction(self.sign_out_action)
         self._action("search", "Search", ("Ctrl+F",), self.focus_search, "Search cases")
         self._action("", "Next case", ("Ctrl+PgDown",), lambda: self.case_list.move(1), "Next case")
         self._action("", "Previous case", ("Ctrl+PgUp",), lambda: self.case_list.move(-1), "Previous case")
@@ -245,6 +251,7 @@ class MainWindow(QMainWindow):
             signed = "" if self.ctx.client is not None else "  (sign in to sync)"
             self.user_label.setText(f"{user.display_name} · {user.role}{signed}")
         self.sign_in_action.setVisible(self.ctx.client is None)
+        self.sign_out_action.setVisible(self.ctx.client is not None)
         if changed != previous:
             self._update_review_page()
 
@@ -362,13 +369,51 @@ class MainWindow(QMainWindow):
         self.sign_in_dialog.open()
 
     def _on_session_ended(self, reason: str) -> None:
-        """A revoked or expired token: say so, show "Sign in", and ask for it (unsent work stays queued)."""
+        """A revoked or expired token: say so and ask for sign-in (unsent work stays queued).
+
+        With nothing unsent, the officer may instead remove this laptop's personal data.
+        """
         self.set_user(self.user)
-        self.ask_sign_in(reason)
+        store = self.ctx.store
+        Op(self, store.pending).success(lambda pending: self._after_session_ended(pending, reason)).run()
+
+    def _after_session_ended(self, pending: Any, reason: str) -> None:
+        if pending.empty:
+            self._show_removal(pending, reason, offer_sign_in=True)
+        else:
+            self.ask_sign_in(reason)
 
     def _on_signed_in(self, client: Any) -> None:
         self.attach_client(client)
         self.sync.start_sync()
+
+    # ------------------------------------------------------------ signing out
+
+    def sign_out(self) -> None:
+        """Revoke the session, then offer to remove this laptop's personal data if nothing is unsent."""
+        client, store = self.ctx.client, self.ctx.store
+        if client is None:
+            return
+        self.editor.flush()
+        self.sync.cancel()  # a running sync stops at its next clean point; no new one starts without a client
+        self.ctx.client = None
+        self.refresh_status()
+        Op(self, lambda: sign_out_work(store, client), network=True) \
+            .finally_(lambda: self._offer_removal("You are signed out.", offer_sign_in=False)).run()
+
+    def _offer_removal(self, reason: str, *, offer_sign_in: bool) -> None:
+        store = self.ctx.store
+        Op(self, store.pending).success(lambda pending: self._show_removal(pending, reason, offer_sign_in)).run()
+
+    def _show_removal(self, pending: Any, reason: str, offer_sign_in: bool) -> None:
+        self.remove_data_dialog = RemoveDataDialog(self.ctx, pending, reason, self, offer_sign_in=offer_sign_in)
+        self.remove_data_dialog.sig_removed.connect(self._on_data_removed)
+        self.remove_data_dialog.sig_sign_in.connect(lambda: self.ask_sign_in())
+        self.remove_data_dialog.open()
+
+    def _on_data_removed(self) -> None:
+        self.status_line.show_message("This laptop's personal data was removed.")
+        self.ctx.signals.sig_data_changed.emit()
 
     # ------------------------------------------------------------ closing
 

@@ -51,7 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Through the environment so every part (settings, store, subcommands) sees the same folder.
         os.environ["FIELDAPP_DATA_DIR"] = str(args.global_data_dir.expanduser().resolve())
     from fieldapp.errors import FieldappError
+    from fieldapp.private import use_private_umask
 
+    # Everything this process writes (database, photos, logs, caches) is the officer's alone.
+    use_private_umask()
     _start_logging()
     try:
         if args.smoke_test:
