@@ -65,7 +65,6 @@ def invalid_request(fields: dict[str, str], message: str | None = None) -> ApiEr
 
 
 _STATUS_CODES = {
-    400: (ErrorCode.INVALID_REQUEST, "The request could not be understood."),
     401: (ErrorCode.UNAUTHENTICATED, "Sign in again."),
     403: (ErrorCode.FORBIDDEN, "Your account may not do this."),
     404: (ErrorCode.NOT_FOUND, "There is nothing at this address."),
@@ -93,6 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # A body FastAPI cannot even decode (not UTF-8): the same answer as any invalid JSON.
+            err = invalid_request({"body": "The body is not valid JSON."}, "The body is not valid JSON (UTF-8); send a JSON object.")
+            return JSONResponse(error_body(err.code, err.message, err.details), status_code=422)
         code, message = _STATUS_CODES.get(exc.status_code, ("error", str(exc.detail)))
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

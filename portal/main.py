@@ -12,12 +12,15 @@ from portal.core.db import Database
 from portal.errors import install_error_handlers
 from portal.inputguard import InputGuardMiddleware
 from portal.headers import SecurityHeadersMiddleware
+from portal.openapi import OPENAPI_URL, install_openapi
 from sync.protocol import API_PREFIX
 
 
 def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     """A portal app over an already-migrated database (``portal.core.migrate.upgrade``)."""
-    app = FastAPI(title="Fieldapp portal", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Fieldapp portal", version="1", docs_url=None, redoc_url=None, openapi_url=OPENAPI_URL,
+                  description="The reference portal of Fieldapp (sync protocol version 1, revision 2).")
+    install_openapi(app)
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     app.state.blobs = FileBlobStore(settings.blob_dir)

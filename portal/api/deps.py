@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
@@ -43,13 +44,17 @@ DbDep = Annotated[Database, Depends(get_db)]
 BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 
 
-async def bearer_token(request: Request) -> str:
+# FastAPI's bearer scheme only reads the header; it also marks every operation that
+# needs a token in the OpenAPI schema (portal.openapi adds their 401 from that mark).
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="The token of POST /auth/login.")
+
+
+async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> str:
     """The bearer token of the request, or 401."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if not token:
         raise ApiError(401, ErrorCode.UNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token>.")
-    return token.strip()
+    return token
 
 
 TokenDep = Annotated[str, Depends(bearer_token)]

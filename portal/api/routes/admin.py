@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from portal.api.deps import AdminDep, DbDep, JsonBody, SeqQuery, SettingsDep, WhereDep
+from portal.api.schemas import CasePublic, PropertyPublic, ResidentPublic, TeamPublic, TemplatePublic, UserRecordPublic
 from portal.errors import invalid_request, not_found
 from portal.models import Case, Visit
+from portal.openapi import error_responses
 from portal.services import audit, records
 from portal.services.audit import Action, Event
 from portal.services.records import public
@@ -38,49 +40,49 @@ def _created(session: Session, where: audit.Where, entity: str, record: Any) -> 
     return answer
 
 
-@router.post("/teams", status_code=201)
+@router.post("/teams", status_code=201, response_model=TeamPublic)
 def create_team(_admin: AdminDep, _json: JsonBody, body: TeamData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """A new team."""
     with db.write() as session:
         return _created(session, where, "team", records.create_team(session, body))
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=UserRecordPublic, responses=error_responses(409))
 def create_user(_admin: AdminDep, _json: JsonBody, body: AdminUserCreate, db: DbDep, settings: SettingsDep, where: WhereDep) -> dict[str, Any]:
     """A new account (the password is hashed and never returned)."""
     with db.write() as session:
         return _created(session, where, "user", records.create_user(session, body, settings.kdf))
 
 
-@router.post("/properties", status_code=201)
+@router.post("/properties", status_code=201, response_model=PropertyPublic)
 def create_property(_admin: AdminDep, _json: JsonBody, body: PropertyData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """A new property."""
     with db.write() as session:
         return _created(session, where, "property", records.create_property(session, body))
 
 
-@router.post("/residents", status_code=201)
+@router.post("/residents", status_code=201, response_model=ResidentPublic)
 def create_resident(_admin: AdminDep, _json: JsonBody, body: ResidentData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """A new resident."""
     with db.write() as session:
         return _created(session, where, "resident", records.create_resident(session, body))
 
 
-@router.post("/templates", status_code=201)
+@router.post("/templates", status_code=201, response_model=TemplatePublic)
 def create_template(_admin: AdminDep, _json: JsonBody, body: TemplateData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """A new inspection template."""
     with db.write() as session:
         return _created(session, where, "template", records.create_template(session, body))
 
 
-@router.post("/cases", status_code=201)
+@router.post("/cases", status_code=201, response_model=CasePublic, responses=error_responses(409))
 def create_case(_admin: AdminDep, _json: JsonBody, body: CaseData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """A new case (due date by Awaab's Law rules when not given)."""
     with db.write() as session:
         return _created(session, where, "case", records.create_case(session, body))
 
 
-@router.patch("/cases/{case_id}")
+@router.patch("/cases/{case_id}", response_model=CasePublic, responses=error_responses(409))
 def patch_case(case_id: str, _admin: AdminDep, _json: JsonBody, body: AdminCasePatch, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """Change a case, reassignment included."""
     if not UUID_RE.fullmatch(case_id):

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from portal.api.deps import AddressDep, CurrentUser, DbDep, JsonBody, SessionDep, SettingsDep, TokenDep, WhereDep
+from portal.openapi import error_responses
 from portal.services import accounts, auth
 from portal.services.records import user_public
 from sync.protocol import LoginRequest, LoginResponse, PasswordChange, UserPublic, format_timestamp
@@ -14,7 +15,7 @@ from sync.protocol import LoginRequest, LoginResponse, PasswordChange, UserPubli
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+@router.post("/auth/login", response_model=LoginResponse, responses=error_responses(401, 429))
 def login(_json: JsonBody, body: LoginRequest, db: DbDep, settings: SettingsDep, address: AddressDep) -> dict[str, Any]:
     """Exchange a username and password for a bearer token."""
     session = auth.login(db, body, settings, address)

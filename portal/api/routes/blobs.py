@@ -9,7 +9,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from portal.api.deps import BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
+from portal.api.schemas import BlobComplete, ChunkAccepted
 from portal.errors import not_found
+from portal.openapi import error_responses
 from portal.models import Blob
 from portal.services import audit
 from portal.services import blobs as blob_service
@@ -34,7 +36,14 @@ def upload_state(sha256: str, caller: CallerDep, db: DbDep) -> dict[str, Any]:
         return blob_service.upload_state(session, caller, sha256)
 
 
-@router.put("/{sha256}")
+_CHUNK_BODY = {"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.put("/{sha256}", openapi_extra=_CHUNK_BODY, responses={
+    200: {"model": ChunkAccepted, "description": "The chunk is committed; the upload is partial."},
+    201: {"model": BlobComplete, "description": "The blob is complete (or proven, when it already was)."},
+    **error_responses(409, 415, 429),
+})
 async def put_chunk(
     sha256: str, request: Request, caller: CallerDep, db: DbDep, store: BlobsDep, settings: SettingsDep,
     content_range: Annotated[str | None, Header()] = None,
@@ -49,7 +58,10 @@ async def put_chunk(
     return JSONResponse(payload, status_code=status)
 
 
-@router.get("/{sha256}")
+@router.get("/{sha256}", response_class=StreamingResponse, responses={
+    200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                      "image/png": {"schema": {"type": "string", "format": "binary"}}}, "description": "The photo's bytes."},
+})
 def download(sha256: str, caller: CallerDep, db: DbDep, store: BlobsDep, where: WhereDep) -> StreamingResponse:
     """The blob's bytes, to a caller who may see it."""
     blob_service.check_name(sha256)

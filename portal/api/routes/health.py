@@ -10,12 +10,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.api.deps import DbDep
+from portal.api.schemas import HealthDown
 from portal.errors import error_body
+from sync.protocol import Health
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health, responses={503: {"model": HealthDown, "description": "The database cannot be reached."}})
 def health(db: DbDep) -> Any:
     """``{"status": "ok", "database": "ok"}``, or 503 when the database does not answer."""
     try:

@@ -10,6 +10,8 @@ from fastapi.responses import Response
 from fieldapp.letter import LetterError, LetterTemplateError
 from fieldapp.letter.words import LONDON
 from portal.api.deps import AdminDep, BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
+from portal.api.schemas import RecordPublic
+from portal.openapi import error_responses
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import Visit
 from portal.services import audit, summary
@@ -26,7 +28,8 @@ def _letter_error(exc: LetterError) -> ApiError:
     return ApiError(status, exc.code, exc.message, exc.details)
 
 
-@router.get("/visits/{visit_id}/summary.pdf")
+@router.get("/visits/{visit_id}/summary.pdf", response_class=Response, responses={
+    200: {"content": {"application/pdf": {}}, "description": "The letter, as PDF."}, **error_responses(409)})
 def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, settings: SettingsDep, where: WhereDep) -> Response:
     """The letter to the tenant for a visit (its officer, a lead of its team, an admin; else 404)."""
     with db.read() as session:
@@ -44,7 +47,7 @@ def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, se
         "Content-Disposition": f'inline; filename="summary-{visit_id}.pdf"'})
 
 
-@router.post("/admin/visits/{visit_id}/summary-issued")
+@router.post("/admin/visits/{visit_id}/summary-issued", response_model=RecordPublic, responses=error_responses(409))
 def summary_issued(visit_id: str, admin: AdminDep, _json: JsonBody, body: SummaryIssuedData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """The CRM posted (or emailed) the summary: the visit records it and the summary clock is met."""
     with db.write() as session:

@@ -16,6 +16,7 @@ from portal.errors import ApiError
 from portal.services import audit
 from portal.services import pull as pull_service
 from portal.services import push as push_service
+from portal.openapi import error_responses
 from portal.services import housekeeping
 from portal.services.audit_sync import pull_event, push_events
 from sync.protocol import PROTOCOL_REVISION, PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
@@ -58,7 +59,7 @@ def _maybe_purge(request: Request, db: Database, settings: PortalSettings) -> No
     log.info("Housekeeping: %s", report.summary())
 
 
-@router.get("/pull", response_model=PullResponse)
+@router.get("/pull", response_model=PullResponse, responses=error_responses(410))
 def pull(
     request: Request, caller: CallerDep, db: DbDep, settings: SettingsDep, where: WhereDep,
     cursor: SeqQuery = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 500,
