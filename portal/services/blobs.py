@@ -18,8 +18,6 @@ for the whole of a chunk's write, so two uploads from one caller never interleav
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +34,7 @@ from portal.models import Blob, BlobPartial, BlobUploader, Visit, VisitBlob
 from portal.services import scope
 from portal.services.imagecheck import inspect_image
 from portal.services.sequence import utcnow
-from sync.protocol import SHA256_RE, ContentRange, ErrorCode, PhotoEntry
+from sync.protocol import SHA256_RE, ContentRange, ErrorCode
 
 _JPEG = b"\xff\xd8\xff"
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -72,45 +70,19 @@ def _held_condition(caller: scope.Caller) -> Any:
     return or_(uploaded, visible)
 
 
-@dataclass(frozen=True)
-class HeldBlob:
-    """A complete blob the caller holds, with what its header said."""
-
-    sha256: str
-    total: int
-    content_type: str | None
-    width: int | None
-    height: int | None
-
-
-def held(session: Session, caller: scope.Caller, hashes: list[str], *, lock: bool = False) -> dict[str, HeldBlob]:
-    """The complete blobs among ``hashes`` that the caller holds.
+def held(session: Session, caller: scope.Caller, hashes: list[str], *, lock: bool = False) -> dict[str, int]:
+    """The complete blobs among ``hashes`` that the caller holds, with their sizes.
 
     ``lock`` takes a share lock on them (PostgreSQL) so housekeeping cannot remove one
     between this check and the commit of the visit that references it.
     """
     if not hashes:
         return {}
-    query = select(Blob.sha256, Blob.total, Blob.content_type, Blob.width, Blob.height).where(
+    query = select(Blob.sha256, Blob.total).where(
         Blob.sha256.in_(hashes), Blob.state == "complete", _held_condition(caller))
     if lock:
         query = query.with_for_update(read=True, of=Blob)
-    return {row.sha256: HeldBlob(*row) for row in session.execute(query)}
-
-
-def photo_mismatches(photos: Sequence[PhotoEntry], have: Mapping[str, HeldBlob]) -> dict[str, str]:
-    """``{"photos.N": why}`` for each photo whose type, size or pixels differ from its blob's header."""
-    wrong: dict[str, str] = {}
-    for index, photo in enumerate(photos):
-        blob = have.get(photo.sha256)
-        if blob is None or blob.width is None:
-            continue  # stored before sizes were kept
-        declared = (photo.content_type, photo.bytes, photo.width, photo.height)
-        actual = (blob.content_type, blob.total, blob.width, blob.height)
-        if declared != actual:
-            wrong[f"photos.{index}"] = (f"The photo is a {blob.content_type} of {blob.total} bytes and {blob.width}x{blob.height} "
-                                        f"pixels, not {photo.content_type} of {photo.bytes} bytes and {photo.width}x{photo.height}.")
-    return wrong
+    return {row.sha256: row.total for row in session.execute(query)}
 
 
 def missing(session: Session, caller: scope.Caller, hashes: list[str]) -> list[str]:
@@ -127,7 +99,7 @@ def upload_state(session: Session, caller: scope.Caller, sha256: str) -> dict[st
     """How much of a blob the portal holds for this caller: their own partial, or a blob they hold."""
     have = held(session, caller, [sha256])
     if sha256 in have:
-        return {"state": "complete", "offset": have[sha256].total}
+        return {"state": "complete", "offset": have[sha256]}
     partial = session.get(BlobPartial, (sha256, caller.id))
     if partial is None:
         return {"state": "absent", "offset": 0}

@@ -23,7 +23,7 @@ from portal.core.db import Database
 from portal.errors import ApiError, field_errors, not_found
 from portal.models import Case, OpRecord, Review, Template, User, Visit
 from portal.services import scope, summary
-from portal.services.blobs import held, photo_mismatches
+from portal.services.blobs import held
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
@@ -168,9 +168,6 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     missing = [h for h in hashes if h not in have]
     if missing:
         raise _rejected(op.op_id, ErrorCode.BLOB_MISSING, "Some photos have not reached the portal; upload them and push again.", {"hashes": missing})
-    wrong = photo_mismatches(doc.photos, have)
-    if wrong:
-        raise _rejected(op.op_id, ErrorCode.INVALID_ANSWERS, f"Some photos are not what the visit says: {', '.join(sorted(wrong))}.", {"questions": wrong})
     document = stored_document(template, doc)
     write = SubmitWrite(
         op_id=op.op_id, digest=op_digest(op), user_id=caller.id, visit_id=op.id, case_id=doc.case_id,
