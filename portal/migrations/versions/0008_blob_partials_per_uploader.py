@@ -4,8 +4,8 @@ Partial uploads move to their own table keyed by blob and uploader (only the cal
 who started one may continue it). Partial rows of the old layout are dropped: their
 devices start those uploads again, and housekeeping sweeps the old files.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 22:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

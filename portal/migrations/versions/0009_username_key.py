@@ -1,7 +1,7 @@
 """username keys: usernames compare the same way (Unicode case folding) on PostgreSQL and SQLite
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01 22:20:00.000000
 """
 
@@ -12,8 +12,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
