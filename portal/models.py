@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from portal.services.usernames import username_key
+
 
 class Base(DeclarativeBase):
     """Declarative base of every portal table."""
@@ -45,13 +47,18 @@ class Team(Versioned, Base):
         return {"name": self.name}
 
 
+def _username_key_of_row(context: Any) -> str:
+    """The key of the username being inserted (so no insert can leave it out)."""
+    return username_key(context.get_current_parameters()["username"])
+
+
 class User(Versioned, Base):
     """A portal account: officer, lead or admin."""
 
     __tablename__ = "users"
     username: Mapped[str] = mapped_column(String(150), unique=True)
     #: ``portal.services.usernames.username_key`` of the username: what sign-in and uniqueness compare.
-    username_key: Mapped[str] = mapped_column(String(600), unique=True)
+    username_key: Mapped[str] = mapped_column(String(600), unique=True, default=_username_key_of_row)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), index=True)
