@@ -11,9 +11,9 @@ from fieldapp.letter import LetterError, LetterTemplateError
 from fieldapp.letter.words import LONDON
 from portal.api.deps import AdminDep, BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
 from portal.api.schemas import RecordPublic
-from portal.openapi import error_responses
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import Visit
+from portal.openapi import error_responses
 from portal.services import audit, summary
 from portal.services.audit import Action, Event
 from portal.services.records import public
