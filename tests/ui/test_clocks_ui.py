@@ -160,6 +160,9 @@ def test_the_assessment_is_required_on_an_awaab_case_and_saved_as_answered(qtbot
     _breached, amber, _running, _further = add_clocks(window.ctx.store)
     editor = _editor_on(qtbot, window, amber)
     assessment = editor.assessment
+    # Until an outcome is chosen the visit counts as an inspection (fieldapp.domain_required), as at submit.
+    assert assessment.title().endswith("*")
+    editor.outcome.setCurrentIndex(editor.outcome.findData("no_access"))
     assert not assessment.title().endswith("*")
     _fill_required(editor)
     assert assessment.title().endswith("*") and "Required" in assessment.intro.text()
