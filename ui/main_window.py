@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
         self.sync.sig_session_ended.connect(self._on_session_ended)
         self.progress.sig_cancel.connect(self._on_progress_cancel)
         signals.sig_data_changed.connect(self.refresh_all)
-        signals.sig_visit_changed.connect(lambda _id: self._status_soon.start())
+        # A closed window's last save still reports in; it refreshes nothing (its task manager may be gone).
+        signals.sig_visit_changed.connect(lambda _id: self._status_soon.start() if self.isVisible() else None)
         signals.sig_drafts_changed.connect(self._on_drafts_changed)
         # Many saves in a row (typing) refresh the waiting counts once, not each time.
         self._status_soon = QTimer(self)
@@ -420,5 +421,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         """Queue the last edits (the task manager finishes database work before the app exits)."""
         self.editor.flush()
+        self._status_soon.stop()   # nothing left to refresh on a closed window
         self.sync.stop()
         super().closeEvent(event)
