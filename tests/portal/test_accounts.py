@@ -165,3 +165,15 @@ def test_a_new_team_or_role_moves_scope_for_everyone_it_affects(world: World) ->
     seen, _ = _pull_from(portal, portal.login(username), officer1_cursor)
     assert seen[("case", case2)] is False and seen[("user", ids["lead_a"])] is False
     assert ("user", ids["officer2"]) not in seen  # now in team B
+
+
+def test_add_user_command_refuses_a_weak_password(tmp_path: Any, monkeypatch: Any, capsys: Any) -> None:
+    """`fieldapp-portal add-user` applies the same rule: a listed password exits 1 and says why."""
+    import io
+
+    from portal.cli import main
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("password1234\n"))
+    assert main(["add-user", "--database-url", url, "--username", "root", "--role", "admin", "--password-stdin"]) == 1
+    assert "common or breached" in capsys.readouterr().err
