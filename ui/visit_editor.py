@@ -38,10 +38,12 @@ from fieldapp.domain import Outcome, QuestionKind, visit_hazards
 from fieldapp.domain_required import assessment_required
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
-from fieldapp.types import CaseDetail, Photo, Template, Visit, VisitState
+from fieldapp.domain_forms import FormShape
+from fieldapp.types import CaseDetail, Photo, Question, Section, Template, Visit, VisitState
 from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
+from ui.repeat_section import RepeatSectionWidget, template_data
 from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
 from ui.format import date_text, label
@@ -228,6 +230,9 @@ class VisitEditorWidget(QWidget):
         self._ctx = ctx
         self.bundle: VisitBundle | None = None
         self.rows: dict[str, QuestionRowWidget] = {}
+        self.repeats: dict[str, RepeatSectionWidget] = {}             # repeat sections by section id
+        self._repeat_of: dict[str, RepeatSectionWidget] = {}          # their questions' ids
+        self._shape: FormShape | None = None
         self.missing_dialog: MissingDialog | None = None
         self._dirty_answers: set[str] = set()
         self._dirty_fields: set[str] = set()
@@ -387,35 +392,88 @@ class VisitEditorWidget(QWidget):
     def _build_form(self, template: Template | None, visit: Visit) -> None:
         clear_layout(self.form_layout)
         self.rows = {}
+        self.repeats = {}
+        self._repeat_of = {}
+        self._shape = None
         if template is None:
             self.form_layout.addWidget(wrapping_label(
                 "The form of this visit is not on this laptop. Sync, then open the visit again.", "problem"))
             return
+        self._shape = FormShape.of(template_data(template))
         for section in template.sections:
+            if section.repeat:
+                box = self._repeat_section(section, visit)
+                self.form_layout.addWidget(box)
+                box.show()
+                continue
             box = QGroupBox(section.title)
             box_layout = QVBoxLayout(box)
             for question in section.questions:
-                editor = widget_for(question)
-                editor.set_photos(visit.photos)
-                editor.set_value(visit.answers.get(question.id))
+                row = self._make_row(question, visit.answers.get(question.id))
+                editor = row.editor
                 editor.sig_changed.connect(lambda _v, qid=question.id: self._mark_answer(qid, 0))
-                if question.kind == QuestionKind.HAZARD:
-                    editor.sig_changed.connect(self._show_answered_hazards)
                 editor.sig_typing.connect(lambda qid=question.id: self._mark_answer(qid, TYPING_SAVE_MS))
-                row = QuestionRowWidget(editor)
                 self.rows[question.id] = row
                 box_layout.addWidget(row)
             self.form_layout.addWidget(box)
             # Shown now, not at the next event loop turn (a layout defers showing new children).
             box.show()
 
+        self._apply_show_if()
+
+    def _make_row(self, question: Question, value: Any) -> QuestionRowWidget:
+        """A question's row showing ``value``; a change re-decides which questions are shown."""
+        editor = widget_for(question)
+        editor.set_photos(self.visit.photos if self.visit else ())
+        editor.set_value(value)
+        editor.sig_changed.connect(lambda _v: self._apply_show_if())
+        if question.kind == QuestionKind.HAZARD:
+            editor.sig_changed.connect(self._show_answered_hazards)
+        return QuestionRowWidget(editor)
+
+    def _repeat_section(self, section: Section, visit: Visit) -> RepeatSectionWidget:
+        """A room-by-room section; adding or removing a repetition saves every list of it at once."""
+        box = RepeatSectionWidget(section, self._make_row, visit.answers)
+        box.sig_changed.connect(lambda qid: self._mark_answer(qid, 0))
+        box.sig_typing.connect(lambda qid: self._mark_answer(qid, TYPING_SAVE_MS))
+        box.sig_structure.connect(lambda: self._on_repetitions_changed(box))
+        self.repeats[section.id] = box
+        for question in section.questions:
+            self._repeat_of[question.id] = box
+        return box
+
+    def _on_repetitions_changed(self, box: RepeatSectionWidget) -> None:
+        for qid in box.question_ids:
+            self._dirty_answers.add(qid)
+        self._schedule(0)
+        self._apply_show_if()
+        self._show_answered_hazards()
+
+    def current_answers(self) -> dict[str, Any]:
+        """Every answer as on screen now, repeat sections as lists."""
+        answers = {qid: row.editor.value() for qid, row in self.rows.items()}
+        for box in self.repeats.values():
+            answers.update(box.values())
+        return answers
+
+    def _apply_show_if(self) -> None:
+        """Show each question only while its show_if holds; a hidden answer is kept, never cleared."""
+        if self._shape is None:
+            return
+        answers = self.current_answers()
+        for qid, row in self.rows.items():
+            row.setVisible(self._shape.is_shown(answers, qid))
+        for box in self.repeats.values():
+            box.apply_show_if(self._shape, answers)
+
     def question_labels(self) -> dict[str, str]:
-        return {qid: row.editor.question.label for qid, row in self.rows.items()}
+        labels = {qid: row.editor.question.label for qid, row in self.rows.items()}
+        labels.update({q.id: q.label for box in self.repeats.values() for q in box.section.questions})
+        return labels
 
     def _show_answered_hazards(self) -> None:
         """Under the Hazards list, the hazards answered at questions: the visit's one list, as on screen now."""
-        answers = {qid: row.editor.value() for qid, row in self.rows.items()
-                   if row.editor.question.kind == QuestionKind.HAZARD}
+        answers = self.current_answers()   # only hazard answers are objects: visit_hazards picks them out
         labels = self.question_labels()
         self.hazards.set_answered(visit_hazards((), answers), lambda qid: labels.get(qid, qid))
 
@@ -426,6 +484,8 @@ class VisitEditorWidget(QWidget):
         for row in self.rows.values():
             row.editor.set_read_only(read_only)
         self.hazards.set_read_only(read_only)
+        for box in self.repeats.values():
+            box.set_read_only(read_only)
         self.assessment.set_read_only(read_only)
         self._show_assessment_required()
         self.photos.set_read_only(read_only)
@@ -445,6 +505,8 @@ class VisitEditorWidget(QWidget):
                 message = None
             row.set_problem(message)
         self.hazards.show_problems(problems, self._show_missing)
+        for box in self.repeats.values():
+            box.show_problems(problems, self._show_missing)
         self.assessment.set_problem(problems.get("assessment") if self._show_missing else None)
         outcome_message = problems.get("outcome") if self._show_missing else None
         self.outcome_problem.setText(f"⚠ {outcome_message}" if outcome_message else "")
@@ -456,7 +518,7 @@ class VisitEditorWidget(QWidget):
         self.assessment.set_required(assessment_required(bool(case and case.awaab), self.outcome.currentData()))
 
     def _on_photos_changed(self, photos: tuple[Photo, ...]) -> None:
-        for row in self.rows.values():
+        for row in [*self.rows.values(), *(r for box in self.repeats.values() for r in box.rows())]:
             row.editor.set_photos(photos)
             row.editor.set_value(row.editor.value())
         if self.visit is not None:
@@ -511,6 +573,8 @@ class VisitEditorWidget(QWidget):
         changes: dict[str, Any] = {}
         if self._dirty_answers:
             changes["answers"] = {qid: self.rows[qid].editor.value() for qid in self._dirty_answers if qid in self.rows}
+            changes["answers"].update({qid: self._repeat_of[qid].values()[qid] for qid in self._dirty_answers
+                                       if qid in self._repeat_of})
         if "notes" in self._dirty_fields:
             changes["notes"] = self.notes.toPlainText()
         if "outcome" in self._dirty_fields:
@@ -589,6 +653,8 @@ class VisitEditorWidget(QWidget):
         elif key.startswith("hazards.") and key.partition(".")[2].isdigit():
             target = self.hazards.focus_row(int(key.partition(".")[2]))
             self.scroll.ensureWidgetVisible(target.parentWidget() or target)  # the whole row, its message too
+        elif key in self._repeat_of:
+            self.scroll.ensureWidgetVisible(self._repeat_of[key])
         elif key == "assessment":
             self.scroll.ensureWidgetVisible(self.assessment)
             self.assessment.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)

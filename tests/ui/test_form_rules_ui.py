@@ -1,0 +1,98 @@
+"""show_if questions and repeat (room by room) sections in the visit editor, over a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QMessageBox
+
+from factory import screenshot, wait_idle
+
+TEMPLATE_ID = "7d1c1f0e-0000-4000-8000-0000000000d2"
+TEMPLATE = {
+    "name": "Damp survey room by room", "version": 1, "case_types": ["damp_mould", "repair", "void"],
+    "sections": [
+        {"id": "home", "title": "The home", "questions": [
+            {"id": "mould", "label": "Is mould visible?", "kind": "yes_no", "required": True},
+            {"id": "where", "label": "Where is the mould?", "kind": "text", "required": True,
+             "show_if": {"question_id": "mould", "equals": True}},
+            {"id": "causes", "label": "Causes", "kind": "multi_choice", "options": ["Leak", "Condensation"]},
+            {"id": "leak_fixed", "label": "Leak fixed?", "kind": "yes_no",
+             "show_if": {"question_id": "causes", "equals": "Leak"}},
+        ]},
+        {"id": "rooms", "title": "Readings room by room", "repeat": True, "questions": [
+            {"id": "room", "label": "Room", "kind": "choice", "options": ["Kitchen", "Bathroom", "Bedroom"],
+             "required": True},
+            {"id": "rh", "label": "Relative humidity (%)", "kind": "number", "min": 0, "max": 100},
+            {"id": "fan", "label": "Extractor fan working?", "kind": "yes_no",
+             "show_if": {"question_id": "room", "equals": "Bathroom"}},
+        ]},
+    ],
+}
+
+
+def _open(qtbot: Any, window: Any) -> Any:
+    store = window.ctx.store
+    store.apply_changes([{"entity": "template", "id": TEMPLATE_ID, "version": 1, "seq": 800_000,
+                          "deleted": False, "data": TEMPLATE}], store.sync_state().cursor)
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings and r.case_type == "damp_mould")
+    visit = store.start_visit(case_id, TEMPLATE_ID)
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.open_visit(visit.id)
+    return window.editor
+
+
+def test_show_if_hides_without_losing_what_was_typed(qtbot: Any, window: Any) -> None:
+    """'Where' shows only while mould is yes; answering no hides it, keeps the text in the draft, and yes brings it back."""
+    editor = _open(qtbot, window)
+    where, leak = editor.rows["where"], editor.rows["leak_fixed"]
+    assert not where.isVisible() and not leak.isVisible()
+    editor.rows["mould"].editor.group.buttons()[0].click()           # yes
+    assert where.isVisible()
+    where.editor.edit.setPlainText("Behind the wardrobe")
+    where.editor.edit.setFocus()
+    editor.rows["mould"].editor.group.buttons()[1].click()           # no: hidden, not cleared
+    assert not where.isVisible()
+    editor.flush()
+    wait_idle(qtbot, window.ctx.tasks)
+    assert window.ctx.store.visit(editor.visit.id).answers["where"] == "Behind the wardrobe"
+    editor.rows["mould"].editor.group.buttons()[0].click()
+    assert where.isVisible() and where.editor.edit.toPlainText() == "Behind the wardrobe"
+    editor.rows["causes"].editor.boxes[0].setChecked(True)           # multi_choice contains "Leak"
+    assert leak.isVisible()
+
+
+def test_repeat_sections_add_and_remove_rooms_with_a_confirmation(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """Rooms are added, answered as lists, shown per room (fan only for the bathroom), and removed only on Yes."""
+    editor = _open(qtbot, window)
+    rooms = editor.repeats["rooms"]
+    assert rooms.repetitions == [] and rooms.empty.isVisible()
+    rooms.add_button.click()
+    rooms.add_button.click()
+    first, second = rooms.repetitions
+    first.rows["room"].editor.combo.setCurrentIndex(2)                # Bathroom
+    second.rows["room"].editor.combo.setCurrentIndex(1)               # Kitchen
+    second.rows["rh"].editor.edit.setText("71")
+    second.rows["rh"].editor.edit.editingFinished.emit()
+    assert first.rows["fan"].isVisible() and not second.rows["fan"].isVisible()
+    editor.flush()
+    wait_idle(qtbot, window.ctx.tasks)
+    stored = window.ctx.store.visit(editor.visit.id).answers
+    assert stored["room"] == ["Bathroom", "Kitchen"] and stored["rh"] == [None, 71]
+    screenshot(editor, artifacts / "ui_editor_repeat_rooms.png")
+
+    first.remove_button.click()
+    rooms.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
+    assert len(rooms.repetitions) == 2
+    first.remove_button.click()
+    rooms.confirm_box.button(QMessageBox.StandardButton.Yes).click()
+    assert [r.number for r in rooms.repetitions] == [1] and rooms.repetitions[0] is second
+    editor.flush()
+    wait_idle(qtbot, window.ctx.tasks)
+    stored = window.ctx.store.visit(editor.visit.id).answers
+    assert stored["room"] == ["Kitchen"] and stored["rh"] == [71]
+
+    editor.open_visit(editor.visit.id)                                # reopened: the room is still there
+    qtbot.waitUntil(lambda: len(editor.repeats["rooms"].repetitions) == 1, timeout=10000)
+    assert editor.repeats["rooms"].repetitions[0].rows["rh"].editor.value() == 71

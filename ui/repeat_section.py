@@ -1,0 +1,177 @@
+"""Revision 2 templates in the editor: ``repeat`` sections (room by room) and ``show_if`` questions.
+
+A repeat section is answered once per repetition; its answers are lists, one value
+per repetition (None where a repetition leaves a question unanswered), as PROTOCOL.md
+writes them. Adding a repetition is one click; removing one asks first, because its
+answers go with it.
+
+A ``show_if`` question is hidden while its condition does not hold, decided by the
+shared rule (`fieldapp.domain_forms`). Hiding never clears it: what the officer typed
+stays in the draft and comes back if the condition holds again; only the document
+sent leaves it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+
+from fieldapp.domain_forms import FormShape
+from fieldapp.types import Question, Section, Template
+from ui.look import icon
+
+#: Makes the editor's row for a question with its stored value (the editor's own rows, so they look alike).
+RowFactory = Callable[[Question, Any], QWidget]
+
+
+def template_data(template: Template) -> dict[str, Any]:
+    """The template as the shared rules read it (ids, kinds, conditions and repeats)."""
+    return {"sections": [{"id": s.id, "repeat": s.repeat, "questions": [
+        {"id": q.id, "kind": q.kind, "required": q.required, "show_if": dict(q.show_if) if q.show_if else None}
+        for q in s.questions]} for s in template.sections]}
+
+
+class RepetitionWidget(QFrame):
+    """One repetition: its number, a Remove button and a row per question."""
+
+    sig_remove = Signal(object)   # self
+
+    def __init__(self, number: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("hazardRow")   # the same framed look as a hazard row
+        self.title = QLabel()
+        self.title.setObjectName("sectionTitle")
+        self.remove_button = QPushButton(icon("remove"), "Remove")
+        self.remove_button.clicked.connect(lambda: self.sig_remove.emit(self))
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.remove_button)
+        self.body = QVBoxLayout(self)
+        self.body.addLayout(header)
+        self.rows: dict[str, Any] = {}
+        self.set_number(number)
+
+    def set_number(self, number: int) -> None:
+        self.number = number
+        self.title.setText(f"Repetition {number}")
+        self.remove_button.setToolTip(f"Remove repetition {number} and its answers (asks first)")
+        self.remove_button.setAccessibleName(f"Remove repetition {number}")
+
+
+class RepeatSectionWidget(QGroupBox):
+    """A section answered once per repetition; emits which question's list changed."""
+
+    sig_changed = Signal(str)       # a question id whose list changed (save now)
+    sig_typing = Signal(str)        # typing in a question (save soon)
+    sig_structure = Signal()        # a repetition was added or removed: every list of the section changed
+
+    def __init__(self, section: Section, make_row: RowFactory, answers: Mapping[str, Any],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(section.title, parent)
+        self.section = section
+        self._make_row = make_row
+        self.repetitions: list[RepetitionWidget] = []
+        self.confirm_box: QMessageBox | None = None
+        self.add_button = QPushButton(icon("add"), "Add another")
+        self.add_button.setToolTip(f"Answer “{section.title}” once more (for example, another room)")
+        self.add_button.clicked.connect(self._on_add_clicked)
+        self.empty = QLabel("None recorded yet. Press “Add another” to answer this section.")
+        self.empty.setObjectName("muted")
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.empty)
+        self._layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
+        count = max((len(v) for q in section.questions if isinstance(v := answers.get(q.id), list)), default=0)
+        for index in range(count):
+            self._append({q.id: _item(answers.get(q.id), index) for q in section.questions})
+        self.empty.setVisible(not self.repetitions)
+
+    @property
+    def question_ids(self) -> list[str]:
+        return [q.id for q in self.section.questions]
+
+    def _append(self, values: Mapping[str, Any]) -> RepetitionWidget:
+        repetition = RepetitionWidget(len(self.repetitions) + 1)
+        for question in self.section.questions:
+            row = self._make_row(question, values.get(question.id))
+            row.editor.sig_changed.connect(lambda _v, qid=question.id: self.sig_changed.emit(qid))
+            row.editor.sig_typing.connect(lambda qid=question.id: self.sig_typing.emit(qid))
+            repetition.rows[question.id] = row
+            repetition.body.addWidget(row)
+        repetition.sig_remove.connect(self.ask_remove)
+        self.repetitions.append(repetition)
+        self._layout.insertWidget(self._layout.count() - 1, repetition)
+        repetition.show()
+        self.empty.hide()
+        return repetition
+
+    def _on_add_clicked(self) -> None:
+        repetition = self._append({})
+        self.sig_structure.emit()
+        first = next(iter(repetition.rows.values()), None)
+        if first is not None:
+            first.editor.focus_widget().setFocus()
+
+    def ask_remove(self, repetition: RepetitionWidget) -> None:
+        """Remove a repetition once the officer confirms: its answers go with it."""
+        self.confirm_box = QMessageBox(
+            QMessageBox.Icon.Question, f"Remove repetition {repetition.number}?",
+            f"Remove repetition {repetition.number} of “{self.section.title}” and everything answered in it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        self.confirm_box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.confirm_box.finished.connect(lambda result: self._on_confirm_finished(repetition, result))
+        self.confirm_box.open()
+
+    def _on_confirm_finished(self, repetition: RepetitionWidget, result: int) -> None:
+        if result != QMessageBox.StandardButton.Yes or repetition not in self.repetitions:
+            return
+        self.repetitions.remove(repetition)
+        repetition.deleteLater()
+        for number, remaining in enumerate(self.repetitions, start=1):
+            remaining.set_number(number)
+        self.empty.setVisible(not self.repetitions)
+        self.sig_structure.emit()
+
+    # ------------------------------------------------------------ values and state
+
+    def values(self) -> dict[str, Any]:
+        """Each question's list, one value per repetition (None = unanswered); None for all when there is none."""
+        if not self.repetitions:
+            return {qid: None for qid in self.question_ids}
+        return {qid: [r.rows[qid].editor.value() for r in self.repetitions] for qid in self.question_ids}
+
+    def rows(self) -> list[Any]:
+        return [row for r in self.repetitions for row in r.rows.values()]
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.add_button.setVisible(not read_only)
+        for repetition in self.repetitions:
+            repetition.remove_button.setVisible(not read_only)
+        for row in self.rows():
+            row.editor.set_read_only(read_only)
+
+    def show_problems(self, problems: Mapping[str, str], show_missing: bool) -> None:
+        """A question's message ("Repetition 2: …") beside that repetition's row, else beside the first."""
+        for repetition in self.repetitions:
+            for qid, row in repetition.rows.items():
+                message = problems.get(qid)
+                prefix = f"Repetition {repetition.number}: "
+                if message and message.startswith("Repetition "):
+                    message = message[len(prefix):] if message.startswith(prefix) else None
+                elif message and repetition.number != 1:
+                    message = None
+                if message and not show_missing and row.editor.value() in (None, "", []):
+                    message = None
+                row.set_problem(message)
+
+    def apply_show_if(self, shape: FormShape, answers: Mapping[str, Any]) -> None:
+        """Show each row only while its condition holds in its own repetition."""
+        for index, repetition in enumerate(self.repetitions):
+            for qid, row in repetition.rows.items():
+                row.setVisible(shape.is_shown(answers, qid, index))
+
+
+def _item(value: Any, index: int) -> Any:
+    return value[index] if isinstance(value, list) and index < len(value) else None
