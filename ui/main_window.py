@@ -423,4 +423,5 @@ class MainWindow(QMainWindow):
         self.editor.flush()
         self._status_soon.stop()   # nothing left to refresh on a closed window
         self.sync.stop()
+        self._status_soon.stop()   # a refresh due after the window closed has nothing to show
         super().closeEvent(event)
