@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
@@ -29,9 +28,6 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind, is_category_1
 from fieldapp.types import Photo, Question
-
-_UNSET_DATE = QDate(1900, 1, 1)
-
 
 class QuestionWidget(QWidget):
     """Base of the answer widgets."""
@@ -60,6 +56,10 @@ class QuestionWidget(QWidget):
 
     def set_read_only(self, read_only: bool) -> None:
         self.setEnabled(not read_only)
+
+    def explain(self, message: str) -> str:
+        """A problem of the answer as this widget would put it (the shared rule's words by default)."""
+        return message
 
     def focus_widget(self) -> QWidget:
         """The widget to focus when the officer jumps to this question."""
@@ -251,36 +251,6 @@ class NumberWidget(QuestionWidget):
         self.edit.setText("" if value is None else (f"{value:g}" if isinstance(value, float) else str(value)))
 
 
-class DateWidget(QuestionWidget):
-    """A date (YYYY-MM-DD) with a calendar, Today and Clear."""
-
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        self.edit = QDateEdit()
-        self.edit.setCalendarPopup(True)
-        self.edit.setDisplayFormat("yyyy-MM-dd")
-        self.edit.setMinimumDate(_UNSET_DATE)
-        self.edit.setSpecialValueText("Not answered")
-        self.edit.setDate(_UNSET_DATE)
-        self.today = QToolButton()
-        self.today.setText("Today")
-        self.today.clicked.connect(lambda: self.edit.setDate(QDate.currentDate()))
-        self.clear = QToolButton()
-        self.clear.setText("Clear")
-        self.clear.clicked.connect(lambda: self.edit.setDate(_UNSET_DATE))
-        _row(self, self.edit, self.today, self.clear)
-        self.setFocusProxy(self.edit)
-        self.edit.dateChanged.connect(self._emit)
-
-    def value(self) -> Any:
-        date = self.edit.date()
-        return None if date == _UNSET_DATE else date.toString("yyyy-MM-dd")
-
-    def _show(self, value: Any) -> None:
-        date = QDate.fromString(str(value), "yyyy-MM-dd") if value else _UNSET_DATE
-        self.edit.setDate(date if date.isValid() else _UNSET_DATE)
-
-
 class HazardWidget(QuestionWidget):
     """An HHSRS hazard and its band (A–J)."""
 
@@ -392,7 +362,6 @@ _KINDS: dict[str, type[QuestionWidget]] = {
     QuestionKind.MULTI_CHOICE: MultiChoiceWidget,
     QuestionKind.TEXT: TextWidget,
     QuestionKind.NUMBER: NumberWidget,
-    QuestionKind.DATE: DateWidget,
     QuestionKind.RATING: RatingWidget,
     QuestionKind.HAZARD: HazardWidget,
     QuestionKind.PHOTO: PhotoQuestionWidget,
@@ -401,4 +370,8 @@ _KINDS: dict[str, type[QuestionWidget]] = {
 
 def widget_for(question: Question, parent: QWidget | None = None) -> QuestionWidget:
     """The widget for a question's kind (an unknown kind falls back to text, nothing is lost)."""
+    if question.kind == QuestionKind.DATE:
+        from ui.date_input import DateAnswerWidget  # built on this module's QuestionWidget
+
+        return DateAnswerWidget(question, parent)
     return _KINDS.get(question.kind, TextWidget)(question, parent)

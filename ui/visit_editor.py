@@ -102,6 +102,7 @@ class QuestionRowWidget(QWidget):
         layout.addWidget(self.problem)
 
     def set_problem(self, message: str | None) -> None:
+        message = self.editor.explain(message) if message else message
         self.problem.setText(f"⚠ {message}" if message else "")
         self.problem.setVisible(bool(message))
 

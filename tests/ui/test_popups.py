@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
 
 from factory import wait_idle
@@ -20,10 +20,10 @@ def _open_editor(qtbot: Any, window: Any) -> Any:
 
 
 def _open_calendar(qtbot: Any, editor: Any) -> QWidget:
-    """Click the date field's arrow, as the officer does; returns the calendar popup."""
-    date_edit = editor.rows["next_date"].editor.edit
-    editor.scroll.ensureWidgetVisible(date_edit)
-    qtbot.mouseClick(date_edit, Qt.MouseButton.LeftButton, pos=QPoint(date_edit.width() - 6, date_edit.height() // 2))
+    """Click the date field's Calendar button, as the officer does; returns the calendar popup."""
+    button = editor.rows["next_date"].editor.pick
+    editor.scroll.ensureWidgetVisible(button)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: QApplication.activePopupWidget() is not None)
     return QApplication.activePopupWidget()
 
