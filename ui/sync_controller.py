@@ -4,6 +4,8 @@
   portal is reachable. It uses its own client: a `PortalClient` is used by one thread
   at a time, and a sync may be running.
 - An automatic sync runs every ``sync_interval_minutes`` while the portal is reachable.
+- `send_soon` (a visit was just submitted) starts a sync at once when the portal is reachable,
+  or at the next health check that finds it; the interval sync stays the fallback.
 - `start_sync` runs `sync.engine.SyncEngine.run` with progress and a cancel event.
   The engine reads and writes the store itself from its worker thread; that is the
   engine's design (the store opens one unit of work per call, safe across threads).
@@ -140,6 +142,8 @@ class SyncController(QObject):
         self._cancel: threading.Event | None = None
         self._checking = False
         self._recheck = False
+        #: Something was submitted and waits for a sync that starts after it (see `send_soon`).
+        self.send_wanted = False
         self.health_timer = QTimer(self)
         self.health_timer.setInterval(HEALTH_INTERVAL_MS)
         self.health_timer.timeout.connect(self.check_now)
@@ -186,6 +190,24 @@ class SyncController(QObject):
     def _set_reachable(self, reachable: bool) -> None:
         self.reachable = reachable
         self.sig_reachable.emit(reachable)
+        if reachable and self.send_wanted and not self.running and self._ctx.client is not None:
+            self.start_sync()
+
+    def send_soon(self) -> None:
+        """A visit was submitted: send it now in the background when the portal is reachable.
+
+        A sync already running may have passed its push: the wish waits and a new sync follows it.
+        Offline, nothing is tried until a health check finds the portal (no error for the officer).
+        """
+        if self._ctx.client is None:
+            return
+        self.send_wanted = True
+        if self.running:
+            return
+        if self.reachable:
+            self.start_sync()
+        else:
+            self.check_now()
 
     # ------------------------------------------------------------ sync
 
@@ -202,6 +224,7 @@ class SyncController(QObject):
             self.sig_need_sign_in.emit()
             return False
         self.running = True
+        self.send_wanted = False   # this sync pushes everything queued so far
         self._cancel = self._ctx.tasks.new_cancel()
         store = self._ctx.store
         self.sig_started.emit()

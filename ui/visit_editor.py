@@ -629,6 +629,23 @@ class VisitEditorWidget(QWidget):
         Op(self, lambda: store.submit_visit(visit_id)).success(self._on_submitted) \
             .failure(self._on_submit_failed).finally_(lambda: self.submit_button.setEnabled(True)).run()
 
+    def refresh_state(self) -> None:
+        """After a sync: a read-only visit shows where it stands now ("waiting to sync" becomes "On the portal").
+
+        Only a read-only visit is re-read: an editable one may hold unsaved typing, which a reload must never touch.
+        """
+        visit = self.visit
+        if visit is None or visit.editable:
+            return
+        store, visit_id = self._ctx.store, visit.id
+        Op(self, lambda: store.visit(visit_id), what="read where the visit stands") \
+            .success(self._on_state_read).run()
+
+    def _on_state_read(self, visit: Visit) -> None:
+        current = self.visit
+        if current is not None and current.id == visit.id and not current.editable:
+            self._apply_visit(visit)
+
     def _on_submitted(self, visit: Visit) -> None:
         self._apply_visit(visit)
         self._ctx.signals.sig_data_changed.emit()

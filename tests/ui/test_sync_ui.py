@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from factory import screenshot, wait_idle, write_jpeg
 from fieldapp.domain import HHSRS_HAZARDS
+from fieldapp.types import VisitState
 from ui.app import create_main_window, ensure_app
 from ui.context import AppContext
 from ui.signin import SignInDialog
@@ -36,8 +38,8 @@ def _account(portal: Any, role: str, index: int = 0) -> Any:
     return [a for a in portal.accounts if a.role == role and a.team == teams[0]][index]
 
 
-def _submit_complete_visit(store: Any, case_id: str) -> Any:
-    """A visit answered in full (HHSRS names as the domain spells them), submitted on the laptop."""
+def _complete_visit(store: Any, case_id: str) -> Any:
+    """A visit answered in full (HHSRS names as the domain spells them), not yet submitted."""
     template = store.templates_for(case_id)[0]
     answers = fill(template, [])
     for section in template.sections:
@@ -46,7 +48,12 @@ def _submit_complete_visit(store: Any, case_id: str) -> Any:
                 answers[question.id] = {"hazard": HHSRS_HAZARDS[0], "band": "D"}
     visit = store.start_visit(case_id, template.id)
     store.update_visit(visit.id, answers=answers, outcome="completed", assessment=assessment_for(store, case_id))
-    return store.submit_visit(visit.id)
+    return visit
+
+
+def _submit_complete_visit(store: Any, case_id: str) -> Any:
+    """A visit answered in full, submitted on the laptop."""
+    return store.submit_visit(_complete_visit(store, case_id).id)
 
 
 def _officer_with_submitted_visit(portal: Any, folder: Path) -> tuple[Any, Any, Any]:
@@ -345,3 +352,66 @@ def test_a_portal_error_during_sync_is_an_outcome_not_a_crash(monkeypatch: Any) 
     monkeypatch.setattr(SyncEngine, "run", refuse)
     outcome = run_sync(object(), object(), lambda *_: None, threading.Event())
     assert not outcome.ok and not outcome.needs_sign_in and "try again later" in outcome.message
+
+
+
+def _submit_in_editor(qtbot: Any, window: Any, store: Any) -> Any:
+    """A complete visit opened in the window's editor and submitted with its Submit button."""
+    case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
+    draft = _complete_visit(store, case_id)
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.open_visit(draft.id)
+    with qtbot.waitSignal(window.editor.sig_submitted, timeout=10000):
+        qtbot.mouseClick(window.editor.submit_button, Qt.MouseButton.LeftButton)
+    return draft
+
+
+def test_submitting_sends_at_once_and_the_banners_clear(qtbot: Any, portal_sqlite: Any, tmp_path: Path,
+                                                          tasks: Any, artifacts: Path) -> None:
+    """With the portal reachable, Submit starts a background sync; 'waiting to sync' becomes 'On the portal'."""
+    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, _account(portal_sqlite, "officer"))
+    try:
+        window = _window(qtbot, store, client, tasks, portal_sqlite.url)
+        assert _sync(qtbot, window).ok
+        qtbot.waitUntil(lambda: window.sync.reachable is True, timeout=10000)
+        with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
+            draft = _submit_in_editor(qtbot, window, store)   # no Sync button pressed
+        assert blocker.args[0].ok, blocker.args[0].message
+        assert store.visit(draft.id).state == VisitState.SUBMITTED and store.pending().empty
+        qtbot.waitUntil(lambda: "On the portal" in window.editor.state_banner.text.text(), timeout=10000)
+        qtbot.waitUntil(lambda: "Nothing waiting" in window.status_line.pending.text(), timeout=10000)
+        screenshot(window, artifacts / "ui_submitted_sent.png")
+        detail = window.case_detail
+        texts = lambda: [detail.visits.item(i).text() for i in range(detail.visits.count())]  # noqa: E731
+        window.open_case(draft.case_id)
+        qtbot.waitUntil(lambda: any("On the portal" in t for t in texts()), timeout=10000)
+        assert not any("waiting to sync" in t for t in texts())
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        store.close()
+
+
+def test_submitting_offline_waits_quietly_for_the_portal(qtbot: Any, own_portal: Any, tmp_path: Path,
+                                                         tasks: Any) -> None:
+    """Offline, Submit starts no failing sync and no error: the visit waits, marked to go once the portal answers."""
+    store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
+    try:
+        window = _window(qtbot, store, client, tasks, own_portal.url)
+        assert _sync(qtbot, window).ok
+        own_portal.stop()
+        window.sync.check_now()
+        qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
+        started: list[bool] = []
+        checks: list[bool] = []
+        window.sync.sig_started.connect(lambda: started.append(True))
+        window.sync.sig_reachable.connect(checks.append)
+        draft = _submit_in_editor(qtbot, window, store)
+        qtbot.waitUntil(lambda: bool(checks), timeout=20000)   # the submit asked for a health check at once
+        assert checks == [False] and not started and window.sync.send_wanted
+        assert "waiting to sync" in window.editor.state_banner.text.text()
+        assert store.visit(draft.id).state == VisitState.QUEUED
+        wait_idle(qtbot, tasks)
+        window.close()
+    finally:
+        store.close()
