@@ -175,10 +175,16 @@ class MainWindow(QMainWindow):
         self.sync.sig_need_sign_in.connect(self.ask_sign_in)
         self.sync.sig_session_ended.connect(self._on_session_ended)
         self.progress.sig_cancel.connect(self._on_progress_cancel)
-        signals.sig_data_changed.connect(self.refresh_all)
-        # A closed window's last save still reports in; it refreshes nothing (its task manager may be gone).
-        signals.sig_visit_changed.connect(lambda _id: self._status_soon.start() if self.isVisible() else None)
-        signals.sig_drafts_changed.connect(self._on_drafts_changed)
+        # The app-wide signals outlive this window: closeEvent cuts these links, because work
+        # finishing after the window closed (a last save, a sync) must refresh nothing — the
+        # task manager it would ask may already be gone.
+        self._app_links = [
+            (signals.sig_data_changed, self.refresh_all),
+            (signals.sig_visit_changed, self._on_visit_changed),
+            (signals.sig_drafts_changed, self._on_drafts_changed),
+        ]
+        for signal, slot in self._app_links:
+            signal.connect(slot)
         # Many saves in a row (typing) refresh the waiting counts once, not each time.
         self._status_soon = QTimer(self)
         self._status_soon.setSingleShot(True)
@@ -222,6 +228,9 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.deadlines:
             self.deadlines.refresh()
         self.refresh_status()
+
+    def _on_visit_changed(self, _visit_id: str) -> None:
+        self._status_soon.start()
 
     def _on_drafts_changed(self) -> None:
         self.case_list.reload_drafts()
@@ -423,7 +432,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         """Queue the last edits (the task manager finishes database work before the app exits)."""
         self.editor.flush()
-        self._status_soon.stop()   # nothing left to refresh on a closed window
-        self.sync.stop()
+        for signal, slot in self._app_links:
+            signal.disconnect(slot)
+        self._app_links = []
         self._status_soon.stop()   # a refresh due after the window closed has nothing to show
+        self.sync.stop()
         super().closeEvent(event)

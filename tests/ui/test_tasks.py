@@ -126,3 +126,17 @@ def test_shutdown_cancels_network_work_and_waits_for_it(qapp: Any) -> None:
         assert stopped.is_set() and not queued_ran.is_set()
     finally:
         Op.manager = previous
+
+
+def test_a_closed_window_refreshes_nothing_when_late_work_reports(qtbot: Any, window: Any) -> None:
+    """Work finishing after the main window closed (a save, a sync) asks no task manager for a refresh."""
+    window.close()
+    previous, Op.manager = Op.manager, None   # as after the app's task manager shut down
+    try:
+        window.ctx.signals.sig_data_changed.emit()
+        window.ctx.signals.sig_drafts_changed.emit()
+        window.ctx.signals.sig_visit_changed.emit("visit-1")
+        qtbot.wait(10)
+    finally:
+        Op.manager = previous
+    assert not window._status_soon.isActive()
