@@ -43,6 +43,7 @@ from fieldapp.types import CaseDetail, Photo, Question, Section, Template, Visit
 from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
+from ui.progress_line import ProgressLineWidget
 from ui.repeat_section import RepeatSectionWidget, template_data
 from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
@@ -334,10 +335,16 @@ class VisitEditorWidget(QWidget):
         footer.addStretch(0)
         footer.addWidget(self.submit_button, 0, Qt.AlignmentFlag.AlignRight)
 
+        self.progress_line = ProgressLineWidget(self)
+        self.progress_line.hide()
+        self.progress_line.sig_jump.connect(self.jump_to)
+        self.progress_line.set_current(self._focused_question)
+
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.warning_banner)
         layout.addWidget(self.state_banner)
+        layout.addWidget(self.progress_line)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(footer)
 
@@ -495,6 +502,7 @@ class VisitEditorWidget(QWidget):
         self.submit_button.setVisible(not read_only)
         self.submit_button.setText("Submit again" if visit.state == VisitState.RETURNED else "Submit visit")
         self.state_banner.show_visit(visit)
+        self._show_progress()
         self.show_problems(visit.problems)
 
     def show_problems(self, problems: Mapping[str, str]) -> None:
@@ -552,6 +560,7 @@ class VisitEditorWidget(QWidget):
 
     def _schedule(self, delay_ms: int) -> None:
         self.save_label.setText("Saving…")
+        self._show_progress()
         if self._save_timer.isActive() and self._save_timer.interval() == 0:
             return  # a choice is about to be saved: the typing goes with it, never later
         # Typing restarts the short delay; a choice cuts a pending delay to "now".
@@ -661,6 +670,21 @@ class VisitEditorWidget(QWidget):
             self.missing_dialog.open()
         else:
             self._show_message(f"The visit could not be submitted: {failure.message}")
+
+    def _show_progress(self) -> None:
+        """The progress line counted from the answers and outcome on screen now."""
+        bundle = self.bundle
+        template = template_data(bundle.template) if bundle is not None and bundle.template is not None else None
+        self.progress_line.update_from(template, self.current_answers() if template else {},
+                                       self.outcome.currentData(), editable=bool(bundle and bundle.visit.editable))
+
+    def _focused_question(self) -> str | None:
+        """The question the keyboard focus is in, if any."""
+        focus = QApplication.focusWidget()
+        if focus is None:
+            return None
+        rows = [*self.rows.values(), *(r for box in self.repeats.values() for r in box.rows())]
+        return next((row.editor.question.id for row in rows if row is focus or row.isAncestorOf(focus)), None)
 
     def jump_to(self, key: str) -> None:
         """Scroll to a question (or the outcome, hazards or notes) and put the cursor there."""
