@@ -12,7 +12,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from fieldapp.clocks import STAGE_SHORT, ClockState, clock_state, london_text, nearest_unmet, stage_text, time_left_text
+from fieldapp.clocks import (
+    STAGE_SHORT,
+    ClockState,
+    clock_state,
+    london_text,
+    nearest_unmet,
+    short_left_text,
+    stage_text,
+    time_left_text,
+)
 from fieldapp.types import CaseDetail, Clock
 from ui.format import Urgency, due_text
 from ui.widgets import clear_layout, repolish, wrapping_label
@@ -45,7 +54,7 @@ _URGENCY = {ClockState.BREACHED: Urgency.OVERDUE, ClockState.AMBER: Urgency.SOON
 def clock_due_text(clock: Clock, now: datetime) -> tuple[str, Urgency]:
     """The case list's Due cell for a clock: short stage and time left, and how urgent it is."""
     short = STAGE_SHORT.get(clock.stage, stage_text(clock.stage))
-    return f"{short} · {time_left_text(clock, now)}", _URGENCY.get(clock_state(clock, now), Urgency.NORMAL)
+    return f"{short} · {short_left_text(clock, now)}", _URGENCY.get(clock_state(clock, now), Urgency.NORMAL)
 
 
 def show_due(label: QLabel, case: CaseDetail, now: datetime | None = None) -> None:

@@ -104,7 +104,7 @@ class DeadlinesWidget(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         width = self.fontMetrics().averageCharWidth()
-        for column, chars in enumerate((22, 34, 22, 40, 18)):
+        for column, chars in enumerate((20, 34, 26, 40, 18)):
             self.table.setColumnWidth(column, chars * width + 16)
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))
         self.table.activated.connect(self._on_table_activated)

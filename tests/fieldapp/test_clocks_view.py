@@ -73,3 +73,14 @@ def test_nearest_unmet_and_stage_names() -> None:
     assert nearest_unmet(clocks[:1]) is None
     assert stage_text("safety_work") == "Make the home safe (safety work)"
     assert stage_text("new_stage") == "New stage"
+
+
+def test_short_wording_for_the_case_list() -> None:
+    """The case list's narrow column: late, hours left, work days left."""
+    from fieldapp.clocks import short_left_text
+
+    now = at("2026-12-02 10:00")
+    assert short_left_text(Clock("investigate", at("2026-12-01 04:00"), None), now) == "30 h late"
+    assert short_left_text(Clock("investigate", at("2026-12-02 15:30"), None), now) == "5 h left"
+    assert short_left_text(Clock("investigate", at("2026-12-09 23:59"), None), now) == "5 work days left"
+    assert short_left_text(Clock("investigate", at("2026-12-09 23:59"), at("2026-12-01 09:00")), now) == "Met"
