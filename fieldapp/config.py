@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,6 +131,8 @@ class Settings:
     site_file: Path | None = None
     user_file: Path | None = None
     sources: tuple[tuple[str, str], ...] = ()  # (key, "default" | "site" | "user") for the report
+    #: Where the user's own settings are written (`remember_portal_url`); None: nowhere (tests, the demo).
+    paths: AppPaths | None = None
 
 
 def load_settings(paths: AppPaths | None = None) -> Settings:
@@ -163,7 +165,7 @@ def load_settings(paths: AppPaths | None = None) -> Settings:
         portal_url=values["portal_url"], ca_bundle=values["ca_bundle"],
         sync_interval_minutes=values["sync_interval_minutes"], photo_policy=policy, log_level=values["log_level"],
         letter_template=_letter_template(values["letter_template"], sources["letter_template"], site_file, user_file),
-        locked=locked, site_file=site_file, user_file=user_file, sources=tuple(sources.items()))
+        locked=locked, site_file=site_file, user_file=user_file, sources=tuple(sources.items()), paths=paths)
 
 
 def _letter_template(value: str | None, source: str, site_file: Path | None, user_file: Path | None) -> Path | None:
@@ -189,6 +191,17 @@ def save_user_setting(key: str, value: Any, paths: AppPaths | None = None) -> No
         user[key] = value
         _checked({key: value}, target)
     write_atomic(target, tomli_w.dumps(user).encode("utf-8"))
+
+
+def remember_portal_url(settings: Settings, url: str) -> Settings:
+    """After a sign-in: the portal address becomes the user's own setting, so the next sign-in offers it.
+
+    IT's locked address wins: it is never overwritten. Returns the settings as they now are.
+    """
+    if "portal_url" in settings.locked or settings.paths is None or settings.portal_url == url:
+        return settings
+    save_user_setting("portal_url", url, settings.paths)
+    return replace(settings, portal_url=url, user_file=settings.paths.user_settings_file)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -11,16 +13,42 @@ from ui.context import AppContext
 from ui.tasks import Op, TaskFailure
 from ui.widgets import wrapping_label
 
+log = logging.getLogger(__name__)
 
-def sign_in_work(store: Any, url: str, username: str, password: str, ca_bundle: str | None) -> Any:
-    """Log in and record the user (network pool); returns a signed-in `PortalClient`."""
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A sign-in's result: the signed-in `PortalClient` and the settings with the address remembered."""
+
+    client: Any
+    settings: Any
+
+
+def sign_in_work(store: Any, url: str, username: str, password: str, settings: Any) -> SignedIn:
+    """Log in, record the user and remember the portal's address for next time (network pool)."""
+    from fieldapp.config import Settings, remember_portal_url
+    from fieldapp.errors import ConfigError
     from sync.session import sign_in
 
-    return sign_in(store, url, username, password, ca_bundle=ca_bundle)
+    client = sign_in(store, url, username, password, ca_bundle=getattr(settings, "ca_bundle", None))
+    if isinstance(settings, Settings):
+        try:
+            settings = remember_portal_url(settings, client.base_url)
+        except (ConfigError, OSError) as error:  # signed in all the same; only the address is not kept
+            log.warning("Could not remember the portal address: %s", error)
+    return SignedIn(client, settings)
+
+
+def initial_portal_url(ctx: AppContext) -> tuple[str, bool]:
+    """The address to offer, and whether IT locked it: IT's locked preset, else this session's or the remembered one."""
+    site_url = getattr(ctx.settings, "portal_url", None)
+    if site_url and "portal_url" in getattr(ctx.settings, "locked", frozenset()):
+        return str(site_url), True
+    return ctx.portal_url, False
 
 
 class SignInDialog(QDialog):
-    """Portal address (preset from the site settings), user name and password."""
+    """Portal address (IT's preset, else the one last signed in to), user name and password."""
 
     sig_signed_in = Signal(object)   # the PortalClient
 
@@ -33,10 +61,10 @@ class SignInDialog(QDialog):
         title.setObjectName("pageTitle")
         intro = wrapping_label("Sign in once with your council account. After that you can work without a "
                                "connection; visits are sent when you sync.", "muted")
-        self.url = QLineEdit(ctx.portal_url)
+        url, locked = initial_portal_url(ctx)
+        self.url = QLineEdit(url)
         self.url.setPlaceholderText("https://portal.example.gov.uk")
-        locked = getattr(ctx.settings, "locked", frozenset())
-        if ctx.portal_url and "portal_url" in locked:
+        if locked:
             self.url.setReadOnly(True)
             self.url.setToolTip("Set by your IT department")
         self.username = QLineEdit(username)
@@ -66,7 +94,8 @@ class SignInDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
-        (self.username if not username else self.password).setFocus()
+        focus = self.url if not url else self.username if not username else self.password
+        focus.setFocus()
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
 
     def attempt(self) -> None:
@@ -77,18 +106,19 @@ class SignInDialog(QDialog):
             return
         self.sign_in_button.setEnabled(False)
         self.sign_in_button.setText("Signing in…")
-        store, ca = self._ctx.store, self._ctx.ca_bundle
-        Op(self, lambda: sign_in_work(store, url, username, password, ca), network=True) \
+        store, settings = self._ctx.store, self._ctx.settings
+        Op(self, lambda: sign_in_work(store, url, username, password, settings), network=True) \
             .success(self._on_signed_in).failure(self._on_failed).finally_(self._on_done).run()
 
     def _on_done(self) -> None:
         self.sign_in_button.setEnabled(True)
         self.sign_in_button.setText("Sign in")
 
-    def _on_signed_in(self, client: Any) -> None:
-        self.client = client
-        self._ctx.client = client
-        self.sig_signed_in.emit(client)
+    def _on_signed_in(self, result: SignedIn) -> None:
+        self.client = result.client
+        self._ctx.client = result.client
+        self._ctx.settings = result.settings
+        self.sig_signed_in.emit(result.client)
         self.accept()
 
     def _on_failed(self, failure: TaskFailure) -> None:

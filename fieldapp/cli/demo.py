@@ -101,4 +101,5 @@ def _demo_settings(portal_url: str) -> Any:
         from fieldapp.config import Settings
 
         settings = Settings()
-    return replace(settings, portal_url=portal_url, sync_interval_minutes=1)
+    # paths=None: a demo sign-in must not become the address the real app offers next time.
+    return replace(settings, portal_url=portal_url, sync_interval_minutes=1, paths=None)
