@@ -25,12 +25,14 @@ from ui.review.queue_rows import (
     hazards_text,
     search_text,
 )
+from fieldapp.clocks import clock_order, clock_state, london_text, stage_text
+from ui.clock_display import CLOCK_COLOURS, clock_due_text
 from ui.format import label
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-COL_OFFICER, COL_CASE, COL_DATE, COL_OUTCOME, COL_HAZARDS, COL_PHOTOS, COL_AGE = range(7)
-HEADERS = ("Officer", "Case", "Visit date", "Outcome", "Hazards", "Photos", "Waiting")
+COL_OFFICER, COL_CASE, COL_DATE, COL_OUTCOME, COL_HAZARDS, COL_PHOTOS, COL_AGE, COL_CLOCK = range(8)
+HEADERS = ("Officer", "Case", "Visit date", "Outcome", "Hazards", "Photos", "Waiting", "Next deadline")
 
 #: The `ReviewItem` behind a row.
 ItemRole = Qt.ItemDataRole.UserRole + 1
@@ -130,6 +132,11 @@ class ReviewQueueTableModel(QAbstractTableModel):
             font = QFont()
             font.setBold(True)
             return font
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_CLOCK and item.clock is not None:
+            colour = CLOCK_COLOURS.get(clock_state(item.clock, self._now))
+            return QBrush(colour) if colour is not None else None
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_CLOCK and item.clock is not None:
+            return f"{stage_text(item.clock.stage)}: due {london_text(item.clock.due_at)}"
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PHOTOS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -148,6 +155,8 @@ class ReviewQueueTableModel(QAbstractTableModel):
             return hazards_text(item)
         if col == COL_PHOTOS:
             return str(item.photo_count)
+        if col == COL_CLOCK:
+            return clock_due_text(item.clock, self._now)[0] if item.clock is not None else "None running"
         return age_text(item.received_at, self._now)
 
     def _sort_value(self, item: ReviewItem, col: int) -> Any:
@@ -158,6 +167,8 @@ class ReviewQueueTableModel(QAbstractTableModel):
             return item.photo_count
         if col == COL_AGE:
             return age_seconds(item.received_at, self._now)
+        if col == COL_CLOCK:
+            return clock_order(item.clock)
         if col == COL_HAZARDS:
             # Category 1 above other hazards above none, then by count.
             return (2 if item.category_1 else 1 if item.hazards else 0) * 1000 + len(item.hazards)
