@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[portal,dev]'
 	touch $(STAMP)
 
+# Before the window: the desktop libraries Qt needs (libxcb-cursor0 and friends), with the apt command if not.
 run: $(STAMP)
+	@$(BIN)/python -m ui.qt_platform
 	$(BIN)/fieldapp demo
 
 postgres:

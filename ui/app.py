@@ -14,6 +14,7 @@ from ui import input_guard
 from ui.context import AppContext
 from ui.look import apply_style
 from ui.main_window import MainWindow
+from ui.qt_platform import check_desktop
 from ui.tasks import Op, TaskFailure, TaskManager
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     """The QApplication (created once), styled, with the input guard (`ui.input_guard`) installed."""
     app = QApplication.instance()
     if app is None:
+        check_desktop()  # before Qt tries: its own abort names no missing library and blames the install
         app = QApplication(list(argv) if argv is not None else sys.argv[:1])
         app.setApplicationName("Fieldapp")
         app.setOrganizationName("Fieldapp")
