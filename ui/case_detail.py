@@ -30,6 +30,7 @@ from ui.clock_display import ClocksPanelWidget, show_due
 from ui.context import AppContext
 from ui.drafts import DraftQuestionBox, DraftsBoxWidget
 from ui.format import date_text, label
+from ui.letter import summary_text
 from ui.look import icon
 from ui.report_hazard import ReportHazardDialog
 from ui.tasks import Op, TaskFailure
@@ -272,6 +273,8 @@ class CaseDetailWidget(QWidget):
             text = (f"{date_text(visit.started_at)} — {visit.officer_name} — {label(visit.outcome)} — "
                     f"{VISIT_STATE_TEXT.get(visit.state, visit.state)}  ({visit.photo_count} photos, "
                     f"{visit.hazard_count} hazards{', Category 1' if visit.category_1 else ''})")
+            if visit.outcome == "completed":
+                text += f"\n    {summary_text(visit.summary_issued)}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, visit.id)
             item.setToolTip("Open this visit (Enter)")

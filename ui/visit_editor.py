@@ -49,6 +49,7 @@ from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
 from ui.format import date_text, label
 from ui.hazards import HazardsEditorWidget
+from ui.letter import SummaryStatusWidget, TenantLetterDialog
 from ui.look import icon
 from ui.photos import PhotoPanelWidget, local_files
 from ui.questions import QuestionWidget, FocusOutFilter, widget_for
@@ -346,6 +347,12 @@ class VisitEditorWidget(QWidget):
         layout.addWidget(self.state_banner)
         layout.addWidget(self.progress_line)
         layout.addWidget(self.scroll, 1)
+        self.summary_status = SummaryStatusWidget()
+        self.summary_status.use_store(ctx.tasks, ctx.store)
+        self.summary_status.sig_open_letter.connect(self.open_letter)
+        self.summary_status.sig_recorded.connect(self._on_summary_recorded)
+        self.letter_dialog: TenantLetterDialog | None = None
+        layout.addWidget(self.summary_status)
         layout.addLayout(footer)
 
         self._save_timer = QTimer(self)
@@ -503,6 +510,7 @@ class VisitEditorWidget(QWidget):
         self.submit_button.setText("Submit again" if visit.state == VisitState.RETURNED else "Submit visit")
         self.state_banner.show_visit(visit)
         self._show_progress()
+        self.summary_status.show_visit(visit)
         self.show_problems(visit.problems)
 
     def show_problems(self, problems: Mapping[str, str]) -> None:
@@ -723,6 +731,20 @@ class VisitEditorWidget(QWidget):
         self.report_dialog.sig_reported.connect(lambda _r: self._show_message(
             "Hazard reported: it goes to the portal at the next sync and comes back as a new case."))
         self.report_dialog.open()
+
+    def open_letter(self) -> None:
+        """The tenant's letter of this visit, from what is saved (the pending save goes first)."""
+        visit = self.visit
+        if visit is None:
+            return
+        self.flush()  # the letter's read queues behind this save on the database thread
+        self.letter_dialog = TenantLetterDialog(self._ctx.tasks, self._ctx.store, visit.id,
+                                                getattr(self._ctx.settings, "letter_template", None), self)
+        self.letter_dialog.open()
+
+    def _on_summary_recorded(self, visit: Visit) -> None:
+        self._ctx.signals.sig_visit_changed.emit(visit.id)
+        self._ctx.signals.sig_data_changed.emit()
 
     def go_back(self) -> None:
         self.flush()

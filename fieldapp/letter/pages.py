@@ -23,9 +23,13 @@ def page_images(pdf: bytes, dpi: float = 110.0) -> list[Image.Image]:
             images = []
             for index in range(len(document)):
                 page = document[index]
+                bitmap = page.render(scale=dpi / 72.0)
                 try:
-                    images.append(page.render(scale=dpi / 72.0).to_pil().convert("RGB"))
+                    # to_pil() shares the bitmap's memory: copy before the bitmap is freed, and free
+                    # it here, under the lock, rather than whenever a garbage collection comes.
+                    images.append(bitmap.to_pil().convert("RGB").copy())
                 finally:
+                    bitmap.close()
                     page.close()
             return images
         finally:

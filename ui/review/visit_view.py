@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from fieldapp.types import Photo, VisitChanges
 from ui.format import date_text, label
 from ui.hazard_text import line_text
+from ui.letter import SummaryStatusWidget
 from ui.review.answer_text import answer_text
 from ui.review.photo_loader import THUMBNAIL_EDGE
 from ui.review.queue_rows import age_text
@@ -168,6 +169,9 @@ class VisitReviewWidget(QWidget):
         self.changes_label.setObjectName("reviewChanges")
         self.changes_label.setWordWrap(True)
         outer.addWidget(self.changes_label)
+        # Whether the tenant has their written summary (Awaab's Law: within 3 working days).
+        self.summary_status = SummaryStatusWidget()
+        outer.addWidget(self.summary_status)
 
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -193,6 +197,7 @@ class VisitReviewWidget(QWidget):
         if visit.amends:
             meta.append("Amendment of an approved visit")
         self.meta_label.setText("   ·   ".join(meta))
+        self.summary_status.show_visit(visit)
 
         review = visit.review
         show_comment = review is not None and review.decision == "return" and bool(review.comment)

@@ -10,6 +10,7 @@ comes back from sync as a problem, which this page shows as a notice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from fieldapp.domain import Decision
 from fieldapp.types import Photo, Problem, ReviewItem
+from ui.letter import TenantLetterDialog
 from ui.review.decide_dialog import DecideDialog
 from ui.review.photo_dialog import PhotoDialog
 from ui.review.photo_loader import BlobSource, ReviewPhotoLoader
@@ -91,6 +93,11 @@ class ReviewWidget(QWidget):
         self.visit_view.sig_approve.connect(lambda: self.ask_decision(Decision.APPROVE))
         self.visit_view.sig_return.connect(lambda: self.ask_decision(Decision.RETURN))
         self.visit_view.sig_open_photo.connect(self.open_photo)
+        self.visit_view.summary_status.use_store(tasks, store)
+        self.visit_view.summary_status.sig_open_letter.connect(self.open_letter)
+        #: The council's letter template (site config); None uses the shipped one.
+        self.letter_template: Path | None = None
+        self.letter_dialog: TenantLetterDialog | None = None
         self.loader.sig_thumbnail.connect(self.visit_view.set_thumbnail)
         self.loader.sig_failed.connect(self._on_loader_failed)
         self.loader.sig_full.connect(self._on_loader_full)
@@ -99,6 +106,7 @@ class ReviewWidget(QWidget):
     def from_context(cls, context: "AppContext", parent: QWidget | None = None) -> "ReviewWidget":
         """Build the page from the app's shared parts; it refreshes whenever their data changes."""
         widget = cls(context.tasks, context.store, parent, client=lambda: context.client)
+        widget.letter_template = getattr(context.settings, "letter_template", None)
         context.signals.sig_data_changed.connect(widget.refresh)
         # A decision changes what waits to be sent: the status bar's counts refresh too.
         widget.sig_decided.connect(lambda _visit, _decision: context.signals.sig_data_changed.emit())
@@ -165,6 +173,14 @@ class ReviewWidget(QWidget):
         for photo in data.visit.photos:
             self.loader.request_thumbnail(photo)
         self.sig_visit_shown.emit(data.visit.id)
+
+    def open_letter(self) -> None:
+        """The tenant's letter of the visit on show (preview, print, save, record as given)."""
+        data = self.visit_view.data
+        if data is None:
+            return
+        self.letter_dialog = TenantLetterDialog(self._tasks, self._store, data.visit.id, self.letter_template, self)
+        self.letter_dialog.open()
 
     def open_photo(self, photo: Photo) -> None:
         """Open a photo full size (downloaded first if it is not on this laptop)."""
