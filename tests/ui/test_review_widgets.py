@@ -406,8 +406,12 @@ def test_return_dialog_needs_a_comment(qtbot: Any) -> None:
 
 
 def test_return_with_comment_is_queued_in_the_store(qtbot: Any, widget: ReviewWidget,
-                                                     store: ReviewStoreDouble) -> None:
-    """Returning through the dialog queues the decision and its comment, then shows the queue without it."""
+                                                     store: ReviewStoreDouble, blobs: dict[str, bytes]) -> None:
+    """Returning through the dialog queues the decision and its comment, then opens the queue's next visit."""
+    shown = widget.queue.visible_items()
+    at = [i.visit_id for i in shown].index("v1")
+    following = shown[at + 1] if at + 1 < len(shown) else shown[at - 1]   # the last one decided: the one above
+    store.visits[following.visit_id] = make_visit(following.visit_id, blobs)
     open_first_visit(qtbot, widget)
     qtbot.mouseClick(widget.visit_view.return_button, Qt.MouseButton.LeftButton)
     dialog = widget.decide_dialog
@@ -418,8 +422,9 @@ def test_return_with_comment_is_queued_in_the_store(qtbot: Any, widget: ReviewWi
     assert blocker.args == ["v1", "return"]
     assert store.decisions == [("v1", "return", "The bedroom wall photo is blurred.")]
     qtbot.waitUntil(lambda: "v1" not in {i.visit_id for i in widget.queue.model.items()}, timeout=5000)
-    assert widget.stack.currentWidget() is widget.queue
-    assert "next sync" in widget.notice_label.text()
+    qtbot.waitUntil(lambda: widget.visit_view.data is not None
+                    and widget.visit_view.data.visit.id == following.visit_id, timeout=5000)
+    assert widget.stack.currentWidget() is widget.visit_view
 
 
 def test_approve_is_queued_in_the_store(qtbot: Any, widget: ReviewWidget, store: ReviewStoreDouble) -> None:

@@ -57,7 +57,12 @@ class DecideDialog(QDialog):
 
         self.comment_edit.textChanged.connect(self._on_comment_changed)
         self._on_comment_changed()
-        self.comment_edit.setFocus()
+        if returning:
+            self.comment_edit.setFocus()
+        else:
+            # The comment is optional: Enter approves at once (Tab reaches the comment).
+            self.ok_button.setDefault(True)
+            self.ok_button.setFocus()
 
     @property
     def comment(self) -> str:

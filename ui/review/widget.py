@@ -21,6 +21,7 @@ from fieldapp.domain import Decision
 from fieldapp.types import Photo, Problem, ReviewItem
 from ui.letter import TenantLetterDialog
 from ui.review.decide_dialog import DecideDialog
+from ui.review.keyboard import ReviewKeys
 from ui.review.photo_dialog import PhotoDialog
 from ui.review.photo_loader import BlobSource, ReviewPhotoLoader
 from ui.review.queue_widget import ReviewQueueWidget
@@ -101,6 +102,7 @@ class ReviewWidget(QWidget):
         self.loader.sig_thumbnail.connect(self.visit_view.set_thumbnail)
         self.loader.sig_failed.connect(self._on_loader_failed)
         self.loader.sig_full.connect(self._on_loader_full)
+        self.keys = ReviewKeys(self)
 
     @classmethod
     def from_context(cls, context: "AppContext", parent: QWidget | None = None) -> "ReviewWidget":
@@ -224,7 +226,7 @@ class ReviewWidget(QWidget):
     def _on_decided(self, visit_id: str, decision: Decision) -> None:
         verb = "Approved" if decision == Decision.APPROVE else "Returned to the officer"
         self.show_notice(f"{verb}. The decision is saved on this laptop and goes to the portal at the next sync.")
-        self.show_queue()
+        self.keys.decided(visit_id)   # the next visit of the queue opens once it has reloaded
         self.refresh()
         self.sig_decided.emit(visit_id, decision.value)
 
