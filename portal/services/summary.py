@@ -18,6 +18,7 @@ from fieldapp.letter.images import missing_photo
 from portal.blobstore import BlobStore
 from portal.models import Case, Property, Resident, User, Visit
 from portal.services.case_clocks import meet_clock
+from portal.services.case_clocks import meet_clock
 from portal.services.scope import Caller
 from portal.services.sequence import stamp
 from sync.protocol import ErrorCode, SummaryIssuedData, format_timestamp, parse_timestamp, utc_now
@@ -101,11 +102,7 @@ def record_issued(session: Session, by_id: str, visit: Visit, body: SummaryIssue
 
 
 def meet_summary_clock(session: Session, case: Case, met_at: str) -> None:
-    """Meet the case's ``summary`` clock at ``met_at`` (the clocks themselves are `portal.clocks`' work).
-
-    The one place the summary reaches the statutory clocks. The first summary issued
-    meets it; a letter issued again later does not move the time it was met.
-    """
-    if any(c["stage"] == "summary" and not c.get("met_at") for c in case.clocks or []):
+    """Meet the case's ``summary`` clock at ``met_at``, if it has one (a met clock keeps its time)."""
+    clock = next((c for c in case.clocks or [] if c.get("stage") == "summary"), None)
+    if clock is not None and not clock.get("met_at"):
         meet_clock(session, case, "summary", parse_timestamp(met_at))
-
