@@ -29,7 +29,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A seeded SQLite portal for this module alone."""
-    from conftest import _seeded_portal
+    from tests.conftest import _seeded_portal
 
     root = tmp_path_factory.mktemp("portal_reports")
     yield from _seeded_portal(f"sqlite:///{root / 'portal.db'}", root / "blobs")
