@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from portal.api.routes import accounts, admin, admin_rules, auth, blobs, health, letters, sync
+from portal.api.deps import known_query_only
 from portal.blobstore import FileBlobStore
 from portal.bodylimit import BodyLimitMiddleware
 from portal.core.config import PortalSettings
@@ -25,7 +26,7 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     app.state.db = db or Database(settings.database_url)
     app.state.blobs = FileBlobStore(settings.blob_dir)
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
     for module in (auth, sync, blobs, admin, admin_rules, letters, accounts, health):
         api.include_router(module.router)
     app.include_router(api)

@@ -7,7 +7,8 @@ every request. Only the token lookup, which queries the database, stays ``def``.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
-from portal.errors import ApiError
+from portal.errors import ApiError, invalid_request
 from portal.models import User
 from portal.forwarded import client_address
 from portal.services.audit import Where
@@ -130,3 +131,31 @@ JsonBody = Annotated[None, Depends(require_json)]
 #: A change sequence number in a query (cursor, since): stored as BIGINT, so beyond
 #: signed 64 bits it is a 422, never a database error.
 SeqQuery = Annotated[int, Query(ge=0, le=INT64_MAX)]
+
+
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> Iterator[str]:
+    """The query parameters a route and its dependencies declare."""
+    for param in dependant.query_params:
+        yield param.alias
+    for dependency in dependant.dependencies:
+        yield from _query_names(dependency)
+
+
+async def known_query_only(request: Request) -> None:
+    """422 for a query parameter the route does not take: unknown fields are refused, as in bodies."""
+    if not request.query_params:
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _KNOWN_QUERY.get(id(route))
+    if known is None:
+        known = _KNOWN_QUERY[id(route)] = frozenset(_query_names(dependant))
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise invalid_request({name: "This address takes no such parameter." for name in unknown},
+                              f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; remove it.")

@@ -100,3 +100,10 @@ def test_reused_op_id_with_other_content_is_rejected(any_world: World) -> None:
     assert any_world.portal.push(any_world.auth["lead_a"], [decide])[0]["status"] == "duplicate"
     other = {**decide, "data": {**decide["data"], "comment": "Something else"}}
     assert any_world.portal.push(any_world.auth["lead_a"], [other])[0]["error"]["code"] == "op_id_reused"
+
+
+def test_unknown_query_parameters_are_refused(any_world: World) -> None:
+    """A query parameter the address does not take is 422 naming it, like an unknown body field."""
+    response = any_world.portal.call("GET", "/sync/pull?cursor=0&curser=5", headers=any_world.auth["officer1"])
+    assert response.status_code == 422 and "curser" in response.json()["error"]["details"]["fields"]
+    assert any_world.portal.call("GET", "/sync/pull?cursor=0&limit=10", headers=any_world.auth["officer1"]).status_code == 200
