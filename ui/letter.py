@@ -37,7 +37,6 @@ from fieldapp.letter.words import LONDON, clock_time, long_date
 from fieldapp.summaries import METHODS, photo_files
 from fieldapp.types import SummaryIssued, Visit
 from ui.tasks import Op, TaskFailure, TaskManager
-from ui.widgets import wrapping_label
 
 PREVIEW_DPI = 110
 #: Printers take page images at up to this resolution (300 dpi is sharp text on paper).

@@ -137,9 +137,6 @@ def test_a_missing_photo_names_the_photo(sample: SampleVisit) -> None:
     """A photo file that is not there stops the letter with the photo's caption and the fix (sync)."""
     facts = letter_facts(sample.visit_id, sample.visit, sample.case, sample.property, sample.residents, OFFICER)
 
-    def source(photo: object) -> bytes:
-        raise FileNotFoundError
-
     with pytest.raises(LetterPhotoError, match="Black mould above the bedroom window.*Sync") as caught:
         render_letter(facts, load_template(), lambda p: Path("/nonexistent") / p.sha256, ISSUED)
     assert caught.value.details["hashes"] == [sample.visit["photos"][0]["sha256"]]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from tests.portal.conftest import Portal, World, jpeg_bytes
+from tests.portal.conftest import World, jpeg_bytes
 from portal.models import Visit
 
 ASSESSMENT = {
