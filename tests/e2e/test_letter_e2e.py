@@ -25,7 +25,7 @@ from sync_support import ASSESSMENT, fill, make_photo
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A seeded SQLite portal for this module alone."""
-    from conftest import _seeded_portal
+    from tests.conftest import _seeded_portal
 
     root = tmp_path_factory.mktemp("portal_letters")
     yield from _seeded_portal(f"sqlite:///{root / 'portal.db'}", root / "blobs")
