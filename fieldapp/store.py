@@ -30,7 +30,9 @@ from fieldapp import drafts as draft_rules
 from fieldapp import deadlines as deadline_rules
 from fieldapp import hazard_reports as report_rules
 from fieldapp import outbox as outbox_rules
+from fieldapp import returned as returned_rules
 from fieldapp import review as review_rules
+from fieldapp.returned import ReturnedVisit
 from fieldapp import summaries as summary_rules
 from fieldapp import sync_apply
 from fieldapp.clock import as_utc, utc_now
@@ -640,6 +642,11 @@ class FieldStore:
             return report_rules.reports(session)
 
     # ------------------------------------------------------------ review (leads)
+
+    def returned_visits(self) -> list[ReturnedVisit]:
+        """The officer's visits a lead returned, waiting for corrections (latest first, with the comment)."""
+        with self._read() as session:
+            return returned_rules.returned_visits(session)
 
     def review_queue(self) -> list[ReviewItem]:
         """Submitted visits of the lead's team with no decision yet; Category 1 and oldest first."""

@@ -26,6 +26,7 @@ from ui.deadlines import DeadlinesWidget
 from ui.failures import FailureNotice
 from ui.look import icon
 from ui.problems import NeedsAttentionWidget
+from ui.returned_visits import ReturnedTracker, returned_message
 from ui.signin import SignInDialog
 from ui.signout import RemoveDataDialog, sign_out_work
 from ui.status import StatusInfo, StatusLine, SyncProgressWidget, read_status
@@ -171,6 +172,10 @@ class MainWindow(QMainWindow):
         self.sync.sig_started.connect(self._on_sync_started)
         self.sync.sig_progress.connect(self.progress.update_progress)
         self.sync.sig_finished.connect(self._on_sync_finished)
+        # After a sync: how many visits came back from the lead, in the status line (ui/returned_visits).
+        self.returned_tracker = ReturnedTracker(self.ctx, self)
+        self.sync.sig_finished.connect(lambda _outcome: self.returned_tracker.check())
+        self.returned_tracker.sig_new.connect(self._on_visits_returned)
         self.sync.sig_finished.connect(lambda _outcome: self.editor.refresh_state())
         self.sync.sig_need_sign_in.connect(self.ask_sign_in)
         self.sync.sig_session_ended.connect(self._on_session_ended)
@@ -207,6 +212,7 @@ class MainWindow(QMainWindow):
         self.ctx.store = store
         self.ctx.client = client
         self.set_opening(False)
+        self.returned_tracker.check()   # what the laptop already holds is not news at the next sync
         self.start()
 
     def attach_client(self, client: Any) -> None:
@@ -371,6 +377,10 @@ class MainWindow(QMainWindow):
         self.sync_action.setEnabled(True)
         self.progress.hide()
         self.status_line.show_message(outcome.message)
+
+    def _on_visits_returned(self, count: int) -> None:
+        self.status_line.show_message(returned_message(count))
+        self.attention.refresh()
 
     def ask_sign_in(self, reason: str = "") -> None:
         if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():

@@ -19,6 +19,7 @@ from fieldapp.types import Draft, Problem, ProblemAction, Visit
 from ui.context import AppContext
 from ui.drafts import confirm_discard, lost_text
 from ui.models import ProblemTableModel
+from ui.returned_visits import ReturnedVisitsWidget
 from ui.tasks import Op, TaskFailure
 from ui.widgets import clear_layout, wrapping_label
 
@@ -56,13 +57,16 @@ class NeedsAttentionWidget(QWidget):
             self.table.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setAccessibleName("Problems")
         self.detail = wrapping_label("")
-        self.empty = wrapping_label("Nothing needs your attention.", "muted")
+        self.empty = wrapping_label("No change was refused by the portal.", "muted")
         self.actions_layout = QHBoxLayout()
         self.open_button = QPushButton("Open the visit")
         self.open_button.clicked.connect(self._on_open_clicked)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
+        self.returned = ReturnedVisitsWidget()
+        self.returned.sig_open_visit.connect(self.sig_open_visit)
+        layout.addWidget(self.returned)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.detail)
@@ -79,6 +83,7 @@ class NeedsAttentionWidget(QWidget):
 
     def refresh(self) -> None:
         store = self._ctx.store
+        Op(self, store.returned_visits, what="read the returned visits").success(self.returned.set_visits).run()
         Op(self, store.problems).success(self._on_loaded) \
             .failure(lambda f: self._show_error(f"Problems could not be read: {f.message}")).run()
 

@@ -1,0 +1,59 @@
+"""A returned visit is impossible to miss: the sync's end says how many came back; Needs attention lists and opens them."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from factory import OFFICER, TEMPLATE_ID, screenshot, wait_idle
+from ui.sync_controller import SyncOutcome
+
+COMMENT = "The bathroom photos are missing: add them and say where the mould is."
+
+
+def _returned_visit(case_id: str, comment: str) -> dict[str, Any]:
+    """A pulled change: the officer's visit, returned by the lead with a comment."""
+    return {"entity": "visit", "id": str(uuid.uuid4()), "version": 2, "seq": 900_000, "deleted": False, "data": {
+        "case_id": case_id, "officer_id": OFFICER.id, "template_id": TEMPLATE_ID, "template_version": 1,
+        "started_at": "2026-11-30T10:00:00Z", "completed_at": "2026-11-30T10:40:00Z", "outcome": "completed",
+        "answers": {"mould_seen": True}, "notes": "", "hazards": [], "photos": [], "status": "returned",
+        "review": {"decision": "return", "comment": comment, "lead_id": str(uuid.uuid4()),
+                   "decided_at": "2026-12-01T09:00:00Z"}}}
+
+
+def test_visits_returned_by_a_sync_are_announced_listed_and_opened(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """After the pull the status line counts the returned visits; Needs attention shows the comment and Open opens it."""
+    store = window.ctx.store
+    cases = [r.id for r in window.case_list.model.rows() if not r.has_warnings][:2]
+    changes = [_returned_visit(cases[0], COMMENT), _returned_visit(cases[1], "Sign the form.")]
+    qtbot.waitUntil(lambda: window.returned_tracker._known is not None, timeout=10000)   # the start's look
+    store.apply_changes(changes, store.sync_state().cursor + 1)           # what a sync's pull applies
+    window.sync.sig_finished.emit(SyncOutcome(True, False, "Sync complete."))
+    qtbot.waitUntil(lambda: "2 visits returned by your lead" in window.status_line.message.text(), timeout=10000)
+    window.show_attention()
+    returned = window.attention.returned
+    qtbot.waitUntil(lambda: len(returned.open_buttons) == 2, timeout=10000)
+    assert returned.isVisible() and returned.title() == "Returned by your team lead (2)"
+    texts = " ".join(label.text() for label in returned.findChildren(type(window.status_line.message)))
+    assert "add them and say where the mould is" in texts
+    for width, height, name in ((1280, 720, "1280x720"), (911, 512, "1366x768_at_150")):  # 150 %: logical pixels
+        window.resize(width, height)
+        screenshot(window, artifacts / f"ui_returned_visits_{name}.png")
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000) as loaded:
+        qtbot.mouseClick(returned.open_buttons[changes[0]["id"]], Qt.MouseButton.LeftButton)
+    assert loaded.args == [changes[0]["id"]]
+    assert window.pages.currentWidget() is window.editor
+    assert COMMENT in window.editor.state_banner.text.text()
+
+
+def test_a_sync_that_brings_nothing_back_says_nothing_of_returns(qtbot: Any, window: Any) -> None:
+    """No returned visit, no announcement: the sync's own message stays."""
+    qtbot.waitUntil(lambda: window.returned_tracker._known is not None, timeout=10000)
+    window.sync.sig_finished.emit(SyncOutcome(True, False, "Sync complete."))
+    qtbot.waitUntil(lambda: window.status_line.message.text() == "Sync complete.")
+    wait_idle(qtbot, window.ctx.tasks)
+    assert "returned by" not in window.status_line.message.text()
+    assert not window.attention.returned.isVisible()
