@@ -132,6 +132,8 @@ class CaseListWidget(QWidget):
         store = self._ctx.store
         Op(self, lambda: {d.case_id for d in store.drafts()}, what="mark the cases that have drafts") \
             .success(self.model.set_draft_cases).run()
+        Op(self, lambda: {v.case_id for v in store.returned_visits()}, what="mark the cases with returned visits") \
+            .success(self.model.set_returned_cases).run()
 
     def _on_loaded(self, rows: list[CaseRow]) -> None:
         self._rows = tuple(rows)

@@ -23,6 +23,7 @@ RowRole = Qt.ItemDataRole.UserRole + 1
 UrgencyRole = Qt.ItemDataRole.UserRole + 2
 
 DRAFT_TIP = "You have a draft visit here that is not submitted: open the case to continue or discard it."
+RETURNED_TIP = "Your team lead returned a visit here with a comment: see Needs attention, correct it and submit again."
 
 OVERDUE_COLOUR = QColor("#b3261e")
 SOON_COLOUR = QColor("#8a5a00")
@@ -87,6 +88,7 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         self._bold = QFont()
         self._bold.setBold(True)
         self._draft_cases: frozenset[str] = frozenset()
+        self._returned_cases: frozenset[str] = frozenset()
         self._clocks: dict[str, Clock] = {}
 
     def set_clocks(self, clocks: Mapping[str, Clock]) -> None:
@@ -105,6 +107,15 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         """Mark the cases that have a draft (unsent work the officer should finish or discard)."""
         changed = self._draft_cases.symmetric_difference(case_ids)
         self._draft_cases = frozenset(case_ids)
+        self._refresh_marks(changed)
+
+    def set_returned_cases(self, case_ids: Iterable[str]) -> None:
+        """Mark the cases with a visit the lead returned (waiting for the officer's corrections)."""
+        changed = self._returned_cases.symmetric_difference(case_ids)
+        self._returned_cases = frozenset(case_ids)
+        self._refresh_marks(changed)
+
+    def _refresh_marks(self, changed: Iterable[str]) -> None:
         for case_id in changed:
             self._text_cache.pop(case_id, None)
             number = self.row_of(case_id)
@@ -171,9 +182,11 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         if role == Qt.ItemDataRole.DecorationRole and column == self.COL_REFERENCE and row.has_warnings:
             return self._warning_icon
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.COL_REFERENCE and (row.has_warnings or row.id in self._draft_cases):
+            if column == self.COL_REFERENCE and (row.has_warnings or row.id in self._draft_cases
+                                                 or row.id in self._returned_cases):
                 return "\n".join(tip for tip, shown in (
                     ("This home has safety warnings: read them before visiting.", row.has_warnings),
+                    (RETURNED_TIP, row.id in self._returned_cases),
                     (DRAFT_TIP, row.id in self._draft_cases)) if shown)
             if column == self.COL_DUE:
                 clock = self._clocks.get(row.id)
@@ -186,6 +199,8 @@ class CaseTableModel(RowsTableModel[CaseRow]):
 
     def _display(self, row: CaseRow, column: int) -> str:
         if column == self.COL_REFERENCE:
+            if row.id in self._returned_cases:
+                return f"{row.reference}  · Returned"   # the lead's comment waits: before a draft mark
             return f"{row.reference}  · Draft" if row.id in self._draft_cases else row.reference
         if column == self.COL_DUE:
             return self._due(row)[0]

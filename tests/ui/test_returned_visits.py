@@ -33,6 +33,13 @@ def test_visits_returned_by_a_sync_are_announced_listed_and_opened(qtbot: Any, w
     store.apply_changes(changes, store.sync_state().cursor + 1)           # what a sync's pull applies
     window.sync.sig_finished.emit(SyncOutcome(True, False, "Sync complete."))
     qtbot.waitUntil(lambda: "2 visits returned by your lead" in window.status_line.message.text(), timeout=10000)
+    window.case_list.reload()
+    model = window.case_list.model
+    qtbot.waitUntil(lambda: model.index(model.row_of(cases[0]), model.COL_REFERENCE).data().endswith("· Returned"),
+                    timeout=10000)
+    assert "returned a visit" in model.index(model.row_of(cases[1]), model.COL_REFERENCE).data(Qt.ItemDataRole.ToolTipRole)
+    window.resize(1280, 720)
+    screenshot(window, artifacts / "ui_returned_case_list_1280x720.png")
     window.show_attention()
     returned = window.attention.returned
     qtbot.waitUntil(lambda: len(returned.open_buttons) == 2, timeout=10000)
