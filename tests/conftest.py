@@ -57,8 +57,16 @@ def _seeded_portal(database_url: str, blob_dir: Path) -> Iterator[object]:
     from portal.seed import seed
     from portal.server import start_background
 
+    from portal.core.config import PortalSettings
+
     result = seed(database_url, 60)
-    portal = start_background(database_url, blob_dir)
+    # One portal serves the whole session from one address (127.0.0.1), and several tests
+    # type a wrong password on purpose: with the served limits, their failures would add up
+    # and throttle later, unrelated tests. The throttle itself is tested on its own portals
+    # (tests/portal/test_throttle.py) with the shipped limits.
+    settings = PortalSettings.from_env(database_url=database_url, blob_dir=Path(blob_dir),
+                                       login_max_failures=1000, login_address_max_failures=1000)
+    portal = start_background(database_url, blob_dir, settings=settings)
     portal.accounts = result.accounts
     try:
         yield portal
