@@ -189,7 +189,8 @@ def _fill(session: object, accounts: list[DemoAccount], cases: int, seed: int, s
     now = utc_now()
     for index in range(cases):
         case_type = types[index % len(types)]
-        team = NORTH if index % 3 else SOUTH
+        # Shifted every round of types, so each team (and so each officer) gets cases of every type.
+        team = NORTH if (index + index // len(types)) % 3 else SOUTH
         prop, people = homes[index % len(homes)]
         priority = "emergency" if index % 17 == 0 else rng.choice(("urgent", "routine", "routine"))
         # Opened up to 40 days ago: older ones are overdue under their rule.

@@ -1,16 +1,21 @@
 """``fieldapp demo``: a portal in-process with demo data, signed in, synced, and the window open.
 
-Starts the reference portal on SQLite in a temporary folder (or ``--data-dir``), seeds
-it with a fictional council, signs in as a demo officer (``--role lead`` for a team
-lead), runs a first sync and opens the window. This is what ``make run`` runs.
-Everything stays on 127.0.0.1; the temporary folder is removed on exit.
+Starts the reference portal on SQLite in the demo folder (``--data-dir``, else a per-user
+demo folder kept apart from real data), seeds it with a fictional council and, once, plays the
+council's day so far through real syncs (`fieldapp.cli.demo_story`): submitted visits with
+photos, one returned with a comment, a draft. Then it signs in as the demo officer
+(``--role lead`` for their team lead), syncs and opens the window. This is what ``make run``
+runs. Officer and lead runs share the folder, so ``fieldapp demo`` and ``fieldapp demo --role
+lead`` in two terminals see one demo council. ``--fresh`` starts it again from scratch.
+Everything stays on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,9 @@ def register(subparsers: Any) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data-dir", type=Path,
-                        help="keep the demo portal and the app's data here (default: a temporary folder)")
+                        help="keep the demo portal and the app's data here (default: the per-user demo folder, "
+                             "shared by the officer's and the lead's demo)")
+    parser.add_argument("--fresh", action="store_true", help="delete the demo folder first and seed it again")
     parser.add_argument("--role", choices=ROLES, default="officer", help="sign in as a demo officer or team lead")
     parser.add_argument("--cases", type=int, default=200, help="how many demo cases to seed (default 200)")
     parser.add_argument("--no-window", action="store_true", help="set up and sync, then exit (for checks)")
@@ -33,11 +40,20 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out ``fieldapp demo``; returns the exit status."""
-    if args.data_dir is not None:
-        args.data_dir.mkdir(parents=True, exist_ok=True)
-        return _demo(args.data_dir, args)
-    with tempfile.TemporaryDirectory(prefix="fieldapp-demo-") as folder:
-        return _demo(Path(folder), args)
+    folder = args.data_dir if args.data_dir is not None else default_demo_folder()
+    if args.fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return _demo(folder, args)
+
+
+def default_demo_folder() -> Path:
+    """The per-user demo folder (``FIELDAPP_DEMO_DIR`` redirects it), apart from the officer's real data."""
+    import platformdirs
+
+    redirected = os.environ.get("FIELDAPP_DEMO_DIR")
+    return Path(redirected) if redirected else Path(platformdirs.user_data_dir("Fieldapp-demo", "Fieldapp",
+                                                                               roaming=False))
 
 
 def _say(text: str) -> None:
@@ -54,6 +70,7 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
              "install them with `pip install -e '.[portal]'`.")
         return 2
     from fieldapp import FieldStore
+    from fieldapp.cli.demo_story import demo_lead, demo_officer, store_folder, tell_story
     from sync.engine import SyncEngine
     from sync.session import sign_in, sign_out
 
@@ -67,9 +84,11 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
     try:
         # Seeding happens once per database; on a kept --data-dir it just returns the accounts.
         accounts = seed(database_url, cases=args.cases).accounts
-        account = next(a for a in accounts if a.role == args.role)
-        _say(f"Demo portal at {portal.url}; signed in as {account.display_name} ({account.username}, {account.role}).")
-        store = FieldStore.open(folder / f"app-{account.username}")
+        tell_story(folder, portal.url, accounts)
+        account = demo_lead(accounts) if args.role == "lead" else demo_officer(accounts)
+        _say(f"Demo folder {folder}; demo portal at {portal.url}; "
+             f"signed in as {account.display_name} ({account.username}, {account.role}).")
+        store = FieldStore.open(store_folder(folder, account))
         client = None
         try:
             client = sign_in(store, portal.url, account.username, account.password)
