@@ -37,3 +37,21 @@ def test_case_detail_and_editor_buttons_fit(qtbot: Any, window: Any, tasks: Any,
     qtbot.waitUntil(lambda: _inside(window.editor.submit_button, window), timeout=5000)
     screenshot(window, artifacts / f"fit_editor_{size}.png")
     wait_idle(qtbot, tasks)
+
+
+
+def test_the_leads_photo_viewer_fits_its_screen_with_close_visible(qtbot: Any, artifacts: Path) -> None:
+    """The photo viewer opens no larger than its screen, so its Close button is always on screen."""
+    from fieldapp.types import Photo
+    from ui.review.photo_dialog import PhotoDialog
+
+    photo = Photo(id="p1", visit_id="v1", sha256="0" * 64, content_type="image/jpeg", bytes=1, width=4000,
+                  height=3000, caption="Mould by the window", question_id=None, taken_at=None, path=None,
+                  thumbnail_path=None, uploaded=True)
+    dialog = PhotoDialog(photo)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    available = dialog.screen().availableGeometry()
+    assert dialog.width() <= available.width() and dialog.height() <= available.height()
+    qtbot.waitUntil(lambda: _inside(dialog.close_button, dialog), timeout=5000)
+    screenshot(dialog, artifacts / "fit_photo_viewer.png")

@@ -26,7 +26,9 @@ class PhotoDialog(QDialog):
         self._pixmap: QPixmap | None = None
         self._fit = True
         self.setWindowTitle(photo.caption or "Photo")
-        self.resize(1000, 760)
+        # Large, but never past the screen: at 1366x768 with 150% scaling a fixed 1000x760 hid the Close button.
+        available = self.screen().availableGeometry()
+        self.resize(min(1000, int(available.width() * 0.9)), min(760, int(available.height() * 0.9)))
         layout = QVBoxLayout(self)
         self.caption_label = QLabel(f"{photo.caption or 'No caption'} — {photo.width} × {photo.height} px")
         layout.addWidget(self.caption_label)
@@ -38,6 +40,7 @@ class PhotoDialog(QDialog):
         self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.scroll, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.close_button = buttons.button(QDialogButtonBox.StandardButton.Close)
         self.zoom_button = QPushButton("Actual size")
         self.zoom_button.setToolTip("Switch between fitting the window and 100 % (Ctrl+0)")
         self.zoom_button.setShortcut("Ctrl+0")
