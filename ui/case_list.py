@@ -86,12 +86,14 @@ class CaseListWidget(QWidget):
             self.table.setColumnWidth(column, count * width + 16)
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))
 
+        # The search has a row of its own: beside the filters it was squeezed to a few letters on a small screen.
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 3)
         for widget in (self.status_filter, self.type_filter, self.priority_filter, self.overdue_filter):
             filters.addWidget(widget)
+        filters.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count_label)

@@ -31,6 +31,8 @@ def test_case_detail_and_editor_buttons_fit(qtbot: Any, window: Any, tasks: Any,
     window.case_list.select_case(case_id)
     qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
     qtbot.waitUntil(lambda: _inside(window.case_detail.start_button, window), timeout=5000)
+    search = window.case_list.search
+    assert search.width() >= search.fontMetrics().averageCharWidth() * 30   # room to read what is typed
     screenshot(window, artifacts / f"fit_case_detail_{size}.png")
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
         window.case_detail.start_visit()
