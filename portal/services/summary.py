@@ -83,7 +83,9 @@ def record_issued(session: Session, by_id: str, visit: Visit, body: SummaryIssue
                              "issued_at is in the future; give the time the summary was handed over, posted or sent.",
                              {"issued_at": "in the future"})
     started = visit.document.get("started_at")
-    if started and issued_at < parse_timestamp(str(started)):
+    # Whole seconds: the laptop records the issue to the second and the start to the
+    # microsecond, so a letter handed over within the visit's first second is not "before" it.
+    if started and issued_at < parse_timestamp(str(started)).replace(microsecond=0):
         raise SummaryRefused("rejected", ErrorCode.INVALID_REQUEST,
                              "issued_at is before the inspection began; give the time the summary went out.",
                              {"issued_at": "before the visit"})

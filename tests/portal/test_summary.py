@@ -194,3 +194,13 @@ def test_the_crm_records_a_posted_summary(world: World) -> None:
     assert unknown.status_code == 404
     bad = world.portal.call("POST", path, headers=world.portal.admin, json={"method": "fax", "issued_at": "x"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+
+
+def test_a_summary_handed_over_within_the_visits_first_second_is_recorded(world: World) -> None:
+    """The laptop stamps the issue to the second and the start to the microsecond: the same second is not "before"."""
+    visit_id = _submitted(world)
+    with world.portal.db.write() as session:
+        visit = session.get(Visit, visit_id)
+        visit.document = {**visit.document, "started_at": "2026-03-03T11:00:00.750000Z"}
+    [result] = world.portal.push(world.auth["officer1"], [_issued_op(visit_id, 1, at="2026-03-03T11:00:00Z")])
+    assert result["status"] == "applied", result
