@@ -242,6 +242,8 @@ class PortalClient:
         if is_retryable_status(status):
             wait = parse_retry_after(response.headers.get("Retry-After"))
             hint = f" Try again in {_human_seconds(wait)}." if wait else " Try again later; nothing was lost."
+            if "try again" in message.lower():   # the portal's own sentence already says when
+                hint = ""
             return PortalUnavailable(status, code or "unavailable", message.rstrip() + hint, details, retry_after=wait)
         return PortalError(status, code or f"http_{status}", message, details)
 

@@ -50,6 +50,16 @@ def test_retry_after_longer_than_cap_fails_at_once_with_the_wait(stub: Any, make
     assert info.value.code == "too_many_attempts"
 
 
+def test_a_portal_sentence_that_says_when_is_not_repeated(stub: Any, make_client: Any) -> None:
+    """The portal's own "try again in 15 minutes" is the whole message: no second "Try again in" added."""
+    server = stub(scripted(error(429, "too_many_attempts", "Too many failed sign-ins; try again in 15 minutes.",
+                                 Retry_After="900")))
+    client = make_client(server.url, token=None)
+    with pytest.raises(PortalUnavailable) as info:
+        client.login("ann", "pw", "dev")
+    assert str(info.value).lower().count("try again") == 1
+
+
 @pytest.mark.parametrize("status,code", [(400, "invalid_request"), (404, "not_found"), (409, "offset_mismatch"),
                                          (413, "payload_too_large"), (422, "invalid_request")])
 def test_4xx_is_never_retried(stub: Any, make_client: Any, status: int, code: str) -> None:
