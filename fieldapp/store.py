@@ -560,8 +560,7 @@ class FieldStore:
                                  sha256=photo.sha256, content_type=photo.content_type, bytes=photo.bytes,
                                  width=photo.width, height=photo.height, caption=photo.caption,
                                  question_id=photo.question_id, taken_at=photo.taken_at))
-        draft.answers = {k: ([renamed.get(p, p) for p in v] if isinstance(v, list) else v)
-                         for k, v in source.answers.items()}
+        draft.answers = {k: _with_photo_ids_renamed(v, renamed) for k, v in source.answers.items()}
         draft.notes = source.notes
         draft.hazards = [dict(h) for h in source.hazards]
         draft.outcome = source.outcome
@@ -883,3 +882,12 @@ class FieldStore:
                         path.unlink(missing_ok=True)
                     except OSError as exc:
                         log.warning("Could not remove unused photo file %s: %s", path, exc)
+
+
+def _with_photo_ids_renamed(value: Any, renamed: Mapping[str, str]) -> Any:
+    """An answer with the old visit's photo ids replaced by the amendment's, at any depth of lists
+    (a photo answer is a list of ids; in a repeated section, a list of such lists, one per room)."""
+    if not isinstance(value, list):
+        return value   # photo ids only ever sit in lists; a text answer is never rewritten
+    return [renamed.get(item, item) if isinstance(item, str) else _with_photo_ids_renamed(item, renamed)
+            for item in value]
