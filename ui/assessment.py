@@ -22,8 +22,8 @@ from fieldapp.types import Question
 from fieldapp.vocabulary import HazardVocabulary
 # The editor's own answer widgets, so the assessment looks and saves like the rest of the form.
 from ui.questions import MultiChoiceWidget, QuestionWidget, TextWidget, YesNoWidget, _ButtonsWidget, _row
-from ui.report_hazard import checked_values, fill_hazard_list
-from ui.widgets import wrapping_label
+from ui.report_hazard import fill_hazard_list
+from ui.widgets import checked_values, tick_values, wrapping_label
 
 #: The findings as the officer reads them, in the order they weigh them.
 FINDING_TEXT: dict[str, str] = {
@@ -81,11 +81,7 @@ class AssessmentHazardsWidget(QuestionWidget):
 
     def _show(self, value: Any) -> None:
         self._chosen = [str(v) for v in (value or [])]
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            name = item.data(Qt.ItemDataRole.UserRole)
-            if name:
-                item.setCheckState(Qt.CheckState.Checked if name in self._chosen else Qt.CheckState.Unchecked)
+        tick_values(self.list, self._chosen)
 
 
 def _text(field: str, label: str, placeholder: str) -> TextWidget:

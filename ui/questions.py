@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind, is_category_1
 from fieldapp.types import Photo, Question
+from ui.widgets import checked_values, tick_values
+
 
 class QuestionWidget(QWidget):
     """Base of the answer widgets."""
@@ -320,8 +322,7 @@ class PhotoQuestionWidget(QuestionWidget):
     def _on_list_item_changed(self, _item: QListWidgetItem) -> None:
         if self._setting:
             return
-        self._chosen = [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())
-                        if self.list.item(i).checkState() == Qt.CheckState.Checked]
+        self._chosen = checked_values(self.list)
         self._emit()
 
     def value(self) -> Any:
@@ -329,11 +330,7 @@ class PhotoQuestionWidget(QuestionWidget):
 
     def _show(self, value: Any) -> None:
         self._chosen = [str(v) for v in (value or [])]
-        for i in range(self.list.count()):
-            item = self.list.item(i)
-            photo_id = item.data(Qt.ItemDataRole.UserRole)
-            if photo_id:
-                item.setCheckState(Qt.CheckState.Checked if photo_id in self._chosen else Qt.CheckState.Unchecked)
+        tick_values(self.list, self._chosen)
 
 
 def hazard_combo() -> QComboBox:

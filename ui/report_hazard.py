@@ -35,18 +35,11 @@ from fieldapp.vocabulary import HazardVocabulary
 from ui.context import AppContext
 from ui.format import label
 from ui.tasks import Op, TaskFailure
-from ui.widgets import wrapping_label
+from ui.widgets import checked_values, wrapping_label
 
 LONDON = QTimeZone(b"Europe/London")
 #: A visit whose photos are (or are about to be) on the portal.
 _SENT_STATES = (VisitState.QUEUED, VisitState.SUBMITTED, VisitState.APPROVED, VisitState.RETURNED)
-
-
-def checked_values(widget: QListWidget) -> list[str]:
-    """The data of every ticked item of a list, top to bottom."""
-    items = (widget.item(i) for i in range(widget.count()))
-    return [item.data(Qt.ItemDataRole.UserRole) for item in items
-            if item.checkState() == Qt.CheckState.Checked and item.data(Qt.ItemDataRole.UserRole)]
 
 
 def fill_hazard_list(widget: QListWidget, vocabulary: HazardVocabulary, chosen: Sequence[str] = ()) -> None:
