@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models import Base
@@ -34,7 +35,7 @@ class ThrottleKey(Base):
 
 
 class LoginAttempt(Base):
-    """A sign-in counted against a key; written before the password is checked, marked on success."""
+    """A sign-in counted against a key; written before the password is checked, marked when it has been."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (Index("ix_login_attempts_key_at", "key", "at"),)
@@ -44,6 +45,10 @@ class LoginAttempt(Base):
     attempt: Mapped[str] = mapped_column(String(32), index=True)
     at: Mapped[datetime] = mapped_column(DateTime)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The password has been checked (until then the attempt counts as a failure).
+    checked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: It succeeded while an earlier attempt at the key was still being checked (a burst of guesses).
+    overlapped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class AuditEvent(Base):

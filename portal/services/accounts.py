@@ -19,6 +19,7 @@ from portal.services import audit, throttle
 from portal.services.audit import Action, Event
 from portal.services.auth import Authenticated, invalid_credentials, revoke_tokens, too_many_attempts
 from portal.services.passwords import check_password
+from portal.services.usernames import username_key
 from portal.services.account_scope import before_move, record_move
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import AdminUserPatch, PasswordChange, Role
@@ -71,7 +72,7 @@ def change_password(db: Database, caller: Authenticated, body: PasswordChange, s
     so a stolen session cannot be used to guess it.
     """
     now = utcnow()
-    who = throttle.Who(caller.user.username.lower(), where.address, caller.user.id, caller.device_id)
+    who = throttle.Who(username_key(caller.user.username), where.address, caller.user.id, caller.device_id)
     try:
         with db.plain(writes=True) as session:
             attempt = throttle.reserve(session, who, settings, now, known=True)
@@ -79,10 +80,12 @@ def change_password(db: Database, caller: Authenticated, body: PasswordChange, s
         audit.record(db, where, Event(Action.PASSWORD_CHANGE_FAILED, "user", caller.user.id, {"reason": "too_many_attempts"}))
         raise too_many_attempts(refused.retry_after) from None
     if not verify_password(body.current_password, caller.user.password_hash):
-        audit.record(db, where, Event(Action.PASSWORD_CHANGE_FAILED, "user", caller.user.id, {"reason": "invalid_credentials"}))
+        with db.plain(writes=True) as session:
+            throttle.failed(session, attempt)
+            audit.add(session, where, [Event(Action.PASSWORD_CHANGE_FAILED, "user", caller.user.id, {"reason": "invalid_credentials"})])
         raise invalid_credentials()
     with db.plain(writes=True) as session:
-        throttle.succeeded(session, attempt)
+        throttle.succeeded(session, attempt, now)
     check_password(body.new_password, "new_password")
     new_hash = hash_password(body.new_password, settings.kdf)
     with db.plain(writes=True) as session:

@@ -76,12 +76,12 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings, address: s
     if user is None:
         burn_kdf_time(body.password, settings.kdf)
     if user is None or not verify_password(body.password, user.password_hash) or not user.active:
-        _record_failure(db, replace(where, actor_id=who.user_id), username, ErrorCode.INVALID_CREDENTIALS)
+        _record_failure(db, replace(where, actor_id=who.user_id), username, ErrorCode.INVALID_CREDENTIALS, attempt)
         raise invalid_credentials()
     token = new_token()
     expires = now + timedelta(hours=settings.token_hours)
     with db.plain(writes=True) as session:
-        throttle.succeeded(session, attempt)
+        throttle.succeeded(session, attempt, now)
         throttle.remember_device(session, user.id, body.device_id, now)
         session.add(AuthToken(
             token_hash=token_digest(token), user_id=user.id, device_id=body.device_id,
@@ -94,9 +94,13 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings, address: s
     return NewSession(token, expires, user)
 
 
-def _record_failure(db: Database, where: audit.Where, username: str, reason: str) -> None:
+def _record_failure(db: Database, where: audit.Where, username: str, reason: str, attempt: str | None = None) -> None:
+    """Audit a refused sign-in, and mark its throttle attempt checked (one transaction)."""
     # The username tried is kept (spraying shows as many names from one address); the password never is.
-    audit.record(db, where, Event(Action.LOGIN_FAILED, "user", where.actor_id, {"username": username, "reason": reason}))
+    with db.plain(writes=True) as session:
+        if attempt is not None:
+            throttle.failed(session, attempt)
+        audit.add(session, where, [Event(Action.LOGIN_FAILED, "user", where.actor_id, {"username": username, "reason": reason})])
 
 
 def authenticate(session: Session, token: str) -> Authenticated | None:

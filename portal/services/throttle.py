@@ -4,8 +4,9 @@ An attempt is counted *before* its password is checked: one short transaction lo
 the rows of its keys (``INSERT ... ON CONFLICT DO UPDATE`` takes the row lock on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises the whole transaction), counts the
 attempts in the window, refuses when a limit is reached, and otherwise writes the
-attempt. A success marks its rows succeeded. So however many guesses arrive at once,
-in however many portal processes, at most ``login_max_failures`` of them are checked.
+attempt. Once its password is checked the attempt is marked checked, and succeeded when
+it was right. So however many guesses arrive at once, in however many portal
+processes, at most ``login_max_failures`` of them are checked.
 
 Keys:
 - ``u:<username>``: every attempt at the username counts; a new device is refused
@@ -87,11 +88,13 @@ _BURST = timedelta(seconds=10)
 
 
 def _counted(session: Session, key: str, since: datetime) -> int:
-    """The attempts that count against the key: failures and those being checked, and successes just before them.
+    """The attempts that count against the key: failures, those being checked, and successes inside a burst.
 
-    A success counts only when a failure (or an attempt still being checked) followed it
-    within a few seconds: then a right password among 24 simultaneous guesses frees no
-    slot for a sixth check, while an officer's earlier sign-ins, or new laptops after one
+    A success counts when it came in a burst of guesses: either it succeeded while an
+    attempt reserved before it was still being checked (``overlapped``), or a failure
+    (or an attempt still being checked) followed it within a few seconds. Then a right
+    password among 24 simultaneous guesses frees no slot for a sixth check, wherever it
+    falls among them, while an officer's earlier sign-ins, or new laptops after one
     typo, never throttle them. Order is the rows' ids, which follow the order the locked
     checks ran in.
     """
@@ -102,7 +105,9 @@ def _counted(session: Session, key: str, since: datetime) -> int:
     if not failures:
         return 0
     burst = session.scalar(select(func.count()).where(
-        in_window, LoginAttempt.succeeded.is_(True), LoginAttempt.id < last_failure, LoginAttempt.at >= last_failure_at - _BURST,
+        in_window, LoginAttempt.succeeded.is_(True),
+        LoginAttempt.overlapped.is_(True)
+        | ((LoginAttempt.id < last_failure) & (LoginAttempt.at >= last_failure_at - _BURST)),
     ))
     return int(failures) + int(burst or 0)
 
@@ -122,9 +127,29 @@ def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime,
     return attempt
 
 
-def succeeded(session: Session, attempt: str) -> None:
-    """The password was right: the attempt is no failure (it still counts while the key is under attack, see ``reserve``)."""
-    session.execute(update(LoginAttempt).where(LoginAttempt.attempt == attempt).values(succeeded=True))
+def failed(session: Session, attempt: str) -> None:
+    """The password was wrong: the attempt stays a failure, and is no longer being checked."""
+    session.execute(update(LoginAttempt).where(LoginAttempt.attempt == attempt).values(checked=True))
+
+
+def succeeded(session: Session, attempt: str, now: datetime) -> None:
+    """The password was right: the attempt is no failure (it still counts inside a burst, see ``_counted``).
+
+    Its keys are locked first, as ``reserve`` locks them, so whether an earlier attempt
+    is still being checked is read in the same order the checks were counted in.
+    """
+    rows = session.execute(select(LoginAttempt.id, LoginAttempt.key).where(LoginAttempt.attempt == attempt)).all()
+    if not rows:
+        return
+    _lock(session, sorted({key for _, key in rows}), now)
+    for row_id, key in rows:
+        pending_before = session.scalar(select(func.count()).where(
+            LoginAttempt.key == key, LoginAttempt.id < row_id,
+            LoginAttempt.checked.is_(False), LoginAttempt.at > now - _BURST,
+        ))
+        session.execute(update(LoginAttempt).where(LoginAttempt.id == row_id).values(
+            succeeded=True, checked=True, overlapped=bool(pending_before),
+        ))
 
 
 def forget_old(session: Session, now: datetime) -> None:

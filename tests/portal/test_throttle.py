@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import requests
 
 from portal.core.config import PortalSettings
 from portal.server import BackgroundPortal, start_background
-from portal.services import records
+from portal.services import records, throttle
 from sync.protocol import AdminUserCreate
 from tests.portal.conftest import API, PASSWORD
 
@@ -119,3 +120,47 @@ def test_one_typo_then_many_new_laptops_is_not_throttled(served: BackgroundPorta
     name, address = _user(served), next(_ADDRESSES)
     assert _login(served, name, "a typo in it", "laptop-0", address).status_code == 401
     assert [_login(served, name, PASSWORD, f"laptop-{i}", address).status_code for i in range(1, 8)] == [200] * 7
+
+
+def _reserve(portal: BackgroundPortal, who: throttle.Who, at: datetime) -> str:
+    with portal.db.plain(writes=True) as session:
+        return throttle.reserve(session, who, portal.settings, at, known=False)
+
+
+@pytest.mark.parametrize("right_at", [0, 2, 4])
+def test_a_right_password_anywhere_in_a_burst_frees_no_slot(served: BackgroundPortal, right_at: int) -> None:
+    """The interleaving threads only hit now and then, played in order: the right password
+    is reserved after ``right_at`` guesses still being checked and succeeds before the
+    rest reserve; at most five passwords are checked in all."""
+    who = throttle.Who(f"burst-{uuid.uuid4().hex[:8]}", next(_ADDRESSES), None, "laptop-x")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    pending = [_reserve(served, who, now) for _ in range(right_at)]
+    right = _reserve(served, who, now)
+    with served.db.plain(writes=True) as session:
+        throttle.succeeded(session, right, now)
+    checked = right_at + 1
+    for _ in range(24):
+        try:
+            pending.append(_reserve(served, who, now))
+        except throttle.Throttled:
+            continue
+        checked += 1
+    assert checked == served.settings.login_max_failures
+    for attempt in pending:
+        with served.db.plain(writes=True) as session:
+            throttle.failed(session, attempt)
+    with pytest.raises(throttle.Throttled):
+        _reserve(served, who, now)
+
+
+def test_a_success_after_a_checked_typo_does_not_count(served: BackgroundPortal) -> None:
+    """A typo checked and refused, then the right password: only the typo counts."""
+    who = throttle.Who(f"typo-{uuid.uuid4().hex[:8]}", next(_ADDRESSES), None, "laptop-y")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    typo = _reserve(served, who, now)
+    with served.db.plain(writes=True) as session:
+        throttle.failed(session, typo)
+    right = _reserve(served, who, now)
+    with served.db.plain(writes=True) as session:
+        throttle.succeeded(session, right, now)
+        assert throttle._counted(session, f"u:{who.username}", now - timedelta(minutes=15)) == 1
