@@ -193,6 +193,17 @@ class Template:
     case_types: tuple[str, ...]
     sections: tuple[Section, ...]
 
+    def rules_document(self) -> dict[str, Any]:
+        """The template as the shared rules (`fieldapp.domain_forms`) read it: ids, kinds, options, conditions, repeats."""
+        return {"sections": [
+            {"id": s.id, "repeat": s.repeat, "questions": [
+                {"id": q.id, "kind": q.kind, "required": q.required, "options": list(q.options),
+                 "show_if": dict(q.show_if) if q.show_if else None}
+                for q in s.questions
+            ]}
+            for s in self.sections
+        ]}
+
 
 @dataclass(frozen=True)
 class Photo:

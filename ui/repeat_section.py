@@ -27,13 +27,6 @@ from ui.look import icon
 RowFactory = Callable[[Question, Any], QWidget]
 
 
-def template_data(template: Template) -> dict[str, Any]:
-    """The template as the shared rules read it (ids, kinds, conditions and repeats)."""
-    return {"sections": [{"id": s.id, "repeat": s.repeat, "questions": [
-        {"id": q.id, "kind": q.kind, "required": q.required, "show_if": dict(q.show_if) if q.show_if else None}
-        for q in s.questions]} for s in template.sections]}
-
-
 class RepetitionWidget(QFrame):
     """One repetition: its number, a Remove button and a row per question."""
 

@@ -44,7 +44,7 @@ from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
 from ui.progress_line import ProgressLineWidget
-from ui.repeat_section import RepeatSectionWidget, template_data
+from ui.repeat_section import RepeatSectionWidget
 from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
 from ui.format import date_text, label
@@ -414,7 +414,7 @@ class VisitEditorWidget(QWidget):
             self.form_layout.addWidget(wrapping_label(
                 "The form of this visit is not on this laptop. Sync, then open the visit again.", "problem"))
             return
-        self._shape = FormShape.of(template_data(template))
+        self._shape = FormShape.of(template.rules_document())
         for section in template.sections:
             if section.repeat:
                 box = self._repeat_section(section, visit)
@@ -682,7 +682,7 @@ class VisitEditorWidget(QWidget):
     def _show_progress(self) -> None:
         """The progress line counted from the answers and outcome on screen now."""
         bundle = self.bundle
-        template = template_data(bundle.template) if bundle is not None and bundle.template is not None else None
+        template = bundle.template.rules_document() if bundle is not None and bundle.template is not None else None
         self.progress_line.update_from(template, self.current_answers() if template else {},
                                        self.outcome.currentData(), editable=bool(bundle and bundle.visit.editable))
 

@@ -1,6 +1,7 @@
 """The demo council's day so far, played once per demo portal through the real sync path.
 
-An officer records visits with photos on a laptop and syncs them; their team lead reviews on
+An officer records inspections with photos (and one visit where no one was in) on a laptop
+and syncs them; their team lead reviews on
 another laptop and returns one with a comment; the officer syncs the return and starts a
 draft on another case. So `fieldapp demo` opens on a lead's queue with submitted visits and
 photos, and on an officer's list with a returned visit and a draft, as real use leaves them.
@@ -10,13 +11,16 @@ from __future__ import annotations
 
 import io
 import random
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 #: Written in the portal folder once the story is told, so a kept demo folder is not told it twice.
 STORY_MARK = "story-told"
 VISITS = 4
-PHOTOS_PER_VISIT = 2
+#: The one of the officer's visits where no one was in (the others are full inspections).
+NO_ACCESS_VISIT = VISITS - 1
+PHOTO_CAPTIONS = ("Mould on the bathroom ceiling", "Bedroom 1, external wall behind the wardrobe")
 RETURN_COMMENT = "Please add a photo of the extractor fan and say whether it works."
 
 
@@ -95,7 +99,10 @@ def _own_cases(store: Any, user_id: str) -> list[Any]:
 
 
 def _officer_submits(folder: Path, portal_url: str, officer: Any) -> list[str]:
+    """Inspections with photos (and one visit where no one was in), submitted and synced; their ids."""
     from sync.engine import SyncEngine
+
+    from fieldapp.cli.demo_inspection import ASSESSMENT, inspection_answers
 
     store, client = _signed_in(folder, portal_url, officer)
     SyncEngine(store, client).run()
@@ -106,13 +113,18 @@ def _officer_submits(folder: Path, portal_url: str, officer: Any) -> list[str]:
     for number, case in enumerate(_own_cases(store, user.id)[:VISITS]):
         template = store.templates_for(case.id)[0]
         visit = store.start_visit(case.id, template.id)
-        for n in range(PHOTOS_PER_VISIT):
-            source = demo_photo(photos / f"visit{number}-{n}.jpg", number * 10 + n)
-            store.add_photo(visit.id, source, caption=f"Front door and hallway ({n + 1})")
-        # No one was in: the visit needs no answers, and the lead still has photos to look at.
-        store.update_visit(visit.id, outcome="no_access",
-                           notes="Card left; neighbour says the tenant works days. Photos of the door and the damp "
-                                 "visible from the hallway.")
+        photo_ids = [
+            store.add_photo(visit.id, demo_photo(photos / f"visit{number}-{n}.jpg", number * 10 + n), caption=caption).id
+            for n, caption in enumerate(PHOTO_CAPTIONS)
+        ]
+        if number == NO_ACCESS_VISIT:
+            # No one was in: the visit needs no answers, and the lead still has photos to look at.
+            store.update_visit(visit.id, outcome="no_access", notes="Card left; neighbour says the tenant works days. "
+                                                                     "Photos of the door and the damp visible from the hallway.")
+        else:
+            store.update_visit(visit.id, outcome="completed", answers=inspection_answers(template, photo_ids, date.today()),
+                               assessment=dict(ASSESSMENT) if store.case(case.id).awaab else None,
+                               notes="Tenant was home and showed me round; readings taken in each room with mould.")
         ids.append(store.submit_visit(visit.id).id)
     _sync_and_close(store, client)
     return ids

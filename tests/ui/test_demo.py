@@ -45,5 +45,9 @@ def test_demo_officer_and_lead_share_one_demo_council(tmp_path: Path, monkeypatc
     try:
         queue = lead.review_queue()
         assert len(queue) == VISITS - 1 and all(item.photo_count >= 1 for item in queue)
+        # Full inspections, made through the real submit checks: answers, hazards, and an assessment where due.
+        inspections = [item for item in queue if item.outcome == "completed"]
+        assert len(inspections) >= VISITS - 2 and all(item.hazards for item in inspections)
+        assert all(len(lead.visit(item.visit_id).answers) >= 5 for item in inspections)
     finally:
         lead.close()
