@@ -260,6 +260,9 @@ class PhotoRow(Base):
     caption: Mapped[str] = mapped_column(Text, default="")
     question_id: Mapped[str | None] = mapped_column(String(100))
     taken_at: Mapped[datetime | None]
+    # The photo of the same visit this one is an annotated copy of (laptop only: the
+    # protocol has no such field, the copy's caption says it to the lead).
+    source_photo_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class BlobRow(Base):

@@ -155,7 +155,11 @@ def prepare(source: Path, policy: PhotoPolicy | None = None) -> PreparedPhoto:
     """Verify, rotate, scale, strip, encode and hash one photo file; raise PhotoError naming the file."""
     policy = policy or PhotoPolicy()
     source = Path(source)
-    data = _read_source(source, policy)
+    return prepare_data(source, _read_source(source, policy), policy)
+
+
+def prepare_data(source: Path, data: bytes, policy: PhotoPolicy) -> PreparedPhoto:
+    """`prepare` for a photo already in memory (an annotated copy); ``source`` names it in messages."""
     image, fmt = _open_verified(source, data, policy)
     exif = _exif(source, image)
     icc = image.info.get("icc_profile")

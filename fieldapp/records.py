@@ -123,7 +123,7 @@ def photo_record(session: Session, row: PhotoRow, photos_dir: Path) -> Photo:
                  bytes=row.bytes, width=row.width, height=row.height, caption=row.caption,
                  question_id=row.question_id, taken_at=row.taken_at,
                  path=path if path.exists() else None, thumbnail_path=thumb if thumb.exists() else None,
-                 uploaded=bool(blob and blob.uploaded))
+                 uploaded=bool(blob and blob.uploaded), source_photo_id=row.source_photo_id)
 
 
 def review_record(raw: Mapping[str, Any] | None) -> Review | None:

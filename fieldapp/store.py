@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -59,6 +59,7 @@ from fieldapp.records import (
     property_record,
     template_record,
     user_info,
+    visit_photos,
     visit_record,
     visit_summary,
 )
@@ -107,6 +108,7 @@ from fieldapp.visits import (
 
 if TYPE_CHECKING:  # Pillow is loaded only when a photo is handled
     from fieldapp.photos import PreparedPhoto
+    from fieldapp.photos_marks import Mark
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +350,49 @@ class FieldStore:
 
     def attach_photo(self, visit_id: str, prepared: PreparedPhoto, caption: str = "",
                      question_id: str | None = None) -> Photo:
-        """Add a prepared photo to the visit in one short transaction.
+        """Add a prepared photo to the visit in one short transaction (see `_attach`)."""
+
+        def add(session: Session) -> PhotoRow:
+            row = self._check_photo_target(session, visit_id, question_id)
+            return self._new_photo_row(session, row, prepared, caption, question_id)
+
+        return self._attach(prepared, add)
+
+    def prepare_annotated(self, photo: Photo, marks: Sequence[Mark]) -> PreparedPhoto:
+        """The slow part of annotating, no database: draw the marks on a copy of the photo, prepare it, store its files.
+
+        The original's file is only read, and must still match its hash. Attach the
+        result with `attach_annotated`, or hand it to `discard_prepared`.
+        """
+        from fieldapp.photos import photo_path, write_prepared
+        from fieldapp.photos_annotate import annotated_copy, read_original
+
+        self._check_open()
+        original = read_original(photo_path(self._photos_dir, photo.sha256, photo.content_type), photo.sha256)
+        prepared = annotated_copy(original, marks, self._policy(), f"The annotated copy of {photo.caption or 'the photo'}")
+        write_prepared(prepared, self._photos_dir)
+        return prepared
+
+    def attach_annotated(self, source_photo_id: str, prepared: PreparedPhoto) -> Photo:
+        """Add an annotated copy as a new photo of its source's visit, on the same question, linked to the source.
+
+        The source photo stays as it was. The copy's caption says which photo it marks
+        up, since the link itself is not part of what the portal is sent.
+        """
+        from fieldapp.photos_annotate import annotated_caption
+
+        def add(session: Session) -> PhotoRow:
+            source, row = self._photo_row(session, source_photo_id)
+            number = [p.id for p in visit_photos(session, row.id)].index(source.id) + 1
+            photo = self._new_photo_row(session, row, prepared, annotated_caption(number, source.caption),
+                                        source.question_id)
+            photo.source_photo_id = source.id
+            return photo
+
+        return self._attach(prepared, add)
+
+    def _attach(self, prepared: PreparedPhoto, add: Callable[[Session], PhotoRow]) -> Photo:
+        """Add the row ``add`` makes for a prepared photo in one short transaction, its files certainly there.
 
         The files lock keeps a concurrent removal of the same content (another visit's
         photo removed, a purge) from deleting the files between the check and the
@@ -364,9 +408,7 @@ class FieldStore:
                 if not all(path.exists() for path in stored):
                     write_prepared(prepared, self._photos_dir)
                 with self._write() as session:
-                    row = self._check_photo_target(session, visit_id, question_id)
-                    photo = self._new_photo_row(session, row, prepared, caption, question_id)
-                    return photo_record(session, photo, self._photos_dir)
+                    return photo_record(session, add(session), self._photos_dir)
             except BaseException:
                 self.discard_prepared(prepared)
                 raise
@@ -464,6 +506,8 @@ class FieldStore:
             link_photo_answer(session, row, photo.id, None)
             sha256 = photo.sha256
             session.delete(photo)
+            # Its annotated copies stay (the officer's work), no longer linked to a photo that is gone.
+            session.execute(update(PhotoRow).where(PhotoRow.source_photo_id == photo_id).values(source_photo_id=None))
             self._touch(row)
         self._remove_unused_files([sha256])
 

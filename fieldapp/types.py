@@ -220,6 +220,7 @@ class Photo:
     path: Path | None            # None until the file is on this laptop (a lead downloads on demand)
     thumbnail_path: Path | None
     uploaded: bool
+    source_photo_id: str | None = None   # the photo this is an annotated copy of, when it is one
 
 
 @dataclass(frozen=True)

@@ -279,9 +279,12 @@ def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) 
     row.amends = document.get("amends")
     row.assessment = dict(document["assessment"]) if document.get("assessment") is not None else None
     row.vocabulary = document_vocabulary(document)
-    old = {p.id: p.sha256 for p in visit_photos(session, row.id)}
+    old_rows = visit_photos(session, row.id)
+    old = {p.id: p.sha256 for p in old_rows}
     entries = list(document.get("photos") or [])
     kept = {e["id"] for e in entries}
+    # Which photo is an annotated copy of which is the laptop's own knowledge (the document has no such field).
+    sources = {p.id: p.source_photo_id for p in old_rows if p.source_photo_id in kept}
     session.execute(delete(PhotoRow).where(PhotoRow.visit_id == row.id))
     session.flush()
     for position, entry in enumerate(entries):
@@ -290,5 +293,5 @@ def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) 
             content_type=entry.get("content_type", "image/jpeg"), bytes=int(entry.get("bytes", 0)),
             width=int(entry.get("width", 0)), height=int(entry.get("height", 0)),
             caption=entry.get("caption") or "", question_id=entry.get("question_id"),
-            taken_at=parse_optional(entry.get("taken_at"))))
+            taken_at=parse_optional(entry.get("taken_at")), source_photo_id=sources.get(entry["id"])))
     return [sha for photo_id, sha in old.items() if photo_id not in kept]

@@ -48,9 +48,9 @@ def lead_info(world: f.World) -> UserInfo:
                     team_id=world.team_id)
 
 
-def filled_store(folder: Path, *, lead: bool = False, cases: int = 3) -> Filled:
+def filled_store(folder: Path, *, lead: bool = False, cases: int = 3, photo_policy: Any = None) -> Filled:
     """Open a store in ``folder``, sign in and apply a small world."""
-    store = FieldStore.open(folder)
+    store = FieldStore.open(folder, photo_policy=photo_policy)
     world = f.world(cases)
     store.sign_in(lead_info(world) if lead else officer_info(world), "https://portal.example.gov.uk")
     store.apply_changes(world.changes, 100)
