@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import as_utc, utc_now
-from fieldapp.clocks import clock_order
 from fieldapp.deadlines import nearest_clocks
 from fieldapp.domain import Decision
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseIndexRow, LocalReviewRow, VisitHistoryRow, VisitRow
 from fieldapp.outbox import enqueue
+from fieldapp.review_order import review_key
 from fieldapp.records import all_hazards, case_reference, officer_name, visit_photos
 from fieldapp.types import ReviewItem, UserInfo, VisitState
 from fieldapp.visits import new_id
@@ -81,8 +81,7 @@ def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:
 
 def queue_order(items: Iterable[ReviewItem]) -> list[ReviewItem]:
     """The review queue's order: nearest unmet clock, then Category 1, then the oldest received."""
-    return sorted(items, key=lambda i: (*clock_order(i.clock), not i.category_1, as_utc(i.received_at),
-                                        i.case_reference))
+    return sorted(items, key=lambda i: review_key(i.clock, i.category_1, as_utc(i.received_at), i.case_reference))
 
 
 def decide(session: Session, lead: UserInfo | None, visit_id: str, decision: str, comment: str) -> None:

@@ -7,6 +7,9 @@
 - ``Referrer-Policy: no-referrer``: no portal address (with ids in it) leaks onwards.
 - ``X-Frame-Options: DENY`` and ``Content-Security-Policy: frame-ancestors 'none'``: no
   page of the portal can be framed (clickjacking).
+- The web pages (``/web``, ``portal.web``) get a Content-Security-Policy of their own
+  that allows only the portal itself: its stylesheet, its images, forms posting to it;
+  no script at all, no plugins, no ``<base>``, and no framing as for the API.
 - ``Strict-Transport-Security`` on answers over HTTPS (directly, or from a trusted
   proxy saying so): browsers then never try the portal over plain http.
 """
@@ -30,14 +33,20 @@ _ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
 )
+_API_CSP = (b"content-security-policy", b"frame-ancestors 'none'")
+#: Where the web pages live (portal.web mounts its router there).
+WEB_PREFIX = "/web"
+_WEB_CSP = (b"content-security-policy", b"default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+            b"form-action 'self'; frame-ancestors 'none'")
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 _NO_STORE = (b"cache-control", b"no-store")
 
 
 def _extra(connection: HTTPConnection, trusted_proxies: tuple[str, ...]) -> list[tuple[bytes, bytes]]:
-    extra = list(_ALWAYS)
+    path = str(connection.scope.get("path", ""))
+    web = path == WEB_PREFIX or path.startswith(f"{WEB_PREFIX}/")
+    extra = [*_ALWAYS, _WEB_CSP if web else _API_CSP]
     if is_https(connection, trusted_proxies):
         extra.append(_HSTS)
     return extra

@@ -14,6 +14,7 @@ from portal.errors import install_error_handlers
 from portal.inputguard import InputGuardMiddleware
 from portal.headers import SecurityHeadersMiddleware
 from portal.openapi import OPENAPI_URL, install_openapi
+from portal import web
 from sync.protocol import API_PREFIX
 
 
@@ -32,6 +33,7 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     app.include_router(api)
     # Monitoring often probes the root: /health answers there too.
     app.include_router(health.router)
+    web.install(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(InputGuardMiddleware)
     # Outermost: the body limit's own 413s carry the headers too.

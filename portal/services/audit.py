@@ -48,6 +48,7 @@ class Action(StrEnum):
     ADMIN_UPDATE = "admin.update"
     ADMIN_EXPORT = "admin.export"
     ACCOUNT_UPDATED = "account.updated"
+    WEB_PAGE_READ = "web.page_read"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from portal.core.db import Database
+from portal.services import audit
+from portal.services import push as push_service
 from portal.services.audit import Action, Event
+from portal.services.scope import Caller
 
 
 def pull_event(page: dict[str, Any], cursor: int) -> Event:
@@ -38,3 +42,12 @@ def push_events(ops: list[Any], results: list[dict[str, Any]]) -> list[Event]:
             events.append(Event(Action.REVIEW_DECIDED, "visit", str(data.get("visit_id")),
                                 {"review_id": str(raw.get("id")), "decision": str(data.get("decision"))}))
     return events
+
+
+def push_recorded(db: Database, caller: Caller, ops: list[Any], where: audit.Where) -> list[dict[str, Any]]:
+    """Apply the ops (``portal.services.push``) and record their events: the laptop's push and the web's review form alike."""
+    results = push_service.push(db, caller, ops)
+    # One audit transaction per push, not per op: the ops' own transactions stay as short as they are.
+    with db.plain(writes=True) as session:
+        audit.add(session, where, push_events(ops, results))
+    return results

@@ -189,7 +189,7 @@ def _concluded_investigation(session: Session, op: Op, doc: VisitDocument, docum
     return investigation_values(session, case, op.id, doc.amends, document, utc_now()) if case is not None else None
 
 
-def _submitted_by(session: Session, visit: Visit, user_id: str) -> bool:
+def submitted_by(session: Session, visit: Visit, user_id: str) -> bool:
     """Whether ``user_id`` submitted the visit or any visit its chain of ``amends`` leads back to."""
     seen: set[str] = set()
     current: Visit | None = visit
@@ -208,7 +208,7 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     officer = session.get(User, visit.officer_id) if visit else None
     if visit is None or officer is None or not caller.is_lead or officer.team_id != caller.team_id:
         raise _not_found(op.op_id, "visit")
-    if _submitted_by(session, visit, caller.id):
+    if submitted_by(session, visit, caller.id):
         raise _rejected(
             op.op_id, ErrorCode.OWN_VISIT,
             "You submitted this visit (or the visit it amends); another lead of your team must decide it.",

@@ -15,10 +15,9 @@ from portal.core.db import Database
 from portal.errors import ApiError
 from portal.services import audit
 from portal.services import pull as pull_service
-from portal.services import push as push_service
 from portal.openapi import error_responses
 from portal.services import housekeeping
-from portal.services.audit_sync import pull_event, push_events
+from portal.services.audit_sync import pull_event, push_recorded
 from sync.protocol import PROTOCOL_REVISION, PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
 
 log = logging.getLogger(__name__)
@@ -80,8 +79,4 @@ def push(caller: CallerDep, _json: JsonBody, body: PushEnvelope, db: DbDep, sett
             413, ErrorCode.PAYLOAD_TOO_LARGE, f"Push at most {settings.max_push_ops} ops at a time.",
             {"max_push_ops": settings.max_push_ops, "ops": len(body.ops)},
         )
-    results = push_service.push(db, caller, body.ops)
-    # One audit transaction per push, not per op: the ops' own transactions stay as short as they are.
-    with db.plain(writes=True) as session:
-        audit.add(session, where, push_events(body.ops, results))
-    return {"results": results}
+    return {"results": push_recorded(db, caller, body.ops, where)}

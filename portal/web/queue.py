@@ -1,0 +1,84 @@
+"""The web review queue: submitted visits the caller reaches, in the laptop's queue order.
+
+The order is the laptop's (``fieldapp.review_order``): the case whose statutory clock runs
+out first, then Category 1 hazards, then the visit waiting longest (on the portal, the
+lowest ``seq``: commit order). A lead's own visits, and amendments of them, are left
+out as on the laptop: the portal refuses their decision (``push.submitted_by``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.clocks import ClockState, clock_state, clocks_of, nearest_unmet, time_left_text
+from fieldapp.review_order import review_key
+from fieldapp.types import Clock
+from portal.models import Case, Property, Review, Team, User, Visit
+from portal.services.push import submitted_by
+from portal.services.scope import Caller
+from portal.web.reach import visits_reached
+from sync.protocol import Decision, VisitStatus, visit_hazards
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One visit waiting for review, as the queue lists it."""
+
+    visit_id: str
+    case_reference: str
+    address: str
+    officer_name: str
+    team_name: str
+    clock: Clock | None
+    clock_state: str
+    clock_text: str
+    hazards: tuple[str, ...]
+    category_1: bool
+    photos: int
+    resubmitted: bool
+    seq: int
+
+
+def address_of(prop: Property | None) -> str:
+    """A property's address on one line."""
+    if prop is None:
+        return ""
+    return ", ".join([*prop.address_lines, prop.town, prop.postcode])
+
+
+def hazard_labels(document: dict[str, object]) -> tuple[list[str], bool]:
+    """The visit's hazards as labels (listed ones and hazard answers) and whether any is Category 1."""
+    found = visit_hazards(document.get("hazards") or [], document.get("answers") or {})  # type: ignore[arg-type]
+    labels = [f"{h.hazard} (band {h.band}{', Category 1' if h.category_1 else ''})" if h.band else h.hazard for h in found if h.hazard]
+    return labels, any(h.category_1 for h in found)
+
+
+def review_queue(session: Session, caller: Caller, now: datetime) -> list[QueueRow]:
+    """The submitted visits the caller reaches and may be asked to decide, nearest deadline first."""
+    rows = session.execute(
+        select(Visit, Case, Property, User, Team).join(Case, Case.id == Visit.case_id)
+        .join(Property, Property.id == Case.property_id).join(User, User.id == Visit.officer_id)
+        .outerjoin(Team, Team.id == User.team_id)
+        .where(Visit.status == VisitStatus.SUBMITTED.value, visits_reached(caller))
+    ).all()
+    returned = set(session.scalars(select(Review.visit_id).where(
+        Review.visit_id.in_([v.id for v, *_ in rows]), Review.decision == Decision.RETURN.value)))
+    queue: list[QueueRow] = []
+    for visit, case, prop, officer, team in rows:
+        if not caller.is_admin and submitted_by(session, visit, caller.id):
+            continue
+        clock = nearest_unmet(clocks_of(case.clocks or []))
+        state = clock_state(clock, now) if clock else ClockState.UNKNOWN
+        labels, category_1 = hazard_labels(visit.document)
+        queue.append(QueueRow(
+            visit_id=visit.id, case_reference=case.reference, address=address_of(prop),
+            officer_name=officer.display_name, team_name=team.name if team else "",
+            clock=clock, clock_state=str(state), clock_text=time_left_text(clock, now) if clock else "No statutory clock",
+            hazards=tuple(labels), category_1=category_1, photos=len(visit.document.get("photos") or []),
+            resubmitted=visit.id in returned, seq=visit.seq,
+        ))
+    return sorted(queue, key=lambda r: review_key(r.clock, r.category_1, r.seq, r.case_reference))
