@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,6 +66,36 @@ def read_original(path: Path, sha256: str) -> bytes:
     return data
 
 
+@dataclass(frozen=True)
+class PhotoPixels:
+    """A stored photo decoded to 8-bit RGB, rows top to bottom (what the annotation screen shows)."""
+
+    rgb: bytes = field(repr=False)
+    width: int
+    height: int
+
+
+def decode_pixels(path: Path, sha256: str) -> PhotoPixels:
+    """Decode the stored photo for the screen with Pillow, off the GUI thread (transparent parts on white)."""
+    image = _decoded(read_original(path, sha256))
+    if "A" in image.getbands():
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image, mask=image.getchannel("A"))
+        image = background
+    image = image.convert("RGB")
+    return PhotoPixels(image.tobytes(), image.width, image.height)
+
+
+def _decoded(data: bytes) -> Image.Image:
+    """A stored photo decoded in full (it was verified at import; a failure here means the file was damaged since)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise PhotoError(f"The photo cannot be opened ({exc}). Sync to fetch it again.") from None
+    return image
+
+
 def draw_marks(image: Image.Image, marks: Sequence[Mark]) -> Image.Image:
     """A copy of ``image`` with the marks drawn on it, in order (later marks on top)."""
     canvas = image.convert("RGBA" if "A" in image.getbands() else "RGB")
@@ -114,11 +145,7 @@ def annotated_copy(original: bytes, marks: Sequence[Mark], policy: PhotoPolicy, 
     what the policy keeps (when it was taken; GPS if allowed) and drops the rest.
     """
     source = Path(label)
-    try:
-        image = Image.open(io.BytesIO(original))
-        image.load()
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise PhotoError(f"The photo cannot be opened to annotate it ({exc}). Sync to fetch it again.") from None
+    image = _decoded(original)
     validate_marks(marks, image.width, image.height)
     drawn = draw_marks(image, marks)
     out = io.BytesIO()

@@ -25,6 +25,7 @@ from ui.context import AppContext
 from ui.deadlines import DeadlinesWidget
 from ui.failures import FailureNotice
 from ui.look import icon
+from ui.photos import ANNOTATE_KEYS
 from ui.problems import NeedsAttentionWidget
 from ui.returned_visits import ReturnedTracker, returned_message
 from ui.signin import SignInDialog
@@ -45,6 +46,7 @@ SHORTCUTS = (
     ("Ctrl+1 / Ctrl+2 / Ctrl+3 / Ctrl+4", "Cases / Needs attention / Review / Deadlines"),
     ("Ctrl+Enter", "Submit the open visit"),
     ("Ctrl+Shift+P", "Add photos to the open visit"),
+    (ANNOTATE_KEYS, "Annotate the chosen photo of the open visit (a marked-up copy)"),
     ("Esc", "Back from a visit to the cases (everything is saved)"),
 )
 
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         self._action("", "Keyboard shortcuts", ("F1",), self.show_shortcuts, "Keyboard shortcuts")
         # Editor keys act only while the focus is in the editor, never on a hidden page.
         for keys, slot in (("Ctrl+Return", self.editor.submit), ("Ctrl+Shift+P", self.editor.photos.choose_files),
+                           (ANNOTATE_KEYS, self.editor.photos.annotate),
                            ("Esc", self.editor.go_back)):
             shortcut = QShortcut(QKeySequence(keys), self.editor, slot)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

@@ -1,6 +1,6 @@
 """The visit's photos: import many at once (dialog or drag and drop) off the GUI thread
 and never ahead of a save (`ui.photo_import`), a thumbnail grid, caption, attach to a
-question, enlarge and remove."""
+question, annotate (`ui.annotate_dialog`: a marked-up copy), enlarge and remove."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.errors import FieldappError
 from fieldapp.types import Photo
+from ui.annotate_dialog import AnnotateDialog
 from ui.context import AppContext
 from ui.look import icon
 from ui.models import PhotoListModel, RowRole
@@ -34,6 +35,8 @@ from ui.tasks import Op, TaskFailure, TaskProgress
 from ui.widgets import wrapping_label
 
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
+#: Opens the annotation of the chosen photo from anywhere in the visit editor.
+ANNOTATE_KEYS = "Ctrl+Shift+M"
 
 
 def load_image(path: Path, edge: int | None = None) -> QImage:
@@ -95,8 +98,10 @@ class PhotoPanelWidget(QWidget):
         self.visit_id: str | None = None
         self.question_labels: dict[str, str] = {}
         self.viewer: PhotoViewerDialog | None = None
+        self.annotator: AnnotateDialog | None = None
         self.last_result: ImportResult | None = None
         self._loading_thumbs: set[str] = set()
+        self._select_after_reload: str | None = None   # the photo to choose once the grid is refreshed
 
         self.model = PhotoListModel(self)
         self.model.set_placeholder(icon("photo"))
@@ -133,15 +138,20 @@ class PhotoPanelWidget(QWidget):
         self.add_button.setToolTip("Add photos from files (Ctrl+Shift+P)")
         self.caption_button = QPushButton("Caption…")
         self.attach_button = QPushButton("Attach to question…")
+        self.annotate_button = QPushButton("Annotate…")
+        self.annotate_button.setToolTip(f"Mark up a copy of this photo: arrow, circle, line or text ({ANNOTATE_KEYS}); "
+                                        "the original stays as it is")
         self.enlarge_button = QPushButton(icon("enlarge"), "Enlarge")
         self.remove_button = QPushButton(icon("remove"), "Remove")
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.caption_button, self.attach_button, self.enlarge_button, self.remove_button):
+        for button in (self.add_button, self.caption_button, self.attach_button, self.annotate_button,
+                       self.enlarge_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.add_button.clicked.connect(self.choose_files)
         self.caption_button.clicked.connect(self.edit_caption)
         self.attach_button.clicked.connect(self.attach_to_question)
+        self.annotate_button.clicked.connect(self.annotate)
         self.enlarge_button.clicked.connect(self.enlarge)
         self.remove_button.clicked.connect(self.remove_selected)
 
@@ -181,6 +191,8 @@ class PhotoPanelWidget(QWidget):
         self.add_button.setEnabled(not self._read_only)
         for button in (self.caption_button, self.attach_button, self.remove_button):
             button.setEnabled(chosen and not self._read_only)
+        photo = self.selected()
+        self.annotate_button.setEnabled(photo is not None and photo.path is not None and not self._read_only)
         self.enlarge_button.setEnabled(chosen)
 
     def _load_thumbnails(self) -> None:
@@ -295,7 +307,17 @@ class PhotoPanelWidget(QWidget):
     def _on_reloaded(self, visit: object) -> None:
         photos = tuple(visit.photos)  # type: ignore[attr-defined]
         self.set_photos(self.visit_id or "", photos, self.question_labels)
+        chosen, self._select_after_reload = self._select_after_reload, None
+        if chosen is not None:
+            self.select_photo(chosen)
         self.sig_photos_changed.emit(photos)
+
+    def select_photo(self, photo_id: str) -> None:
+        """Make the photo with this id the current one in the grid (nothing if it is not there)."""
+        for row, photo in enumerate(self.model.photos()):
+            if photo.id == photo_id:
+                self.view.setCurrentIndex(self.model.index(row))
+                return
 
     def _run_then_reload(self, fn: Callable[[], object]) -> None:
         Op(self, fn).success(lambda _r: self.reload()).failure(self._on_import_failed).run()
@@ -334,6 +356,25 @@ class PhotoPanelWidget(QWidget):
             return
         self.viewer = PhotoViewerDialog(self._ctx, photo, self)
         self.viewer.open()
+
+    def annotate(self) -> None:
+        """Open the chosen photo to mark it up; the copy saved joins the visit and is chosen in the grid."""
+        photo = self.selected()
+        if self._read_only:
+            return
+        if photo is None or photo.path is None:
+            self.message.setText("Choose the photo to annotate first: click it, or move to it with the arrow keys."
+                                 if photo is None else "This photo is not on this laptop yet; sync to download it.")
+            self.message.show()
+            return
+        number = [p.id for p in self.model.photos()].index(photo.id) + 1
+        self.annotator = AnnotateDialog(self._ctx, photo, number, self)
+        self.annotator.sig_saved.connect(self._on_annotated)
+        self.annotator.open()
+
+    def _on_annotated(self, photo: Photo) -> None:
+        self._select_after_reload = photo.id
+        self.reload()
 
     def remove_selected(self) -> None:
         photo = self.selected()

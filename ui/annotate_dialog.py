@@ -1,0 +1,283 @@
+"""Annotate a photo: draw arrows, circles, lines and short texts, and save them as a new photo of the visit.
+
+The original photo is never changed: Save makes an annotated copy (drawn and prepared
+on the background thread with Pillow, then attached on the database thread) that
+goes beside it. Nothing drawn is lost without the officer saying so: closing with
+marks asks first, a failed save keeps the marks on screen with the reason, and the
+dialog cannot be closed while a save is under way.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.photos_annotate import PhotoPixels, decode_pixels
+from fieldapp.photos_marks import COLOURS, TEXT_MAX_CHARS, Point
+from fieldapp.types import Photo
+from ui.annotate_canvas import AnnotateCanvasWidget, Tool
+from ui.context import AppContext
+from ui.drafts import confirm_discard
+from ui.tasks import Op, TaskFailure
+from ui.widgets import wrapping_label
+
+#: Tools with their button text and key, in the order of the toolbar.
+TOOLS = ((Tool.ARROW, "Arrow", "A"), (Tool.ELLIPSE, "Circle", "C"), (Tool.FREEHAND, "Freehand", "F"),
+         (Tool.TEXT, "Text", "T"), (Tool.SELECT, "Select", "S"))
+
+_HINTS = {
+    Tool.ARROW: "Drag from the tail to what it points at — or move the cross with the arrow keys and press Enter at each end.",
+    Tool.ELLIPSE: "Drag across what to circle — or press Enter at one corner and at the opposite one.",
+    Tool.FREEHAND: "Drag to draw a line — or press Enter, move with the arrow keys, and press Enter to finish.",
+    Tool.TEXT: "Click where the text goes — or move the cross and press Enter — then type a few words.",
+    Tool.SELECT: "Click a mark — or press Page Down — then drag it or move it with the arrow keys; Delete removes it.",
+}
+
+
+def swatch(rgb: tuple[int, int, int], halo: tuple[int, int, int]) -> QIcon:
+    """A square of the colour in a rim of its halo, as the mark will look."""
+    pixmap = QPixmap(20, 20)
+    pixmap.fill(QColor(*halo))
+    inner = QPixmap(14, 14)
+    inner.fill(QColor(*rgb))
+    painter = QPainter(pixmap)
+    painter.drawPixmap(3, 3, inner)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def to_qimage(pixels: PhotoPixels) -> QImage:
+    """A QImage over decoded pixels, copied so it owns them (made on the GUI thread)."""
+    return QImage(pixels.rgb, pixels.width, pixels.height, pixels.width * 3, QImage.Format.Format_RGB888).copy()
+
+
+class AnnotateDialog(QDialog):
+    """The photo, the drawing tools, and Save as new photo / Cancel."""
+
+    sig_saved = Signal(object)  # the new Photo
+
+    def __init__(self, ctx: AppContext, photo: Photo, number: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.photo = photo
+        self.saving = False
+        self.saved: Photo | None = None
+        self.discard_box: QMessageBox | None = None
+        self.text_dialog: QInputDialog | None = None
+        self.setWindowTitle(f"Annotate photo {number}" + (f": {photo.caption}" if photo.caption else ""))
+
+        self.canvas = AnnotateCanvasWidget()
+        self.canvas.setEnabled(False)
+        self.canvas.sig_changed.connect(self._update_actions)
+        self.canvas.sig_text_wanted.connect(self.ask_text)
+        self.toolbar = QToolBar("Annotation tools")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setIconSize(QSize(20, 20))
+        self.tool_actions = self._tool_actions()
+        self.toolbar.addSeparator()
+        self.colour_actions = self._colour_actions()
+        self.toolbar.addSeparator()
+        self.undo_action = self._action("Undo", ("Ctrl+Z",), self.canvas.undo, "Undo the last change")
+        self.redo_action = self._action("Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), self.canvas.redo, "Redo what was undone")
+        self.delete_action = self._action("Delete", ("Delete",), self.canvas.delete_selected, "Remove the chosen mark")
+
+        self.hint = wrapping_label("Loading the photo…", "muted")
+        self.message = wrapping_label("", "problem")
+        self.message.hide()
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton("Save as new photo", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.save_button.setToolTip("Add the marked-up copy to the visit; the original stays as it is (Ctrl+S)")
+        self.save_button.setShortcut(QKeySequence("Ctrl+S"))
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button.clicked.connect(self.reject)
+        # Enter places points on the photo: it must never press a button behind the officer's back.
+        for button in (self.save_button, self.cancel_button):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self._size_to_screen()
+        self._update_actions()
+        self._load()
+
+    # ------------------------------------------------------------ building
+
+    def _action(self, text: str, keys: tuple[str, ...], slot: object, tip: str) -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setToolTip(f"{tip} ({' or '.join(keys)})")
+        action.triggered.connect(slot)
+        self.toolbar.addAction(action)
+        return action
+
+    def _tool_actions(self) -> dict[Tool, QAction]:
+        group = QActionGroup(self)
+        actions = {}
+        for tool, text, key in TOOLS:
+            action = self._action(f"{text} ({key})", (key,), lambda _c=False, t=tool: self.set_tool(t), _HINTS[tool].split(" — ")[0])
+            action.setCheckable(True)
+            group.addAction(action)
+            actions[tool] = action
+        actions[self.canvas.tool].setChecked(True)
+        return actions
+
+    def _colour_actions(self) -> dict[str, QAction]:
+        group = QActionGroup(self)
+        actions = {}
+        for number, colour in enumerate(COLOURS, start=1):
+            action = self._action(colour.name.capitalize(), (str(number),), lambda _c=False, n=colour.name: self.set_colour(n),
+                                  f"Draw in {colour.name}")
+            action.setIcon(swatch(colour.rgb, colour.halo))
+            action.setCheckable(True)
+            group.addAction(action)
+            button = self.toolbar.widgetForAction(action)
+            if isinstance(button, QToolButton):
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+                button.setAccessibleName(f"{colour.name.capitalize()} ({number})")
+            actions[colour.name] = action
+        actions[self.canvas.colour].setChecked(True)
+        return actions
+
+    def _size_to_screen(self) -> None:
+        """Large, for drawing precisely, but never past the screen (1366x768 at 150% leaves 911x480)."""
+        screen = self.screen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        self.resize(min(1400, int(available.width() * 0.95)), min(1000, int(available.height() * 0.95)))
+
+    # ------------------------------------------------------------ loading
+
+    def _load(self) -> None:
+        photo, path = self.photo, self.photo.path
+        if path is None:
+            self.hint.setText("This photo is not on this laptop yet. Sync to download it, then annotate it.")
+            return
+        # Pillow, not QImage, decodes off the GUI thread; the QImage is made here from its pixels.
+        Op(self, lambda: decode_pixels(path, photo.sha256), network=True, what="open the photo to annotate") \
+            .success(self._on_loaded).failure(self._on_load_failed).run()
+
+    def _on_loaded(self, pixels: PhotoPixels) -> None:
+        self.canvas.set_image(to_qimage(pixels))
+        self.canvas.setEnabled(True)
+        self.canvas.setFocus()
+        self._update_actions()
+
+    def _on_load_failed(self, failure: TaskFailure) -> None:
+        self.hint.setText(f"The photo could not be opened: {failure.message}")
+
+    # ------------------------------------------------------------ drawing
+
+    def set_tool(self, tool: Tool) -> None:
+        self.tool_actions[tool].setChecked(True)
+        self.canvas.set_tool(tool)
+        self.canvas.setFocus()
+
+    def set_colour(self, name: str) -> None:
+        self.colour_actions[name].setChecked(True)
+        self.canvas.set_colour(name)
+        self.canvas.setFocus()
+
+    def ask_text(self, at: Point) -> None:
+        """Ask for the words of a text mark; the mark is placed only when they are given."""
+        dialog = self.text_dialog = QInputDialog(self)
+        dialog.setWindowTitle("Text on the photo")
+        dialog.setLabelText(f"What should it say? (up to {TEXT_MAX_CHARS} characters)")
+        dialog.textValueSelected.connect(lambda text: self.canvas.add_text(at, text))
+        dialog.finished.connect(lambda _r: self.canvas.setFocus())
+        dialog.open()
+        edit = dialog.findChild(QLineEdit)   # made when the dialog is first shown
+        if edit is not None:
+            edit.setMaxLength(TEXT_MAX_CHARS)
+
+    def _update_actions(self) -> None:
+        canvas = self.canvas
+        ready = canvas.ready and not self.saving
+        for action in (*self.tool_actions.values(), *self.colour_actions.values()):
+            action.setEnabled(ready)
+        self.undo_action.setEnabled(ready and canvas.history.can_undo)
+        self.redo_action.setEnabled(ready and canvas.history.can_redo)
+        self.delete_action.setEnabled(ready and canvas.selected is not None)
+        self.save_button.setEnabled(ready and bool(canvas.marks))
+        self.cancel_button.setEnabled(not self.saving)
+        if canvas.ready and not self.saving:
+            count = len(canvas.marks)
+            marks = f"{count} mark{'s' if count != 1 else ''}. " if count else ""
+            self.hint.setText(marks + _HINTS[canvas.tool])
+
+    # ------------------------------------------------------------ saving
+
+    def save(self) -> None:
+        """Draw the marks into a new photo of the visit (background thread), then attach it (database thread)."""
+        marks = self.canvas.marks
+        if self.saving or not marks:
+            return
+        self.saving = True
+        self.canvas.setEnabled(False)
+        self.message.hide()
+        self.hint.setText("Saving the annotated copy…")
+        self._update_actions()
+        store, photo = self._ctx.store, self.photo
+        Op(self, lambda: store.prepare_annotated(photo, marks), background=True, what="make the annotated copy") \
+            .success(self._on_prepared).failure(self._on_save_failed).run()
+
+    def _on_prepared(self, prepared: object) -> None:
+        store, photo_id = self._ctx.store, self.photo.id
+        Op(self, lambda: store.attach_annotated(photo_id, prepared), what="add the annotated copy to the visit") \
+            .success(self._on_saved).failure(self._on_save_failed).run()
+
+    def _on_saved(self, photo: Photo) -> None:
+        self.saving = False
+        self.saved = photo
+        self.sig_saved.emit(photo)
+        self.accept()
+
+    def _on_save_failed(self, failure: TaskFailure) -> None:
+        self.saving = False
+        self.canvas.setEnabled(True)
+        self.message.setText(f"The annotated copy was not saved: {failure.message} Your marks are still here.")
+        self.message.show()
+        self._update_actions()
+
+    # ------------------------------------------------------------ closing
+
+    def reject(self) -> None:
+        """Cancel, Esc or the window's close: ask before throwing marks away; never during a save."""
+        if self.saving:
+            return
+        marks = len(self.canvas.marks)
+        if not marks:
+            super().reject()
+            return
+        box = self.discard_box = confirm_discard(
+            "Discard your marks?", f"You drew {marks} mark{'s' if marks != 1 else ''} on this photo that "
+            "{} not saved. Discard {}?".format("are" if marks != 1 else "is", "them" if marks != 1 else "it"),
+            "Discard marks", self)
+        box.button(QMessageBox.StandardButton.Cancel).setText("Keep drawing")
+        box.buttonClicked.connect(self._on_discard_answer)
+        box.open()
+
+    def _on_discard_answer(self, button: object) -> None:
+        box = self.discard_box
+        if box is not None and button is box.button(QMessageBox.StandardButton.Discard):
+            super().reject()
+        else:
+            self.canvas.setFocus()
