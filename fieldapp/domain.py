@@ -53,9 +53,12 @@ PRIORITY_RANK: Mapping[str, int] = {Priority.EMERGENCY: 0, Priority.URGENT: 1, P
 NO_DUE_DATE = datetime.max.replace(tzinfo=timezone.utc)
 
 
-def case_list_position(due_at: datetime | None, priority: str, reference: str) -> tuple[datetime, int, str]:
-    """The case list's order: soonest due first (none last), then the most pressing priority, then the reference."""
-    due = NO_DUE_DATE if due_at is None else due_at if due_at.tzinfo else due_at.replace(tzinfo=timezone.utc)
+def case_list_position(due_at: datetime | None, priority: str, reference: str, status: str) -> tuple[datetime, int, str]:
+    """The case list's order: soonest due first (none, and closed cases, last), then the most pressing priority, then the reference."""
+    if due_at is None or status == CaseStatus.CLOSED:
+        due = NO_DUE_DATE
+    else:
+        due = due_at if due_at.tzinfo else due_at.replace(tzinfo=timezone.utc)
     return due, PRIORITY_RANK.get(priority, len(PRIORITY_RANK)), reference
 
 

@@ -98,7 +98,7 @@ def _insert_lines(session: Session, where: str, params: dict[str, Any]) -> None:
     lines = []
     for (case_id, reference, case_type, status, priority, summary, opened_at, due_at, deleted,
          address, postcode, names, warnings) in session.execute(text(_LINE_SOURCE + where), params):
-        due, rank, _ = case_list_position(_loaded(due_at), priority, reference)
+        due, rank, _ = case_list_position(_loaded(due_at), priority, reference, status)
         lines.append((case_id, reference, case_type, status, priority, summary, opened_at, due_at, deleted,
                       address, postcode, names, warnings, _stored(due), rank,
                       search_text(reference, address, postcode, names, summary)))

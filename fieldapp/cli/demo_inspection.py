@@ -56,7 +56,6 @@ _ANSWERS: dict[str, Any] = {
     "clothes_drying": "No choice but indoors",
     "causes": ["Condensation: not enough ventilation", "Penetrating damp (roof, gutters, walls)"],
     "cause_notes": "Condensation made worse by the broken fan; the blocked gutter wets the bedroom wall.",
-    "hazard": {"hazard": DAMP_AND_MOULD, "band": "C"},
     "treatment_done": ["Mould wash with fungicide"],
     "works_needed": True,
     "works_description": "Replace bathroom extractor fan; clear and repair front gutter; "
@@ -85,6 +84,14 @@ _ANSWERS: dict[str, Any] = {
     "asbestos_register": "Checked: none recorded",
     "lettable": 4,
     "meter_readings": "Gas 04512, electricity 38811.",
+}
+
+#: The hazard each kind of inspection found (the damp and mould one is Category 1).
+_HAZARD_BY_CASE_TYPE: dict[str, dict[str, str]] = {
+    "damp_mould": {"hazard": DAMP_AND_MOULD, "band": "C"},
+    "repair": {"hazard": "Entry by intruders", "band": "E"},
+    "void": {"hazard": "Electrical hazards", "band": "F"},
+    "tenancy_audit": {"hazard": "Fire", "band": "G"},
 }
 
 #: The assessment a completed damp and mould inspection of this household carries.
@@ -127,6 +134,8 @@ def inspection_answers(template: Template, photo_ids: list[str], today: date) ->
                     answers[question.id] = list(photo_ids)
             elif section.repeat:
                 answers[question.id] = list(_REPEATED.get(question.id, [_plausible(question, today)]))
+            elif question.kind == "hazard":
+                answers[question.id] = dict(_HAZARD_BY_CASE_TYPE.get(template.case_types[0], _HAZARD_BY_CASE_TYPE["repair"]))
             elif question.kind == "date":
                 answers[question.id] = today.isoformat()
             else:

@@ -18,6 +18,8 @@ from typing import Any
 #: Written in the portal folder once the story is told, so a kept demo folder is not told it twice.
 STORY_MARK = "story-told"
 VISITS = 4
+#: The kinds of case the officer's visits are of, in order (the last one is where no one was in).
+VISIT_CASE_TYPES = ("damp_mould", "repair", "void", "tenancy_audit")
 #: The one of the officer's visits where no one was in (the others are full inspections).
 NO_ACCESS_VISIT = VISITS - 1
 PHOTO_CAPTIONS = ("Mould on the bathroom ceiling", "Bedroom 1, external wall behind the wardrobe")
@@ -98,6 +100,13 @@ def _own_cases(store: Any, user_id: str) -> list[Any]:
     return own or rows
 
 
+def _cases_to_visit(store: Any, user_id: str) -> list[Any]:
+    """One case of each kind the demo shows, damp and mould first (the visit the lead returns), most urgent of each."""
+    cases = _own_cases(store, user_id)
+    chosen = [next(c for c in cases if c.case_type == kind) for kind in VISIT_CASE_TYPES if any(c.case_type == kind for c in cases)]
+    return (chosen + [c for c in cases if c not in chosen])[:VISITS]
+
+
 def _officer_submits(folder: Path, portal_url: str, officer: Any) -> list[str]:
     """Inspections with photos (and one visit where no one was in), submitted and synced; their ids."""
     from sync.engine import SyncEngine
@@ -110,7 +119,7 @@ def _officer_submits(folder: Path, portal_url: str, officer: Any) -> list[str]:
     photos.mkdir(exist_ok=True)
     user = store.current_user()
     ids = []
-    for number, case in enumerate(_own_cases(store, user.id)[:VISITS]):
+    for number, case in enumerate(_cases_to_visit(store, user.id)):
         template = store.templates_for(case.id)[0]
         visit = store.start_visit(case.id, template.id)
         photo_ids = [

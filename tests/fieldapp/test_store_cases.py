@@ -90,11 +90,18 @@ def test_filters(store: FieldStore) -> None:
 
 
 def test_sorted_by_due_date_first_with_no_date_last(store: FieldStore) -> None:
-    """The default order is the due date, earliest first, cases without one at the end."""
-    rows = store.cases()
+    """The default order is the due date, earliest first, cases without one (then the closed) at the end."""
+    rows = [r for r in store.cases() if r.status != "closed"]
     assert rows[-1].id == "c-no-due"
     dues = [r.due_at for r in rows if r.due_at is not None]
     assert dues == sorted(dues)
+
+
+def test_closed_cases_come_last_whatever_their_due_date(store: FieldStore) -> None:
+    """A closed case (its due date long past) sits below every open one, not above the overdue."""
+    rows = store.cases(status=["open", "scheduled", "closed"])
+    assert ids(rows)[-2:] == ["c-no-due", "c-closed"]
+    assert ids(store.cases(status=["closed", "open"], sort="priority"))[-1] == "c-closed"
 
 
 def test_other_sorts_and_limit(store: FieldStore) -> None:
@@ -167,7 +174,7 @@ def test_order_and_overdue_are_the_domain_rules(store: FieldStore) -> None:
     from fieldapp.domain import case_list_position, is_case_overdue
 
     rows = store.cases()
-    assert rows == sorted(rows, key=lambda r: case_list_position(r.due_at, r.priority, r.reference))
+    assert rows == sorted(rows, key=lambda r: case_list_position(r.due_at, r.priority, r.reference, r.status))
     now = utc_now()
     assert [r.overdue for r in rows] == [is_case_overdue(r.due_at, r.status, now) for r in rows]
     assert set(store.case_ids(overdue=True)) == {r.id for r in rows if r.overdue}
