@@ -277,7 +277,10 @@ class MainWindow(QMainWindow):
             self._update_review_page()
 
     def _update_review_page(self) -> None:
-        """The Review page exists only for leads, and only once `ui.review` is installed."""
+        """The Review page exists only for leads, and only once `ui.review` is installed.
+
+        A lead's day starts with their queue: the window opens on Review when it appears.
+        """
         is_lead = self.user is not None and self.user.role == "lead"
         if is_lead and self.review is None:
             self.review = self._make_review()
@@ -285,6 +288,8 @@ class MainWindow(QMainWindow):
                 self.pages.addWidget(self.review)
                 self.sig_review_ready.emit()
         self.review_action.setVisible(is_lead and self.review is not None)
+        if is_lead and self.review is not None and self.pages.currentWidget() is self.cases_page:
+            self.show_review()
         if not is_lead and self.review is not None and self.pages.currentWidget() is self.review:
             self.show_cases()
 

@@ -185,6 +185,7 @@ def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_po
         window = _window(qtbot, lb, cb, tasks, own_portal.url)
         qtbot.waitUntil(window.review_action.isVisible, timeout=10000)   # a lead gets the Review page
         assert window.review is not None and window.pages.indexOf(window.review) >= 0
+        assert window.pages.currentWidget() is window.review   # a lead's window opens on their queue
         outcome = _sync(qtbot, window)
         assert not outcome.ok
         qtbot.waitUntil(lambda: "(1)" in window.attention_action.text(), timeout=10000)
