@@ -15,8 +15,9 @@ import threading
 
 log = logging.getLogger(__name__)
 
-#: Linux niceness of a background thread (0 normal, 19 lowest).
+#: How much nicer than the rest of the app a background thread runs on Linux (0 normal, 19 lowest).
 BACKGROUND_NICENESS = 10
+_LOWEST_NICENESS = 19
 _THREAD_PRIORITY_BELOW_NORMAL = -1
 
 
@@ -28,8 +29,11 @@ def lower_this_thread() -> None:
     """
     try:
         if sys.platform.startswith("linux"):
-            # On Linux every thread has its own niceness, addressed by its native id.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+            # On Linux every thread has its own niceness, addressed by its native id. Relative to
+            # the app's own, so an app started with `nice` still puts its saves first.
+            thread = threading.get_native_id()
+            niceness = os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICENESS
+            os.setpriority(os.PRIO_PROCESS, thread, min(niceness, _LOWEST_NICENESS))
         elif sys.platform == "win32":
             import ctypes
 
