@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from fieldapp.clock import parse_optional
 from fieldapp.clocks import london_text, stage_text
 
 _HERE = Path(__file__).resolve().parent
@@ -21,6 +22,17 @@ STATIC = _HERE / "static"
 _ENV = Environment(loader=FileSystemLoader(_HERE / "templates"), autoescape=select_autoescape(["html"]),
                    trim_blocks=True, lstrip_blocks=True)
 _ENV.filters["london"] = london_text
+
+
+def when(text: str | None) -> str:
+    """A stored timestamp as read in England (a text that is no timestamp is shown as it is)."""
+    try:
+        return london_text(parse_optional(text))
+    except ValueError:
+        return str(text)
+
+
+_ENV.filters["when"] = when
 _ENV.filters["stage"] = stage_text
 
 

@@ -16,7 +16,7 @@ from portal.services.push import submitted_by
 from portal.services.scope import Caller
 from portal.web.queue import address_of
 from portal.web.reach import visits_reached
-from sync.protocol import VisitStatus, is_category_1
+from sync.protocol import VisitStatus, visit_hazards
 
 _ASSESSMENT_LABELS = {
     "finding": "Finding", "hazards": "Hazards assessed", "reasons": "Reasons",
@@ -94,6 +94,17 @@ def _sections(template: dict[str, Any] | None, answers: dict[str, Any], photo_nu
     return sections
 
 
+def _question_labels(template: dict[str, Any] | None) -> dict[str, str]:
+    return {q["id"]: str(q.get("label", q["id"])) for s in (template or {}).get("sections", []) for q in s.get("questions", [])}
+
+
+def _hazards(doc: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]]:
+    """Every hazard of the visit (its list, then hazard answers: ``visit_hazards``), with where it was recorded."""
+    return [{"hazard": h.hazard, "band": h.band, "category_1": h.category_1, "location": h.location, "notes": h.notes,
+             "recorded": f"Answer: {labels.get(h.question_id, h.question_id)}" if h.question_id else "Hazards list"}
+            for h in visit_hazards(doc.get("hazards") or [], doc.get("answers") or {}) if h.hazard]
+
+
 def _decide_refusal(session: Session, caller: Caller, visit: Visit) -> str:
     if caller.is_admin:
         return "Managers see reviews; the team's lead decides them."
@@ -116,6 +127,7 @@ def visit_view(session: Session, caller: Caller, visit_id: str, now: datetime) -
     doc = visit.document
     photos = [{"number": n, **p} for n, p in enumerate(doc.get("photos") or [], start=1)]
     numbers = {p["id"]: p["number"] for p in photos}
+    labels = _question_labels(template.data() if template else None)
     clocks = [{"stage": stage_text(c.stage), "due": c.due_at, "state": str(clock_state(c, now)), "left": time_left_text(c, now),
                "basis": c.basis} for c in clocks_of(case.clocks or [])]
     assessment = doc.get("assessment") or {}
@@ -124,7 +136,7 @@ def visit_view(session: Session, caller: Caller, visit_id: str, now: datetime) -
         visit=visit, case=case, address=address_of(session.get(Property, case.property_id)),
         officer_name=officer.display_name if officer else "", template_name=template.name if template else "",
         clocks=clocks, sections=_sections(template.data() if template else None, doc.get("answers") or {}, numbers),
-        hazards=[{**h, "category_1": is_category_1(h.get("band"))} for h in doc.get("hazards") or []],
+        hazards=_hazards(doc, labels),
         assessment=[(_ASSESSMENT_LABELS.get(k, k.replace("_", " ").capitalize()), text_of(v)) for k, v in assessment.items()],
         photos=photos, lead_name=lead.display_name if lead else "",
     )
