@@ -14,10 +14,12 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequ
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPushButton,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -88,10 +90,12 @@ class AnnotateDialog(QDialog):
         self.tool_actions = self._tool_actions()
         self.toolbar.addSeparator()
         self.colour_actions = self._colour_actions()
-        self.toolbar.addSeparator()
-        self.undo_action = self._action("Undo", ("Ctrl+Z",), self.canvas.undo, "Undo the last change")
-        self.redo_action = self._action("Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), self.canvas.redo, "Redo what was undone")
-        self.delete_action = self._action("Delete", ("Delete",), self.canvas.delete_selected, "Remove the chosen mark")
+        # Undo, Redo and Delete sit by Save: at 1366x768 with 150% scaling one toolbar cannot hold them all.
+        self.undo_action = self._action("Undo", ("Ctrl+Z",), self.canvas.undo, "Undo the last change", False)
+        self.redo_action = self._action("Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), self.canvas.redo, "Redo what was undone", False)
+        self.delete_action = self._action("Delete", ("Delete",), self.canvas.delete_selected, "Remove the chosen mark",
+                                          False)
+        self.edit_buttons = [self._button(a) for a in (self.undo_action, self.redo_action, self.delete_action)]
 
         self.hint = wrapping_label("Loading the photo…", "muted")
         self.message = wrapping_label("", "problem")
@@ -108,25 +112,44 @@ class AnnotateDialog(QDialog):
             button.setAutoDefault(False)
             button.setDefault(False)
 
+        bottom = QHBoxLayout()
+        for button in self.edit_buttons:
+            bottom.addWidget(button)
+        bottom.addStretch(1)
+        bottom.addWidget(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.hint)
         layout.addWidget(self.message)
-        layout.addWidget(buttons)
+        layout.addLayout(bottom)
         self._size_to_screen()
         self._update_actions()
         self._load()
 
     # ------------------------------------------------------------ building
 
-    def _action(self, text: str, keys: tuple[str, ...], slot: object, tip: str) -> QAction:
+    def _action(self, text: str, keys: tuple[str, ...], slot: object, tip: str, on_toolbar: bool = True) -> QAction:
+        """An action with its keys, which work anywhere in the dialog; on the toolbar, or for a button of its own."""
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setToolTip(f"{tip} ({' or '.join(keys)})")
         action.triggered.connect(slot)
-        self.toolbar.addAction(action)
+        if not on_toolbar:
+            self.addAction(action)
+        else:
+            self.toolbar.addAction(action)
         return action
+
+    @staticmethod
+    def _button(action: QAction) -> QPushButton:
+        """A push button that follows the action (looks like the dialog's other buttons, greys out with it)."""
+        button = QPushButton(action.text())
+        button.setToolTip(action.toolTip())
+        button.setAutoDefault(False)
+        button.clicked.connect(action.trigger)
+        action.changed.connect(lambda: button.setEnabled(action.isEnabled()))
+        return button
 
     def _tool_actions(self) -> dict[Tool, QAction]:
         group = QActionGroup(self)
@@ -202,11 +225,16 @@ class AnnotateDialog(QDialog):
         dialog.setWindowTitle("Text on the photo")
         dialog.setLabelText(f"What should it say? (up to {TEXT_MAX_CHARS} characters)")
         dialog.textValueSelected.connect(lambda text: self.canvas.add_text(at, text))
-        dialog.finished.connect(lambda _r: self.canvas.setFocus())
+        dialog.finished.connect(self._back_to_drawing)
         dialog.open()
         edit = dialog.findChild(QLineEdit)   # made when the dialog is first shown
         if edit is not None:
             edit.setMaxLength(TEXT_MAX_CHARS)
+
+    def _back_to_drawing(self) -> None:
+        """The keys go to the photo again once the text box closes (without a window manager nobody else does it)."""
+        self.activateWindow()
+        self.canvas.setFocus()
 
     def _update_actions(self) -> None:
         canvas = self.canvas

@@ -15,6 +15,7 @@ from fieldapp.photos_marks import COLOURS_BY_NAME, MarkKind
 from ui.annotate_canvas import Tool
 from ui.annotate_dialog import AnnotateDialog
 from ui.context import AppContext
+from ui.look import apply_style
 
 RED = COLOURS_BY_NAME["red"].rgb
 #: Logical window sizes: 1366x768 at 150% scaling (911x512, less the taskbar), and 1280x720.
@@ -219,6 +220,9 @@ def _inside(widget: QWidget, window: QWidget) -> bool:
 def test_dialog_fits_small_screens(qtbot: Any, visit_photo: Any, tasks: Any, artifacts: Path, size: str) -> None:
     """At 1366x768@150% and 1280x720 every tool, colour, Undo, Save and Cancel is on screen; screenshot saved."""
     ctx, photo = visit_photo
+    app = QApplication.instance()
+    if not app.styleSheet():   # the app's own look: its padding is what makes a toolbar overflow
+        apply_style(app)
     dialog = _open(qtbot, ctx, photo, SIZES[size])
     assert (dialog.width(), dialog.height()) == SIZES[size]
     _drag(qtbot, dialog, [(150, 150), (560, 420)])
@@ -228,11 +232,10 @@ def test_dialog_fits_small_screens(qtbot: Any, visit_photo: Any, tasks: Any, art
     qtbot.keyClick(dialog, Qt.Key.Key_F)
     _drag(qtbot, dialog, [(100, 800), (300, 760), (500, 820), (700, 780)])
     dialog.canvas.add_text((620, 640), "mould")
-    for action in (*dialog.tool_actions.values(), *dialog.colour_actions.values(), dialog.undo_action,
-                   dialog.redo_action, dialog.delete_action):
+    for action in (*dialog.tool_actions.values(), *dialog.colour_actions.values()):
         assert _inside(dialog.toolbar.widgetForAction(action), dialog), action.text()
-    for button in (dialog.save_button, dialog.cancel_button):
-        assert _inside(button, dialog)
+    for button in (*dialog.edit_buttons, dialog.save_button, dialog.cancel_button):
+        assert _inside(button, dialog), button.text()
     assert dialog.canvas.height() >= 250   # room left to draw
     dialog.set_tool(Tool.SELECT)
     screenshot(dialog, artifacts / f"annotate_{size}.png")
