@@ -247,8 +247,9 @@ def test_dialog_fits_small_screens(qtbot: Any, visit_photo: Any, tasks: Any, art
 
 
 def test_the_editor_opens_annotation_only_while_the_visit_can_change(qtbot: Any, window: Any, tasks: Any,
-                                                                     tmp_path: Path) -> None:
+                                                                     tmp_path: Path, artifacts: Path) -> None:
     """Annotate is on for a chosen photo of a draft (button and Ctrl+Shift+M), off once the visit is read-only."""
+    window.resize(*SIZES["1366x768@150"])
     editor = open_new_visit(qtbot, window)
     panel = editor.photos
     with qtbot.waitSignal(panel.sig_import_finished, timeout=20000):
@@ -258,6 +259,10 @@ def test_the_editor_opens_annotation_only_while_the_visit_can_change(qtbot: Any,
     panel.view.setFocus()
     panel.view.setCurrentIndex(panel.model.index(0))
     assert panel.annotate_button.isEnabled()
+    editor.scroll.ensureWidgetVisible(panel.annotate_button)
+    button = panel.annotate_button
+    assert button.width() >= button.sizeHint().width() and _inside(button, window)   # its whole label shows
+    screenshot(window, artifacts / "annotate_editor_photos_1366x768@150.png")
     qtbot.keyClick(panel.view, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     dialog = panel.annotator
     assert dialog is not None and dialog.isVisible()
