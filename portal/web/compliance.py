@@ -25,7 +25,7 @@ from portal.web.reach import cases_reached
 from sync.protocol import CaseStatus, format_timestamp
 
 #: The standings, in the order the page and chart show them, with their words.
-STANDINGS: tuple[tuple[str, str], ...] = (("on_track", "On track"), ("amber", "Amber (1 working day or less)"), ("breached", "Breached"))
+STANDINGS: tuple[tuple[str, str], ...] = (("on_track", "On track"), ("amber", "Amber"), ("breached", "Breached"))
 _OF_STATE = {ClockState.RUNNING: "on_track", ClockState.AMBER: "amber", ClockState.BREACHED: "breached"}
 
 

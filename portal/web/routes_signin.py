@@ -12,7 +12,7 @@ from portal.services import auth
 from portal.web.guards import CheckedForm, SignedIn, read_form, refuse_forgery
 from portal.web.render import page
 from portal.web.session import (
-    DEVICE_NAME, address_of, csrf_ok, csrf_token, device_id, end_session, keep_device, new_device_id, signed_in, start_session,
+    DEVICE_NAME, address_of, cookies_refused, csrf_ok, csrf_token, device_id, end_session, keep_device, new_device_id, signed_in, start_session,
 )
 from sync.protocol import LoginRequest
 
@@ -24,7 +24,7 @@ def _form(request: Request, device: str, username: str = "", errors: dict[str, s
           message: str = "", status: int = 200) -> Response:
     answer = page(request, "sign_in.html", {
         "title": "Sign in", "csrf": csrf_token(device, "sign-in"), "username": username, "errors": errors or {},
-        "message": message, "signed_out": request.query_params.get("signed_out") == "1",
+        "message": message, "signed_out": request.query_params.get("signed_out") == "1", "insecure": cookies_refused(request),
     }, status)
     keep_device(answer, device)
     return answer

@@ -27,7 +27,7 @@ from fastapi import Request, Response
 
 from portal.core.config import PortalSettings
 from portal.core.db import Database
-from portal.forwarded import client_address
+from portal.forwarded import client_address, is_https
 from portal.services.audit import Where
 from portal.services.auth import Authenticated, authenticate
 from portal.services.scope import Caller, caller_for
@@ -74,6 +74,13 @@ def address_of(request: Request) -> str | None:
     """The client's address, as the API records it (``X-Forwarded-For`` only from a trusted proxy)."""
     settings: PortalSettings = request.app.state.settings
     return client_address(request, settings.trusted_proxies)
+
+
+def cookies_refused(request: Request) -> bool:
+    """Whether the browser will refuse the Secure cookies: plain HTTP to a host that is not this machine."""
+    settings: PortalSettings = request.app.state.settings
+    host = (request.url.hostname or "").lower()
+    return not is_https(request, settings.trusted_proxies) and host not in ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def signed_in(request: Request) -> WebUser | None:

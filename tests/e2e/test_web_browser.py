@@ -26,6 +26,8 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from portal.core.config import PortalSettings
 from portal.seed import seed
@@ -147,8 +149,17 @@ def test_sign_in_queue_visit_photo_summary_approve_return_sign_out(served: Serve
     shot(driver, "02-queue")
     assert_accessible(driver, "queue")
 
-    # Open the first visit: answers, hazards, assessment, photos.
-    click_and_load(driver, links[0])
+    # Open the first visit with the keyboard alone: Tab to its link (focus visible), Enter.
+    body = driver.find_element(By.TAG_NAME, "html")
+    for _ in range(12):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        if driver.switch_to.active_element == links[0]:
+            break
+    assert driver.switch_to.active_element == links[0], "Tab never reached the first visit"
+    assert focused_style(driver)["background"] == "rgb(255, 221, 0)"
+    shot(driver, "02b-queue-keyboard-focus")
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 20).until(staleness_of(body))
     first = shown[0]
     assert driver.current_url.endswith(f"/web/visits/{first}")
     headings = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]

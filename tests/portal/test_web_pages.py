@@ -180,6 +180,12 @@ def test_pages_allow_only_self_and_the_api_keeps_its_policy(web_world: World) ->
     assert client.get("/api/v1/health").headers["content-security-policy"] == "frame-ancestors 'none'"
 
 
+def test_plain_http_to_another_host_is_explained(web_world: World) -> None:
+    plain = TestClient(web_world.portal.client.app, base_url="http://portal.example")
+    assert "plain HTTP" in plain.get("/web/sign-in").text
+    assert "plain HTTP" not in browser(web_world.portal).get("/web/sign-in").text
+
+
 def test_sign_out_revokes_the_session(web_world: World) -> None:
     client = sign_in(web_world, "lead_a")
     cookie = client.cookies.get(SESSION_COOKIE)
