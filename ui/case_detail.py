@@ -127,11 +127,12 @@ class CaseDetailWidget(QWidget):
         self.start_button.setProperty("primary", True)
         self.start_button.setToolTip("Start a visit to this home (Ctrl+N)")
         self.start_button.clicked.connect(self.start_visit)
-        actions = QHBoxLayout()
+        # The form's name has the row to itself: beside Start visit it was clipped at 1366x768 with 150 %.
+        form_row = QHBoxLayout()
         self.form_label = QLabel("Form:")
-        actions.addWidget(self.form_label)
-        actions.addWidget(self.template_choice, 1)
-        actions.addWidget(self.start_button)
+        form_row.addWidget(self.form_label)
+        form_row.addWidget(self.template_choice, 1)
+        self.template_choice.currentTextChanged.connect(self.template_choice.setToolTip)
         self.report_button = QPushButton(icon("warning"), "Report a hazard…")
         self.report_button.setToolTip("Report a hazard you saw here or nearby: it opens a case with its own "
                                       "deadline, sent at the next sync")
@@ -154,6 +155,10 @@ class CaseDetailWidget(QWidget):
         self.visits_box = QGroupBox("Visits")
         self.visits = QListWidget()
         self.visits.setAccessibleName("Visits to this case")
+        # Each visit's line wraps to the page's width: a sideways scroll hid its state at 1366x768 with 150 %.
+        self.visits.setWordWrap(True)
+        self.visits.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.visits.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.visits.itemActivated.connect(self._on_visits_activated)
         QVBoxLayout(self.visits_box).addWidget(self.visits)
 
@@ -163,8 +168,12 @@ class CaseDetailWidget(QWidget):
         body.addWidget(self.subtitle)
         body.addWidget(self.due)
         body.addWidget(self.banner)
+        body.addLayout(form_row)
+        actions = QHBoxLayout()
+        actions.addWidget(self.report_button)
+        actions.addStretch(1)
+        actions.addWidget(self.start_button)
         body.addLayout(actions)
-        body.addWidget(self.report_button, 0, Qt.AlignmentFlag.AlignRight)  # own row: the case page is narrow at 150 %
         body.addWidget(self.drafts_box)
         for box in (self.clocks_panel, self.residents_box, self.property_box, self.description_box, self.visits_box):
             body.addWidget(box)

@@ -14,9 +14,16 @@ import re
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, QPoint, Qt
+from PySide6.QtCore import QDate, QPoint, QSize, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QCalendarWidget, QHBoxLayout, QLineEdit, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QCalendarWidget,
+    QHBoxLayout,
+    QLineEdit,
+    QTableView,
+    QToolButton,
+    QWidget,
+)
 
 from fieldapp.types import Question
 from ui.questions import QuestionWidget
@@ -68,7 +75,19 @@ class CalendarPopup(QCalendarWidget):
         self.setGridVisible(True)
         self.setFirstDayOfWeek(Qt.DayOfWeek.Monday)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
+    def shortfall(self) -> QSize:
+        """How much more room the weeks need than the size hint gave them.
+
+        The stylesheet's header padding makes each week's row taller than the widget's own
+        size hint allows for: sized by the hint alone, the last week was cut off.
+        """
+        view = self.findChild(QTableView)
+        if view is None:
+            return QSize(0, 0)
+        return QSize(max(0, view.horizontalHeader().length() - view.viewport().width()),
+                     max(0, view.verticalHeader().length() - view.viewport().height()))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.close()
             return
@@ -146,10 +165,21 @@ class DateAnswerWidget(QuestionWidget):
             self.calendar.clicked.connect(self._on_calendar_chosen)
             self.calendar.activated.connect(self._on_calendar_chosen)
         self.calendar.setSelectedDate(QDate(shown.year, shown.month, shown.day))
-        self.calendar.adjustSize()
-        self.calendar.move(self.edit.mapToGlobal(QPoint(0, self.edit.height())))
         self.calendar.show()
+        self.calendar.move(self._calendar_place())
         self.calendar.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def _calendar_place(self) -> QPoint:
+        """Under the box, or above it when the screen's bottom is near; never past the screen's edges."""
+        assert self.calendar is not None
+        self.calendar.resize(self.calendar.sizeHint())
+        self.calendar.resize(self.calendar.size() + self.calendar.shortfall())
+        below = self.edit.mapToGlobal(QPoint(0, self.edit.height()))
+        screen = self.screen().availableGeometry()
+        size = self.calendar.size()
+        y = below.y() if below.y() + size.height() <= screen.bottom() else below.y() - self.edit.height() - size.height()
+        x = min(below.x(), screen.right() - size.width())
+        return QPoint(max(screen.left(), x), max(screen.top(), y))
 
     def _on_calendar_chosen(self, chosen: QDate) -> None:
         if self.calendar is not None:

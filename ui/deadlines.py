@@ -120,6 +120,7 @@ class DeadlinesWidget(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.count)
         layout.addWidget(self.message)
+        layout.addStretch(0)   # takes the room only while the table is hidden: the page reads top down
 
     def refresh(self) -> None:
         """Read the deadlines again (database thread)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPixmap, QResizeEvent
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -162,6 +163,7 @@ class TenantLetterDialog(QDialog):
         self._tasks, self._store, self._visit_id, self._template = tasks, store, visit_id, template
         self.letter: LetterPages | None = None
         self.error: str | None = None
+        self._page_views: list[tuple[QLabel, QPixmap]] = []   # each page's view and its drawing at full size
 
         self.message = QLabel("Making the letter…")
         self.message.setWordWrap(True)
@@ -218,11 +220,27 @@ class TenantLetterDialog(QDialog):
                              "visit, record how the tenant got it.")
         for page in letter.pages:
             view = QLabel(self.pages)
-            view.setPixmap(QPixmap.fromImage(_qimage(page)))
+            self._page_views.append((view, QPixmap.fromImage(_qimage(page))))
             view.setFrameShape(QLabel.Shape.Box)
             self.pages_layout.addWidget(view)
+        self._fit_pages()
         self._set_ready(True)
         self.sig_ready.emit()
+
+    def _fit_pages(self) -> None:
+        """Each page as wide as the window allows (never wider than drawn): no sideways scrolling on a small screen."""
+        margins, style = self.pages_layout.contentsMargins(), self.style()
+        # Room left once the vertical scroll bar shows (long letters always have one).
+        room = (self.scroll.width() - 2 * self.scroll.frameWidth() - style.pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+                - margins.left() - margins.right() - 2 * style.pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth))
+        for view, pixmap in self._page_views:
+            fitted = pixmap if pixmap.width() <= room else pixmap.scaledToWidth(
+                max(room, 100), Qt.TransformationMode.SmoothTransformation)
+            view.setPixmap(fitted)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_pages()
 
     def _on_failed(self, failure: TaskFailure) -> None:
         self.error = failure.message

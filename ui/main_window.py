@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -34,6 +34,7 @@ from ui.status import StatusInfo, StatusLine, SyncProgressWidget, read_status
 from ui.sync_controller import SyncController, SyncOutcome
 from ui.tasks import Op, TaskFailure
 from ui.visit_editor import VisitEditorWidget
+from ui.widgets import ElidedLabel
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,13 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         width = self.fontMetrics().averageCharWidth()
-        self.resize(width * 210, self.fontMetrics().height() * 50)
+        wanted = QSize(width * 210, self.fontMetrics().height() * 50)
+        if self.screen() is not None:
+            # Never larger than the screen (less its title bar): at 1366x768 with 150 % scaling the
+            # window opened 1260x700 on a 911x512 screen, its right side and status bar off screen.
+            room = self.screen().availableGeometry().size() - QSize(0, self.fontMetrics().height() * 2)
+            wanted = wanted.boundedTo(room)
+        self.resize(wanted)
 
     # ------------------------------------------------------------ building
 
@@ -112,7 +119,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
         self.cases_action = self._action("cases", "Cases", ("Ctrl+1",), self.show_cases, "Your cases")
         self.attention_action = self._action("attention", "Needs attention", ("Ctrl+2",), self.show_attention,
-                                             "Changes the portal could not accept")
+                                             "Visits your lead returned, and changes the portal could not accept")
         self.review_action = self._action("review", "Review", ("Ctrl+3",), self.show_review,
                                           "Visits of your team waiting for your decision")
         self.review_action.setVisible(False)
@@ -128,11 +135,12 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         bar.addAction(self.sync_action)
         bar.addAction(self.new_visit_action)
-        spacer = QWidget()
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        self.user_label = QLabel("Not signed in")
+        # The user's name fills the space left and shrinks with "…" (tooltip: all of it); a plain
+        # label and spacer pushed Sign in off the window at 1366x768 with 150 % scaling.
+        self.user_label = ElidedLabel("Not signed in")
         self.user_label.setAccessibleName("Signed-in user")
+        self.user_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.user_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar.addWidget(self.user_label)
         self.sign_in_action = self._action("user", "Sign in…", (), self.ask_sign_in, "Sign in to the portal")
         bar.addAction(self.sign_in_action)
@@ -258,7 +266,7 @@ class MainWindow(QMainWindow):
 
     def _on_status(self, info: StatusInfo) -> None:
         self.status_line.set_info(info)
-        self._on_attention_count(info.problems)
+        self._on_attention_count(info.attention)
         self.set_user(info.state.user)
         self.sig_status.emit(info)
 
@@ -269,12 +277,13 @@ class MainWindow(QMainWindow):
         if user is None:
             self.user_label.setText("Not signed in")
         else:
-            signed = "" if self.ctx.client is not None else "  (sign in to sync)"
-            self.user_label.setText(f"{user.display_name} · {user.role}{signed}")
+            # Not signed in: the Sign in button beside the name and the status line say so.
+            self.user_label.setText(f"{user.display_name} · {user.role}")
         self.sign_in_action.setVisible(self.ctx.client is None)
         self.sign_out_action.setVisible(self.ctx.client is not None)
         if changed != previous:
             self._update_review_page()
+        self._fit_toolbar()
 
     def _update_review_page(self) -> None:
         """The Review page exists only for leads, and only once `ui.review` is installed.
@@ -360,6 +369,27 @@ class MainWindow(QMainWindow):
         if button is not None:  # the toolbar elides a longer text unless the button is resized
             button.adjustSize()
             self.toolbar.updateGeometry()
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Where the toolbar is short of room, Sync now and New visit show their icons only (tooltips keep the words).
+
+        At 1366x768 with 150 % scaling a lead's toolbar (with Review, a count and Sign out) is
+        wider than the window, and Qt would hide the last actions in an overflow menu.
+        """
+        bar, label = self.toolbar, self.user_label
+        buttons = [b for b in (bar.widgetForAction(a) for a in (self.sync_action, self.new_visit_action))
+                   if isinstance(b, QToolButton)]
+        for button in buttons:
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        needed = bar.sizeHint().width() - label.sizeHint().width() + label.minimumSizeHint().width()
+        if needed > bar.width():
+            for button in buttons:
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     def show_shortcuts(self) -> None:
         rows = "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{v}</td></tr>" for k, v in SHORTCUTS)

@@ -8,10 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
@@ -19,7 +17,6 @@ from PySide6.QtWidgets import (
     QListView,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +28,7 @@ from ui.context import AppContext
 from ui.look import icon
 from ui.models import PhotoListModel, RowRole
 from ui.photo_import import ImportResult, PhotoImportJob
+from ui.review.photo_dialog import PhotoDialog
 from ui.tasks import Op, TaskFailure, TaskProgress
 from ui.widgets import wrapping_label
 
@@ -54,36 +52,20 @@ def local_files(mime: QMimeData) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
-class PhotoViewerDialog(QDialog):
-    """A photo at full size (scrolls when larger than the screen)."""
+class PhotoViewerDialog(PhotoDialog):
+    """The officer's photo, fitted to a window no larger than the screen (the lead's viewer, loading from disk).
+
+    At full size a camera photo needed scrolling both ways to see it whole at 1366x768 with 150 %.
+    """
 
     def __init__(self, ctx: AppContext, photo: Photo, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(photo.caption or "Photo")
-        self.image_label = QLabel("Loading…")
-        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        scroll = QScrollArea()
-        scroll.setWidget(self.image_label)
-        scroll.setWidgetResizable(True)
-        caption = wrapping_label(photo.caption or "No caption")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(scroll, 1)
-        layout.addWidget(caption)
-        layout.addWidget(buttons)
-        screen = self.screen().availableGeometry() if self.screen() else None
-        if screen is not None:
-            self.resize(int(screen.width() * 0.7), int(screen.height() * 0.8))
+        super().__init__(photo, parent)
         path = photo.path
         if path is None:
-            self.image_label.setText("This photo is not on this laptop yet. Sync to download it.")
+            self.set_failed("This photo is not on this laptop yet. Sync to download it.")
             return
-        Op(self, lambda: load_image(path, 4096), network=True).success(self._on_loaded) \
-            .failure(lambda f: self.image_label.setText(f.message)).run()
-
-    def _on_loaded(self, image: QImage) -> None:
-        self.image_label.setPixmap(QPixmap.fromImage(image))
+        Op(self, lambda: load_image(path, 4096), network=True).success(self.set_image) \
+            .failure(lambda f: self.set_failed(f.message)).run()
 
 
 class PhotoPanelWidget(QWidget):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.returned import ReturnedVisit
 from fieldapp.types import Draft, Problem, ProblemAction, Visit
 from ui.context import AppContext
 from ui.drafts import confirm_discard, lost_text
@@ -34,7 +35,7 @@ ACTION_TEXT = {
 class NeedsAttentionWidget(QWidget):
     """The list of `store.problems()`; the selected one shows its message and action buttons."""
 
-    sig_count = Signal(int)
+    sig_count = Signal(int)      # returned visits + problems, each time either is read
     sig_open_visit = Signal(str)
     sig_resolved = Signal(str)   # problem id
 
@@ -42,9 +43,11 @@ class NeedsAttentionWidget(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.discard_box: QMessageBox | None = None
+        self._counts = {"returned": 0, "problems": 0}   # the two lists the toolbar's count adds up
         title = QLabel("Needs attention")
         title.setObjectName("pageTitle")
-        intro = wrapping_label("Changes the portal could not accept. Nothing is lost: choose what to do with each.",
+        intro = wrapping_label("Visits your lead returned, and changes the portal could not accept. Nothing is lost: "
+                               "choose what to do with each.",
                                "muted")
         self.model = ProblemTableModel(self)
         self.table = QTableView()
@@ -79,19 +82,26 @@ class NeedsAttentionWidget(QWidget):
         self.message = wrapping_label("", "problem")
         self.message.hide()
         layout.addWidget(self.message)
+        layout.addStretch(0)   # takes the room only while the table is hidden: the page reads top down
         self._show_selected(None)
 
     def refresh(self) -> None:
         store = self._ctx.store
-        Op(self, store.returned_visits, what="read the returned visits").success(self.returned.set_visits).run()
+        Op(self, store.returned_visits, what="read the returned visits").success(self._on_returned).run()
         Op(self, store.problems).success(self._on_loaded) \
             .failure(lambda f: self._show_error(f"Problems could not be read: {f.message}")).run()
+
+    def _on_returned(self, visits: list[ReturnedVisit]) -> None:
+        self.returned.set_visits(visits)
+        self._counts["returned"] = len(visits)
+        self.sig_count.emit(sum(self._counts.values()))
 
     def _on_loaded(self, problems: list[Problem]) -> None:
         self.model.set_rows(problems)
         self.empty.setVisible(not problems)
         self.table.setVisible(bool(problems))
-        self.sig_count.emit(len(problems))
+        self._counts["problems"] = len(problems)
+        self.sig_count.emit(sum(self._counts.values()))
         if problems:
             self.table.selectRow(0)
         else:

@@ -12,7 +12,7 @@ from fieldapp.types import Pending, SyncState, counted
 from ui.format import size_text, when_text
 from ui.look import icon
 from ui.tasks import TaskProgress
-from ui.widgets import repolish
+from ui.widgets import ElidedLabel, repolish
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,16 @@ class StatusInfo:
     pending: Pending
     state: SyncState
     problems: int
+    returned: int = 0   # visits the lead sent back, waiting on the officer
+
+    @property
+    def attention(self) -> int:
+        """What Needs attention lists: returned visits and refused changes."""
+        return self.problems + self.returned
 
 
 def read_status(store: Any) -> StatusInfo:
-    return StatusInfo(store.pending(), store.sync_state(), len(store.problems()))
+    return StatusInfo(store.pending(), store.sync_state(), len(store.problems()), len(store.returned_visits()))
 
 
 def pending_text(pending: Pending) -> str:
@@ -47,9 +53,10 @@ class SyncProgressWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.text = QLabel()
-        # A steady width: the text changes many times a second and must not make the bar jump.
-        self.text.setMinimumWidth(self.fontMetrics().averageCharWidth() * 48)
+        # A steady width: the text changes many times a second and must not make the bar jump;
+        # elided beyond it, so the status line beside it still shows at 1366x768 with 150 %.
+        self.text = ElidedLabel()
+        self.text.setFixedWidth(self.fontMetrics().averageCharWidth() * 36)
         self.text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
@@ -88,17 +95,18 @@ class StatusLine(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.reachable = QLabel("Checking the portal…")
+        self.reachable = ElidedLabel("Checking the portal…", min_chars=14)
         self.reachable.setAccessibleName("Portal connection")
         self.last_sync = QLabel()
-        self.pending = QLabel()
-        self.message = QLabel()
+        # What waits and the last sync's message shrink with "…" (tooltip: all of it) where the bar is short.
+        self.pending = ElidedLabel()
+        self.message = ElidedLabel()
         self.message.setObjectName("muted")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for label in (self.reachable, self.last_sync, self.pending, self.message):
             layout.addWidget(label)
-            layout.addSpacing(self.fontMetrics().averageCharWidth() * 3)
+            layout.addSpacing(self.fontMetrics().averageCharWidth() * 2)
         layout.addStretch(1)
 
     def set_reachable(self, reachable: bool, portal_known: bool = True) -> None:
@@ -113,7 +121,6 @@ class StatusLine(QWidget):
     def show_message(self, text: str) -> None:
         """The outcome of the last sync (stays until the next one; the status bar's own messages hide widgets)."""
         self.message.setText(text)
-        self.message.setToolTip(text)
 
     def set_info(self, info: StatusInfo) -> None:
         self.last_sync.setText(f"Last sync: {when_text(info.state.last_sync_at)}")

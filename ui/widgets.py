@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLayout, QListWidget, QWidget
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QLayout, QListWidget, QSizePolicy, QWidget
 
 
 def wrapping_label(text: str, object_name: str | None = None) -> QLabel:
@@ -16,6 +17,41 @@ def wrapping_label(text: str, object_name: str | None = None) -> QLabel:
     if object_name:
         widget.setObjectName(object_name)
     return widget
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shrinks to a few letters with "…" where space is short; the tooltip keeps all of it.
+
+    A plain label's minimum width is its whole text, so on a small screen (1366x768 at
+    150 %) a long status or user name pushed everything beside it off the window.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, min_chars: int = 8) -> None:
+        super().__init__(text, parent)
+        self._min_chars = min_chars
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        width = self.fontMetrics().averageCharWidth() * self._min_chars
+        return QSize(min(hint.width(), width + self.contentsMargins().left() + self.contentsMargins().right()),
+                     hint.height())
+
+    def is_elided(self) -> bool:
+        """Whether the whole text does not fit (the tooltip then tells it)."""
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(), text,
+                                  self.foregroundRole())
 
 
 def clear_layout(layout: QLayout) -> None:

@@ -6,9 +6,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-
 from factory import OFFICER, TEMPLATE_ID, screenshot, wait_idle
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
 from ui.sync_controller import SyncOutcome
 
 COMMENT = "The bathroom photos are missing: add them and say where the mould is."
@@ -44,7 +45,8 @@ def test_visits_returned_by_a_sync_are_announced_listed_and_opened(qtbot: Any, w
     returned = window.attention.returned
     qtbot.waitUntil(lambda: len(returned.open_buttons) == 2, timeout=10000)
     assert returned.isVisible() and returned.title() == "Returned by your team lead (2)"
-    texts = " ".join(label.text() for label in returned.findChildren(type(window.status_line.message)))
+    qtbot.waitUntil(lambda: window.attention_action.text() == "Needs attention (2)", timeout=10000)
+    texts = " ".join(label.text() for label in returned.findChildren(QLabel))
     assert "add them and say where the mould is" in texts
     for width, height, name in ((1280, 720, "1280x720"), (911, 512, "1366x768_at_150")):  # 150 %: logical pixels
         window.resize(width, height)
@@ -64,3 +66,22 @@ def test_a_sync_that_brings_nothing_back_says_nothing_of_returns(qtbot: Any, win
     wait_idle(qtbot, window.ctx.tasks)
     assert "returned by" not in window.status_line.message.text()
     assert not window.attention.returned.isVisible()
+
+
+def test_the_needs_attention_count_follows_the_returned_visits(qtbot: Any, window: Any) -> None:
+    """The toolbar counts returned visits with refused changes; resubmitting one takes it off the count."""
+    store = window.ctx.store
+    cases = [r.id for r in window.case_list.model.rows() if not r.has_warnings][:2]
+    changes = [_returned_visit(cases[0], COMMENT), _returned_visit(cases[1], "Sign the form.")]
+    assert window.attention_action.text() == "Needs attention"
+    store.apply_changes(changes, store.sync_state().cursor + 1)
+    window.ctx.signals.sig_data_changed.emit()   # what the end of a sync sends
+    qtbot.waitUntil(lambda: window.attention_action.text() == "Needs attention (2)", timeout=10000)
+    store.update_visit(changes[1]["id"], answers={"mould_seen": False, "severity": "Minor", "cause": "Condensation"},
+                       outcome="completed")
+    store.submit_visit(changes[1]["id"])
+    window.editor.sig_submitted.emit(changes[1]["id"])   # as the editor says after a submit
+    qtbot.waitUntil(lambda: window.attention_action.text() == "Needs attention (1)", timeout=10000)
+    button = window.toolbar.widgetForAction(window.attention_action)
+    assert button.isVisible() and button.text() == "Needs attention (1)"   # the whole text, not elided
+    wait_idle(qtbot, window.ctx.tasks)

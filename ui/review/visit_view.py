@@ -8,10 +8,10 @@ lead returned the visit before, what the officer changed since is highlighted
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -34,6 +34,7 @@ from ui.review.answer_text import answer_text
 from ui.review.photo_loader import THUMBNAIL_EDGE
 from ui.review.queue_rows import age_text
 from ui.review.review_data import ReviewData
+from ui.widgets import ElidedLabel
 
 _STYLE = """
 QLabel#reviewTitle { font-size: 15pt; font-weight: 600; }
@@ -134,6 +135,9 @@ class VisitReviewWidget(QWidget):
         self.setStyleSheet(_STYLE)
         self.data: ReviewData | None = None
         self.tiles: dict[str, PhotoTileButton] = {}
+        self._photo_frames: list[QFrame] = []
+        self._photo_grid = QGridLayout()
+        self._photo_grid_columns = 0
 
         outer = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -141,7 +145,8 @@ class VisitReviewWidget(QWidget):
         self.back_button.setToolTip("Back to the review queue (Esc)")
         self.back_button.setShortcut("Esc")
         self.back_button.clicked.connect(self.sig_back)
-        self.title_label = QLabel()
+        # Elided (tooltip: all of it): a long address pushed Approve and Return off a 1366x768 screen at 150 %.
+        self.title_label = ElidedLabel()
         self.title_label.setObjectName("reviewTitle")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.approve_button = QPushButton("✔ Approve…")
@@ -193,7 +198,7 @@ class VisitReviewWidget(QWidget):
                 f"Outcome: {label(visit.outcome)}",
                 f"Template: {data.template.name}" if data.template else "Template not on this laptop"]
         if item is not None:
-            meta.append(f"Waiting: {age_text(item.received_at, datetime.now(timezone.utc))}")
+            meta.append(f"Waiting: {age_text(item.received_at, datetime.now(UTC))}")
         if visit.amends:
             meta.append("Amendment of an approved visit")
         self.meta_label.setText("   ·   ".join(meta))
@@ -310,18 +315,45 @@ class VisitReviewWidget(QWidget):
         removed = len(data.changes.photos_removed) if data.changes else 0
         title = f"Photos ({len(photos)})" + (f"  — {removed} removed since you returned it" if removed else "")
         box = QGroupBox(title)
-        grid = QGridLayout(box)
+        self._photo_grid = grid = QGridLayout(box)
         self.tiles = {}
+        self._photo_frames, self._photo_grid_columns = [], 0
         if not photos:
             grid.addWidget(QLabel("No photos."), 0, 0)
-        for n, photo in enumerate(photos):
+        for photo in photos:
             question_label = data.question_label(photo.question_id) if photo.question_id else None
             tile = PhotoTileButton(photo, question_label, photo.id in added or photo.sha256 in added)
             tile.clicked.connect(lambda _=False, p=photo: self.sig_open_photo.emit(p))
             self.tiles[photo.sha256] = tile
-            grid.addWidget(_framed(tile), n // PHOTO_COLUMNS, n % PHOTO_COLUMNS)
-        grid.setColumnStretch(PHOTO_COLUMNS, 1)
+            self._photo_frames.append(_framed(tile))
+        self._grid_photos()
         layout.addWidget(box)
+
+    def _photo_columns(self) -> int:
+        """As many photo columns as the page's width holds (at most PHOTO_COLUMNS): no sideways scrolling."""
+        if not self._photo_frames:
+            return PHOTO_COLUMNS
+        tile = self._photo_frames[0].sizeHint().width() + self._photo_grid.spacing()
+        room = self.scroll.viewport().width() - 4 * self.fontMetrics().averageCharWidth()   # the box's frame and margins
+        return max(1, min(PHOTO_COLUMNS, room // max(tile, 1)))
+
+    def _grid_photos(self) -> None:
+        """Lay the photo tiles out in rows of as many as fit."""
+        columns = self._photo_columns()
+        if self._photo_frames and columns == self._photo_grid_columns:
+            return
+        self._photo_grid_columns = columns
+        for frame in self._photo_frames:
+            self._photo_grid.removeWidget(frame)
+        for n, frame in enumerate(self._photo_frames):
+            self._photo_grid.addWidget(frame, n // columns, n % columns)
+        for column in range(PHOTO_COLUMNS + 1):
+            self._photo_grid.setColumnStretch(column, 1 if column == columns else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._photo_frames:
+            self._grid_photos()
 
     # ------------------------------------------------------------------ photo results
 
