@@ -263,6 +263,9 @@ class PhotoRow(Base):
     # The photo of the same visit this one is an annotated copy of (laptop only: the
     # protocol has no such field, the copy's caption says it to the lead).
     source_photo_id: Mapped[str | None] = mapped_column(String(64))
+    # Marks drawn on this photo and not saved yet (`fieldapp.photos_marks.marks_to_data`),
+    # kept on every change so a crash or power cut in the middle of annotating loses none.
+    annotation_draft: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class BlobRow(Base):

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 from fieldapp.errors import ValidationError
 
@@ -84,7 +85,7 @@ class Mark:
     colour: str = "red"
     text: str = ""
 
-    def moved(self, dx: float, dy: float) -> "Mark":
+    def moved(self, dx: float, dy: float) -> Mark:
         """The same mark shifted by (dx, dy) pixels."""
         return replace(self, points=tuple((x + dx, y + dy) for x, y in self.points))
 
@@ -99,12 +100,29 @@ class MarkStyle:
     font_px: int
 
     @classmethod
-    def for_image(cls, width: int, height: int) -> "MarkStyle":
+    def for_image(cls, width: int, height: int) -> MarkStyle:
         """The style for a photo of this size (0.6 % of the long edge: 15 px on a 2560 px photo)."""
         edge = max(width, height, 1)
         stroke = max(3.0, round(edge * 0.006, 1))
         return cls(stroke=stroke, halo=max(2.0, round(stroke * 0.4, 1)), head=stroke * 4.5,
                    font_px=max(14, round(edge * 0.03)))
+
+
+def marks_to_data(marks: Sequence[Mark]) -> list[dict[str, Any]]:
+    """Marks as JSON-ready data (kept while the officer draws, so a crash loses none)."""
+    return [{"kind": m.kind.value, "points": [list(p) for p in m.points], "colour": m.colour, "text": m.text}
+            for m in marks]
+
+
+def marks_from_data(data: Any) -> tuple[Mark, ...]:
+    """Marks from `marks_to_data`'s output; ValueError if it is not that shape."""
+    if not isinstance(data, list):
+        raise ValueError("the kept marks are not a list")
+    try:
+        return tuple(Mark(MarkKind(item["kind"]), tuple((float(x), float(y)) for x, y in item["points"]),
+                          str(item.get("colour", "red")), str(item.get("text", ""))) for item in data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"the kept marks are damaged ({exc})") from None
 
 
 def validate_marks(marks: Sequence[Mark], width: int, height: int) -> None:
@@ -225,6 +243,11 @@ class MarkHistory:
     @property
     def can_redo(self) -> bool:
         return self._at < len(self._states) - 1
+
+    @classmethod
+    def resumed(cls, marks: Sequence[Mark]) -> MarkHistory:
+        """A history that goes on from marks kept earlier (one Undo takes them all away)."""
+        return cls([(), tuple(marks)], 1) if marks else cls()
 
     def add(self, mark: Mark) -> int:
         """Add a mark on top; returns its index."""

@@ -387,9 +387,34 @@ class FieldStore:
             photo = self._new_photo_row(session, row, prepared, annotated_caption(number, source.caption),
                                         source.question_id)
             photo.source_photo_id = source.id
+            source.annotation_draft = None   # the marks are in the copy now
             return photo
 
         return self._attach(prepared, add)
+
+    def keep_annotation_draft(self, photo_id: str, marks: Sequence[Mark]) -> None:
+        """Keep the marks being drawn on a photo (none: forget them); the visit itself does not change."""
+        from fieldapp.photos_marks import marks_to_data
+
+        with self._write() as session:
+            photo, _ = self._photo_row(session, photo_id)
+            photo.annotation_draft = marks_to_data(marks) if marks else None
+
+    def annotation_draft(self, photo_id: str) -> tuple[Mark, ...]:
+        """The marks kept on a photo since they were last drawn and not saved (empty when none, or damaged)."""
+        from fieldapp.photos_marks import marks_from_data
+
+        with self._read() as session:
+            photo = session.get(PhotoRow, photo_id)
+            if photo is None:
+                raise NotFoundError(f"Photo {photo_id} is not on this laptop.")
+            if not photo.annotation_draft:
+                return ()
+            try:
+                return marks_from_data(photo.annotation_draft)
+            except ValueError as exc:  # a damaged draft must not keep the photo from being annotated afresh
+                log.warning("Ignoring the kept marks of photo %s: %s", photo_id, exc)
+                return ()
 
     def _attach(self, prepared: PreparedPhoto, add: Callable[[Session], PhotoRow]) -> Photo:
         """Add the row ``add`` makes for a prepared photo in one short transaction, its files certainly there.

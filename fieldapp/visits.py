@@ -285,6 +285,7 @@ def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) 
     kept = {e["id"] for e in entries}
     # Which photo is an annotated copy of which is the laptop's own knowledge (the document has no such field).
     sources = {p.id: p.source_photo_id for p in old_rows if p.source_photo_id in kept}
+    drafts = {p.id: p.annotation_draft for p in old_rows if p.annotation_draft}
     session.execute(delete(PhotoRow).where(PhotoRow.visit_id == row.id))
     session.flush()
     for position, entry in enumerate(entries):
@@ -293,5 +294,6 @@ def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) 
             content_type=entry.get("content_type", "image/jpeg"), bytes=int(entry.get("bytes", 0)),
             width=int(entry.get("width", 0)), height=int(entry.get("height", 0)),
             caption=entry.get("caption") or "", question_id=entry.get("question_id"),
-            taken_at=parse_optional(entry.get("taken_at")), source_photo_id=sources.get(entry["id"])))
+            taken_at=parse_optional(entry.get("taken_at")), source_photo_id=sources.get(entry["id"]),
+            annotation_draft=drafts.get(entry["id"])))
     return [sha for photo_id, sha in old.items() if photo_id not in kept]

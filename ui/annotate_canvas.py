@@ -254,6 +254,13 @@ class AnnotateCanvasWidget(QGraphicsView):
             self.history.replace(self.selected, Mark(mark.kind, mark.points, name, mark.text))
         self._refresh()
 
+    def resume(self, marks: tuple[Mark, ...]) -> None:
+        """Go on from marks drawn before (one Undo clears them)."""
+        self.history = MarkHistory.resumed(marks)
+        self.selected = None
+        self.pending = None
+        self._refresh()
+
     def undo(self) -> None:
         self.pending = None
         self.history.undo()

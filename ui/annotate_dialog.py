@@ -4,19 +4,30 @@ The original photo is never changed: Save makes an annotated copy (drawn and pre
 on the background thread with Pillow, then attached on the database thread) that
 goes beside it. Nothing drawn is lost without the officer saying so: closing with
 marks asks first, a failed save keeps the marks on screen with the reason, and the
-dialog cannot be closed while a save is under way.
+dialog cannot be closed while a save is under way; and the marks are kept in the store
+as they are drawn (`ui.annotate_keeper`), so even a crash gives them back next time.
 """
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QInputDialog,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -26,14 +37,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.errors import ValidationError
 from fieldapp.photos_annotate import PhotoPixels, decode_pixels
-from fieldapp.photos_marks import COLOURS, TEXT_MAX_CHARS, Point
+from fieldapp.photos_marks import COLOURS, TEXT_MAX_CHARS, Mark, Point, validate_marks
 from fieldapp.types import Photo
 from ui.annotate_canvas import AnnotateCanvasWidget, Tool
+from ui.annotate_keeper import MarksKeeper
 from ui.context import AppContext
 from ui.drafts import confirm_discard
 from ui.tasks import Op, TaskFailure
 from ui.widgets import wrapping_label
+
+log = logging.getLogger(__name__)
 
 #: Tools with their button text and key, in the order of the toolbar.
 TOOLS = ((Tool.ARROW, "Arrow", "A"), (Tool.ELLIPSE, "Circle", "C"), (Tool.FREEHAND, "Freehand", "F"),
@@ -83,6 +98,10 @@ class AnnotateDialog(QDialog):
         self.canvas = AnnotateCanvasWidget()
         self.canvas.setEnabled(False)
         self.canvas.sig_changed.connect(self._update_actions)
+        self.keeper = MarksKeeper(ctx.store, photo.id, self)
+        self.keeper.sig_restored.connect(self._on_marks_restored)
+        self.keeper.sig_failed.connect(self._on_keep_failed)
+        self.canvas.sig_changed.connect(lambda: self.keeper.changed(self.canvas.marks))
         self.canvas.sig_text_wanted.connect(self.ask_text)
         self.toolbar = QToolBar("Annotation tools")
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -203,6 +222,26 @@ class AnnotateDialog(QDialog):
         self.canvas.setEnabled(True)
         self.canvas.setFocus()
         self._update_actions()
+        self.keeper.restore()
+
+    def _on_marks_restored(self, marks: tuple[Mark, ...]) -> None:
+        """Marks drawn before and never saved nor discarded (the app closed, or the laptop lost power)."""
+        if self.canvas.marks or self.saving:
+            return   # the officer began drawing before they arrived: what is on screen wins
+        try:
+            validate_marks(marks, *self.canvas.image_size)
+        except ValidationError:
+            return
+        self.canvas.resume(marks)
+        count = len(marks)
+        self.message.setText(f"The {count} mark{'s' if count != 1 else ''} you drew on this photo before "
+                             f"{'are' if count != 1 else 'is'} back. Go on drawing, or Undo to start afresh.")
+        self.message.show()
+
+    def _on_keep_failed(self, message: str) -> None:
+        self.message.setText(f"Your marks could not be kept on this laptop in case it loses power: {message} "
+                             "They are still here; save the copy to keep them.")
+        self.message.show()
 
     def _on_load_failed(self, failure: TaskFailure) -> None:
         self.hint.setText(f"The photo could not be opened: {failure.message}")
@@ -258,6 +297,7 @@ class AnnotateDialog(QDialog):
         marks = self.canvas.marks
         if self.saving or not marks:
             return
+        self.keeper.flush()   # kept until the copy is attached, in case the save fails or the app stops
         self.saving = True
         self.canvas.setEnabled(False)
         self.message.hide()
@@ -269,8 +309,11 @@ class AnnotateDialog(QDialog):
 
     def _on_prepared(self, prepared: object) -> None:
         store, photo_id = self._ctx.store, self.photo.id
-        Op(self, lambda: store.attach_annotated(photo_id, prepared), what="add the annotated copy to the visit") \
-            .success(self._on_saved).failure(self._on_save_failed).run()
+        try:
+            Op(self, lambda: store.attach_annotated(photo_id, prepared), what="add the annotated copy to the visit") \
+                .success(self._on_saved).failure(self._on_save_failed).run()
+        except RuntimeError:  # the app is closing: the marks stay kept, the staged files are tidied at next start
+            log.info("Not attaching the annotated copy of %s: the app is closing", photo_id)
 
     def _on_saved(self, photo: Photo) -> None:
         self.saving = False
@@ -293,6 +336,7 @@ class AnnotateDialog(QDialog):
             return
         marks = len(self.canvas.marks)
         if not marks:
+            self.keeper.forget()
             super().reject()
             return
         box = self.discard_box = confirm_discard(
@@ -306,6 +350,7 @@ class AnnotateDialog(QDialog):
     def _on_discard_answer(self, button: object) -> None:
         box = self.discard_box
         if box is not None and button is box.button(QMessageBox.StandardButton.Discard):
+            self.keeper.forget()
             super().reject()
         else:
             self.canvas.setFocus()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import sys
 from pathlib import Path
 
@@ -12,12 +11,12 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import photo_samples as samples  # noqa: E402
+from store_helpers import Filled, filled_store  # noqa: E402
 
 from fieldapp.errors import PhotoError, ValidationError, VisitLockedError  # noqa: E402
 from fieldapp.photos import PhotoPolicy  # noqa: E402
 from fieldapp.photos_annotate import annotated_caption, draw_marks  # noqa: E402
 from fieldapp.photos_marks import COLOURS_BY_NAME, Mark, MarkKind, MarkStyle  # noqa: E402
-from store_helpers import Filled, filled_store  # noqa: E402
 
 GREY = (128, 128, 128)
 RED = COLOURS_BY_NAME["red"].rgb
@@ -209,3 +208,41 @@ def test_a_returned_visit_pulled_again_keeps_which_photo_is_a_copy_of_which(fill
     photos = {p.id: p for p in filled.store.visit(visit.id).photos}
     assert filled.store.visit(visit.id).editable
     assert photos[copy.id].source_photo_id == original.id and photos[original.id].source_photo_id is None
+
+
+def test_marks_being_drawn_survive_a_restart_until_saved(tmp_path: Path) -> None:
+    """Kept marks are there after the store is reopened (a crash), and go once the copy is saved."""
+    from fieldapp import FieldStore
+
+    filled = filled_store(tmp_path / "data")
+    _, original = _photo_of_draft(filled, tmp_path)
+    marks = (Mark(MarkKind.ARROW, ((10.5, 10), (200, 100)), "yellow"), Mark(MarkKind.TEXT, ((5, 5),), "white", "damp"),
+             Mark(MarkKind.FREEHAND, ((1, 1), (2, 3), (4, 4))))
+    filled.store.keep_annotation_draft(original.id, marks)
+    filled.store.close()
+    store = FieldStore.open(tmp_path / "data")
+    try:
+        assert store.annotation_draft(original.id) == marks
+        store.attach_annotated(original.id, store.prepare_annotated(original, marks))
+        assert store.annotation_draft(original.id) == ()
+        store.keep_annotation_draft(original.id, marks[:1])
+        store.keep_annotation_draft(original.id, ())
+        assert store.annotation_draft(original.id) == ()
+    finally:
+        store.close()
+
+
+def test_a_damaged_draft_is_ignored_and_a_locked_visit_keeps_none(filled: Filled, tmp_path: Path) -> None:
+    """Kept marks that no longer read are dropped with a log line; a submitted visit's photo takes no new marks."""
+    from sqlalchemy import update
+
+    from fieldapp.models import PhotoRow
+
+    visit = filled.complete()
+    original = filled.store.add_photo(visit.id, samples.save_photo(tmp_path / "IMG.jpg", (400, 300)))
+    with filled.store._write() as session:
+        session.execute(update(PhotoRow).where(PhotoRow.id == original.id).values(annotation_draft=[{"kind": "blob"}]))
+    assert filled.store.annotation_draft(original.id) == ()
+    filled.store.submit_visit(visit.id)
+    with pytest.raises(VisitLockedError):
+        filled.store.keep_annotation_draft(original.id, [Mark(MarkKind.ARROW, ((10, 10), (200, 100)))])

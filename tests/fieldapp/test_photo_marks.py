@@ -99,3 +99,25 @@ def test_moves_of_one_mark_in_a_row_are_one_undo_step() -> None:
     assert history.marks == (ARROW,)
     history.undo()
     assert history.marks == () and not history.can_undo
+
+
+def test_marks_round_trip_as_data_and_damaged_data_is_refused() -> None:
+    """Kept marks read back equal; something else is a ValueError, never a crash later."""
+    from fieldapp.photos_marks import marks_from_data, marks_to_data
+
+    marks = (ARROW, Mark(MarkKind.TEXT, ((5, 5),), "white", "mould"))
+    assert marks_from_data(marks_to_data(marks)) == marks
+    for bad in ({"kind": "arrow"}, [{"kind": "spiral", "points": []}], [{"points": [[1, 2]]}], [{"kind": "text", "points": [1]}]):
+        with pytest.raises(ValueError):
+            marks_from_data(bad)
+
+
+def test_a_resumed_history_undoes_to_nothing() -> None:
+    """Marks brought back from a crash are one step: Undo clears them, Redo returns them."""
+    history = MarkHistory.resumed((ARROW,))
+    assert history.marks == (ARROW,) and history.can_undo
+    history.undo()
+    assert history.marks == ()
+    history.redo()
+    assert history.marks == (ARROW,)
+    assert MarkHistory.resumed(()).marks == () and not MarkHistory.resumed(()).can_undo

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from factory import open_new_visit, screenshot, wait_idle, write_jpeg
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
 
-from factory import open_new_visit, screenshot, wait_idle, write_jpeg
 from fieldapp.photos_marks import COLOURS_BY_NAME, MarkKind
 from ui.annotate_canvas import Tool
 from ui.annotate_dialog import AnnotateDialog
@@ -204,7 +204,7 @@ def test_a_save_refused_keeps_the_marks_with_the_reason(qtbot: Any, visit_photo:
     ctx.store.update_visit(photo.visit_id, outcome="no_access", notes="Nobody home")
     ctx.store.submit_visit(photo.visit_id)
     qtbot.keyClick(dialog.canvas, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: dialog.message.isVisible(), timeout=30000)
+    qtbot.waitUntil(lambda: "was not saved" in dialog.message.text(), timeout=30000)
     assert "waiting to sync" in dialog.message.text() and "marks are still here" in dialog.message.text()
     assert dialog.isVisible() and len(dialog.canvas.marks) == 1 and dialog.save_button.isEnabled()
     assert len(ctx.store.visit(photo.visit_id).photos) == 1
@@ -292,4 +292,26 @@ def test_the_text_box_takes_no_more_than_a_label(qtbot: Any, visit_photo: Any, t
     edit.clear()
     _type(qtbot, box, "   ")
     assert dialog.canvas.marks == ()
+    wait_idle(qtbot, tasks)
+
+
+def test_marks_come_back_after_a_crash_and_discard_forgets_them(qtbot: Any, visit_photo: Any, tasks: Any) -> None:
+    """Marks are kept as drawn: a dialog lost without closing (a crash) gives them back; Discard clears them."""
+    ctx, photo = visit_photo
+    first = _open(qtbot, ctx, photo)
+    _drag(qtbot, first, [(100, 100), (500, 400)])
+    qtbot.keyClick(first, Qt.Key.Key_C)
+    _drag(qtbot, first, [(600, 300), (900, 600)])
+    drawn = first.canvas.marks
+    qtbot.waitUntil(lambda: ctx.store.annotation_draft(photo.id) == drawn, timeout=10000)
+    first.hide()   # gone without Cancel or Discard, as when the app or the laptop stops
+
+    second = _open(qtbot, ctx, photo)
+    qtbot.waitUntil(lambda: second.canvas.marks == drawn, timeout=10000)
+    assert "2 marks you drew on this photo before are back" in second.message.text()
+    qtbot.mouseClick(second.cancel_button, Qt.MouseButton.LeftButton)
+    box = second.discard_box
+    qtbot.waitUntil(lambda: box.isVisible())
+    qtbot.mouseClick(box.button(box.StandardButton.Discard), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctx.store.annotation_draft(photo.id) == (), timeout=10000)
     wait_idle(qtbot, tasks)
