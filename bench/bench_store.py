@@ -5,10 +5,17 @@ Builds 20,000 cases with their properties and residents through `apply_changes`
 - the median and p95 of `FieldStore.cases(search=...)` for realistic searches
   (goal: median <= 20 ms), and of the unfiltered first screen;
 - the median time to open the store (goal: <= 300 ms).
+
+The apply rate of the first and the last tenth of the pages is printed too: a first
+sync must not slow down as the store fills (issue 17). ``--apply-only`` stops after the
+build; ``--profile`` prints where the build's time went (cProfile).
 """
 
 from __future__ import annotations
 
+import cProfile
+import os
+import pstats
 import random
 import statistics
 import sys
@@ -88,13 +95,29 @@ def main() -> int:
         store.sign_in(UserInfo(world.officer_id, "olivia", "Olivia", "officer", world.team_id), "https://portal")
         store.apply_changes(world.changes, 1)
         pages = build_pages(rng, world.team_id, world.officer_id)
-        start = time.perf_counter()
+        profiler = cProfile.Profile() if "--profile" in sys.argv else None
+        page_s = []
         for n, page in enumerate(pages, 2):
+            start = time.perf_counter()
+            if profiler is not None:
+                profiler.enable()
             store.apply_changes(page, n)
-        build_s = time.perf_counter() - start
+            if profiler is not None:
+                profiler.disable()
+            page_s.append(time.perf_counter() - start)
+        build_s = sum(page_s)
         changes = sum(len(p) for p in pages)
+        tenth = max(1, len(pages) // 10)
+        first, last = sum(len(p) for p in pages[:tenth]) / sum(page_s[:tenth]), \
+            sum(len(p) for p in pages[-tenth:]) / sum(page_s[-tenth:])
         print(f"built {CASES} cases ({changes} changes) via apply_changes in {build_s:.1f} s "
-              f"({changes / build_s:.0f} changes/s)")
+              f"({changes / build_s:.0f} changes/s; first tenth of the pages {first:.0f}/s, last tenth {last:.0f}/s: "
+              f"the rate must not fall as the store grows); load average {os.getloadavg()[0]:.1f}")
+        if profiler is not None:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        if "--apply-only" in sys.argv:
+            store.close()
+            return 0
 
         searches = ["hask", "SE1 4", "RP-2025-01234", "2025-012", "mill road", "amira patel", "LS11",
                     "okafor leeds", "zoe", "ashnorby"]

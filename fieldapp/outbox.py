@@ -143,13 +143,23 @@ def has_problem(session: Session, visit_id: str) -> bool:
 
 
 def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
-    """Apply push results, one per op, matched by op_id."""
+    """Apply push results, one per op, matched by op_id, in the caller's one transaction.
+
+    The outbox rows, their visits and their photos' blob rows are loaded a few queries per
+    batch first, so a batch of a thousand results costs a handful of statements, not
+    thousands of look-ups.
+    """
     by_op = {str(r.get("op_id")): r for r in results}
+    rows = _outbox_rows(session, [op.op_id for op in ops if op.op_id in by_op])
+    # Held here: the session's identity map keeps loaded rows only while something refers to them.
+    held = _load(session, VisitRow, VisitRow.id, {row.record_id for row in rows.values() if row.entity == "visit"})
+    held += _load(session, BlobRow, BlobRow.sha256, {photo["sha256"] for row in rows.values() if row.entity == "visit"
+                                             for photo in row.data.get("photos", []) if "sha256" in photo})
     for op in ops:
         result = by_op.get(op.op_id)
         if result is None:
             continue  # not answered: stays queued for the next push
-        row = session.scalar(select(OutboxRow).where(OutboxRow.op_id == op.op_id))
+        row = rows.get(op.op_id)
         if row is None:
             continue  # already handled (a replayed batch)
         status = result.get("status")
@@ -167,6 +177,27 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
             record_result(session, row, status, result)
         else:
             _review_result(session, row, status, result)
+    del held
+
+
+_CHUNK = 500  # ids per IN list, well inside SQLite's parameter limit
+
+
+def _outbox_rows(session: Session, op_ids: Sequence[str]) -> dict[str, OutboxRow]:
+    rows: dict[str, OutboxRow] = {}
+    for start in range(0, len(op_ids), _CHUNK):
+        rows.update((row.op_id, row) for row in session.scalars(
+            select(OutboxRow).where(OutboxRow.op_id.in_(op_ids[start:start + _CHUNK]))))
+    return rows
+
+
+def _load(session: Session, model: type, key: Any, ids: set[str]) -> list[Any]:
+    """Bring these rows into the session, so the ``session.get`` calls of the result rules need no query."""
+    wanted = sorted(ids)
+    loaded: list[Any] = []
+    for start in range(0, len(wanted), _CHUNK):
+        loaded += session.scalars(select(model).where(key.in_(wanted[start:start + _CHUNK])))
+    return loaded
 
 
 def op_error(result: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:

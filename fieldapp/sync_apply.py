@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional, parse_timestamp, utc_now
@@ -68,13 +68,29 @@ class _Page:
     links: dict[str, list[str]] = field(default_factory=dict)
     dropped_hashes: list[str] = field(default_factory=list)
     known: dict[tuple[type, str], Any] = field(default_factory=dict)
+    #: (visit id, version) pairs already in visit_history, and each stored case's resident links.
+    history: set[tuple[str, int]] = field(default_factory=set)
+    old_links: dict[str, list[str]] = field(default_factory=dict)
+    #: New rows of the bulk kinds, inserted together (`insert_new`) rather than one ORM object each.
+    new: dict[type, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def existing(self, session: Session, model: type, cid: str) -> Any:
         """The stored row (or None) from the page's prefetch, without a query per change."""
+        if cid in self.new.get(model, ()):
+            self.insert_new(session)   # the same record twice in a page: the second sees the first
         key = (model, cid)
         if key in self.known:
             return self.known[key]
         return session.get(model, cid)
+
+    def insert_new(self, session: Session) -> None:
+        """Insert the page's new properties, residents and cases, a statement per kind, parents first."""
+        for model in _BULK:
+            rows = self.new.pop(model, None)
+            if rows:
+                session.execute(insert(model), list(rows.values()))
+                for cid in rows:
+                    self.known.pop((model, cid), None)   # stored now: a later look-up reads the row
 
 
 def _stale(row: Any, version: int) -> bool:
@@ -198,6 +214,10 @@ def _template(session: Session, page: _Page, cid: str, version: int, data: Mappi
 
 def _upsert(session: Session, page: _Page, model: type, row: Any, cid: str, version: int,
             values: Mapping[str, Any]) -> None:
+    if row is None and model in _BULK:
+        # A first sync brings tens of thousands of these: one executemany, not an ORM object each.
+        page.new.setdefault(model, {})[cid] = {"id": cid, "version": version, **values}
+        return
     if row is None:
         page.known[(model, cid)] = new = model(id=cid, version=version, **values)
         session.add(new)
@@ -239,8 +259,10 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
         row.review = data.get("review")
         take_pulled_summary(session, row, data)
         session.flush()
-    elif version <= row.server_version and session.get(VisitHistoryRow, (cid, version)) is not None:
+    elif version <= row.server_version and (cid, version) in page.history:
         return  # seen already
+    elif _is_echo(row, version, status, data):
+        pass    # the echo of this laptop's own push: it holds this version already, only its history is new
     else:
         previous = row.state
         row.review = data.get("review")
@@ -253,10 +275,23 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
             row.updated_at = page.now
             if state == VisitState.SUBMITTED and previous != VisitState.SUBMITTED:
                 row.received_at = page.now  # a resubmission waits in the review queue from now
-    history = session.get(VisitHistoryRow, (cid, version))
-    if history is None:
+    if (cid, version) not in page.history:
+        page.history.add((cid, version))
         session.add(VisitHistoryRow(visit_id=cid, version=version, status=status, document=dict(data),
                                     received_at=page.now))
+
+
+def _is_echo(row: VisitRow, version: int, status: str, data: Mapping[str, Any]) -> bool:
+    """True when a pulled visit is the laptop's own push coming back: same version, nothing new in it.
+
+    The push result already set the visit to the portal's version, and the document the
+    portal holds at that version is the one this laptop sent (what the officer typed
+    stays as typed); re-applying it would only rewrite every field and photo row.
+    """
+    return (row.own and version == row.server_version and status == "submitted"
+            and row.state == VisitState.SUBMITTED.value and row.op_id is None and not row.local_edits
+            and data.get("review") is None and row.review is None
+            and (data.get("summary_issued") or None) == (row.summary_issued or None))
 
 
 def row_photos(session: Session, visit_id: str) -> list[PhotoRow]:
@@ -293,8 +328,9 @@ def apply_changes(session: Session, changes: Sequence[Mapping[str, Any]], next_c
             raise StoreError(
                 f"The portal sent a {entity} this version of Fieldapp cannot read ({exc!r}); nothing from "
                 "this sync was saved. Install the latest version, or contact IT support.") from exc
+    page.insert_new(session)
     session.flush()
-    _relink(session, page.links)
+    _relink(session, page.links, page.old_links)
     reindex_cases(session, cases_touched(session, page.cases, page.properties, page.residents))
     state = session.get(SyncStateRow, 1)
     assert state is not None
@@ -304,6 +340,8 @@ def apply_changes(session: Session, changes: Sequence[Mapping[str, Any]], next_c
 
 _PREFETCH = {"team": TeamRow, "user": UserRow, "property": PropertyRow, "resident": ResidentRow,
              "case": CaseRecord, "visit": VisitRow}
+#: Inserted in this order (a case names its property; links and list lines name the case).
+_BULK = (PropertyRow, ResidentRow, CaseRecord)
 
 
 def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]]) -> None:
@@ -318,9 +356,20 @@ def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]
             chunk = wanted[start:start + 500]
             found = {row.id: row for row in session.scalars(select(model).where(model.id.in_(chunk)))}
             page.known.update({(model, cid): found.get(cid) for cid in chunk})
+            if model is VisitRow and found:
+                page.history.update((visit_id, version) for visit_id, version in session.execute(
+                    select(VisitHistoryRow.visit_id, VisitHistoryRow.version)
+                    .where(VisitHistoryRow.visit_id.in_(list(found)))))
+            if model is CaseRecord and found:
+                for case_id, resident_id in session.execute(
+                        select(CaseResidentRow.case_id, CaseResidentRow.resident_id)
+                        .where(CaseResidentRow.case_id.in_(list(found))).order_by(CaseResidentRow.position)):
+                    page.old_links.setdefault(case_id, []).append(resident_id)
 
 
-def _relink(session: Session, links: Mapping[str, list[str]]) -> None:
+def _relink(session: Session, links: Mapping[str, list[str]], old: Mapping[str, list[str]]) -> None:
+    """Store each case's resident links, skipping the cases whose links did not change."""
+    links = {case_id: ids for case_id, ids in links.items() if old.get(case_id, []) != ids}
     if not links:
         return
     case_ids = list(links)

@@ -10,6 +10,7 @@ for first (the uploader in `sync.blobs` does that). Failures come out as
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import threading
@@ -72,7 +73,19 @@ class PortalClient:
         # Set by the engine for the length of a run, so that a backoff wait ends at once on cancel.
         self.cancel: threading.Event | None = None
         self.request_count = 0
+        self._ca_bundle = ca_bundle
         self._session = build_session(ca_bundle)
+
+    def worker(self, *, cancel: threading.Event | None = None) -> "PortalClient":
+        """Another client for one more thread: same portal, sign-in, retries and timeouts, its own connection.
+
+        Its ``request_count`` starts at 0 (the caller adds it back); ``cancel`` ends its backoff waits.
+        """
+        clone = copy.copy(self)   # a shallow copy keeps a subclass's own settings (the tests' recorded waits)
+        clone.cancel = cancel
+        clone.request_count = 0
+        clone._session = build_session(self._ca_bundle, pool_size=1)
+        return clone
 
     # ------------------------------------------------------------ auth
 

@@ -3,7 +3,8 @@
 1. Pull pages of changes; each page is applied together with its cursor in one
    store transaction, so a crash between pages loses nothing and repeats nothing.
    410 ``resync_required`` drops portal-owned data (keeping unsent work) and pulls from 0.
-2. Upload the photos queued ops need that the portal lacks (resumable, `sync.blobs`).
+2. Upload the photos queued ops need that the portal lacks, a few at once over their own
+   connections (`sync.uploads`), each resumable (`sync.blobs`).
 3. Push the outbox in batches within the portal's limits; every result (applied,
    duplicate, conflict, rejected) goes back to the store, which turns conflicts and
    rejections into problems the officer can act on. One bad op never blocks the rest.
@@ -28,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.types import BlobRef, OutboxOp
 from sync import protocol as p
-from sync.blobs import BlobUploader
 from sync.client import PortalClient
-from sync.errors import BlobFailed, PortalError, SyncCancelled, SyncError
+from sync.errors import PortalError, SyncCancelled, SyncError
 from sync.lock import SyncLock
 from sync.progress import ProgressReporter, SyncProgress
+from sync.uploads import CONNECTIONS, Outcome, ParallelUploads
 
 if TYPE_CHECKING:  # the engine needs only the interface; the store's package may import heavier things
     from fieldapp.store import FieldStore
@@ -80,10 +81,12 @@ class _Tally:
 class SyncEngine:
     """Syncs one `FieldStore` with the portal of one `PortalClient`."""
 
-    def __init__(self, store: "FieldStore", client: PortalClient, *, pull_limit: int = PULL_PAGE) -> None:
+    def __init__(self, store: "FieldStore", client: PortalClient, *, pull_limit: int = PULL_PAGE,
+                 connections: int = CONNECTIONS) -> None:
         self.store = store
         self.client = client
         self.pull_limit = pull_limit
+        self.connections = connections
         self._meta: p.SyncMeta | None = None
 
     # ------------------------------------------------------------ the run
@@ -185,32 +188,33 @@ class SyncEngine:
         bytes_total = sum(r.bytes for r in todo)
         reporter.phase("upload", total=len(todo), bytes_total=bytes_total, message="Uploading photos")
         state = {"bytes": 0}
-
-        def on_bytes(count: int) -> None:
-            state["bytes"] += count
-            reporter.update(bytes_done=state["bytes"])
-
-        uploader = BlobUploader(self.client, self._meta_now().chunk_bytes, cancel=cancel, on_bytes=on_bytes)
         # Confirmed hashes are written to the store in batches (one transaction per second or so, not
         # one per photo): after a crash the few unrecorded ones are found complete by /blobs/missing.
         confirmed: list[str] = []
         last_flush = time.monotonic()
+
+        def on_outcome(outcome: Outcome) -> None:
+            nonlocal confirmed, last_flush
+            if outcome.error is not None:
+                # This photo's visit will come back `blob_missing` and become a problem; the rest go on.
+                log.warning("photo %s not uploaded: %s", outcome.sha256, outcome.error)
+                tally.blob_failures.append(str(outcome.error))
+                return
+            confirmed.append(outcome.sha256)
+            tally.blobs_uploaded += 1
+            reporter.update(done=tally.blobs_uploaded)
+            if time.monotonic() - last_flush >= 1.0:
+                self.store.mark_blobs_uploaded(confirmed)
+                confirmed, last_flush = [], time.monotonic()
+
+        def on_bytes(total: int) -> None:
+            state["bytes"] = total
+            reporter.update(bytes_done=total)
+
+        uploads = ParallelUploads(self.client, self._meta_now().chunk_bytes, connections=self.connections,
+                                  cancel=cancel)
         try:
-            for index, ref in enumerate(todo, start=1):
-                _check(cancel)
-                try:
-                    uploader.upload(ref.sha256, ref.path)
-                except BlobFailed as exc:
-                    # This photo's visit will come back `blob_missing` and become a problem; the rest go on.
-                    log.warning("photo %s not uploaded: %s", ref.sha256, exc)
-                    tally.blob_failures.append(str(exc))
-                    continue
-                confirmed.append(ref.sha256)
-                tally.blobs_uploaded += 1
-                reporter.update(done=index)
-                if time.monotonic() - last_flush >= 1.0:
-                    self.store.mark_blobs_uploaded(confirmed)
-                    confirmed, last_flush = [], time.monotonic()
+            uploads.run(todo, on_outcome, on_bytes)
         finally:
             if confirmed:
                 self.store.mark_blobs_uploaded(confirmed)

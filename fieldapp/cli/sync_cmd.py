@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
             client = restored
         with client:
             report = SyncEngine(store, client).run(progress=None if args.quiet else _printer(say), cancel=cancel)
+        requests_made = client.request_count
         drafts = store.drafts()
     except SettingsError as exc:
         return fail(str(exc), EXIT_USAGE)
@@ -109,6 +110,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     say(report.message)
+    if not args.quiet:
+        say(f"{requests_made} HTTP requests to the portal.")
     for failure in report.blob_failures:
         say(f"photo not uploaded: {failure}")
     if drafts:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from sync.client import PortalClient
 from sync.retry import RetryPolicy
 
+from fakes import FakePortal, FakeStore
 from httpstub import Reply, Request, StubServer
 
 
@@ -49,3 +51,15 @@ def make_client() -> Callable[..., RecordingClient]:
         return client
 
     return build
+
+
+@pytest.fixture
+def portal() -> FakePortal:
+    """An in-memory portal speaking the protocol (tests/sync/fakes.py)."""
+    return FakePortal()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FakeStore:
+    """The sync-facing half of a store, in memory."""
+    return FakeStore(tmp_path)

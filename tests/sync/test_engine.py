@@ -20,16 +20,6 @@ from httpstub import Reply, error
 
 
 @pytest.fixture
-def portal() -> Any:
-    return FakePortal()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Any:
-    return FakeStore(tmp_path)
-
-
-@pytest.fixture
 def engine_for(stub: Any, make_client: Any) -> Any:
     def build(portal: FakePortal, store: FakeStore) -> tuple[SyncEngine, object]:
         server = stub(portal)
