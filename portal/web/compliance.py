@@ -17,7 +17,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.clocks import STAGE_TEXT, ClockState, clock_state, clocks_of, london_text, nearest_unmet, stage_text, time_left_text
+from fieldapp.clocks import (
+    STAGE_TEXT,
+    ClockState,
+    clock_state,
+    clocks_of,
+    london_text,
+    nearest_unmet,
+    stage_text,
+    time_left_text,
+)
 from portal.models import Case, Property, Team, User
 from portal.services.scope import Caller
 from portal.web.queue import address_of

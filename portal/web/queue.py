@@ -14,7 +14,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.clocks import ClockState, clock_state, clocks_of, nearest_unmet, time_left_text
+from fieldapp.clocks import (
+    ClockState,
+    clock_state,
+    clocks_of,
+    nearest_unmet,
+    time_left_text,
+)
 from fieldapp.review_order import review_key
 from fieldapp.types import Clock
 from portal.models import Case, Property, Review, Team, User, Visit

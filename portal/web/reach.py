@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
 
-from portal.models import Case, Visit
+from portal.models import Case
 from portal.services import scope
 from sync.protocol import Role
 

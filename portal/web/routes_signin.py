@@ -12,7 +12,17 @@ from portal.services import auth
 from portal.web.guards import CheckedForm, SignedIn, read_form, refuse_forgery
 from portal.web.render import page
 from portal.web.session import (
-    DEVICE_NAME, address_of, cookies_refused, csrf_ok, csrf_token, device_id, end_session, keep_device, new_device_id, signed_in, start_session,
+    DEVICE_NAME,
+    address_of,
+    cookies_refused,
+    csrf_ok,
+    csrf_token,
+    device_id,
+    end_session,
+    keep_device,
+    new_device_id,
+    signed_in,
+    start_session,
 )
 from sync.protocol import LoginRequest
 

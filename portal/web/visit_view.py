@@ -47,7 +47,7 @@ class VisitView:
     address: str
     officer_name: str
     template_name: str
-    clocks: list[dict[str, str]]
+    clocks: list[dict[str, Any]]
     sections: list[Section]
     hazards: list[dict[str, Any]]
     assessment: list[tuple[str, str]]

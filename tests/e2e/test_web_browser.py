@@ -28,15 +28,22 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
+from sync_support import admin_visits, open_signed_in, record_visit, sync
+from web_browser_support import (
+    axe_violations,
+    chromium,
+    click_and_load,
+    focused_style,
+    no_horizontal_scroll,
+    shot,
+    sign_in,
+    sign_out,
+    wait_for_file,
+)
 
 from portal.core.config import PortalSettings
 from portal.seed import seed
 from portal.server import BackgroundPortal, start_background
-
-from sync_support import admin_visits, open_signed_in, record_visit, sync  # noqa: E402  (tests/e2e helpers)
-from web_browser_support import (  # noqa: E402
-    axe_violations, chromium, click_and_load, focused_style, no_horizontal_scroll, shot, sign_in, sign_out, wait_for_file,
-)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -223,7 +230,7 @@ class _Forger(http.server.BaseHTTPRequestHandler):
 
     target = ""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = (f'<!doctype html><title>Prize</title><form method="post" action="{self.target}">'
                 '<input type="hidden" name="decision" value="approve"><input type="hidden" name="csrf" value="guess">'
                 '<button id="claim">Claim your prize</button></form>').encode()
