@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from factory import TEMPLATE_ID, screenshot, wait_idle, write_jpeg
 from fit import SIZES, in_view, misfits
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, QWidget
 
 from fieldapp.types import ProblemAction
 
@@ -137,6 +137,19 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
     wait_idle(qtbot, tasks)
     screens.dialog(viewer, "photo_viewer")
     viewer.reject()
+    for ask, name in ((editor.photos.edit_caption, "photo_caption"), (editor.photos.attach_to_question, "photo_question")):
+        ask()
+        box = next(b for b in editor.photos.findChildren(QInputDialog) if b.isVisible())
+        screens.dialog(box, name)
+        box.reject()
+    editor.photos._show_progress(True)   # as while an import runs: its bar and Stop importing
+    screens.window(window, "editor_photo_import")
+    editor.photos._show_progress(False)
+
+    # A hazard row and the assessment.
+    editor.hazards.add_row()
+    editor.scroll.ensureWidgetVisible(editor.assessment)
+    screens.window(window, "editor_hazards_assessment")
 
     # The date question's calendar.
     date = editor.rows["next_date"].editor
@@ -252,7 +265,12 @@ def test_repeat_sections_letter_sign_in_and_sign_out_fit(qtbot: Any, window: Any
     rooms.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
 
     store = window.ctx.store
-    letter = TenantLetterDialog(tasks, store, letter_visit(store, tmp_path))
+    completed = letter_visit(store, tmp_path)
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.open_visit(completed)   # submitted and completed: the tenant's summary line and its buttons
+    wait_idle(qtbot, tasks)
+    screens.window(window, "editor_summary_status")
+    letter = TenantLetterDialog(tasks, store, completed)
     qtbot.addWidget(letter)
     with qtbot.waitSignal(letter.sig_ready, timeout=20_000):
         letter.show()
