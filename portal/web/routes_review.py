@@ -99,11 +99,13 @@ def decide(visit_id: str, request: Request, user: Reviewer, form: CheckedForm) -
     return _visit_page(request, user, _view(request, user, visit_id), form, fields, str(error.get("message", "")), status)
 
 
-def _photo_of(request: Request, user: WebUser, visit_id: str, sha256: str) -> None:
-    """404 page unless the photo belongs to this visit and the caller reaches the visit."""
+def _photo_of(request: Request, user: WebUser, visit_id: str, sha256: str) -> tuple[VisitView, dict[str, Any]]:
+    """The visit and its photo; a 404 page unless the photo belongs to the visit and the caller reaches the visit."""
     view = _view(request, user, visit_id)
-    if sha256 not in {p["sha256"] for p in view.photos}:
+    found = next((p for p in view.photos if p["sha256"] == sha256), None)
+    if found is None:
         raise _missing(request, user, "photo")
+    return view, found
 
 
 def _download(request: Request, user: WebUser, sha256: str) -> Response:
@@ -114,8 +116,16 @@ def _download(request: Request, user: WebUser, sha256: str) -> Response:
 
 
 @router.get("/visits/{visit_id}/photos/{sha256}")
+def photo_page(visit_id: str, sha256: str, request: Request, user: Reviewer) -> Response:
+    """A page with the photo at full size, its caption and the way back to the visit."""
+    view, found = _photo_of(request, user, visit_id, sha256)
+    return page(request, "photo.html", {**_common(user, f"Photo {found['number']} of case {view.case.reference}"),
+                                        "v": view, "p": found})
+
+
+@router.get("/visits/{visit_id}/photos/{sha256}/full")
 def photo(visit_id: str, sha256: str, request: Request, user: Reviewer) -> Response:
-    """A photo of the visit at full size (the API's download: its access rule and audit event)."""
+    """The photo's bytes at full size (the API's download: its access rule and audit event)."""
     _photo_of(request, user, visit_id, sha256)
     return _download(request, user, sha256)
 

@@ -185,11 +185,12 @@ def test_sign_in_queue_visit_photo_summary_approve_return_sign_out(served: Serve
 
     # A photo at full size on click.
     click_and_load(driver, driver.find_element(By.CSS_SELECTOR, ".photos a"))
-    assert "/photos/" in driver.current_url
-    size = driver.execute_script("const i = document.images[0]; return [i.naturalWidth, i.naturalHeight];")
-    assert size == [1200, 900]
+    assert "/photos/" in driver.current_url and driver.find_element(By.TAG_NAME, "h1").text == "Photo 1 of 2"
+    full = driver.find_element(By.CSS_SELECTOR, ".full-photo img")
+    assert driver.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight];", full) == [1200, 900]
     shot(driver, "04-photo-full-size")
-    driver.back()
+    assert_accessible(driver, "photo")
+    click_and_load(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Back to the visit"))
 
     # Return without a comment: the push service's own rule, its message tied to the field.
     driver.find_element(By.ID, "decision-return").click()
