@@ -29,7 +29,7 @@ import tomli_w
 from fieldapp.atomic import write_atomic
 from fieldapp.errors import ConfigError
 from fieldapp.limits import PHOTO_MAX_EDGE
-from fieldapp.photos import PhotoPolicy
+from fieldapp.photo_policy import PhotoPolicy
 
 APP_NAME = "Fieldapp"
 APP_AUTHOR = "Fieldapp"

@@ -26,6 +26,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from fieldapp.atomic import write_atomic
+from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
 from fieldapp.priority import lower_this_thread
 
@@ -67,18 +68,6 @@ _HEIC_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b
 # 127) and a zone plate is 17 dB PSNR against LANCZOS (HAMMING 23 dB). Not for evidence.
 RESAMPLE = Image.Resampling.HAMMING
 _WHAT_TO_DO = "Export or save it as JPEG or PNG (on an iPhone: Settings > Camera > Formats > Most Compatible) and import that file."
-
-
-@dataclass(frozen=True)
-class PhotoPolicy:
-    """How imported photos are stored; IT can preset every value in the site config."""
-
-    long_edge: int = 2560
-    quality: int = 85
-    keep_gps: bool = True
-    thumbnail_edge: int = 320
-    max_source_pixels: int = 80_000_000  # beyond any phone or camera; below Pillow's own bomb limit
-    max_file_bytes: int = 80 * 1024 * 1024
 
 
 @dataclass(frozen=True)

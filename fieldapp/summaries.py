@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,13 +27,15 @@ from sqlalchemy.orm import Session
 from fieldapp.clock import format_timestamp, utc_now
 from fieldapp.domain import OpKind, OpStatus
 from fieldapp.errors import ValidationError
-from fieldapp.letter import LetterError, LetterFacts, LetterPhoto, PhotoSource, letter_facts
-from fieldapp.letter.images import missing_photo
+from fieldapp.letter import LetterError, LetterFacts, LetterPhoto, letter_facts
 from fieldapp.models import CaseRecord, OutboxRow, PropertyRow, VisitRow
 from fieldapp.outbox import add_problem, enqueue, op_error, op_size
 from fieldapp.records import case_residents, officer_name, queued_summary, visit_photos
 from fieldapp.types import ProblemAction, UserInfo, VisitState
 from fieldapp.visits import new_id, visit_document
+
+if TYPE_CHECKING:
+    from fieldapp.letter import PhotoSource
 
 METHODS = ("hand", "post", "email")
 MAX_RETRIES = 3
@@ -70,6 +72,8 @@ def photo_files(photos_dir: Path) -> PhotoSource:
     def source(photo: LetterPhoto) -> Path:
         path = photo_path(photos_dir, photo.sha256, photo.content_type)
         if not path.is_file():
+            from fieldapp.letter.images import missing_photo  # Pillow: loaded only when a letter is made
+
             raise missing_photo(photo)
         return path
 

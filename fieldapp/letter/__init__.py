@@ -8,8 +8,19 @@ laptop previews, prints and saves them.
 
 from fieldapp.letter.errors import LetterError, LetterPhotoError, LetterTemplateError, NoAssessmentError
 from fieldapp.letter.facts import LetterFacts, LetterHazard, LetterPhoto, LetterStep, letter_facts
-from fieldapp.letter.render import PhotoSource, render_letter
 from fieldapp.letter.template import LetterTemplate, load_template
+
+
+
+def __getattr__(name: str) -> object:
+    # The renderer loads reportlab and Pillow: only what draws a letter pays for them, not a
+    # headless `fieldapp sync`, whose store needs just the letter's facts.
+    if name in ("PhotoSource", "render_letter"):
+        from fieldapp.letter import render
+
+        return getattr(render, name)
+    raise AttributeError(f"module 'fieldapp.letter' has no attribute {name!r}")
+
 
 __all__ = [
     "LetterError", "LetterFacts", "LetterHazard", "LetterPhoto", "LetterPhotoError", "LetterStep",

@@ -105,6 +105,20 @@ def test_cli_import_stays_light() -> None:
     assert out.strip() == "[]"
 
 
+def test_a_sync_loads_no_qt_pillow_or_reportlab(tmp_path: Path) -> None:
+    """What `fieldapp sync` imports and opens (settings, store, engine, sign-in) loads no Qt, Pillow or reportlab."""
+    code = ("import sys; from fieldapp.cli import sync_cmd; from fieldapp import FieldStore; "
+            "import sync.engine, sync.session; sync_cmd._settings(); "
+            f"FieldStore.open(r'{tmp_path}').close(); "
+            "print(sorted(m for m in ('PySide6', 'PIL', 'reportlab', 'alembic') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**cli.os.environ, "FIELDAPP_DATA_DIR": str(tmp_path)})
+    # A new store is migrated (alembic) once; the folder is opened again below, as every later sync opens it.
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**cli.os.environ, "FIELDAPP_DATA_DIR": str(tmp_path)})
+    assert done.stdout.strip() == "['alembic']" and again.stdout.strip() == "[]"
+
+
 def test_smoke_test_passes_offscreen(tmp_path: Path) -> None:
     """`fieldapp --smoke-test` (in a fresh process, offscreen) migrates a store, shows the window, imports a photo."""
     shot = Path(__file__).resolve().parents[1] / "artifacts" / "smoke-test.png"
