@@ -173,3 +173,23 @@ def effective_due_at(clocks: Sequence[Mapping[str, Any]], service_due_at: str | 
     """Revision 1's ``due_at``: the earliest unmet clock's ``due_at``, else the case's service date."""
     unmet = [parse_timestamp(c["due_at"]) for c in clocks if not c.get("met_at")]
     return format_timestamp(min(unmet)) if unmet else service_due_at
+
+
+#: How a clock stands for the CRM's alerts and the compliance page: amber is one working day left or less.
+MET, BREACHED, AMBER, RUNNING = "met", "breached", "amber", "running"
+
+
+def working_days_left(holidays: HolidayTable, due_at: datetime, now: datetime) -> int:
+    """Working days after today (London), up to and including the due day; 0 when due today or past."""
+    today, due_day = london_day(now), london_day(due_at)
+    return sum(1 for offset in range(1, (due_day - today).days + 1) if holidays.is_working_day(today + timedelta(days=offset)))
+
+
+def clock_state(clock: Mapping[str, Any], now: datetime, holidays: HolidayTable) -> str:
+    """``met``, ``breached`` (past due, unmet), ``amber`` (one working day left or less) or ``running``."""
+    if clock.get("met_at"):
+        return MET
+    due = parse_timestamp(clock["due_at"])
+    if due < now:
+        return BREACHED
+    return AMBER if working_days_left(holidays, due, now) <= 1 else RUNNING

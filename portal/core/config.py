@@ -65,6 +65,17 @@ class PortalSettings:
     #: The council's template for the tenant's letter (``FIELDAPP_PORTAL_LETTER_TEMPLATE``);
     #: None uses the shipped one. Read at each letter, so IT changes it without a restart.
     letter_template: Path | None = None
+    #: The webhook delivery worker (portal/webhook_worker.py) runs in every served portal process.
+    webhook_worker: bool = True
+    #: A delivery's POST has this long for the whole exchange (connect, TLS, answer).
+    webhook_timeout_seconds: float = 10.0
+    #: Waits between attempts of a failing delivery (the last repeats, each with jitter),
+    #: until ``webhook_retry_hours`` after the event; then the delivery has failed.
+    webhook_retry_delays: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0, 3600.0)
+    webhook_retry_hours: float = 24.0
+    #: How often an idle worker looks for new events, and how often clocks are checked for amber and breach.
+    webhook_poll_seconds: float = 1.0
+    clock_check_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "PortalSettings":

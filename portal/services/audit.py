@@ -46,6 +46,7 @@ class Action(StrEnum):
     REVIEW_DECIDED = "review.decided"
     ADMIN_CREATE = "admin.create"
     ADMIN_UPDATE = "admin.update"
+    ADMIN_DELETE = "admin.delete"
     ADMIN_EXPORT = "admin.export"
     ACCOUNT_UPDATED = "account.updated"
     WEB_PAGE_READ = "web.page_read"

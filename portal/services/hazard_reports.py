@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import Case, Property, Resident, Visit
-from portal.services import case_clocks, records, scope
+from portal.services import case_clocks, records, scope, webhooks
 from sync.protocol import CaseData, ErrorCode, HazardReportData, format_timestamp, parse_timestamp, utc_now
 
 DAMP_AND_MOULD = "Damp and mould growth"
@@ -88,4 +88,7 @@ def create_from_report(session: Session, caller: scope.Caller, case_id: str, bod
         property_id=body.property_id, resident_ids=residents, assigned_officer_id=None, team_id=caller.team_id,
         reported_hazards=list(dict.fromkeys(body.hazards)),
     )
-    return records.create_case(session, data, case_id=case_id, source="officer", reported_by_id=caller.id)
+    case = records.create_case(session, data, case_id=case_id, source="officer", reported_by_id=caller.id)
+    # Only cases from the field are news to the CRM (it knows the ones it created or imported).
+    webhooks.emit(session, webhooks.case_created(case, body.visit_id, body.from_case_id))
+    return case

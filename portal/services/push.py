@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from portal.core.db import Database
 from portal.errors import ApiError, field_errors, not_found
 from portal.models import Case, OpRecord, Review, Template, User, Visit
-from portal.services import scope, summary
+from portal.services import scope, summary, webhooks
 from portal.services.blobs import held
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
@@ -220,12 +220,16 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     if visit.status != VisitStatus.SUBMITTED:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, f"This visit is {visit.status}, not awaiting review.", public(visit))
     now = utcnow()
-    session.add(Review(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now))
+    review = Review(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now)
+    session.add(review)
     visit.status = VisitStatus.APPROVED if body.decision == Decision.APPROVE else VisitStatus.RETURNED
     visit.review = {"decision": str(body.decision), "comment": body.comment, "lead_id": caller.id, "decided_at": format_timestamp(now)}
     visit.version += 1
     session.flush()
     stamp(session, visit)
+    # The CRM hears of the decision in the same transaction (whoever decides: any
+    # other place that decides reviews must emit this too).
+    webhooks.emit(session, webhooks.decided(visit, review))
     return {"op_id": op.op_id, "status": "applied", "version": visit.version, "seq": visit.seq}
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.db import SEQ_COUNTER
 from portal.models import Case, OpRecord, Visit, VisitBlob
+from portal.services import webhooks
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import VisitStatus
 
@@ -50,6 +51,10 @@ class SubmitWrite:
     #: concludes its investigation (portal/services/case_clocks.py); the case then
     #: changes (version, seq) whatever its status.
     case_clocks: dict[str, Any] | None = None
+
+    def event(self) -> webhooks.Emission:
+        """The ``visit.submitted`` event this submit writes into the webhook outbox, in its transaction."""
+        return webhooks.submitted(self.visit_id, self.case_id, self.user_id, self.version, self.document)
 
 
 _PG_INSERT_VISIT = """
@@ -100,10 +105,12 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
     from psycopg.types.json import Json
 
     raw = session.connection().connection.driver_connection
+    event = write.event()
     params = {
         "counter": SEQ_COUNTER, "op_id": write.op_id, "digest": write.digest, "user_id": write.user_id, "visit_id": write.visit_id,
         "case_id": write.case_id, "version": write.version, "document": Json(write.document),
         "status": VisitStatus.SUBMITTED.value, "hashes": write.hashes, "now": utcnow(),
+        "event_id": event.id, "event_type": str(event.type), "event_data": Json(event.data),
     }
     try:
         with raw.pipeline():
@@ -122,6 +129,7 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
                 })
             elif write.mark_case:
                 raw.execute(_PG_MARK_VISITED, params)
+            raw.execute(webhooks.PG_INSERT_EVENT, params)
             cursor = raw.execute(_PG_STAMP_AND_RECORD, params)
             raw.commit()
     except psycopg.IntegrityError as exc:
@@ -156,6 +164,7 @@ def _commit_portable(session: Session, write: SubmitWrite, existed: bool) -> int
     session.execute(update(_VISITS).where(_VISITS.c.id == write.visit_id).values(seq=seq))
     result = {"op_id": write.op_id, "status": "applied", "version": write.version, "seq": seq}
     session.execute(insert(_OPS).values(op_id=write.op_id, user_id=write.user_id, result=result, created_at=utcnow(), digest=write.digest))
+    webhooks.emit(session, write.event())
     return seq
 
 
