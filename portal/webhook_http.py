@@ -68,7 +68,7 @@ def _refused_everywhere(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bo
 def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+    except (OSError, UnicodeError, ValueError):
         raise UnsafeTarget(f"The host {host!r} cannot be resolved; check the address.") from None
     found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
     for info in infos:

@@ -76,6 +76,8 @@ class PortalSettings:
     #: How often an idle worker looks for new events, and how often clocks are checked for amber and breach.
     webhook_poll_seconds: float = 1.0
     clock_check_seconds: float = 60.0
+    #: Finished webhook deliveries (and their events) are kept this many days for IT to look at.
+    webhook_days: int = 30
 
     @classmethod
     def from_env(cls, **overrides: object) -> "PortalSettings":

@@ -4,7 +4,8 @@ Long-closed cases leave the devices, tombstones past their retention go, partial
 uploads nobody continued are discarded, and complete blobs no visit references are
 removed once their grace period since the last upload has passed (a device that
 uploaded photos and then failed to push still has that long to push). A blob a visit
-references is never removed. Run by ``fieldapp-portal housekeeping`` (cron) and at
+references is never removed. Webhook deliveries finished ``webhook_days`` ago go,
+with the outbox events nothing waits on any more. Run by ``fieldapp-portal housekeeping`` (cron) and at
 most hourly by each serving process.
 """
 
@@ -17,6 +18,7 @@ from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.services import pull as pull_service
+from portal.services import webhook_outbox
 from portal.services.blobs import discard_stale_partials, unreferenced_blobs
 from portal.services.records import purge_closed_cases
 from portal.services.sequence import utcnow
@@ -31,12 +33,13 @@ class HousekeepingReport:
     partial_uploads: int
     orphan_partial_files: int
     unreferenced_blobs: int
+    webhook_events: int = 0
 
     def summary(self) -> str:
         """One line for the log and the command line."""
         return (f"purged {self.purged_cases} closed cases, {self.tombstones} tombstones, "
                 f"{self.partial_uploads} stale partial uploads ({self.orphan_partial_files} orphan files), "
-                f"{self.unreferenced_blobs} unreferenced photos")
+                f"{self.unreferenced_blobs} unreferenced photos, {self.webhook_events} old webhook events")
 
 
 def run(db: Database, store: BlobStore, settings: PortalSettings) -> HousekeepingReport:
@@ -54,4 +57,6 @@ def run(db: Database, store: BlobStore, settings: PortalSettings) -> Housekeepin
     # Bytes go only after the rows' removal committed: a failed commit leaves both.
     for sha256 in gone:
         store.delete(sha256)
-    return HousekeepingReport(cases or 0, tombstones or 0, partials, orphans, len(gone))
+    with db.plain(writes=True) as session:
+        events = webhook_outbox.purge(session, utcnow() - timedelta(days=settings.webhook_days))
+    return HousekeepingReport(cases or 0, tombstones or 0, partials, orphans, len(gone), events)

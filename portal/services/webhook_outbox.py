@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
@@ -191,3 +191,16 @@ def page(session: Session, webhook_id: str, before: int | None, limit: int, stat
         "next_before": shown[-1][0].id if shown else before,
         "has_more": len(rows) > limit,
     }
+
+
+def purge(session: Session, before: datetime) -> int:
+    """Remove deliveries finished before ``before`` (with their attempts) and the events nothing waits on; how many events."""
+    finished = select(WebhookDelivery.id).where(WebhookDelivery.status != PENDING, WebhookDelivery.finished_at < before)
+    session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(finished.scalar_subquery())))
+    session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(finished.scalar_subquery())))
+    waiting = select(WebhookDelivery.event_id).where(WebhookDelivery.event_id == WebhookEvent.id).exists()
+    # Clock events keep their rows: the dedupe key is what makes each alert once only.
+    gone = session.execute(delete(WebhookEvent).where(
+        WebhookEvent.dispatched_at < before, WebhookEvent.dedupe_key.is_(None), ~waiting,
+    ))
+    return int(gone.rowcount or 0)

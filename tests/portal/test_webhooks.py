@@ -17,6 +17,9 @@ from typing import Any
 
 import pytest
 
+from portal.models_webhooks import WebhookEvent
+from portal.services import webhook_outbox
+from portal.services.sequence import utcnow
 from portal.services.webhook_outbox import RetryPolicy
 from portal.webhook_http import UnsafeTarget, check_url
 from portal.webhook_worker import WebhookWorker
@@ -340,3 +343,20 @@ def test_worker_thread_delivers_while_served(any_world: World, hooks_on: Callabl
         stopper.start()
         stopper.join(10)
         assert not stopper.is_alive()
+
+
+def test_housekeeping_removes_old_finished_deliveries(sqlite_world: World, hooks_on: Callable[[Portal], Hooks], receiver: Receiver) -> None:
+    """Finished deliveries past the retention go with their attempts and events; pending ones stay."""
+    hooks = hooks_on(sqlite_world.portal)
+    webhook_id = hooks.add(receiver, ["case.created"])
+    sqlite_world.portal.push(sqlite_world.auth["officer1"], [_hazard_report(sqlite_world)])
+    drain(worker(sqlite_world.portal), lambda: len(receiver.delivered()) == 1)
+    receiver.script = ["500"] * 100
+    sqlite_world.portal.push(sqlite_world.auth["officer1"], [_hazard_report(sqlite_world)])
+    drain(worker(sqlite_world.portal), lambda: len(receiver.received) == 2)
+    with sqlite_world.portal.db.plain(writes=True) as session:
+        assert webhook_outbox.purge(session, utcnow() + timedelta(days=1)) >= 1
+    left = hooks.deliveries(webhook_id)["deliveries"]
+    assert [d["status"] for d in left] == ["pending"]
+    with sqlite_world.portal.db.read() as session:
+        assert session.get(WebhookEvent, left[0]["event_id"]) is not None
