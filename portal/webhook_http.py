@@ -134,7 +134,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return f"TLS certificate not trusted: {exc.verify_message or exc.reason}."
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return "No answer within the timeout."
+        return _TIMED_OUT
     if isinstance(exc, ConnectionRefusedError):
         return "Connection refused."
     if isinstance(exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
@@ -154,8 +154,10 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
         sock = _connect(target, timeout)
     except Exception as exc:  # noqa: BLE001 - every failure is an attempt's recorded error
         return done(None, _describe(exc))
-    # The whole exchange has one deadline: the watchdog shuts the socket when it passes.
-    watchdog = threading.Timer(timeout, _shut, args=(sock,))
+    # The whole exchange has one deadline: the watchdog shuts the socket when it passes
+    # (an answer cut short by it is a timeout, whatever http.client made of the rest).
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _shut, args=(sock, cut))
     watchdog.daemon = True
     watchdog.start()
     connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
@@ -171,14 +173,20 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answ
             remaining -= 8192
         status = response.status
     except Exception as exc:  # noqa: BLE001
-        return done(None, "No answer within the timeout." if not watchdog.is_alive() else _describe(exc))
+        return done(None, _TIMED_OUT if cut.is_set() else _describe(exc))
     finally:
         watchdog.cancel()
         connection.close()
+    if cut.is_set():
+        return done(None, _TIMED_OUT)
     return done(status, None if 200 <= status < 300 else f"HTTP {status}")
 
 
-def _shut(sock: socket.socket) -> None:
+_TIMED_OUT = "No answer within the timeout."
+
+
+def _shut(sock: socket.socket, cut: threading.Event) -> None:
+    cut.set()
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
