@@ -20,15 +20,15 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from standardwebhooks.webhooks import Webhook as Signer
 
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.services import clock_events, webhook_outbox
-from portal.services.webhook_outbox import Claimed, RetryPolicy
 from portal.services.sequence import utcnow
+from portal.services.webhook_outbox import Claimed, RetryPolicy
 from portal.webhook_http import post
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class WebhookWorker:
     def __init__(
         self, db: Database, *, policy: RetryPolicy | None = None, timeout: float = 10.0, poll_seconds: float = 1.0,
         concurrency: int = 4, clock_check_seconds: float = 60.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.policy = policy or RetryPolicy()
@@ -68,7 +68,7 @@ class WebhookWorker:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook-post")
 
     @classmethod
-    def from_settings(cls, db: Database, settings: PortalSettings) -> "WebhookWorker":
+    def from_settings(cls, db: Database, settings: PortalSettings) -> WebhookWorker:
         """A worker with the portal's configured timing."""
         policy = RetryPolicy(delays=settings.webhook_retry_delays, give_up_after=timedelta(hours=settings.webhook_retry_hours))
         return cls(db, policy=policy, timeout=settings.webhook_timeout_seconds, poll_seconds=settings.webhook_poll_seconds,
@@ -90,10 +90,10 @@ class WebhookWorker:
 
     def _deliver(self, claimed: Claimed) -> None:
         try:
-            moment = datetime.now(timezone.utc)
+            moment = datetime.now(UTC)
             answer = post(claimed.url, claimed.body.encode("utf-8"), signed_headers(claimed, moment), self.timeout)
             status = webhook_outbox.record(self.db, claimed, answer, utcnow(), self.policy)
-        except Exception:  # noqa: BLE001 - the lease runs out and another round tries again
+        except Exception:
             log.exception("Webhook delivery %s could not be recorded; it is tried again when its lease ends.", claimed.delivery_id)
             return
         if status == webhook_outbox.FAILED:
@@ -103,13 +103,13 @@ class WebhookWorker:
         while not self._stop.is_set():
             try:
                 worked = self.run_once()
-            except Exception:  # noqa: BLE001 - e.g. the database restarting: try again after a pause
+            except Exception:
                 log.exception("The webhook worker's round failed; trying again shortly.")
                 worked = 0
             if not worked:
                 self._stop.wait(self.poll_seconds)
 
-    def start(self) -> "WebhookWorker":
+    def start(self) -> WebhookWorker:
         """Run on a daemon thread until ``stop()``."""
         self._thread = threading.Thread(target=self._loop, name="webhook-worker", daemon=True)
         self._thread.start()

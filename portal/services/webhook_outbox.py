@@ -21,9 +21,9 @@ import random
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
@@ -203,4 +203,4 @@ def purge(session: Session, before: datetime) -> int:
     gone = session.execute(delete(WebhookEvent).where(
         WebhookEvent.dispatched_at < before, WebhookEvent.dedupe_key.is_(None), ~waiting,
     ))
-    return int(gone.rowcount or 0)
+    return int(cast(CursorResult[Any], gone).rowcount or 0)

@@ -18,9 +18,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import CursorResult, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,7 +30,6 @@ from portal.models_webhooks import Webhook, WebhookAttempt, WebhookDelivery, Web
 from portal.services.sequence import utcnow
 from sync.protocol import format_timestamp
 
-_EVENTS = WebhookEvent.__table__
 #: Random bytes of a new secret (the specification asks for 24 to 64).
 SECRET_BYTES = 32
 SECRET_PREFIX = "whsec_"
@@ -64,12 +63,13 @@ class Emission:
 def emit(session: Session, event: Emission) -> bool:
     """Write the event in the caller's transaction; False when its dedupe key was emitted before."""
     if event.dedupe_key is None:
-        session.execute(insert(_EVENTS).values(**event.row()))
+        session.execute(insert(WebhookEvent).values(**event.row()))
         return True
     dialect = session.get_bind().dialect.name
     # ON CONFLICT DO NOTHING: another process emitting the same fact at once is no error.
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_EVENTS).values(**event.row())
-    return bool(session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"])).rowcount)
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(WebhookEvent).values(**event.row())
+    done = session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    return bool(cast(CursorResult[Any], done).rowcount)
 
 
 #: The pipelined submit's form of ``emit`` (portal/services/submit_commit.py): psycopg parameters.

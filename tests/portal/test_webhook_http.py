@@ -30,7 +30,7 @@ def _serve(handle: Callable[[socket.socket], None], wrap: ssl.SSLContext | None 
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             try:
                 handle(wrap.wrap_socket(conn, server_side=True) if wrap else conn)
@@ -58,7 +58,7 @@ def self_signed(tmp_path: Path) -> ssl.SSLContext:
     """A server context with a certificate for localhost that no trust store knows."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=1))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from fieldapp.domain import Role
 from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
@@ -81,7 +82,7 @@ def test_pending_deliveries_survive_a_restart(database_url: str, tmp_path: Path)
     db = Database(database_url)
     migrate.upgrade(db.engine)
     with db.write() as session:
-        records.create_user(session, AdminUserCreate(username="root", display_name="Root", role="admin", password=PASSWORD),
+        records.create_user(session, AdminUserCreate(username="root", display_name="Root", role=Role.ADMIN, password=PASSWORD),
                             PortalSettings.from_env().kdf)
     db.dispose()
     receiver = Receiver(script=["500"] * 1000).start()
@@ -102,4 +103,4 @@ def test_pending_deliveries_survive_a_restart(database_url: str, tmp_path: Path)
     assert receiver.delivered()[0].payload["type"] == "case.created"
     (delivery,) = page["deliveries"]
     assert delivery["status"] == "delivered" and len(delivery["attempts"]) >= failed_tries + 1
-    assert [a["status_code"] for a in delivery["attempts"]][0] == 204 and delivery["attempts"][-1]["status_code"] == 500
+    assert delivery["attempts"][0]["status_code"] == 204 and delivery["attempts"][-1]["status_code"] == 500

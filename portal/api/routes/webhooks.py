@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
+from fieldapp.limits import INT64_MAX
 from portal.api.deps import AdminDep, DbDep, JsonBody, WhereDep
 from portal.api.webhook_schemas import DeliveryPage, WebhookCreate, WebhookCreated, WebhookList
 from portal.errors import invalid_request, not_found
@@ -14,7 +15,7 @@ from portal.models_webhooks import Webhook
 from portal.services import audit, webhook_outbox, webhooks
 from portal.services.audit import Action, Event
 from portal.webhook_http import UnsafeTarget, check_url
-from sync.protocol import INT64_MAX, UUID_RE
+from sync.protocol import UUID_RE
 
 router = APIRouter(prefix="/admin", tags=["webhooks"])
 
