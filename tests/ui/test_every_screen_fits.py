@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from factory import TEMPLATE_ID, screenshot, wait_idle, write_jpeg
 from fit import SIZES, in_view, misfits
-from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from fieldapp.types import ProblemAction
 
@@ -142,6 +142,10 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
         box = next(b for b in editor.photos.findChildren(QInputDialog) if b.isVisible())
         screens.dialog(box, name)
         box.reject()
+    editor.photos.choose_files()
+    chooser = _open_box(qtbot, next(d for d in editor.photos.findChildren(QFileDialog) if d.isVisible()))
+    screens.dialog(chooser, "add_photos_file_dialog")
+    chooser.reject()
     editor.photos._show_progress(True)   # as while an import runs: its bar and Stop importing
     screens.window(window, "editor_photo_import")
     editor.photos._show_progress(False)
