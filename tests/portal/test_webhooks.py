@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from portal.models_webhooks import WebhookEvent
 from portal.services import webhook_outbox
@@ -360,3 +361,18 @@ def test_housekeeping_removes_old_finished_deliveries(sqlite_world: World, hooks
     assert [d["status"] for d in left] == ["pending"]
     with sqlite_world.portal.db.read() as session:
         assert session.get(WebhookEvent, left[0]["event_id"]) is not None
+
+
+def test_a_decision_on_the_web_pages_writes_the_same_event(sqlite_world: World) -> None:
+    """Approving on /web goes through the push service, so the outbox gets visit.approved in the decision's transaction."""
+    from tests.portal.test_web_pages import csrf_of, sign_in
+
+    op = sqlite_world.visit_op("officer1", "case1", outcome="no_access", answers={})
+    assert sqlite_world.portal.push(sqlite_world.auth["officer1"], [op])[0]["status"] == "applied"
+    client = sign_in(sqlite_world, "lead_a")
+    sent = client.post(f"/web/visits/{op['id']}/decision", data={"csrf": csrf_of(client, f"/web/visits/{op['id']}"), "decision": "approve"})
+    assert sent.status_code == 303, sent.text
+    with sqlite_world.portal.db.read() as session:
+        events = session.scalars(select(WebhookEvent).where(WebhookEvent.type.in_(["visit.submitted", "visit.approved"]))).all()
+    mine = sorted(e.type for e in events if e.data.get("visit_id") == op["id"])
+    assert mine == ["visit.approved", "visit.submitted"]
