@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 from factory import TEMPLATE_ID, screenshot, wait_idle, write_jpeg
 from fit import SIZES, in_view, misfits
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QMessageBox,
+    QWidget,
+)
 
 from fieldapp.types import ProblemAction
 
@@ -348,3 +355,16 @@ def test_the_window_opens_no_larger_than_its_screen(qtbot: Any, store: Any, task
     room = window.screen().availableGeometry().size()
     assert window.width() <= room.width() and window.height() <= room.height()
     window.close()
+
+
+def test_the_main_screens_fit_at_the_real_scale_factor(size: str) -> None:
+    """In a process run at QT_SCALE_FACTOR 1.5 (and 1), the case page and editor fit with no fault (fit_scaled.py)."""
+    import subprocess
+    import sys
+
+    width, height, scale = {"1366x768@150": (1366, 768, 1.5), "1280x720": (1280, 720, 1.0)}[size]
+    script = Path(__file__).with_name("fit_scaled.py")
+    done = subprocess.run([sys.executable, str(script), str(width), str(height), str(scale)], check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.stdout.startswith(f"window {round(width / scale)}x"), done.stdout
