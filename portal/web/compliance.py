@@ -29,7 +29,7 @@ from fieldapp.clocks import (
 )
 from portal.models import Case, Property, Team, User
 from portal.services.scope import Caller
-from portal.web.queue import address_of
+from portal.web.queue import address_text
 from portal.web.reach import cases_reached
 from sync.protocol import CaseStatus, format_timestamp
 
@@ -55,20 +55,23 @@ class Standing:
 
 def standings(session: Session, caller: Caller, now: datetime) -> list[Standing]:
     """The reached open cases with an unmet clock, breached first, then by due time."""
+    # Columns, not whole records: a manager's page reads every open case of the council.
     rows = session.execute(
-        select(Case, Property, Team, User).join(Property, Property.id == Case.property_id)
-        .join(Team, Team.id == Case.team_id).outerjoin(User, User.id == Case.assigned_officer_id)
+        select(Case.id, Case.reference, Case.clocks, Property.address_lines, Property.town, Property.postcode,
+               Team.name, User.display_name)
+        .join(Property, Property.id == Case.property_id).join(Team, Team.id == Case.team_id)
+        .outerjoin(User, User.id == Case.assigned_officer_id)
         .where(cases_reached(caller), Case.status != CaseStatus.CLOSED.value)
     ).all()
     found = []
-    for case, prop, team, officer in rows:
-        clock = nearest_unmet(clocks_of(case.clocks or []))
+    for case_id, reference, clocks, lines, town, postcode, team, officer in rows:
+        clock = nearest_unmet(clocks_of(clocks or []))
         if clock is None or clock.due_at is None:
             continue
         found.append(Standing(
-            case_id=case.id, reference=case.reference, team=team.name, officer=officer.display_name if officer else "Not assigned",
-            address=address_of(prop), stage=clock.stage, due_at=clock.due_at, standing=_OF_STATE[clock_state(clock, now)],
-            left=time_left_text(clock, now),
+            case_id=case_id, reference=reference, team=team, officer=officer or "Not assigned",
+            address=address_text(lines, town, postcode), stage=clock.stage, due_at=clock.due_at,
+            standing=_OF_STATE[clock_state(clock, now)], left=time_left_text(clock, now),
         ))
     return sorted(found, key=lambda s: (s.due_at, s.reference))
 

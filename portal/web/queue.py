@@ -49,11 +49,14 @@ class QueueRow:
     seq: int
 
 
+def address_text(lines: list[str], town: str, postcode: str) -> str:
+    """An address on one line."""
+    return ", ".join([*lines, town, postcode])
+
+
 def address_of(prop: Property | None) -> str:
     """A property's address on one line."""
-    if prop is None:
-        return ""
-    return ", ".join([*prop.address_lines, prop.town, prop.postcode])
+    return address_text(prop.address_lines, prop.town, prop.postcode) if prop is not None else ""
 
 
 def hazard_labels(document: dict[str, object]) -> tuple[list[str], bool]:
