@@ -405,6 +405,7 @@ class MainWindow(QMainWindow):
 
     def _on_sync_started(self) -> None:
         self.sync_action.setEnabled(False)
+        self.status_line.show_message("")   # the last sync's news gives way to this one's progress
         self.progress.begin()
 
     def _on_progress_cancel(self) -> None:

@@ -100,7 +100,8 @@ class StatusLine(QWidget):
         self.last_sync = QLabel()
         # What waits and the last sync's message shrink with "…" (tooltip: all of it) where the bar is short.
         self.pending = ElidedLabel()
-        self.message = ElidedLabel()
+        # The last sync's news ("2 visits returned by your lead") is read whole; the others give way first.
+        self.message = ElidedLabel(min_chars=60)
         self.message.setObjectName("muted")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.types import ProblemAction
+from ui.returned_visits import returned_message
 
 pytestmark = pytest.mark.parametrize("size", list(SIZES))
 
@@ -215,9 +216,13 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
     window.status_line.show_message("2 visits returned by your lead (Needs attention) · Sync complete: "
                                     "12 cases received, 3 visits sent")
     screens.window(window, "status_line_message")
+    window.status_line.show_message(returned_message(2))   # the news after a sync: read whole, not cut short
+    screens.window(window, "status_line_returned")
+    if window.status_line.message.is_elided():
+        screens.faults.append("the returned visits' message is cut short: " + window.status_line.message.text())
     from ui.tasks import TaskProgress
 
-    window.progress.begin()
+    window.sync.sig_started.emit()
     window.progress.update_progress(TaskProgress(0.4, "Uploading photos · 12 of 30 · 14.2 MB of 36.0 MB"))
     screens.window(window, "status_line_syncing")
     window.progress.hide()
