@@ -21,7 +21,7 @@ def web_user(request: Request) -> WebUser:
     """The signed-in person, or a redirect to the sign-in page."""
     user = signed_in(request)
     if user is None:
-        raise to_sign_in()
+        raise to_sign_in(request)
     return user
 
 

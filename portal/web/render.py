@@ -8,6 +8,7 @@ the router and the handler that sends it.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -50,9 +51,15 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
     return HTMLResponse(_ENV.get_template(template).render(values), status_code=status)
 
 
-def to_sign_in() -> PageAnswer:
-    """Back to the sign-in page (303: the browser follows with a GET)."""
-    return PageAnswer(RedirectResponse("/web/sign-in", status_code=303))
+def to_sign_in(request: Request) -> PageAnswer:
+    """To the sign-in page (303: the browser follows with a GET), which comes back to this page after."""
+    back = request.url.path if request.method == "GET" and local_page(request.url.path) else ""
+    return PageAnswer(RedirectResponse(f"/web/sign-in?{urlencode({'next': back})}" if back else "/web/sign-in", status_code=303))
+
+
+def local_page(path: str) -> bool:
+    """Whether ``path`` is one of these pages' own addresses (so a redirect there never leaves the portal)."""
+    return path.startswith("/web/") and not path.startswith("/web/sign-") and "//" not in path and "\\" not in path
 
 
 def install(app: FastAPI) -> None:

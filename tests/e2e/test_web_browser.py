@@ -222,8 +222,11 @@ def test_sign_in_queue_visit_photo_summary_approve_return_sign_out(served: Serve
 
     sign_out(driver)
     assert "/web/sign-in" in driver.current_url and "You are signed out" in driver.page_source
-    driver.get(f"{base}/web/queue")
-    assert driver.current_url.endswith("/web/sign-in")
+    driver.get(f"{base}/web/visits/{second}")
+    assert driver.current_url.endswith(f"/web/sign-in?next=%2Fweb%2Fvisits%2F{second}")
+    sign_in(driver, base, lead.username, lead.password, go=False)  # back on the page asked for
+    assert driver.current_url.endswith(f"/web/visits/{second}")
+    sign_out(driver)
 
 
 class _Forger(http.server.BaseHTTPRequestHandler):

@@ -98,9 +98,10 @@ def click_and_load(driver: WebDriver, element: Any) -> None:
     WebDriverWait(driver, 20).until(staleness_of(old))
 
 
-def sign_in(driver: WebDriver, base: str, username: str, password: str) -> None:
-    """Fill and send the sign-in form as a person would (keyboard into labelled fields)."""
-    driver.get(f"{base}/web/sign-in")
+def sign_in(driver: WebDriver, base: str, username: str, password: str, *, go: bool = True) -> None:
+    """Fill and send the sign-in form as a person would (keyboard into labelled fields); ``go``: open it first."""
+    if go:
+        driver.get(f"{base}/web/sign-in")
     driver.find_element(By.ID, "username").clear()
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)

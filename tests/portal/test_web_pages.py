@@ -180,6 +180,23 @@ def test_pages_allow_only_self_and_the_api_keeps_its_policy(web_world: World) ->
     assert client.get("/api/v1/health").headers["content-security-policy"] == "frame-ancestors 'none'"
 
 
+def test_sign_in_comes_back_to_the_page_asked_for_and_never_elsewhere(web_world: World) -> None:
+    visit_id = submitted(web_world, "officer1", "case1")
+    client = browser(web_world.portal)
+    asked = client.get(f"/web/visits/{visit_id}")
+    assert asked.status_code == 303 and asked.headers["location"] == f"/web/sign-in?next=%2Fweb%2Fvisits%2F{visit_id}"
+    token = csrf_of(client, asked.headers["location"])
+    answer = client.post("/web/sign-in", data={"csrf": token, "username": username(web_world, "lead_a"), "password": PASSWORD,
+                                               "next": f"/web/visits/{visit_id}"})
+    assert answer.headers["location"] == f"/web/visits/{visit_id}"
+    for hostile in ("https://evil.example/", "//evil.example/web/", "/web//evil.example", "/api/v1/me", "/web/sign-out"):
+        other = browser(web_world.portal)
+        token = csrf_of(other, "/web/sign-in")
+        answer = other.post("/web/sign-in", data={"csrf": token, "username": username(web_world, "lead_a"), "password": PASSWORD,
+                                                  "next": hostile})
+        assert answer.headers["location"] == "/web/queue", hostile
+
+
 def test_plain_http_to_another_host_is_explained(web_world: World) -> None:
     plain = TestClient(web_world.portal.client.app, base_url="http://portal.example")
     assert "plain HTTP" in plain.get("/web/sign-in").text
@@ -195,4 +212,4 @@ def test_sign_out_revokes_the_session(web_world: World) -> None:
     replay = browser(web_world.portal)
     replay.cookies.set(SESSION_COOKIE, str(cookie))
     again = replay.get("/web/queue")
-    assert again.status_code == 303 and again.headers["location"] == "/web/sign-in"
+    assert again.status_code == 303 and again.headers["location"] == "/web/sign-in?next=%2Fweb%2Fqueue"
