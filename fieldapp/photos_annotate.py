@@ -66,24 +66,38 @@ def read_original(path: Path, sha256: str) -> bytes:
     return data
 
 
+#: The long edge of the copy shown to draw on: sharp on any laptop screen, and a photo
+#: stored at the policy's largest edge (8192 px, 200 MB as a screen image) stays small.
+SCREEN_EDGE = 3072
+
+
 @dataclass(frozen=True)
 class PhotoPixels:
-    """A stored photo decoded to 8-bit RGB, rows top to bottom (what the annotation screen shows)."""
+    """A stored photo decoded to 8-bit RGB for the screen, rows top to bottom, and the photo's own size.
+
+    Marks are placed in the photo's pixels; the screen copy may be smaller.
+    """
 
     rgb: bytes = field(repr=False)
     width: int
     height: int
+    photo_width: int
+    photo_height: int
 
 
-def decode_pixels(path: Path, sha256: str) -> PhotoPixels:
+def decode_pixels(path: Path, sha256: str, max_edge: int | None = None) -> PhotoPixels:
     """Decode the stored photo for the screen with Pillow, off the GUI thread (transparent parts on white)."""
+    max_edge = max_edge or SCREEN_EDGE
     image = _decoded(read_original(path, sha256))
+    size = image.size
     if "A" in image.getbands():
         background = Image.new("RGB", image.size, "white")
         background.paste(image, mask=image.getchannel("A"))
         image = background
     image = image.convert("RGB")
-    return PhotoPixels(image.tobytes(), image.width, image.height)
+    if max(size) > max_edge:
+        image.thumbnail((max_edge, max_edge), Image.Resampling.BILINEAR)
+    return PhotoPixels(image.tobytes(), image.width, image.height, *size)
 
 
 def _decoded(data: bytes) -> Image.Image:

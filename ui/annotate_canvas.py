@@ -212,12 +212,17 @@ class AnnotateCanvasWidget(QGraphicsView):
 
     # ------------------------------------------------------------ state
 
-    def set_image(self, image: QImage) -> None:
-        """Show the photo (its QPixmap is made here, on the GUI thread); drawing can begin."""
-        self._size = (image.width(), image.height())
+    def set_image(self, image: QImage, photo_size: tuple[int, int] | None = None) -> None:
+        """Show the photo (its QPixmap is made here, on the GUI thread); drawing can begin.
+
+        ``photo_size`` is the stored photo's size when ``image`` is a smaller copy of it:
+        the copy is stretched over the photo's pixels, so marks keep the photo's coordinates.
+        """
+        self._size = photo_size or (image.width(), image.height())
         self._style = MarkStyle.for_image(*self._size)
         self._font = mark_font(self._style)
         self._photo = self.scene().addPixmap(QPixmap.fromImage(image))
+        self._photo.setScale(self._size[0] / max(image.width(), 1))
         self._photo.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene().setSceneRect(QRectF(0, 0, *self._size))
         self.scene().addItem(self._cross)

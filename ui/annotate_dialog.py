@@ -218,7 +218,7 @@ class AnnotateDialog(QDialog):
             .success(self._on_loaded).failure(self._on_load_failed).run()
 
     def _on_loaded(self, pixels: PhotoPixels) -> None:
-        self.canvas.set_image(to_qimage(pixels))
+        self.canvas.set_image(to_qimage(pixels), (pixels.photo_width, pixels.photo_height))
         self.canvas.setEnabled(True)
         self.canvas.setFocus()
         self._update_actions()

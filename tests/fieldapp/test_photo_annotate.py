@@ -246,3 +246,15 @@ def test_a_damaged_draft_is_ignored_and_a_locked_visit_keeps_none(filled: Filled
     filled.store.submit_visit(visit.id)
     with pytest.raises(VisitLockedError):
         filled.store.keep_annotation_draft(original.id, [Mark(MarkKind.ARROW, ((10, 10), (200, 100)))])
+
+
+def test_the_screen_copy_of_a_large_photo_is_smaller_but_knows_the_photo_size(filled: Filled, tmp_path: Path) -> None:
+    """A photo past the screen edge is shown from a smaller copy; its own size is what marks are placed in."""
+    from fieldapp.photos_annotate import decode_pixels
+
+    _, original = _photo_of_draft(filled, tmp_path)
+    pixels = decode_pixels(original.path, original.sha256, max_edge=400)
+    assert (pixels.width, pixels.height, pixels.photo_width, pixels.photo_height) == (400, 300, 800, 600)
+    assert len(pixels.rgb) == 400 * 300 * 3
+    full = decode_pixels(original.path, original.sha256)
+    assert (full.width, full.height) == (800, 600) and len(full.rgb) == 800 * 600 * 3

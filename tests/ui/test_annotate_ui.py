@@ -315,3 +315,21 @@ def test_marks_come_back_after_a_crash_and_discard_forgets_them(qtbot: Any, visi
     qtbot.mouseClick(box.button(box.StandardButton.Discard), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: ctx.store.annotation_draft(photo.id) == (), timeout=10000)
     wait_idle(qtbot, tasks)
+
+
+def test_a_photo_shown_from_a_smaller_copy_is_marked_in_its_own_pixels(qtbot: Any, visit_photo: Any, tasks: Any,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the screen shows a half-size copy, a drag still records (and burns in) the photo's own pixels."""
+    import fieldapp.photos_annotate as annotate
+
+    monkeypatch.setattr(annotate, "SCREEN_EDGE", 600)
+    ctx, photo = visit_photo
+    dialog = _open(qtbot, ctx, photo)
+    assert dialog.canvas.image_size == (1200, 900) and dialog.canvas.cursor == (600, 450)
+    _drag(qtbot, dialog, [(100, 100), (600, 450)])
+    tolerance = max(photo.width / dialog.canvas.viewport().width(), 1) * 2
+    assert _flat(dialog.canvas.marks[0].points) == pytest.approx([100, 100, 600, 450], abs=tolerance)
+    copy = _save(qtbot, dialog)
+    with Image.open(copy.path) as stored:
+        assert stored.size == (1200, 900) and _near(stored.getpixel((350, 275)), RED)
+    wait_idle(qtbot, tasks)
