@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,6 +24,7 @@ from ui.format import label
 from ui.look import icon
 from ui.models import CaseTableModel
 from ui.tasks import Op, TaskFailure
+from ui.widgets import ColumnFitter
 
 #: The table's columns, most useful first: on a narrow screen the last ones are left out.
 COLUMNS_BY_USE = (CaseTableModel.COL_REFERENCE, CaseTableModel.COL_DUE, CaseTableModel.COL_ADDRESS,
@@ -86,11 +87,8 @@ class CaseListWidget(QWidget):
         header.setStretchLastSection(True)
         # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
         chars = (20, 30, 10, 18, 10, 28, 16, 28)  # the reference may carry "· Draft"; Due may hold a clock
-        width = self.fontMetrics().averageCharWidth()
-        self._column_widths = [count * width + 16 for count in chars]
-        for column, pixels in enumerate(self._column_widths):
-            self.table.setColumnWidth(column, pixels)
-        self.table.viewport().installEventFilter(self)   # its width, less the scroll bar, is the room
+        # On a small screen the list keeps reference, due and address; the case page shows the rest.
+        self.columns = ColumnFitter(self.table, chars, COLUMNS_BY_USE)
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))
 
         # The search has a row of its own: beside the filters it was squeezed to a few letters on a small screen.
@@ -117,36 +115,6 @@ class CaseListWidget(QWidget):
         self.setTabOrder(self.type_filter, self.priority_filter)
         self.setTabOrder(self.priority_filter, self.overdue_filter)
         self.setTabOrder(self.overdue_filter, self.table)
-
-    # ------------------------------------------------------------ fitting the width
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            self.fit_columns()
-        return super().eventFilter(watched, event)
-
-    def fit_columns(self) -> None:
-        """Show the columns that fit the table's width, most useful first; no sideways scrolling.
-
-        The case page shows everything of the selected case, so on a small screen (1366x768
-        at 150 %) the list keeps reference, due and address and leaves out the rest.
-        """
-        room = self.table.viewport().width()
-        least = self.fontMetrics().averageCharWidth() * 12   # a column narrower than this says nothing
-        used = 0
-        for column in COLUMNS_BY_USE:
-            wanted = self._column_widths[column]
-            shown = used == 0 or room - used >= min(wanted, least)
-            self.table.setColumnHidden(column, not shown)
-            if shown:
-                self.table.setColumnWidth(column, max(least, min(wanted, room - used)))
-                used += wanted
-        # The right-most column shown takes what is left (stretching would only grow it, never shrink it).
-        header = self.table.horizontalHeader()
-        shown = [c for c in COLUMNS_BY_USE if not header.isSectionHidden(c)]
-        end = max(shown, key=header.visualIndex)
-        others = sum(header.sectionSize(c) for c in shown if c != end)
-        self.table.setColumnWidth(end, max(room - others, least))
 
     # ------------------------------------------------------------ loading
 

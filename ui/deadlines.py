@@ -20,7 +20,7 @@ from ui.context import AppContext
 from ui.format import label
 from ui.models import AnyIndex, RowRole, RowsTableModel
 from ui.tasks import Op, TaskFailure
-from ui.widgets import wrapping_label
+from ui.widgets import ColumnFitter, wrapping_label
 
 
 class DeadlinesTableModel(RowsTableModel[DeadlineRow]):
@@ -103,9 +103,10 @@ class DeadlinesWidget(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        width = self.fontMetrics().averageCharWidth()
-        for column, chars in enumerate((20, 34, 26, 40, 18)):
-            self.table.setColumnWidth(column, chars * width + 16)
+        # Columns most useful first: on a small screen the last ones are left out (the case page has them).
+        by_use = (DeadlinesTableModel.COL_LEFT, DeadlinesTableModel.COL_CASE, DeadlinesTableModel.COL_DUE,
+                  DeadlinesTableModel.COL_STAGE, DeadlinesTableModel.COL_PRIORITY, DeadlinesTableModel.COL_OFFICER)
+        self.columns = ColumnFitter(self.table, (20, 34, 26, 40, 18, 12), by_use)
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))
         self.table.activated.connect(self._on_table_activated)
         self.empty = wrapping_label("No deadline is running for your cases.", "muted")

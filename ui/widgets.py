@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
-from PySide6.QtCore import QSize, Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QLayout, QListWidget, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QLayout,
+    QListWidget,
+    QSizePolicy,
+    QTableView,
+    QWidget,
+)
 
 
 def wrapping_label(text: str, object_name: str | None = None) -> QLabel:
@@ -52,6 +60,52 @@ class ElidedLabel(QLabel):
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
         self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(), text,
                                   self.foregroundRole())
+
+
+class ColumnFitter(QObject):
+    """Keeps a table's columns to its width, most useful first, so it never needs a sideways scroll.
+
+    On a small screen (1366x768 at 150 %) the last columns in ``by_use`` are left out (the
+    page beside or behind the table shows the whole record), and the right-most column shown
+    takes what is left. ``chars`` are each column's width in average characters (the font's,
+    so scaling keeps them readable).
+    """
+
+    def __init__(self, table: QTableView, chars: Sequence[int], by_use: Sequence[int]) -> None:
+        super().__init__(table)
+        self._table, self._by_use = table, tuple(by_use)
+        width = table.fontMetrics().averageCharWidth()
+        self._widths = [count * width + 16 for count in chars]
+        self._least = width * 12   # a column narrower than this says nothing
+        for column, pixels in enumerate(self._widths):
+            table.setColumnWidth(column, pixels)
+        self._viewport = table.viewport()
+        self._viewport.installEventFilter(self)   # its width, less the scroll bar, is the room
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # A table being destroyed still resizes its viewport: nothing to fit then.
+        if event.type() == QEvent.Type.Resize and watched is self._viewport and shiboken6.isValid(self._table):
+            self.fit()
+        return super().eventFilter(watched, event)
+
+    def fit(self) -> None:
+        """Show the columns that fit the table's width now."""
+        table, least = self._table, self._least
+        room = table.viewport().width()
+        used = 0
+        for column in self._by_use:
+            wanted = self._widths[column]
+            shown = used == 0 or room - used >= min(wanted, least)
+            table.setColumnHidden(column, not shown)
+            if shown:
+                table.setColumnWidth(column, max(least, min(wanted, room - used)))
+                used += wanted
+        # The right-most column shown takes what is left (stretching would only grow it, never shrink it).
+        header = table.horizontalHeader()
+        shown_columns = [c for c in self._by_use if not header.isSectionHidden(c)]
+        end = max(shown_columns, key=header.visualIndex)
+        others = sum(header.sectionSize(c) for c in shown_columns if c != end)
+        table.setColumnWidth(end, max(room - others, least))
 
 
 def clear_layout(layout: QLayout) -> None:

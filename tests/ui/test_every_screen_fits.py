@@ -203,7 +203,11 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
     qtbot.waitUntil(lambda: attention.discard_box is not None and attention.discard_box.isVisible(), timeout=5000)
     screens.dialog(attention.discard_box, "discard_refused_change")
     attention.discard_box.button(QMessageBox.StandardButton.Cancel).click()
+    from clock_factory import add_clocks
+
+    add_clocks(store, start=10)   # statutory clocks on cases past the ones used above
     window.show_deadlines()
+    qtbot.waitUntil(lambda: window.deadlines.table.isVisible(), timeout=10000)
     wait_idle(qtbot, tasks)
     screens.window(window, "deadlines")
     window.show_shortcuts()
