@@ -78,6 +78,16 @@ class _Tally:
     blob_missing_seen: bool = False
 
 
+@dataclass
+class _Batches:
+    """The state of one push phase: who pushes, the batch size (halved on 413), and ops already answered."""
+
+    device_id: str
+    max_ops: int
+    seen: set[str] = field(default_factory=set)
+    pushed: bool = False
+
+
 class SyncEngine:
     """Syncs one `FieldStore` with the portal of one `PortalClient`."""
 
@@ -118,8 +128,9 @@ class SyncEngine:
             if not self._has_outbox():
                 break
             tally.blob_missing_seen = False
-            self._upload(tally, reporter, cancel)
-            pushed_any = self._push(tally, reporter, cancel) or pushed_any
+            batches = self._batches()
+            self._upload(tally, reporter, cancel, batches)
+            pushed_any = self._push(tally, reporter, cancel, batches) or pushed_any
             if not tally.blob_missing_seen:
                 break
         if pushed_any:
@@ -161,7 +172,8 @@ class SyncEngine:
                 if has_more:
                     _check(cancel)
                     pending = pool.submit(self._fetch, next_cursor)
-                self.store.apply_changes(changes, next_cursor)
+                if changes or next_cursor != cursor:
+                    self.store.apply_changes(changes, next_cursor)   # nothing new: no write transaction
                 cursor = next_cursor
                 tally.pulled += len(changes)
                 reporter.update(done=tally.pulled)
@@ -174,7 +186,14 @@ class SyncEngine:
 
     # ------------------------------------------------------------ upload
 
-    def _upload(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
+    def _upload(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event,
+                batches: _Batches) -> None:
+        """Upload the photos the portal lacks; meanwhile push every batch whose photos are all there.
+
+        Batches are taken in outbox order and only whole: a batch goes while photos are still
+        uploading only when every photo its ops name is confirmed, so each visit still reaches
+        the portal after its photos (PROTOCOL.md), and no op overtakes an older one.
+        """
         refs = self.store.blobs_to_upload()
         if not refs:
             return
@@ -193,8 +212,24 @@ class SyncEngine:
         confirmed: list[str] = []
         last_flush = time.monotonic()
 
+        waiting = {r.sha256 for r in todo}
+        needs: dict[str, set[str]] = {"hashes": set()}
+
+        def ready(batch: Sequence[OutboxOp]) -> bool:
+            needs["hashes"] = {photo.get("sha256") for op in batch for photo in op.data.get("photos") or ()} & waiting
+            return not needs["hashes"]
+
+        def between() -> None:
+            # The next batch is read again only once every photo it waited for is confirmed.
+            if needs["hashes"] & waiting or tally.blob_missing_seen:
+                return
+            while self._push_batch(tally, reporter, batches, ready):
+                _check(cancel)
+
         def on_outcome(outcome: Outcome) -> None:
             nonlocal confirmed, last_flush
+            if outcome.error is None:
+                waiting.discard(outcome.sha256)
             if outcome.error is not None:
                 # This photo's visit will come back `blob_missing` and become a problem; the rest go on.
                 log.warning("photo %s not uploaded: %s", outcome.sha256, outcome.error)
@@ -214,7 +249,7 @@ class SyncEngine:
         uploads = ParallelUploads(self.client, self._meta_now().chunk_bytes, connections=self.connections,
                                   cancel=cancel)
         try:
-            uploads.run(todo, on_outcome, on_bytes)
+            uploads.run(todo, on_outcome, on_bytes, between)
         finally:
             if confirmed:
                 self.store.mark_blobs_uploaded(confirmed)
@@ -229,42 +264,54 @@ class SyncEngine:
 
     # ------------------------------------------------------------ push
 
-    def _push(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> bool:
-        meta = self._meta_now()
+    def _push(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event,
+              batches: "_Batches | None" = None) -> bool:
+        """Push the outbox (what is left of it after the pushes made during the upload)."""
         pending = self.store.pending()
-        reporter.phase("push", total=pending.queued,
-                       message="Sending visits, decisions and hazard reports")
-        device_id = self.store.sync_state().device_id
-        max_ops = meta.max_push_ops
-        seen: set[str] = set()
-        pushed = False
-        while True:
+        reporter.phase("push", total=tally.ops_pushed + pending.queued, message="Sending visits, decisions and hazard reports")
+        reporter.update(done=tally.ops_pushed)
+        batches = batches or self._batches()
+        while not tally.blob_missing_seen:
             _check(cancel)
-            batch = self._next_batch(max_ops, meta.max_push_bytes)
-            fresh = [op for op in batch if op.op_id not in seen]
-            if not fresh:
-                # Empty outbox, or the store kept ops it already got results for: stop, never loop.
-                return pushed
-            try:
-                response = self.client.push(device_id, batch)
-            except PortalError as exc:
-                if exc.status != 413:
-                    raise
-                if len(batch) > 1:
-                    max_ops = max(1, len(batch) // 2)  # the portal counts bytes its own way: halve and retry
-                    continue
-                self._record(tally, batch, [_too_large(batch[0], exc)])
-                seen.add(batch[0].op_id)
-                continue
-            results = [r.model_dump(mode="json", exclude_none=True) for r in response.results]
-            self._record(tally, batch, results)
-            seen.update(op.op_id for op in batch)
-            tally.ops_pushed += len(batch)
-            pushed = True
-            reporter.update(done=tally.ops_pushed)
-            if tally.blob_missing_seen:
-                # The store re-queued that visit under a new op id; its photos must go up before it is pushed again.
-                return pushed
+            if not self._push_batch(tally, reporter, batches):
+                break
+        return batches.pushed
+
+    def _batches(self) -> "_Batches":
+        return _Batches(self.store.sync_state().device_id, self._meta_now().max_push_ops)
+
+    def _push_batch(self, tally: _Tally, reporter: ProgressReporter, batches: "_Batches",
+                    ready: Callable[[Sequence[OutboxOp]], bool] | None = None) -> bool:
+        """Push the next batch; False when there is none (or, with ``ready``, when not all of it is ready).
+
+        A 413 halves the batch size and counts as a step; a lone op the portal still finds too
+        large is recorded as rejected (one bad op never blocks the rest).
+        """
+        batch = self._next_batch(batches.max_ops, self._meta_now().max_push_bytes)
+        if not [op for op in batch if op.op_id not in batches.seen]:
+            # Empty outbox, or the store kept ops it already got results for: stop, never loop.
+            return False
+        if ready is not None and not ready(batch):
+            return False
+        try:
+            response = self.client.push(batches.device_id, batch)
+        except PortalError as exc:
+            if exc.status != 413:
+                raise
+            if len(batch) > 1:
+                batches.max_ops = max(1, len(batch) // 2)  # the portal counts bytes its own way: halve and retry
+                return True
+            self._record(tally, batch, [_too_large(batch[0], exc)])
+            batches.seen.add(batch[0].op_id)
+            return True
+        results = [r.model_dump(mode="json", exclude_none=True) for r in response.results]
+        self._record(tally, batch, results)
+        batches.seen.update(op.op_id for op in batch)
+        tally.ops_pushed += len(batch)
+        batches.pushed = True
+        reporter.update(done=tally.ops_pushed)
+        # After a blob_missing the store re-queued that visit under a new op id: its photos go up first.
+        return not tally.blob_missing_seen
 
     def _next_batch(self, max_ops: int, max_push_bytes: int) -> list[OutboxOp]:
         batch = self.store.outbox(limit=max_ops, max_bytes=max(1, max_push_bytes - ENVELOPE_BYTES))

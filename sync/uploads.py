@@ -56,8 +56,9 @@ class ParallelUploads:
         self._cancel = cancel or threading.Event()
 
     def run(self, refs: Sequence[BlobRef], on_outcome: Callable[[Outcome], None],
-            on_bytes: Callable[[int], None] | None = None) -> None:
-        """Upload ``refs``; ``on_outcome`` per photo and ``on_bytes(total confirmed)``, both on this thread."""
+            on_bytes: Callable[[int], None] | None = None, between: Callable[[], None] | None = None) -> None:
+        """Upload ``refs``; ``on_outcome`` per photo, ``on_bytes(total confirmed)`` and ``between()``
+        (other work while the workers upload: the engine pushes ready visits), all on this thread."""
         if not refs:
             return
         halt = threading.Event()          # set on cancel or a fatal error: workers stop between chunks
@@ -109,6 +110,8 @@ class ParallelUploads:
                     reported = total
                 if not alive:
                     break
+                if between is not None:
+                    between()
                 self._drain(outcomes, on_outcome, _POLL)
         finally:
             halt.set()

@@ -149,3 +149,32 @@ def test_signed_out_during_uploads_stops_every_worker(portal: FakePortal, store:
         engine.run()
     assert store.uploaded <= portal.complete and len(store.uploaded) <= 3
     assert len(puts) < len(refs) + CONNECTIONS   # the workers stopped instead of trying every photo
+
+
+def test_visits_whose_photos_are_up_are_pushed_during_the_upload_never_before_their_photos(
+        portal: FakePortal, store: FakeStore, stub: Any, make_client: Any, tmp_path: Path) -> None:
+    """Pushes overlap the upload, in outbox order, and no op reaches the portal before every photo it names."""
+    portal.max_push_ops = 2
+    refs = [store.add_blob(tmp_path, os.urandom(800)) for _ in range(12)]
+    for ref in refs:
+        store.add_op(data={"photos": [{"sha256": ref.sha256}]})
+    early: list[str] = []
+    order: list[str] = []
+    inner = portal.before
+
+    def check_push(request: Any) -> Any:
+        if request.path.endswith("/sync/push"):
+            for op in request.json()["ops"]:
+                order.append(op["op_id"])
+                early.extend(p["sha256"] for p in op["data"]["photos"] if p["sha256"] not in portal.complete)
+        return inner(request) if inner else None
+
+    portal.before = check_push
+    _in_flight(portal, 0.03)
+    engine, server = _engine(stub, make_client, portal, store)
+    queued = [op.op_id for op in store.ops]
+    report = engine.run()
+    assert report.ok and not early and order == queued
+    paths = server.paths()
+    last_put = max(i for i, path in enumerate(paths) if path.startswith("PUT "))
+    assert paths.index("POST /api/v1/sync/push") < last_put   # some visits went while photos were uploading
