@@ -8,12 +8,14 @@ Keyboard drawing: the arrow keys move a cross (Shift: five times further); Enter
 Space sets a point (an arrow's tail then its head, a circle's two corners, a line's
 start then its end, each move of the cross adding a point); with Select, Page Up/Down
 chooses a mark and the arrow keys move it. Delete removes the chosen mark; Esc drops
-what is half drawn, then the choice, then goes to the dialog.
+what is half drawn, then the choice, then goes to the dialog. Zoom (`zoom_by`, Ctrl+wheel)
+closes in on the cross, for a hairline crack on a photo shown small.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from enum import Enum
 
@@ -33,6 +35,7 @@ from PySide6.QtGui import (
     QPixmap,
     QPolygonF,
     QResizeEvent,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -72,8 +75,12 @@ class Tool(str, Enum):
 
 _KIND = {Tool.ARROW: MarkKind.ARROW, Tool.ELLIPSE: MarkKind.ELLIPSE, Tool.FREEHAND: MarkKind.FREEHAND}
 _STEPS = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
-#: One arrow-key step, as a share of the photo's long edge (Shift: five steps).
+#: One arrow-key step, as a share of the photo's long edge (Shift: five steps), at the whole-photo zoom;
+#: zoomed in, a step is that much smaller, so a crack can be followed closely.
 KEY_STEP = 0.01
+#: Each zoom step, and the closest zoom (times the whole-photo size).
+ZOOM_STEP = 1.5
+MAX_ZOOM = 8.0
 
 
 @functools.cache
@@ -193,8 +200,8 @@ class AnnotateCanvasWidget(QGraphicsView):
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Photo to annotate")
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.zoom = 1.0   # times the size that fits the view
         self.setBackgroundBrush(QColor(40, 40, 40))
         self.history = MarkHistory()
         self.tool = Tool.ARROW
@@ -325,6 +332,8 @@ class AnnotateCanvasWidget(QGraphicsView):
         if preview is not None:
             self._show(MarkItem(preview, self._style, self._font))
         self._cross.setPos(QPointF(*self.cursor))
+        if self.zoom > 1:
+            self.ensureVisible(QRectF(self.cursor[0] - 1, self.cursor[1] - 1, 2, 2))
         self.sig_changed.emit()
 
     def _show(self, item: QGraphicsItem) -> None:
@@ -348,8 +357,36 @@ class AnnotateCanvasWidget(QGraphicsView):
         self._add(mark)
 
     def _fit(self) -> None:
-        if self._photo is not None:
-            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        """Scale the view to the zoom (1: the whole photo fits), keeping the cross in sight."""
+        if self._photo is None:
+            return
+        width, height = self._size
+        area = self.viewport().size()
+        scale = min(area.width() / max(width, 1), area.height() / max(height, 1)) * self.zoom
+        self.resetTransform()
+        self.scale(scale, scale)
+        self.centerOn(QPointF(*self.cursor) if self.zoom > 1 else self.scene().sceneRect().center())
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the cross, between the whole photo and eight times that."""
+        self.zoom = min(max(self.zoom * factor, 1.0), MAX_ZOOM)
+        self._fit()
+        self._refresh()
+
+    def zoom_to_fit(self) -> None:
+        self.zoom = 1.0
+        self._fit()
+        self._refresh()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt name)
+        """Ctrl+wheel zooms around the pointer; the wheel alone scrolls a zoomed photo."""
+        if self.ready and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            point = self.mapToScene(event.position().toPoint())
+            self.cursor = clamp((point.x(), point.y()), *self._size)
+            self.zoom_by(ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP)
+            event.accept()
+            return
+        super().wheelEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
         super().resizeEvent(event)
@@ -459,7 +496,7 @@ class AnnotateCanvasWidget(QGraphicsView):
             super().keyPressEvent(event)   # Esc with nothing to drop closes the dialog (which asks first)
 
     def _step(self, direction: tuple[int, int], far: bool) -> None:
-        step = max(self._size) * KEY_STEP * (5 if far else 1)
+        step = max(self._size) * KEY_STEP * (5 if far else 1) / self.zoom
         dx, dy = direction[0] * step, direction[1] * step
         if self.tool is Tool.SELECT and self.selected is not None:
             start = self.marks[self.selected].points[0]
@@ -490,4 +527,4 @@ class AnnotateCanvasWidget(QGraphicsView):
 
 def _length(points: tuple[Point, ...]) -> float:
     """How far a mark reaches: the path of a line, the distance between the two points of the others."""
-    return sum(math.dist(a, b) for a, b in zip(points, points[1:]))
+    return sum(math.dist(a, b) for a, b in itertools.pairwise(points))

@@ -41,7 +41,7 @@ from fieldapp.errors import ValidationError
 from fieldapp.photos_annotate import PhotoPixels, decode_pixels
 from fieldapp.photos_marks import COLOURS, TEXT_MAX_CHARS, Mark, Point, validate_marks
 from fieldapp.types import Photo
-from ui.annotate_canvas import AnnotateCanvasWidget, Tool
+from ui.annotate_canvas import MAX_ZOOM, ZOOM_STEP, AnnotateCanvasWidget, Tool
 from ui.annotate_keeper import MarksKeeper
 from ui.context import AppContext
 from ui.drafts import confirm_discard
@@ -114,7 +114,13 @@ class AnnotateDialog(QDialog):
         self.redo_action = self._action("Redo", ("Ctrl+Y", "Ctrl+Shift+Z"), self.canvas.redo, "Redo what was undone", False)
         self.delete_action = self._action("Delete", ("Delete",), self.canvas.delete_selected, "Remove the chosen mark",
                                           False)
-        self.edit_buttons = [self._button(a) for a in (self.undo_action, self.redo_action, self.delete_action)]
+        self.zoom_in_action = self._action("Zoom in", ("+", "="), lambda: self.canvas.zoom_by(ZOOM_STEP),
+                                           "Closer, around the cross (or Ctrl+wheel)", False)
+        self.zoom_out_action = self._action("Zoom out", ("-",), lambda: self.canvas.zoom_by(1 / ZOOM_STEP),
+                                            "Further out; 0 shows the whole photo", False)
+        self._action("Whole photo", ("0",), self.canvas.zoom_to_fit, "Show the whole photo", False)
+        self.edit_buttons = [self._button(a) for a in (self.undo_action, self.redo_action, self.delete_action,
+                                                       self.zoom_in_action, self.zoom_out_action)]
 
         self.hint = wrapping_label("Loading the photo…", "muted")
         self.message = wrapping_label("", "problem")
@@ -283,6 +289,8 @@ class AnnotateDialog(QDialog):
         self.undo_action.setEnabled(ready and canvas.history.can_undo)
         self.redo_action.setEnabled(ready and canvas.history.can_redo)
         self.delete_action.setEnabled(ready and canvas.selected is not None)
+        self.zoom_in_action.setEnabled(ready and canvas.zoom < MAX_ZOOM)
+        self.zoom_out_action.setEnabled(ready and canvas.zoom > 1)
         self.save_button.setEnabled(ready and bool(canvas.marks))
         self.cancel_button.setEnabled(not self.saving)
         if canvas.ready and not self.saving:

@@ -268,6 +268,12 @@ def test_the_editor_opens_annotation_only_while_the_visit_can_change(qtbot: Any,
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.canvas.ready, timeout=15000)
     _drag(qtbot, dialog, [(100, 100), (500, 400)])
+    # The editor's own keys (Esc: back to the cases) do not reach past the dialog: Esc asks about the marks.
+    _keys(qtbot, dialog.canvas, Qt.Key.Key_Escape, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: dialog.discard_box is not None and dialog.discard_box.isVisible())
+    assert window.pages.currentWidget() is editor
+    qtbot.keyClick(dialog.discard_box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.discard_box.isVisible())
     copy = _save(qtbot, dialog)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10000)
     assert panel.selected() is not None and panel.selected().id == copy.id   # the copy is chosen in the grid
@@ -332,4 +338,26 @@ def test_a_photo_shown_from_a_smaller_copy_is_marked_in_its_own_pixels(qtbot: An
     copy = _save(qtbot, dialog)
     with Image.open(copy.path) as stored:
         assert stored.size == (1200, 900) and _near(stored.getpixel((350, 275)), RED)
+    wait_idle(qtbot, tasks)
+
+
+def test_zooming_in_closes_on_the_cross_and_marks_keep_the_photo_pixels(qtbot: Any, visit_photo: Any,
+                                                                        tasks: Any) -> None:
+    """+ zooms around the cross (arrow steps get finer), a drag while zoomed records photo pixels, 0 shows it all."""
+    ctx, photo = visit_photo
+    dialog = _open(qtbot, ctx, photo)
+    canvas = dialog.canvas
+    whole = canvas.transform().m11()
+    _keys(qtbot, canvas, Qt.Key.Key_Plus, Qt.Key.Key_Plus)
+    assert canvas.zoom == pytest.approx(2.25) and canvas.transform().m11() == pytest.approx(whole * 2.25)
+    assert dialog.zoom_out_action.isEnabled()
+    _keys(qtbot, canvas, Qt.Key.Key_Right)
+    assert canvas.cursor[0] == pytest.approx(600 + 12 / 2.25)
+    _drag(qtbot, dialog, [(560, 430), (640, 480)])
+    tolerance = max(photo.width / canvas.viewport().width(), 1) * 2 / 2.25
+    assert _flat(canvas.marks[0].points) == pytest.approx([560, 430, 640, 480], abs=tolerance)
+    _keys(qtbot, canvas, Qt.Key.Key_0)
+    assert canvas.zoom == 1 and canvas.transform().m11() == pytest.approx(whole)
+    assert not dialog.zoom_out_action.isEnabled()
+    canvas.history.undo()
     wait_idle(qtbot, tasks)
