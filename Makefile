@@ -21,8 +21,11 @@ postgres:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done; echo "PostgreSQL did not start on 127.0.0.1:5432"; exit 1
 
+# The layers' import rules, then ruff (bugs, not taste) and mypy (strict for fieldapp/ and sync/).
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 
 # The web pages' tests (tests/e2e/test_web_browser.py) drive Debian's headless Chromium and
 # check each page with axe-core: both are installed here when missing and we may (root with

@@ -352,7 +352,7 @@ def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str) -> Sync
             phases.setdefault(line[1:line.index("]")], time.perf_counter() - started)
     code = proc.wait()
     seconds = time.perf_counter() - started
-    requests = next((int(l.split()[0]) for l in lines if l.endswith("HTTP requests to the portal.")), -1)
+    requests = next((int(line.split()[0]) for line in lines if line.endswith("HTTP requests to the portal.")), -1)
     return SyncRun(seconds, phases, requests, lines, code)
 
 
@@ -407,9 +407,9 @@ http {{
             try:
                 requests.get(f"http://127.0.0.1:{port}/", timeout=1)
                 break
-            except requests.RequestException:
+            except requests.RequestException as exc:
                 if time.monotonic() > deadline or nginx.poll() is not None:
-                    raise SystemExit(f"nginx did not start: {nginx.stderr.read().decode()[-500:] if nginx.stderr else ''}")
+                    raise SystemExit(f"nginx did not start: {nginx.stderr.read().decode()[-500:] if nginx.stderr else ''}") from exc
                 time.sleep(0.05)
         bodies = list(laptop.photo_files)
         for n, body in enumerate(laptop.op_bodies):

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import os
 import random
 import shutil
@@ -246,7 +245,7 @@ def upload_vs_curl(url: str, account: Any, admin: Any, work: Path, photos: int) 
     copies.mkdir()
     config = []
     curl_bytes = 0
-    for n, (path, _size) in enumerate(stored):
+    for path, _size in stored:
         data = Path(path).read_bytes() + os.urandom(16)
         name = hashlib.sha256(data).hexdigest()
         target = copies / f"{name}.jpg"

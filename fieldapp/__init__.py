@@ -4,6 +4,11 @@ This package never imports Qt, requests, `ui`, `sync` or `portal` (except the CL
 entry package, which wires the parts together).
 """
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore as FieldStore
+
 __version__ = "0.1.0"
 
 

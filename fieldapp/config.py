@@ -93,7 +93,7 @@ def _platform_site_dirs() -> tuple[Path, ...]:
 class _Key:
     """One configuration key: its type, default, allowed range and what it means."""
 
-    kind: type
+    kind: type[Any]
     default: Any
     help: str
     low: int | None = None

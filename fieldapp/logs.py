@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 from pathlib import Path
-from typing import IO
 
 from fieldapp.private import FILE_MODE, make_private_dir, secure_tree
 
@@ -22,9 +22,9 @@ class _FieldappHandler(logging.handlers.RotatingFileHandler):
     Log files are created 0600 (they name cases and addresses), rotated ones too.
     """
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
-        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # os.fdopen is this very call
 
 
 def setup_logging(log_dir: Path, level: str = "INFO") -> Path:

@@ -21,7 +21,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from fieldapp.errors import PhotoError
 from fieldapp.limits import CAPTION_MAX_CHARS
-from fieldapp.photos import PhotoPolicy, PreparedPhoto, prepare_data
+from fieldapp.photo_policy import PhotoPolicy
+from fieldapp.photos import PreparedPhoto, prepare_data
 from fieldapp.photos_marks import (
     COLOURS_BY_NAME,
     Mark,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional, parse_timestamp
 from fieldapp.domain import OpKind, hazard_record, visit_hazards
-from fieldapp.vocabulary import DEFAULT_VOCABULARY
+from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY
 from fieldapp.models import (
     BlobRow,
     CaseRecord,

@@ -19,10 +19,11 @@ cases. What a person types is never FTS5 syntax: every word is quoted.
 from __future__ import annotations
 
 import json
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -61,6 +62,11 @@ _SAME_AS_TYPED = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u
                                 "\u201d": '"', "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-",
                                 "\u2014": "-", "\u2212": "-"})
 _EDGE_PUNCTUATION = "".join(chr(c) for c in range(128) if not chr(c).isalnum() and not chr(c).isspace())
+
+
+def _sqlite(session: Session) -> sqlite3.Connection:
+    """The session's own sqlite3 connection: bulk statements without SQLAlchemy's per-row cost."""
+    return cast(sqlite3.Connection, session.connection().connection.driver_connection)
 
 
 def fold(value: str) -> str:
@@ -103,7 +109,7 @@ def _insert_lines(session: Session, where: str, params: dict[str, Any]) -> None:
                       address, postcode, names, warnings, _stored(due), rank,
                       search_text(reference, address, postcode, names, summary)))
     if lines:
-        session.connection().connection.driver_connection.executemany(_LINE_INSERT, lines)
+        _sqlite(session).executemany(_LINE_INSERT, lines)
 
 
 def reindex_cases(session: Session, case_ids: Iterable[str]) -> None:
@@ -244,7 +250,7 @@ def list_cases(
     now = utc_now()
     # The DBAPI cursor directly, and each distinct timestamp text parsed once: at thousands of
     # rows per broad search this per-row work is most of the time the list takes.
-    cursor = session.connection().connection.driver_connection.execute(sql, params)
+    cursor = _sqlite(session).execute(sql, params)
     moment = _moments()
     rows = []
     for r in cursor.fetchall():
@@ -275,8 +281,8 @@ def case_ids(
     filters = {"status": status, "case_type": case_type, "priority": priority, "due_before": due_before}
     if overdue is None:
         sql, params = _select("ci.case_id", search, None, filters, None)
-        return {r[0] for r in session.connection().connection.driver_connection.execute(sql, params)}
+        return {r[0] for r in _sqlite(session).execute(sql, params)}
     sql, params = _select("ci.case_id, ci.due_at, ci.status", search, None, filters, None)
     now, moment = utc_now(), _moments()
-    return {r[0] for r in session.connection().connection.driver_connection.execute(sql, params)
+    return {r[0] for r in _sqlite(session).execute(sql, params)
             if is_case_overdue(moment(r[1]), r[2], now) == overdue}

@@ -204,7 +204,7 @@ class FieldStore:
 
     def _policy(self) -> Any:
         if self._photo_policy is None:
-            from fieldapp.photos import PhotoPolicy
+            from fieldapp.photo_policy import PhotoPolicy
 
             self._photo_policy = PhotoPolicy()
         return self._photo_policy
@@ -476,8 +476,8 @@ class FieldStore:
 
     def _new_photo_row(self, session: Session, row: VisitRow, prepared: PreparedPhoto, caption: str,
                        question_id: str | None) -> PhotoRow:
-        last = session.scalar(select(func.coalesce(func.max(PhotoRow.position), -1))
-                              .where(PhotoRow.visit_id == row.id))
+        last = session.execute(select(func.coalesce(func.max(PhotoRow.position), -1))
+                               .where(PhotoRow.visit_id == row.id)).scalar_one()
         photo = PhotoRow(id=new_id(), visit_id=row.id, position=int(last) + 1, sha256=prepared.sha256,
                          content_type=prepared.content_type, bytes=prepared.size, width=prepared.width,
                          height=prepared.height, caption=caption, question_id=question_id or None,

@@ -21,7 +21,8 @@ from fieldapp.domain_assessment import assessment_problems
 from fieldapp.domain_required import assessment_required as required_by_outcome
 from fieldapp.domain_forms import drop_hidden
 from fieldapp.models import CaseRecord, TemplateRow, VisitRow
-from fieldapp.vocabulary import DEFAULT_VOCABULARY, vocabulary
+from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY
+from fieldapp.vocabulary import vocabulary
 
 
 def visit_vocabulary(row: VisitRow) -> str:

@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import Table, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional, parse_timestamp, utc_now
@@ -338,7 +338,7 @@ def apply_changes(session: Session, changes: Sequence[Mapping[str, Any]], next_c
     return page.dropped_hashes
 
 
-_PREFETCH = {"team": TeamRow, "user": UserRow, "property": PropertyRow, "resident": ResidentRow,
+_PREFETCH: dict[str, type[Any]] = {"team": TeamRow, "user": UserRow, "property": PropertyRow, "resident": ResidentRow,
              "case": CaseRecord, "visit": VisitRow}
 #: Inserted in this order (a case names its property; links and list lines name the case).
 _BULK = (PropertyRow, ResidentRow, CaseRecord)
@@ -378,7 +378,7 @@ def _relink(session: Session, links: Mapping[str, list[str]], old: Mapping[str, 
     rows = [{"case_id": case_id, "resident_id": resident_id, "position": position}
             for case_id, resident_ids in links.items() for position, resident_id in enumerate(resident_ids)]
     if rows:
-        session.execute(CaseResidentRow.__table__.insert(), rows)
+        session.execute(cast(Table, CaseResidentRow.__table__).insert(), rows)
 
 
 # ---------------------------------------------------------------- reset and purge
@@ -446,5 +446,5 @@ def purge_out_of_scope(session: Session) -> tuple[int, list[str]]:
     return len(doomed), dropped
 
 
-def _delete_unused(session: Session, model: type, live: Iterable[str]) -> None:
+def _delete_unused(session: Session, model: type[Any], live: Iterable[str]) -> None:
     session.execute(delete(model).where(model.deleted.is_(True), model.id.not_in(list(live))))

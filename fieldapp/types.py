@@ -6,6 +6,7 @@ them; nothing here touches the database.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +14,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from fieldapp.domain import Hazard, visit_hazards  # Hazard re-exported: a record of the visit like the others
+from fieldapp.domain import Hazard as Hazard  # re-exported: a record of the visit like the others
+from fieldapp.domain import visit_hazards
 
 
 class VisitState(StrEnum):
@@ -156,7 +158,7 @@ class CaseDetail:
     awaab: bool = False
     clocks: tuple[Clock, ...] = ()
 
-    @property
+    @builtins.property  # the field `property` above shadows the builtin's name in this class
     def warnings(self) -> tuple[str, ...]:
         """Every resident's cautionary-contact warnings, to show before a visit starts."""
         return tuple(w for r in self.residents for w in r.warnings)

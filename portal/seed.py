@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from portal.core import migrate
 from portal.core.config import PortalSettings
@@ -167,22 +168,22 @@ def seed(database_url: str, cases: int = 200, *, seed: int = 1) -> SeedResult:
         db.dispose()
 
 
-def _fill(session: object, accounts: list[DemoAccount], cases: int, seed: int, settings: PortalSettings) -> None:
+def _fill(session: Session, accounts: list[DemoAccount], cases: int, seed: int, settings: PortalSettings) -> None:
     rng = random.Random(seed)
-    teams = {name: records.create_team(session, TeamData(name=name)) for name in (NORTH, SOUTH)}  # type: ignore[arg-type]
+    teams = {name: records.create_team(session, TeamData(name=name)) for name in (NORTH, SOUTH)}
     users = {}
     for account in accounts:
         body = AdminUserCreate(
             username=account.username, display_name=account.display_name, role=account.role,
             team_id=teams[account.team].id if account.team else None, password=account.password,
         )
-        users[account.username] = records.create_user(session, body, settings.kdf)  # type: ignore[arg-type]
+        users[account.username] = records.create_user(session, body, settings.kdf)
     for template in json.loads(TEMPLATES_FILE.read_text(encoding="utf-8")):
-        records.create_template(session, TemplateData.model_validate(template))  # type: ignore[arg-type]
+        records.create_template(session, TemplateData.model_validate(template))
     homes = []
     for index in range(max(1, int(cases / 1.3))):
-        prop = records.create_property(session, _property(rng, index + 1))  # type: ignore[arg-type]
-        people = [records.create_resident(session, _resident(rng, prop.id)) for _ in range(rng.choice((1, 1, 2, 3)))]  # type: ignore[arg-type]
+        prop = records.create_property(session, _property(rng, index + 1))
+        people = [records.create_resident(session, _resident(rng, prop.id)) for _ in range(rng.choice((1, 1, 2, 3)))]
         homes.append((prop, people))
     field_staff = {team: [users[a.username] for a in accounts if a.team == team] for team in teams}
     types = list(_PREFIX)
@@ -200,14 +201,14 @@ def _fill(session: object, accounts: list[DemoAccount], cases: int, seed: int, s
         # Drawn in the order of earlier releases, so a seed gives the same council.
         status = "closed" if index % 19 == 7 else rng.choice(("open", "open", "scheduled"))
         summary = rng.choice(_SUMMARIES[case_type])
-        body = CaseData(
+        case_body = CaseData(
             reference=f"HBC-{_PREFIX[case_type]}-{index + 1:06d}", case_type=case_type,
             status=status, priority=priority, summary=summary, reported_hazards=_REPORTED.get(summary, []),
             description="Reported by the resident through the customer portal.", opened_at=format_timestamp(opened),
             property_id=prop.id, resident_ids=[p.id for p in people],
             assigned_officer_id=officer.id if officer else None, team_id=teams[team].id,
         )
-        records.create_case(session, body, track_scope=False)  # type: ignore[arg-type]
+        records.create_case(session, case_body, track_scope=False)
 
 
 def format_accounts(result: SeedResult) -> str:

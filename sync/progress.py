@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 PHASES = ("pull", "upload", "push", "done")
 
@@ -47,7 +48,7 @@ class ProgressReporter:
     def update(self, *, done: int | None = None, total: int | None = None, bytes_done: int | None = None,
                bytes_total: int | None = None, message: str | None = None, force: bool = False) -> None:
         """Change counters of the current phase (reported if enough time passed)."""
-        changes = {k: v for k, v in (("done", done), ("total", total), ("bytes_done", bytes_done),
+        changes: dict[str, Any] = {k: v for k, v in (("done", done), ("total", total), ("bytes_done", bytes_done),
                                      ("bytes_total", bytes_total), ("message", message)) if v is not None}
         self.current = replace(self.current, **changes)
         self._emit(force=force)

@@ -19,60 +19,67 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from pydantic_core import PydanticCustomError
 
 # The fixed values and domain rules live in the core; the protocol re-exports them so
-# that the portal needs no import of `fieldapp` of its own.
-from fieldapp.domain import (  # noqa: F401  (re-exported)
-    CATEGORY_1_BANDS,
-    HHSRS_BANDS,
-    HHSRS_HAZARDS,
-    CaseStatus,
-    CaseType,
-    Decision,
-    Entity,
-    ErrorCode,
-    OpKind,
-    OpStatus,
-    Outcome,
-    Priority,
-    PropertyType,
-    QuestionKind,
-    Role,
-    VisitStatus,
-    band_for_score,
-    is_category_1,
-    validate_answers,
-    visit_hazards,
+# that the portal needs no import of `fieldapp` of its own (``X as X``: an explicit re-export).
+from fieldapp.domain import (
+    CATEGORY_1_BANDS as CATEGORY_1_BANDS,
+    HHSRS_BANDS as HHSRS_BANDS,
+    HHSRS_HAZARDS as HHSRS_HAZARDS,
+    CaseStatus as CaseStatus,
+    CaseType as CaseType,
+    Decision as Decision,
+    Entity as Entity,
+    ErrorCode as ErrorCode,
+    OpKind as OpKind,
+    OpStatus as OpStatus,
+    Outcome as Outcome,
+    Priority as Priority,
+    PropertyType as PropertyType,
+    QuestionKind as QuestionKind,
+    Role as Role,
+    VisitStatus as VisitStatus,
+    band_for_score as band_for_score,
+    is_category_1 as is_category_1,
+    validate_answers as validate_answers,
+    visit_hazards as visit_hazards,
 )
-from fieldapp.limits import (  # noqa: F401  (re-exported)
-    CAPTION_MAX_CHARS,
-    COMMENT_MAX_CHARS,
-    HAZARD_LOCATION_MAX_CHARS,
-    HAZARD_NOTES_MAX_CHARS,
-    INT64_MAX,
-    INT64_MIN,
-    MAX_HAZARDS,
-    MAX_PHOTOS,
-    NOTES_MAX_CHARS,
-    PHOTO_MAX_EDGE,
-    unstorable,
+from fieldapp.limits import (
+    CAPTION_MAX_CHARS as CAPTION_MAX_CHARS,
+    COMMENT_MAX_CHARS as COMMENT_MAX_CHARS,
+    HAZARD_LOCATION_MAX_CHARS as HAZARD_LOCATION_MAX_CHARS,
+    HAZARD_NOTES_MAX_CHARS as HAZARD_NOTES_MAX_CHARS,
+    INT64_MAX as INT64_MAX,
+    INT64_MIN as INT64_MIN,
+    MAX_HAZARDS as MAX_HAZARDS,
+    MAX_PHOTOS as MAX_PHOTOS,
+    NOTES_MAX_CHARS as NOTES_MAX_CHARS,
+    PHOTO_MAX_EDGE as PHOTO_MAX_EDGE,
+    unstorable as unstorable,
 )
-from fieldapp.domain_assessment import (  # noqa: F401  (re-exported)
-    HOUSEHOLD_FACTORS,
-    Finding,
-    assessment_problems,
-    has_supplementary_work,
-    needs_assessment,
-    needs_summary,
+from fieldapp.domain_assessment import (
+    HOUSEHOLD_FACTORS as HOUSEHOLD_FACTORS,
+    Finding as Finding,
+    assessment_problems as assessment_problems,
+    has_supplementary_work as has_supplementary_work,
+    needs_assessment as needs_assessment,
+    needs_summary as needs_summary,
 )
-from fieldapp.domain_forms import drop_hidden, is_shown  # noqa: F401  (re-exported)
-from fieldapp.domain_required import answer_problems, answers_required, assessment_required  # noqa: F401  (re-exported)
-from fieldapp.domain_vocabulary import (  # noqa: F401  (re-exported)
-    DEFAULT_VOCABULARY,
-    HHSRS_2006,
-    band_names,
-    category_1_bands,
-    check_hazard_list,
-    hazard_names,
-    vocabulary_problems,
+from fieldapp.domain_forms import (
+    drop_hidden as drop_hidden,
+    is_shown as is_shown,
+)
+from fieldapp.domain_required import (
+    answer_problems as answer_problems,
+    answers_required as answers_required,
+    assessment_required as assessment_required,
+)
+from fieldapp.domain_vocabulary import (
+    DEFAULT_VOCABULARY as DEFAULT_VOCABULARY,
+    HHSRS_2006 as HHSRS_2006,
+    band_names as band_names,
+    category_1_bands as category_1_bands,
+    check_hazard_list as check_hazard_list,
+    hazard_names as hazard_names,
+    vocabulary_problems as vocabulary_problems,
 )
 
 PROTOCOL_VERSION = 1

@@ -194,6 +194,9 @@ class AnnotateCanvasWidget(QGraphicsView):
     sig_changed = Signal()            # marks, choice or what is half drawn changed
     sig_text_wanted = Signal(object)  # Point: where a text mark should go; the dialog asks for the words
 
+    #: Where the keyboard's cross stands, in image pixels (the name hides QWidget.cursor(), unused here).
+    cursor: Point  # type: ignore[assignment]
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
@@ -208,7 +211,7 @@ class AnnotateCanvasWidget(QGraphicsView):
         self.colour = "red"
         self.selected: int | None = None
         self.pending: list[Point] | None = None   # the points of a mark being drawn
-        self.cursor: Point = (0.0, 0.0)
+        self.cursor = (0.0, 0.0)
         self._size = (0, 0)
         self._style = MarkStyle.for_image(1, 1)
         self._font = mark_font(self._style)

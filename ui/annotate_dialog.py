@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.errors import ValidationError
+from fieldapp.photos import PreparedPhoto
 from fieldapp.photos_annotate import PhotoPixels, decode_pixels
 from fieldapp.photos_marks import COLOURS, TEXT_MAX_CHARS, Mark, Point, validate_marks
 from fieldapp.types import Photo
@@ -315,7 +316,7 @@ class AnnotateDialog(QDialog):
         Op(self, lambda: store.prepare_annotated(photo, marks), background=True, what="make the annotated copy") \
             .success(self._on_prepared).failure(self._on_save_failed).run()
 
-    def _on_prepared(self, prepared: object) -> None:
+    def _on_prepared(self, prepared: PreparedPhoto) -> None:
         store, photo_id = self._ctx.store, self.photo.id
         try:
             Op(self, lambda: store.attach_annotated(photo_id, prepared), what="add the annotated copy to the visit") \

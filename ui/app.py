@@ -111,7 +111,8 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
     ensure_app()
     tasks = TaskManager()
     Op.manager = tasks
-    window = MainWindow(AppContext(store=None, tasks=tasks, settings=settings))
+    # No store yet: the window stays disabled until the store is opened behind it and set here.
+    window = MainWindow(AppContext(store=None, tasks=tasks, settings=settings))  # type: ignore[arg-type]
     window.set_opening(True)
     window.show()
 

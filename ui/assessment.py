@@ -26,7 +26,7 @@ from ui.report_hazard import fill_hazard_list
 from ui.widgets import checked_values, tick_values, wrapping_label
 
 #: The findings as the officer reads them, in the order they weigh them.
-FINDING_TEXT: dict[str, str] = {
+FINDING_TEXT: dict[Finding, str] = {
     Finding.EMERGENCY: "Emergency hazard",
     Finding.SIGNIFICANT: "Significant hazard",
     Finding.NOT_SIGNIFICANT: "Hazard, not significant",

@@ -199,7 +199,7 @@ class CaseListWidget(QWidget):
         self.table.scrollTo(index)
         return True
 
-    def move(self, step: int) -> None:
+    def move_selection(self, step: int) -> None:
         """Select the next (+1) or previous (-1) case."""
         count = self.model.rowCount()
         if not count:

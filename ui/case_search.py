@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from fieldapp.types import CaseRow
 from ui.tasks import Op, TaskFailure
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class CaseQuery:
     overdue_only: bool = False
 
 
-def find_case_ids(store: Any, query: CaseQuery) -> set[str]:
+def find_case_ids(store: FieldStore, query: CaseQuery) -> set[str]:
     """The core's answer to a query of the window (runs on a worker thread)."""
     return store.case_ids(query.text, status=sorted(query.statuses) or None,
                           case_type=sorted(query.case_types) or None, priority=sorted(query.priorities) or None,

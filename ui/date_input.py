@@ -49,7 +49,8 @@ def parse_date_text(text: str, today: date) -> date | None:
     typed, iso = _TYPED.fullmatch(cleaned), _ISO.fullmatch(cleaned)
     if typed is None and iso is None:
         raise DateTextError("Type the date as dd/mm/yyyy (for example 05/03/2026), or \"today\".")
-    day, month, year = (int(g) for g in typed.groups()) if typed else (int(g) for g in reversed(iso.groups()))
+    parts = typed.groups() if typed is not None else tuple(reversed(iso.groups())) if iso is not None else ()
+    day, month, year = (int(g) for g in parts)
     try:
         return date(year, month, day)
     except ValueError:

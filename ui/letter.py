@@ -65,7 +65,7 @@ def _qimage(image: Image.Image) -> QImage:
     """
     out = io.BytesIO()
     image.convert("RGB").save(out, "PPM")
-    return QImage.fromData(out.getvalue(), "PPM")
+    return QImage.fromData(out.getvalue(), "PPM")  # type: ignore[arg-type]  # the stubs say bytes; the binding takes str (and refuses bytes)
 
 
 @dataclass(frozen=True)
@@ -155,6 +155,9 @@ class TenantLetterDialog(QDialog):
     sig_ready = Signal()             # the letter is shown (or its error is)
     sig_saved = Signal(str)          # the path the PDF was saved to
     sig_printed = Signal()
+
+    #: The page's scroll area (the name hides QWidget.scroll(), which nothing here calls).
+    scroll: QScrollArea  # type: ignore[assignment]
 
     def __init__(self, tasks: TaskManager, store: Any, visit_id: str, template: Path | None = None,
                  parent: QWidget | None = None) -> None:

@@ -149,8 +149,8 @@ class MainWindow(QMainWindow):
         self.sign_out_action.setVisible(False)
         bar.addAction(self.sign_out_action)
         self._action("search", "Search", ("Ctrl+F",), self.focus_search, "Search cases")
-        self._action("", "Next case", ("Ctrl+PgDown",), lambda: self.case_list.move(1), "Next case")
-        self._action("", "Previous case", ("Ctrl+PgUp",), lambda: self.case_list.move(-1), "Previous case")
+        self._action("", "Next case", ("Ctrl+PgDown",), lambda: self.case_list.move_selection(1), "Next case")
+        self._action("", "Previous case", ("Ctrl+PgUp",), lambda: self.case_list.move_selection(-1), "Previous case")
         self._action("", "Keyboard shortcuts", ("F1",), self.show_shortcuts, "Keyboard shortcuts")
         # Editor keys act only while the focus is in the editor, never on a hidden page.
         for keys, slot in (("Ctrl+Return", self.editor.submit), ("Ctrl+Shift+P", self.editor.photos.choose_files),

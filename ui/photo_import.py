@@ -21,13 +21,16 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from fieldapp.photos import PreparedPhoto
 from fieldapp.types import Photo
 from ui.tasks import Cancelled, Op, TaskFailure, TaskProgress
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class PhotoImportJob(QObject):
     #: Jobs under way, kept alive here (not by a widget) until they finish.
     _running: set["PhotoImportJob"] = set()
 
-    def __init__(self, store: Any, visit_id: str, paths: Sequence[Path]) -> None:
+    def __init__(self, store: FieldStore, visit_id: str, paths: Sequence[Path]) -> None:
         super().__init__()
         self._store = store
         self._visit_id = visit_id

@@ -5,6 +5,7 @@ question, annotate (`ui.annotate_dialog`: a marked-up copy), enlarge and remove.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QSize, Qt, Signal
@@ -186,10 +187,10 @@ class PhotoPanelWidget(QWidget):
                 continue
             self._loading_thumbs.add(photo.id)
             photo_id = photo.id
-            Op(self, lambda p=path: load_image(p, edge), network=True, what="show a thumbnail") \
-                .success(lambda image, pid=photo_id: self.model.set_thumbnail(pid, image)) \
+            Op(self, partial(load_image, path, edge), network=True, what="show a thumbnail") \
+                .success(partial(self.model.set_thumbnail, photo_id)) \
                 .failure(self._on_thumbnail_failed) \
-                .finally_(lambda pid=photo_id: self._loading_thumbs.discard(pid)).run()
+                .finally_(partial(self._loading_thumbs.discard, photo_id)).run()
 
     # ------------------------------------------------------------ import
 

@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from fieldapp.domain_forms import FormShape
-from fieldapp.types import Question, Section, Template
+from fieldapp.types import Question, Section
 from ui.look import icon
 
 #: Makes the editor's row for a question with its stored value (the editor's own rows, so they look alike).
@@ -88,7 +88,7 @@ class RepeatSectionWidget(QGroupBox):
     def _append(self, values: Mapping[str, Any]) -> RepetitionWidget:
         repetition = RepetitionWidget(len(self.repetitions) + 1)
         for question in self.section.questions:
-            row = self._make_row(question, values.get(question.id))
+            row: Any = self._make_row(question, values.get(question.id))  # the editor's row: has .editor
             row.editor.sig_changed.connect(lambda _v, qid=question.id: self.sig_changed.emit(qid))
             row.editor.sig_typing.connect(lambda qid=question.id: self.sig_typing.emit(qid))
             repetition.rows[question.id] = row

@@ -134,8 +134,8 @@ class ReportHazardDialog(QDialog):
         self.observed.dateTimeChanged.connect(lambda _d: self.problems["observed_at"].hide())
         self._fill_photos(visit.photos if visit else (), visit)
         self.confirm_box: QMessageBox | None = None
-        store, key = ctx.store, (visit.vocabulary if visit else None)
-        Op(self, lambda: store.hazard_vocabulary(key)).success(self._on_vocabulary) \
+        store, vocabulary = ctx.store, (visit.vocabulary if visit else None)
+        Op(self, lambda: store.hazard_vocabulary(vocabulary)).success(self._on_vocabulary) \
             .failure(lambda f: self._show_message(f"The hazard list could not be read: {f.message}")).run()
 
     def _on_vocabulary(self, vocabulary: HazardVocabulary) -> None:

@@ -299,7 +299,11 @@ class Op(Generic[T]):
         update = TaskProgress(fraction, text)
         manager = self._manager
         assert manager is not None
-        manager.run_on_main(lambda: self._alive() and self._on_progress and self._on_progress(update))
+        def deliver() -> None:
+            if self._alive() and self._on_progress:
+                self._on_progress(update)
+
+        manager.run_on_main(deliver)
 
     def _call(self) -> T:
         params = inspect.signature(self._fn).parameters

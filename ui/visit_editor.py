@@ -228,6 +228,9 @@ class VisitEditorWidget(QWidget):
     sig_back = Signal()            # the officer asked to go back to the cases
     sig_open_visit = Signal(str)   # open another visit (an amendment)
 
+    #: The page's scroll area (the name hides QWidget.scroll(), which nothing here calls).
+    scroll: QScrollArea  # type: ignore[assignment]
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
@@ -417,9 +420,9 @@ class VisitEditorWidget(QWidget):
         self._shape = FormShape.of(template.rules_document())
         for section in template.sections:
             if section.repeat:
-                box = self._repeat_section(section, visit)
-                self.form_layout.addWidget(box)
-                box.show()
+                repeat = self._repeat_section(section, visit)
+                self.form_layout.addWidget(repeat)
+                repeat.show()
                 continue
             box = QGroupBox(section.title)
             box_layout = QVBoxLayout(box)

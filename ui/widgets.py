@@ -112,11 +112,14 @@ def clear_layout(layout: QLayout) -> None:
     """Remove and delete every item of a layout (nested layouts included)."""
     while layout.count():
         item = layout.takeAt(0)
+        if item is None:  # only past the end, which count() rules out
+            break
         widget: QWidget | None = item.widget()
+        inner = item.layout()
         if widget is not None:
             widget.deleteLater()
-        elif item.layout() is not None:
-            clear_layout(item.layout())
+        elif inner is not None:
+            clear_layout(inner)
 
 
 def repolish(widget: QWidget) -> None:

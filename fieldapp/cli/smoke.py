@@ -96,7 +96,8 @@ def _window(store: object, screenshot: Path) -> None:
 def _photo(folder: Path, photos_dir: Path) -> None:
     from PIL import Image, ImageDraw
 
-    from fieldapp.photos import PhotoPolicy, import_photo
+    from fieldapp.photo_policy import PhotoPolicy
+    from fieldapp.photos import import_photo
 
     source = folder / "smoke.jpg"
     image = Image.linear_gradient("L").resize((1600, 1200)).convert("RGB")

@@ -6,9 +6,15 @@ residents) and gives what the letter says; ``load_template`` the council's wordi
 laptop previews, prints and saves them.
 """
 
+from typing import TYPE_CHECKING
+
 from fieldapp.letter.errors import LetterError, LetterPhotoError, LetterTemplateError, NoAssessmentError
 from fieldapp.letter.facts import LetterFacts, LetterHazard, LetterPhoto, LetterStep, letter_facts
 from fieldapp.letter.template import LetterTemplate, load_template
+
+if TYPE_CHECKING:
+    from fieldapp.letter.render import PhotoSource as PhotoSource
+    from fieldapp.letter.render import render_letter as render_letter
 
 
 

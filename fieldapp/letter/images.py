@@ -25,7 +25,8 @@ PRINT_QUALITY = 80
 def print_jpeg(source: Path | bytes, photo: LetterPhoto) -> tuple[bytes, int, int]:
     """The photo as a print-sized JPEG, with its width and height in pixels."""
     try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as opened:
+            image: Image.Image = opened
             # draft() wants the target size itself: it shrinks only while both sides stay at least that big.
             scale = min(1.0, PRINT_LONG_EDGE / max(image.size))
             image.draft("RGB", (max(1, int(image.width * scale)), max(1, int(image.height * scale))))

@@ -255,7 +255,7 @@ def _boxed(content: list[Paragraph]) -> Table:
 def _numbered_canvas(footer: str) -> type[Canvas]:
     """A canvas that writes "<footer> · Page N of M" on every page (M known only at the end)."""
 
-    class NumberedCanvas(Canvas):
+    class NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no types
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []

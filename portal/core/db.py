@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    import psycopg
 
 SEQ_COUNTER = "change_seq"
 HORIZON_COUNTER = "tombstone_horizon"
@@ -82,10 +85,11 @@ def _install_error_scrubber(engine: Engine) -> None:
             return None
         constraint = getattr(diag, "constraint_name", None)
         orig.args = (f"{primary} (constraint {constraint})" if constraint else primary,)
-        return DBAPIError.instance(
+        error: BaseException = DBAPIError.instance(
             context.statement, context.parameters, orig, engine.dialect.loaded_dbapi.Error,
             hide_parameters=True, connection_invalidated=context.is_disconnect, dialect=engine.dialect,
         )
+        return error
 
 
 class Database:
@@ -154,3 +158,8 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def psycopg_connection(session: Session) -> psycopg.Connection[Any]:
+    """The session's own psycopg connection, for pipelined statements SQLAlchemy cannot send."""
+    return cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)

@@ -42,7 +42,7 @@ def patch_user(session: Session, user: User, body: AdminUserPatch, kdf: KdfParam
         raise invalid_request(fields)
     if values.get("password") is not None:
         check_password(values["password"])
-    changed = [name for name in ("display_name", "role", "team_id", "active") if name in values and values[name] != getattr(user, name)]
+    changed: list[str] = [name for name in ("display_name", "role", "team_id", "active") if name in values and values[name] != getattr(user, name)]
     if "password" in values:
         changed.append("password")
     if not changed:

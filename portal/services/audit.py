@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.db import AUDIT_COUNTER, Database
@@ -26,8 +26,8 @@ from portal.models_security import AuditEvent
 from portal.services.sequence import utcnow
 from sync.protocol import format_timestamp
 
-_COUNTERS = Counter.__table__
-_EVENTS = AuditEvent.__table__
+_COUNTERS = cast(Table, Counter.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
 
 
 class Action(StrEnum):

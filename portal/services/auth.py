@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.config import PortalSettings
@@ -120,7 +122,8 @@ def revoke_tokens(session: Session, user_id: str, *, keep: str | None = None) ->
     statement = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked.is_(False))
     if keep is not None:
         statement = statement.where(AuthToken.token_hash != keep)
-    return int(session.execute(statement.values(revoked=True)).rowcount or 0)
+    result = cast("CursorResult[Any]", session.execute(statement.values(revoked=True)))
+    return int(result.rowcount or 0)
 
 
 def logout(db: Database, token: str, where: audit.Where) -> None:

@@ -318,7 +318,7 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
         case.closed_at = None
         case.purged = False
     for stage, when in met.items():
-        case.clocks = mark_met(case.clocks, stage, when)
+        case.clocks = mark_met(case.clocks or [], stage, when)
     if retriage:
         if standard and "due_at" not in body.model_fields_set:
             # The service date was the standard's, not the CRM's: it follows the new triage too.

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, Template, User, Visit
+from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, User, Visit
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import Role
 
@@ -52,7 +52,8 @@ def case_filter(caller: Caller, case: Any = Case) -> ColumnElement[bool]:
     mine = (case.assigned_officer_id == caller.id) | (case.reported_by_id == caller.id)
     if caller.is_lead and caller.team_id:
         mine = or_(mine, case.team_id == caller.team_id)
-    return case.purged.is_(False) & mine
+    visible: ColumnElement[bool] = case.purged.is_(False) & mine
+    return visible
 
 
 # Property and resident scope are correlated EXISTS, checked row by row through indexes,
@@ -151,7 +152,7 @@ def pull_sources(session: Session, caller: Caller) -> dict[str, list[ColumnEleme
     size. A lead's team visits are one disjunct per team member, and residents named or
     living at a property two disjuncts (PostgreSQL hashes every match of an EXISTS under OR).
     """
-    rules = {"hazard_vocabulary": [true()], "awaab_schedule": [true()]}  # every signed-in caller
+    rules: dict[str, list[ColumnElement[bool]]] = {"hazard_vocabulary": [true()], "awaab_schedule": [true()]}  # every signed-in caller
     if caller.is_admin:
         return {"user": [user_filter(caller)], **rules}  # no field data: nothing else to walk
     if _has_few_cases(session, caller):

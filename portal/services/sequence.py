@@ -9,9 +9,9 @@ number N committed has also seen every number below N.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,7 +19,7 @@ from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
 from portal.models import Counter
 
 
-_COUNTERS = Counter.__table__
+_COUNTERS = cast(Table, Counter.__table__)
 
 
 def next_seq(session: Session) -> int:
@@ -40,7 +40,7 @@ def stamp(session: Session, record: Any) -> int:
     writer holds the counter lock only for that statement and its commit. The record's
     ``seq`` attribute is set without marking it dirty.
     """
-    table = record.__table__
+    table = cast(Table, record.__table__)
     if session.get_bind().dialect.name == "postgresql":
         counter = (
             update(_COUNTERS).where(_COUNTERS.c.name == SEQ_COUNTER).values(value=_COUNTERS.c.value + 1)

@@ -12,22 +12,22 @@ milliseconds. Elsewhere (SQLite, whose writer holds the database lock from
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, insert, update
+from sqlalchemy import Table, case, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.core.db import SEQ_COUNTER
+from portal.core.db import SEQ_COUNTER, psycopg_connection
 from portal.models import Case, OpRecord, Visit, VisitBlob
 from portal.services import webhooks
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import VisitStatus
 
-_VISITS = Visit.__table__
-_VISIT_BLOBS = VisitBlob.__table__
-_CASES = Case.__table__
-_OPS = OpRecord.__table__
+_VISITS = cast(Table, Visit.__table__)
+_VISIT_BLOBS = cast(Table, VisitBlob.__table__)
+_CASES = cast(Table, Case.__table__)
+_OPS = cast(Table, OpRecord.__table__)
 _MARKABLE = ("open", "scheduled")
 
 
@@ -104,7 +104,7 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
     import psycopg  # the PostgreSQL driver; SQLite deployments need not have it
     from psycopg.types.json import Json
 
-    raw = session.connection().connection.driver_connection
+    raw = psycopg_connection(session)
     event = write.event()
     params = {
         "counter": SEQ_COUNTER, "op_id": write.op_id, "digest": write.digest, "user_id": write.user_id, "visit_id": write.visit_id,
@@ -136,6 +136,7 @@ def _commit_pipelined(session: Session, write: SubmitWrite, existed: bool) -> in
         # A concurrent push of the same op or visit committed first; the caller evaluates again.
         raise IntegrityError(_PG_STAMP_AND_RECORD, params, exc, hide_parameters=True) from exc
     row = cursor.fetchone()
+    assert row is not None  # RETURNING gives the stamped row
     # The session's own COMMIT on leaving its block finds no open transaction: a no-op.
     return int(row[0])
 

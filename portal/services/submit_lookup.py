@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Dialect, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
+from portal.core.db import psycopg_connection
 from portal.models import Case, OpRecord, Visit
 from portal.services import scope
 
@@ -61,11 +62,12 @@ def lookup(session: Session, caller: scope.Caller, *, op_id: str, visit_id: str,
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
         sql, bound = _compiled(caller, dialect)
-        raw = session.connection().connection.driver_connection
+        raw = psycopg_connection(session)
         # BEGIN and the query leave together; the pipeline's sync waits for both.
         with raw.pipeline():
             cursor = raw.execute(sql, {**bound, **params})
         row = cursor.fetchone()
+        assert row is not None  # the query always returns its one row
         case_status, awaab, user_id, result, digest, visit_exists = row
     else:
         found = session.execute(_statement(caller), params).one()

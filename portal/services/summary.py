@@ -18,7 +18,6 @@ from fieldapp.letter.images import missing_photo
 from portal.blobstore import BlobStore
 from portal.models import Case, Property, Resident, User, Visit
 from portal.services.case_clocks import meet_clock
-from portal.services.case_clocks import meet_clock
 from portal.services.scope import Caller
 from portal.services.sequence import stamp
 from sync.protocol import ErrorCode, SummaryIssuedData, format_timestamp, parse_timestamp, utc_now

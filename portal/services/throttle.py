@@ -121,6 +121,7 @@ def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime,
     for key, limit in limits.items():
         if _counted(session, key, now - window) >= limit:
             oldest = session.scalar(select(func.min(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.at > now - window))
+            assert oldest is not None  # the attempts just counted are in the window
             raise Throttled(max(1, math.ceil((oldest + window - now).total_seconds())))
     attempt = secrets.token_hex(16)
     session.add_all([LoginAttempt(key=key, attempt=attempt, at=now) for key in sorted(counted)])

@@ -6,7 +6,6 @@ import hashlib
 import uuid
 
 import pytest
-from sqlalchemy import select
 
 from portal.models import Blob, BlobPartial
 from tests.portal.conftest import Portal, World, jpeg_bytes, png_bytes

@@ -204,7 +204,6 @@ def test_concurrent_pushes_and_pulls_skip_nothing(any_world: World) -> None:
     world = any_world
     errors: list[BaseException] = []
     submitted: list[str] = []
-    done = threading.Event()
 
     def writer() -> None:
         try:

@@ -7,11 +7,9 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 

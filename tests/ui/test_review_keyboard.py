@@ -74,9 +74,9 @@ def test_thirty_visits_are_reviewed_by_keyboard_alone(qtbot: Any, tasks: Any, tm
     for key in (Qt.Key.Key_Right, Qt.Key.Key_Right, Qt.Key.Key_Left):
         dialog = page.photo_dialog
         dialog.activateWindow()   # offscreen has no window manager to activate a new window
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+        qtbot.waitUntil(lambda dialog=dialog: QApplication.activeWindow() is dialog)
         _press(qtbot, key)
-        qtbot.waitUntil(lambda: page.photo_dialog is not dialog and page.photo_dialog.isVisible())
+        qtbot.waitUntil(lambda dialog=dialog: page.photo_dialog is not dialog and page.photo_dialog.isVisible())
         seen.append(page.photo_dialog.photo.id)
     assert seen == [photos[0], photos[1], photos[2], photos[1]]
     for width, height, name in ((1280, 720, "1280x720"), (911, 512, "1366x768_at_150")):  # 150 %: logical pixels
@@ -103,7 +103,7 @@ def test_thirty_visits_are_reviewed_by_keyboard_alone(qtbot: Any, tasks: Any, tm
         decided.append(current)
         page.activateWindow()   # offscreen gives no window manager to hand activation back after a dialog
         if number < VISITS - 1:
-            qtbot.waitUntil(lambda: page.visit_view.data.visit.id != current
+            qtbot.waitUntil(lambda current=current: page.visit_view.data.visit.id != current
                             and page.stack.currentWidget() is page.visit_view
                             and QApplication.focusWidget() is page.visit_view.approve_button, timeout=10000)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.queue, timeout=10000)

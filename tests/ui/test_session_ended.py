@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from test_sync_ui import _officer_with_submitted_visit, _sync, _window, own_portal  # noqa: E402,F401
 
 
-def test_revoked_session_asks_to_sign_in_again_and_keeps_unsent_work(qtbot: Any, own_portal: Any, tmp_path: Path,
+def test_revoked_session_asks_to_sign_in_again_and_keeps_unsent_work(qtbot: Any, own_portal: Any, tmp_path: Path,  # noqa: F811 (a fixture)
                                                                      tasks: Any, artifacts: Path) -> None:
     """After logout-all from elsewhere, a sync explains the ended session, opens sign-in, and the visit stays queued."""
     store, client, visit = _officer_with_submitted_visit(own_portal, tmp_path / "laptop")

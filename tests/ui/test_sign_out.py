@@ -11,7 +11,7 @@ from ui.app import create_main_window
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from sync_support import open_signed_in, sync  # noqa: E402
-from test_sync_ui import SiteSettings, _account, _submit_complete_visit  # noqa: E402
+from test_sync_ui import SiteSettings, _account  # noqa: E402
 
 
 def _window(qtbot: Any, store: Any, client: Any, tasks: Any, url: str) -> Any:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from factory import LEAD, wait_idle
 from test_screens import _start_visit
-from ui.app import create_main_window
 
 # Widgets whose value the wheel would change (a scroll bar only scrolls).
 VALUE_WIDGETS = (QComboBox, QAbstractSpinBox, QAbstractSlider)

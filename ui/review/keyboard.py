@@ -39,7 +39,7 @@ def neighbour(items: list[ReviewItem], visit_id: str | None, step: int) -> Revie
 
 
 def _shortcut(keys: str, parent: QWidget, slot: object) -> QShortcut:
-    shortcut = QShortcut(QKeySequence(keys), parent, slot)  # type: ignore[call-overload]
+    shortcut: QShortcut = QShortcut(QKeySequence(keys), parent, slot)  # type: ignore[call-overload]
     shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only while the review page has the focus
     return shortcut
 

@@ -20,6 +20,9 @@ from fieldapp.types import Photo
 class PhotoDialog(QDialog):
     """Shows one photo; the image arrives later (decoded off the GUI thread)."""
 
+    #: The page's scroll area (the name hides QWidget.scroll(), which nothing here calls).
+    scroll: QScrollArea  # type: ignore[assignment]
+
     def __init__(self, photo: Photo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.photo = photo

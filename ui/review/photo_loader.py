@@ -116,9 +116,13 @@ class ReviewPhotoLoader(QObject):
     def _keep(self, sha: str, data: bytes) -> None:
         store = self._store
         (Op(self, lambda: store.save_blob(sha, data), manager=self._tasks)
-         .success(lambda path: (self.sig_downloaded.emit(sha), self._have(sha, Path(path))))
+         .success(lambda path: self._downloaded(sha, Path(path)))
          .failure(lambda f: self._fail(sha, f))
          .run())
+
+    def _downloaded(self, sha: str, path: Path) -> None:
+        self.sig_downloaded.emit(sha)
+        self._have(sha, path)
 
     def _have(self, sha: str, path: Path) -> None:
         self._paths[sha] = path

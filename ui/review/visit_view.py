@@ -130,6 +130,9 @@ class VisitReviewWidget(QWidget):
     sig_return = Signal()
     sig_open_photo = Signal(object)   # Photo
 
+    #: The page's scroll area (the name hides QWidget.scroll(), which nothing here calls).
+    scroll: QScrollArea  # type: ignore[assignment]
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setStyleSheet(_STYLE)

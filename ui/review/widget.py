@@ -121,7 +121,7 @@ class ReviewWidget(QWidget):
         elif callable(client) and not hasattr(client, "download_blob"):
             self._client = client
         else:
-            self._client = lambda: client  # type: ignore[return-value]
+            self._client = lambda: client
 
     # ------------------------------------------------------------------ queue
 
