@@ -1,7 +1,7 @@
 """Fieldapp core: domain, local store, photo import, settings and the `FieldStore` facade.
 
-This package never imports Qt, requests, `ui`, `sync` or `portal` (except the CLI
-entry package, which wires the parts together).
+This package never imports Qt, requests, `ui`, `sync` or `portal`: the command-line
+entry points that wire the parts together stand above them all, in `app`.
 """
 
 from typing import TYPE_CHECKING

@@ -1,6 +1,6 @@
 """Entry script of the PyInstaller bundle: the same ``fieldapp`` command as the installed package."""
 
-from fieldapp.cli import main
+from app.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -215,8 +215,8 @@ def test_reassigned_cases_leave_the_laptop_unless_unsent_work_needs_them(tmp_pat
 def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite: Any, tmp_path: Path) -> None:
     """`fieldapp sync` prints progress and a summary, exits 0 on success and 3 on a wrong password."""
     officer = account(portal_sqlite, "officer", index=1)
-    # The real entry point: `fieldapp sync ...` through fieldapp.cli.main and the subcommand registry.
-    command = [sys.executable, "-c", "import sys; from fieldapp.cli import main; sys.exit(main())", "sync",
+    # The real entry point: `fieldapp sync ...` through app.cli.main and the subcommand registry.
+    command = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())", "sync",
                "--data-dir", str(tmp_path / "cli"),
                "--portal", portal_sqlite.url, "--username", officer.username, "--password-stdin"]
     done = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)

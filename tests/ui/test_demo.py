@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fieldapp.cli import main
+from app.cli import main
 
 
 def test_demo_sets_up_signs_in_and_syncs_twice_on_one_folder(tmp_path: Path, capsys: object) -> None:
@@ -22,7 +22,7 @@ def test_demo_officer_and_lead_share_one_demo_council(tmp_path: Path, monkeypatc
     """Without --data-dir both roles use one demo folder; the officer has every case type, warnings, overdue
     cases, a returned visit with the lead's comment and a draft; the lead's queue holds visits with photos."""
     from fieldapp import FieldStore
-    from fieldapp.cli.demo_story import RETURN_COMMENT, VISITS, demo_lead, demo_officer, store_folder
+    from app.cli.demo_story import RETURN_COMMENT, VISITS, demo_lead, demo_officer, store_folder
     from fieldapp.types import VisitState
     from portal.seed import _PREFIX, _accounts
 

@@ -46,7 +46,7 @@ def test_the_app_says_what_is_missing_instead_of_qts_abort(tmp_path: Path) -> No
            "FIELDAPP_CONFIG_DIR": str(tmp_path / "config"), "FIELDAPP_SITE_CONFIG": str(tmp_path / "site")}
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
-    result = subprocess.run([sys.executable, "-c", "from fieldapp.cli import main; raise SystemExit(main([]))"],
+    result = subprocess.run([sys.executable, "-c", "from app.cli import main; raise SystemExit(main([]))"],
                             env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 2, result.stderr
     assert "Fieldapp cannot open its window" in result.stderr and "Reinstalling" not in result.stderr

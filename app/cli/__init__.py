@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fieldapp import __version__
 
-SUBCOMMANDS = ("fieldapp.cli.demo", "fieldapp.cli.sync_cmd", "fieldapp.cli.doctor")
+SUBCOMMANDS = ("app.cli.demo", "app.cli.sync_cmd", "app.cli.doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _start_logging()
     try:
         if args.smoke_test:
-            from fieldapp.cli.smoke import run_smoke_test
+            from app.cli.smoke import run_smoke_test
 
             return run_smoke_test(args.screenshot)
         func = getattr(args, "func", None)

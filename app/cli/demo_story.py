@@ -111,7 +111,7 @@ def _officer_submits(folder: Path, portal_url: str, officer: Any) -> list[str]:
     """Inspections with photos (and one visit where no one was in), submitted and synced; their ids."""
     from sync.engine import SyncEngine
 
-    from fieldapp.cli.demo_inspection import ASSESSMENT, inspection_answers
+    from app.cli.demo_inspection import ASSESSMENT, inspection_answers
 
     store, client = _signed_in(folder, portal_url, officer)
     SyncEngine(store, client).run()

@@ -165,7 +165,7 @@ def _on_interrupt(cancel: threading.Event) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m fieldapp.cli.sync_cmd``), same options as ``fieldapp sync``."""
+    """Stand-alone entry (``python -m app.cli.sync_cmd``), same options as ``fieldapp sync``."""
     parser = argparse.ArgumentParser(prog="fieldapp sync", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)

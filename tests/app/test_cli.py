@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import fieldapp
-from fieldapp import cli
+from app import cli
 from fieldapp.errors import ConfigError
 from fieldapp.logs import stop_logging
 
@@ -37,14 +37,14 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_missing_subcommand_module_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
     """A listed subcommand module that does not exist yet is skipped, the others still register."""
-    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.not_written_yet", "fieldapp.cli.sync_cmd"))
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("app.cli.not_written_yet", "app.cli.sync_cmd"))
     parser = cli.build_parser()
     assert "sync" in parser.format_help() and "not_written_yet" not in parser.format_help()
 
 
 def test_broken_subcommand_module_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
     """A subcommand whose own import fails (missing dependency) raises instead of vanishing."""
-    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.uses_missing",))
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("app.cli.uses_missing",))
 
     def fake_import(name: str) -> Any:
         raise ModuleNotFoundError("No module named 'some_dependency'", name="some_dependency")
@@ -62,10 +62,10 @@ def test_subcommand_func_is_called_with_data_dir(monkeypatch: pytest.MonkeyPatch
         parser = subparsers.add_parser("probe")
         parser.set_defaults(func=lambda args: seen.update(data=cli.os.environ["FIELDAPP_DATA_DIR"]) or 7)
 
-    module = types.ModuleType("fieldapp.cli.probe")
+    module = types.ModuleType("app.cli.probe")
     module.register = register  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fieldapp.cli.probe", module)
-    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.probe",))
+    monkeypatch.setitem(sys.modules, "app.cli.probe", module)
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("app.cli.probe",))
     assert cli.main(["--data-dir", str(tmp_path / "d"), "probe"]) == 7
     assert seen["data"] == str((tmp_path / "d").resolve())
     assert (tmp_path / "d" / "logs").is_dir()  # the log follows the data folder
@@ -79,10 +79,10 @@ def test_fieldapp_error_becomes_message_and_status_2(monkeypatch: pytest.MonkeyP
             raise ConfigError("C:/x/fieldapp.toml, line 3: broken")
         subparsers.add_parser("fail").set_defaults(func=fail)
 
-    module = types.ModuleType("fieldapp.cli.fail")
+    module = types.ModuleType("app.cli.fail")
     module.register = register  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fieldapp.cli.fail", module)
-    monkeypatch.setattr(cli, "SUBCOMMANDS", ("fieldapp.cli.fail",))
+    monkeypatch.setitem(sys.modules, "app.cli.fail", module)
+    monkeypatch.setattr(cli, "SUBCOMMANDS", ("app.cli.fail",))
     assert cli.main(["fail"]) == 2
     assert capsys.readouterr().err.strip() == "fieldapp: C:/x/fieldapp.toml, line 3: broken"
 
@@ -99,7 +99,7 @@ def test_no_subcommand_opens_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_import_stays_light() -> None:
     """Importing the CLI and building the parser does not import Qt, SQLAlchemy, Pillow or requests."""
-    code = ("import sys, fieldapp.cli as c; c.build_parser(); "
+    code = ("import sys, app.cli as c; c.build_parser(); "
             "print(sorted(m for m in ('PySide6', 'sqlalchemy', 'PIL', 'requests') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -124,7 +124,7 @@ def test_smoke_test_passes_offscreen(tmp_path: Path) -> None:
     shot = Path(__file__).resolve().parents[1] / "artifacts" / "smoke-test.png"
     shot.unlink(missing_ok=True)
     env = {**cli.os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    code = "from fieldapp.cli import main; raise SystemExit(main(['--smoke-test', '--screenshot', r'%s']))" % shot
+    code = "from app.cli import main; raise SystemExit(main(['--smoke-test', '--screenshot', r'%s']))" % shot
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     for step in ("store opened and migrated", "main window shown", "screenshot saved", "photo imported",
@@ -135,7 +135,7 @@ def test_smoke_test_passes_offscreen(tmp_path: Path) -> None:
 
 def test_smoke_test_reports_failure(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """When a step fails the smoke test says so and exits 1 (here: migrations missing from the bundle)."""
-    from fieldapp.cli import smoke
+    from app.cli import smoke
 
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")  # the smoke test sets it; keep that inside this test
     monkeypatch.setattr("fieldapp.resources.package_path", lambda package, *parts: Path("/nonexistent"))

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fieldapp"))  # store_helpers, factories
 from httpstub import Reply, StubServer  # noqa: E402
 from test_transport_tls import ca_and_cert  # noqa: E402,F401  (the private CA fixture, reused)
 
 from fieldapp import FieldStore  # noqa: E402
-from fieldapp.cli import doctor, main  # noqa: E402
+from app.cli import doctor, main  # noqa: E402
 from fieldapp.logs import stop_logging  # noqa: E402
 
 HEALTHY = {"status": "ok", "database": "ok"}

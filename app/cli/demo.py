@@ -2,7 +2,7 @@
 
 Starts the reference portal on SQLite in the demo folder (``--data-dir``, else a per-user
 demo folder kept apart from real data), seeds it with a fictional council and, once, plays the
-council's day so far through real syncs (`fieldapp.cli.demo_story`): submitted visits with
+council's day so far through real syncs (`app.cli.demo_story`): submitted visits with
 photos, one returned with a comment, a draft. Then it signs in as the demo officer
 (``--role lead`` for their team lead), syncs and opens the window. This is what ``make run``
 runs. Officer and lead runs share the folder, so ``fieldapp demo`` and ``fieldapp demo --role
@@ -70,7 +70,7 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
              "install them with `pip install -e '.[portal]'`.")
         return 2
     from fieldapp import FieldStore
-    from fieldapp.cli.demo_story import demo_lead, demo_officer, store_folder, tell_story
+    from app.cli.demo_story import demo_lead, demo_officer, store_folder, tell_story
     from sync.engine import SyncEngine
     from sync.session import sign_in, sign_out
 
