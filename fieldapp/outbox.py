@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import utc_now
@@ -72,11 +72,6 @@ def oldest(session: Session, limit: int, max_bytes: int | None) -> list[OutboxOp
         ops.append(to_record(row))
         total += row.size
     return ops
-
-
-def queued_visit_ids(session: Session) -> set[str]:
-    """Visits that have a submit op waiting."""
-    return set(session.scalars(select(OutboxRow.record_id).where(OutboxRow.entity == "visit")))
 
 
 def blobs_waiting(session: Session, photos_dir: Path) -> list[BlobRef]:
@@ -132,11 +127,6 @@ def problem_record(row: ProblemRow) -> Problem:
     return Problem(id=row.id, kind=row.kind, entity=row.entity, record_id=row.record_id, message=row.message,
                    actions=tuple(ProblemAction(a) for a in row.actions), created_at=row.created_at,
                    details=dict(row.details))
-
-
-def has_problem(session: Session, visit_id: str) -> bool:
-    """True when an unresolved problem is about this visit."""
-    return bool(session.scalar(select(exists().where(ProblemRow.record_id == visit_id))))
 
 
 # ---------------------------------------------------------------- push results

@@ -397,11 +397,6 @@ class Op(Incoming):
     data: dict[str, Any]
 
 
-class PushRequest(Incoming):
-    device_id: StrictStr = Field(min_length=1, max_length=100)
-    ops: list[Op]
-
-
 class OpResult(Outgoing):
     op_id: str
     status: OpStatus

@@ -9,17 +9,13 @@ from pathlib import Path
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from fieldapp.resources import resource_path
+
 log = logging.getLogger(__name__)
 
 
 def resource_file(relative: str) -> Path:
     """The path of a bundled resource such as ``icons/sync.svg`` or ``style.qss``."""
-    try:
-        from fieldapp.resources import resource_path
-    except ImportError:  # the helper is not there yet in a partial checkout
-        import resources
-
-        return Path(resources.__file__).resolve().parent / relative
     return Path(resource_path(relative))
 
 

@@ -28,6 +28,7 @@ from ui.look import icon
 from ui.photos import ANNOTATE_KEYS
 from ui.problems import NeedsAttentionWidget
 from ui.returned_visits import ReturnedTracker, returned_message
+from ui.review import ReviewWidget
 from ui.signin import SignInDialog
 from ui.signout import RemoveDataDialog, sign_out_work
 from ui.status import StatusInfo, StatusLine, SyncProgressWidget, read_status
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self.user: UserInfo | None = None
-        self.review: Any = None
+        self.review: ReviewWidget | None = None
         self.sign_in_dialog: SignInDialog | None = None
         self.remove_data_dialog: RemoveDataDialog | None = None
         self.setWindowTitle("Fieldapp")
@@ -286,7 +287,7 @@ class MainWindow(QMainWindow):
         self._fit_toolbar()
 
     def _update_review_page(self) -> None:
-        """The Review page exists only for leads, and only once `ui.review` is installed.
+        """The Review page exists only for leads.
 
         A lead's day starts with their queue: the window opens on Review when it appears.
         """
@@ -302,16 +303,10 @@ class MainWindow(QMainWindow):
         if not is_lead and self.review is not None and self.pages.currentWidget() is self.review:
             self.show_cases()
 
-    def _make_review(self) -> Any:
-        try:
-            from ui.review import ReviewWidget
-        except ImportError:  # built by a separate part; absent means no review page
-            log.info("ui.review is not installed: no Review page")
-            return None
+    def _make_review(self) -> ReviewWidget | None:
         try:
             widget = ReviewWidget.from_context(self.ctx)
-            if hasattr(widget, "sig_show_problems"):
-                widget.sig_show_problems.connect(self.show_attention)
+            widget.sig_show_problems.connect(self.show_attention)
             widget.refresh()
             return widget
         except Exception:

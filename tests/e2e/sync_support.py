@@ -154,15 +154,14 @@ def portal_scope(portal_url: str, account: Any) -> dict[str, dict[str, dict[str,
     live: dict[str, dict[str, dict[str, Any]]] = {}
     cursor = 0
     while True:
-        page = client.pull(cursor, 1000)
-        for change in page.changes:
-            bucket = live.setdefault(str(change.entity), {})
-            if change.deleted:
-                bucket.pop(change.id, None)
+        changes, cursor, has_more = client.pull_page(cursor, 1000)
+        for change in changes:
+            bucket = live.setdefault(str(change["entity"]), {})
+            if change.get("deleted"):
+                bucket.pop(change["id"], None)
             else:
-                bucket[change.id] = {"version": change.version, **(change.data or {})}
-        cursor = page.next_cursor
-        if not page.has_more:
+                bucket[change["id"]] = {"version": change.get("version"), **(change.get("data") or {})}
+        if not has_more:
             return live
 
 

@@ -33,8 +33,8 @@ def test_retries_503_then_succeeds_honouring_retry_after(stub: Any, make_client:
     """A 503 with Retry-After is retried after (at least) the asked wait, then the answer is used."""
     server = stub(scripted(error(503, "unavailable", "Down for a moment.", Retry_After="3"), Reply(200, PAGE)))
     client = make_client(server.url)
-    page = client.pull(0, 10)
-    assert page.next_cursor == 5
+    _changes, next_cursor, _more = client.pull_page(0, 10)
+    assert next_cursor == 5
     assert len(server.requests) == 2
     assert 3.0 <= client.waits[0] <= 4.0
 
@@ -96,7 +96,7 @@ def test_read_timeout_is_retried(stub: Any, make_client: Any) -> None:
     """An answer slower than the read timeout is abandoned and the call retried."""
     server = stub(scripted(Reply(200, PAGE, delay=0.6), Reply(200, PAGE)))
     client = make_client(server.url, timeout=(2.0, 0.2))
-    client.pull(0, 10)  # pull has its own longer timeout; meta uses the client's default
+    client.pull_page(0, 10)  # pull has its own longer timeout; meta uses the client's default
     server.requests.clear()
     server.handler = scripted(Reply(200, META, delay=0.6), Reply(200, META))
     assert client.meta().protocol == 1
@@ -121,7 +121,7 @@ def test_401_means_sign_in_again(stub: Any, make_client: Any) -> None:
     server = stub(scripted(error(401, "unauthenticated", "Your session has expired. Sign in again.")))
     client = make_client(server.url)
     with pytest.raises(AuthRequired, match="Sign in again"):
-        client.pull(0, 10)
+        client.pull_page(0, 10)
     assert client.token is None and len(server.requests) == 1
 
 
@@ -139,7 +139,7 @@ def test_every_call_sends_bearer_token_and_reuses_one_connection(stub: Any, make
     server = stub(lambda r: Reply(200, META if r.path.endswith("meta") else PAGE))
     client = make_client(server.url)
     client.meta()
-    client.pull(0, 10)
+    client.pull_page(0, 10)
     client.meta()
     assert {r.headers["Authorization"] for r in server.requests} == {"Bearer tok"}
     assert len({r.client_port for r in server.requests}) == 1
@@ -159,7 +159,7 @@ def test_every_request_has_explicit_connect_and_read_timeouts(stub: Any, make_cl
         return real(*args, **kwargs)
 
     monkeypatch.setattr(client._session, "request", spy)
-    client.meta(), client.pull(0, 1), client.push("d", []), client.blobs_missing([]), client.upload_state("a" * 64)
+    client.meta(), client.pull_page(0, 1), client.push("d", []), client.blobs_missing([]), client.upload_state("a" * 64)
     client.put_chunk("a" * 64, b"x", 0, 1)
     assert len(seen) == 6
     assert all(isinstance(t, tuple) and len(t) == 2 and all(v > 0 for v in t) for t in seen)
