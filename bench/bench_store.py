@@ -2,7 +2,7 @@
 
 Builds 20,000 cases with their properties and residents through `apply_changes`
 (pages of 1,000, as a first sync would), then prints:
-- the median and p95 of `FieldStore.cases(search=...)` for realistic searches
+- the median and p95 of `FieldStore.cases(CaseFilter(search))` for realistic searches
   (goal: median <= 20 ms), and of the unfiltered first screen;
 - the median time to open the store (goal: <= 300 ms).
 
@@ -30,6 +30,7 @@ import factories as f  # noqa: E402
 
 from fieldapp import FieldStore  # noqa: E402
 from fieldapp.types import UserInfo  # noqa: E402
+from fieldapp.search import CaseFilter
 
 CASES = 20_000
 PAGE = 1_000
@@ -124,11 +125,11 @@ def main() -> int:
         medians = []
         print(f"{'search':<24}{'median ms':>10}{'p95 ms':>10}{'rows':>8}")
         for text in searches:
-            times, rows = timed(lambda text=text: store.cases(text), ROUNDS)
+            times, rows = timed(lambda text=text: store.cases(CaseFilter(text)), ROUNDS)
             medians.append(statistics.median(times))
             print(f"{text!r:<24}{statistics.median(times):>10.2f}{p95(times):>10.2f}{len(rows):>8}")
         for label, call in [
-            ("'' overdue urgent", lambda: store.cases(overdue=True, priority=["urgent"])),
+            ("'' overdue urgent", lambda: store.cases(CaseFilter(overdue=True, priority=["urgent"]))),
             ("'' limit 200", lambda: store.cases(limit=200)),
             ("'' all 20,000", lambda: store.cases()),
         ]:

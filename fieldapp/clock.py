@@ -1,6 +1,6 @@
 """Time in the core: aware UTC datetimes, and the protocol's ISO-8601 ``Z`` strings.
 
-The core may not import `sync.protocol`, so it keeps its own (identical) rules here.
+The one definition: `sync.protocol` re-exports these for the portal.
 """
 
 from __future__ import annotations

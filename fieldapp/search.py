@@ -22,6 +22,7 @@ import json
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
@@ -169,15 +170,29 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _conditions(search: str, params: dict[str, Any], *, status: Sequence[str] | None,
-                case_type: Sequence[str] | None, priority: Sequence[str] | None,
-                due_before: datetime | None) -> list[str]:
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases the list shows: the words searched for and the filters (None: any)."""
+
+    search: str = ""
+    status: Sequence[str] | None = None
+    case_type: Sequence[str] | None = None
+    priority: Sequence[str] | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+
+
+#: Every case (the list unfiltered).
+ANY_CASE = CaseFilter()
+
+
+def _conditions(wanted: CaseFilter, params: dict[str, Any]) -> list[str]:
     """The WHERE conditions of the case list for a search and its filters (parameters go into ``params``)."""
     # A case that left the officer's scope stays listed while their unsent work needs it,
     # so a draft never becomes unreachable.
     where = ["(ci.deleted = 0 OR ci.case_id IN (SELECT v.case_id FROM visits v WHERE v.own = 1 AND "
              "(v.state IN ('draft', 'queued') OR v.local_edits = 1 OR v.op_id IS NOT NULL)))"]
-    words = search_words(search)
+    words = search_words(wanted.search)
     indexed = [w for w in words if len(w) >= TRIGRAM]
     if indexed:
         # Each word a quoted FTS5 string (a quote inside doubled): one substring each, all required.
@@ -186,23 +201,22 @@ def _conditions(search: str, params: dict[str, Any], *, status: Sequence[str] | 
     for number, word in enumerate(w for w in words if len(w) < TRIGRAM):
         params[f"part{number}"] = _like(word)
         where.append(f"ci.search_text LIKE :part{number} ESCAPE '\\'")
-    if status:
-        where.append(_in("ci.status", "status", status, params))
-    if case_type:
-        where.append(_in("ci.case_type", "case_type", case_type, params))
-    if priority:
-        where.append(_in("ci.priority", "priority", priority, params))
-    if due_before is not None:
-        params["due_before"] = _stored(due_before)
+    if wanted.status:
+        where.append(_in("ci.status", "status", wanted.status, params))
+    if wanted.case_type:
+        where.append(_in("ci.case_type", "case_type", wanted.case_type, params))
+    if wanted.priority:
+        where.append(_in("ci.priority", "priority", wanted.priority, params))
+    if wanted.due_before is not None:
+        params["due_before"] = _stored(wanted.due_before)
         where.append("ci.due_at < :due_before")
     return where
 
 
-def _select(columns: str, search: str, sort: str | None, filters: dict[str, Any],
-            limit: int | None) -> tuple[str, dict[str, Any]]:
+def _select(columns: str, wanted: CaseFilter, sort: str | None, limit: int | None) -> tuple[str, dict[str, Any]]:
     """The case list's SQL for a search and its filters, in list order unless ``sort`` is None."""
     params: dict[str, Any] = {}
-    where = _conditions(search, params, **filters)
+    where = _conditions(wanted, params)
     sql = f"SELECT {columns} FROM case_index ci WHERE {' AND '.join(where)}"
     if sort is not None:
         if sort not in _ORDER:
@@ -227,26 +241,16 @@ def _moments() -> Any:
     return moment
 
 
-def list_cases(
-    session: Session,
-    search: str = "",
-    *,
-    status: Sequence[str] | None = None,
-    case_type: Sequence[str] | None = None,
-    priority: Sequence[str] | None = None,
-    overdue: bool | None = None,
-    due_before: datetime | None = None,
-    sort: str = "due",
-    limit: int | None = None,
-) -> list[CaseRow]:
+def list_cases(session: Session, wanted: CaseFilter = ANY_CASE, *, sort: str = "due",
+               limit: int | None = None) -> list[CaseRow]:
     """The case list (tombstoned cases left out unless unsent work needs them), searched, filtered and sorted.
 
     Plain SQL over the one-table list line: this is the hottest read of the app, and
     the ORM's per-row work would cost more than the query itself.
     """
-    filters = {"status": status, "case_type": case_type, "priority": priority, "due_before": due_before}
+    overdue = wanted.overdue
     # The overdue rule is the domain's, applied to the rows; a limit then applies after it.
-    sql, params = _select(_COLUMNS, search, sort, filters, limit if overdue is None else None)
+    sql, params = _select(_COLUMNS, wanted, sort, limit if overdue is None else None)
     now = utc_now()
     # The DBAPI cursor directly, and each distinct timestamp text parsed once: at thousands of
     # rows per broad search this per-row work is most of the time the list takes.
@@ -263,26 +267,16 @@ def list_cases(
     return rows if overdue is None or limit is None else rows[:max(int(limit), 0)]
 
 
-def case_ids(
-    session: Session,
-    search: str = "",
-    *,
-    status: Sequence[str] | None = None,
-    case_type: Sequence[str] | None = None,
-    priority: Sequence[str] | None = None,
-    overdue: bool | None = None,
-    due_before: datetime | None = None,
-) -> set[str]:
+def case_ids(session: Session, wanted: CaseFilter = ANY_CASE) -> set[str]:
     """The ids of the cases `list_cases` lists for this search and these filters, in no order.
 
     For the case list window, which holds every row in list order already: leaving
     out the sort and the rows makes a search of 20,000 cases a few milliseconds.
     """
-    filters = {"status": status, "case_type": case_type, "priority": priority, "due_before": due_before}
-    if overdue is None:
-        sql, params = _select("ci.case_id", search, None, filters, None)
+    if wanted.overdue is None:
+        sql, params = _select("ci.case_id", wanted, None, None)
         return {r[0] for r in _sqlite(session).execute(sql, params)}
-    sql, params = _select("ci.case_id, ci.due_at, ci.status", search, None, filters, None)
+    sql, params = _select("ci.case_id, ci.due_at, ci.status", wanted, None, None)
     now, moment = utc_now(), _moments()
     return {r[0] for r in _sqlite(session).execute(sql, params)
-            if is_case_overdue(moment(r[1]), r[2], now) == overdue}
+            if is_case_overdue(moment(r[1]), r[2], now) == wanted.overdue}

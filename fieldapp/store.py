@@ -65,7 +65,7 @@ from fieldapp.records import (
 )
 from fieldapp import search as search_rules
 from fieldapp.domain import is_case_overdue
-from fieldapp.search import list_cases
+from fieldapp.search import ANY_CASE, CaseFilter, list_cases
 from fieldapp.types import (
     BlobRef,
     CaseDetail,
@@ -211,36 +211,18 @@ class FieldStore:
 
     # ------------------------------------------------------------ cases
 
-    def cases(
-        self,
-        search: str = "",
-        *,
-        status: Sequence[str] | None = None,
-        case_type: Sequence[str] | None = None,
-        priority: Sequence[str] | None = None,
-        overdue: bool | None = None,
-        due_before: datetime | None = None,
-        sort: str = "due",          # "due" | "priority" | "opened" | "reference"
-        limit: int | None = None,
-    ) -> list[CaseRow]:
-        """Cases matching a search (reference, address, postcode, resident name) and filters."""
-        with self._read() as session:
-            return list_cases(session, search, status=status, case_type=case_type, priority=priority,
-                              overdue=overdue, due_before=due_before, sort=sort, limit=limit)
+    def cases(self, wanted: CaseFilter = ANY_CASE, *, sort: str = "due", limit: int | None = None) -> list[CaseRow]:
+        """Cases matching a search (reference, address, postcode, resident name) and filters.
 
-    def case_ids(
-        self,
-        search: str = "",
-        *,
-        status: Sequence[str] | None = None,
-        case_type: Sequence[str] | None = None,
-        priority: Sequence[str] | None = None,
-        overdue: bool | None = None,
-    ) -> set[str]:
+        ``sort``: "due" | "priority" | "opened" | "reference".
+        """
+        with self._read() as session:
+            return list_cases(session, wanted, sort=sort, limit=limit)
+
+    def case_ids(self, wanted: CaseFilter = ANY_CASE) -> set[str]:
         """The ids of the cases `cases` lists for the same search and filters, in no order (no rows built)."""
         with self._read() as session:
-            return search_rules.case_ids(session, search, status=status, case_type=case_type, priority=priority,
-                                         overdue=overdue)
+            return search_rules.case_ids(session, wanted)
 
     def case(self, case_id: str) -> CaseDetail:
         """A case with its property, residents (and their warnings) and visits."""

@@ -12,7 +12,6 @@ module and nothing else of `sync`.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
@@ -20,6 +19,11 @@ from pydantic_core import PydanticCustomError
 
 # The fixed values and domain rules live in the core; the protocol re-exports them so
 # that the portal needs no import of `fieldapp` of its own (``X as X``: an explicit re-export).
+from fieldapp.clock import (
+    format_timestamp as format_timestamp,
+    parse_timestamp as parse_timestamp,
+    utc_now as utc_now,
+)
 from fieldapp.domain import (
     CATEGORY_1_BANDS as CATEGORY_1_BANDS,
     HHSRS_BANDS as HHSRS_BANDS,
@@ -94,26 +98,6 @@ UUID_RE = re.compile(UUID_PATTERN)
 
 Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """ISO-8601 UTC with a trailing ``Z``, as the protocol writes timestamps."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def parse_timestamp(text: str) -> datetime:
-    """Parse a protocol timestamp into an aware UTC datetime."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 # ---------------------------------------------------------------- base models

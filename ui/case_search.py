@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from fieldapp.search import CaseFilter
 from fieldapp.types import CaseRow
 from ui.tasks import Op, TaskFailure
 
@@ -37,9 +38,10 @@ class CaseQuery:
 
 def find_case_ids(store: FieldStore, query: CaseQuery) -> set[str]:
     """The core's answer to a query of the window (runs on a worker thread)."""
-    return store.case_ids(query.text, status=sorted(query.statuses) or None,
-                          case_type=sorted(query.case_types) or None, priority=sorted(query.priorities) or None,
-                          overdue=True if query.overdue_only else None)
+    return store.case_ids(CaseFilter(query.text, status=sorted(query.statuses) or None,
+                                     case_type=sorted(query.case_types) or None,
+                                     priority=sorted(query.priorities) or None,
+                                     overdue=True if query.overdue_only else None))
 
 
 def in_list_order(rows: Sequence[CaseRow], ids: Collection[str]) -> list[CaseRow]:

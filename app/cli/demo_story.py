@@ -95,7 +95,9 @@ def _sync_and_close(store: Any, client: Any) -> None:
 
 def _own_cases(store: Any, user_id: str) -> list[Any]:
     """The officer's open cases that have a form on this laptop, most urgent first."""
-    rows = [c for c in store.cases(status=("open", "scheduled")) if store.templates_for(c.id)]
+    from fieldapp.search import CaseFilter
+
+    rows = [c for c in store.cases(CaseFilter(status=("open", "scheduled"))) if store.templates_for(c.id)]
     own = [c for c in rows if store.case(c.id).assigned_officer_id == user_id]
     return own or rows
 

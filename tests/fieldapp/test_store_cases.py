@@ -11,6 +11,7 @@ import factories as f
 from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError, ValidationError
 from store_helpers import officer_info
+from fieldapp.search import CaseFilter
 
 
 @pytest.fixture()
@@ -62,31 +63,31 @@ def ids(rows: list) -> list[str]:
 ])
 def test_search_finds_by_each_field(store: FieldStore, text: str, expected: set[str]) -> None:
     """Reference, address, postcode and resident names are searched, every word as a part of a word."""
-    assert set(ids(store.cases(text))) == expected
+    assert set(ids(store.cases(CaseFilter(text)))) == expected
 
 
 @pytest.mark.parametrize("text", ['"', '""', "'", "*", "OR", "AND NOT", "NEAR(", "a:b", "^x", "(", "-", "{}",
                                   "\\", "%_", "DM\"2025", "   ", "🙂", "x" * 500])
 def test_odd_input_never_raises(store: FieldStore, text: str) -> None:
     """Quotes, operators and symbols are plain text to the search, never an FTS5 syntax error."""
-    store.cases(text)
+    store.cases(CaseFilter(text))
 
 
 def test_punctuation_only_search_lists_everything_open(store: FieldStore) -> None:
     """A search with no words in it does not filter."""
-    assert len(store.cases("--")) == 5
+    assert len(store.cases(CaseFilter("--"))) == 5
 
 
 def test_filters(store: FieldStore) -> None:
     """Status, type, priority, overdue and due-before filter the list and combine."""
-    assert set(ids(store.cases(status=["scheduled"]))) == {"c-due-soon"}
-    assert set(ids(store.cases(case_type=["repair", "void"]))) == {"c-no-due", "c-closed"}
-    assert set(ids(store.cases(priority=["urgent", "emergency"]))) == {"c-due-late", "c-no-due"}
-    assert ids(store.cases(overdue=True)) == ["c-overdue"]  # the closed one is not overdue
-    assert "c-overdue" not in ids(store.cases(overdue=False)) and "c-no-due" in ids(store.cases(overdue=False))
-    assert set(ids(store.cases(due_before=datetime(2029, 6, 1, tzinfo=timezone.utc)))) == {
+    assert set(ids(store.cases(CaseFilter(status=["scheduled"])))) == {"c-due-soon"}
+    assert set(ids(store.cases(CaseFilter(case_type=["repair", "void"])))) == {"c-no-due", "c-closed"}
+    assert set(ids(store.cases(CaseFilter(priority=["urgent", "emergency"])))) == {"c-due-late", "c-no-due"}
+    assert ids(store.cases(CaseFilter(overdue=True))) == ["c-overdue"]  # the closed one is not overdue
+    assert "c-overdue" not in ids(store.cases(CaseFilter(overdue=False))) and "c-no-due" in ids(store.cases(CaseFilter(overdue=False)))
+    assert set(ids(store.cases(CaseFilter(due_before=datetime(2029, 6, 1, tzinfo=timezone.utc))))) == {
         "c-overdue", "c-closed", "c-due-soon"}
-    assert ids(store.cases("leeds", case_type=["damp_mould"], overdue=True)) == ["c-overdue"]
+    assert ids(store.cases(CaseFilter("leeds", case_type=["damp_mould"], overdue=True))) == ["c-overdue"]
 
 
 def test_sorted_by_due_date_first_with_no_date_last(store: FieldStore) -> None:
@@ -99,9 +100,9 @@ def test_sorted_by_due_date_first_with_no_date_last(store: FieldStore) -> None:
 
 def test_closed_cases_come_last_whatever_their_due_date(store: FieldStore) -> None:
     """A closed case (its due date long past) sits below every open one, not above the overdue."""
-    rows = store.cases(status=["open", "scheduled", "closed"])
+    rows = store.cases(CaseFilter(status=["open", "scheduled", "closed"]))
     assert ids(rows)[-2:] == ["c-no-due", "c-closed"]
-    assert ids(store.cases(status=["closed", "open"], sort="priority"))[-1] == "c-closed"
+    assert ids(store.cases(CaseFilter(status=["closed", "open"]), sort="priority"))[-1] == "c-closed"
 
 
 def test_other_sorts_and_limit(store: FieldStore) -> None:
@@ -117,10 +118,10 @@ def test_other_sorts_and_limit(store: FieldStore) -> None:
 
 def test_row_fields(store: FieldStore) -> None:
     """A list line carries address, postcode, names, warnings flag and overdue flag."""
-    [row] = store.cases("DM-2025-00101")
+    [row] = store.cases(CaseFilter("DM-2025-00101"))
     assert (row.address, row.postcode, row.resident_names) == ("Flat 3, 12 Long Lane, London", "SE1 4AB", "Amira Haskins")
     assert row.has_warnings and not row.overdue and row.due_at.tzinfo is not None
-    assert store.cases("DM-2025-00103")[0].overdue
+    assert store.cases(CaseFilter("DM-2025-00103"))[0].overdue
 
 
 def test_changes_to_people_and_places_update_the_search(store: FieldStore) -> None:
@@ -129,9 +130,9 @@ def test_changes_to_people_and_places_update_the_search(store: FieldStore) -> No
     resident_id = case.residents[0].id
     store.apply_changes([f.resident(case.property.id, "Amira Patel", id=resident_id, version=2),
                          f.property_("SE1 9ZZ", id=case.property.id, version=2)], 60)
-    assert ids(store.cases("patel")) == ["c-due-late"]
-    assert store.cases("haskins") == []
-    assert set(ids(store.cases("SE1 9Z"))) == {"c-due-late", "c-no-due"}
+    assert ids(store.cases(CaseFilter("patel"))) == ["c-due-late"]
+    assert store.cases(CaseFilter("haskins")) == []
+    assert set(ids(store.cases(CaseFilter("SE1 9Z")))) == {"c-due-late", "c-no-due"}
 
 
 def test_older_versions_never_overwrite_newer(store: FieldStore) -> None:
@@ -177,14 +178,14 @@ def test_order_and_overdue_are_the_domain_rules(store: FieldStore) -> None:
     assert rows == sorted(rows, key=lambda r: case_list_position(r.due_at, r.priority, r.reference, r.status))
     now = utc_now()
     assert [r.overdue for r in rows] == [is_case_overdue(r.due_at, r.status, now) for r in rows]
-    assert set(store.case_ids(overdue=True)) == {r.id for r in rows if r.overdue}
+    assert set(store.case_ids(CaseFilter(overdue=True))) == {r.id for r in rows if r.overdue}
 
 
 def test_case_ids_answer_what_cases_lists(store: FieldStore) -> None:
     """case_ids finds the same cases as cases() for searches and filters."""
     for text, filters in [("", {}), ("lane", {}), ("dm", {"status": ["open"]}), ("leeds", {"overdue": False}),
                           ("zz", {})]:
-        assert store.case_ids(text, **filters) == set(ids(store.cases(text, **filters)))
+        assert store.case_ids(CaseFilter(text, **filters)) == set(ids(store.cases(CaseFilter(text, **filters))))
 
 
 def test_a_damaged_search_index_is_rebuilt_on_open(tmp_path: Path, store: FieldStore) -> None:
@@ -199,6 +200,6 @@ def test_a_damaged_search_index_is_rebuilt_on_open(tmp_path: Path, store: FieldS
     conn.close()
     reopened = FieldStore.open(folder)
     try:
-        assert ids(reopened.cases("haskins")) == ["c-due-late"]
+        assert ids(reopened.cases(CaseFilter("haskins"))) == ["c-due-late"]
     finally:
         reopened.close()

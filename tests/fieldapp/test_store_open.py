@@ -15,6 +15,7 @@ from fieldapp.db import DB_FILENAME, HEAD_REVISION, alembic_config, make_engine,
 from fieldapp.errors import StoreError
 from fieldapp.models import Base
 from store_helpers import filled_store, officer_info
+from fieldapp.search import CaseFilter
 
 
 def test_every_connection_gets_the_pragmas(tmp_path: Path) -> None:
@@ -84,7 +85,7 @@ def test_upgrade_from_the_first_migration_keeps_every_row(tmp_path: Path) -> Non
         assert (tmp_path / f"{DB_FILENAME}.bak-0001").is_file()
         state = store.sync_state()
         assert (state.cursor, state.device_id, state.user.username) == (42, "dev-1", "olivia")
-        [row] = store.cases("okafor")
+        [row] = store.cases(CaseFilter("okafor"))
         assert (row.id, row.address, row.postcode, row.has_warnings) == ("c1", "7 Mill Road, Leeds", "LS6 2AB", True)
         detail = store.case("c1")
         assert detail.warnings == ("Aggressive dog",) and detail.priority == "urgent"

@@ -13,6 +13,7 @@ from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
 from fieldapp.types import Hazard, ProblemAction, UserInfo, VisitState
 from store_helpers import Filled, filled_store, make_jpeg
+from fieldapp.search import CaseFilter
 
 
 @pytest.fixture()
@@ -52,9 +53,9 @@ def test_a_page_and_its_cursor_commit_together(filled: Filled) -> None:
     with pytest.raises(StoreError, match="nothing from this sync was saved"):
         filled.store.apply_changes([good, bad], 999)
     assert filled.store.sync_state().cursor == 100
-    assert filled.store.cases("NEW") == []
+    assert filled.store.cases(CaseFilter("NEW")) == []
     filled.store.apply_changes([good], 999)
-    assert filled.store.sync_state().cursor == 999 and len(filled.store.cases("NEW")) == 1
+    assert filled.store.sync_state().cursor == 999 and len(filled.store.cases(CaseFilter("NEW"))) == 1
 
 
 def test_unknown_entities_are_skipped(filled: Filled) -> None:
@@ -362,12 +363,12 @@ def test_a_case_before_its_property_and_residents_is_completed_by_later_pages(tm
     person = f.resident(prop["id"], "Kwame Mensah", warnings=["Lone worker risk"])
     case = f.case(prop["id"], f.new_id(), reference="AS-1", resident_ids=[person["id"]])
     store.apply_changes([case], 1)
-    [row] = store.cases("AS-1")
+    [row] = store.cases(CaseFilter("AS-1"))
     assert row.address == "" and not row.has_warnings
     assert store.case(case["id"]).property.address_lines == ("Address not synced yet",)
     store.apply_changes([prop], 2)
     store.apply_changes([person], 3)
-    [row] = store.cases("mensah")
+    [row] = store.cases(CaseFilter("mensah"))
     assert (row.address, row.postcode, row.has_warnings) == ("4 Elm Grove, Bristol", "BS5 6XY", True)
     store.close()
 

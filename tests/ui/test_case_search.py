@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ui.case_search import CaseQuery, CaseSearchRunner
+from fieldapp.search import CaseFilter
 
 # What officers type, and what each must find in the 60-case store (None: only "window == core").
 QUERIES: list[tuple[str, Any]] = [
@@ -58,7 +59,7 @@ def test_window_and_core_agree(qtbot: Any, renamed: Any) -> None:
         with qtbot.waitSignal(case_list.sig_filtered, timeout=10000):
             case_list.search.setText(text)
         shown = case_list.model.rows()
-        core = renamed.ctx.store.cases(text)
+        core = renamed.ctx.store.cases(CaseFilter(text))
         assert [r.id for r in shown] == [r.id for r in core], f"window and core disagree on {text!r}"
         if isinstance(expected, int):
             assert len(shown) == expected, f"{text!r} found {len(shown)} cases"
@@ -76,7 +77,7 @@ def test_filters_agree_with_the_core(qtbot: Any, window: Any) -> None:
         case_list.overdue_filter.setChecked(True)
     with qtbot.waitSignal(case_list.sig_filtered, timeout=10000):
         case_list.search.setText("lane")
-    core = window.ctx.store.cases("lane", status=["open"], overdue=True)
+    core = window.ctx.store.cases(CaseFilter("lane", status=["open"], overdue=True))
     assert core and [r.id for r in case_list.model.rows()] == [r.id for r in core]
 
 
@@ -87,9 +88,9 @@ class _CountingStore:
         self.store = store
         self.asked: list[str] = []
 
-    def case_ids(self, text: str, **filters: Any) -> set[str]:
-        self.asked.append(text)
-        return self.store.case_ids(text, **filters)
+    def case_ids(self, wanted: CaseFilter) -> set[str]:
+        self.asked.append(wanted.search)
+        return self.store.case_ids(wanted)
 
 
 def test_only_the_newest_query_is_answered(qtbot: Any, store: Any, tasks: Any) -> None:
@@ -102,5 +103,5 @@ def test_only_the_newest_query_is_answered(qtbot: Any, store: Any, tasks: Any) -
     for text in ("m", "mi", "mil", "mill"):
         runner.request(CaseQuery(text), rows)
     qtbot.waitUntil(lambda: bool(answers) and not tasks.busy, timeout=10000)
-    assert answers == [("mill", len(store.case_ids("mill")))]
+    assert answers == [("mill", len(store.case_ids(CaseFilter("mill"))))]
     assert counting.asked == ["m", "mill"]  # "mi" and "mil" were replaced before they ran
