@@ -10,7 +10,8 @@ Days and times are those of Europe/London, where the regulations apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -120,31 +121,41 @@ def _span(seconds: float) -> str:
     return f"{max(1, seconds // 60)} min"
 
 
-def time_left_text(clock: Clock, now: datetime) -> str:
-    """How the clock stands in a few words: "Met …", "Breached 2 days ago", "5 h left", "3 working days left"."""
+@dataclass(frozen=True)
+class _Wording:
+    """The words of one way of telling how a clock stands (a sentence, or a narrow column)."""
+
+    met: Callable[[Clock], str]
+    unknown: str
+    late: str  # with {} for how long ago
+    day: str
+
+
+_SENTENCE = _Wording(lambda c: f"Met {london_text(c.met_at)}", "No deadline from the portal yet", "Breached {} ago",
+                     "working day")
+_COLUMN = _Wording(lambda c: "Met", "No deadline yet", "{} late", "work day")
+
+
+def _left_text(clock: Clock, now: datetime, words: _Wording) -> str:
     state = clock_state(clock, now)
     if state == ClockState.MET:
-        return f"Met {london_text(clock.met_at)}"
+        return words.met(clock)
     if state == ClockState.UNKNOWN or clock.due_at is None:
-        return "No deadline from the portal yet"
+        return words.unknown
     left = (as_utc(clock.due_at) - as_utc(now)).total_seconds()
     if state == ClockState.BREACHED:
-        return f"Breached {_span(-left)} ago"
+        return words.late.format(_span(-left))
     days = working_days_left(clock.due_at, now)
     if left < 86400 or days == 0:
         return f"{_span(left)} left"
-    return f"{days} working day{'s' if days != 1 else ''} left"
+    return f"{days} {words.day}{'s' if days != 1 else ''} left"
+
+
+def time_left_text(clock: Clock, now: datetime) -> str:
+    """How the clock stands in a few words: "Met …", "Breached 2 days ago", "5 h left", "3 working days left"."""
+    return _left_text(clock, now, _SENTENCE)
 
 
 def short_left_text(clock: Clock, now: datetime) -> str:
     """`time_left_text` for a narrow list column: "30 h late", "19 h left", "7 work days left"."""
-    state = clock_state(clock, now)
-    if state in (ClockState.MET, ClockState.UNKNOWN) or clock.due_at is None:
-        return "Met" if state == ClockState.MET else "No deadline yet"
-    left = (as_utc(clock.due_at) - as_utc(now)).total_seconds()
-    if state == ClockState.BREACHED:
-        return f"{_span(-left)} late"
-    days = working_days_left(clock.due_at, now)
-    if left < 86400 or days == 0:
-        return f"{_span(left)} left"
-    return f"{days} work day{'s' if days != 1 else ''} left"
+    return _left_text(clock, now, _COLUMN)
