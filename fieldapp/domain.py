@@ -1,6 +1,6 @@
 """Domain values and rules of Fieldapp: fixed vocabularies, HHSRS hazards and bands,
-a visit's hazards and the Category 1 rule, and the validation of visit answers against
-a template.
+a visit's hazards and the Category 1 rule, what counts as a blank answer (the validation
+of answers against a template is `fieldapp.domain_forms.validate_answers`).
 
 Pure Python with no dependencies, so that the core, the sync client and (through
 `sync.protocol`) the portal apply one and the same rule.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import StrEnum
@@ -345,28 +345,5 @@ def check_value(
 
 
 def is_blank(value: Any) -> bool:
-    """An empty answer: treated as unanswered."""
+    """An empty answer: treated as unanswered (and left out of the visit document)."""
     return value is None or value == "" or value == []
-
-
-def validate_answers(
-    template: Mapping[str, Any],
-    answers: Mapping[str, Any],
-    photo_ids: Sequence[str] | None = None,
-    *,
-    require_complete: bool = True,
-    vocabularies: Mapping[str, Mapping[str, Any]] | None = None,
-    default_vocabulary: str = "hhsrs-2006",
-) -> dict[str, str]:
-    """Check answers against a template; ``{question_id: message}`` (see ``fieldapp.domain_forms``).
-
-    The one rule of the laptop and the portal, with revision 2's ``show_if`` questions,
-    ``repeat`` sections and hazard vocabularies.
-    """
-    # Imported here: domain_forms builds on this module's values and checks.
-    from fieldapp.domain_forms import validate_answers as validate
-
-    return validate(
-        template, answers, photo_ids, require_complete=require_complete,
-        vocabularies=vocabularies, default_vocabulary=default_vocabulary,
-    )

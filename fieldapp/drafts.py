@@ -16,7 +16,19 @@ from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseRecord, PhotoRow, ProblemRow, TemplateRow, VisitRow
 from fieldapp.records import all_hazards
 from fieldapp.types import Draft, VisitState
-from fieldapp.visits import is_blank
+from fieldapp.domain import is_blank
+
+
+#: An own visit in one of these states is unsent work (as is one with local edits or an op waiting).
+UNSENT_STATES = (VisitState.DRAFT.value, VisitState.QUEUED.value)
+#: `has_unsent_work` as SQL over the visits table aliased ``v`` (for the case list's raw SQL).
+UNSENT_WORK_SQL = (f"(v.state IN ({', '.join(repr(s) for s in UNSENT_STATES)}) OR v.local_edits = 1 "
+                   "OR v.op_id IS NOT NULL)")
+
+
+def has_unsent_work(visit: VisitRow) -> bool:
+    """True when an own visit row holds work the portal has not had (drafted, queued, edited or in flight)."""
+    return visit.state in UNSENT_STATES or bool(visit.local_edits) or bool(visit.op_id)
 
 
 def is_draft() -> ColumnElement[bool]:

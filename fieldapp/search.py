@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clock import as_utc, utc_now
 from fieldapp.domain import case_list_position, is_case_overdue
+from fieldapp.drafts import UNSENT_WORK_SQL
 from fieldapp.errors import ValidationError
 from fieldapp.types import CaseRow
 
@@ -190,8 +191,7 @@ def _conditions(wanted: CaseFilter, params: dict[str, Any]) -> list[str]:
     """The WHERE conditions of the case list for a search and its filters (parameters go into ``params``)."""
     # A case that left the officer's scope stays listed while their unsent work needs it,
     # so a draft never becomes unreachable.
-    where = ["(ci.deleted = 0 OR ci.case_id IN (SELECT v.case_id FROM visits v WHERE v.own = 1 AND "
-             "(v.state IN ('draft', 'queued') OR v.local_edits = 1 OR v.op_id IS NOT NULL)))"]
+    where = [f"(ci.deleted = 0 OR ci.case_id IN (SELECT v.case_id FROM visits v WHERE v.own = 1 AND {UNSENT_WORK_SQL}))"]
     words = search_words(wanted.search)
     indexed = [w for w in words if len(w) >= TRIGRAM]
     if indexed:

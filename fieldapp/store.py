@@ -64,7 +64,7 @@ from fieldapp.records import (
     visit_summary,
 )
 from fieldapp import search as search_rules
-from fieldapp.domain import is_case_overdue
+from fieldapp.domain import is_blank, is_case_overdue
 from fieldapp.search import ANY_CASE, CaseFilter, list_cases
 from fieldapp.types import (
     BlobRef,
@@ -95,7 +95,6 @@ from fieldapp.visits import (
     check_submittable,
     current_problems,
     get_visit,
-    is_blank,
     link_photo_answer,
     new_draft,
     new_id,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clock import parse_optional, parse_timestamp, utc_now
 from fieldapp.domain import OpKind
+from fieldapp.drafts import has_unsent_work
 from fieldapp.errors import StoreError
 from fieldapp.models import (
     AwaabScheduleRow,
@@ -230,7 +231,7 @@ def _upsert(session: Session, page: _Page, model: type, row: Any, cid: str, vers
 def has_local_work(session: Session, visit: VisitRow) -> bool:
     """True when something about this visit is unsent or unresolved here, so it must stay as it is."""
     if visit.own:
-        if visit.state in (VisitState.DRAFT, VisitState.QUEUED) or visit.local_edits or visit.op_id:
+        if has_unsent_work(visit):
             return True
         # A queued summary_issued is no edit of the visit's content: a pull may still update that.
         content_op = OutboxRow.kind != OpKind.SUMMARY_ISSUED

@@ -26,7 +26,8 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
-from fieldapp.domain import Outcome, QuestionKind, hazard_record, validate_answers
+from fieldapp.domain import Outcome, QuestionKind, hazard_record, is_blank
+from fieldapp.domain_forms import validate_answers
 from fieldapp.domain_required import answers_required
 from fieldapp.domain_vocabulary import check_hazard_list
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
@@ -45,11 +46,6 @@ _OUTCOMES = tuple(o.value for o in Outcome)
 def new_id() -> str:
     """A new record id (UUID string), as the protocol wants for what the laptop creates."""
     return str(uuid.uuid4())
-
-
-def is_blank(value: Any) -> bool:
-    """An unanswered value: absent from the visit document."""
-    return value is None or value == "" or value == []
 
 
 def get_visit(session: Session, visit_id: str) -> VisitRow:

@@ -43,7 +43,6 @@ from fieldapp.domain import (
     VisitStatus as VisitStatus,
     band_for_score as band_for_score,
     is_category_1 as is_category_1,
-    validate_answers as validate_answers,
     visit_hazards as visit_hazards,
 )
 from fieldapp.limits import (
@@ -70,6 +69,7 @@ from fieldapp.domain_assessment import (
 from fieldapp.domain_forms import (
     drop_hidden as drop_hidden,
     is_shown as is_shown,
+    validate_answers as validate_answers,
 )
 from fieldapp.domain_required import (
     answer_problems as answer_problems,

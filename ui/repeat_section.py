@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
+from fieldapp.domain import is_blank
 from fieldapp.domain_forms import FormShape
 from fieldapp.types import Question, Section
 from ui.look import icon
@@ -155,7 +156,7 @@ class RepeatSectionWidget(QGroupBox):
                     message = message[len(prefix):] if message.startswith(prefix) else None
                 elif message and repetition.number != 1:
                     message = None
-                if message and not show_missing and row.editor.value() in (None, "", []):
+                if message and not show_missing and is_blank(row.editor.value()):
                     message = None
                 row.set_problem(message)
 

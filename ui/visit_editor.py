@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.domain import Outcome, QuestionKind, visit_hazards
+from fieldapp.domain import Outcome, QuestionKind, is_blank, visit_hazards
 from fieldapp.domain_required import assessment_required
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
@@ -521,7 +521,7 @@ class VisitEditorWidget(QWidget):
         answers = self.visit.answers if self.visit else {}
         for qid, row in self.rows.items():
             message = problems.get(qid)
-            if message and not self._show_missing and answers.get(qid) in (None, "", []):
+            if message and not self._show_missing and is_blank(answers.get(qid)):
                 message = None
             row.set_problem(message)
         self.hazards.show_problems(problems, self._show_missing)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from fieldapp.domain import HHSRS_HAZARDS, band_for_score, is_category_1, validate_answers
+from fieldapp.domain import HHSRS_HAZARDS, band_for_score, is_category_1
+from fieldapp.domain_forms import validate_answers
 
 TEMPLATE = {
     "sections": [

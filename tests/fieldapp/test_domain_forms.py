@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.domain import validate_answers
+from fieldapp.domain_forms import validate_answers
 from fieldapp.domain_assessment import assessment_problems, needs_assessment, needs_summary
 from fieldapp.domain_forms import drop_hidden, is_shown
 from fieldapp.domain_vocabulary import HHSRS_2006, category_1_bands, check_hazard_list, hazard_names
