@@ -10,16 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clocks import clock_order, clocks_of, nearest_unmet
-from fieldapp.models import CaseIndexRow, CaseRecord
+from fieldapp.models import CaseIndexRow, CaseRow
 from fieldapp.records import officer_name
 from fieldapp.types import Clock, DeadlineRow
 
 
 def nearest_clocks(session: Session, case_ids: Iterable[str] | None = None) -> dict[str, Clock]:
     """The nearest unmet clock of every case that has one (of ``case_ids`` when given)."""
-    query = select(CaseRecord.id, CaseRecord.clocks).where(CaseRecord.deleted.is_(False))
+    query = select(CaseRow.id, CaseRow.clocks).where(CaseRow.deleted.is_(False))
     if case_ids is not None:
-        query = query.where(CaseRecord.id.in_(list(case_ids)))
+        query = query.where(CaseRow.id.in_(list(case_ids)))
     found: dict[str, Clock] = {}
     for case_id, raw in session.execute(query):
         clock = nearest_unmet(clocks_of(raw or []))
@@ -32,9 +32,9 @@ def deadline_rows(session: Session) -> list[DeadlineRow]:
     """Every case on this laptop with an unmet clock (a lead's: their team's), nearest clock first."""
     rows: list[DeadlineRow] = []
     names: dict[str, str] = {}
-    cases = session.execute(select(CaseRecord, CaseIndexRow.address)
-                            .outerjoin(CaseIndexRow, CaseIndexRow.case_id == CaseRecord.id)
-                            .where(CaseRecord.deleted.is_(False), CaseRecord.status != "closed"))
+    cases = session.execute(select(CaseRow, CaseIndexRow.address)
+                            .outerjoin(CaseIndexRow, CaseIndexRow.case_id == CaseRow.id)
+                            .where(CaseRow.deleted.is_(False), CaseRow.status != "closed"))
     for case, address in cases:
         clocks = clocks_of(case.clocks or [])
         clock = nearest_unmet(clocks)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.errors import NotFoundError, ValidationError
-from fieldapp.models import CaseRecord, PhotoRow, ProblemRow, TemplateRow, VisitRow
+from fieldapp.models import CaseRow, PhotoRow, ProblemRow, TemplateRow, VisitRow
 from fieldapp.records import all_hazards
 from fieldapp.types import Draft, VisitState
 from fieldapp.domain import is_blank
@@ -56,7 +56,7 @@ def list_drafts(session: Session, case_id: str | None = None) -> list[Draft]:
 
 
 def _record(session: Session, row: VisitRow, photos: int) -> Draft:
-    case = session.get(CaseRecord, row.case_id)
+    case = session.get(CaseRow, row.case_id)
     template = session.get(TemplateRow, (row.template_id, row.template_version))
     return Draft(visit_id=row.id, case_id=row.case_id, case_reference=case.reference if case else "",
                  template_name=template.name if template else "", state=VisitState(row.state),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from fieldapp.clock import as_utc, format_timestamp, utc_now
 from fieldapp.domain import ErrorCode, OpStatus, Priority
 from fieldapp.errors import NotFoundError, ValidationError
-from fieldapp.models import CaseRecord, HazardReportRow, OutboxRow, PhotoRow, PropertyRow, VisitRow
+from fieldapp.models import CaseRow, HazardReportRow, OutboxRow, PhotoRow, PropertyRow, VisitRow
 from fieldapp.outbox import add_problem, enqueue
 from fieldapp.types import HazardReport, ProblemAction, VisitState
 from fieldapp.visits import new_id
@@ -52,7 +52,7 @@ def report_hazard(session: Session, *, property_id: str | None, from_case_id: st
     if visit_id and visit is None:
         raise NotFoundError("That visit is not on this laptop any more. Report the hazard from its case.")
     case_id = from_case_id or (visit.case_id if visit is not None else None)
-    case = session.get(CaseRecord, case_id) if case_id else None
+    case = session.get(CaseRow, case_id) if case_id else None
     if case_id and case is None:
         raise NotFoundError("That case is not on this laptop any more. Sync, then report the hazard again.")
     property_id = property_id or (case.property_id if case is not None else None)

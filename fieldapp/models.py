@@ -119,7 +119,7 @@ class ResidentRow(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class CaseRecord(Base):
+class CaseRow(Base):
     """A case in scope; ``deleted`` marks a tombstone waiting for the purge."""
 
     __tablename__ = "cases"

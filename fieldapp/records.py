@@ -17,7 +17,7 @@ from fieldapp.domain import OpKind, hazard_record, visit_hazards
 from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY
 from fieldapp.models import (
     BlobRow,
-    CaseRecord,
+    CaseRow,
     CaseResidentRow,
     OutboxRow,
     PhotoRow,
@@ -188,5 +188,5 @@ def visit_summary(session: Session, row: VisitRow, reference: str) -> VisitSumma
 
 def case_reference(session: Session, case_id: str) -> str:
     """The case's reference, or an empty string when the case is not here."""
-    case = session.get(CaseRecord, case_id)
+    case = session.get(CaseRow, case_id)
     return case.reference if case is not None else ""

@@ -33,7 +33,7 @@ from fieldapp.clock import as_utc, utc_now
 from fieldapp.domain import case_list_position, is_case_overdue
 from fieldapp.drafts import UNSENT_WORK_SQL
 from fieldapp.errors import ValidationError
-from fieldapp.types import CaseRow
+from fieldapp.types import CaseSummary
 
 # The fields of a case's list line, from the case, its property and its residents.
 _LINE_SOURCE = """
@@ -242,7 +242,7 @@ def _moments() -> Any:
 
 
 def list_cases(session: Session, wanted: CaseFilter = ANY_CASE, *, sort: str = "due",
-               limit: int | None = None) -> list[CaseRow]:
+               limit: int | None = None) -> list[CaseSummary]:
     """The case list (tombstoned cases left out unless unsent work needs them), searched, filtered and sorted.
 
     Plain SQL over the one-table list line: this is the hottest read of the app, and
@@ -261,8 +261,8 @@ def list_cases(session: Session, wanted: CaseFilter = ANY_CASE, *, sort: str = "
         due_at = moment(r[10])
         late = is_case_overdue(due_at, r[3], now)
         if overdue is None or overdue == late:
-            # Positional, in CaseRow's field order (tests compare every field).
-            rows.append(CaseRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], moment(r[9]), due_at,
+            # Positional, in CaseSummary's field order (tests compare every field).
+            rows.append(CaseSummary(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], moment(r[9]), due_at,
                                 late, bool(r[11])))
     return rows if overdue is None or limit is None else rows[:max(int(limit), 0)]
 

@@ -42,7 +42,7 @@ from fieldapp.errors import NotFoundError, StoreBusyError, StoreError, Validatio
 from fieldapp.letter import LetterFacts
 from fieldapp.models import (
     BlobRow,
-    CaseRecord,
+    CaseRow,
     OutboxRow,
     PhotoRow,
     ProblemRow,
@@ -69,7 +69,7 @@ from fieldapp.search import ANY_CASE, CaseFilter, list_cases
 from fieldapp.types import (
     BlobRef,
     CaseDetail,
-    CaseRow,
+    CaseSummary,
     Clock,
     DeadlineRow,
     Draft,
@@ -210,7 +210,7 @@ class FieldStore:
 
     # ------------------------------------------------------------ cases
 
-    def cases(self, wanted: CaseFilter = ANY_CASE, *, sort: str = "due", limit: int | None = None) -> list[CaseRow]:
+    def cases(self, wanted: CaseFilter = ANY_CASE, *, sort: str = "due", limit: int | None = None) -> list[CaseSummary]:
         """Cases matching a search (reference, address, postcode, resident name) and filters.
 
         ``sort``: "due" | "priority" | "opened" | "reference".
@@ -226,7 +226,7 @@ class FieldStore:
     def case(self, case_id: str) -> CaseDetail:
         """A case with its property, residents (and their warnings) and visits."""
         with self._read() as session:
-            row = session.get(CaseRecord, case_id)
+            row = session.get(CaseRow, case_id)
             if row is None:
                 raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
             visits = session.scalars(select(VisitRow).where(VisitRow.case_id == case_id)
@@ -245,7 +245,7 @@ class FieldStore:
     def templates_for(self, case_id: str) -> list[Template]:
         """The templates whose case types include this case's type (newest version of each)."""
         with self._read() as session:
-            case = session.get(CaseRecord, case_id)
+            case = session.get(CaseRow, case_id)
             if case is None:
                 raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
             newest: dict[str, TemplateRow] = {}
@@ -271,7 +271,7 @@ class FieldStore:
         """A new draft visit by the signed-in officer."""
         with self._write() as session:
             me = self._me(session)
-            case = session.get(CaseRecord, case_id)
+            case = session.get(CaseRow, case_id)
             if case is None or case.deleted:
                 raise NotFoundError("That case is no longer assigned to you. Sync to see your current cases.")
             template = session.scalar(

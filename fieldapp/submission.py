@@ -20,7 +20,7 @@ from fieldapp.assessment import document_assessment
 from fieldapp.domain_assessment import assessment_problems
 from fieldapp.domain_required import assessment_required as required_by_outcome
 from fieldapp.domain_forms import drop_hidden
-from fieldapp.models import CaseRecord, TemplateRow, VisitRow
+from fieldapp.models import CaseRow, TemplateRow, VisitRow
 from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY
 from fieldapp.vocabulary import vocabulary
 
@@ -32,7 +32,7 @@ def visit_vocabulary(row: VisitRow) -> str:
 
 def assessment_required(session: Session, row: VisitRow) -> bool:
     """Whether the visit must carry an assessment (its case is under the regulations and it is completed)."""
-    case = session.get(CaseRecord, row.case_id)
+    case = session.get(CaseRow, row.case_id)
     return required_by_outcome(bool(case is not None and case.awaab), row.outcome)
 
 

@@ -28,7 +28,7 @@ from fieldapp.clock import format_timestamp, utc_now
 from fieldapp.domain import OpKind, OpStatus
 from fieldapp.errors import ValidationError
 from fieldapp.letter import LetterError, LetterFacts, LetterPhoto, letter_facts
-from fieldapp.models import CaseRecord, OutboxRow, PropertyRow, VisitRow
+from fieldapp.models import CaseRow, OutboxRow, PropertyRow, VisitRow
 from fieldapp.outbox import add_problem, enqueue, op_error, op_size
 from fieldapp.records import case_residents, officer_name, queued_summary, visit_photos
 from fieldapp.types import ProblemAction, UserInfo, VisitState
@@ -52,7 +52,7 @@ def take_pulled(session: Session, row: VisitRow, data: Mapping[str, Any]) -> Non
 
 def facts(session: Session, row: VisitRow) -> LetterFacts:
     """What the tenant's letter says about this visit, from the records on this laptop."""
-    case = session.get(CaseRecord, row.case_id)
+    case = session.get(CaseRow, row.case_id)
     if case is None:
         raise LetterError("The case of this visit is not on this laptop, so the letter cannot be made. "
                           "Sync, then try again.")

@@ -29,7 +29,7 @@ from fieldapp.drafts import has_unsent_work
 from fieldapp.errors import StoreError
 from fieldapp.models import (
     AwaabScheduleRow,
-    CaseRecord,
+    CaseRow,
     CaseResidentRow,
     HazardVocabularyRow,
     LocalReviewRow,
@@ -188,7 +188,7 @@ def _handler(model: type, values: Callable[[Mapping[str, Any]], dict[str, Any]],
             return
         fields = values(data) if touched is None else {**values(data), "deleted": False}
         _upsert(session, page, model, row, cid, version, fields)
-        if model is CaseRecord:
+        if model is CaseRow:
             page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
 
     return handle
@@ -305,7 +305,7 @@ _HANDLERS: dict[str, _Handler] = {
     "team": _handler(TeamRow, _team_values), "user": _user, "template": _template, "visit": _visit,
     "property": _handler(PropertyRow, _property_values, "properties"),
     "resident": _handler(ResidentRow, _resident_values, "residents"),
-    "case": _handler(CaseRecord, _case_values, "cases"),
+    "case": _handler(CaseRow, _case_values, "cases"),
     "hazard_vocabulary": _handler(HazardVocabularyRow, _vocabulary_values),
     "awaab_schedule": _handler(AwaabScheduleRow, _schedule_values),
 }
@@ -340,9 +340,9 @@ def apply_changes(session: Session, changes: Sequence[Mapping[str, Any]], next_c
 
 
 _PREFETCH: dict[str, type[Any]] = {"team": TeamRow, "user": UserRow, "property": PropertyRow, "resident": ResidentRow,
-             "case": CaseRecord, "visit": VisitRow}
+             "case": CaseRow, "visit": VisitRow}
 #: Inserted in this order (a case names its property; links and list lines name the case).
-_BULK = (PropertyRow, ResidentRow, CaseRecord)
+_BULK = (PropertyRow, ResidentRow, CaseRow)
 
 
 def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]]) -> None:
@@ -361,7 +361,7 @@ def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]
                 page.history.update((visit_id, version) for visit_id, version in session.execute(
                     select(VisitHistoryRow.visit_id, VisitHistoryRow.version)
                     .where(VisitHistoryRow.visit_id.in_(list(found)))))
-            if model is CaseRecord and found:
+            if model is CaseRow and found:
                 for case_id, resident_id in session.execute(
                         select(CaseResidentRow.case_id, CaseResidentRow.resident_id)
                         .where(CaseResidentRow.case_id.in_(list(found))).order_by(CaseResidentRow.position)):
@@ -394,7 +394,7 @@ def reset_portal_data(session: Session) -> list[str]:
     keep = _work_visits(session)
     keep_ids = {v.id for v in keep}
     case_ids = {v.case_id for v in keep}
-    cases = list(session.scalars(select(CaseRecord).where(CaseRecord.id.in_(case_ids))))
+    cases = list(session.scalars(select(CaseRow).where(CaseRow.id.in_(case_ids))))
     property_ids = {c.property_id for c in cases}
     resident_ids = set(session.scalars(
         select(CaseResidentRow.resident_id).where(CaseResidentRow.case_id.in_(case_ids))))
@@ -402,7 +402,7 @@ def reset_portal_data(session: Session) -> list[str]:
     dropped = [p.sha256 for p in session.scalars(select(PhotoRow).where(PhotoRow.visit_id.not_in(keep_ids)))]
     session.execute(delete(VisitRow).where(VisitRow.id.not_in(keep_ids)))
     session.execute(delete(LocalReviewRow).where(LocalReviewRow.sent.is_(True)))
-    session.execute(delete(CaseRecord).where(CaseRecord.id.not_in(case_ids)))
+    session.execute(delete(CaseRow).where(CaseRow.id.not_in(case_ids)))
     session.execute(delete(PropertyRow).where(PropertyRow.id.not_in(property_ids)))
     session.execute(delete(ResidentRow).where(ResidentRow.id.not_in(resident_ids)))
     session.execute(delete(TeamRow))
@@ -412,7 +412,7 @@ def reset_portal_data(session: Session) -> list[str]:
             session.delete(template)
     # What is kept counts as a tombstone at version 0: the pull from 0 brings back what is
     # still in scope, and the purge removes the rest once the work is sent.
-    for model in (CaseRecord, PropertyRow, ResidentRow, TemplateRow):
+    for model in (CaseRow, PropertyRow, ResidentRow, TemplateRow):
         session.execute(update(model).values(version=0, deleted=True))
     session.execute(update(VisitRow).values(server_version=0).where(VisitRow.server_version > 0,
                                                                     VisitRow.own.is_(False)))
@@ -426,11 +426,11 @@ def reset_portal_data(session: Session) -> list[str]:
 
 def purge_out_of_scope(session: Session) -> tuple[int, list[str]]:
     """Remove tombstoned cases and people no unsent work needs; returns (cases purged, dropped hashes)."""
-    tombstoned = [exists().where(model.deleted.is_(True)) for model in (CaseRecord, PropertyRow, ResidentRow)]
+    tombstoned = [exists().where(model.deleted.is_(True)) for model in (CaseRow, PropertyRow, ResidentRow)]
     if not session.scalar(select(tombstoned[0] | tombstoned[1] | tombstoned[2])):
         return 0, []   # the usual case after a sync; the checks below read every visit
     protected = {v.case_id for v in _work_visits(session)}
-    doomed = [c for c in session.scalars(select(CaseRecord).where(CaseRecord.deleted.is_(True)))
+    doomed = [c for c in session.scalars(select(CaseRow).where(CaseRow.deleted.is_(True)))
               if c.id not in protected]
     doomed_ids = [c.id for c in doomed]
     dropped: list[str] = []
@@ -440,7 +440,7 @@ def purge_out_of_scope(session: Session) -> tuple[int, list[str]]:
     for case in doomed:
         session.delete(case)
     session.flush()
-    live_properties = set(session.scalars(select(CaseRecord.property_id)))
+    live_properties = set(session.scalars(select(CaseRow.property_id)))
     live_residents = set(session.scalars(select(CaseResidentRow.resident_id)))
     _delete_unused(session, PropertyRow, live_properties)
     _delete_unused(session, ResidentRow, live_residents)

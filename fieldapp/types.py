@@ -73,7 +73,7 @@ class Resident:
 
 
 @dataclass(frozen=True)
-class CaseRow:
+class CaseSummary:
     """One line of the case list."""
 
     id: str

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.domain import CaseStatus, CaseType, Priority
-from fieldapp.types import CaseRow
+from fieldapp.types import CaseSummary
 from ui.case_search import CaseQuery, CaseSearchRunner
 from ui.context import AppContext
 from ui.format import label
@@ -53,7 +53,7 @@ class CaseListWidget(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self._rows: tuple[CaseRow, ...] = ()  # every case, in the core's list order (searches read it)
+        self._rows: tuple[CaseSummary, ...] = ()  # every case, in the core's list order (searches read it)
         self._loading = False
         self._search = CaseSearchRunner(ctx.store, self)
         self._search.sig_found.connect(self._on_search_found)
@@ -142,7 +142,7 @@ class CaseListWidget(QWidget):
         Op(self, lambda: {v.case_id for v in store.returned_visits()}, what="mark the cases with returned visits") \
             .success(self.model.set_returned_cases).run()
 
-    def _on_loaded(self, rows: list[CaseRow]) -> None:
+    def _on_loaded(self, rows: list[CaseSummary]) -> None:
         self._rows = tuple(rows)
         self.apply_filter()
         self.sig_loaded.emit(len(rows))
@@ -167,7 +167,7 @@ class CaseListWidget(QWidget):
         """Ask the core which cases match the search and filters; the answer arrives in `_on_search_found`."""
         self._search.request(self.query(), self._rows)
 
-    def _on_search_found(self, _query: CaseQuery, rows: list[CaseRow]) -> None:
+    def _on_search_found(self, _query: CaseQuery, rows: list[CaseSummary]) -> None:
         """Show the matching cases and keep the selected case selected if still shown."""
         current = self.current_case_id()
         self.model.set_rows(rows)
@@ -215,7 +215,7 @@ class CaseListWidget(QWidget):
         self.search.selectAll()
 
     def _on_table_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        row: CaseRow | None = self.model.row_at(current.row())
+        row: CaseSummary | None = self.model.row_at(current.row())
         if row:
             self.sig_case_selected.emit(row.id)
 

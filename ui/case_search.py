@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from fieldapp.search import CaseFilter
-from fieldapp.types import CaseRow
+from fieldapp.types import CaseSummary
 from ui.tasks import Op, TaskFailure
 
 if TYPE_CHECKING:
@@ -44,12 +44,12 @@ def find_case_ids(store: FieldStore, query: CaseQuery) -> set[str]:
                                      overdue=True if query.overdue_only else None))
 
 
-def in_list_order(rows: Sequence[CaseRow], ids: Collection[str]) -> list[CaseRow]:
+def in_list_order(rows: Sequence[CaseSummary], ids: Collection[str]) -> list[CaseSummary]:
     """The rows (already in the core's list order) whose ids the search found."""
     return [row for row in rows if row.id in ids]
 
 
-def find_rows(store: Any, query: CaseQuery, rows: Sequence[CaseRow]) -> list[CaseRow]:
+def find_rows(store: Any, query: CaseQuery, rows: Sequence[CaseSummary]) -> list[CaseSummary]:
     """The rows of ``rows`` (an immutable snapshot, in list order) that the core finds for ``query``."""
     return in_list_order(rows, find_case_ids(store, query))
 
@@ -57,7 +57,7 @@ def find_rows(store: Any, query: CaseQuery, rows: Sequence[CaseRow]) -> list[Cas
 class CaseSearchRunner(QObject):
     """Runs the core's case search off the GUI thread and delivers only the newest query's answer."""
 
-    sig_found = Signal(object, object)  # CaseQuery, list[CaseRow] found, in list order
+    sig_found = Signal(object, object)  # CaseQuery, list[CaseSummary] found, in list order
     sig_failed = Signal(object)         # TaskFailure
 
     def __init__(self, store: Any, parent: QObject | None = None) -> None:
@@ -65,9 +65,9 @@ class CaseSearchRunner(QObject):
         self._store = store
         self._newest = 0                              # number of the newest query asked
         self._running = False
-        self._waiting: tuple[int, CaseQuery, tuple[CaseRow, ...]] | None = None
+        self._waiting: tuple[int, CaseQuery, tuple[CaseSummary, ...]] | None = None
 
-    def request(self, query: CaseQuery, rows: tuple[CaseRow, ...]) -> None:
+    def request(self, query: CaseQuery, rows: tuple[CaseSummary, ...]) -> None:
         """Find the rows of ``rows`` (every case, in list order) matching ``query``; supersedes earlier requests."""
         self._newest += 1
         if self._running:
@@ -75,7 +75,7 @@ class CaseSearchRunner(QObject):
             return
         self._start(self._newest, query, rows)
 
-    def _start(self, number: int, query: CaseQuery, rows: tuple[CaseRow, ...]) -> None:
+    def _start(self, number: int, query: CaseQuery, rows: tuple[CaseSummary, ...]) -> None:
         self._running = True
         store = self._store
         Op(self, lambda: find_rows(store, query, rows), network=True, what="search the cases") \
@@ -83,7 +83,7 @@ class CaseSearchRunner(QObject):
             .failure(lambda failure: self._on_failed(number, failure)) \
             .finally_(self._on_done).run()
 
-    def _on_found(self, number: int, query: CaseQuery, found: list[CaseRow]) -> None:
+    def _on_found(self, number: int, query: CaseQuery, found: list[CaseSummary]) -> None:
         if number == self._newest:
             self.sig_found.emit(query, found)
 

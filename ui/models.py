@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex,
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
 
 from fieldapp.clocks import london_text, stage_text
-from fieldapp.types import CaseRow, Clock, Photo, Problem
+from fieldapp.types import CaseSummary, Clock, Photo, Problem
 from ui.clock_display import clock_due_text
 from ui.format import Urgency, date_text, due_text, label
 
@@ -72,8 +72,8 @@ _CASE_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, RowRole, UrgencyRole, Qt.I
                          Qt.ItemDataRole.AccessibleTextRole})
 
 
-class CaseTableModel(RowsTableModel[CaseRow]):
-    """The case list: one frozen `CaseRow` per line, in the order given."""
+class CaseTableModel(RowsTableModel[CaseSummary]):
+    """The case list: one frozen `CaseSummary` per line, in the order given."""
 
     COL_REFERENCE, COL_DUE, COL_PRIORITY, COL_TYPE, COL_STATUS, COL_ADDRESS, COL_RESIDENTS, COL_SUMMARY = range(8)
     HEADERS = ("Reference", "Due", "Priority", "Type", "Status", "Address", "Resident", "Summary")
@@ -126,7 +126,7 @@ class CaseTableModel(RowsTableModel[CaseRow]):
     def set_warning_icon(self, icon: QIcon) -> None:
         self._warning_icon = icon
 
-    def set_rows(self, rows: Sequence[CaseRow], now: datetime | None = None) -> None:
+    def set_rows(self, rows: Sequence[CaseSummary], now: datetime | None = None) -> None:
         """Replace every row; due dates are worded relative to ``now``."""
         self._now = now or datetime.now(timezone.utc)
         super().set_rows(rows)
@@ -142,7 +142,7 @@ class CaseTableModel(RowsTableModel[CaseRow]):
         return -1
 
 
-    def _due(self, row: CaseRow) -> tuple[str, Urgency]:
+    def _due(self, row: CaseSummary) -> tuple[str, Urgency]:
         cached = self._due_cache.get(row.id)
         if cached is None:
             clock = self._clocks.get(row.id)
@@ -197,7 +197,7 @@ class CaseTableModel(RowsTableModel[CaseRow]):
             return self._display(row, column)
         return None
 
-    def _display(self, row: CaseRow, column: int) -> str:
+    def _display(self, row: CaseSummary, column: int) -> str:
         if column == self.COL_REFERENCE:
             if row.id in self._returned_cases:
                 return f"{row.reference}  · Returned"   # the lead's comment waits: before a draft mark

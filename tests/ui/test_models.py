@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from fieldapp.types import CaseRow, Photo, Problem, ProblemAction
+from fieldapp.types import CaseSummary, Photo, Problem, ProblemAction
 from ui.format import Urgency, due_text
 from ui.models import OVERDUE_COLOUR, CaseTableModel, PhotoListModel, ProblemTableModel, UrgencyRole
 
@@ -15,9 +15,9 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 
 
 def row(n: int, *, due_days: float | None = 1.0, status: str = "open", priority: str = "routine",
-        case_type: str = "repair", resident: str = "Amira Khan") -> CaseRow:
+        case_type: str = "repair", resident: str = "Amira Khan") -> CaseSummary:
     due = NOW + timedelta(days=due_days) if due_days is not None else None
-    return CaseRow(id=f"id{n}", reference=f"HC-{n:05d}", case_type=case_type, status=status, priority=priority,
+    return CaseSummary(id=f"id{n}", reference=f"HC-{n:05d}", case_type=case_type, status=status, priority=priority,
                    summary="Black mould", address=f"{n} Mill Lane, Ashford", postcode="AB1 2XY",
                    resident_names=resident, opened_at=NOW - timedelta(days=3), due_at=due,
                    overdue=due is not None and due < NOW, has_warnings=n % 2 == 0)
