@@ -31,7 +31,7 @@ from ui.context import AppContext
 from ui.drafts import DraftQuestionBox, DraftsBoxWidget
 from ui.format import date_text, label
 from ui.letter import summary_text
-from ui.look import icon
+from ui.look import PROBLEM_RED, icon
 from ui.report_hazard import ReportHazardDialog
 from ui.tasks import Op, TaskFailure
 from ui.widgets import clear_layout, wrapping_label
@@ -255,7 +255,7 @@ class CaseDetailWidget(QWidget):
             if resident.vulnerabilities:
                 lines.append("Needs: " + escape(", ".join(resident.vulnerabilities)))
             if resident.warnings:
-                lines.append("<span style='color:#b3261e'><b>Warnings:</b> "
+                lines.append(f"<span style='color:{PROBLEM_RED}'><b>Warnings:</b> "
                              + escape(", ".join(resident.warnings)) + "</span>")
             item = wrapping_label("<br>".join(lines))
             item.setTextFormat(Qt.TextFormat.RichText)

@@ -24,11 +24,12 @@ from fieldapp.clocks import (
 )
 from fieldapp.types import CaseDetail, Clock
 from ui.format import Urgency, due_text
+from ui.look import PROBLEM_RED
 from ui.widgets import clear_layout, repolish, wrapping_label
 
 #: Text colours of a clock's state (the same as the stylesheet's ``clock`` property).
 CLOCK_COLOURS: dict[ClockState, QColor] = {
-    ClockState.BREACHED: QColor("#b3261e"),
+    ClockState.BREACHED: QColor(PROBLEM_RED),
     ClockState.AMBER: QColor("#8a5a00"),
     ClockState.MET: QColor("#2e7d32"),
 }

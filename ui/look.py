@@ -13,6 +13,9 @@ from fieldapp.resources import resource_path
 
 log = logging.getLogger(__name__)
 
+#: The stylesheet's problem red (``QLabel#problem``), for rich text: QSS cannot reach a span inside a label.
+PROBLEM_RED = "#b3261e"
+
 
 def resource_file(relative: str) -> Path:
     """The path of a bundled resource such as ``icons/sync.svg`` or ``style.qss``."""

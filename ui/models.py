@@ -13,6 +13,7 @@ from fieldapp.clocks import london_text, stage_text
 from fieldapp.types import CaseSummary, Clock, Photo, Problem
 from ui.clock_display import clock_due_text
 from ui.format import Urgency, date_text, due_text, label
+from ui.look import PROBLEM_RED
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 R = TypeVar("R")
@@ -25,7 +26,7 @@ UrgencyRole = Qt.ItemDataRole.UserRole + 2
 DRAFT_TIP = "You have a draft visit here that is not submitted: open the case to continue or discard it."
 RETURNED_TIP = "Your team lead returned a visit here with a comment: see Needs attention, correct it and submit again."
 
-OVERDUE_COLOUR = QColor("#b3261e")
+OVERDUE_COLOUR = QColor(PROBLEM_RED)
 SOON_COLOUR = QColor("#8a5a00")
 
 

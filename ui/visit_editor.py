@@ -50,7 +50,7 @@ from ui.context import AppContext
 from ui.format import date_text, label
 from ui.hazards import HazardsEditorWidget
 from ui.letter import SummaryStatusWidget, TenantLetterDialog
-from ui.look import icon
+from ui.look import PROBLEM_RED, icon
 from ui.photos import PhotoPanelWidget, local_files
 from ui.questions import QuestionWidget, FocusOutFilter, widget_for
 from ui.tasks import Op, TaskFailure
@@ -89,7 +89,7 @@ class QuestionRowWidget(QWidget):
         super().__init__(parent)
         question = editor.question
         self.editor = editor
-        title = QLabel(question.label + ("  <span style='color:#b3261e'>* required</span>" if question.required else ""))
+        title = QLabel(question.label + (f"  <span style='color:{PROBLEM_RED}'>* required</span>" if question.required else ""))
         title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         title.setBuddy(editor.focus_widget())

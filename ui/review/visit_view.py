@@ -36,17 +36,6 @@ from ui.review.queue_rows import age_text
 from ui.review.review_data import ReviewData
 from ui.widgets import ElidedLabel
 
-_STYLE = """
-QLabel#reviewTitle { font-size: 15pt; font-weight: 600; }
-QLabel#reviewChanges { background: #fff4ce; border: 1px solid #e0c060; border-radius: 4px; padding: 6px; }
-QLabel#reviewComment { background: #eef3fb; border: 1px solid #9fb6dc; border-radius: 4px; padding: 6px; }
-QLabel[change="added"], QLabel[change="changed"] { background: #fff4ce; border-radius: 3px; padding: 1px 4px; }
-QLabel[change="removed"] { color: #8a1c1c; font-style: italic; }
-QLabel#reviewCat1 { color: #a61b1b; font-weight: 600; }
-QFrame#reviewPhotoFrame { border: 2px solid transparent; border-radius: 5px; }
-QFrame#reviewPhotoFrame[change="added"] { border-color: #e0a800; background: #fff4ce; }
-"""
-
 PHOTO_COLUMNS = 4
 
 
@@ -135,7 +124,6 @@ class VisitReviewWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setStyleSheet(_STYLE)
         self.data: ReviewData | None = None
         self.tiles: dict[str, PhotoTileButton] = {}
         self._photo_frames: list[QFrame] = []

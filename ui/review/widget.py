@@ -28,14 +28,10 @@ from ui.review.queue_widget import ReviewQueueWidget
 from ui.review.review_data import ReviewData, load_review
 from ui.review.visit_view import VisitReviewWidget
 from ui.tasks import Op, TaskFailure, TaskManager
+from ui.widgets import repolish
 
 if TYPE_CHECKING:
     from ui.context import AppContext
-
-_NOTICE_STYLE = {
-    "info": "background: #e8f4ea; border: 1px solid #7fb48a; border-radius: 4px; padding: 6px;",
-    "attention": "background: #fff4ce; border: 1px solid #e0c060; border-radius: 4px; padding: 6px;",
-}
 
 ClientSource = Callable[[], BlobSource | None]
 
@@ -80,7 +76,7 @@ class ReviewWidget(QWidget):
         self.attention_label = QLabel()
         self.attention_label.setObjectName("reviewAttention")
         self.attention_label.setWordWrap(True)
-        self.attention_label.setStyleSheet(_NOTICE_STYLE["attention"])
+        self.attention_label.setProperty("notice", "attention")
         self.attention_label.linkActivated.connect(lambda _link: self.sig_show_problems.emit())
         self.attention_label.hide()
 
@@ -237,6 +233,7 @@ class ReviewWidget(QWidget):
 
     def show_notice(self, text: str, kind: str = "info") -> None:
         """A calm line above the page (never a modal error dialog)."""
-        self.notice_label.setStyleSheet(_NOTICE_STYLE[kind])
+        self.notice_label.setProperty("notice", kind)
+        repolish(self.notice_label)
         self.notice_label.setText(text)
         self.notice_label.show()
