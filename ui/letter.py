@@ -37,7 +37,7 @@ from fieldapp.letter.pages import page_images
 from fieldapp.letter.words import LONDON, clock_time, long_date
 from fieldapp.summaries import METHODS, photo_files
 from fieldapp.types import SummaryIssued, Visit
-from ui.tasks import Op, TaskFailure, TaskManager
+from ui.tasks import Op, TaskFailure
 
 PREVIEW_DPI = 110
 #: Printers take page images at up to this resolution (300 dpi is sharp text on paper).
@@ -91,7 +91,6 @@ class SummaryStatusWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._tasks: TaskManager | None = None
         self._store: Any = None
         self.visit: Visit | None = None
         self.text = QLabel()
@@ -116,9 +115,9 @@ class SummaryStatusWidget(QWidget):
         layout.addWidget(self.button)
         self.hide()
 
-    def use_store(self, tasks: TaskManager, store: Any) -> None:
+    def use_store(self, store: Any) -> None:
         """Where Record as given writes (the store, through the database thread)."""
-        self._tasks, self._store = tasks, store
+        self._store = store
 
     def show_visit(self, visit: Visit) -> None:
         """Shown for a completed visit (an inspection happened, so a summary is owed)."""
@@ -136,7 +135,7 @@ class SummaryStatusWidget(QWidget):
             return
         store, visit_id = self._store, self.visit.id
         self._enable_recording(False)
-        Op(self, lambda: store.record_summary_issued(visit_id, method), manager=self._tasks) \
+        Op(self, lambda: store.record_summary_issued(visit_id, method)) \
             .success(self._on_recorded).failure(lambda f: self.text.setText(f"Not recorded: {f.message}")) \
             .finally_(lambda: self._enable_recording(True)).run()
 
@@ -159,11 +158,11 @@ class TenantLetterDialog(QDialog):
     #: The page's scroll area (the name hides QWidget.scroll(), which nothing here calls).
     scroll: QScrollArea  # type: ignore[assignment]
 
-    def __init__(self, tasks: TaskManager, store: Any, visit_id: str, template: Path | None = None,
+    def __init__(self, store: Any, visit_id: str, template: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Written summary for the tenant")
-        self._tasks, self._store, self._visit_id, self._template = tasks, store, visit_id, template
+        self._store, self._visit_id, self._template = store, visit_id, template
         self.letter: LetterPages | None = None
         self.error: str | None = None
         self._page_views: list[tuple[QLabel, QPixmap]] = []   # each page's view and its drawing at full size
@@ -207,13 +206,13 @@ class TenantLetterDialog(QDialog):
     def load(self) -> None:
         """Read the letter's facts (database thread), then draw the letter (background)."""
         store, visit_id = self._store, self._visit_id
-        Op(self, lambda: store.letter_facts(visit_id), manager=self._tasks) \
+        Op(self, lambda: store.letter_facts(visit_id)) \
             .success(self._on_facts).failure(self._on_failed).run()
 
     def _on_facts(self, facts: LetterFacts) -> None:
         template, photos_dir = self._template, self._store.photos_dir
         today = datetime.now(LONDON).date()
-        Op(self, lambda: make_letter(facts, template, photos_dir, today), background=True, manager=self._tasks) \
+        Op(self, lambda: make_letter(facts, template, photos_dir, today), background=True) \
             .success(self._on_letter).failure(self._on_failed).run()
 
     def _on_letter(self, letter: LetterPages) -> None:
@@ -272,7 +271,7 @@ class TenantLetterDialog(QDialog):
         pdf = self.letter.pdf
         if path.suffix.lower() != ".pdf":
             path = path.with_name(path.name + ".pdf")
-        Op(self, lambda: write_atomic(path, pdf), background=True, manager=self._tasks) \
+        Op(self, lambda: write_atomic(path, pdf), background=True) \
             .success(lambda _none: self._on_saved(path)) \
             .failure(lambda f: self.message.setText(f"The letter was not saved: {f.message}")).run()
 
@@ -293,7 +292,7 @@ class TenantLetterDialog(QDialog):
             return
         pdf, dpi = self.letter.pdf, min(PRINT_DPI, printer.resolution())
         self.print_button.setEnabled(False)
-        Op(self, lambda: page_images(pdf, dpi), background=True, manager=self._tasks) \
+        Op(self, lambda: page_images(pdf, dpi), background=True) \
             .success(lambda pages: self._paint(printer, pages)) \
             .failure(lambda f: self.message.setText(f"The letter was not printed: {f.message}")) \
             .finally_(lambda: self.print_button.setEnabled(True)).run()

@@ -242,13 +242,13 @@ class Op(Generic[T]):
     manager: TaskManager | None = None
 
     def __init__(self, parent: QObject | None, fn: Callable[..., T], *, network: bool = False,
-                 background: bool = False, manager: TaskManager | None = None, what: str = "") -> None:
+                 background: bool = False, what: str = "") -> None:
         self._parent = parent
         self._fn = fn
         self._what = what  # "save the visit": completes "Fieldapp could not …" in the log and on screen
         self._network = network
         self._background = background
-        self._manager = manager or Op.manager
+        self._manager = Op.manager
         self._on_success: Callable[[T], None] | None = None
         self._on_failure: Callable[[TaskFailure], None] | None = None
         self._on_progress: Callable[[TaskProgress], None] | None = None

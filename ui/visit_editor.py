@@ -351,7 +351,7 @@ class VisitEditorWidget(QWidget):
         layout.addWidget(self.progress_line)
         layout.addWidget(self.scroll, 1)
         self.summary_status = SummaryStatusWidget()
-        self.summary_status.use_store(ctx.tasks, ctx.store)
+        self.summary_status.use_store(ctx.store)
         self.summary_status.sig_open_letter.connect(self.open_letter)
         self.summary_status.sig_recorded.connect(self._on_summary_recorded)
         self.letter_dialog: TenantLetterDialog | None = None
@@ -741,7 +741,7 @@ class VisitEditorWidget(QWidget):
         if visit is None:
             return
         self.flush()  # the letter's read queues behind this save on the database thread
-        self.letter_dialog = TenantLetterDialog(self._ctx.tasks, self._ctx.store, visit.id,
+        self.letter_dialog = TenantLetterDialog(self._ctx.store, visit.id,
                                                 getattr(self._ctx.settings, "letter_template", None), self)
         self.letter_dialog.open()
 

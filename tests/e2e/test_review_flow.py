@@ -146,7 +146,7 @@ def tasks(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[TaskManager]:
 
 def review_page(qtbot: Any, tasks: TaskManager, laptop: Laptop, client: Any) -> ReviewWidget:
     """The lead's real review page over their store, loaded."""
-    page = ReviewWidget(tasks, laptop.store, client=client)
+    page = ReviewWidget(laptop.store, client=client)
     qtbot.addWidget(page)
     page.resize(1200, 820)
     page.show()

@@ -111,7 +111,7 @@ def test_the_review_queue_marks_the_real_category_1_hazard(qtbot: Any, store_fac
                                                           artifacts: Path) -> None:
     """The queue names the band C damp hazard as Category 1 and shows the band D one apart; the visit lists both."""
     store, visit_id = _lead_store_with_visit(store_factory)
-    widget = ReviewWidget(tasks, store)
+    widget = ReviewWidget(store)
     qtbot.addWidget(widget)
     widget.resize(1280, 720)
     widget.show()

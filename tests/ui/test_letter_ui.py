@@ -34,7 +34,7 @@ def _visit(store: Any, tmp_path: Path, *, assessment: dict[str, Any] | None = AS
 
 
 def _dialog(qtbot: Any, tasks: Any, store: Any, visit_id: str) -> TenantLetterDialog:
-    dialog = TenantLetterDialog(tasks, store, visit_id)
+    dialog = TenantLetterDialog(store, visit_id)
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.sig_ready, timeout=20_000):
         dialog.show()
@@ -76,7 +76,7 @@ def test_recording_it_as_given_queues_the_op_and_shows_it(qtbot: Any, tasks: Any
     visit_id = _visit(store, tmp_path)
     status = SummaryStatusWidget()
     qtbot.addWidget(status)
-    status.use_store(tasks, store)
+    status.use_store(store)
     status.show_visit(store.visit(visit_id))
     status.show()
     assert "not given yet" in status.text.text() and status.record_buttons["post"].isVisible()

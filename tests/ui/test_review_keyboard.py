@@ -46,7 +46,7 @@ def _press(qtbot: Any, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardM
 def test_thirty_visits_are_reviewed_by_keyboard_alone(qtbot: Any, tasks: Any, tmp_path: Path, artifacts: Path) -> None:
     """Alt+Down/Up moves between visits, Alt+Right/Left between photos, Enter Enter approves and the next visit opens."""
     store = _seed(tmp_path)
-    page = ReviewWidget(tasks, store)
+    page = ReviewWidget(store)
     qtbot.addWidget(page)
     page.resize(1280, 720)
     with qtbot.waitSignal(page.sig_queue_loaded, timeout=10000):

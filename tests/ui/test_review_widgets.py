@@ -205,7 +205,7 @@ def client(blobs: dict[str, bytes]) -> BlobClientDouble:
 @pytest.fixture
 def widget(qtbot: Any, tasks: TaskManager, store: ReviewStoreDouble, client: BlobClientDouble) -> ReviewWidget:
     """A loaded review page, 1200×800."""
-    page = ReviewWidget(tasks, store, client=client)
+    page = ReviewWidget(store, client=client)
     qtbot.addWidget(page)
     page.resize(1200, 800)
     page.show()
@@ -340,7 +340,7 @@ def test_photo_opens_full_size(qtbot: Any, widget: ReviewWidget) -> None:
 def test_a_photo_that_cannot_be_fetched_is_marked_not_an_error_dialog(
         qtbot: Any, tasks: TaskManager, store: ReviewStoreDouble) -> None:
     """Without a portal client the tiles say the photo is not available, and approving warns about it."""
-    page = ReviewWidget(tasks, store)   # offline: no client
+    page = ReviewWidget(store)   # offline: no client
     qtbot.addWidget(page)
     with qtbot.waitSignal(page.sig_queue_loaded, timeout=5000):
         page.refresh()

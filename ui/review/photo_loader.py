@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader
 
 from fieldapp.types import Photo
-from ui.tasks import Op, TaskFailure, TaskManager
+from ui.tasks import Op, TaskFailure
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,8 @@ class ReviewPhotoLoader(QObject):
     sig_failed = Signal(str, str)         # sha256, a sentence saying what went wrong
     sig_downloaded = Signal(str)          # sha256: the file came from the portal just now
 
-    def __init__(self, tasks: TaskManager, store: Any,
-                 client: Callable[[], BlobSource | None], parent: QObject | None = None) -> None:
+    def __init__(self, store: Any, client: Callable[[], BlobSource | None], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._tasks = tasks
         self._store = store
         self._client = client
         self._paths: dict[str, Path] = {}
@@ -98,7 +96,7 @@ class ReviewPhotoLoader(QObject):
             return
         self._waiting[sha] = [then]
         store = self._store
-        (Op(self, lambda: store.photo_file(sha), manager=self._tasks)
+        (Op(self, lambda: store.photo_file(sha))
          .success(lambda path: self._have(sha, path) if path else self._download(sha))
          .failure(lambda f: self._fail(sha, f))
          .run())
@@ -108,14 +106,14 @@ class ReviewPhotoLoader(QObject):
         if client is None:
             self._fail_text(sha, "This photo is not on this laptop yet. Sign in and connect to the portal to see it.")
             return
-        (Op(self, lambda: client.download_blob(sha), network=True, manager=self._tasks)
+        (Op(self, lambda: client.download_blob(sha), network=True)
          .success(lambda data: self._keep(sha, data))
          .failure(lambda f: self._fail(sha, f))
          .run())
 
     def _keep(self, sha: str, data: bytes) -> None:
         store = self._store
-        (Op(self, lambda: store.save_blob(sha, data), manager=self._tasks)
+        (Op(self, lambda: store.save_blob(sha, data))
          .success(lambda path: self._downloaded(sha, Path(path)))
          .failure(lambda f: self._fail(sha, f))
          .run())
@@ -131,7 +129,7 @@ class ReviewPhotoLoader(QObject):
 
     def _decode(self, sha: str, path: Path, edge: int | None, signal: Any) -> None:
         # Decoding is CPU work: it goes to the pool, never to the serial database thread.
-        (Op(self, lambda: decode_image(path, edge), network=True, manager=self._tasks)
+        (Op(self, lambda: decode_image(path, edge), network=True)
          .success(lambda image: signal.emit(sha, image))
          .failure(lambda f: self._fail(sha, f))
          .run())

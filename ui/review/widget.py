@@ -27,7 +27,7 @@ from ui.review.photo_loader import BlobSource, ReviewPhotoLoader
 from ui.review.queue_widget import ReviewQueueWidget
 from ui.review.review_data import ReviewData, load_review
 from ui.review.visit_view import VisitReviewWidget
-from ui.tasks import Op, TaskFailure, TaskManager
+from ui.tasks import Op, TaskFailure
 from ui.widgets import repolish
 
 if TYPE_CHECKING:
@@ -49,10 +49,9 @@ class ReviewWidget(QWidget):
     sig_decided = Signal(str, str)        # visit id, decision (queued for the next sync)
     sig_show_problems = Signal()          # the lead asked for the "Needs attention" view
 
-    def __init__(self, tasks: TaskManager, store: Any, parent: QWidget | None = None, *,
+    def __init__(self, store: Any, parent: QWidget | None = None, *,
                  client: ClientSource | BlobSource | None = None) -> None:
         super().__init__(parent)
-        self._tasks = tasks
         self._store = store
         self._client: ClientSource = lambda: None
         self.set_client(client)
@@ -60,7 +59,7 @@ class ReviewWidget(QWidget):
         self.decide_dialog: DecideDialog | None = None
         self.photo_dialog: PhotoDialog | None = None
 
-        self.loader = ReviewPhotoLoader(tasks, store, lambda: self._client(), self)
+        self.loader = ReviewPhotoLoader(store, lambda: self._client(), self)
         self.queue = ReviewQueueWidget()
         self.visit_view = VisitReviewWidget()
         self.stack = QStackedWidget()
@@ -90,7 +89,7 @@ class ReviewWidget(QWidget):
         self.visit_view.sig_approve.connect(lambda: self.ask_decision(Decision.APPROVE))
         self.visit_view.sig_return.connect(lambda: self.ask_decision(Decision.RETURN))
         self.visit_view.sig_open_photo.connect(self.open_photo)
-        self.visit_view.summary_status.use_store(tasks, store)
+        self.visit_view.summary_status.use_store(store)
         self.visit_view.summary_status.sig_open_letter.connect(self.open_letter)
         #: The council's letter template (site config); None uses the shipped one.
         self.letter_template: Path | None = None
@@ -103,7 +102,7 @@ class ReviewWidget(QWidget):
     @classmethod
     def from_context(cls, context: "AppContext", parent: QWidget | None = None) -> "ReviewWidget":
         """Build the page from the app's shared parts; it refreshes whenever their data changes."""
-        widget = cls(context.tasks, context.store, parent, client=lambda: context.client)
+        widget = cls(context.store, parent, client=lambda: context.client)
         widget.letter_template = getattr(context.settings, "letter_template", None)
         context.signals.sig_data_changed.connect(widget.refresh)
         # A decision changes what waits to be sent: the status bar's counts refresh too.
@@ -124,7 +123,7 @@ class ReviewWidget(QWidget):
     def refresh(self) -> None:
         """Reload the queue and the decision problems (call after every sync)."""
         store = self._store
-        (Op(self, lambda: _queue_and_problems(store), manager=self._tasks)
+        (Op(self, lambda: _queue_and_problems(store))
          .success(self._on_queue_loaded)
          .failure(lambda f: self.show_notice(f"The review queue could not be read: {f.message}", "attention"))
          .run())
@@ -157,7 +156,7 @@ class ReviewWidget(QWidget):
         # The previous decision's notice belongs to the queue, not to the next visit.
         self.notice_label.hide()
         store = self._store
-        (Op(self, lambda: load_review(store, visit_id, item), manager=self._tasks)
+        (Op(self, lambda: load_review(store, visit_id, item))
          .success(self._on_review_loaded)
          .failure(lambda f: self.show_notice(f"The visit could not be opened: {f.message}", "attention"))
          .run())
@@ -177,7 +176,7 @@ class ReviewWidget(QWidget):
         data = self.visit_view.data
         if data is None:
             return
-        self.letter_dialog = TenantLetterDialog(self._tasks, self._store, data.visit.id, self.letter_template, self)
+        self.letter_dialog = TenantLetterDialog(self._store, data.visit.id, self.letter_template, self)
         self.letter_dialog.open()
 
     def open_photo(self, photo: Photo) -> None:
@@ -214,7 +213,7 @@ class ReviewWidget(QWidget):
         store = self._store
         self.visit_view.approve_button.setEnabled(False)
         self.visit_view.return_button.setEnabled(False)
-        (Op(self, lambda: store.decide(visit_id, decision.value, comment), manager=self._tasks)
+        (Op(self, lambda: store.decide(visit_id, decision.value, comment))
          .success(lambda _none: self._on_decided(visit_id, decision))
          .failure(lambda f: self._on_decide_failed(f))
          .run())
