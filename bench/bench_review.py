@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from fieldapp.domain import HHSRS_HAZARDS  # noqa: E402
 from fieldapp.types import Hazard, ReviewItem  # noqa: E402
-from ui.review.photo_loader import THUMBNAIL_EDGE, decode_image  # noqa: E402
+from ui.images import load_image  # noqa: E402
+from ui.review.photo_loader import THUMBNAIL_EDGE  # noqa: E402
 from ui.review.queue_model import COL_AGE  # noqa: E402
 from ui.review.queue_widget import ReviewQueueWidget  # noqa: E402
 
@@ -78,8 +79,8 @@ def main() -> int:
         out = io.BytesIO()
         Image.effect_noise((4000, 3000), 60).convert("RGB").save(out, "JPEG", quality=85)
         path.write_bytes(out.getvalue())
-        print(f"  12 MP photo → thumbnail decode {median_ms(lambda: decode_image(path, THUMBNAIL_EDGE), 5):8.1f} ms"
-              f"   (full decode {median_ms(lambda: decode_image(path), 3):.1f} ms)")
+        print(f"  12 MP photo → thumbnail decode {median_ms(lambda: load_image(path, THUMBNAIL_EDGE), 5):8.1f} ms"
+              f"   (full decode {median_ms(lambda: load_image(path), 3):.1f} ms)")
     return 0
 
 

@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.errors import FieldappError
 from fieldapp.types import Photo
 from ui.annotate_dialog import AnnotateDialog
 from ui.context import AppContext
+from ui.images import load_image
 from ui.look import icon
 from ui.models import PhotoListModel, RowRole
 from ui.photo_import import ImportResult, PhotoImportJob
@@ -36,16 +36,6 @@ from ui.widgets import wrapping_label
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
 #: Opens the annotation of the chosen photo from anywhere in the visit editor.
 ANNOTATE_KEYS = "Ctrl+Shift+M"
-
-
-def load_image(path: Path, edge: int | None = None) -> QImage:
-    """Decode an image off the GUI thread (QImage is safe there; QPixmap is not)."""
-    image = QImage(str(path))
-    if image.isNull():
-        raise FieldappError(f"The photo file {path.name} could not be shown: it is missing or damaged.")
-    if edge and max(image.width(), image.height()) > edge:
-        image = image.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    return image
 
 
 def local_files(mime: QMimeData) -> list[Path]:

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
 
 from fieldapp.types import Photo
+from ui.images import load_image
 from ui.tasks import Op, TaskFailure
 
 log = logging.getLogger(__name__)
@@ -30,24 +31,6 @@ class BlobSource(Protocol):
     """What the loader needs of a portal client."""
 
     def download_blob(self, sha256: str) -> bytes: ...
-
-
-def decode_image(path: Path, max_edge: int | None = None) -> QImage:
-    """Read an image file (EXIF rotation applied), scaled so its long edge fits ``max_edge``.
-
-    Runs off the GUI thread: `QImage` is safe there, `QPixmap` is not.
-    """
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    if max_edge is not None:
-        size = reader.size()
-        if size.isValid() and max(size.width(), size.height()) > max_edge:
-            # Scaling inside the reader lets the JPEG decoder skip most of the work.
-            reader.setScaledSize(size.scaled(QSize(max_edge, max_edge), Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise OSError(f"The photo {path.name} could not be read: {reader.errorString()}.")
-    return image
 
 
 class ReviewPhotoLoader(QObject):
@@ -129,7 +112,7 @@ class ReviewPhotoLoader(QObject):
 
     def _decode(self, sha: str, path: Path, edge: int | None, signal: Any) -> None:
         # Decoding is CPU work: it goes to the pool, never to the serial database thread.
-        (Op(self, lambda: decode_image(path, edge), network=True)
+        (Op(self, lambda: load_image(path, edge), network=True)
          .success(lambda image: signal.emit(sha, image))
          .failure(lambda f: self._fail(sha, f))
          .run())
