@@ -332,7 +332,7 @@ class SyncRun:
 
 def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str) -> SyncRun:
     """ONE `fieldapp sync` process; its progress lines are timed as they arrive."""
-    command = [sys.executable, "-c", "import sys; from fieldapp.cli import main; sys.exit(main())", "sync", "--data-dir", str(laptop.data_dir), "--portal", url,
+    command = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())", "sync", "--data-dir", str(laptop.data_dir), "--portal", url,
                "--username", laptop.officer.username, "--password-stdin"]
     if profile is not None:
         command = [_py_spy(), "record", "--rate", "200", "--subprocesses", "--format", "speedscope",

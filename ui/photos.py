@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSize, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QMimeData, QSize, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,

@@ -107,7 +107,7 @@ def test_cli_import_stays_light() -> None:
 
 def test_a_sync_loads_no_qt_pillow_or_reportlab(tmp_path: Path) -> None:
     """What `fieldapp sync` imports and opens (settings, store, engine, sign-in) loads no Qt, Pillow or reportlab."""
-    code = ("import sys; from fieldapp.cli import sync_cmd; from fieldapp import FieldStore; "
+    code = ("import sys; from app.cli import sync_cmd; from fieldapp import FieldStore; "
             "import sync.engine, sync.session; sync_cmd._settings(); "
             f"FieldStore.open(r'{tmp_path}').close(); "
             "print(sorted(m for m in ('PySide6', 'PIL', 'reportlab', 'alembic') if m in sys.modules))")

@@ -290,7 +290,7 @@ def test_repeat_sections_letter_sign_in_and_sign_out_fit(qtbot: Any, window: Any
         window.open_visit(completed)   # submitted and completed: the tenant's summary line and its buttons
     wait_idle(qtbot, tasks)
     screens.window(window, "editor_summary_status")
-    letter = TenantLetterDialog(tasks, store, completed)
+    letter = TenantLetterDialog(store, completed)
     qtbot.addWidget(letter)
     with qtbot.waitSignal(letter.sig_ready, timeout=20_000):
         letter.show()
