@@ -14,8 +14,8 @@ Figures printed:
   phase vs one `curl` process sending copies of the same files (new hashes, so dedupe
   cannot help) one PUT each to the same portal (target ≥ 70 %).
 
-The portal's chunk_bytes is raised to 4 MiB in this run so that curl can send each file
-in one request (the protocol caps a PUT at chunk_bytes); the engine uses the same value.
+The portal runs with its served defaults (``chunk_bytes`` 4 MiB: each photo, and each
+curl file, goes in one PUT), so the figures are what ``fieldapp-portal serve`` does.
 
 Usage: python bench/bench_sync.py [--pg] [--photos 500] [--small 5000] [--large 20000]
 """
@@ -43,8 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")  # cheap sign-in: the bench is about sync
 
-CHUNK_BYTES = 4 * 1024 * 1024
-
 
 # ---------------------------------------------------------------- portal process and data
 
@@ -56,13 +54,11 @@ def free_port() -> int:
 
 
 def start_portal(database_url: str, blob_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`serve` in its own process; returns once /health answers."""
+    """`fieldapp-portal serve` with its defaults in its own process; returns once /health answers."""
     port = free_port()
-    code = ("import sys; from pathlib import Path; from portal.core.config import PortalSettings; "
-            "from portal.server import serve; "
-            f"serve(PortalSettings.from_env(database_url={database_url!r}, blob_dir=Path({str(blob_dir)!r}), "
-            f"chunk_bytes={CHUNK_BYTES}, max_blob_bytes=32*1024*1024), '127.0.0.1', {port})")
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    command = [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url,
+               "--blob-dir", str(blob_dir), "--port", str(port)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     import requests
     deadline = time.monotonic() + 60

@@ -2,18 +2,27 @@
 
 ``BlobStore`` is what the portal needs of a store: append a chunk to one uploader's
 partial upload at a given offset, hash and read back a finished partial, promote it,
-discard it, and read or delete complete blobs. ``FileBlobStore`` keeps complete blobs
-at ``ab/abcdef....bin`` and partial uploads under ``partial/`` (one file per blob and
-uploader: another caller never writes into someone else's upload); an object store
-(S3 multipart uploads) could implement the same methods. Callers serialise uploads of
-one partial (a row lock on its upload record), so the store itself need not lock.
+discard it, store a blob that arrived whole, and read or delete complete blobs.
+``FileBlobStore`` keeps complete blobs at ``ab/abcdef....bin`` and partial uploads under
+``partial/`` (one file per blob and uploader: another caller never writes into someone
+else's upload); an object store (S3 multipart uploads) could implement the same methods.
+Callers serialise uploads of one partial (a row lock on its upload record), so the store
+itself need not lock.
+
+Durability: every method that writes returns only once its bytes (and, for a new or
+renamed file, the directory entry) are on disk, so the answer that confirms an offset
+or a complete blob survives a power cut. That is one ``fdatasync`` per request, whatever
+its size: the cost of the promise is paid per answer, not per megabyte.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import threading
 import time
+from collections import OrderedDict
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +35,10 @@ class BlobStore(ABC):
     @abstractmethod
     def write_chunk(self, sha256: str, owner: str, offset: int, data: bytes) -> None:
         """Write ``data`` at ``offset`` of the owner's partial upload, dropping anything beyond it."""
+
+    @abstractmethod
+    def store_whole(self, sha256: str, data: bytes) -> None:
+        """Make ``data`` (already checked against its hash) the complete blob in one step."""
 
     @abstractmethod
     def partial_digest(self, sha256: str, owner: str) -> str:
@@ -61,7 +74,66 @@ class BlobStore(ABC):
 
     @abstractmethod
     def sweep_partials(self, older_than_seconds: float) -> int:
-        """Remove partial uploads untouched for ``older_than_seconds`` (orphans of a crash); how many."""
+        """Remove partial uploads (and temporary files) untouched for ``older_than_seconds`` (orphans of a crash); how many."""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _sync_dir(path: Path) -> None:
+    """Make a file's creation or rename in ``path`` durable (its directory entry)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _datasync(fd: int) -> None:
+    # fdatasync skips the inode's times (all a reader needs is the bytes and the size);
+    # macOS and Windows have only fsync.
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
+
+
+class _Digests:
+    """SHA-256 states of partial uploads as far as this process wrote them, so completing hashes only the last chunk.
+
+    A state is used only when it covers exactly the bytes on disk; after a restart, or
+    when another portal process wrote a chunk, the file is hashed from the start instead.
+    Bounded: the least recently written states are forgotten first.
+    """
+
+    def __init__(self, limit: int = 256) -> None:
+        self._states: OrderedDict[Path, tuple[int, "hashlib._Hash"]] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def advance(self, path: Path, offset: int, data: bytes) -> None:
+        with self._lock:
+            known = self._states.pop(path, None)
+        if offset == 0:
+            state = hashlib.sha256()
+        elif known is not None and known[0] == offset:
+            state = known[1]
+        else:
+            return  # bytes before ``offset`` were not seen here: hash the file when it completes
+        state.update(data)
+        with self._lock:
+            self._states[path] = (offset + len(data), state)
+            while len(self._states) > self._limit:
+                self._states.popitem(last=False)
+
+    def take(self, path: Path, size: int) -> str | None:
+        with self._lock:
+            known = self._states.pop(path, None)
+        return known[1].hexdigest() if known is not None and known[0] == size else None
+
+    def forget(self, path: Path) -> None:
+        with self._lock:
+            self._states.pop(path, None)
 
 
 class FileBlobStore(BlobStore):
@@ -70,6 +142,7 @@ class FileBlobStore(BlobStore):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         (self.root / "partial").mkdir(parents=True, exist_ok=True)
+        self._digests = _Digests()
 
     def _final(self, sha256: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.bin"
@@ -80,22 +153,46 @@ class FileBlobStore(BlobStore):
         return self.root / "partial" / f"{sha256}.{safe}.part"
 
     def write_chunk(self, sha256: str, owner: str, offset: int, data: bytes) -> None:
-        fd = os.open(self._partial(sha256, owner), os.O_RDWR | os.O_CREAT, 0o600)
+        path = self._partial(sha256, owner)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+            created = True
+        except FileExistsError:
+            fd = os.open(path, os.O_RDWR)
+            created = False
         try:
             # A crashed writer may have left bytes past the committed offset: cut them.
             os.ftruncate(fd, offset)
             os.lseek(fd, offset, os.SEEK_SET)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
+            _write_all(fd, data)
+            _datasync(fd)
         finally:
             os.close(fd)
+        if created:
+            _sync_dir(path.parent)
+        self._digests.advance(path, offset, data)
+
+    def store_whole(self, sha256: str, data: bytes) -> None:
+        final = self._final(sha256)
+        final.parent.mkdir(exist_ok=True)
+        # A unique temporary name: two callers may store the same blob at once.
+        temp = final.with_name(f"{sha256}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(fd, data)
+            _datasync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, final)
+        _sync_dir(final.parent)
 
     def partial_digest(self, sha256: str, owner: str) -> str:
+        path = self._partial(sha256, owner)
+        known = self._digests.take(path, path.stat().st_size)
+        if known is not None:
+            return known
         digest = hashlib.sha256()
-        with self._partial(sha256, owner).open("rb") as handle:
+        with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1024 * 1024), b""):
                 digest.update(block)
         return digest.hexdigest()
@@ -106,10 +203,14 @@ class FileBlobStore(BlobStore):
     def promote(self, sha256: str, owner: str) -> None:
         final = self._final(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
+        # The partial's bytes were synced when its last chunk was written; the rename is not yet.
         os.replace(self._partial(sha256, owner), final)
+        _sync_dir(final.parent)
 
     def discard(self, sha256: str, owner: str) -> None:
-        self._partial(sha256, owner).unlink(missing_ok=True)
+        path = self._partial(sha256, owner)
+        self._digests.forget(path)
+        path.unlink(missing_ok=True)
 
     def exists(self, sha256: str) -> bool:
         return self._final(sha256).is_file()
@@ -129,7 +230,9 @@ class FileBlobStore(BlobStore):
     def sweep_partials(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
         removed = 0
-        for path in (self.root / "partial").glob("*.part"):
+        # Temporary files of ``store_whole`` that a crash left behind are partials too.
+        leftovers = itertools.chain((self.root / "partial").glob("*.part"), self.root.glob("[0-9a-f][0-9a-f]/*.tmp"))
+        for path in leftovers:
             try:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()

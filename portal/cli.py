@@ -20,7 +20,11 @@ from sync.protocol import AdminUserCreate
 def _serve(args: argparse.Namespace) -> int:
     from portal.server import serve
 
-    settings = PortalSettings.from_env(database_url=args.database_url, blob_dir=Path(args.blob_dir))
+    overrides = {"chunk_bytes": args.chunk_size} if args.chunk_size is not None else {}
+    settings = PortalSettings.from_env(database_url=args.database_url, blob_dir=Path(args.blob_dir), **overrides)
+    if settings.chunk_bytes > settings.max_blob_bytes:
+        print(f"--chunk-size may be at most the largest photo the portal takes ({settings.max_blob_bytes} bytes).", file=sys.stderr)
+        return 2
     serve(settings, args.host, args.port, access_log=args.access_log)
     return 0
 
@@ -85,6 +89,24 @@ def _housekeeping(args: argparse.Namespace) -> int:
     return 0
 
 
+_UNITS = {"": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
+#: A blob's first chunk must cover the proof of possession (``portal.services.blobs.PROOF_BYTES``).
+MIN_CHUNK_BYTES = 64 * 1024
+
+
+def byte_size(text: str) -> int:
+    """A size on the command line: ``4194304``, ``4MiB``, ``512KiB``, ``1MB``."""
+    value = text.strip()
+    digits = value[:len(value) - len(value.lstrip("0123456789"))]
+    unit = value[len(digits):].strip().lower()
+    if not digits or unit not in _UNITS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; write bytes, or a number with KiB or MiB (e.g. 4MiB)")
+    size = int(digits) * _UNITS[unit]
+    if size < MIN_CHUNK_BYTES:
+        raise argparse.ArgumentTypeError(f"{text!r} is too small: chunks are at least {MIN_CHUNK_BYTES} bytes (64KiB)")
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="fieldapp-portal", description="The Fieldapp reference portal.")
@@ -95,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    serve.add_argument("--chunk-size", type=byte_size, metavar="SIZE",
+                       help="the largest photo upload request (announced as chunk_bytes in /sync/meta); "
+                            f"default {PortalSettings.chunk_bytes // 1024 // 1024}MiB: one request per photo")
     serve.set_defaults(func=_serve)
     tidy = sub.add_parser("housekeeping", help="remove stale uploads, unreferenced photos, old tombstones (for cron)")
     tidy.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")

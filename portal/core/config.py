@@ -33,7 +33,9 @@ class PortalSettings:
     max_push_ops: int = 200
     max_push_bytes: int = 4 * 1024 * 1024
     max_blob_bytes: int = 25 * 1024 * 1024
-    chunk_bytes: int = 1024 * 1024
+    #: The largest blob PUT: a photo as the laptop stores it (~0.6 MB) or at full size (2-4 MB)
+    #: goes in one request. A body is held in memory until it is checked, so not more.
+    chunk_bytes: int = 4 * 1024 * 1024
     #: Body limit of every other endpoint (admin posts, login, blob queries).
     max_body_bytes: int = 1024 * 1024
     tombstone_days: int = 30

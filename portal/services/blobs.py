@@ -12,16 +12,21 @@ complete is compared with the stored bytes: equal from the start over at least
 any difference is 422 hash_mismatch. A completing upload must hash to its name and pass
 the Pillow check (``imagecheck``) before it becomes the blob.
 
+A blob that arrives in one PUT (a photo, at the default ``chunk_bytes``) is hashed and
+checked in memory and stored in one step, without a partial upload's row or file.
+
 A partial's row is locked (``SELECT ... FOR UPDATE``; SQLite serialises writers anyway)
 for the whole of a chunk's write, so two uploads from one caller never interleave bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,7 +37,7 @@ from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import Blob, BlobPartial, BlobUploader, Visit, VisitBlob
 from portal.services import scope
-from portal.services.imagecheck import inspect_image
+from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
 from sync.protocol import SHA256_RE, ContentRange, ErrorCode
 
@@ -175,6 +180,8 @@ def put_chunk(
             answer = _against_complete(session, store, caller, blob, rng, body)
             if answer is not None:
                 return answer
+        if own is None and rng.start == 0 and rng.end + 1 == rng.total:
+            return _store_whole(session, store, settings, caller, sha256, body)
         partial = _lock_partial(session, sha256, caller, rng.total, settings, store)
         if partial.total != rng.total and partial.offset > 0:
             raise invalid_request({"Content-Range": f"The blob's total size was given as {partial.total} before."})
@@ -207,44 +214,66 @@ def _against_complete(
     None when the bytes match but prove too little: the caller uploads on, as their own upload.
     """
     if rng.total != blob.total or store.read_range(blob.sha256, rng.start, rng.length) != body:
-        raise ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
+        raise _hash_mismatch()
     already = session.get(BlobUploader, (blob.sha256, caller.id)) is not None
     if already or (rng.start == 0 and rng.length >= min(blob.total, PROOF_BYTES)):
-        _record_uploader(session, caller, blob)
+        _record_uploader(session, caller, blob.sha256)
         return 201, {"state": "complete"}
     if rng.start != 0:
         raise ApiError(409, ErrorCode.OFFSET_MISMATCH, "Resume the upload at byte 0.", {"offset": 0})
     return None
 
 
-def _record_uploader(session: Session, caller: scope.Caller, blob: Blob) -> None:
-    session.merge(BlobUploader(sha256=blob.sha256, user_id=caller.id))
-    # A fresh upload restarts the grace period housekeeping gives unreferenced blobs.
-    blob.updated_at = utcnow()
+def _record_uploader(session: Session, caller: scope.Caller, sha256: str, *, touch: bool = True) -> None:
+    """The caller holds the blob from now on (Core statements: this runs for every photo)."""
+    session.execute(_insert(session)(BlobUploader).values(sha256=sha256, user_id=caller.id)
+                    .on_conflict_do_nothing(index_elements=["sha256", "user_id"]))
+    if touch:
+        # A fresh upload restarts the grace period housekeeping gives unreferenced blobs.
+        session.execute(update(Blob).where(Blob.sha256 == sha256).values(updated_at=utcnow()))
+
+
+def _hash_mismatch() -> ApiError:
+    return ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
+
+
+def _store_whole(
+    session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, sha256: str, body: bytes,
+) -> tuple[int, dict[str, Any]]:
+    """A blob sent in one PUT (every photo, at the default chunk size): checked in memory, stored, no partial upload."""
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise _hash_mismatch()
+    facts = inspect_image(io.BytesIO(body), settings.max_photo_edge)
+    # The bytes are on disk before the row that says they are commits.
+    store.store_whole(sha256, body)
+    _record_blob(session, caller, sha256, len(body), facts)
+    return 201, {"state": "complete"}
 
 
 def _complete(session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, partial: BlobPartial) -> None:
     """Hash and check the finished partial, then make it the blob (or drop it when another finished first)."""
     sha256 = partial.sha256
     if store.partial_digest(sha256, caller.id) != sha256:
-        raise ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
+        raise _hash_mismatch()
     with store.open_partial(sha256, caller.id) as handle:
         facts = inspect_image(handle, settings.max_photo_edge)
-    blob = session.get(Blob, sha256)
-    if blob is None:
+    if session.get(Blob, sha256) is None:
         store.promote(sha256, caller.id)
-        session.execute(
-            _insert(session)(Blob).values(
-                sha256=sha256, state="complete", offset=partial.total, total=partial.total,
-                content_type=facts.content_type, updated_at=utcnow(), width=facts.width, height=facts.height,
-            ).on_conflict_do_nothing(index_elements=["sha256"])
-        )
-        blob = session.get(Blob, sha256)
     else:
         store.discard(sha256, caller.id)
     session.delete(partial)
-    assert blob is not None
-    _record_uploader(session, caller, blob)
+    _record_blob(session, caller, sha256, partial.total, facts)
+
+
+def _record_blob(session: Session, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
+    """The blob's row (unless another upload made it first) and the caller as its uploader."""
+    created = session.execute(
+        _insert(session)(Blob).values(
+            sha256=sha256, state="complete", offset=total, total=total,
+            content_type=facts.content_type, updated_at=utcnow(), width=facts.width, height=facts.height,
+        ).on_conflict_do_nothing(index_elements=["sha256"])
+    ).rowcount == 1
+    _record_uploader(session, caller, sha256, touch=not created)
 
 
 def can_download(session: Session, caller: scope.Caller, sha256: str) -> bool:

@@ -1,14 +1,21 @@
-"""The portal's check of an uploaded photo: decode its header with Pillow before it is complete.
+"""The portal's check of an uploaded photo: parse its header with Pillow before it is complete.
 
 Magic bytes alone let through HTML behind a JPEG prefix and a 20000x20000 bomb that
 a visit declared 20x20. Here the header must parse as JPEG or PNG, its size must be
 within what any photo policy stores (``fieldapp.limits.PHOTO_MAX_EDGE``), and the data
-must decode: a JPEG is decoded at 1/8 scale (``draft``, a few milliseconds for a
-2560 px photo), a PNG has every chunk's checksum verified without inflating pixels.
+must be whole: a JPEG's segments are walked to its end-of-image marker (``jpeg_problem``),
+a PNG has every chunk's checksum verified without inflating pixels.
+
+Why a JPEG is walked, not decoded: decoding even at 1/8 scale runs the entropy decoder
+over every byte (8 ms for a 0.6 MB photo, four times the rest of an upload), yet
+libjpeg decodes garbage inside the entropy-coded data without complaint; what a decode
+caught that the walk does not miss is a cut-off file. The walk takes a fraction of a
+millisecond, so the portal can take photos at the wire's speed.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -55,13 +62,59 @@ def inspect_image(handle: BinaryIO, max_edge: int) -> ImageFacts:
             facts = ImageFacts(_TYPES[str(image.format)], width, height)
             try:
                 if image.format == "JPEG":
-                    image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-                    image.load()
+                    handle.seek(0)
+                    problem = jpeg_problem(handle.read())
+                    if problem:
+                        raise ValueError(problem)
                 else:
                     image.verify()
             except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
                 raise _unsupported(f"its data does not decode: {exc}") from None
     return facts
+
+
+# In entropy-coded data 0xFF is followed by 0x00 (a stuffed byte) or a restart marker
+# (0xD0-0xD7); anything else (fill bytes 0xFF included) ends the scan. (No ``\xff+``: the
+# regex engine would retry it at every byte, 60 times slower.)
+_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7]")
+_SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
+
+
+def jpeg_problem(data: bytes) -> str | None:
+    """Why ``data`` is not a whole JPEG stream (None when it is): every segment in bounds, through EOI.
+
+    Walks the marker segments; after each start-of-scan skips the entropy-coded data to
+    the next marker, so a progressive JPEG's many scans are walked too. Bytes after the
+    end-of-image marker are allowed (as every decoder allows them).
+    """
+    if data[:2] != b"\xff\xd8":
+        return "no start-of-image marker"
+    pos, size = 2, len(data)
+    while True:
+        while pos < size and data[pos] == 0xFF and pos + 1 < size and data[pos + 1] == 0xFF:
+            pos += 1  # fill bytes before a marker
+        if pos + 2 > size:
+            return "the file ends before its end-of-image marker (it is cut off)"
+        if data[pos] != 0xFF:
+            return f"no marker where one must be (byte {pos})"
+        marker = data[pos + 1]
+        if marker == _EOI:
+            return None
+        if marker == _SOI or marker in _STANDALONE:
+            pos += 2
+            continue
+        if pos + 4 > size:
+            return "the file ends inside a segment (it is cut off)"
+        end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+        if end > size or end < pos + 4:
+            return "a segment runs past the end of the file (it is cut off)"
+        pos = end
+        if marker == _SOS:
+            found = _MARKER_AFTER_SCAN.search(data, pos)
+            if found is None:
+                return "the file ends inside its image data (it is cut off)"
+            pos = found.start()
 
 
 def _too_large(what: str, max_edge: int) -> ApiError:

@@ -1,0 +1,148 @@
+"""Benchmark: how fast `fieldapp-portal serve` takes photo bytes from curl on loopback (goal ≥ 300 MB/s).
+
+The portal runs as `fieldapp-portal serve` in its own process with the served defaults
+(nothing but the database URL, blob folder and port on its command line), on SQLite and
+on PostgreSQL. One `curl` process PUTs about 320 MB of policy-sized photos (2560 px,
+~0.6 MB each, as the laptop stores them) over one connection, each in as few PUTs as the
+served ``chunk_bytes`` (from ``GET /sync/meta``) allows. Every photo is a distinct blob
+(a few random bytes after the JPEG's end give it a new hash), so dedupe cannot help.
+Prints MB/s per database and the load average; the goal holds on a quiet machine.
+
+Usage: python bench/bench_ingest.py [--sqlite-only | --pg-only] [--megabytes 320] [--profile]
+(--profile runs the portal under py-spy and writes its collapsed stacks to the temp folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")  # cheap sign-in: the bench is about bytes
+
+import served  # noqa: E402
+from photo_samples import save_photo  # noqa: E402
+
+from fieldapp.photos import PhotoPolicy, prepare  # noqa: E402
+
+GOAL_MB_S = 300.0
+
+
+def policy_photos(work: Path, count: int) -> list[bytes]:
+    """``count`` distinct camera photos as the laptop stores them (scaled by the default policy)."""
+    policy = PhotoPolicy()
+    out = []
+    for seed in range(count):
+        source = save_photo(work / f"camera{seed}.jpg", (4000, 3000), seed=seed + 10)
+        out.append(prepare(source, policy).data)
+    return out
+
+
+def curl_files(work: Path, bases: list[bytes], megabytes: int, chunk: int) -> tuple[list[tuple[str, Path, int, int]], int]:
+    """Distinct blobs of ~``megabytes`` in all, cut into PUT bodies of at most ``chunk`` bytes.
+
+    Returns (sha256, body file, start, total) per PUT, in sending order, and the bytes in all.
+    """
+    rng = random.Random(7)
+    puts: list[tuple[str, Path, int, int]] = []
+    total = 0
+    n = 0
+    folder = work / "curl"
+    folder.mkdir(parents=True)
+    while total < megabytes * 1_000_000:
+        data = bases[n % len(bases)] + rng.randbytes(16)
+        sha = hashlib.sha256(data).hexdigest()
+        for start in range(0, len(data), chunk):
+            body = folder / f"{sha}.{start}"
+            body.write_bytes(data[start:start + chunk])
+            puts.append((sha, body, start, len(data)))
+        total += len(data)
+        n += 1
+    return puts, total
+
+
+def curl_config(url: str, token: str, puts: list[tuple[str, Path, int, int]]) -> str:
+    """One curl config: every PUT in a row over one keep-alive connection."""
+    lines: list[str] = []
+    for sha, body, start, total in puts:
+        if lines:
+            lines.append("next")
+        end = start + body.stat().st_size - 1
+        lines += [f'url = "{url}/api/v1/blobs/{sha}"', "request = PUT", f'upload-file = "{body}"',
+                  f'header = "Authorization: Bearer {token}"', f'header = "Content-Range: bytes {start}-{end}/{total}"',
+                  'header = "Content-Type: application/octet-stream"', 'header = "Expect:"', 'output = "/dev/null"',
+                  'write-out = "%{http_code}\\n"']
+    return "\n".join(lines) + "\n"
+
+
+def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megabytes: int, profile: bool) -> float:
+    """Seed, serve with defaults, curl the photos; returns MB/s."""
+    from portal.seed import seed
+
+    officer = next(a for a in seed(database_url, 10).accounts if a.role == "officer")
+    portal = served.serve(database_url, work / f"blobs-{label}", profile=f"bench_ingest-{label}" if profile else None)
+    url = portal.url
+    try:
+        login = requests.post(f"{url}/api/v1/auth/login", timeout=30, json={
+            "username": officer.username, "password": officer.password, "device_id": "bench-ingest"}).json()
+        token = login["token"]
+        chunk = requests.get(f"{url}/api/v1/sync/meta", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["chunk_bytes"]
+        puts, total = curl_files(work / label, bases, megabytes, chunk)
+        config = work / label / "curl.cfg"
+        config.write_text(curl_config(url, token, puts))
+        blobs = len({sha for sha, *_ in puts})
+        load_before = os.getloadavg()[0]
+        cpu_before = portal.cpu_seconds()
+        started = time.perf_counter()
+        done = subprocess.run(["curl", "-s", "-K", str(config)], capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        cpu = portal.cpu_seconds() - cpu_before
+        codes = done.stdout.split()
+        if done.returncode != 0 or codes.count("201") != blobs:
+            raise SystemExit(f"curl failed ({done.returncode}; answers {sorted(set(codes))}): {done.stderr[-300:]}\n{portal.log_tail()}")
+        rate = total / 1e6 / seconds
+        print(f"{label:<10} {blobs} photos, {total / 1e6:.0f} MB in {len(puts)} PUTs (served chunk_bytes {chunk}): "
+              f"{seconds:.2f} s = {rate:.0f} MB/s (goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}); "
+              f"load average {load_before:.1f} before, {served.load()} after")
+        print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo "
+              f"(bound by that alone: {total / 1e6 / cpu:.0f} MB/s; the rest is waiting for the disk, curl and the machine)")
+        return rate
+    finally:
+        portal.stop()
+
+
+def main() -> int:
+    parser = served.parser(__doc__)
+    parser.add_argument("--megabytes", type=int, default=320)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    try:
+        started = time.perf_counter()
+        bases = policy_photos(work, 6)
+        print(f"bench_ingest: {len(bases)} camera photos scaled by the default policy "
+              f"({sum(map(len, bases)) / len(bases) / 1e6:.2f} MB each) in {time.perf_counter() - started:.1f} s; "
+              f"{os.cpu_count()} CPUs")
+        if not args.pg_only:
+            run_one("SQLite", f"sqlite:///{work / 'portal.db'}", work, bases, args.megabytes, args.profile)
+        if not args.sqlite_only:
+            with served.scratch_pg("ingest") as database_url:
+                run_one("PostgreSQL", database_url, work, bases, args.megabytes, args.profile)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""`fieldapp-portal serve` for benchmarks: its own process, served defaults, optional py-spy, a scratch PostgreSQL database.
+
+Benchmarks measure what the product serves, so the portal is started by its command
+line with nothing but the database, blob folder and port. ``--profile`` in a bench runs
+it under py-spy (dev extra), which writes collapsed stacks when the portal stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from portal.server import free_port, wait_healthy
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_DSN = os.environ.get("FIELDAPP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Served:
+    """A running portal process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: IO[bytes]
+    stacks: Path | None
+
+    def cpu_seconds(self) -> float:
+        """The portal's CPU time so far (under py-spy: of the portal, py-spy's child)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return sum(cpu_seconds(int(pid)) for pid in children) if self.stacks else cpu_seconds(self.process.pid)
+
+    def log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        # py-spy writes its stacks when interrupted (SIGINT), as after Ctrl-C.
+        self.process.send_signal(signal.SIGINT if self.stacks else signal.SIGTERM)
+        self.process.wait(60)
+        self.log.close()
+        if self.stacks:
+            print(f"           py-spy stacks (collapsed, for flamegraph.pl or speedscope): {self.stacks}")
+
+
+def serve(database_url: str, blob_dir: Path, *, profile: str | None = None) -> Served:
+    """Start `fieldapp-portal serve` with its defaults; returns once it is healthy. ``profile`` names the stacks file."""
+    port = free_port()
+    command = [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url,
+               "--blob-dir", str(blob_dir), "--port", str(port)]
+    stacks = Path(tempfile.gettempdir()) / f"{profile}.folded" if profile else None
+    if stacks:
+        command = [str(Path(sys.executable).with_name("py-spy")), "record", "--rate", "250", "--format", "raw",
+                   "--idle", "--threads", "-o", str(stacks), "--", *command]
+    log = tempfile.TemporaryFile()
+    # A file, not an unread pipe: a portal that logs much would block once a pipe filled.
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(f"{url}/api/v1", lambda: process.poll() is None)
+    return Served(process, url, log, stacks)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def scratch_pg(tag: str) -> Iterator[str]:
+    """A new PostgreSQL database for one run, dropped afterwards; yields its URL."""
+    import psycopg
+
+    name = f"fieldapp_bench_{tag}_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load() -> str:
+    """The load average, as every bench prints it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every served-portal bench takes: which databases, and py-spy."""
+    found = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = found.add_mutually_exclusive_group()
+    which.add_argument("--sqlite-only", action="store_true")
+    which.add_argument("--pg-only", action="store_true")
+    found.add_argument("--profile", action="store_true", help="run the portal under py-spy (dev extra)")
+    return found
