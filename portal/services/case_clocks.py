@@ -9,10 +9,11 @@ written summary). Whoever changes a case's clocks advances its version and seq
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.awaab import SHIPPED_SCHEDULE, london_day
@@ -36,6 +37,28 @@ def calendar(session: Session) -> Calendar:
     """Working days: England's bank holidays plus the council's stored one-off days."""
     days = [date.fromisoformat(d) for d in session.scalars(select(CouncilHoliday.day))]
     return Calendar(england(days), london_day(utc_now()))
+
+
+def locked_with_plan(session: Session, case_id: str) -> tuple[Any, tuple[dict[str, Any], Calendar]] | None:
+    """The case's row under a row lock, with the schedule and the calendar its clocks follow; None: no such case.
+
+    One statement, where three (lock, schedule, council days) cost a visit submit three
+    round trips to the database on its hot path. Read after the lock, like ``calendar``.
+    """
+    cases = Case.__table__
+    agg = func.json_agg if session.get_bind().dialect.name == "postgresql" else func.json_group_array
+    phases = select(AwaabSchedule.phases).where(AwaabSchedule.id == SCHEDULE_ID).scalar_subquery()
+    days = select(agg(CouncilHoliday.day)).scalar_subquery()
+    row = session.execute(
+        select(cases, phases.label("schedule_phases"), days.label("council_days"))
+        .where(cases.c.id == case_id).with_for_update(of=cases)
+    ).first()
+    if row is None:
+        return None
+    rules = {"phases": row.schedule_phases} if row.schedule_phases is not None else SHIPPED_SCHEDULE
+    listed = row.council_days if not isinstance(row.council_days, str) else json.loads(row.council_days)
+    days_off = [date.fromisoformat(d) for d in listed or ()]
+    return row, (rules, Calendar(england(days_off), london_day(utc_now())))
 
 
 def vocabularies(session: Session) -> dict[str, dict[str, Any]]:
@@ -89,22 +112,23 @@ def _concluded_at(completed_at: str | None, received: datetime) -> datetime:
 
 
 def investigation_values(
-    session: Session, case: Any, visit_id: str, amends: str | None, document: dict[str, Any], received: datetime
+    session: Session, case: Any, visit_id: str, amends: str | None, document: dict[str, Any], received: datetime,
+    *, plan: tuple[dict[str, Any], Calendar] | None = None,
 ) -> dict[str, Any] | None:
     """The case's new clock columns when this completed, assessed visit concludes (or revises) the investigation.
 
     ``case`` is the case's row, read under a row lock. The first such visit of the case
     concludes the investigation (``investigate`` is met at its ``completed_at``); a
     resubmission or amendment of that visit revises the later clocks; any other visit
-    changes nothing (None).
+    changes nothing (None). ``plan`` (schedule, calendar) as ``locked_with_plan`` read them.
     """
     current = Investigation.from_json(case.investigation)
     if current is not None and current.visit_id not in (visit_id, amends):
         return None
     investigation = Investigation(visit_id, _concluded_at(document.get("completed_at"), received), document["assessment"])
     case_facts = facts(case, investigation)
-    rules = schedule(session)
-    clocks = compute(case_facts, rules, calendar(session), case.clocks or [])
+    rules, days = plan or (schedule(session), calendar(session))
+    clocks = compute(case_facts, rules, days, case.clocks or [])
     return {
         "investigation": investigation.to_json(), "clocks": clocks, "awaab": is_awaab(case_facts, rules),
         "due_at": effective_due_at(clocks, case.service_due_at),

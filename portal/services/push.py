@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.db import Database
 from portal.errors import ApiError, field_errors, not_found
-from portal.models import Case, OpRecord, Review, Template, User, Visit
+from portal.models import OpRecord, Review, Template, User, Visit
 from portal.services import scope, summary, webhooks
 from portal.services.blobs import held
 from portal.services.records import public
@@ -29,7 +29,7 @@ from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
 from portal.services.submit_lookup import lookup
 from portal.services.visit_rules import stored_document, visit_problems
-from portal.services.case_clocks import investigation_values
+from portal.services.case_clocks import investigation_values, locked_with_plan
 from portal.services.hazard_reports import create_from_report
 from sync.protocol import (
     UNSTORABLE,
@@ -119,7 +119,6 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
 
 _VISITS = Visit.__table__
 _OPS = OpRecord.__table__
-_CASES = Case.__table__
 
 
 def _visit_public(row: Any) -> dict[str, Any]:
@@ -185,8 +184,11 @@ def _concluded_investigation(session: Session, op: Op, doc: VisitDocument, docum
     if doc.outcome != Outcome.COMPLETED or doc.assessment is None:
         return None
     # Locked: a concurrent re-triage of the case waits, and then recomputes from this.
-    case = session.execute(select(_CASES).where(_CASES.c.id == doc.case_id).with_for_update()).first()
-    return investigation_values(session, case, op.id, doc.amends, document, utc_now()) if case is not None else None
+    found = locked_with_plan(session, doc.case_id)
+    if found is None:
+        return None
+    case, plan = found
+    return investigation_values(session, case, op.id, doc.amends, document, utc_now(), plan=plan)
 
 
 def submitted_by(session: Session, visit: Visit, user_id: str) -> bool:
