@@ -37,7 +37,10 @@ class SubmitLookup:
     visit_exists: bool
 
 
+@lru_cache(maxsize=1024)
 def _statement(caller: scope.Caller) -> Select[Any]:
+    # Built once per caller: building the scope's subqueries cost a submit on SQLite
+    # (where it is executed as it is) as much as running them.
     return select(
         select(Case.status).where(Case.id == bindparam("case_id"), scope.case_filter(caller)).scalar_subquery().label("case_status"),
         select(Case.awaab).where(Case.id == bindparam("case_id")).scalar_subquery().label("case_awaab"),
