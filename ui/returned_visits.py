@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldapp.returned import ReturnedVisit
 from ui.context import AppContext
@@ -32,7 +41,17 @@ class ReturnedVisitsWidget(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("returnedVisits")
-        self.rows = QVBoxLayout(self)
+        # The list scrolls (down only) past a few visits: six returned at once pushed the window
+        # past a 1366x768 screen at 150 % and squeezed every comment.
+        content = QWidget()
+        self.rows = QVBoxLayout(content)
+        self.rows.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(content)
+        QVBoxLayout(self).addWidget(self.scroll)
         self.open_buttons: dict[str, QPushButton] = {}
         self.set_visits([])
 
@@ -54,7 +73,17 @@ class ReturnedVisitsWidget(QGroupBox):
             line.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
             self.rows.addLayout(line)
             self.open_buttons[visit.visit_id] = button
+        self.rows.addStretch(1)   # rows from the top when the box has room to spare
         self.setVisible(bool(visits))
+        # Measured once the new rows are shown (Qt shows them after this call returns).
+        QTimer.singleShot(0, self._fit_height)
+
+    def _fit_height(self) -> None:
+        """All of a short list shows; a long one keeps two or three visits in view and scrolls."""
+        whole = self.scroll.widget().sizeHint().height()
+        self.scroll.setMinimumHeight(min(whole, self.fontMetrics().lineSpacing() * 7))
+        self.scroll.setMaximumHeight(max(whole, 1))
+        self.scroll.updateGeometry()
 
 
 class ReturnedTracker(QObject):

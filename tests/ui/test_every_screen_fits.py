@@ -192,7 +192,8 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
     report.confirm_box.button(QMessageBox.StandardButton.Discard).click()
 
     # Needs attention with a returned visit and a refused change; Deadlines; the keyboard box.
-    _returned_and_refused(store, _case(window, warnings=False), draft.id)
+    plain_cases = [r.id for r in window.case_list.model.rows() if not r.has_warnings]
+    _returned_and_refused(store, plain_cases[:6], draft.id)   # a bad day: six visits came back
     window.show_cases()
     window.show_attention()
     wait_idle(qtbot, tasks)
@@ -236,8 +237,8 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
     screens.check()
 
 
-def _returned_and_refused(store: Any, case_id: str, refused_visit_id: str) -> None:
-    """A visit the lead returned with a long comment, and a change the portal refused."""
+def _returned_and_refused(store: Any, case_ids: list[str], refused_visit_id: str) -> None:
+    """A visit the lead returned with a long comment to each case, and a change the portal refused."""
     from test_returned_visits import _returned_visit
 
     from fieldapp.outbox import add_problem
@@ -245,7 +246,7 @@ def _returned_and_refused(store: Any, case_id: str, refused_visit_id: str) -> No
 
     comment = ("The bathroom photos are missing: add them, say where the mould is and whether the extractor "
                "fan works, then submit again.")
-    store.apply_changes([_returned_visit(case_id, comment)], store.sync_state().cursor + 1)
+    store.apply_changes([_returned_visit(case_id, comment) for case_id in case_ids], store.sync_state().cursor + 1)
     with store._write() as session:   # what a sync records when the portal refuses a change
         add_problem(session, kind="rejected", entity="visit", record_id=refused_visit_id,
                     message="The portal refused this visit: the case was closed on 30 Nov 2026 by the repairs team. "
