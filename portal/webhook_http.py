@@ -62,7 +62,7 @@ class Answer:
 
 
 def _refused_everywhere(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    return ip.is_unspecified or ip.is_multicast or ip.is_link_local or ip.is_reserved and not ip.is_loopback
+    return ip.is_unspecified or ip.is_multicast or ip.is_link_local or (ip.is_reserved and not ip.is_loopback)
 
 
 def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
