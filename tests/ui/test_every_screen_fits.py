@@ -145,6 +145,11 @@ def test_the_officers_screens_fit(qtbot: Any, window: Any, tasks: Any, artifacts
     wait_idle(qtbot, tasks)
     screens.dialog(viewer, "photo_viewer")
     viewer.reject()
+    editor.photos.annotate()   # the annotate engineer's dialog, checked here with every other one
+    annotator = _open_box(qtbot, editor.photos.annotator)
+    wait_idle(qtbot, tasks)
+    screens.dialog(annotator, "annotate_photo")
+    annotator.reject()
     for ask, name in ((editor.photos.edit_caption, "photo_caption"), (editor.photos.attach_to_question, "photo_question")):
         ask()
         box = next(b for b in editor.photos.findChildren(QInputDialog) if b.isVisible())
