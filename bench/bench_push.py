@@ -231,7 +231,7 @@ class Portal:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
 
 
-def start_portal(kind: str, work: Path, cases: int, profile: Path | None) -> Portal:
+def start_portal(kind: str, work: Path, cases: int, profile: Path | None, laptops: int = 1) -> Portal:
     """A seeded portal database and `fieldapp-portal serve` on it in its own process (served defaults)."""
     from portal.seed import seed
     from portal.server import free_port, wait_healthy
@@ -247,8 +247,9 @@ def start_portal(kind: str, work: Path, cases: int, profile: Path | None) -> Por
     else:
         database_url = f"sqlite:///{work / 'portal.db'}"
     accounts = seed(database_url, 30).accounts
-    officer = next(a for a in accounts if a.role == "officer")
-    bulk_cases(database_url, officer.username, cases, random.Random(7))
+    officers = [a for a in accounts if a.role == "officer"][:laptops]
+    for number, officer in enumerate(officers):
+        bulk_cases(database_url, officer.username, cases, random.Random(7 + number))
     port = free_port()
     command = [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url,
                "--blob-dir", str(work / "blobs"), "--port", str(port)]
@@ -280,22 +281,22 @@ class Laptop:
     photo_files: list[Path] = field(default_factory=list)
 
 
-def record_day(portal: Portal, work: Path, visits: int, photos: list[Any], label: str) -> Laptop:
-    """Sign a laptop in, pull its cases, and record the day's visits with their photos, offline."""
+def record_day(portal: Portal, work: Path, visits: int, photos: list[Any], label: str, url: str | None = None,
+               officer_number: int = 0) -> Laptop:
+    """Sign an officer's laptop in (at ``url``, default the portal's), pull, and record the day's visits, offline."""
     from fieldapp import FieldStore
     from sync import session
     from sync.engine import SyncEngine
 
-    officer = next(a for a in portal.accounts if a.role == "officer")
+    officer = [a for a in portal.accounts if a.role == "officer"][officer_number]
     data_dir = work / f"laptop-{label}"
     store = FieldStore.open(data_dir)
     try:
-        client = session.sign_in(store, portal.url, officer.username, officer.password)
+        client = session.sign_in(store, url or portal.url, officer.username, officer.password)
         with client:
             SyncEngine(store, client).run()
         rng = random.Random(11)
-        # Cases no laptop visited yet (a second laptop of the officer sees the first one's visits).
-        cases = [c for c in store.cases() if c.reference.startswith("BEN-") and c.status == "open"][:visits]
+        cases = [c for c in store.cases() if c.reference.startswith("BEN-")][:visits]
         if len(cases) < visits:
             raise SystemExit(f"only {len(cases)} bench cases for {visits} visits")
         owner = [rng.randrange(visits) for _ in photos]   # 0 to several photos a visit, like a real day
@@ -443,15 +444,16 @@ def through_field_link(laptop_maker: Any, portal: Portal, work: Path) -> None:
     """The same workload pushed through the simulated field link, against the bytes alone at its bandwidth."""
     from fieldlink import FieldLink, LinkPlan
 
-    laptop = laptop_maker("link")
     plan = LinkPlan()
     with FieldLink(portal.url, plan) as link:
+        laptop = laptop_maker("link", link.url)   # signed in through the link: the laptop knows that address
+        before = link.bytes_up
         run = run_sync(laptop, link.url, None, "link")
-        sent = link.bytes_up
+        sent = link.bytes_up - before
     wire = (laptop.photo_bytes + laptop.op_bytes) * 8 / plan.up_bits_per_second
     print(f"  field link ({plan.round_trip * 1000:.0f} ms round trip, {plan.up_bits_per_second / 1e6:.0f} Mbit/s up, "
           f"{plan.loss * 100:.0f} % loss): exit {run.code}, push {run.seconds:.1f} s, {run.requests} requests, "
-          f"{sent / 1e6:.1f} MB sent upstream ({link.losses} connections cut); "
+          f"{sent / 1e6:.1f} MB sent upstream ({link.losses} connections cut, {link.stalls} pieces stalled by a loss); "
           f"the bytes alone need {wire:.1f} s: {run.seconds / wire:.2f}× (goal ≤ 1.3×)")
     if run.code != 0:
         print("\n".join("    " + line for line in run.output[-5:]))
@@ -464,7 +466,8 @@ def bench_one(kind: str, args: argparse.Namespace, photos: list[Any], work_root:
     work = work_root / kind
     work.mkdir()
     print(f"\n== portal on {'PostgreSQL' if kind == 'pg' else 'SQLite'} ({load()})")
-    portal = start_portal(kind, work, args.visits * (2 if args.link else 1), args.profile)
+    # The field link's laptop is another officer's: they never uploaded these photos, so every byte goes again.
+    portal = start_portal(kind, work, args.visits, args.profile, laptops=2 if args.link else 1)
     try:
         laptop = record_day(portal, work, args.visits, photos, "push")
         print(f"  to send: {laptop.visits} visits ({laptop.op_bytes / 1e6:.1f} MB of ops), {len(laptop.photo_files)} "
@@ -486,7 +489,7 @@ def bench_one(kind: str, args: argparse.Namespace, photos: list[Any], work_root:
               f"(goal ≥ 25 %); push ≤ 5 s: {'met' if run.seconds <= 5 else 'MISSED'}; {load()}")
         if args.link:
             visits = args.visits
-            through_field_link(lambda label: record_day(portal, work, visits, photos, label), portal, work)
+            through_field_link(lambda label, url: record_day(portal, work, visits, photos, label, url, 1), portal, work)
     finally:
         portal.stop()
 
