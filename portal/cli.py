@@ -1,4 +1,4 @@
-"""``fieldapp-portal``: serve, housekeeping, seed a demo council, add a user."""
+"""``fieldapp-portal``: serve, housekeeping, seed a demo council, add a user, import the CRM's cases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from portal import import_cli
 from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--display-name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=_add_user)
+    import_cli.add_parser(sub)
     return parser
 
 

@@ -22,6 +22,18 @@ def _england_year(year: int) -> frozenset[date]:
     return frozenset(holiday_rules.country_holidays("GB", subdiv="ENG", years=year))
 
 
+@lru_cache(maxsize=4096)
+def _add_working_days(extra_days: frozenset[date], start: date, days: int) -> date:
+    table = HolidayTable(extra_days)
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if table.is_working_day(day):
+            remaining -= 1
+    return day
+
+
 class HolidayTable:
     """England's bank holidays plus extra one-off days."""
 
@@ -38,13 +50,8 @@ class HolidayTable:
 
     def add_working_days(self, start: date, days: int) -> date:
         """The ``days``-th working day after ``start`` (``start`` itself never counts)."""
-        day = start
-        remaining = days
-        while remaining > 0:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                remaining -= 1
-        return day
+        # Cached: a case import derives thousands of deadlines from a few dozen start days.
+        return _add_working_days(self.extra_days, start, days)
 
     def dates_in(self, year: int) -> frozenset[date]:
         """Every holiday of a year."""

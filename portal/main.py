@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from portal.api.routes import accounts, admin, admin_rules, auth, blobs, health, letters, sync, webhooks
+from portal.api.routes import accounts, admin, admin_rules, auth, blobs, case_import, health, letters, sync, visit_export, webhooks
 from portal.api.deps import known_query_only
 from portal.blobstore import FileBlobStore
 from portal.bodylimit import BodyLimitMiddleware
@@ -46,7 +46,7 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     app.state.blobs = FileBlobStore(settings.blob_dir)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
-    for module in (auth, sync, blobs, admin, admin_rules, letters, accounts, webhooks, health):
+    for module in (auth, sync, blobs, admin, admin_rules, case_import, visit_export, letters, accounts, webhooks, health):
         api.include_router(module.router)
     app.include_router(api)
     # Monitoring often probes the root: /health answers there too.

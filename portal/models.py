@@ -118,6 +118,8 @@ class Case(Versioned, Base):
         Index("ix_cases_officer_seq", "assigned_officer_id", "seq"),
         Index("ix_cases_team_seq", "team_id", "seq"),
         Index("ix_cases_reporter_seq", "reported_by_id", "seq"),
+        # The CRM's reference: a case import creates or updates by it (migration 0012).
+        Index("ix_cases_external_ref", "external_ref", unique=True),
     )
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     case_type: Mapped[str] = mapped_column(String(20))
@@ -147,6 +149,8 @@ class Case(Versioned, Base):
     investigation: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: The officer who reported the hazard (source ``officer``): they keep the case in scope.
     reported_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    #: The CRM's reference of the case (unique; None for cases the CRM did not send).
+    external_ref: Mapped[str | None] = mapped_column(String(100))
 
     def data(self) -> dict[str, Any]:
         """The protocol ``case`` data."""
@@ -158,6 +162,7 @@ class Case(Versioned, Base):
             "team_id": self.team_id, "aware_at": self.aware_at or self.opened_at,
             "reported_hazards": list(self.reported_hazards or []), "source": self.source or "crm",
             "awaab": bool(self.awaab), "clocks": [dict(c) for c in self.clocks or []],
+            "external_ref": self.external_ref,
         }
 
 

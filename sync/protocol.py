@@ -250,6 +250,8 @@ class CaseData(Incoming):
     # Revision 2: statutory clocks follow these (aware_at defaults to opened_at).
     aware_at: StrictStr | None = Field(default=None, max_length=40)
     reported_hazards: list[StrictStr] = Field(default_factory=list, max_length=29)
+    #: The CRM's reference (unique): ``POST /admin/cases/import`` creates or updates by it.
+    external_ref: StrictStr | None = Field(default=None, min_length=1, max_length=100)
 
 
 class ShowIf(Incoming):
@@ -500,6 +502,7 @@ class AdminCasePatch(Incoming):
     team_id: Uuid | None = None
     aware_at: StrictStr | None = Field(default=None, max_length=40)
     reported_hazards: list[StrictStr] | None = Field(default=None, max_length=29)
+    external_ref: StrictStr | None = Field(default=None, min_length=1, max_length=100)
     #: {stage: ISO time}: the CRM reports works done.
     clocks_met: dict[StrictStr, StrictStr] | None = Field(default=None, max_length=5)
 

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.db import AUDIT_COUNTER, Database
 from portal.models import Counter
 from portal.models_security import AuditEvent
+from portal.services.bulk import insert_rows
 from portal.services.sequence import utcnow
 from sync.protocol import format_timestamp
 
@@ -48,6 +49,7 @@ class Action(StrEnum):
     ADMIN_UPDATE = "admin.update"
     ADMIN_DELETE = "admin.delete"
     ADMIN_EXPORT = "admin.export"
+    ADMIN_IMPORT = "admin.import"
     ACCOUNT_UPDATED = "account.updated"
     WEB_PAGE_READ = "web.page_read"
 
@@ -83,7 +85,8 @@ def add(session: Session, where: Where, events: Iterable[Event]) -> None:
     ).scalar_one())
     now = utcnow()
     first = top - len(rows) + 1
-    session.execute(insert(_EVENTS), [
+    # In bulk: a case import records an event per case it creates, thousands per transaction.
+    insert_rows(session, _EVENTS, [
         {"id": first + index, "at": now, "actor_id": where.actor_id, "action": str(event.action), "entity": event.entity,
          "entity_id": event.entity_id, "device_id": where.device_id, "address": where.address, "details": event.details}
         for index, event in enumerate(rows)

@@ -92,14 +92,18 @@ def refresh_clocks(session: Session, case: Case, *, plan: tuple[dict[str, Any], 
     ``plan`` (schedule, calendar) saves reading them again when many cases are refreshed.
     The caller bumps the case when this says it changed (unless it bumps anyway).
     """
+    derived = derive(session, case, plan=plan)
+    changed = (derived["clocks"], derived["awaab"], derived["due_at"]) != (list(case.clocks or []), bool(case.awaab), case.due_at)
+    case.clocks, case.awaab, case.due_at = derived["clocks"], derived["awaab"], derived["due_at"]
+    return changed
+
+
+def derive(session: Session, case: Any, *, plan: tuple[dict[str, Any], Calendar] | None = None) -> dict[str, Any]:
+    """A case's ``clocks``, ``awaab`` and ``due_at`` from its facts (an ORM object or anything with its attributes)."""
     rules, days = plan or (schedule(session), calendar(session))
     case_facts = facts(case)
     clocks = compute(case_facts, rules, days, case.clocks or [])
-    awaab = is_awaab(case_facts, rules)
-    due = effective_due_at(clocks, case.service_due_at)
-    changed = (clocks, awaab, due) != (list(case.clocks or []), bool(case.awaab), case.due_at)
-    case.clocks, case.awaab, case.due_at = clocks, awaab, due
-    return changed
+    return {"clocks": clocks, "awaab": is_awaab(case_facts, rules), "due_at": effective_due_at(clocks, case.service_due_at)}
 
 
 def _concluded_at(completed_at: str | None, received: datetime) -> datetime:

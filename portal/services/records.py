@@ -7,6 +7,7 @@ gives the record its version and seq, and records scope changes a case causes.
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -15,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from portal.core.config import KdfParams
 from portal.core.security import hash_password
-from portal.clocks import effective_due_at, mark_met
-from portal.duedates import due_at
+from portal.clocks import Calendar, effective_due_at, mark_met
 from portal.errors import ApiError, invalid_request
 from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
-from portal.services import case_clocks
+from portal.services import case_checks, case_clocks
 from portal.services.passwords import check_password
 from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
 from portal.services.sequence import next_seq, utcnow
@@ -35,7 +35,6 @@ from sync.protocol import (
     Role,
     TeamData,
     TemplateData,
-    format_timestamp,
     parse_timestamp,
 )
 
@@ -77,16 +76,6 @@ def _require(session: Session, model: type[Any], key: str | None, field: str, fi
 def _raise_if(fields: dict[str, str]) -> None:
     if fields:
         raise invalid_request(fields)
-
-
-def _timestamp(value: str | None, field: str, fields: dict[str, str]) -> str | None:
-    if value is None:
-        return None
-    try:
-        return format_timestamp(parse_timestamp(value))
-    except ValueError:
-        fields[field] = "Give an ISO-8601 timestamp, e.g. 2025-11-03T09:30:00Z."
-        return None
 
 
 def create_team(session: Session, body: TeamData) -> Team:
@@ -188,18 +177,6 @@ def create_template(session: Session, body: TemplateData) -> Template:
     return template
 
 
-def _check_case_refs(session: Session, values: dict[str, Any], fields: dict[str, str]) -> None:
-    _require(session, Team, values.get("team_id"), "team_id", fields)
-    prop = _require(session, Property, values.get("property_id"), "property_id", fields)
-    for index, resident_id in enumerate(values.get("resident_ids") or []):
-        resident = _require(session, Resident, resident_id, f"resident_ids.{index}", fields)
-        if resident is not None and prop is not None and resident.property_id != prop.id:
-            fields[f"resident_ids.{index}"] = "This resident lives at another property."
-    officer = _require(session, User, values.get("assigned_officer_id"), "assigned_officer_id", fields)
-    if officer is not None and officer.role not in (Role.OFFICER, Role.LEAD):
-        fields["assigned_officer_id"] = "Cases are assigned to officers or leads."
-
-
 def _set_residents(session: Session, case: Case, *, replace: bool) -> None:
     if replace:
         session.execute(delete(CaseResident).where(CaseResident.case_id == case.id).execution_options(synchronize_session=False))
@@ -207,15 +184,21 @@ def _set_residents(session: Session, case: Case, *, replace: bool) -> None:
         session.add(CaseResident(case_id=case.id, resident_id=resident_id))
 
 
-def _check_hazard_names(session: Session, names: list[str] | None, field: str, fields: dict[str, str]) -> None:
-    if not names:
-        return
-    known = case_clocks.known_hazards(session)
-    strange = [name for name in names if name not in known]
-    if strange:
-        fields[field] = f"Not hazards of any vocabulary: {', '.join(strange)}. Use the names of the hazard list, e.g. 'Damp and mould growth'."
-    elif len(set(names)) != len(names):
-        fields[field] = "Name each hazard once."
+def case_row(
+    session: Session, values: dict[str, Any], *, case_id: str, seq: int, source: str = "crm",
+    reported_by_id: str | None = None, plan: tuple[dict[str, Any], Calendar] | None = None,
+) -> dict[str, Any]:
+    """A new case's column values from its checked fields (``case_checks.new_case_values``), clocks included.
+
+    ``plan`` (schedule, calendar) saves reading them again when many cases are made.
+    """
+    row = {
+        "id": case_id, "version": 1, "seq": seq, **values, "due_at": values["service_due_at"], "source": source,
+        "reported_by_id": reported_by_id, "clocks": [], "awaab": False, "investigation": None, "purged": False,
+        "closed_at": utcnow() if values["status"] == CaseStatus.CLOSED else None,
+    }
+    row.update(case_clocks.derive(session, SimpleNamespace(**row), plan=plan))
+    return row
 
 
 def create_case(
@@ -230,24 +213,11 @@ def create_case(
     nobody has pulled. A hazard report gives its ``case_id``, ``source`` ``officer`` and
     the reporter (who keeps the case in scope).
     """
-    values = body.model_dump(mode="json")
     fields: dict[str, str] = {}
-    values["opened_at"] = _timestamp(values["opened_at"], "opened_at", fields)
-    values["due_at"] = _timestamp(values.get("due_at"), "due_at", fields)
-    values["aware_at"] = _timestamp(values.get("aware_at"), "aware_at", fields) or values["opened_at"]
-    _check_hazard_names(session, values["reported_hazards"], "reported_hazards", fields)
-    _check_case_refs(session, values, fields)
-    if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
-        fields["reference"] = f"A case with reference {values['reference']!r} exists."
+    values = body.model_dump(mode="json")
+    values = case_checks.new_case_values(case_checks.CaseRefs.load(session, [values]), values, fields)
     _raise_if(fields)
-    service = values.pop("due_at") or _service_date(values["case_type"], values["priority"], values["opened_at"])
-    case = Case(
-        id=case_id or new_id(), version=1, seq=next_seq(session), **values, service_due_at=service, due_at=service,
-        source=source, reported_by_id=reported_by_id, clocks=[], awaab=False, investigation=None,
-    )
-    case_clocks.refresh_clocks(session, case)
-    if case.status == CaseStatus.CLOSED:
-        case.closed_at = utcnow()
+    case = Case(**case_row(session, values, case_id=case_id or new_id(), seq=next_seq(session), source=source, reported_by_id=reported_by_id))
     callers = affected_callers(session, [case.assigned_officer_id, reported_by_id], [case.team_id]) if track_scope else []
     touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
     before = snapshot(session, callers, touched)
@@ -256,11 +226,6 @@ def create_case(
     _set_residents(session, case, replace=False)
     record_scope_changes(session, callers, touched, before)
     return case
-
-
-def _service_date(case_type: str, priority: str, opened_at: str) -> str:
-    """The council's service standard for a case (portal/duedates.py)."""
-    return format_timestamp(due_at(case_type, priority, parse_timestamp(opened_at)))
 
 
 #: A PATCH changing one of these re-triages the case: every unmet clock is recomputed.
@@ -275,7 +240,7 @@ def _clocks_met(values: dict[str, Any], case: Case, fields: dict[str, str]) -> d
         field = f"clocks_met.{stage}"
         if stage not in stages:
             fields[field] = f"This case has no {stage!r} clock; its clocks are: {', '.join(sorted(stages)) or 'none'}."
-        elif (stamp := _timestamp(when, field, fields)) is not None:
+        elif (stamp := case_checks.timestamp(when, field, fields)) is not None:
             met[stage] = parse_timestamp(stamp)
     return met
 
@@ -293,20 +258,19 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
             fields[name] = "This field cannot be emptied."
     for name in ("opened_at", "due_at", "aware_at"):
         if values.get(name) is not None:
-            values[name] = _timestamp(values[name], name, fields)
-    _check_hazard_names(session, values.get("reported_hazards"), "reported_hazards", fields)
+            values[name] = case_checks.timestamp(values[name], name, fields)
     met = _clocks_met(values, case, fields)
     merged = {**case.data(), **values}
-    _check_case_refs(session, merged, fields)
-    if "reference" in values and values["reference"] != case.reference:
-        if session.scalar(select(Case.id).where(Case.reference == values["reference"])) is not None:
-            fields["reference"] = f"A case with reference {values['reference']!r} exists."
+    refs = case_checks.CaseRefs.load(session, [merged])
+    case_checks.check_hazards(refs, values.get("reported_hazards"), "reported_hazards", fields)
+    case_checks.check_refs(refs, merged, fields)
+    case_checks.check_unique(refs, values, fields, case.id)
     _raise_if(fields)
     callers = affected_callers(session, [case.assigned_officer_id, merged["assigned_officer_id"], case.reported_by_id], [case.team_id, merged["team_id"]])
     touched = touched_by(session, case.id, {case.property_id, merged["property_id"]}, [*case.resident_ids, *merged["resident_ids"]])
     before = snapshot(session, callers, touched)
     retriage = any(name in values and values[name] != getattr(case, name) for name in RETRIAGE_FIELDS)
-    standard = case.service_due_at == _service_date(case.case_type, case.priority, case.opened_at)
+    standard = case.service_due_at == case_checks.service_date(case.case_type, case.priority, case.opened_at)
     if "due_at" in values:
         case.service_due_at = values.pop("due_at")
     for name, value in values.items():
@@ -322,7 +286,7 @@ def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
     if retriage:
         if standard and "due_at" not in body.model_fields_set:
             # The service date was the standard's, not the CRM's: it follows the new triage too.
-            case.service_due_at = _service_date(case.case_type, case.priority, case.opened_at)
+            case.service_due_at = case_checks.service_date(case.case_type, case.priority, case.opened_at)
         case_clocks.refresh_clocks(session, case)
     case.due_at = effective_due_at(case.clocks or [], case.service_due_at)
     case.version += 1

@@ -15,15 +15,16 @@ changing themselves are written as ``ScopeChange`` rows in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Table, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, User, Visit
-from portal.services.sequence import next_seq, utcnow
+from portal.services.bulk import among, insert_rows
+from portal.services.sequence import next_seqs, utcnow
 from sync.protocol import Role
 
 
@@ -195,28 +196,37 @@ class Touched:
     residents: frozenset[str]
 
 
-def touched_by(session: Session, case_id: str, property_ids: Iterable[str], resident_ids: Iterable[str]) -> Touched:
-    """The case, its old and new properties, and the residents named or living there."""
+def touched_by(session: Session, case_ids: str | Iterable[str], property_ids: Iterable[str], resident_ids: Iterable[str]) -> Touched:
+    """The case (or cases), its old and new properties, and the residents named or living there."""
     props = frozenset(property_ids)
-    living = session.scalars(select(Resident.id).where(Resident.property_id.in_(props)))
-    return Touched(frozenset({case_id}), props, frozenset(resident_ids) | frozenset(living))
+    living = session.scalars(select(Resident.id).where(among(session, Resident.property_id, props)))
+    cases = frozenset({case_ids} if isinstance(case_ids, str) else case_ids)
+    return Touched(cases, props, frozenset(resident_ids) | frozenset(living))
+
+
+#: One ``Touched`` for every caller, or each caller's own (by user id: what a change can move for them).
+TouchedBy = Touched | Mapping[str, Touched]
+
+
+def _of(touched: TouchedBy, caller: Caller) -> Touched:
+    return touched if isinstance(touched, Touched) else touched[caller.id]
 
 
 def visible(session: Session, caller: Caller, touched: Touched) -> set[tuple[str, str]]:
     """Which of the touched records the caller sees now, as (entity, id) pairs."""
-    cases = session.scalars(select(Case.id).where(Case.id.in_(touched.cases), case_filter(caller)))
-    props = session.scalars(select(Property.id).where(Property.id.in_(touched.properties), property_filter(caller)))
-    people = session.scalars(select(Resident.id).where(Resident.id.in_(touched.residents), resident_filter(caller)))
+    cases = session.scalars(select(Case.id).where(among(session, Case.id, touched.cases), case_filter(caller)))
+    props = session.scalars(select(Property.id).where(among(session, Property.id, touched.properties), property_filter(caller)))
+    people = session.scalars(select(Resident.id).where(among(session, Resident.id, touched.residents), resident_filter(caller)))
     return {("case", i) for i in cases} | {("property", i) for i in props} | {("resident", i) for i in people}
 
 
-def snapshot(session: Session, callers: list[Caller], touched: Touched) -> dict[str, set[tuple[str, str]]]:
+def snapshot(session: Session, callers: list[Caller], touched: TouchedBy) -> dict[str, set[tuple[str, str]]]:
     """Each caller's view of the touched records, before a change."""
-    return {c.id: visible(session, c, touched) for c in callers}
+    return {c.id: visible(session, c, _of(touched, c)) for c in callers}
 
 
 def record_scope_changes(
-    session: Session, callers: list[Caller], touched: Touched, before: dict[str, set[tuple[str, str]]]
+    session: Session, callers: list[Caller], touched: TouchedBy, before: dict[str, set[tuple[str, str]]]
 ) -> None:
     """Write tombstones for what left each caller's scope and grants for what entered it.
 
@@ -224,13 +234,17 @@ def record_scope_changes(
     it anyway; the grant rows matter for properties and residents, which do not change.
     """
     session.flush()
-    now = utcnow()
+    changes: list[tuple[str, str, str, bool]] = []
     for caller in callers:
-        after = visible(session, caller, touched)
+        after = visible(session, caller, _of(touched, caller))
         old = before.get(caller.id, set())
-        for entity, entity_id in sorted(old - after):
-            session.add(ScopeChange(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=True, seq=next_seq(session), created_at=now))
-        for entity, entity_id in sorted(after - old):
-            if entity == "case":
-                continue
-            session.add(ScopeChange(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=False, seq=next_seq(session), created_at=now))
+        changes += [(caller.id, entity, entity_id, True) for entity, entity_id in sorted(old - after)]
+        changes += [(caller.id, entity, entity_id, False) for entity, entity_id in sorted(after - old) if entity != "case"]
+    if not changes:
+        return
+    now = utcnow()
+    # One block of numbers and one multi-row insert, however many rows (a case import moves thousands).
+    insert_rows(session, cast(Table, ScopeChange.__table__), [
+        {"user_id": user_id, "entity": entity, "entity_id": entity_id, "deleted": deleted, "seq": seq, "created_at": now}
+        for (user_id, entity, entity_id, deleted), seq in zip(changes, next_seqs(session, len(changes)))
+    ])

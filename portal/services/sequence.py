@@ -33,6 +33,18 @@ def next_seq(session: Session) -> int:
     )
 
 
+def next_seqs(session: Session, count: int) -> range:
+    """``count`` consecutive change numbers in one statement (for many rows of one transaction)."""
+    if count <= 0:
+        return range(0)
+    top = int(
+        session.execute(
+            update(_COUNTERS).where(_COUNTERS.c.name == SEQ_COUNTER).values(value=_COUNTERS.c.value + count).returning(_COUNTERS.c.value)
+        ).scalar_one()
+    )
+    return range(top - count + 1, top + 1)
+
+
 def stamp(session: Session, record: Any) -> int:
     """Give a flushed record the next change number, as late in the transaction as possible.
 

@@ -22,7 +22,7 @@ from sync.protocol import SummaryIssuedData, utc_now
 router = APIRouter(tags=["letters"])
 
 
-def _letter_error(exc: LetterError) -> ApiError:
+def letter_error(exc: LetterError) -> ApiError:
     """A broken template is the council's setting to fix (422); anything else is the visit's state (409)."""
     status = 422 if isinstance(exc, LetterTemplateError) else 409
     return ApiError(status, exc.code, exc.message, exc.details)
@@ -40,7 +40,7 @@ def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, se
             pdf = summary.letter_pdf(session, blobs, visit, settings.letter_template,
                                      utc_now().astimezone(LONDON).date())
         except LetterError as exc:
-            raise _letter_error(exc) from None
+            raise letter_error(exc) from None
     audit.record(db, where, Event(Action.LETTER_READ, "visit", visit_id))
     return Response(pdf, media_type="application/pdf", headers={
         "Cache-Control": "no-store",  # personal data: never kept by a proxy or the browser
