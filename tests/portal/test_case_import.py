@@ -209,3 +209,11 @@ def test_external_ref_on_the_single_case_endpoints(any_portal: Portal, any_world
     [result] = _import(any_portal, [_row(any_world, new_ref, reference=renamed.json()["reference"], resident_ids=[any_world.ids["res1"]],
                                          summary="Mould in bathroom", reported_hazards=[])])["results"]
     assert result["id"] == case_id and result["status"] == "unchanged"
+
+
+def test_unstorable_values_reject_their_row_not_the_import(any_portal: Portal, any_world: World) -> None:
+    """NUL in text or an integer beyond 64 bits is the row's rejection, never a 500; the good row still goes in."""
+    rows = [_row(any_world, _ref(), summary="Mould\u0000"), _row(any_world, _ref(), description=2**70), _row(any_world, _ref())]
+    results = _import(any_portal, rows)["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "created"]
+    assert all(r["error"]["code"] == "invalid_request" for r in results[:2])
