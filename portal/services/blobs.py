@@ -24,9 +24,9 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -267,12 +267,13 @@ def _complete(session: Session, store: BlobStore, settings: PortalSettings, call
 
 def _record_blob(session: Session, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
     """The blob's row (unless another upload made it first) and the caller as its uploader."""
-    created = session.execute(
+    result = cast("CursorResult[Any]", session.execute(
         _insert(session)(Blob).values(
             sha256=sha256, state="complete", offset=total, total=total,
             content_type=facts.content_type, updated_at=utcnow(), width=facts.width, height=facts.height,
         ).on_conflict_do_nothing(index_elements=["sha256"])
-    ).rowcount == 1
+    ))
+    created = result.rowcount == 1
     _record_uploader(session, caller, sha256, touch=not created)
 
 
