@@ -43,15 +43,15 @@ class ReturnedVisitsWidget(QGroupBox):
         self.setObjectName("returnedVisits")
         # The list scrolls (down only) past a few visits: six returned at once pushed the window
         # past a 1366x768 screen at 150 % and squeezed every comment.
-        content = QWidget()
+        self._content = content = QWidget()
         self.rows = QVBoxLayout(content)
         self.rows.setContentsMargins(0, 0, 0, 0)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(content)
-        QVBoxLayout(self).addWidget(self.scroll)
+        self.list_area = QScrollArea()
+        self.list_area.setWidgetResizable(True)
+        self.list_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.list_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_area.setWidget(content)
+        QVBoxLayout(self).addWidget(self.list_area)
         self.open_buttons: dict[str, QPushButton] = {}
         self.set_visits([])
 
@@ -80,10 +80,10 @@ class ReturnedVisitsWidget(QGroupBox):
 
     def _fit_height(self) -> None:
         """All of a short list shows; a long one keeps two or three visits in view and scrolls."""
-        whole = self.scroll.widget().sizeHint().height()
-        self.scroll.setMinimumHeight(min(whole, self.fontMetrics().lineSpacing() * 7))
-        self.scroll.setMaximumHeight(max(whole, 1))
-        self.scroll.updateGeometry()
+        whole = self._content.sizeHint().height()
+        self.list_area.setMinimumHeight(min(whole, self.fontMetrics().lineSpacing() * 7))
+        self.list_area.setMaximumHeight(max(whole, 1))
+        self.list_area.updateGeometry()
 
 
 class ReturnedTracker(QObject):
