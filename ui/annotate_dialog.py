@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QAction,
     QActionGroup,
     QColor,
+    QHideEvent,
     QIcon,
     QImage,
     QKeySequence,
@@ -338,6 +339,11 @@ class AnnotateDialog(QDialog):
         self._update_actions()
 
     # ------------------------------------------------------------ closing
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt name)
+        """Gone from the screen however it went (the app closing too): the latest marks are written now."""
+        self.keeper.flush()
+        super().hideEvent(event)
 
     def reject(self) -> None:
         """Cancel, Esc or the window's close: ask before throwing marks away; never during a save."""
