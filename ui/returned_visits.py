@@ -38,6 +38,9 @@ class ReturnedVisitsWidget(QGroupBox):
 
     sig_open_visit = Signal(str)
 
+    #: The list's scroll area (the name hides QWidget.scroll(), which nothing here calls).
+    scroll: QScrollArea  # type: ignore[assignment]
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("returnedVisits")
