@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldapp.types import BlobRef, OutboxOp
 from sync import protocol as p
@@ -35,8 +35,7 @@ from sync.lock import SyncLock
 from sync.progress import ProgressReporter, SyncProgress
 from sync.uploads import CONNECTIONS, Outcome, ParallelUploads
 
-if TYPE_CHECKING:  # the engine needs only the interface; the store's package may import heavier things
-    from fieldapp.store import FieldStore
+from sync.store_api import SyncStore  # the engine needs only the interface, not the store's heavier package
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +90,7 @@ class _Batches:
 class SyncEngine:
     """Syncs one `FieldStore` with the portal of one `PortalClient`."""
 
-    def __init__(self, store: "FieldStore", client: PortalClient, *, pull_limit: int = PULL_PAGE,
+    def __init__(self, store: SyncStore, client: PortalClient, *, pull_limit: int = PULL_PAGE,
                  connections: int = CONNECTIONS) -> None:
         self.store = store
         self.client = client

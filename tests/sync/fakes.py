@@ -11,11 +11,12 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fieldapp.outbox import MAX_BLOB_RETRIES
 from fieldapp.types import BlobRef, OutboxOp, Pending, SyncState
 
 from httpstub import Reply, Request, error
@@ -129,6 +130,7 @@ class FakeStore:
     resets: int = 0
     purges: int = 0
     synced_at: datetime | None = None
+    blob_retries: dict[str, int] = field(default_factory=dict)   # record id -> blob_missing re-queues
 
     def add_op(self, record_id: str | None = None, data: dict[str, Any] | None = None) -> OutboxOp:
         body = data or {"note": "x"}
@@ -157,10 +159,11 @@ class FakeStore:
         self.cursor = 0
 
     def outbox(self, limit: int = 100, max_bytes: int | None = None) -> list[OutboxOp]:
+        # As the real outbox: always at least one op, so one bigger than max_bytes is not stuck.
         batch: list[OutboxOp] = []
         size = 0
         for op in self.ops[:limit]:
-            if max_bytes is not None and size + op.size > max_bytes:
+            if max_bytes is not None and batch and size + op.size > max_bytes:
                 break
             batch.append(op)
             size += op.size
@@ -173,8 +176,23 @@ class FakeStore:
         self.uploaded.update(hashes)
 
     def record_results(self, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
-        done = {op.op_id for op in ops}
-        self.ops = [op for op in self.ops if op.op_id not in done]
+        # As fieldapp.outbox.record_results: a blob_missing rejection marks its blobs not uploaded
+        # and queues the op again under a new op_id (MAX_BLOB_RETRIES times); any other result ends it.
+        by_op = {str(r.get("op_id")): r for r in results}
+        kept: list[OutboxOp] = []
+        for op in self.ops:
+            result = by_op.get(op.op_id) if op in ops else None
+            if op not in ops or result is None:
+                kept.append(op)
+                continue
+            error = result.get("error") or {}
+            tries = self.blob_retries.get(op.id, 0)
+            if (result.get("status") == "rejected" and error.get("code") == "blob_missing"
+                    and tries + 1 < MAX_BLOB_RETRIES):
+                self.uploaded.difference_update((error.get("details") or {}).get("hashes") or [])
+                self.blob_retries[op.id] = tries + 1
+                kept.append(replace(op, op_id=str(uuid.uuid4())))
+        self.ops = kept
         self.results.extend(dict(r) for r in results)
 
     def pending(self) -> Pending:
