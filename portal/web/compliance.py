@@ -1,7 +1,7 @@
 """The compliance page: the open cases the caller reaches, by how their nearest statutory clock stands.
 
-A case's standing is that of its nearest unmet clock (``fieldapp.clocks``: the rule the
-laptop shows, so both say the same): breached when it has run out, amber with one
+A case's standing is that of its nearest unmet clock (``portal.web.standing``: the
+portal's rule, as the CRM's clock alerts): breached when it has run out, amber with one
 working day left or less, on track otherwise. Cases without an unmet clock are not
 counted (nothing is running). The CSV has a row per counted case.
 """
@@ -19,8 +19,6 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clocks import (
     STAGE_TEXT,
-    ClockState,
-    clock_state,
     clocks_of,
     london_text,
     nearest_unmet,
@@ -31,11 +29,12 @@ from portal.models import Case, Property, Team, User
 from portal.services.scope import Caller
 from portal.web.queue import address_text
 from portal.web.reach import cases_reached
+from portal.web.standing import standing, working_days
 from sync.protocol import CaseStatus, format_timestamp
 
 #: The standings, in the order the page and chart show them, with their words.
 STANDINGS: tuple[tuple[str, str], ...] = (("on_track", "On track"), ("amber", "Amber"), ("breached", "Breached"))
-_OF_STATE = {ClockState.RUNNING: "on_track", ClockState.AMBER: "amber", ClockState.BREACHED: "breached"}
+_OF_STATE = {"running": "on_track", "amber": "amber", "breached": "breached"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,7 @@ def standings(session: Session, caller: Caller, now: datetime) -> list[Standing]
         .outerjoin(User, User.id == Case.assigned_officer_id)
         .where(cases_reached(caller), Case.status != CaseStatus.CLOSED.value)
     ).all()
+    holidays = working_days(session)
     found = []
     for case_id, reference, clocks, lines, town, postcode, team, officer in rows:
         clock = nearest_unmet(clocks_of(clocks or []))
@@ -71,7 +71,7 @@ def standings(session: Session, caller: Caller, now: datetime) -> list[Standing]
         found.append(Standing(
             case_id=case_id, reference=reference, team=team, officer=officer or "Not assigned",
             address=address_text(lines, town, postcode), stage=clock.stage, due_at=clock.due_at,
-            standing=_OF_STATE[clock_state(clock, now)], left=time_left_text(clock, now),
+            standing=_OF_STATE[standing(clock, now, holidays)], left=time_left_text(clock, now),
         ))
     return sorted(found, key=lambda s: (s.due_at, s.reference))
 

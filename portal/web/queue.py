@@ -15,8 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clocks import (
-    ClockState,
-    clock_state,
     clocks_of,
     nearest_unmet,
     time_left_text,
@@ -27,6 +25,7 @@ from portal.models import Case, Property, Review, Team, User, Visit
 from portal.services.push import submitted_by
 from portal.services.scope import Caller
 from portal.web.reach import visits_reached
+from portal.web.standing import standing, working_days
 from sync.protocol import Decision, VisitStatus, visit_hazards
 
 
@@ -76,17 +75,18 @@ def review_queue(session: Session, caller: Caller, now: datetime) -> list[QueueR
     ).all()
     returned = set(session.scalars(select(Review.visit_id).where(
         Review.visit_id.in_([v.id for v, *_ in rows]), Review.decision == Decision.RETURN.value)))
+    holidays = working_days(session)
     queue: list[QueueRow] = []
     for visit, case, prop, officer, team in rows:
         if not caller.is_admin and submitted_by(session, visit, caller.id):
             continue
         clock = nearest_unmet(clocks_of(case.clocks or []))
-        state = clock_state(clock, now) if clock else ClockState.UNKNOWN
+        state = standing(clock, now, holidays) if clock else "unknown"
         labels, category_1 = hazard_labels(visit.document)
         queue.append(QueueRow(
             visit_id=visit.id, case_reference=case.reference, address=address_of(prop),
             officer_name=officer.display_name, team_name=team.name if team else "",
-            clock=clock, clock_state=str(state), clock_text=time_left_text(clock, now) if clock else "No statutory clock",
+            clock=clock, clock_state=state, clock_text=time_left_text(clock, now) if clock else "No statutory clock",
             hazards=tuple(labels), category_1=category_1, photos=len(visit.document.get("photos") or []),
             resubmitted=visit.id in returned, seq=visit.seq,
         ))

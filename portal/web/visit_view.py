@@ -10,12 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.clocks import clock_state, clocks_of, stage_text, time_left_text
+from fieldapp.clocks import clocks_of, stage_text, time_left_text
 from portal.models import Case, Property, Template, User, Visit
 from portal.services.push import submitted_by
 from portal.services.scope import Caller
 from portal.web.queue import address_of
 from portal.web.reach import visits_reached
+from portal.web.standing import standing, working_days
 from sync.protocol import VisitStatus, visit_hazards
 
 _ASSESSMENT_LABELS = {
@@ -128,7 +129,8 @@ def visit_view(session: Session, caller: Caller, visit_id: str, now: datetime) -
     photos = [{"number": n, **p} for n, p in enumerate(doc.get("photos") or [], start=1)]
     numbers = {p["id"]: p["number"] for p in photos}
     labels = _question_labels(template.data() if template else None)
-    clocks = [{"stage": stage_text(c.stage), "due": c.due_at, "state": str(clock_state(c, now)), "left": time_left_text(c, now),
+    holidays = working_days(session)
+    clocks = [{"stage": stage_text(c.stage), "due": c.due_at, "state": standing(c, now, holidays), "left": time_left_text(c, now),
                "basis": c.basis} for c in clocks_of(case.clocks or [])]
     assessment = doc.get("assessment") or {}
     lead = session.get(User, (visit.review or {}).get("lead_id")) if visit.review else None

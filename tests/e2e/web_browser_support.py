@@ -13,6 +13,7 @@ from typing import Any
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
@@ -92,9 +93,13 @@ def wait_for_file(folder: Path, suffix: str, timeout: float = 20.0) -> Path:
 
 
 def click_and_load(driver: WebDriver, element: Any) -> None:
-    """Click something that loads a new page (a link, a form's button) and wait until that page is there."""
+    """Activate a link or a form's button from the keyboard (Enter) and wait until the new page is there.
+
+    Enter rather than a click: every such control must work from the keyboard, and under
+    phone emulation a synthetic tap can land on the page that is already going away.
+    """
     old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+    element.send_keys(Keys.ENTER)
     WebDriverWait(driver, 20).until(staleness_of(old))
 
 
