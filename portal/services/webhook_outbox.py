@@ -34,10 +34,6 @@ from sync.protocol import format_timestamp
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 STATUSES = (PENDING, DELIVERED, FAILED)
-_CASES = Case.__table__
-#: The CRM's reference of a case (the ``crm`` engineer's column); until it exists every
-#: event says ``external_ref: null``, and from then on it is filled in with no change here.
-_EXTERNAL_REF = _CASES.c.get("external_ref")
 
 
 @dataclass(frozen=True)
@@ -69,9 +65,10 @@ class Claimed:
 
 
 def _external_refs(session: Session, case_ids: set[str]) -> dict[str, str | None]:
-    if _EXTERNAL_REF is None or not case_ids:
+    """The CRM's own reference of each case (None for cases from the field it has not yet given one)."""
+    if not case_ids:
         return {}
-    return dict(session.execute(select(_CASES.c.id, _EXTERNAL_REF).where(_CASES.c.id.in_(case_ids))).all())
+    return {case_id: ref for case_id, ref in session.execute(select(Case.id, Case.external_ref).where(Case.id.in_(case_ids)))}
 
 
 def body_of(event: WebhookEvent, external_ref: str | None) -> str:

@@ -376,3 +376,25 @@ def test_a_decision_on_the_web_pages_writes_the_same_event(sqlite_world: World) 
         events = session.scalars(select(WebhookEvent).where(WebhookEvent.type.in_(["visit.submitted", "visit.approved"]))).all()
     mine = sorted(e.type for e in events if e.data.get("visit_id") == op["id"])
     assert mine == ["visit.approved", "visit.submitted"]
+
+
+def test_events_carry_the_crms_external_ref_and_imports_emit_nothing(any_world: World, hooks_on: Callable[[Portal], Hooks], receiver: Receiver) -> None:
+    """A visit to a case the CRM created with its external_ref says so; importing cases writes no case.created."""
+    world = any_world
+    hooks = hooks_on(world.portal)
+    hooks.add(receiver, ["visit.submitted", "case.created"])
+    ref = f"CRM-{uuid.uuid4().hex[:12]}"
+    world.case("crm_case", "officer1", external_ref=ref)
+    imported: dict[str, Any] = {"reference": f"T-{uuid.uuid4().hex[:10]}", "external_ref": f"CRM-{uuid.uuid4().hex[:12]}", "case_type": "repair",
+                "priority": "routine", "summary": "Leak", "opened_at": "2026-03-02T09:00:00Z", "property_id": world.ids["prop1"],
+                "resident_ids": [], "assigned_officer_id": None, "team_id": world.ids["team_a"]}
+    answer = world.portal.call("POST", "/admin/cases/import", headers=world.portal.admin, json=[imported])
+    assert answer.status_code == 200 and answer.json()["results"][0]["status"] == "created", answer.text
+    op = world.visit_op("officer1", "crm_case")
+    assert world.portal.push(world.auth["officer1"], [op])[0]["status"] == "applied"
+    work = worker(world.portal)
+    drain(work, lambda: receiver.delivered())
+    for _ in range(3):
+        work.run_once()
+    assert [(r.payload["type"], r.payload["data"]["visit_id"], r.payload["data"]["external_ref"]) for r in receiver.delivered()] == [
+        ("visit.submitted", op["id"], ref)]
