@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -11,6 +12,22 @@ from ui.tasks import TaskManager
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
+    from sync.client import PortalClient
+
+
+class WindowSettings(Protocol):
+    """The settings the window reads; `fieldapp.config.Settings` is the real one."""
+
+    @property
+    def portal_url(self) -> str | None: ...
+    @property
+    def ca_bundle(self) -> str | None: ...
+    @property
+    def sync_interval_minutes(self) -> int: ...
+    @property
+    def locked(self) -> frozenset[str]: ...
+    @property
+    def letter_template(self) -> Path | None: ...
 
 
 class AppSignals(QObject):
@@ -33,16 +50,16 @@ class AppContext:
 
     store: "FieldStore"
     tasks: TaskManager
-    settings: Any = None
-    client: Any = None
+    settings: WindowSettings | None = None
+    client: PortalClient | None = None
     signals: AppSignals = field(default_factory=AppSignals)
 
     @property
     def portal_url(self) -> str:
         """The portal this laptop talks to (signed-in session first, then site settings)."""
-        url = getattr(self.client, "base_url", None) or getattr(self.settings, "portal_url", None)
+        url = (self.client.base_url if self.client else None) or (self.settings.portal_url if self.settings else None)
         return str(url or "")
 
     @property
     def ca_bundle(self) -> str | None:
-        return getattr(self.settings, "ca_bundle", None)
+        return self.settings.ca_bundle if self.settings else None

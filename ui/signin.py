@@ -41,8 +41,9 @@ def sign_in_work(store: Any, url: str, username: str, password: str, settings: A
 
 def initial_portal_url(ctx: AppContext) -> tuple[str, bool]:
     """The address to offer, and whether IT locked it: IT's locked preset, else this session's or the remembered one."""
-    site_url = getattr(ctx.settings, "portal_url", None)
-    if site_url and "portal_url" in getattr(ctx.settings, "locked", frozenset()):
+    settings = ctx.settings
+    site_url = settings.portal_url if settings else None
+    if site_url and settings and "portal_url" in settings.locked:
         return str(site_url), True
     return ctx.portal_url, False
 

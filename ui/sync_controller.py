@@ -148,7 +148,7 @@ class SyncController(QObject):
         self.health_timer.setInterval(HEALTH_INTERVAL_MS)
         self.health_timer.timeout.connect(self.check_now)
         self.auto_timer = QTimer(self)
-        minutes = getattr(ctx.settings, "sync_interval_minutes", 15) or 0
+        minutes = (ctx.settings.sync_interval_minutes if ctx.settings else 15) or 0
         self.auto_timer.setInterval(max(1, int(minutes)) * 60_000)
         self.auto_timer.timeout.connect(self._on_auto_timer_timeout)
         self._auto_enabled = bool(minutes)

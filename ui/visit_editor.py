@@ -742,7 +742,7 @@ class VisitEditorWidget(QWidget):
             return
         self.flush()  # the letter's read queues behind this save on the database thread
         self.letter_dialog = TenantLetterDialog(self._ctx.store, visit.id,
-                                                getattr(self._ctx.settings, "letter_template", None), self)
+                                                self._ctx.settings.letter_template if self._ctx.settings else None, self)
         self.letter_dialog.open()
 
     def _on_summary_recorded(self, visit: Visit) -> None:

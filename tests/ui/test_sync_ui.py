@@ -31,6 +31,7 @@ class SiteSettings:
     ca_bundle: str | None = None
     sync_interval_minutes: int = 15
     locked: frozenset[str] = frozenset()
+    letter_template: Path | None = None
 
 
 def _account(portal: Any, role: str, index: int = 0) -> Any:

@@ -103,7 +103,7 @@ class ReviewWidget(QWidget):
     def from_context(cls, context: "AppContext", parent: QWidget | None = None) -> "ReviewWidget":
         """Build the page from the app's shared parts; it refreshes whenever their data changes."""
         widget = cls(context.store, parent, client=lambda: context.client)
-        widget.letter_template = getattr(context.settings, "letter_template", None)
+        widget.letter_template = context.settings.letter_template if context.settings else None
         context.signals.sig_data_changed.connect(widget.refresh)
         # A decision changes what waits to be sent: the status bar's counts refresh too.
         widget.sig_decided.connect(lambda _visit, _decision: context.signals.sig_data_changed.emit())
