@@ -9,12 +9,15 @@ the officer's Discard.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from fieldapp.photos_marks import Mark
 from ui.tasks import Op, TaskFailure
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ class MarksKeeper(QObject):
     sig_restored = Signal(object)  # tuple[Mark, ...] kept from before (only sent when there are some)
     sig_failed = Signal(str)       # why the marks could not be kept (they are still on screen)
 
-    def __init__(self, store: Any, photo_id: str, parent: QObject | None = None) -> None:
+    def __init__(self, store: FieldStore, photo_id: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._photo_id = photo_id

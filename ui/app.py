@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -16,6 +16,9 @@ from ui.look import apply_style
 from ui.main_window import MainWindow
 from ui.qt_platform import check_desktop
 from ui.tasks import Op, TaskFailure, TaskManager
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_main_window(store: Any, *, client: Any = None, settings: Any = None,
+def create_main_window(store: FieldStore, *, client: Any = None, settings: Any = None,
                        tasks: TaskManager | None = None, start: bool = True) -> MainWindow:
     """A ready main window over an open store (no portal needed; ``client`` None = not signed in).
 
@@ -72,7 +75,7 @@ def _load_settings() -> tuple[Any, Path]:
     return settings, Path(paths.data_dir)
 
 
-def run_window(store: Any, *, client: Any = None, settings: Any = None, ask_sign_in: bool = False,
+def run_window(store: FieldStore, *, client: Any = None, settings: Any = None, ask_sign_in: bool = False,
                argv: list[str] | None = None) -> int:
     """Show the main window over an open store and run the event loop until it closes."""
     app = ensure_app(argv)
@@ -92,7 +95,7 @@ def open_store(data_dir: Path, settings: Any) -> Any:
     return FieldStore.open(data_dir, photo_policy=getattr(settings, "photo_policy", None))
 
 
-def restore_session(store: Any, settings: Any) -> Any:
+def restore_session(store: FieldStore, settings: Any) -> Any:
     """The signed-in portal client kept from last time, or None (database thread, after the first loads)."""
     from sync.session import restore
 
@@ -122,7 +125,7 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
         else:
             window.attach_client(client)
 
-    def opened(store: Any) -> None:
+    def opened(store: FieldStore) -> None:
         window.attach_store(store)
         # Files an import cut short left behind (a crash mid-import): tidied at low priority.
         Op(window, store.remove_orphan_photos, background=True, what="tidy unused photo files").run()

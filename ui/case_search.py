@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -49,7 +49,7 @@ def in_list_order(rows: Sequence[CaseSummary], ids: Collection[str]) -> list[Cas
     return [row for row in rows if row.id in ids]
 
 
-def find_rows(store: Any, query: CaseQuery, rows: Sequence[CaseSummary]) -> list[CaseSummary]:
+def find_rows(store: FieldStore, query: CaseQuery, rows: Sequence[CaseSummary]) -> list[CaseSummary]:
     """The rows of ``rows`` (an immutable snapshot, in list order) that the core finds for ``query``."""
     return in_list_order(rows, find_case_ids(store, query))
 
@@ -60,7 +60,7 @@ class CaseSearchRunner(QObject):
     sig_found = Signal(object, object)  # CaseQuery, list[CaseSummary] found, in list order
     sig_failed = Signal(object)         # TaskFailure
 
-    def __init__(self, store: Any, parent: QObject | None = None) -> None:
+    def __init__(self, store: FieldStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._newest = 0                              # number of the newest query asked

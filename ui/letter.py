@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -38,6 +38,9 @@ from fieldapp.letter.words import LONDON, clock_time, long_date
 from fieldapp.summaries import METHODS, photo_files
 from fieldapp.types import SummaryIssued, Visit
 from ui.tasks import Op, TaskFailure
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 PREVIEW_DPI = 110
 #: Printers take page images at up to this resolution (300 dpi is sharp text on paper).
@@ -115,7 +118,7 @@ class SummaryStatusWidget(QWidget):
         layout.addWidget(self.button)
         self.hide()
 
-    def use_store(self, store: Any) -> None:
+    def use_store(self, store: FieldStore) -> None:
         """Where Record as given writes (the store, through the database thread)."""
         self._store = store
 
@@ -158,7 +161,7 @@ class TenantLetterDialog(QDialog):
     #: The page's scroll area (the name hides QWidget.scroll(), which nothing here calls).
     scroll: QScrollArea  # type: ignore[assignment]
 
-    def __init__(self, store: Any, visit_id: str, template: Path | None = None,
+    def __init__(self, store: FieldStore, visit_id: str, template: Path | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Written summary for the tenant")

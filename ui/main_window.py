@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
@@ -36,6 +36,9 @@ from ui.sync_controller import SyncController, SyncOutcome
 from ui.tasks import Op, TaskFailure
 from ui.visit_editor import VisitEditorWidget
 from ui.widgets import ElidedLabel
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +222,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(not opening)
         self.status_line.show_message("Opening your data…" if opening else "")
 
-    def attach_store(self, store: Any, client: Any = None) -> None:
+    def attach_store(self, store: FieldStore, client: Any = None) -> None:
         """The store is open: use it (and the restored session) and load everything."""
         self.ctx.store = store
         self.ctx.client = client

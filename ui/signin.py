@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from ui.context import AppContext
 from ui.tasks import Op, TaskFailure
 from ui.widgets import wrapping_label
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ class SignedIn:
     settings: Any
 
 
-def sign_in_work(store: Any, url: str, username: str, password: str, settings: Any) -> SignedIn:
+def sign_in_work(store: FieldStore, url: str, username: str, password: str, settings: Any) -> SignedIn:
     """Log in, record the user and remember the portal's address for next time (network pool)."""
     from fieldapp.config import Settings, remember_portal_url
     from fieldapp.errors import ConfigError

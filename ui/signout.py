@@ -8,7 +8,7 @@ the dialog says what and offers nothing that could remove it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
@@ -18,8 +18,11 @@ from ui.context import AppContext
 from ui.tasks import Op, TaskFailure
 from ui.widgets import wrapping_label
 
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
-def sign_out_work(store: Any, client: Any) -> None:
+
+def sign_out_work(store: FieldStore, client: Any) -> None:
     """Revoke the token on the portal (best effort) and forget it here (network pool)."""
     from sync.session import sign_out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
@@ -13,6 +13,9 @@ from ui.format import size_text, when_text
 from ui.look import icon
 from ui.tasks import TaskProgress
 from ui.widgets import ElidedLabel, repolish
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class StatusInfo:
         return self.problems + self.returned
 
 
-def read_status(store: Any) -> StatusInfo:
+def read_status(store: FieldStore) -> StatusInfo:
     return StatusInfo(store.pending(), store.sync_state(), len(store.problems()), len(store.returned_visits()))
 
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.context import AppContext
 from ui.format import size_text
 from ui.tasks import Cancelled, Op, TaskFailure
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ def progress_text(update: Any) -> tuple[float, str]:
     return fraction, " · ".join(parts)
 
 
-def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) -> SyncOutcome:
+def run_sync(store: FieldStore, client: Any, progress: Any, cancel: threading.Event) -> SyncOutcome:
     """One sync (network pool). Expected failures become an outcome, not an exception."""
     from sync.engine import SyncEngine
     from sync.errors import AuthRequired, SyncBusy, SyncError
@@ -87,7 +90,7 @@ def run_sync(store: Any, client: Any, progress: Any, cancel: threading.Event) ->
     return SyncOutcome(bool(report.ok), bool(report.cancelled), message, report=report)
 
 
-def session_ended_message(store: Any) -> str:
+def session_ended_message(store: FieldStore) -> str:
     """What a revoked or expired session means for the officer: sign in again, nothing is lost (network pool).
 
     The token is forgotten too, so the next start asks for a sign-in instead of trying it.

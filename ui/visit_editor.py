@@ -11,7 +11,7 @@ from html import escape
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
@@ -56,6 +56,9 @@ from ui.questions import QuestionWidget, FocusOutFilter, widget_for
 from ui.tasks import Op, TaskFailure
 from ui.widgets import clear_layout, repolish, wrapping_label
 
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
+
 TYPING_SAVE_MS = 300
 
 #: Keys of `Visit.problems` / `ValidationError.problems` that are not questions.
@@ -73,7 +76,7 @@ class VisitBundle:
     vocabulary: HazardVocabulary | None = None   # the hazards the visit is recorded under
 
 
-def load_bundle(store: Any, visit_id: str) -> VisitBundle:
+def load_bundle(store: FieldStore, visit_id: str) -> VisitBundle:
     """Read a visit with its template and case (database thread)."""
     visit = store.visit(visit_id)
     case = store.case(visit.case_id)

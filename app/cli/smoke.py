@@ -16,6 +16,10 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 _T0 = time.perf_counter()
 
@@ -66,7 +70,7 @@ def _steps(folder: Path, screenshot: Path) -> None:
         store.close()
 
 
-def _window(store: object, screenshot: Path) -> None:
+def _window(store: FieldStore, screenshot: Path) -> None:
     from ui.app import create_main_window, ensure_app, shutdown_window
 
     app = ensure_app([sys.argv[0]])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
@@ -21,6 +21,9 @@ from PySide6.QtGui import QImage
 from fieldapp.types import Photo
 from ui.images import load_image
 from ui.tasks import Op, TaskFailure
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ class ReviewPhotoLoader(QObject):
     sig_failed = Signal(str, str)         # sha256, a sentence saying what went wrong
     sig_downloaded = Signal(str)          # sha256: the file came from the portal just now
 
-    def __init__(self, store: Any, client: Callable[[], BlobSource | None], parent: QObject | None = None) -> None:
+    def __init__(self, store: FieldStore, client: Callable[[], BlobSource | None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
         self._client = client

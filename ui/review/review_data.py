@@ -7,10 +7,13 @@ view renders from plain records and never touches the store itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fieldapp.errors import FieldappError
 from fieldapp.types import Question, ReviewItem, Template, Visit, VisitChanges
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class ReviewData:
         return question.label if question else question_id
 
 
-def load_review(store: Any, visit_id: str, item: ReviewItem | None = None) -> ReviewData:
+def load_review(store: FieldStore, visit_id: str, item: ReviewItem | None = None) -> ReviewData:
     """Read a visit, its template and its changes since a return (database thread)."""
     visit = store.visit(visit_id)
     template = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
@@ -31,12 +31,13 @@ from ui.tasks import Op, TaskFailure
 from ui.widgets import repolish
 
 if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
     from ui.context import AppContext
 
 ClientSource = Callable[[], BlobSource | None]
 
 
-def _queue_and_problems(store: Any) -> tuple[list[ReviewItem], list[Problem]]:
+def _queue_and_problems(store: FieldStore) -> tuple[list[ReviewItem], list[Problem]]:
     """The review queue and the lead's decision problems, read together (database thread)."""
     return store.review_queue(), [p for p in store.problems() if p.entity == "review"]
 
@@ -49,7 +50,7 @@ class ReviewWidget(QWidget):
     sig_decided = Signal(str, str)        # visit id, decision (queued for the next sync)
     sig_show_problems = Signal()          # the lead asked for the "Needs attention" view
 
-    def __init__(self, store: Any, parent: QWidget | None = None, *,
+    def __init__(self, store: FieldStore, parent: QWidget | None = None, *,
                  client: ClientSource | BlobSource | None = None) -> None:
         super().__init__(parent)
         self._store = store
