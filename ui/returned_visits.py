@@ -79,7 +79,7 @@ class ReturnedVisitsWidget(QGroupBox):
         self.rows.addStretch(1)   # rows from the top when the box has room to spare
         self.setVisible(bool(visits))
         # Measured once the new rows are shown (Qt shows them after this call returns).
-        QTimer.singleShot(0, self._fit_height)
+        QTimer.singleShot(0, self, self._fit_height)   # with its context: never after this box is gone
 
     def _fit_height(self) -> None:
         """All of a short list shows; a long one keeps two or three visits in view and scrolls."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,22 @@ def test_the_needs_attention_count_follows_the_returned_visits(qtbot: Any, windo
     button = window.toolbar.widgetForAction(window.attention_action)
     assert button.isVisible() and button.text() == "Needs attention (1)"   # the whole text, not elided
     wait_idle(qtbot, window.ctx.tasks)
+
+
+def test_a_returned_list_deleted_before_it_is_measured_measures_nothing(qtbot: Any) -> None:
+    """The list's height is fitted after its rows show; a list deleted first (a closed window) is left alone."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from ui.returned_visits import ReturnedVisitsWidget
+
+    errors: list[BaseException] = []
+    previous, sys.excepthook = sys.excepthook, lambda _t, error, _tb: errors.append(error)
+    try:
+        box = ReturnedVisitsWidget()
+        box.set_visits([])
+        box.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        qtbot.wait(50)   # the measurement would have run here
+    finally:
+        sys.excepthook = previous
+    assert errors == []
