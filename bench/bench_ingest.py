@@ -18,6 +18,7 @@ import hashlib
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,27 @@ def curl_config(url: str, token: str, puts: list[tuple[str, Path, int, int]]) ->
     return "\n".join(lines) + "\n"
 
 
+def disk_sync_ms(folder: Path, size: int) -> tuple[float, float]:
+    """Median milliseconds of fdatasync after writing ``size`` new bytes, and of fsync of the folder, here."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data, syncs, dirs = os.urandom(size), [], []
+    for n in range(15):
+        fd = os.open(folder / f"probe{n}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, data)
+        started = time.perf_counter()
+        os.fdatasync(fd)
+        syncs.append(time.perf_counter() - started)
+        os.close(fd)
+        fd = os.open(folder, os.O_RDONLY)
+        started = time.perf_counter()
+        os.fsync(fd)
+        dirs.append(time.perf_counter() - started)
+        os.close(fd)
+    for n in range(15):
+        (folder / f"probe{n}").unlink()
+    return statistics.median(syncs) * 1000, statistics.median(dirs) * 1000
+
+
 def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megabytes: int, profile: bool) -> float:
     """Seed, serve with defaults, curl the photos; returns MB/s."""
     from portal.seed import seed
@@ -114,9 +136,13 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
         rate = total / 1e6 / seconds
         print(f"{label:<10} {blobs} photos, {total / 1e6:.0f} MB in {len(puts)} PUTs (served chunk_bytes {chunk}): "
               f"{seconds:.2f} s = {rate:.0f} MB/s (goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}); "
-              f"load average {load_before:.1f} before, {served.load()} after")
+              f"load {load_before:.1f} before, {served.load()} after")
         print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo "
               f"(bound by that alone: {total / 1e6 / cpu:.0f} MB/s; the rest is waiting for the disk, curl and the machine)")
+        sync_ms, dir_ms = disk_sync_ms(work / "probe", total // blobs)
+        print(f"{'':<10} this disk now: fdatasync of a photo-sized write {sync_ms:.1f} ms, folder fsync {dir_ms:.1f} ms; "
+              f"one connection waits for both per photo (the durability promise): "
+              f"≤ {total / blobs / 1e3 / (sync_ms + dir_ms):.0f} MB/s from syncs alone")
         return rate
     finally:
         portal.stop()
