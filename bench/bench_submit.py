@@ -55,6 +55,29 @@ def _sign_in(url: str, username: str, password: str) -> dict[str, Any]:
     return dict(answer.json())
 
 
+def pg_floor(database_url: str) -> str:
+    """What this PostgreSQL costs now: a round trip, and a one-row write committed (its WAL flush)."""
+    import psycopg
+
+    trips, commits = [], []
+    with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_probe (n int)")
+        conn.commit()
+        for n in range(30):
+            started = time.perf_counter()
+            conn.execute("SELECT 1").fetchone()
+            trips.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            conn.execute("INSERT INTO bench_probe VALUES (%s)", (n,))
+            conn.commit()
+            commits.append(time.perf_counter() - started)
+        conn.execute("DROP TABLE bench_probe")
+        conn.commit()
+    trip, commit = statistics.median(trips) * 1000, statistics.median(commits) * 1000
+    return (f"PostgreSQL here now: a round trip {trip:.2f} ms, a one-row write committed {commit:.2f} ms "
+            f"(each op is its own transaction: 100 ops need ≥ {commit * 100 / 1000:.2f} s for their commits alone)")
+
+
 def run_one(label: str, database_url: str, rounds: int, batch: int, profile: bool) -> float:
     """Median seconds of one push of ``batch`` submits."""
     from portal.seed import seed
@@ -98,6 +121,8 @@ def run_one(label: str, database_url: str, rounds: int, batch: int, profile: boo
             print(f"{label:<10} push of {batch} submits: median {median:.3f} s{goal}; rounds "
                   f"{', '.join(f'{t:.3f}' for t in times)} s; portal CPU {statistics.median(cpus) * 1000:.0f} ms per push; "
                   f"{served.load()}")
+            if label == "PostgreSQL":
+                print(f"{'':<10} {pg_floor(database_url)}")
             return median
         finally:
             portal.stop()
