@@ -27,19 +27,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy
 
-# The web pages' tests (tests/e2e/test_web_browser.py) drive Debian's headless Chromium and
-# check each page with axe-core: both are installed here when missing and we may (root with
-# apt-get; npm for axe-core, MPL-2.0, kept in build/axe), else this fails with the command.
-AXE := build/axe/node_modules/axe-core/axe.min.js
-
+# The web pages' tests (tests/e2e/test_web_browser.py) drive Debian's headless Chromium:
+# installed here when missing and we may (root with apt-get), else this fails with the command.
 browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
 	  else echo "The browser tests need Chromium; run: sudo apt-get install -y chromium chromium-driver"; exit 1; fi; fi
-	@if [ ! -f $(AXE) ]; then \
-	  if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix build/axe axe-core@4; \
-	  else echo "The accessibility check needs axe-core; run: sudo apt-get install -y npm && npm install --prefix build/axe axe-core@4"; exit 1; fi; fi
 
 test: $(STAMP) postgres lint browser
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
