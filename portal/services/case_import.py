@@ -239,7 +239,7 @@ class CaseImport:
         before = snapshot(session, callers, touched)
         insert_rows(session, _CASES, [{name: case[name] for name in _CASE_COLUMNS} for case in cases])
         insert_rows(session, _CASE_RESIDENTS, [{"case_id": c["id"], "resident_id": r} for c in cases for r in dict.fromkeys(c["resident_ids"])])
-        record_scope_changes(session, callers, touched, before)
+        record_scope_changes(session, callers, touched, before, new_cases=True)
         events = []
         for (row, _values), case in zip(accepted, cases):
             results[row.row] = RowResult(row.row, CREATED, case["id"])

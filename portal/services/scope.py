@@ -225,19 +225,28 @@ def snapshot(session: Session, callers: list[Caller], touched: TouchedBy) -> dic
     return {c.id: visible(session, c, _of(touched, c)) for c in callers}
 
 
+def _pairs(touched: Touched) -> set[tuple[str, str]]:
+    return {("case", i) for i in touched.cases} | {("property", i) for i in touched.properties} | {("resident", i) for i in touched.residents}
+
+
 def record_scope_changes(
-    session: Session, callers: list[Caller], touched: TouchedBy, before: dict[str, set[tuple[str, str]]]
+    session: Session, callers: list[Caller], touched: TouchedBy, before: dict[str, set[tuple[str, str]]],
+    *, new_cases: bool = False,
 ) -> None:
     """Write tombstones for what left each caller's scope and grants for what entered it.
 
     A case itself changes (new version and seq) when it moves, so its new holders pull
     it anyway; the grant rows matter for properties and residents, which do not change.
+    ``new_cases``: the change only added live cases, and each caller's ``touched`` is what
+    their own new cases touch (``touched_by``: the cases, their properties, the residents
+    named or living there), all of which the rules above put in the caller's scope; it is
+    then not read again (a case import adds thousands of cases a transaction).
     """
     session.flush()
     changes: list[tuple[str, str, str, bool]] = []
     for caller in callers:
-        after = visible(session, caller, _of(touched, caller))
         old = before.get(caller.id, set())
+        after = old | _pairs(_of(touched, caller)) if new_cases else visible(session, caller, _of(touched, caller))
         changes += [(caller.id, entity, entity_id, True) for entity, entity_id in sorted(old - after)]
         changes += [(caller.id, entity, entity_id, False) for entity, entity_id in sorted(after - old) if entity != "case"]
     if not changes:
