@@ -15,15 +15,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QListWidgetItem, QWidget
 
 from fieldapp.domain_assessment import HOUSEHOLD_FACTORS, Finding
 from fieldapp.types import Question
 from fieldapp.vocabulary import HazardVocabulary
 # The editor's own answer widgets, so the assessment looks and saves like the rest of the form.
-from ui.questions import MultiChoiceWidget, QuestionWidget, TextWidget, YesNoWidget, _ButtonsWidget, _row
+from ui.questions import MultiChoiceWidget, QuestionWidget, TextWidget, TickListWidget, YesNoWidget, _ButtonsWidget
 from ui.report_hazard import fill_hazard_list
-from ui.widgets import checked_values, tick_values, wrapping_label
+from ui.widgets import wrapping_label
 
 #: The findings as the officer reads them, in the order they weigh them.
 FINDING_TEXT: dict[Finding, str] = {
@@ -42,19 +42,14 @@ class FindingWidget(_ButtonsWidget):
         super().__init__(question, tuple((text, value.value) for value, text in FINDING_TEXT.items()), parent)
 
 
-class AssessmentHazardsWidget(QuestionWidget):
+class AssessmentHazardsWidget(TickListWidget):
     """The hazards the assessment is about, ticked from the visit's vocabulary under its groups."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Question(id="hazards", label="Hazards assessed", kind="multi_choice"), parent)
-        self.list = QListWidget()
-        self.list.setAccessibleName("Hazards assessed")
+        super().__init__(Question(id="hazards", label="Hazards assessed", kind="multi_choice"), "Hazards assessed",
+                         parent)
         self.list.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
         self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 12)
-        _row(self, self.list, fill=True)
-        self.setFocusProxy(self.list)
-        self._chosen: list[str] = []
-        self.list.itemChanged.connect(self._on_item_changed)
 
     def set_vocabulary(self, vocabulary: HazardVocabulary) -> None:
         """Offer this vocabulary's hazards; a chosen name it lacks stays listed (never lost)."""
@@ -70,18 +65,6 @@ class AssessmentHazardsWidget(QuestionWidget):
                     self.list.addItem(item)
         finally:
             self._setting = False
-
-    def _on_item_changed(self, _item: Any) -> None:
-        if not self._setting:
-            self._chosen = checked_values(self.list)
-            self._emit()
-
-    def value(self) -> Any:
-        return list(self._chosen) or None
-
-    def _show(self, value: Any) -> None:
-        self._chosen = [str(v) for v in (value or [])]
-        tick_values(self.list, self._chosen)
 
 
 def _text(field: str, label: str, placeholder: str) -> TextWidget:

@@ -288,18 +288,38 @@ def select_value(combo: QComboBox, value: Any) -> None:
     combo.setCurrentIndex(index)
 
 
-class PhotoQuestionWidget(QuestionWidget):
-    """Photos of this visit attached to the question (tick the ones that show the answer)."""
+class TickListWidget(QuestionWidget):
+    """A question answered by ticking items of a list; an item's ``UserRole`` data is its value."""
 
-    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+    def __init__(self, question: Question, accessible_name: str, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.list = QListWidget()
-        self.list.setAccessibleName(f"Photos for: {question.label}")
-        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self.list.setAccessibleName(accessible_name)
         _row(self, self.list, fill=True)
         self.setFocusProxy(self.list)
         self._chosen: list[str] = []
         self.list.itemChanged.connect(self._on_list_item_changed)
+
+    def _on_list_item_changed(self, _item: QListWidgetItem) -> None:
+        if self._setting:
+            return
+        self._chosen = checked_values(self.list)
+        self._emit()
+
+    def value(self) -> Any:
+        return list(self._chosen) or None
+
+    def _show(self, value: Any) -> None:
+        self._chosen = [str(v) for v in (value or [])]
+        tick_values(self.list, self._chosen)
+
+
+class PhotoQuestionWidget(TickListWidget):
+    """Photos of this visit attached to the question (tick the ones that show the answer)."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, f"Photos for: {question.label}", parent)
+        self.list.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         self.set_photos(())
 
     def set_photos(self, photos: Sequence[Photo]) -> None:
@@ -317,19 +337,6 @@ class PhotoQuestionWidget(QuestionWidget):
                 self.list.addItem(item)
         finally:
             self._setting = False
-
-    def _on_list_item_changed(self, _item: QListWidgetItem) -> None:
-        if self._setting:
-            return
-        self._chosen = checked_values(self.list)
-        self._emit()
-
-    def value(self) -> Any:
-        return list(self._chosen) or None
-
-    def _show(self, value: Any) -> None:
-        self._chosen = [str(v) for v in (value or [])]
-        tick_values(self.list, self._chosen)
 
 
 def hazard_combo() -> QComboBox:
