@@ -49,7 +49,6 @@ from fieldapp.models import (
     PropertyRow,
     SyncStateRow,
     TemplateRow,
-    VisitHistoryRow,
     VisitRow,
 )
 from fieldapp.private import make_private_dir, private_umask, secure_tree
@@ -63,8 +62,9 @@ from fieldapp.records import (
     visit_record,
     visit_summary,
 )
+from fieldapp import amendments
 from fieldapp import search as search_rules
-from fieldapp.domain import is_blank, is_case_overdue
+from fieldapp.domain import is_case_overdue
 from fieldapp.search import ANY_CASE, CaseFilter, list_cases
 from fieldapp.types import (
     BlobRef,
@@ -557,29 +557,7 @@ class FieldStore:
     def visit_changes(self, visit_id: str) -> VisitChanges | None:
         """What changed since the visit was last returned (None if it never was)."""
         with self._read() as session:
-            row = get_visit(session, visit_id)
-            returned = session.scalar(
-                select(VisitHistoryRow).where(VisitHistoryRow.visit_id == visit_id,
-                                              VisitHistoryRow.status == "returned")
-                .order_by(VisitHistoryRow.version.desc()).limit(1))
-            if returned is None:
-                return None
-            before = returned.document
-            old = {k: v for k, v in (before.get("answers") or {}).items() if not is_blank(v)}
-            new = {k: v for k, v in row.answers.items() if not is_blank(v)}
-            old_photos = [p["id"] for p in before.get("photos") or []]
-            new_photos = [p.id for p in session.scalars(select(PhotoRow).where(PhotoRow.visit_id == visit_id))]
-            old_hazards = [dict(h, location=h.get("location", ""), notes=h.get("notes", ""))
-                           for h in before.get("hazards") or []]
-            return VisitChanges(
-                answers_added=tuple(sorted(set(new) - set(old))),
-                answers_changed=tuple(sorted(k for k in set(new) & set(old) if new[k] != old[k])),
-                answers_removed=tuple(sorted(set(old) - set(new))),
-                photos_added=tuple(p for p in new_photos if p not in old_photos),
-                photos_removed=tuple(p for p in old_photos if p not in new_photos),
-                notes_changed=(before.get("notes") or "") != row.notes,
-                hazards_changed=old_hazards != row.hazards,
-                returned_comment=(before.get("review") or {}).get("comment") or "")
+            return amendments.visit_changes(session, visit_id)
 
     def file_amendment(self, visit_id: str) -> Visit:
         """A new draft that amends an approved visit, carrying over its answers, notes, hazards and photos.
@@ -588,36 +566,8 @@ class FieldStore:
         """
         with self._write() as session:
             source = get_visit(session, visit_id)
-            draft = draft_rules.open_amendment(session, source.id) or self._amend(session, source)
+            draft = draft_rules.open_amendment(session, source.id) or amendments.amend(session, source, self._me(session).id)
             return self._visit_record(session, draft)
-
-    def _amend(self, session: Session, source: VisitRow) -> VisitRow:
-        me = self._me(session)
-        if not source.own or source.state != VisitState.APPROVED:
-            raise ValidationError("Only your own approved visits can be amended; edit a draft or returned "
-                                  "visit directly.")
-        template = template_of(session, source)
-        if template is None:
-            raise NotFoundError("The form of that visit is not on this laptop. Sync, then try again.")
-        draft = new_draft(session, case_id=source.case_id, officer_id=me.id, template=template, amends=source.id)
-        session.flush()
-        # Same files (content-addressed), new photo ids; photo answers follow the new ids.
-        renamed: dict[str, str] = {}
-        for photo in session.scalars(select(PhotoRow).where(PhotoRow.visit_id == source.id)
-                                     .order_by(PhotoRow.position)):
-            renamed[photo.id] = new_id()
-            session.add(PhotoRow(id=renamed[photo.id], visit_id=draft.id, position=photo.position,
-                                 sha256=photo.sha256, content_type=photo.content_type, bytes=photo.bytes,
-                                 width=photo.width, height=photo.height, caption=photo.caption,
-                                 question_id=photo.question_id, taken_at=photo.taken_at))
-        draft.answers = {k: _with_photo_ids_renamed(v, renamed) for k, v in source.answers.items()}
-        draft.notes = source.notes
-        draft.hazards = [dict(h) for h in source.hazards]
-        draft.outcome = source.outcome
-        draft.assessment = dict(source.assessment) if source.assessment is not None else None
-        draft.vocabulary = source.vocabulary  # an amendment corrects the record in its own vocabulary
-        session.flush()
-        return draft
 
     # ------------------------------------------------------------ the tenant's written summary
 
@@ -753,7 +703,7 @@ class FieldStore:
                 return None
             row = get_visit(session, problem.record_id)
             if action == ProblemAction.AMEND:
-                draft = self._amend(session, row)
+                draft = amendments.amend(session, row, self._me(session).id)
                 row.local_edits = False  # what was typed now lives in the amendment
                 return self._visit_record(session, draft)
             current = problem.details.get("current")
@@ -932,12 +882,3 @@ class FieldStore:
                         path.unlink(missing_ok=True)
                     except OSError as exc:
                         log.warning("Could not remove unused photo file %s: %s", path, exc)
-
-
-def _with_photo_ids_renamed(value: Any, renamed: Mapping[str, str]) -> Any:
-    """An answer with the old visit's photo ids replaced by the amendment's, at any depth of lists
-    (a photo answer is a list of ids; in a repeated section, a list of such lists, one per room)."""
-    if not isinstance(value, list):
-        return value   # photo ids only ever sit in lists; a text answer is never rewritten
-    return [renamed.get(item, item) if isinstance(item, str) else _with_photo_ids_renamed(item, renamed)
-            for item in value]

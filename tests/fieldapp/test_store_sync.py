@@ -403,7 +403,7 @@ def test_a_visit_refused_because_its_case_left_scope_can_be_discarded(filled: Fi
 
 def test_an_amendment_renames_photo_ids_inside_repeated_sections() -> None:
     """Room-by-room answers are lists of lists: photo ids are renamed at every depth, other values kept."""
-    from fieldapp.store import _with_photo_ids_renamed
+    from fieldapp.amendments import _with_photo_ids_renamed
 
     renamed = {"p1": "n1", "p2": "n2"}
     assert _with_photo_ids_renamed([["p1"], ["p2", "p3"]], renamed) == [["n1"], ["n2", "p3"]]
