@@ -83,8 +83,9 @@ def _lock(session: Session, keys: list[str], now: datetime) -> None:
     session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"last_at": statement.excluded.last_at}))
 
 
-#: How close before a failure a success still counts (a burst of simultaneous guesses).
-_BURST = timedelta(seconds=10)
+#: How close before a failure a success still counts (a burst of simultaneous guesses; a minute, since on a
+#: busy portal the checks of one burst can spread over many seconds).
+_BURST = timedelta(seconds=60)
 
 
 def _counted(session: Session, key: str, since: datetime) -> int:
@@ -92,7 +93,7 @@ def _counted(session: Session, key: str, since: datetime) -> int:
 
     A success counts when it came in a burst of guesses: either it succeeded while an
     attempt reserved before it was still being checked (``overlapped``), or a failure
-    (or an attempt still being checked) followed it within a few seconds. Then a right
+    (or an attempt still being checked) followed it within a minute. Then a right
     password among 24 simultaneous guesses frees no slot for a sixth check, wherever it
     falls among them, while an officer's earlier sign-ins, or new laptops after one
     typo, never throttle them. Order is the rows' ids, which follow the order the locked
