@@ -43,7 +43,6 @@ from fieldapp.letter import LetterFacts
 from fieldapp.models import (
     BlobRow,
     CaseRow,
-    OutboxRow,
     PhotoRow,
     ProblemRow,
     PropertyRow,
@@ -63,6 +62,7 @@ from fieldapp.records import (
     visit_summary,
 )
 from fieldapp import amendments
+from fieldapp import signin as signin_rules
 from fieldapp import search as search_rules
 from fieldapp.domain import is_case_overdue
 from fieldapp.search import ANY_CASE, CaseFilter, list_cases
@@ -741,29 +741,8 @@ class FieldStore:
         A different user, or a different portal, starts from empty: the previous
         user's portal data is removed (it is not in the new user's scope).
         """
-        dropped: list[str] = []
         with self._write() as session:
-            state = session.get(SyncStateRow, 1)
-            assert state is not None
-            switching = (state.user_id is not None and state.user_id != user.id) or (
-                state.portal_url is not None and state.portal_url.rstrip("/") != portal_url.rstrip("/"))
-            if switching:
-                unsent = session.scalar(select(func.count()).select_from(OutboxRow)) or 0
-                drafts = [v for v in session.scalars(select(VisitRow))
-                          if sync_apply.has_local_work(session, v)]
-                if unsent or drafts:
-                    # A sync sends only submitted work: drafts need their officer to submit or discard them.
-                    own_drafts = draft_rules.list_drafts(session)
-                    todo = (f"Sign in as {state.username}, submit or discard the drafts of cases "
-                            f"{', '.join(sorted({d.case_reference for d in own_drafts}))}, then sync."
-                            if own_drafts else f"Sign in as {state.username} and sync first.")
-                    raise ValidationError(
-                        f"Work of {state.display_name or state.username} on this laptop is not sent yet. {todo}")
-                dropped = sync_apply.reset_portal_data(session)
-                session.execute(delete(VisitRow))
-                session.execute(delete(ProblemRow))
-            state.user_id, state.username, state.display_name = user.id, user.username, user.display_name
-            state.role, state.team_id, state.portal_url = user.role, user.team_id, portal_url
+            dropped = signin_rules.record_sign_in(session, user, portal_url)
         self._remove_unused_files(dropped)
 
     def remove_personal_data(self) -> None:
