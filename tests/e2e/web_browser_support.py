@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,7 +110,24 @@ def click_and_load(driver: WebDriver, element: Any) -> None:
     """
     old = driver.find_element(By.TAG_NAME, "html")
     element.send_keys(Keys.ENTER)
-    WebDriverWait(driver, 20).until(staleness_of(old))
+    WebDriverWait(driver, 20).until(lambda _: _is_gone(old))
+
+
+def _is_gone(element: Any) -> bool:
+    """True once the element's page has been replaced.
+
+    Chromium sometimes answers for a node of a page that is going away with an inspector
+    error ("does not belong to the document") instead of a stale reference: both mean gone.
+    """
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def sign_in(driver: WebDriver, base: str, username: str, password: str, *, go: bool = True) -> None:
