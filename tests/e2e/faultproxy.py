@@ -38,6 +38,7 @@ class FaultPlan:
     unavailable: float = 0.05
     max_delay: float = 0.3          # seconds
     retry_after: int = 1            # seconds, in the proxy's 503 answers
+    paths: tuple[str, ...] = ()     # faults only on requests whose path starts with one of these (all when empty)
 
 
 class _Closed(Exception):
@@ -124,7 +125,7 @@ class FaultProxy:
     def _choose(self, method: str, path: str) -> str:
         with self._lock:
             roll = self._rng.random()
-            if not self.enabled:
+            if not self.enabled or (self.plan.paths and not path.startswith(self.plan.paths)):
                 return "none"
             is_chunk = method == "PUT" and "/blobs/" in path
             plan = self.plan

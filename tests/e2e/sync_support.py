@@ -104,6 +104,14 @@ def record_visit(store: FieldStore, case_id: str, photo_dir: Path, photos: int, 
     return store.submit_visit(visit.id)
 
 
+def as_recorded(store: FieldStore, visit_id: str) -> tuple[Any, ...]:
+    """What the officer typed, chose and photographed in a visit (not its sync state), photo files' hashes included."""
+    visit = store.visit(visit_id)
+    photos = [(p.id, p.sha256, p.caption, p.question_id, p.bytes,
+               hashlib.sha256(Path(store.photo_file(p.sha256) or "").read_bytes()).hexdigest()) for p in visit.photos]
+    return (visit.answers, visit.notes, visit.outcome, visit.assessment, visit.hazards, visit.completed_at, photos)
+
+
 def open_signed_in(data_dir: Path, portal_url: str, account: Any) -> tuple[FieldStore, PortalClient]:
     """Open a store in ``data_dir`` and sign it in as ``account``."""
     store = FieldStore.open(data_dir)

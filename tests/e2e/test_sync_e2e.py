@@ -5,21 +5,31 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError
 from fieldapp.types import ProblemAction, VisitState
+from portal.blobstore import FileBlobStore
+from portal.models import Blob
 from portal.seed import seed
 from portal.server import start_background
+from portal.services import housekeeping
+from portal.services.sequence import utcnow
 from sync.client import PortalClient
 from sync.engine import SyncEngine
+from sync.errors import PortalUnreachable
+from sync.retry import RetryPolicy
 
+from faultproxy import FaultPlan, FaultProxy
 from sync_support import (
     admin_visits,
+    as_recorded,
     blob_hashes_ok,
     local_visit_ids,
     open_signed_in,
@@ -77,6 +87,53 @@ def test_offline_visits_with_photos_reach_the_portal_exactly_once(portal: Any, t
         assert again.run().ok and client.request_count - before == 1   # nothing to do: one request
     finally:
         store.close()
+
+
+def _housekeeping_removes(portal: Any, hashes: list[str]) -> None:
+    """The portal's housekeeping removes these unreferenced photos, as once their grace period has passed."""
+    days = portal.settings.unreferenced_blob_days + 1
+    with portal.db.plain(writes=True) as session:
+        session.execute(update(Blob).where(Blob.sha256.in_(hashes)).values(updated_at=utcnow() - timedelta(days=days)))
+    report = housekeeping.run(portal.db, FileBlobStore(portal.settings.blob_dir), portal.settings)
+    assert report.unreferenced_blobs >= len(hashes)
+
+
+def test_photos_the_portal_lost_are_uploaded_again_and_the_visit_accepted(portal: Any, tmp_path: Path) -> None:
+    """A sync uploads a visit's photos but its push never arrives; the portal's housekeeping then removes the
+    unreferenced photos. The next sync's push is rejected blob_missing (the laptop believes them uploaded):
+    the engine uploads them again and pushes the visit again, and nothing the officer recorded changes."""
+    officer = account(portal, "officer", index=1)
+    pushes_lost = FaultPlan(drop_before=1.0, drop_after=0.0, mid_upload=0.0, delay=0.0, unavailable=0.0,
+                            paths=("/api/v1/sync/push",))
+    with FaultProxy(portal.url, seed=7, plan=pushes_lost) as proxy:
+        store, client = open_signed_in(tmp_path / "laptop", proxy.url, officer)
+        client.retry = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)
+        try:
+            sync(store, client)
+            visit = record_visit(store, first_cases(store, 1)[0], tmp_path, photos=2, seed=701)
+            recorded = as_recorded(store, visit.id)
+            hashes = sorted(p.sha256 for p in visit.photos)
+            with pytest.raises(PortalUnreachable):
+                sync(store, client)
+            assert store.blobs_to_upload() == [] and len(store.outbox(limit=10)) == 1
+            assert client.blobs_missing(hashes) == []
+            _housekeeping_removes(portal, hashes)
+            assert sorted(client.blobs_missing(hashes)) == hashes      # the portal has lost them
+            proxy.enabled = False
+
+            report = sync(store, client)
+
+            assert (report.blobs_uploaded, report.applied) == (2, 1), report.message
+            assert store.outbox(limit=10) == [] and store.pending().empty and store.problems() == []
+            assert store.visit(visit.id).state == VisitState.SUBMITTED
+            assert as_recorded(store, visit.id) == recorded
+            [exported] = [v for v in admin_visits(portal.url, account(portal, "admin")) if v["id"] == visit.id]
+            assert exported["status"] == "submitted" and exported["notes"] == visit.notes
+            assert sorted(p["sha256"] for p in exported["photos"]) == hashes
+            assert blob_hashes_ok(portal.url, officer, hashes)
+            assert all(client.download_blob(h) == Path(store.photo_file(h) or "").read_bytes() for h in hashes)
+        finally:
+            store.close()
 
 
 def test_return_resubmit_and_approve_round_trip(portal: Any, tmp_path: Path) -> None:
