@@ -29,7 +29,7 @@ from sqlalchemy import func, insert, select
 
 from portal.cli import main as portal_cli
 from portal.core.db import Database
-from portal.models import Case, Property, Resident, Team, User
+from portal.models import CaseRow, PropertyRow, ResidentRow, TeamRow, UserRow
 from portal.seed import _PREFIX, _REPORTED, _SUMMARIES, _property, _resident, seed
 from portal.services.sequence import next_seqs
 from sync.protocol import format_timestamp, utc_now
@@ -57,7 +57,7 @@ def _homes(db: Database, count: int, rng: random.Random) -> list[tuple[str, list
                 people.append({"id": resident_id, "version": 1, **resident})
                 tenants.append(resident_id)
             homes.append((prop_id, tenants))
-        for rows, model in ((props, Property), (people, Resident)):
+        for rows, model in ((props, PropertyRow), (people, ResidentRow)):
             for row, seq in zip(rows, next_seqs(session, len(rows))):
                 row["seq"] = seq
             session.execute(insert(model), rows)
@@ -67,8 +67,8 @@ def _homes(db: Database, count: int, rng: random.Random) -> list[tuple[str, list
 def _write_csv(path: Path, db: Database, homes: list[tuple[str, list[str]]], rng: random.Random) -> None:
     """The CRM's file: one case a line, every type, priority and hazard mix."""
     with db.read() as session:
-        teams = list(session.scalars(select(Team.id)))
-        staff = {team: list(session.scalars(select(User.id).where(User.team_id == team, User.role.in_(("officer", "lead")))))
+        teams = list(session.scalars(select(TeamRow.id)))
+        staff = {team: list(session.scalars(select(UserRow.id).where(UserRow.team_id == team, UserRow.role.in_(("officer", "lead")))))
                  for team in teams}
     now = utc_now()
     types = list(_PREFIX)
@@ -123,11 +123,11 @@ def main() -> int:
                       f"(load average {', '.join(f'{x:.2f}' for x in os.getloadavg())})", flush=True)
                 first = _timed_import("first import (all created)", path, url)
                 with db.read() as session:
-                    created = session.scalar(select(func.count()).select_from(Case).where(Case.external_ref.is_not(None)))
-                    top = session.scalar(select(func.max(Case.seq)))
+                    created = session.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.external_ref.is_not(None)))
+                    top = session.scalar(select(func.max(CaseRow.seq)))
                 replay = _timed_import("replay (all unchanged)", path, url)
                 with db.read() as session:
-                    after = session.scalar(select(func.max(Case.seq)))
+                    after = session.scalar(select(func.max(CaseRow.seq)))
                 print(f"cases created: {created}; replay changed {'nothing' if after == top else 'SOMETHING'} "
                       f"(max case seq {top} -> {after})")
         finally:

@@ -78,13 +78,13 @@ def bulk_cases(database_url: str, officer_username: str, count: int, rng: random
     from sqlalchemy import insert, select, update
 
     from portal.core.db import SEQ_COUNTER, Database
-    from portal.models import Case, CaseResident, Counter, Property, Resident, User
+    from portal.models import CaseResidentRow, CaseRow, CounterRow, PropertyRow, ResidentRow, UserRow
 
     db = Database(database_url)
     try:
         with db.engine.begin() as conn:
-            officer = conn.execute(select(User.id, User.team_id).where(User.username == officer_username)).one()
-            seq = conn.execute(select(Counter.value).where(Counter.name == SEQ_COUNTER)).scalar_one()
+            officer = conn.execute(select(UserRow.id, UserRow.team_id).where(UserRow.username == officer_username)).one()
+            seq = conn.execute(select(CounterRow.value).where(CounterRow.name == SEQ_COUNTER)).scalar_one()
             props, people, cases, links = [], [], [], []
             for n in range(count):
                 pid = str(uuid.uuid4())
@@ -110,10 +110,10 @@ def bulk_cases(database_url: str, officer_username: str, count: int, rng: random
                               "property_id": pid, "resident_ids": rids, "assigned_officer_id": officer.id,
                               "team_id": officer.team_id})
                 links.extend({"case_id": cid, "resident_id": rid} for rid in rids)
-            for table, rows in ((Property, props), (Resident, people), (Case, cases), (CaseResident, links)):
+            for table, rows in ((PropertyRow, props), (ResidentRow, people), (CaseRow, cases), (CaseResidentRow, links)):
                 for start in range(0, len(rows), 5000):
                     conn.execute(insert(table), rows[start:start + 5000])
-            conn.execute(update(Counter).where(Counter.name == SEQ_COUNTER).values(value=seq))
+            conn.execute(update(CounterRow).where(CounterRow.name == SEQ_COUNTER).values(value=seq))
     finally:
         db.dispose()
 

@@ -13,7 +13,7 @@ from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError
-from portal.models import Team
+from portal.models import TeamRow
 from portal.services import records
 from sync.protocol import AdminUserCreate
 
@@ -51,7 +51,7 @@ def _add_user(args: argparse.Namespace) -> int:
         with db.write() as session:
             team_id = None
             if args.team:
-                team = session.scalar(select(Team).where(Team.name == args.team))
+                team = session.scalar(select(TeamRow).where(TeamRow.name == args.team))
                 if team is None:
                     from sync.protocol import TeamData
 

@@ -20,7 +20,7 @@ class Base(DeclarativeBase):
     """Declarative base of every portal table."""
 
 
-class Counter(Base):
+class CounterRow(Base):
     """Named counters: the change sequence and the tombstone horizon."""
 
     __tablename__ = "counters"
@@ -36,7 +36,7 @@ class Versioned:
     seq: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
-class Team(Versioned, Base):
+class TeamRow(Versioned, Base):
     """A team of officers under one lead."""
 
     __tablename__ = "teams"
@@ -52,7 +52,7 @@ def _username_key_of_row(context: Any) -> str:
     return username_key(context.get_current_parameters()["username"])
 
 
-class User(Versioned, Base):
+class UserRow(Versioned, Base):
     """A portal account: officer, lead or admin."""
 
     __tablename__ = "users"
@@ -71,7 +71,7 @@ class User(Versioned, Base):
         return {"username": self.username, "display_name": self.display_name, "role": self.role, "team_id": self.team_id}
 
 
-class Property(Versioned, Base):
+class PropertyRow(Versioned, Base):
     """A council-owned home."""
 
     __tablename__ = "properties"
@@ -90,7 +90,7 @@ class Property(Versioned, Base):
         }
 
 
-class Resident(Versioned, Base):
+class ResidentRow(Versioned, Base):
     """A tenant or household member, with cautionary-contact warnings."""
 
     __tablename__ = "residents"
@@ -109,7 +109,7 @@ class Resident(Versioned, Base):
         }
 
 
-class Case(Versioned, Base):
+class CaseRow(Versioned, Base):
     """A piece of casework at a property, assigned to an officer of a team."""
 
     __tablename__ = "cases"
@@ -166,7 +166,7 @@ class Case(Versioned, Base):
         }
 
 
-class HazardVocabulary(Versioned, Base):
+class HazardVocabularyRow(Versioned, Base):
     """A hazard vocabulary (``hhsrs-2006`` ships); never changed once created, so visits keep theirs."""
 
     __tablename__ = "hazard_vocabularies"
@@ -181,7 +181,7 @@ class HazardVocabulary(Versioned, Base):
         return {"key": self.key, "name": self.name, "effective_from": self.effective_from, "hazards": self.hazards, "bands": self.bands}
 
 
-class AwaabSchedule(Versioned, Base):
+class AwaabScheduleRow(Versioned, Base):
     """The one record of which hazards Awaab's Law covers from when (portal/awaab.py)."""
 
     __tablename__ = "awaab_schedules"
@@ -192,7 +192,7 @@ class AwaabSchedule(Versioned, Base):
         return {"phases": self.phases}
 
 
-class CouncilHoliday(Base):
+class CouncilHolidayRow(Base):
     """A one-off day off of the council's (a coronation, a jubilee), beyond England's usual bank holidays."""
 
     __tablename__ = "council_holidays"
@@ -201,15 +201,15 @@ class CouncilHoliday(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class CaseResident(Base):
-    """Which residents a case concerns (the queryable form of ``Case.resident_ids``)."""
+class CaseResidentRow(Base):
+    """Which residents a case concerns (the queryable form of ``CaseRow.resident_ids``)."""
 
     __tablename__ = "case_residents"
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), primary_key=True, index=True)
 
 
-class Template(Versioned, Base):
+class TemplateRow(Versioned, Base):
     """An inspection template (checklist of sections and questions)."""
 
     __tablename__ = "templates"
@@ -223,7 +223,7 @@ class Template(Versioned, Base):
         return {"name": self.name, "version": self.template_version, "case_types": list(self.case_types), "sections": self.sections}
 
 
-class Visit(Versioned, Base):
+class VisitRow(Versioned, Base):
     """A submitted visit: the officer's document plus its review state."""
 
     __tablename__ = "visits"
@@ -241,7 +241,7 @@ class Visit(Versioned, Base):
         return {**self.document, "status": self.status, "review": self.review, "summary_issued": self.summary_issued}
 
 
-class VisitBlob(Base):
+class VisitBlobRow(Base):
     """A photo blob a visit references (for download authorisation)."""
 
     __tablename__ = "visit_blobs"
@@ -249,7 +249,7 @@ class VisitBlob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-class Review(Base):
+class ReviewRow(Base):
     """A lead's decision on a visit (the id is the client's review id)."""
 
     __tablename__ = "reviews"
@@ -261,7 +261,7 @@ class Review(Base):
     decided_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class ScopeChange(Base):
+class ScopeChangeRow(Base):
     """A record entering or leaving one user's scope without changing itself.
 
     Written in the same transaction as the change that caused it, with its own ``seq``,
@@ -279,7 +279,7 @@ class ScopeChange(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
-class OpRecord(Base):
+class OpRow(Base):
     """The stored result of an applied push op, for idempotent replays."""
 
     __tablename__ = "op_results"
@@ -291,7 +291,7 @@ class OpRecord(Base):
     digest: Mapped[str | None] = mapped_column(String(64))
 
 
-class AuthToken(Base):
+class AuthTokenRow(Base):
     """A session token, stored only as its SHA-256."""
 
     __tablename__ = "auth_tokens"
@@ -305,8 +305,8 @@ class AuthToken(Base):
 
 
 
-class Blob(Base):
-    """A complete photo blob (``state`` "complete", ``offset`` = ``total``); partial uploads are ``BlobPartial``.
+class BlobRow(Base):
+    """A complete photo blob (``state`` "complete", ``offset`` = ``total``); partial uploads are ``BlobPartialRow``.
 
     ``updated_at`` is when its bytes were last uploaded or proven by an uploader:
     housekeeping never removes a blob within its grace period from then.
@@ -324,7 +324,7 @@ class Blob(Base):
     height: Mapped[int | None] = mapped_column(Integer)
 
 
-class BlobPartial(Base):
+class BlobPartialRow(Base):
     """One caller's unfinished upload of a blob: only they may continue it (PROTOCOL revision 2)."""
 
     __tablename__ = "blob_partials"
@@ -336,7 +336,7 @@ class BlobPartial(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
-class BlobUploader(Base):
+class BlobUploaderRow(Base):
     """Who uploaded (or proved they hold) the complete bytes of a blob: they may reference and download it."""
 
     __tablename__ = "blob_uploaders"

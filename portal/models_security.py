@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.models import Base
 
 
-class KnownDevice(Base):
+class KnownDeviceRow(Base):
     """A device that signed in successfully as a user: a throttled username still lets it try."""
 
     __tablename__ = "known_devices"
@@ -26,7 +26,7 @@ class KnownDevice(Base):
     last_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class ThrottleKey(Base):
+class ThrottleKeyRow(Base):
     """One row per throttled key (username, device or client address): the row its checks lock."""
 
     __tablename__ = "login_throttle"
@@ -34,7 +34,7 @@ class ThrottleKey(Base):
     last_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
-class LoginAttempt(Base):
+class LoginAttemptRow(Base):
     """A sign-in counted against a key; written before the password is checked, marked when it has been."""
 
     __tablename__ = "login_attempts"
@@ -51,7 +51,7 @@ class LoginAttempt(Base):
     overlapped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
-class AuditEvent(Base):
+class AuditEventRow(Base):
     """Who did what to which record, from which device and address (never a password, token or field value).
 
     Ids come from the ``audit_seq`` counter, taken inside the writing transaction, so

@@ -20,7 +20,7 @@ from portal.models import Base
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class Webhook(Base):
+class WebhookRow(Base):
     """An endpoint of the CRM's and the event types it wants."""
 
     __tablename__ = "webhooks"
@@ -34,7 +34,7 @@ class Webhook(Base):
     created_by_id: Mapped[str | None] = mapped_column(String(36))
 
 
-class WebhookEvent(Base):
+class WebhookEventRow(Base):
     """One event in the outbox: written with its cause, fanned out once by the worker."""
 
     __tablename__ = "webhook_events"
@@ -52,7 +52,7 @@ class WebhookEvent(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class WebhookDelivery(Base):
+class WebhookDeliveryRow(Base):
     """One event to one webhook: pending until a 2xx (delivered) or until retries run out (failed)."""
 
     __tablename__ = "webhook_deliveries"
@@ -74,7 +74,7 @@ class WebhookDelivery(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class WebhookAttempt(Base):
+class WebhookAttemptRow(Base):
     """One POST of a delivery: its answer's status code or the error, and how long it took."""
 
     __tablename__ = "webhook_attempts"

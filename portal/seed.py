@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
-from portal.models import Counter
+from portal.models import CounterRow
 from portal.services import records
 from sync.protocol import (
     AdminUserCreate,
@@ -156,12 +156,12 @@ def seed(database_url: str, cases: int = 200, *, seed: int = 1) -> SeedResult:
         migrate.upgrade(db.engine)
         accounts = _accounts(seed)
         with db.write() as session:
-            done = session.scalar(select(Counter.value).where(Counter.name == _SEEDED))
+            done = session.scalar(select(CounterRow.value).where(CounterRow.name == _SEEDED))
             if done is not None:
                 if done != seed:
                     raise ValueError(f"This database was seeded with seed {done}; use that seed or a fresh database.")
                 return SeedResult(accounts, cases)
-            session.execute(insert(Counter).values(name=_SEEDED, value=seed))
+            session.execute(insert(CounterRow).values(name=_SEEDED, value=seed))
             _fill(session, accounts, cases, seed, settings)
         return SeedResult(accounts, cases)
     finally:

@@ -17,8 +17,8 @@ from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError, invalid_request
-from portal.models import User
 from portal.forwarded import client_address
+from portal.models import UserRow
 from portal.services.audit import Where
 from portal.services.auth import Authenticated, authenticate
 from portal.services.scope import Caller, caller_for
@@ -76,12 +76,12 @@ def get_session(db: DbDep, token: TokenDep) -> Authenticated:
 SessionDep = Annotated[Authenticated, Depends(get_session)]
 
 
-async def get_current_user(found: SessionDep) -> User:
+async def get_current_user(found: SessionDep) -> UserRow:
     """The user of a live token, or 401."""
     return found.user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[UserRow, Depends(get_current_user)]
 
 
 async def get_address(request: Request, settings: SettingsDep) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
-from portal.models import Counter
+from portal.models import CounterRow
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # An arbitrary constant that names "fieldapp portal schema migration" among advisory locks.
@@ -50,8 +50,8 @@ def upgrade(engine: Engine) -> None:
             command.upgrade(config, "head")
             connection.commit()
             for name in (SEQ_COUNTER, HORIZON_COUNTER):
-                if connection.execute(select(Counter.name).where(Counter.name == name)).first() is None:
-                    connection.execute(insert(Counter).values(name=name, value=0))
+                if connection.execute(select(CounterRow.name).where(CounterRow.name == name)).first() is None:
+                    connection.execute(insert(CounterRow).values(name=name, value=0))
             connection.commit()
             _store_shipped(connection)
         finally:

@@ -2,7 +2,7 @@
 
 A case reassignment changes the case row, so its new holders pull it; a user's new role
 or team changes no case, visit or team row. So every record that enters someone's scope
-here gets a grant row and every record that leaves it a tombstone (``ScopeChange``), for
+here gets a grant row and every record that leaves it a tombstone (``ScopeChangeRow``), for
 the user themselves and for the leads of their old and new teams: cases, properties and
 residents of the teams' and the user's cases, the user's visits, the teams' members and
 the teams themselves.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, User, Visit
+from portal.models import CaseResidentRow, CaseRow, PropertyRow, ResidentRow, ScopeChangeRow, TeamRow, UserRow, VisitRow
 from portal.services.scope import (
     Caller,
     affected_callers,
@@ -42,17 +42,17 @@ class AccountMove:
 
 def _seen(session: Session, caller: Caller, user_id: str, team_ids: frozenset[str]) -> Seen:
     """The records of the affected teams and user that the caller sees now."""
-    case_ids = select(Case.id).where(or_(Case.assigned_officer_id == user_id, Case.team_id.in_(team_ids)))
-    prop_ids = select(Case.property_id).where(Case.id.in_(case_ids))
-    resident_ids = select(CaseResident.resident_id).where(CaseResident.case_id.in_(case_ids))
+    case_ids = select(CaseRow.id).where(or_(CaseRow.assigned_officer_id == user_id, CaseRow.team_id.in_(team_ids)))
+    prop_ids = select(CaseRow.property_id).where(CaseRow.id.in_(case_ids))
+    resident_ids = select(CaseResidentRow.resident_id).where(CaseResidentRow.case_id.in_(case_ids))
     queries = {
-        "case": select(Case.id).where(Case.id.in_(case_ids), case_filter(caller)),
-        "property": select(Property.id).where(Property.id.in_(prop_ids), property_filter(caller)),
-        "resident": select(Resident.id).where(
-            or_(Resident.id.in_(resident_ids), Resident.property_id.in_(prop_ids)), resident_filter(caller)),
-        "visit": select(Visit.id).where(Visit.officer_id == user_id, visit_filter(caller)),
-        "user": select(User.id).where(or_(User.id == user_id, User.team_id.in_(team_ids)), user_filter(caller)),
-        "team": select(Team.id).where(Team.id.in_(team_ids), team_filter(caller)),
+        "case": select(CaseRow.id).where(CaseRow.id.in_(case_ids), case_filter(caller)),
+        "property": select(PropertyRow.id).where(PropertyRow.id.in_(prop_ids), property_filter(caller)),
+        "resident": select(ResidentRow.id).where(
+            or_(ResidentRow.id.in_(resident_ids), ResidentRow.property_id.in_(prop_ids)), resident_filter(caller)),
+        "visit": select(VisitRow.id).where(VisitRow.officer_id == user_id, visit_filter(caller)),
+        "user": select(UserRow.id).where(or_(UserRow.id == user_id, UserRow.team_id.in_(team_ids)), user_filter(caller)),
+        "team": select(TeamRow.id).where(TeamRow.id.in_(team_ids), team_filter(caller)),
     }
     return {(entity, row_id) for entity, query in queries.items() for row_id in session.scalars(query)}
 
@@ -61,7 +61,7 @@ def _people(session: Session, user_id: str, team_ids: frozenset[str]) -> list[Ca
     return affected_callers(session, [user_id], team_ids)
 
 
-def before_move(session: Session, user: User, new_team_id: str | None) -> AccountMove:
+def before_move(session: Session, user: UserRow, new_team_id: str | None) -> AccountMove:
     """Call before changing the user's role or team."""
     teams = frozenset(t for t in (user.team_id, new_team_id) if t)
     people = _people(session, user.id, teams)
@@ -77,5 +77,5 @@ def record_move(session: Session, move: AccountMove) -> None:
         old = move.before.get(caller.id, set())
         for deleted, records in ((True, old - after), (False, after - old)):
             for entity, entity_id in sorted(records):
-                session.add(ScopeChange(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=deleted,
+                session.add(ScopeChangeRow(user_id=caller.id, entity=entity, entity_id=entity_id, deleted=deleted,
                                         seq=next_seq(session), created_at=now))

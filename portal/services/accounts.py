@@ -14,18 +14,18 @@ from portal.core.config import KdfParams, PortalSettings
 from portal.core.db import Database
 from portal.core.security import hash_password, verify_password
 from portal.errors import invalid_request
-from portal.models import Team, User
+from portal.models import TeamRow, UserRow
 from portal.services import audit, throttle
+from portal.services.account_scope import before_move, record_move
 from portal.services.audit import Action, Event
 from portal.services.auth import Authenticated, invalid_credentials, revoke_tokens, too_many_attempts
 from portal.services.passwords import check_password
-from portal.services.usernames import username_key
-from portal.services.account_scope import before_move, record_move
 from portal.services.sequence import next_seq, utcnow
+from portal.services.usernames import username_key
 from sync.protocol import AdminUserPatch, PasswordChange, Role
 
 
-def patch_user(session: Session, user: User, body: AdminUserPatch, kdf: KdfParams) -> list[str]:
+def patch_user(session: Session, user: UserRow, body: AdminUserPatch, kdf: KdfParams) -> list[str]:
     """Apply the change inside a write transaction; returns the names of the fields that changed."""
     values = body.model_dump(exclude_unset=True)
     fields: dict[str, str] = {}
@@ -34,7 +34,7 @@ def patch_user(session: Session, user: User, body: AdminUserPatch, kdf: KdfParam
             fields[name] = "This field cannot be emptied."
     role = values.get("role") or user.role
     team_id = values["team_id"] if "team_id" in values else user.team_id
-    if team_id is not None and session.get(Team, team_id) is None:
+    if team_id is not None and session.get(TeamRow, team_id) is None:
         fields["team_id"] = f"No team has id {team_id}."
     if role in (Role.OFFICER, Role.LEAD) and team_id is None:
         fields["team_id"] = "Officers and leads belong to a team."
@@ -89,7 +89,7 @@ def change_password(db: Database, caller: Authenticated, body: PasswordChange, s
     check_password(body.new_password, "new_password")
     new_hash = hash_password(body.new_password, settings.kdf)
     with db.plain(writes=True) as session:
-        user = session.get(User, caller.user.id, with_for_update=True)
+        user = session.get(UserRow, caller.user.id, with_for_update=True)
         assert user is not None
         user.password_hash = new_hash
         revoked = revoke_tokens(session, user.id, keep=caller.token_hash)

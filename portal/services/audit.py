@@ -21,14 +21,14 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.db import AUDIT_COUNTER, Database
-from portal.models import Counter
-from portal.models_security import AuditEvent
+from portal.models import CounterRow
+from portal.models_security import AuditEventRow
 from portal.services.bulk import insert_rows
 from portal.services.sequence import utcnow
 from sync.protocol import format_timestamp
 
-_COUNTERS = cast(Table, Counter.__table__)
-_EVENTS = cast(Table, AuditEvent.__table__)
+_COUNTERS = cast(Table, CounterRow.__table__)
+_EVENTS = cast(Table, AuditEventRow.__table__)
 
 
 class Action(StrEnum):
@@ -101,7 +101,7 @@ def record(db: Database, where: Where, *events: Event) -> None:
 
 def page(session: Session, since: int, limit: int) -> dict[str, Any]:
     """``GET /admin/audit``: the events after ``since`` in ascending id."""
-    rows = list(session.scalars(select(AuditEvent).where(AuditEvent.id > since).order_by(AuditEvent.id).limit(limit + 1)))
+    rows = list(session.scalars(select(AuditEventRow).where(AuditEventRow.id > since).order_by(AuditEventRow.id).limit(limit + 1)))
     events = rows[:limit]
     return {
         "events": [

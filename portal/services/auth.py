@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
@@ -21,7 +20,7 @@ from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.core.security import burn_kdf_time, new_token, token_digest, verify_password
 from portal.errors import ApiError
-from portal.models import AuthToken, User
+from portal.models import AuthTokenRow, UserRow
 from portal.services import audit, throttle
 from portal.services.audit import Action, Event
 from portal.services.sequence import utcnow
@@ -35,14 +34,14 @@ class NewSession:
 
     token: str
     expires_at: datetime
-    user: User
+    user: UserRow
 
 
 @dataclass(frozen=True)
 class Authenticated:
     """The user of a live token and the device it was issued to."""
 
-    user: User
+    user: UserRow
     device_id: str
     token_hash: str
 
@@ -68,7 +67,7 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings, address: s
     where = audit.Where(None, body.device_id, address)
     try:
         with db.plain(writes=True) as session:
-            user = session.scalar(select(User).where(User.username_key == username))
+            user = session.scalar(select(UserRow).where(UserRow.username_key == username))
             who = throttle.Who(username, address, user.id if user else None, body.device_id)
             known = throttle.is_known_device(session, who.user_id, body.device_id)
             attempt = throttle.reserve(session, who, settings, now, known=known)
@@ -85,13 +84,13 @@ def login(db: Database, body: LoginRequest, settings: PortalSettings, address: s
     with db.plain(writes=True) as session:
         throttle.succeeded(session, attempt, now)
         throttle.remember_device(session, user.id, body.device_id, now)
-        session.add(AuthToken(
+        session.add(AuthTokenRow(
             token_hash=token_digest(token), user_id=user.id, device_id=body.device_id,
             device_name=body.device_name, created_at=now, expires_at=expires, revoked=False,
         ))
         # Old attempts and long-dead tokens are of no further use.
         throttle.forget_old(session, now)
-        session.execute(delete(AuthToken).where(AuthToken.expires_at < now - timedelta(days=7)))
+        session.execute(delete(AuthTokenRow).where(AuthTokenRow.expires_at < now - timedelta(days=7)))
         audit.add(session, replace(where, actor_id=user.id), [Event(Action.LOGIN, "user", user.id)])
     return NewSession(token, expires, user)
 
@@ -109,9 +108,9 @@ def authenticate(session: Session, token: str) -> Authenticated | None:
     """The user and device of a live token of an active account, or None (one query: this runs on every request)."""
     digest = token_digest(token)
     row = session.execute(
-        select(User, AuthToken.device_id).join(AuthToken, AuthToken.user_id == User.id).where(
-            AuthToken.token_hash == digest, AuthToken.revoked.is_(False), AuthToken.expires_at > utcnow(),
-            User.active.is_(True),
+        select(UserRow, AuthTokenRow.device_id).join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id).where(
+            AuthTokenRow.token_hash == digest, AuthTokenRow.revoked.is_(False), AuthTokenRow.expires_at > utcnow(),
+            UserRow.active.is_(True),
         )
     ).first()
     return Authenticated(row[0], row[1], digest) if row is not None else None
@@ -119,9 +118,9 @@ def authenticate(session: Session, token: str) -> Authenticated | None:
 
 def revoke_tokens(session: Session, user_id: str, *, keep: str | None = None) -> int:
     """Revoke every live token of the user (but ``keep``, a token hash); how many were live."""
-    statement = update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked.is_(False))
+    statement = update(AuthTokenRow).where(AuthTokenRow.user_id == user_id, AuthTokenRow.revoked.is_(False))
     if keep is not None:
-        statement = statement.where(AuthToken.token_hash != keep)
+        statement = statement.where(AuthTokenRow.token_hash != keep)
     result = cast("CursorResult[Any]", session.execute(statement.values(revoked=True)))
     return int(result.rowcount or 0)
 
@@ -129,7 +128,7 @@ def revoke_tokens(session: Session, user_id: str, *, keep: str | None = None) ->
 def logout(db: Database, token: str, where: audit.Where) -> None:
     """Revoke the token."""
     with db.plain(writes=True) as session:
-        row = session.get(AuthToken, token_digest(token))
+        row = session.get(AuthTokenRow, token_digest(token))
         if row is not None:
             row.revoked = True
         audit.add(session, where, [Event(Action.LOGOUT, "user", where.actor_id)])

@@ -5,7 +5,7 @@ or can see a visit that references it. Only then may their visits reference it, 
 ``POST /blobs/missing`` leave it out and does the upload state show it complete; to
 anyone else a complete blob looks absent, so knowing a hash reveals nothing.
 
-Uploads are per caller: each keeps its own partial upload (``BlobPartial``), so another
+Uploads are per caller: each keeps its own partial upload (``BlobPartialRow``), so another
 caller's PUT starts their own and can never spoil it. A PUT to a blob that is already
 complete is compared with the stored bytes: equal from the start over at least
 ``PROOF_BYTES`` (or the whole blob) answers 201 and records the caller as an uploader;
@@ -35,7 +35,7 @@ from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
-from portal.models import Blob, BlobPartial, BlobUploader, Visit, VisitBlob
+from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, VisitBlobRow, VisitRow
 from portal.services import scope
 from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
@@ -65,12 +65,12 @@ def sniff(first_bytes: bytes) -> str | None:
 
 def _held_condition(caller: scope.Caller) -> Any:
     """Blobs the caller holds: uploaded by them, or referenced by a visit they can see."""
-    uploaded = exists().where(BlobUploader.sha256 == Blob.sha256, BlobUploader.user_id == caller.id)
+    uploaded = exists().where(BlobUploaderRow.sha256 == BlobRow.sha256, BlobUploaderRow.user_id == caller.id)
     if caller.is_admin:
         return uploaded
     visible = exists(
-        select(VisitBlob.visit_id).join(Visit, Visit.id == VisitBlob.visit_id)
-        .where(VisitBlob.sha256 == Blob.sha256, scope.visit_filter(caller))
+        select(VisitBlobRow.visit_id).join(VisitRow, VisitRow.id == VisitBlobRow.visit_id)
+        .where(VisitBlobRow.sha256 == BlobRow.sha256, scope.visit_filter(caller))
     )
     return or_(uploaded, visible)
 
@@ -83,10 +83,10 @@ def held(session: Session, caller: scope.Caller, hashes: list[str], *, lock: boo
     """
     if not hashes:
         return {}
-    query = select(Blob.sha256, Blob.total).where(
-        Blob.sha256.in_(hashes), Blob.state == "complete", _held_condition(caller))
+    query = select(BlobRow.sha256, BlobRow.total).where(
+        BlobRow.sha256.in_(hashes), BlobRow.state == "complete", _held_condition(caller))
     if lock:
-        query = query.with_for_update(read=True, of=Blob)
+        query = query.with_for_update(read=True, of=BlobRow)
     return {row.sha256: row.total for row in session.execute(query)}
 
 
@@ -105,7 +105,7 @@ def upload_state(session: Session, caller: scope.Caller, sha256: str) -> dict[st
     have = held(session, caller, [sha256])
     if sha256 in have:
         return {"state": "complete", "offset": have[sha256]}
-    partial = session.get(BlobPartial, (sha256, caller.id))
+    partial = session.get(BlobPartialRow, (sha256, caller.id))
     if partial is None:
         return {"state": "absent", "offset": 0}
     return {"state": "partial", "offset": partial.offset}
@@ -115,29 +115,29 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _lock_partial(session: Session, sha256: str, caller: scope.Caller, total: int, settings: PortalSettings, store: BlobStore) -> BlobPartial:
+def _lock_partial(session: Session, sha256: str, caller: scope.Caller, total: int, settings: PortalSettings, store: BlobStore) -> BlobPartialRow:
     """The caller's partial upload row, created (within their quota) if absent, locked for this transaction."""
-    key = (BlobPartial.sha256 == sha256, BlobPartial.user_id == caller.id)
-    row = session.scalars(select(BlobPartial).where(*key).with_for_update()).one_or_none()
+    key = (BlobPartialRow.sha256 == sha256, BlobPartialRow.user_id == caller.id)
+    row = session.scalars(select(BlobPartialRow).where(*key).with_for_update()).one_or_none()
     if row is not None:
         return row
     _make_room(session, caller, settings, store)
     session.execute(
-        _insert(session)(BlobPartial).values(sha256=sha256, user_id=caller.id, offset=0, total=total, content_type=None, updated_at=utcnow())
+        _insert(session)(BlobPartialRow).values(sha256=sha256, user_id=caller.id, offset=0, total=total, content_type=None, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sha256", "user_id"])
     )
-    return session.scalars(select(BlobPartial).where(*key).with_for_update()).one()
+    return session.scalars(select(BlobPartialRow).where(*key).with_for_update()).one()
 
 
 def _make_room(session: Session, caller: scope.Caller, settings: PortalSettings, store: BlobStore) -> None:
     """Keep the caller within ``max_partial_uploads``: drop their stalest partial, or 429 when all are busy."""
-    count = session.scalar(select(func.count()).select_from(BlobPartial).where(BlobPartial.user_id == caller.id)) or 0
+    count = session.scalar(select(func.count()).select_from(BlobPartialRow).where(BlobPartialRow.user_id == caller.id)) or 0
     if count < settings.max_partial_uploads:
         return
     idle_before = utcnow() - timedelta(seconds=settings.partial_busy_seconds)
     stalest = session.scalars(
-        select(BlobPartial).where(BlobPartial.user_id == caller.id, BlobPartial.updated_at < idle_before)
-        .order_by(BlobPartial.updated_at).limit(count - settings.max_partial_uploads + 1).with_for_update(skip_locked=True)
+        select(BlobPartialRow).where(BlobPartialRow.user_id == caller.id, BlobPartialRow.updated_at < idle_before)
+        .order_by(BlobPartialRow.updated_at).limit(count - settings.max_partial_uploads + 1).with_for_update(skip_locked=True)
     ).all()
     if len(stalest) <= count - settings.max_partial_uploads:
         retry = settings.partial_busy_seconds
@@ -174,8 +174,8 @@ def put_chunk(
         raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Only JPEG and PNG photos can be uploaded.")
     failure: ApiError | None = None
     with db.plain(writes=True) as session:
-        blob = session.get(Blob, sha256)
-        own = session.get(BlobPartial, (sha256, caller.id))
+        blob = session.get(BlobRow, sha256)
+        own = session.get(BlobPartialRow, (sha256, caller.id))
         if blob is not None and own is None:
             answer = _against_complete(session, store, caller, blob, rng, body)
             if answer is not None:
@@ -207,7 +207,7 @@ def put_chunk(
 
 
 def _against_complete(
-    session: Session, store: BlobStore, caller: scope.Caller, blob: Blob, rng: ContentRange, body: bytes,
+    session: Session, store: BlobStore, caller: scope.Caller, blob: BlobRow, rng: ContentRange, body: bytes,
 ) -> tuple[int, dict[str, Any]] | None:
     """A chunk sent for a blob that is complete: 201 once it proves the bytes, 422 if they differ.
 
@@ -215,7 +215,7 @@ def _against_complete(
     """
     if rng.total != blob.total or store.read_range(blob.sha256, rng.start, rng.length) != body:
         raise _hash_mismatch()
-    already = session.get(BlobUploader, (blob.sha256, caller.id)) is not None
+    already = session.get(BlobUploaderRow, (blob.sha256, caller.id)) is not None
     if already or (rng.start == 0 and rng.length >= min(blob.total, PROOF_BYTES)):
         _record_uploader(session, caller, blob.sha256)
         return 201, {"state": "complete"}
@@ -226,11 +226,11 @@ def _against_complete(
 
 def _record_uploader(session: Session, caller: scope.Caller, sha256: str, *, touch: bool = True) -> None:
     """The caller holds the blob from now on (Core statements: this runs for every photo)."""
-    session.execute(_insert(session)(BlobUploader).values(sha256=sha256, user_id=caller.id)
+    session.execute(_insert(session)(BlobUploaderRow).values(sha256=sha256, user_id=caller.id)
                     .on_conflict_do_nothing(index_elements=["sha256", "user_id"]))
     if touch:
         # A fresh upload restarts the grace period housekeeping gives unreferenced blobs.
-        session.execute(update(Blob).where(Blob.sha256 == sha256).values(updated_at=utcnow()))
+        session.execute(update(BlobRow).where(BlobRow.sha256 == sha256).values(updated_at=utcnow()))
 
 
 def _hash_mismatch() -> ApiError:
@@ -250,14 +250,14 @@ def _store_whole(
     return 201, {"state": "complete"}
 
 
-def _complete(session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, partial: BlobPartial) -> None:
+def _complete(session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, partial: BlobPartialRow) -> None:
     """Hash and check the finished partial, then make it the blob (or drop it when another finished first)."""
     sha256 = partial.sha256
     if store.partial_digest(sha256, caller.id) != sha256:
         raise _hash_mismatch()
     with store.open_partial(sha256, caller.id) as handle:
         facts = inspect_image(handle, settings.max_photo_edge)
-    if session.get(Blob, sha256) is None:
+    if session.get(BlobRow, sha256) is None:
         store.promote(sha256, caller.id)
     else:
         store.discard(sha256, caller.id)
@@ -268,7 +268,7 @@ def _complete(session: Session, store: BlobStore, settings: PortalSettings, call
 def _record_blob(session: Session, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
     """The blob's row (unless another upload made it first) and the caller as its uploader."""
     result = cast("CursorResult[Any]", session.execute(
-        _insert(session)(Blob).values(
+        _insert(session)(BlobRow).values(
             sha256=sha256, state="complete", offset=total, total=total,
             content_type=facts.content_type, updated_at=utcnow(), width=facts.width, height=facts.height,
         ).on_conflict_do_nothing(index_elements=["sha256"])
@@ -280,14 +280,14 @@ def _record_blob(session: Session, caller: scope.Caller, sha256: str, total: int
 def can_download(session: Session, caller: scope.Caller, sha256: str) -> bool:
     """Uploaders; callers who see a visit referencing the blob; admins (the CRM export)."""
     if caller.is_admin:
-        return session.scalar(select(exists().where(VisitBlob.sha256 == sha256))) or False
+        return session.scalar(select(exists().where(VisitBlobRow.sha256 == sha256))) or False
     return sha256 in held(session, caller, [sha256])
 
 
 def discard_stale_partials(session: Session, store: BlobStore, older_than_days: int) -> int:
     """Drop partial uploads nobody has continued for ``older_than_days`` (a device that never came back)."""
     cutoff = utcnow() - timedelta(days=older_than_days)
-    stale = session.scalars(select(BlobPartial).where(BlobPartial.updated_at < cutoff).with_for_update(skip_locked=True)).all()
+    stale = session.scalars(select(BlobPartialRow).where(BlobPartialRow.updated_at < cutoff).with_for_update(skip_locked=True)).all()
     for row in stale:
         store.discard(row.sha256, row.user_id)
         session.delete(row)
@@ -300,12 +300,12 @@ def unreferenced_blobs(session: Session, older_than: datetime) -> list[str]:
     The caller deletes the bytes once this transaction has committed. Rows a submit is
     checking right now are share-locked by it and skipped.
     """
-    referenced = exists().where(VisitBlob.sha256 == Blob.sha256)
+    referenced = exists().where(VisitBlobRow.sha256 == BlobRow.sha256)
     hashes = list(session.scalars(
-        select(Blob.sha256).where(and_(Blob.updated_at < older_than, ~referenced))
-        .with_for_update(skip_locked=True, of=Blob)
+        select(BlobRow.sha256).where(and_(BlobRow.updated_at < older_than, ~referenced))
+        .with_for_update(skip_locked=True, of=BlobRow)
     ))
     if hashes:
-        session.execute(delete(BlobUploader).where(BlobUploader.sha256.in_(hashes)))
-        session.execute(delete(Blob).where(Blob.sha256.in_(hashes)))
+        session.execute(delete(BlobUploaderRow).where(BlobUploaderRow.sha256.in_(hashes)))
+        session.execute(delete(BlobRow).where(BlobRow.sha256.in_(hashes)))
     return hashes

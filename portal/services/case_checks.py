@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.duedates import due_at
-from portal.models import Case, Property, Resident, Team, User
+from portal.models import CaseRow, PropertyRow, ResidentRow, TeamRow, UserRow
 from portal.services import case_clocks
 from portal.services.bulk import among
 from sync.protocol import Role, format_timestamp, parse_timestamp
@@ -74,13 +74,13 @@ class CaseRefs:
             return found
 
         return cls(
-            teams=frozenset(pairs(Team.id, Team.id, wanted["team_id"])),
-            properties=frozenset(pairs(Property.id, Property.id, wanted["property_id"])),
-            residents=pairs(Resident.id, Resident.property_id, wanted["resident_ids"]),
-            users=pairs(User.id, User.role, wanted["assigned_officer_id"]),
+            teams=frozenset(pairs(TeamRow.id, TeamRow.id, wanted["team_id"])),
+            properties=frozenset(pairs(PropertyRow.id, PropertyRow.id, wanted["property_id"])),
+            residents=pairs(ResidentRow.id, ResidentRow.property_id, wanted["resident_ids"]),
+            users=pairs(UserRow.id, UserRow.role, wanted["assigned_officer_id"]),
             hazards=case_clocks.known_hazards(session),
-            references=pairs(Case.reference, Case.id, wanted["reference"]),
-            external_refs=pairs(Case.external_ref, Case.id, wanted["external_ref"]),
+            references=pairs(CaseRow.reference, CaseRow.id, wanted["reference"]),
+            external_refs=pairs(CaseRow.external_ref, CaseRow.id, wanted["external_ref"]),
         )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.awaab import SHIPPED_SCHEDULE, london_day
 from portal.clocks import Calendar, CaseFacts, Investigation, compute, effective_due_at, is_awaab, mark_met
 from portal.holidays import england
-from portal.models import AwaabSchedule, Case, CouncilHoliday, HazardVocabulary
+from portal.models import AwaabScheduleRow, CaseRow, CouncilHolidayRow, HazardVocabularyRow
 from portal.services.sequence import next_seq
 from sync.protocol import parse_timestamp, utc_now
 
@@ -29,13 +29,13 @@ SCHEDULE_ID = "6f1d0c5e-4b8a-5e1f-9a37-0d2b8f6c1a01"
 
 def schedule(session: Session) -> dict[str, Any]:
     """The stored phase schedule (the shipped one until the first migration stored it)."""
-    row = session.get(AwaabSchedule, SCHEDULE_ID)
+    row = session.get(AwaabScheduleRow, SCHEDULE_ID)
     return row.data() if row is not None else SHIPPED_SCHEDULE
 
 
 def calendar(session: Session) -> Calendar:
     """Working days: England's bank holidays plus the council's stored one-off days."""
-    days = [date.fromisoformat(d) for d in session.scalars(select(CouncilHoliday.day))]
+    days = [date.fromisoformat(d) for d in session.scalars(select(CouncilHolidayRow.day))]
     return Calendar(england(days), london_day(utc_now()))
 
 
@@ -45,10 +45,10 @@ def locked_with_plan(session: Session, case_id: str) -> tuple[Any, tuple[dict[st
     One statement, where three (lock, schedule, council days) cost a visit submit three
     round trips to the database on its hot path. Read after the lock, like ``calendar``.
     """
-    cases = Case.__table__
+    cases = CaseRow.__table__
     agg = func.json_agg if session.get_bind().dialect.name == "postgresql" else func.json_group_array
-    phases = select(AwaabSchedule.phases).where(AwaabSchedule.id == SCHEDULE_ID).scalar_subquery()
-    days = select(agg(CouncilHoliday.day)).scalar_subquery()
+    phases = select(AwaabScheduleRow.phases).where(AwaabScheduleRow.id == SCHEDULE_ID).scalar_subquery()
+    days = select(agg(CouncilHolidayRow.day)).scalar_subquery()
     row = session.execute(
         select(cases, phases.label("schedule_phases"), days.label("council_days"))
         .where(cases.c.id == case_id).with_for_update(of=cases)
@@ -63,12 +63,12 @@ def locked_with_plan(session: Session, case_id: str) -> tuple[Any, tuple[dict[st
 
 def vocabularies(session: Session) -> dict[str, dict[str, Any]]:
     """Every stored hazard vocabulary by key."""
-    return {row.key: row.data() for row in session.scalars(select(HazardVocabulary))}
+    return {row.key: row.data() for row in session.scalars(select(HazardVocabularyRow))}
 
 
 def known_hazards(session: Session) -> frozenset[str]:
     """Hazard names of any stored vocabulary (what reported hazards and schedules may name)."""
-    return frozenset(h["name"] for row in session.scalars(select(HazardVocabulary)) for h in row.hazards)
+    return frozenset(h["name"] for row in session.scalars(select(HazardVocabularyRow)) for h in row.hazards)
 
 
 def facts(case: Any, investigation: Investigation | None = None) -> CaseFacts:
@@ -81,12 +81,12 @@ def facts(case: Any, investigation: Investigation | None = None) -> CaseFacts:
     )
 
 
-def applies(session: Session, case: Case) -> bool:
+def applies(session: Session, case: CaseRow) -> bool:
     """Whether the case is under the regulations by the stored schedule."""
     return is_awaab(facts(case), schedule(session))
 
 
-def refresh_clocks(session: Session, case: Case, *, plan: tuple[dict[str, Any], Calendar] | None = None) -> bool:
+def refresh_clocks(session: Session, case: CaseRow, *, plan: tuple[dict[str, Any], Calendar] | None = None) -> bool:
     """Recompute every unmet clock, ``awaab`` and ``due_at``; True when anything changed.
 
     ``plan`` (schedule, calendar) saves reading them again when many cases are refreshed.
@@ -139,7 +139,7 @@ def investigation_values(
     }
 
 
-def meet_clock(session: Session, case: Case, stage: str, at: datetime) -> bool:
+def meet_clock(session: Session, case: CaseRow, stage: str, at: datetime) -> bool:
     """Mark a clock of the case met at ``at`` and bump the case; False when it has no such clock.
 
     For the CRM's ``clocks_met`` and the tenant's written summary (``summary_issued``).
@@ -154,7 +154,7 @@ def meet_clock(session: Session, case: Case, stage: str, at: datetime) -> bool:
     return True
 
 
-def bump(session: Session, case: Case) -> None:
+def bump(session: Session, case: CaseRow) -> None:
     """A new version and seq for a changed case (its holders pull it)."""
     case.version += 1
     case.seq = next_seq(session)
@@ -164,7 +164,7 @@ def refresh_open_cases(session: Session) -> int:
     """Recompute the clocks of every open case (after a new holiday or schedule); how many changed."""
     plan = (schedule(session), calendar(session))
     changed = 0
-    for case in session.scalars(select(Case).where(Case.status != "closed", Case.purged.is_(False))):
+    for case in session.scalars(select(CaseRow).where(CaseRow.status != "closed", CaseRow.purged.is_(False))):
         if refresh_clocks(session, case, plan=plan):
             bump(session, case)
             changed += 1

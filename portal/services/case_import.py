@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from portal.core.db import Database
 from portal.errors import ApiError, field_errors
-from portal.models import Case, CaseResident
+from portal.models import CaseResidentRow, CaseRow
 from portal.services import audit, case_clocks, records
 from portal.services.audit import Action, Event
 from portal.services.bulk import among, insert_rows
@@ -49,7 +49,7 @@ CREATED, UPDATED, UNCHANGED, REJECTED = "created", "updated", "unchanged", "reje
 STATUSES = (CREATED, UPDATED, UNCHANGED, REJECTED)
 #: Rows per transaction: large enough for set-based work to pay, small enough to hold few locks for long.
 BATCH_ROWS = 1000
-_CASES, _CASE_RESIDENTS = cast(Table, Case.__table__), cast(Table, CaseResident.__table__)
+_CASES, _CASE_RESIDENTS = cast(Table, CaseRow.__table__), cast(Table, CaseResidentRow.__table__)
 _CASE_COLUMNS = tuple(_CASES.columns.keys())
 
 
@@ -109,13 +109,13 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
 
 
 #: What a row is compared with: the columns of its fields (``due_at``: the service date the CRM gave or the standard's).
-_STORED = [Case.id, Case.service_due_at, *(getattr(Case, name) for name in CaseData.model_fields if name != "due_at")]
+_STORED = [CaseRow.id, CaseRow.service_due_at, *(getattr(CaseRow, name) for name in CaseData.model_fields if name != "due_at")]
 
 
 def _stored(session: Session, external_refs: list[str]) -> dict[str, dict[str, Any]]:
     """The cases holding these external_refs, as their fields (read as columns: a replay builds no ORM objects)."""
     found = {}
-    for row in session.execute(select(*_STORED).where(among(session, Case.external_ref, external_refs))).mappings():
+    for row in session.execute(select(*_STORED).where(among(session, CaseRow.external_ref, external_refs))).mappings():
         fields = dict(row)
         fields["due_at"] = fields.pop("service_due_at")
         fields["aware_at"] = fields["aware_at"] or fields["opened_at"]
@@ -200,7 +200,7 @@ class CaseImport:
             if not changed:
                 results[row.row] = RowResult(row.row, UNCHANGED, stored["id"])
                 continue
-            case = session.get(Case, stored["id"], with_for_update=True)
+            case = session.get(CaseRow, stored["id"], with_for_update=True)
             assert case is not None  # read in this transaction, which holds the write lock
             try:
                 records.patch_case(session, case, AdminCasePatch.model_validate({n: row.values[n] for n in row.given}))

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from portal.clocks import AMBER, BREACHED, clock_state
 from portal.core.db import Database
-from portal.models import Case
-from portal.models_webhooks import Webhook, WebhookEvent
+from portal.models import CaseRow
+from portal.models_webhooks import WebhookEventRow, WebhookRow
 from portal.services import case_clocks
 from portal.services.webhooks import Emission, EventType, clock_event, emit
 from sync.protocol import format_timestamp
@@ -36,13 +36,13 @@ def due_events(db: Database, now: datetime) -> list[Emission]:
     """The clock events that ``now`` calls for and that were not emitted before."""
     with db.read() as session:
         # Only kinds some webhook wants: an event nobody hears would only fill the outbox.
-        wanted_kinds = {kind for events in session.scalars(select(Webhook.events)) for kind in events} & set(_KIND.values())
+        wanted_kinds = {kind for events in session.scalars(select(WebhookRow.events)) for kind in events} & set(_KIND.values())
         if not wanted_kinds:
             return []
         rows = session.execute(
-            select(Case.id, Case.reference, Case.clocks).where(
-                Case.awaab.is_(True), Case.status != "closed", Case.purged.is_(False),
-                Case.due_at <= format_timestamp(now + WINDOW),
+            select(CaseRow.id, CaseRow.reference, CaseRow.clocks).where(
+                CaseRow.awaab.is_(True), CaseRow.status != "closed", CaseRow.purged.is_(False),
+                CaseRow.due_at <= format_timestamp(now + WINDOW),
             )
         ).all()
         holidays = case_clocks.calendar(session).holidays
@@ -58,7 +58,7 @@ def due_events(db: Database, now: datetime) -> list[Emission]:
         seen: set[str | None] = set()
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start:start + _CHUNK]
-            seen.update(session.scalars(select(WebhookEvent.dedupe_key).where(WebhookEvent.dedupe_key.in_(chunk))))
+            seen.update(session.scalars(select(WebhookEventRow.dedupe_key).where(WebhookEventRow.dedupe_key.in_(chunk))))
     return [e for e in wanted if e.dedupe_key not in seen]
 
 

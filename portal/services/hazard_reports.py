@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.errors import ApiError, invalid_request, not_found
-from portal.models import Case, Property, Resident, Visit
+from portal.models import CaseRow, PropertyRow, ResidentRow, VisitRow
 from portal.services import case_clocks, records, scope, webhooks
 from sync.protocol import CaseData, ErrorCode, HazardReportData, format_timestamp, parse_timestamp, utc_now
 
@@ -46,9 +46,9 @@ def _check_scope(session: Session, caller: scope.Caller, body: HazardReportData)
     """The property (and any case or visit named) must be the caller's to see; 404 otherwise."""
     if caller.is_admin or not caller.team_id:
         raise not_found("property")
-    if session.scalar(select(Property.id).where(Property.id == body.property_id, scope.property_filter(caller))) is None:
+    if session.scalar(select(PropertyRow.id).where(PropertyRow.id == body.property_id, scope.property_filter(caller))) is None:
         raise not_found("property")
-    if body.from_case_id is not None and session.scalar(select(Case.id).where(Case.id == body.from_case_id, scope.case_filter(caller))) is None:
+    if body.from_case_id is not None and session.scalar(select(CaseRow.id).where(CaseRow.id == body.from_case_id, scope.case_filter(caller))) is None:
         raise not_found("case")
     strange = [h for h in body.hazards if h not in case_clocks.known_hazards(session)]
     if strange:
@@ -59,10 +59,10 @@ def _check_scope(session: Session, caller: scope.Caller, body: HazardReportData)
         return
     # A report may be pushed before its visit (a draft still on the laptop): a visit
     # the portal has must be the caller's to see, and then the photos must be its own.
-    visit = session.get(Visit, body.visit_id)
+    visit = session.get(VisitRow, body.visit_id)
     if visit is None:
         return
-    if session.scalar(select(Visit.id).where(Visit.id == visit.id, scope.visit_filter(caller))) is None:
+    if session.scalar(select(VisitRow.id).where(VisitRow.id == visit.id, scope.visit_filter(caller))) is None:
         raise not_found("visit")
     photos = {p["id"] for p in visit.document.get("photos", [])}
     strange = [p for p in body.photo_ids if p not in photos]
@@ -70,17 +70,17 @@ def _check_scope(session: Session, caller: scope.Caller, body: HazardReportData)
         raise invalid_request({"photo_ids": f"Not photos of that visit: {', '.join(strange)}."})
 
 
-def create_from_report(session: Session, caller: scope.Caller, case_id: str, body: HazardReportData) -> Case:
+def create_from_report(session: Session, caller: scope.Caller, case_id: str, body: HazardReportData) -> CaseRow:
     """Open the case a hazard report asks for; ApiError (404 or 422) when the report cannot apply."""
     _check_scope(session, caller, body)
-    if session.get(Case, case_id) is not None:
+    if session.get(CaseRow, case_id) is not None:
         raise ApiError(422, ErrorCode.INVALID_REQUEST, "This case id is already used; report the hazard again with a new id.", {"fields": {"id": "used"}})
     try:
         observed = parse_timestamp(body.observed_at)
     except ValueError:
         raise invalid_request({"observed_at": "Give an ISO-8601 timestamp, e.g. 2026-12-01T09:30:00Z."}) from None
     received = utc_now()
-    residents = list(session.scalars(select(Resident.id).where(Resident.property_id == body.property_id).order_by(Resident.id)))
+    residents = list(session.scalars(select(ResidentRow.id).where(ResidentRow.property_id == body.property_id).order_by(ResidentRow.id)))
     data = CaseData(
         reference=f"HR-{received:%Y%m%d}-{case_id.replace('-', '')[:12].upper()}", case_type=case_type_for(body.hazards),
         priority=body.priority, summary=_summary(body.hazards), description=body.description,

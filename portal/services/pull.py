@@ -19,15 +19,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.errors import ApiError
-from portal.models import AwaabSchedule, Case, HazardVocabulary, Property, Resident, ScopeChange, Team, Template, User, Visit
+from portal.models import (
+    AwaabScheduleRow,
+    CaseRow,
+    HazardVocabularyRow,
+    PropertyRow,
+    ResidentRow,
+    ScopeChangeRow,
+    TeamRow,
+    TemplateRow,
+    UserRow,
+    VisitRow,
+)
 from portal.services import scope
 from portal.services.sequence import current_seq, horizon, set_horizon, utcnow
 from sync.protocol import ErrorCode
 
 _MODELS: dict[str, Any] = {
-    "team": Team, "user": User, "property": Property, "resident": Resident,
-    "case": Case, "template": Template, "visit": Visit,
-    "hazard_vocabulary": HazardVocabulary, "awaab_schedule": AwaabSchedule,
+    "team": TeamRow, "user": UserRow, "property": PropertyRow, "resident": ResidentRow,
+    "case": CaseRow, "template": TemplateRow, "visit": VisitRow,
+    "hazard_vocabulary": HazardVocabularyRow, "awaab_schedule": AwaabScheduleRow,
 }
 
 
@@ -75,8 +86,8 @@ def _cut(session: Session, sources: list[_Source], scope_seqs: list[int], cursor
 
 def _scope_rows(session: Session, caller: scope.Caller, cursor: int, limit: int) -> list[_Row]:
     query = (
-        select(ScopeChange.seq, ScopeChange.entity, ScopeChange.entity_id, ScopeChange.deleted)
-        .where(ScopeChange.user_id == caller.id, ScopeChange.seq > cursor).order_by(ScopeChange.seq).limit(limit + 1)
+        select(ScopeChangeRow.seq, ScopeChangeRow.entity, ScopeChangeRow.entity_id, ScopeChangeRow.deleted)
+        .where(ScopeChangeRow.user_id == caller.id, ScopeChangeRow.seq > cursor).order_by(ScopeChangeRow.seq).limit(limit + 1)
     )
     return [_Row(seq, entity, entity_id, None, deleted) for seq, entity, entity_id, deleted in session.execute(query)]
 
@@ -149,7 +160,7 @@ def pull(session: Session, caller: scope.Caller, cursor: int, limit: int) -> dic
 def purge_tombstones(session: Session, tombstone_days: int) -> int:
     """Drop scope changes older than the retention and raise the horizon past them."""
     cutoff = utcnow() - timedelta(days=tombstone_days)
-    old = session.scalars(select(ScopeChange).where(ScopeChange.created_at < cutoff)).all()
+    old = session.scalars(select(ScopeChangeRow).where(ScopeChangeRow.created_at < cutoff)).all()
     if not old:
         return 0
     set_horizon(session, max(change.seq for change in old))

@@ -21,22 +21,22 @@ from sqlalchemy.orm import Session
 
 from portal.core.db import Database
 from portal.errors import ApiError, field_errors, not_found
-from portal.models import OpRecord, Review, Template, User, Visit
+from portal.models import OpRow, ReviewRow, TemplateRow, UserRow, VisitRow
 from portal.services import scope, summary, webhooks
 from portal.services.blobs import held
+from portal.services.case_clocks import investigation_values, locked_with_plan
+from portal.services.hazard_reports import create_from_report
 from portal.services.records import public
 from portal.services.sequence import stamp, utcnow
 from portal.services.submit_commit import SubmitWrite, commit_submit, is_markable
 from portal.services.submit_lookup import lookup
 from portal.services.visit_rules import stored_document, visit_problems
-from portal.services.case_clocks import investigation_values, locked_with_plan
-from portal.services.hazard_reports import create_from_report
 from sync.protocol import (
     UNSTORABLE,
     DecideData,
     Decision,
-    HazardReportData,
     ErrorCode,
+    HazardReportData,
     Op,
     Outcome,
     SummaryIssuedData,
@@ -109,7 +109,7 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
         cached = _TEMPLATES.get(template_id)
     if cached is not None:
         return cached
-    template = session.get(Template, template_id)
+    template = session.get(TemplateRow, template_id)
     if template is None:
         return None
     with _TEMPLATES_LOCK:
@@ -117,8 +117,8 @@ def _template_data(session: Session, template_id: str) -> dict[str, Any] | None:
     return _TEMPLATES[template_id]
 
 
-_VISITS = Visit.__table__
-_OPS = OpRecord.__table__
+_VISITS = VisitRow.__table__
+_OPS = OpRow.__table__
 
 
 def _visit_public(row: Any) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def _submit(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
             raise _conflict(op.op_id, ErrorCode.CONFLICT, "The visit changed on the portal since you last saw it; review the current version.", _visit_public(visit))
     elif op.base_version != 0:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, "The portal has no earlier version of this visit; submit it with base_version 0.", None)
-    if doc.amends is not None and session.scalar(select(Visit.id).where(Visit.id == doc.amends, scope.visit_filter(caller))) is None:
+    if doc.amends is not None and session.scalar(select(VisitRow.id).where(VisitRow.id == doc.amends, scope.visit_filter(caller))) is None:
         raise _not_found(op.op_id, "visit to amend")
     template = _template_data(session, doc.template_id)
     if template is None:
@@ -191,23 +191,23 @@ def _concluded_investigation(session: Session, op: Op, doc: VisitDocument, docum
     return investigation_values(session, case, op.id, doc.amends, document, utc_now(), plan=plan)
 
 
-def submitted_by(session: Session, visit: Visit, user_id: str) -> bool:
+def submitted_by(session: Session, visit: VisitRow, user_id: str) -> bool:
     """Whether ``user_id`` submitted the visit or any visit its chain of ``amends`` leads back to."""
     seen: set[str] = set()
-    current: Visit | None = visit
+    current: VisitRow | None = visit
     while current is not None and current.id not in seen:
         if current.officer_id == user_id:
             return True
         seen.add(current.id)
         amends = current.document.get("amends")
-        current = session.get(Visit, amends) if isinstance(amends, str) else None
+        current = session.get(VisitRow, amends) if isinstance(amends, str) else None
     return False
 
 
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     body = _parse(DecideData, op.data, op.op_id, "decision")
-    visit = session.get(Visit, body.visit_id, with_for_update=True)
-    officer = session.get(User, visit.officer_id) if visit else None
+    visit = session.get(VisitRow, body.visit_id, with_for_update=True)
+    officer = session.get(UserRow, visit.officer_id) if visit else None
     if visit is None or officer is None or not caller.is_lead or officer.team_id != caller.team_id:
         raise _not_found(op.op_id, "visit")
     if submitted_by(session, visit, caller.id):
@@ -217,12 +217,12 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
         )
     if body.decision == Decision.RETURN and not body.comment.strip():
         raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "Say what the officer must change: returning a visit needs a comment.", {"fields": {"comment": "required to return a visit"}})
-    if session.get(Review, op.id) is not None:
+    if session.get(ReviewRow, op.id) is not None:
         raise _rejected(op.op_id, ErrorCode.INVALID_REQUEST, "This review id is already used; decide again with a new id.", {"fields": {"id": "used"}})
     if visit.status != VisitStatus.SUBMITTED:
         raise _conflict(op.op_id, ErrorCode.CONFLICT, f"This visit is {visit.status}, not awaiting review.", public(visit))
     now = utcnow()
-    review = Review(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now)
+    review = ReviewRow(id=op.id, visit_id=visit.id, lead_id=caller.id, decision=str(body.decision), comment=body.comment, decided_at=now)
     session.add(review)
     visit.status = VisitStatus.APPROVED if body.decision == Decision.APPROVE else VisitStatus.RETURNED
     visit.review = {"decision": str(body.decision), "comment": body.comment, "lead_id": caller.id, "decided_at": format_timestamp(now)}
@@ -237,7 +237,7 @@ def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
 
 def _summary_issued(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:
     body = _parse(SummaryIssuedData, op.data, op.op_id, "summary_issued")
-    visit = session.get(Visit, op.id, with_for_update=True)
+    visit = session.get(VisitRow, op.id, with_for_update=True)
     if visit is None or not summary.may_record(session, caller, visit):
         raise _not_found(op.op_id, "visit")
     if op.base_version != visit.version:
@@ -291,7 +291,7 @@ def _apply_one(db: Database, connection: Connection, caller: scope.Caller, raw: 
                     return stored
                 result = handler(session, caller, op)
                 if handler not in _SELF_RECORDING:
-                    session.add(OpRecord(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow(), digest=op_digest(op)))
+                    session.add(OpRow(op_id=op.op_id, user_id=caller.id, result=result, created_at=utcnow(), digest=op_digest(op)))
             return result
         except OpOutcome as outcome:
             # The same op may have committed from another device meanwhile: that makes it a duplicate.

@@ -7,18 +7,18 @@ gives the record its version and seq, and records scope changes a case causes.
 from __future__ import annotations
 
 import uuid
-from types import SimpleNamespace
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal.clocks import Calendar, effective_due_at, mark_met
 from portal.core.config import KdfParams
 from portal.core.security import hash_password
-from portal.clocks import Calendar, effective_due_at, mark_met
 from portal.errors import ApiError, invalid_request
-from portal.models import Case, CaseResident, Property, Resident, Team, Template, User
+from portal.models import CaseResidentRow, CaseRow, PropertyRow, ResidentRow, TeamRow, TemplateRow, UserRow
 from portal.services import case_checks, case_clocks
 from portal.services.passwords import check_password
 from portal.services.scope import affected_callers, record_scope_changes, snapshot, touched_by
@@ -54,7 +54,7 @@ def public(record: Record) -> dict[str, Any]:
     return {"id": record.id, "version": record.version, "seq": record.seq, **record.data()}
 
 
-def user_public(user: User) -> dict[str, Any]:
+def user_public(user: UserRow) -> dict[str, Any]:
     """The ``user`` object of login and ``/me``."""
     return {"id": user.id, **{k: v for k, v in user.data().items()}}
 
@@ -78,31 +78,31 @@ def _raise_if(fields: dict[str, str]) -> None:
         raise invalid_request(fields)
 
 
-def create_team(session: Session, body: TeamData) -> Team:
+def create_team(session: Session, body: TeamData) -> TeamRow:
     """A new team."""
-    team = Team(id=new_id(), name=body.name, version=1, seq=next_seq(session))
+    team = TeamRow(id=new_id(), name=body.name, version=1, seq=next_seq(session))
     session.add(team)
     return team
 
 
-def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> User:
+def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> UserRow:
     """A new account; leads and officers need a team."""
     fields: dict[str, str] = {}
-    _require(session, Team, body.team_id, "team_id", fields)
+    _require(session, TeamRow, body.team_id, "team_id", fields)
     if body.role in (Role.OFFICER, Role.LEAD) and body.team_id is None:
         fields["team_id"] = "Officers and leads belong to a team."
     _raise_if(fields)
     check_password(body.password)
     # Sign-in matches usernames by their key (case-insensitive in every script), so they are unique that way.
     key = username_key(body.username)
-    taken = session.scalar(select(User.username).where(User.username_key == key))
+    taken = session.scalar(select(UserRow.username).where(UserRow.username_key == key))
     if taken is not None:
         raise ApiError(
             409, ErrorCode.CONFLICT,
             f"The username {body.username!r} is taken (by {taken!r}: usernames differing only in case are the same); choose another.",
             {"fields": {"username": "taken"}},
         )
-    user = User(
+    user = UserRow(
         id=new_id(), username=body.username, username_key=key, display_name=body.display_name, role=str(body.role),
         team_id=body.team_id, password_hash=hash_password(body.password, kdf), version=1, seq=next_seq(session),
     )
@@ -110,19 +110,19 @@ def create_user(session: Session, body: AdminUserCreate, kdf: KdfParams) -> User
     return user
 
 
-def create_property(session: Session, body: PropertyData) -> Property:
+def create_property(session: Session, body: PropertyData) -> PropertyRow:
     """A new property."""
-    prop = Property(id=new_id(), version=1, seq=next_seq(session), **body.model_dump(mode="json"))
+    prop = PropertyRow(id=new_id(), version=1, seq=next_seq(session), **body.model_dump(mode="json"))
     session.add(prop)
     return prop
 
 
-def create_resident(session: Session, body: ResidentData) -> Resident:
+def create_resident(session: Session, body: ResidentData) -> ResidentRow:
     """A new resident of an existing property."""
     fields: dict[str, str] = {}
-    _require(session, Property, body.property_id, "property_id", fields)
+    _require(session, PropertyRow, body.property_id, "property_id", fields)
     _raise_if(fields)
-    resident = Resident(id=new_id(), version=1, seq=next_seq(session), **body.model_dump(mode="json"))
+    resident = ResidentRow(id=new_id(), version=1, seq=next_seq(session), **body.model_dump(mode="json"))
     session.add(resident)
     return resident
 
@@ -165,11 +165,11 @@ def _check_show_if(body: TemplateData, fields: dict[str, str]) -> None:
                 fields[f"{where}.equals"] = f"{parent.id!r} is a yes/no question: use true or false."
 
 
-def create_template(session: Session, body: TemplateData) -> Template:
+def create_template(session: Session, body: TemplateData) -> TemplateRow:
     """A new inspection template."""
     _check_template(body)
     data = body.model_dump(mode="json", exclude_none=True)
-    template = Template(
+    template = TemplateRow(
         id=new_id(), version=1, seq=next_seq(session), name=data["name"], template_version=data["version"],
         case_types=data["case_types"], sections=data["sections"],
     )
@@ -177,11 +177,11 @@ def create_template(session: Session, body: TemplateData) -> Template:
     return template
 
 
-def _set_residents(session: Session, case: Case, *, replace: bool) -> None:
+def _set_residents(session: Session, case: CaseRow, *, replace: bool) -> None:
     if replace:
-        session.execute(delete(CaseResident).where(CaseResident.case_id == case.id).execution_options(synchronize_session=False))
+        session.execute(delete(CaseResidentRow).where(CaseResidentRow.case_id == case.id).execution_options(synchronize_session=False))
     for resident_id in dict.fromkeys(case.resident_ids):
-        session.add(CaseResident(case_id=case.id, resident_id=resident_id))
+        session.add(CaseResidentRow(case_id=case.id, resident_id=resident_id))
 
 
 def case_row(
@@ -204,7 +204,7 @@ def case_row(
 def create_case(
     session: Session, body: CaseData, *, track_scope: bool = True, case_id: str | None = None,
     source: str = "crm", reported_by_id: str | None = None,
-) -> Case:
+) -> CaseRow:
     """A new case with its statutory clocks; ``due_at`` is the earliest unmet clock's, else the service date.
 
     The service date is ``due_at`` when given, else the council's service standard
@@ -217,7 +217,7 @@ def create_case(
     values = body.model_dump(mode="json")
     values = case_checks.new_case_values(case_checks.CaseRefs.load(session, [values]), values, fields)
     _raise_if(fields)
-    case = Case(**case_row(session, values, case_id=case_id or new_id(), seq=next_seq(session), source=source, reported_by_id=reported_by_id))
+    case = CaseRow(**case_row(session, values, case_id=case_id or new_id(), seq=next_seq(session), source=source, reported_by_id=reported_by_id))
     callers = affected_callers(session, [case.assigned_officer_id, reported_by_id], [case.team_id]) if track_scope else []
     touched = touched_by(session, case.id, [case.property_id], case.resident_ids)
     before = snapshot(session, callers, touched)
@@ -232,7 +232,7 @@ def create_case(
 RETRIAGE_FIELDS = ("priority", "case_type", "reported_hazards", "aware_at")
 
 
-def _clocks_met(values: dict[str, Any], case: Case, fields: dict[str, str]) -> dict[str, Any]:
+def _clocks_met(values: dict[str, Any], case: CaseRow, fields: dict[str, str]) -> dict[str, Any]:
     """The ``clocks_met`` of a PATCH as {stage: aware time}, naming each bad entry."""
     met: dict[str, Any] = {}
     stages = {c["stage"] for c in case.clocks or []}
@@ -245,7 +245,7 @@ def _clocks_met(values: dict[str, Any], case: Case, fields: dict[str, str]) -> d
     return met
 
 
-def patch_case(session: Session, case: Case, body: AdminCasePatch) -> Case:
+def patch_case(session: Session, case: CaseRow, body: AdminCasePatch) -> CaseRow:
     """Change any subset of a case's fields (reassignment included) and move scope with it.
 
     A re-triage (``RETRIAGE_FIELDS``) recomputes every unmet clock; ``clocks_met`` marks
@@ -307,7 +307,7 @@ def purge_closed_cases(session: Session, retention_days: int) -> int:
     """
     cutoff = utcnow() - timedelta(days=retention_days)
     due = session.scalars(
-        select(Case).where(Case.status == CaseStatus.CLOSED, Case.purged.is_(False), Case.closed_at < cutoff)
+        select(CaseRow).where(CaseRow.status == CaseStatus.CLOSED, CaseRow.purged.is_(False), CaseRow.closed_at < cutoff)
     ).all()
     for case in due:
         callers = affected_callers(session, [case.assigned_officer_id, case.reported_by_id], [case.team_id])

@@ -10,7 +10,7 @@
 - the officer who reported a hazard (revision 2) keeps the case it opened.
 
 When a case changes hands, the records that enter or leave someone's scope without
-changing themselves are written as ``ScopeChange`` rows in the same transaction.
+changing themselves are written as ``ScopeChangeRow`` rows in the same transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, false, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
-from portal.models import Case, CaseResident, Property, Resident, ScopeChange, Team, User, Visit
+from portal.models import CaseResidentRow, CaseRow, PropertyRow, ResidentRow, ScopeChangeRow, TeamRow, UserRow, VisitRow
 from portal.services.bulk import among, insert_rows
 from portal.services.sequence import next_seqs, utcnow
 from sync.protocol import Role
@@ -46,7 +46,7 @@ class Caller:
         return self.role == Role.ADMIN
 
 
-def case_filter(caller: Caller, case: Any = Case) -> ColumnElement[bool]:
+def case_filter(caller: Caller, case: Any = CaseRow) -> ColumnElement[bool]:
     """Cases the caller sees (``case``: the Case model or an alias of it)."""
     if caller.is_admin:
         return false()
@@ -74,19 +74,19 @@ def _row_check(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
 
 def _callers_case(caller: Caller, case_id: Any) -> ColumnElement[bool]:
     """The case with this id is in the caller's scope."""
-    held = aliased(Case)
+    held = aliased(CaseRow)
     return _row_check(held.id == case_id, case_filter(caller, held))
 
 
 def property_filter(caller: Caller) -> ColumnElement[bool]:
     """Properties of the caller's cases."""
-    return _row_check(Case.property_id == Property.id, _callers_case(caller, Case.id))
+    return _row_check(CaseRow.property_id == PropertyRow.id, _callers_case(caller, CaseRow.id))
 
 
 def _resident_sources(caller: Caller) -> list[ColumnElement[bool]]:
     """Residents named by the caller's cases; residents living at their properties."""
-    named = _row_check(CaseResident.resident_id == Resident.id, _callers_case(caller, CaseResident.case_id))
-    at_property = _row_check(Case.property_id == Resident.property_id, _callers_case(caller, Case.id))
+    named = _row_check(CaseResidentRow.resident_id == ResidentRow.id, _callers_case(caller, CaseResidentRow.case_id))
+    at_property = _row_check(CaseRow.property_id == ResidentRow.property_id, _callers_case(caller, CaseRow.id))
     return [named, at_property]
 
 
@@ -104,13 +104,13 @@ FEW_CASES = 500
 
 def _gathered_sources(caller: Caller) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """Properties and residents as lists gathered from the caller's cases."""
-    at = select(Case.property_id).where(case_filter(caller))
-    named = select(CaseResident.resident_id).join(Case, Case.id == CaseResident.case_id).where(case_filter(caller))
-    return [Property.id.in_(at)], [Resident.id.in_(named), Resident.property_id.in_(at)]
+    at = select(CaseRow.property_id).where(case_filter(caller))
+    named = select(CaseResidentRow.resident_id).join(CaseRow, CaseRow.id == CaseResidentRow.case_id).where(case_filter(caller))
+    return [PropertyRow.id.in_(at)], [ResidentRow.id.in_(named), ResidentRow.property_id.in_(at)]
 
 
 def _has_few_cases(session: Session, caller: Caller) -> bool:
-    some = select(Case.id).where(case_filter(caller)).limit(FEW_CASES + 1).subquery()
+    some = select(CaseRow.id).where(case_filter(caller)).limit(FEW_CASES + 1).subquery()
     return int(session.scalar(select(func.count()).select_from(some)) or 0) <= FEW_CASES
 
 
@@ -118,17 +118,17 @@ def visit_filter(caller: Caller) -> ColumnElement[bool]:
     """Visits the caller sees: their own, and a lead's team members'."""
     if caller.is_admin:
         return false()
-    mine = Visit.officer_id == caller.id
+    mine = VisitRow.officer_id == caller.id
     if caller.is_lead and caller.team_id:
-        return or_(mine, Visit.officer_id.in_(select(User.id).where(User.team_id == caller.team_id)))
+        return or_(mine, VisitRow.officer_id.in_(select(UserRow.id).where(UserRow.team_id == caller.team_id)))
     return mine
 
 
 def user_filter(caller: Caller) -> ColumnElement[bool]:
     """Users the caller sees: themselves, and a lead's team."""
-    me = User.id == caller.id
+    me = UserRow.id == caller.id
     if caller.is_lead and caller.team_id:
-        return or_(me, User.team_id == caller.team_id)
+        return or_(me, UserRow.team_id == caller.team_id)
     return me
 
 
@@ -136,7 +136,7 @@ def team_filter(caller: Caller) -> ColumnElement[bool]:
     """The caller's own team (not for admins)."""
     if caller.is_admin or not caller.team_id:
         return false()
-    return Team.id == caller.team_id
+    return TeamRow.id == caller.team_id
 
 
 def template_filter(caller: Caller) -> ColumnElement[bool]:
@@ -164,17 +164,17 @@ def pull_sources(session: Session, caller: Caller) -> dict[str, list[ColumnEleme
         "team": [team_filter(caller)], "user": [user_filter(caller)], "template": [template_filter(caller)],
         "property": properties, "resident": residents, **rules,
     }
-    live = Case.purged.is_(False)
-    sources["case"] = [live & (Case.assigned_officer_id == caller.id), live & (Case.reported_by_id == caller.id)]
+    live = CaseRow.purged.is_(False)
+    sources["case"] = [live & (CaseRow.assigned_officer_id == caller.id), live & (CaseRow.reported_by_id == caller.id)]
     officers = {caller.id}
     if caller.is_lead and caller.team_id:
-        sources["case"].append(live & (Case.team_id == caller.team_id))
-        officers.update(session.scalars(select(User.id).where(User.team_id == caller.team_id)))
-    sources["visit"] = [Visit.officer_id == officer for officer in sorted(officers)]
+        sources["case"].append(live & (CaseRow.team_id == caller.team_id))
+        officers.update(session.scalars(select(UserRow.id).where(UserRow.team_id == caller.team_id)))
+    sources["visit"] = [VisitRow.officer_id == officer for officer in sorted(officers)]
     return sources
 
 
-def caller_for(user: User) -> Caller:
+def caller_for(user: UserRow) -> Caller:
     """The scope view of a user row."""
     return Caller(user.id, user.username, user.role, user.team_id)
 
@@ -183,8 +183,8 @@ def affected_callers(session: Session, officer_ids: Iterable[str | None], team_i
     """The officers named and the leads of the teams named: whose scope a case change can move."""
     officers = {i for i in officer_ids if i}
     teams = {i for i in team_ids if i}
-    condition = or_(User.id.in_(officers), (User.role == Role.LEAD) & User.team_id.in_(teams))
-    return [caller_for(user) for user in session.scalars(select(User).where(condition))]
+    condition = or_(UserRow.id.in_(officers), (UserRow.role == Role.LEAD) & UserRow.team_id.in_(teams))
+    return [caller_for(user) for user in session.scalars(select(UserRow).where(condition))]
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,7 @@ class Touched:
 def touched_by(session: Session, case_ids: str | Iterable[str], property_ids: Iterable[str], resident_ids: Iterable[str]) -> Touched:
     """The case (or cases), its old and new properties, and the residents named or living there."""
     props = frozenset(property_ids)
-    living = session.scalars(select(Resident.id).where(among(session, Resident.property_id, props)))
+    living = session.scalars(select(ResidentRow.id).where(among(session, ResidentRow.property_id, props)))
     cases = frozenset({case_ids} if isinstance(case_ids, str) else case_ids)
     return Touched(cases, props, frozenset(resident_ids) | frozenset(living))
 
@@ -214,9 +214,9 @@ def _of(touched: TouchedBy, caller: Caller) -> Touched:
 
 def visible(session: Session, caller: Caller, touched: Touched) -> set[tuple[str, str]]:
     """Which of the touched records the caller sees now, as (entity, id) pairs."""
-    cases = session.scalars(select(Case.id).where(among(session, Case.id, touched.cases), case_filter(caller)))
-    props = session.scalars(select(Property.id).where(among(session, Property.id, touched.properties), property_filter(caller)))
-    people = session.scalars(select(Resident.id).where(among(session, Resident.id, touched.residents), resident_filter(caller)))
+    cases = session.scalars(select(CaseRow.id).where(among(session, CaseRow.id, touched.cases), case_filter(caller)))
+    props = session.scalars(select(PropertyRow.id).where(among(session, PropertyRow.id, touched.properties), property_filter(caller)))
+    people = session.scalars(select(ResidentRow.id).where(among(session, ResidentRow.id, touched.residents), resident_filter(caller)))
     return {("case", i) for i in cases} | {("property", i) for i in props} | {("resident", i) for i in people}
 
 
@@ -253,7 +253,7 @@ def record_scope_changes(
         return
     now = utcnow()
     # One block of numbers and one multi-row insert, however many rows (a case import moves thousands).
-    insert_rows(session, cast(Table, ScopeChange.__table__), [
+    insert_rows(session, cast(Table, ScopeChangeRow.__table__), [
         {"user_id": user_id, "entity": entity, "entity_id": entity_id, "deleted": deleted, "seq": seq, "created_at": now}
         for (user_id, entity, entity_id, deleted), seq in zip(changes, next_seqs(session, len(changes)))
     ])

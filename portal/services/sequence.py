@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.core.db import HORIZON_COUNTER, SEQ_COUNTER
-from portal.models import Counter
+from portal.models import CounterRow
 
-
-_COUNTERS = cast(Table, Counter.__table__)
+_COUNTERS = cast(Table, CounterRow.__table__)
 
 
 def next_seq(session: Session) -> int:
@@ -72,12 +71,12 @@ def stamp(session: Session, record: Any) -> int:
 
 def current_seq(session: Session) -> int:
     """The last change number committed as of the session's snapshot."""
-    return int(session.execute(select(Counter.value).where(Counter.name == SEQ_COUNTER)).scalar_one())
+    return int(session.execute(select(CounterRow.value).where(CounterRow.name == SEQ_COUNTER)).scalar_one())
 
 
 def horizon(session: Session) -> int:
     """Cursors below this number may have missed purged tombstones (410 resync_required)."""
-    return int(session.execute(select(Counter.value).where(Counter.name == HORIZON_COUNTER)).scalar_one())
+    return int(session.execute(select(CounterRow.value).where(CounterRow.name == HORIZON_COUNTER)).scalar_one())
 
 
 def set_horizon(session: Session, value: int) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.awaab import SHIPPED_SCHEDULE
-from portal.models import AwaabSchedule, HazardVocabulary
+from portal.models import AwaabScheduleRow, HazardVocabularyRow
 from portal.services.case_clocks import SCHEDULE_ID
 from portal.services.sequence import next_seq
 from sync.protocol import HHSRS_2006
@@ -29,7 +29,7 @@ def vocabulary_id(key: str) -> str:
 
 def ensure_shipped(session: Session) -> None:
     """Store the shipped records that are missing (inside a write transaction)."""
-    if session.scalar(select(HazardVocabulary.id).where(HazardVocabulary.key == HHSRS_2006["key"])) is None:
-        session.add(HazardVocabulary(id=vocabulary_id(HHSRS_2006["key"]), version=1, seq=next_seq(session), **HHSRS_2006))
-    if session.get(AwaabSchedule, SCHEDULE_ID) is None:
-        session.add(AwaabSchedule(id=SCHEDULE_ID, version=1, seq=next_seq(session), phases=SHIPPED_SCHEDULE["phases"]))
+    if session.scalar(select(HazardVocabularyRow.id).where(HazardVocabularyRow.key == HHSRS_2006["key"])) is None:
+        session.add(HazardVocabularyRow(id=vocabulary_id(HHSRS_2006["key"]), version=1, seq=next_seq(session), **HHSRS_2006))
+    if session.get(AwaabScheduleRow, SCHEDULE_ID) is None:
+        session.add(AwaabScheduleRow(id=SCHEDULE_ID, version=1, seq=next_seq(session), phases=SHIPPED_SCHEDULE["phases"]))

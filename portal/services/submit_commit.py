@@ -19,15 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.core.db import SEQ_COUNTER, psycopg_connection
-from portal.models import Case, OpRecord, Visit, VisitBlob
+from portal.models import CaseRow, OpRow, VisitBlobRow, VisitRow
 from portal.services import webhooks
 from portal.services.sequence import next_seq, utcnow
 from sync.protocol import VisitStatus
 
-_VISITS = cast(Table, Visit.__table__)
-_VISIT_BLOBS = cast(Table, VisitBlob.__table__)
-_CASES = cast(Table, Case.__table__)
-_OPS = cast(Table, OpRecord.__table__)
+_VISITS = cast(Table, VisitRow.__table__)
+_VISIT_BLOBS = cast(Table, VisitBlobRow.__table__)
+_CASES = cast(Table, CaseRow.__table__)
+_OPS = cast(Table, OpRow.__table__)
 _MARKABLE = ("open", "scheduled")
 
 

@@ -16,11 +16,11 @@ from sqlalchemy import Dialect, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from portal.core.db import psycopg_connection
-from portal.models import Case, OpRecord, Visit
+from portal.models import CaseRow, OpRow, VisitRow
 from portal.services import scope
 
-_OPS = OpRecord.__table__
-_VISITS = Visit.__table__
+_OPS = OpRow.__table__
+_VISITS = VisitRow.__table__
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def _statement(caller: scope.Caller) -> Select[Any]:
     # Built once per caller: building the scope's subqueries cost a submit on SQLite
     # (where it is executed as it is) as much as running them.
     return select(
-        select(Case.status).where(Case.id == bindparam("case_id"), scope.case_filter(caller)).scalar_subquery().label("case_status"),
-        select(Case.awaab).where(Case.id == bindparam("case_id")).scalar_subquery().label("case_awaab"),
+        select(CaseRow.status).where(CaseRow.id == bindparam("case_id"), scope.case_filter(caller)).scalar_subquery().label("case_status"),
+        select(CaseRow.awaab).where(CaseRow.id == bindparam("case_id")).scalar_subquery().label("case_awaab"),
         select(_OPS.c.user_id).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("user_id"),
         select(_OPS.c.result).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("result"),
         select(_OPS.c.digest).where(_OPS.c.op_id == bindparam("op_id")).scalar_subquery().label("digest"),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from fieldapp.letter import LetterPhoto, letter_facts, load_template, render_letter
 from fieldapp.letter.images import missing_photo
 from portal.blobstore import BlobStore
-from portal.models import Case, Property, Resident, User, Visit
+from portal.models import CaseRow, PropertyRow, ResidentRow, UserRow, VisitRow
 from portal.services.case_clocks import meet_clock
 from portal.services.scope import Caller
 from portal.services.sequence import stamp
@@ -34,30 +34,30 @@ class SummaryRefused(Exception):
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
-def _team_of(session: Session, visit: Visit) -> str | None:
-    officer = session.get(User, visit.officer_id)
+def _team_of(session: Session, visit: VisitRow) -> str | None:
+    officer = session.get(UserRow, visit.officer_id)
     return officer.team_id if officer is not None else None
 
 
-def may_record(session: Session, caller: Caller, visit: Visit) -> bool:
+def may_record(session: Session, caller: Caller, visit: VisitRow) -> bool:
     """The visit's officer or a lead of its team may record that its summary was issued."""
     if visit.officer_id == caller.id:
         return True
     return caller.is_lead and caller.team_id is not None and _team_of(session, visit) == caller.team_id
 
 
-def may_read_letter(session: Session, caller: Caller, visit: Visit) -> bool:
+def may_read_letter(session: Session, caller: Caller, visit: VisitRow) -> bool:
     """The visit's officer, a lead of its team, or an admin may have its letter."""
     return caller.is_admin or may_record(session, caller, visit)
 
 
-def letter_pdf(session: Session, blobs: BlobStore, visit: Visit, template: Path | None, issued_on: date) -> bytes:
+def letter_pdf(session: Session, blobs: BlobStore, visit: VisitRow, template: Path | None, issued_on: date) -> bytes:
     """The visit's letter as PDF bytes; `fieldapp.letter.LetterError` when it cannot be made."""
-    case = session.get(Case, visit.case_id)
+    case = session.get(CaseRow, visit.case_id)
     assert case is not None  # a visit's case is a foreign key
-    prop = session.get(Property, case.property_id)
-    residents = [r for r in (session.get(Resident, rid) for rid in case.resident_ids) if r is not None]
-    officer = session.get(User, visit.officer_id)
+    prop = session.get(PropertyRow, case.property_id)
+    residents = [r for r in (session.get(ResidentRow, rid) for rid in case.resident_ids) if r is not None]
+    officer = session.get(UserRow, visit.officer_id)
     facts = letter_facts(visit.id, visit.document, case.data(), prop.data() if prop else {},
                          [r.data() for r in residents], officer.display_name if officer else "")
 
@@ -69,7 +69,7 @@ def letter_pdf(session: Session, blobs: BlobStore, visit: Visit, template: Path 
     return render_letter(facts, load_template(template), photo, issued_on)
 
 
-def record_issued(session: Session, by_id: str, visit: Visit, body: SummaryIssuedData) -> None:
+def record_issued(session: Session, by_id: str, visit: VisitRow, body: SummaryIssuedData) -> None:
     """Add ``summary_issued`` to the visit (new version and seq) and meet the case's summary clock."""
     try:
         issued_at = parse_timestamp(body.issued_at)
@@ -97,12 +97,12 @@ def record_issued(session: Session, by_id: str, visit: Visit, body: SummaryIssue
     visit.version += 1
     session.flush()
     stamp(session, visit)
-    case = session.get(Case, visit.case_id)
+    case = session.get(CaseRow, visit.case_id)
     if case is not None:
         meet_summary_clock(session, case, format_timestamp(issued_at))
 
 
-def meet_summary_clock(session: Session, case: Case, met_at: str) -> None:
+def meet_summary_clock(session: Session, case: CaseRow, met_at: str) -> None:
     """Meet the case's ``summary`` clock at ``met_at``, if it has one (a met clock keeps its time)."""
     clock = next((c for c in case.clocks or [] if c.get("stage") == "summary"), None)
     if clock is not None and not clock.get("met_at"):

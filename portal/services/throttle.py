@@ -30,7 +30,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.core.config import PortalSettings
-from portal.models_security import KnownDevice, LoginAttempt, ThrottleKey
+from portal.models_security import KnownDeviceRow, LoginAttemptRow, ThrottleKeyRow
 
 
 class Throttled(Exception):
@@ -55,14 +55,14 @@ def is_known_device(session: Session, user_id: str | None, device_id: str) -> bo
     """True when this device signed in successfully as the user before."""
     if user_id is None:
         return False
-    return session.get(KnownDevice, (user_id, device_id)) is not None
+    return session.get(KnownDeviceRow, (user_id, device_id)) is not None
 
 
 def remember_device(session: Session, user_id: str, device_id: str, now: datetime) -> None:
     """Record a successful sign-in from the device."""
-    known = session.get(KnownDevice, (user_id, device_id))
+    known = session.get(KnownDeviceRow, (user_id, device_id))
     if known is None:
-        session.add(KnownDevice(user_id=user_id, device_id=device_id, first_at=now, last_at=now))
+        session.add(KnownDeviceRow(user_id=user_id, device_id=device_id, first_at=now, last_at=now))
     else:
         known.last_at = now
 
@@ -79,7 +79,7 @@ def _limits(who: Who, known: bool, settings: PortalSettings) -> dict[str, int]:
 def _lock(session: Session, keys: list[str], now: datetime) -> None:
     """Create-or-touch each key's row, which locks it until the transaction ends (in key order: no deadlocks)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ThrottleKey).values([{"key": key, "last_at": now} for key in keys])
+    statement = insert(ThrottleKeyRow).values([{"key": key, "last_at": now} for key in keys])
     session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"last_at": statement.excluded.last_at}))
 
 
@@ -99,16 +99,16 @@ def _counted(session: Session, key: str, since: datetime) -> int:
     typo, never throttle them. Order is the rows' ids, which follow the order the locked
     checks ran in.
     """
-    in_window = (LoginAttempt.key == key) & (LoginAttempt.at > since)
+    in_window = (LoginAttemptRow.key == key) & (LoginAttemptRow.at > since)
     failures, last_failure, last_failure_at = session.execute(
-        select(func.count(), func.max(LoginAttempt.id), func.max(LoginAttempt.at)).where(in_window, LoginAttempt.succeeded.is_(False))
+        select(func.count(), func.max(LoginAttemptRow.id), func.max(LoginAttemptRow.at)).where(in_window, LoginAttemptRow.succeeded.is_(False))
     ).one()
     if not failures:
         return 0
     burst = session.scalar(select(func.count()).where(
-        in_window, LoginAttempt.succeeded.is_(True),
-        LoginAttempt.overlapped.is_(True)
-        | ((LoginAttempt.id < last_failure) & (LoginAttempt.at >= last_failure_at - _BURST)),
+        in_window, LoginAttemptRow.succeeded.is_(True),
+        LoginAttemptRow.overlapped.is_(True)
+        | ((LoginAttemptRow.id < last_failure) & (LoginAttemptRow.at >= last_failure_at - _BURST)),
     ))
     return int(failures) + int(burst or 0)
 
@@ -121,17 +121,17 @@ def reserve(session: Session, who: Who, settings: PortalSettings, now: datetime,
     window = timedelta(seconds=settings.login_window_seconds)
     for key, limit in limits.items():
         if _counted(session, key, now - window) >= limit:
-            oldest = session.scalar(select(func.min(LoginAttempt.at)).where(LoginAttempt.key == key, LoginAttempt.at > now - window))
+            oldest = session.scalar(select(func.min(LoginAttemptRow.at)).where(LoginAttemptRow.key == key, LoginAttemptRow.at > now - window))
             assert oldest is not None  # the attempts just counted are in the window
             raise Throttled(max(1, math.ceil((oldest + window - now).total_seconds())))
     attempt = secrets.token_hex(16)
-    session.add_all([LoginAttempt(key=key, attempt=attempt, at=now) for key in sorted(counted)])
+    session.add_all([LoginAttemptRow(key=key, attempt=attempt, at=now) for key in sorted(counted)])
     return attempt
 
 
 def failed(session: Session, attempt: str) -> None:
     """The password was wrong: the attempt stays a failure, and is no longer being checked."""
-    session.execute(update(LoginAttempt).where(LoginAttempt.attempt == attempt).values(checked=True))
+    session.execute(update(LoginAttemptRow).where(LoginAttemptRow.attempt == attempt).values(checked=True))
 
 
 def succeeded(session: Session, attempt: str, now: datetime) -> None:
@@ -140,16 +140,16 @@ def succeeded(session: Session, attempt: str, now: datetime) -> None:
     Its keys are locked first, as ``reserve`` locks them, so whether an earlier attempt
     is still being checked is read in the same order the checks were counted in.
     """
-    rows = session.execute(select(LoginAttempt.id, LoginAttempt.key).where(LoginAttempt.attempt == attempt)).all()
+    rows = session.execute(select(LoginAttemptRow.id, LoginAttemptRow.key).where(LoginAttemptRow.attempt == attempt)).all()
     if not rows:
         return
     _lock(session, sorted({key for _, key in rows}), now)
     for row_id, key in rows:
         pending_before = session.scalar(select(func.count()).where(
-            LoginAttempt.key == key, LoginAttempt.id < row_id,
-            LoginAttempt.checked.is_(False), LoginAttempt.at > now - _BURST,
+            LoginAttemptRow.key == key, LoginAttemptRow.id < row_id,
+            LoginAttemptRow.checked.is_(False), LoginAttemptRow.at > now - _BURST,
         ))
-        session.execute(update(LoginAttempt).where(LoginAttempt.id == row_id).values(
+        session.execute(update(LoginAttemptRow).where(LoginAttemptRow.id == row_id).values(
             succeeded=True, checked=True, overlapped=bool(pending_before),
         ))
 
@@ -157,5 +157,5 @@ def succeeded(session: Session, attempt: str, now: datetime) -> None:
 def forget_old(session: Session, now: datetime) -> None:
     """Drop attempts and keys a day old: no window reaches back that far."""
     cutoff = now - timedelta(days=1)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
-    session.execute(delete(ThrottleKey).where(ThrottleKey.last_at < cutoff))
+    session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < cutoff))
+    session.execute(delete(ThrottleKeyRow).where(ThrottleKeyRow.last_at < cutoff))

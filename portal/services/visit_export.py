@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.blobstore import BlobStore
-from portal.models import Blob, Case, Visit
+from portal.models import BlobRow, CaseRow, VisitRow
 from portal.services import summary
 from portal.services.records import public
 from sync.protocol import API_PREFIX, VisitStatus, format_timestamp, utc_now
@@ -36,9 +36,9 @@ class NotExportable(Exception):
         self.message, self.status = message, status
 
 
-def _photos(session: Session, visit: Visit) -> list[dict[str, Any]]:
+def _photos(session: Session, visit: VisitRow) -> list[dict[str, Any]]:
     entries = [p for p in visit.document.get("photos") or [] if isinstance(p, dict)]
-    stored = {b.sha256: b for b in session.scalars(select(Blob).where(Blob.sha256.in_({p.get("sha256") for p in entries})))}
+    stored = {b.sha256: b for b in session.scalars(select(BlobRow).where(BlobRow.sha256.in_({p.get("sha256") for p in entries})))}
     photos = []
     for entry in entries:
         blob = stored.get(str(entry.get("sha256")))
@@ -51,13 +51,13 @@ def _photos(session: Session, visit: Visit) -> list[dict[str, Any]]:
     return photos
 
 
-def export(session: Session, blobs: BlobStore, visit: Visit, letter_template: Path | None, today: date) -> dict[str, Any]:
+def export(session: Session, blobs: BlobStore, visit: VisitRow, letter_template: Path | None, today: date) -> dict[str, Any]:
     """The export of an approved visit; ``NotExportable`` otherwise, ``fieldapp.letter.LetterError`` when its letter cannot be made."""
     if visit.status != VisitStatus.APPROVED:
         raise NotExportable(
             f"This visit is {visit.status}, not approved: only visits a lead has approved are exported. "
             "Export it once it is approved (GET /admin/visits?status=approved lists them).", visit.status)
-    case = session.get(Case, visit.case_id)
+    case = session.get(CaseRow, visit.case_id)
     pdf = summary.letter_pdf(session, blobs, visit, letter_template, today)
     return {
         "exported_at": format_timestamp(utc_now()),

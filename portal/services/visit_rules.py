@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models import HazardVocabulary
+from portal.models import HazardVocabularyRow
 from sync.protocol import (
     DEFAULT_VOCABULARY,
     VisitDocument,
@@ -38,7 +38,7 @@ def vocabularies(session: Session, wanted: set[str]) -> dict[str, dict[str, Any]
     with _LOCK:
         if wanted <= set(_VOCABULARIES):
             return dict(_VOCABULARIES)
-    rows = {row.key: row.data() for row in session.scalars(select(HazardVocabulary))}
+    rows = {row.key: row.data() for row in session.scalars(select(HazardVocabularyRow))}
     with _LOCK:
         _VOCABULARIES.update(rows)
         return dict(_VOCABULARIES)

@@ -27,8 +27,8 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.db import Database
-from portal.models import Case
-from portal.models_webhooks import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from portal.models import CaseRow
+from portal.models_webhooks import WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow, WebhookRow
 from portal.webhook_http import Answer
 from sync.protocol import format_timestamp
 
@@ -68,10 +68,10 @@ def _external_refs(session: Session, case_ids: set[str]) -> dict[str, str | None
     """The CRM's own reference of each case (None for cases from the field it has not yet given one)."""
     if not case_ids:
         return {}
-    return {case_id: ref for case_id, ref in session.execute(select(Case.id, Case.external_ref).where(Case.id.in_(case_ids)))}
+    return {case_id: ref for case_id, ref in session.execute(select(CaseRow.id, CaseRow.external_ref).where(CaseRow.id.in_(case_ids)))}
 
 
-def body_of(event: WebhookEvent, external_ref: str | None) -> str:
+def body_of(event: WebhookEventRow, external_ref: str | None) -> str:
     """The payload as the specification shapes it: ``{"type", "timestamp", "data"}``, compact JSON."""
     data = dict(event.data)
     if "case_id" in data:
@@ -84,19 +84,19 @@ def fan_out(db: Database, now: datetime, limit: int = 200) -> int:
     """Turn waiting events into one pending delivery per subscribed webhook; how many events."""
     with db.plain(writes=True) as session:
         events = list(session.scalars(
-            select(WebhookEvent).where(WebhookEvent.dispatched_at.is_(None)).order_by(WebhookEvent.occurred_at)
+            select(WebhookEventRow).where(WebhookEventRow.dispatched_at.is_(None)).order_by(WebhookEventRow.occurred_at)
             .limit(limit).with_for_update(skip_locked=True)
         ))
         if not events:
             return 0
-        webhooks = list(session.scalars(select(Webhook)))
+        webhooks = list(session.scalars(select(WebhookRow)))
         refs = _external_refs(session, {str(e.data["case_id"]) for e in events if e.data.get("case_id")})
         for event in events:
             event.body = body_of(event, refs.get(str(event.data.get("case_id"))))
             event.dispatched_at = now
             # A webhook hears of what happened after it was created, not before.
             session.add_all(
-                WebhookDelivery(webhook_id=w.id, event_id=event.id, status=PENDING, attempts=0, created_at=event.occurred_at,
+                WebhookDeliveryRow(webhook_id=w.id, event_id=event.id, status=PENDING, attempts=0, created_at=event.occurred_at,
                                 next_attempt_at=now)
                 for w in webhooks if event.type in w.events and w.created_at <= event.occurred_at
             )
@@ -106,15 +106,15 @@ def fan_out(db: Database, now: datetime, limit: int = 200) -> int:
 def has_due(db: Database, now: datetime) -> bool:
     """Whether anything waits (a cheap read first, so an idle portal takes no write lock)."""
     with db.read_once() as session:
-        waiting = session.scalar(select(WebhookEvent.id).where(WebhookEvent.dispatched_at.is_(None)).limit(1))
+        waiting = session.scalar(select(WebhookEventRow.id).where(WebhookEventRow.dispatched_at.is_(None)).limit(1))
         if waiting is not None:
             return True
-        return session.scalar(select(WebhookDelivery.id).where(*_due(now)).limit(1)) is not None
+        return session.scalar(select(WebhookDeliveryRow.id).where(*_due(now)).limit(1)) is not None
 
 
 def _due(now: datetime) -> tuple[Any, ...]:
-    return (WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.lease_until.is_(None), WebhookDelivery.lease_until < now))
+    return (WebhookDeliveryRow.status == PENDING, WebhookDeliveryRow.next_attempt_at <= now,
+            or_(WebhookDeliveryRow.lease_until.is_(None), WebhookDeliveryRow.lease_until < now))
 
 
 def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
@@ -122,16 +122,16 @@ def claim(db: Database, now: datetime, limit: int, lease: timedelta) -> list[Cla
     token = secrets.token_hex(16)
     with db.plain(writes=True) as session:
         ids = list(session.scalars(
-            select(WebhookDelivery.id).where(*_due(now)).order_by(WebhookDelivery.next_attempt_at).limit(limit)
+            select(WebhookDeliveryRow.id).where(*_due(now)).order_by(WebhookDeliveryRow.next_attempt_at).limit(limit)
             .with_for_update(skip_locked=True)
         ))
         if not ids:
             return []
-        session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(lease_until=now + lease, lease_token=token))
+        session.execute(update(WebhookDeliveryRow).where(WebhookDeliveryRow.id.in_(ids)).values(lease_until=now + lease, lease_token=token))
         rows = session.execute(
-            select(WebhookDelivery.id, WebhookEvent.id, WebhookEvent.body, Webhook.url, Webhook.secret)
-            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id).join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-            .where(WebhookDelivery.id.in_(ids))
+            select(WebhookDeliveryRow.id, WebhookEventRow.id, WebhookEventRow.body, WebhookRow.url, WebhookRow.secret)
+            .join(WebhookEventRow, WebhookEventRow.id == WebhookDeliveryRow.event_id).join(WebhookRow, WebhookRow.id == WebhookDeliveryRow.webhook_id)
+            .where(WebhookDeliveryRow.id.in_(ids))
         ).all()
     return [Claimed(delivery_id, token, event_id, body or "", url, secret) for delivery_id, event_id, body, url, secret in rows]
 
@@ -140,12 +140,12 @@ def record(db: Database, claimed: Claimed, answer: Answer, now: datetime, policy
     """Store an attempt and the delivery's next state; the new status, or None when the lease was lost."""
     with db.plain(writes=True) as session:
         delivery = session.scalar(
-            select(WebhookDelivery).where(WebhookDelivery.id == claimed.delivery_id, WebhookDelivery.lease_token == claimed.token)
+            select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == claimed.delivery_id, WebhookDeliveryRow.lease_token == claimed.token)
             .with_for_update()
         )
         if delivery is None:
             return None  # the webhook was deleted, or the lease ran out and another worker took it
-        session.add(WebhookAttempt(delivery_id=delivery.id, at=now, status_code=answer.status_code,
+        session.add(WebhookAttemptRow(delivery_id=delivery.id, at=now, status_code=answer.status_code,
                                    error=(answer.error or None) and answer.error[:500], duration_ms=answer.duration_ms))
         delivery.attempts += 1
         delivery.lease_until = delivery.lease_token = None
@@ -162,18 +162,18 @@ def record(db: Database, claimed: Claimed, answer: Answer, now: datetime, policy
 
 def page(session: Session, webhook_id: str, before: int | None, limit: int, status: str | None) -> dict[str, Any]:
     """``GET /admin/webhooks/{id}/deliveries``: newest first, each with its attempts (newest first)."""
-    query = (select(WebhookDelivery, WebhookEvent.type).join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-             .where(WebhookDelivery.webhook_id == webhook_id).order_by(WebhookDelivery.id.desc()).limit(limit + 1))
+    query = (select(WebhookDeliveryRow, WebhookEventRow.type).join(WebhookEventRow, WebhookEventRow.id == WebhookDeliveryRow.event_id)
+             .where(WebhookDeliveryRow.webhook_id == webhook_id).order_by(WebhookDeliveryRow.id.desc()).limit(limit + 1))
     if before is not None:
-        query = query.where(WebhookDelivery.id < before)
+        query = query.where(WebhookDeliveryRow.id < before)
     if status is not None:
-        query = query.where(WebhookDelivery.status == status)
+        query = query.where(WebhookDeliveryRow.status == status)
     rows = session.execute(query).all()
     shown = rows[:limit]
     attempts: dict[int, list[dict[str, Any]]] = {d.id: [] for d, _ in shown}
     if attempts:
-        for attempt in session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(attempts))
-                                       .order_by(WebhookAttempt.id.desc())):
+        for attempt in session.scalars(select(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(attempts))
+                                       .order_by(WebhookAttemptRow.id.desc())):
             attempts[attempt.delivery_id].append({
                 "at": format_timestamp(attempt.at), "status_code": attempt.status_code, "error": attempt.error,
                 "duration_ms": attempt.duration_ms,
@@ -192,12 +192,12 @@ def page(session: Session, webhook_id: str, before: int | None, limit: int, stat
 
 def purge(session: Session, before: datetime) -> int:
     """Remove deliveries finished before ``before`` (with their attempts) and the events nothing waits on; how many events."""
-    finished = select(WebhookDelivery.id).where(WebhookDelivery.status != PENDING, WebhookDelivery.finished_at < before)
-    session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(finished.scalar_subquery())))
-    session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(finished.scalar_subquery())))
-    waiting = select(WebhookDelivery.event_id).where(WebhookDelivery.event_id == WebhookEvent.id).exists()
+    finished = select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.status != PENDING, WebhookDeliveryRow.finished_at < before)
+    session.execute(delete(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(finished.scalar_subquery())))
+    session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.id.in_(finished.scalar_subquery())))
+    waiting = select(WebhookDeliveryRow.event_id).where(WebhookDeliveryRow.event_id == WebhookEventRow.id).exists()
     # Clock events keep their rows: the dedupe key is what makes each alert once only.
-    gone = session.execute(delete(WebhookEvent).where(
-        WebhookEvent.dispatched_at < before, WebhookEvent.dedupe_key.is_(None), ~waiting,
+    gone = session.execute(delete(WebhookEventRow).where(
+        WebhookEventRow.dispatched_at < before, WebhookEventRow.dedupe_key.is_(None), ~waiting,
     ))
     return int(cast(CursorResult[Any], gone).rowcount or 0)

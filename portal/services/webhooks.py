@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from portal.models import Case, Review, Visit
-from portal.models_webhooks import Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent
+from portal.models import CaseRow, ReviewRow, VisitRow
+from portal.models_webhooks import WebhookAttemptRow, WebhookDeliveryRow, WebhookEventRow, WebhookRow
 from portal.services.sequence import utcnow
 from sync.protocol import format_timestamp
 
@@ -63,11 +63,11 @@ class Emission:
 def emit(session: Session, event: Emission) -> bool:
     """Write the event in the caller's transaction; False when its dedupe key was emitted before."""
     if event.dedupe_key is None:
-        session.execute(insert(WebhookEvent).values(**event.row()))
+        session.execute(insert(WebhookEventRow).values(**event.row()))
         return True
     dialect = session.get_bind().dialect.name
     # ON CONFLICT DO NOTHING: another process emitting the same fact at once is no error.
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(WebhookEvent).values(**event.row())
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(WebhookEventRow).values(**event.row())
     done = session.execute(statement.on_conflict_do_nothing(index_elements=["dedupe_key"]))
     return bool(cast(CursorResult[Any], done).rowcount)
 
@@ -87,7 +87,7 @@ def submitted(visit_id: str, case_id: str, officer_id: str, version: int, docume
     })
 
 
-def decided(visit: Visit, review: Review) -> Emission:
+def decided(visit: VisitRow, review: ReviewRow) -> Emission:
     """``visit.approved`` or ``visit.returned`` for a lead's decision."""
     kind = EventType.VISIT_APPROVED if review.decision == "approve" else EventType.VISIT_RETURNED
     return Emission(kind, {
@@ -96,7 +96,7 @@ def decided(visit: Visit, review: Review) -> Emission:
     })
 
 
-def case_created(case: Case, visit_id: str | None, from_case_id: str | None) -> Emission:
+def case_created(case: CaseRow, visit_id: str | None, from_case_id: str | None) -> Emission:
     """``case.created`` for a case an officer's hazard report opened."""
     return Emission(EventType.CASE_CREATED, {
         "case_id": case.id, "reference": case.reference, "source": case.source, "priority": case.priority,
@@ -121,31 +121,31 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
 
-def create(session: Session, url: str, events: Sequence[str], created_by_id: str | None) -> Webhook:
+def create(session: Session, url: str, events: Sequence[str], created_by_id: str | None) -> WebhookRow:
     """A new webhook (the caller has checked the address); its secret is on the returned object only."""
-    webhook = Webhook(id=str(uuid.uuid4()), url=url, events=sorted(set(events)), secret=new_secret(),
+    webhook = WebhookRow(id=str(uuid.uuid4()), url=url, events=sorted(set(events)), secret=new_secret(),
                       created_at=utcnow(), created_by_id=created_by_id)
     session.add(webhook)
     session.flush()
     return webhook
 
 
-def public(webhook: Webhook) -> dict[str, Any]:
+def public(webhook: WebhookRow) -> dict[str, Any]:
     """A webhook as listed: never its secret."""
     return {"id": webhook.id, "url": webhook.url, "events": list(webhook.events), "created_at": format_timestamp(webhook.created_at)}
 
 
 def listing(session: Session) -> list[dict[str, Any]]:
     """Every webhook, oldest first."""
-    return [public(w) for w in session.scalars(select(Webhook).order_by(Webhook.created_at, Webhook.id))]
+    return [public(w) for w in session.scalars(select(WebhookRow).order_by(WebhookRow.created_at, WebhookRow.id))]
 
 
 def remove(session: Session, webhook_id: str) -> bool:
     """Delete a webhook with its deliveries and their attempts; False when there is none."""
-    if session.get(Webhook, webhook_id, with_for_update=True) is None:
+    if session.get(WebhookRow, webhook_id, with_for_update=True) is None:
         return False
-    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook_id).scalar_subquery()
-    session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
-    session.execute(delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id))
-    session.execute(delete(Webhook).where(Webhook.id == webhook_id))
+    deliveries = select(WebhookDeliveryRow.id).where(WebhookDeliveryRow.webhook_id == webhook_id).scalar_subquery()
+    session.execute(delete(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(deliveries)))
+    session.execute(delete(WebhookDeliveryRow).where(WebhookDeliveryRow.webhook_id == webhook_id))
+    session.execute(delete(WebhookRow).where(WebhookRow.id == webhook_id))
     return True

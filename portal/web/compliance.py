@@ -25,7 +25,7 @@ from fieldapp.clocks import (
     stage_text,
     time_left_text,
 )
-from portal.models import Case, Property, Team, User
+from portal.models import CaseRow, PropertyRow, TeamRow, UserRow
 from portal.services.scope import Caller
 from portal.web.queue import address_text
 from portal.web.reach import cases_reached
@@ -56,11 +56,11 @@ def standings(session: Session, caller: Caller, now: datetime) -> list[Standing]
     """The reached open cases with an unmet clock, breached first, then by due time."""
     # Columns, not whole records: a manager's page reads every open case of the council.
     rows = session.execute(
-        select(Case.id, Case.reference, Case.clocks, Property.address_lines, Property.town, Property.postcode,
-               Team.name, User.display_name)
-        .join(Property, Property.id == Case.property_id).join(Team, Team.id == Case.team_id)
-        .outerjoin(User, User.id == Case.assigned_officer_id)
-        .where(cases_reached(caller), Case.status != CaseStatus.CLOSED.value)
+        select(CaseRow.id, CaseRow.reference, CaseRow.clocks, PropertyRow.address_lines, PropertyRow.town, PropertyRow.postcode,
+               TeamRow.name, UserRow.display_name)
+        .join(PropertyRow, PropertyRow.id == CaseRow.property_id).join(TeamRow, TeamRow.id == CaseRow.team_id)
+        .outerjoin(UserRow, UserRow.id == CaseRow.assigned_officer_id)
+        .where(cases_reached(caller), CaseRow.status != CaseStatus.CLOSED.value)
     ).all()
     holidays = working_days(session)
     found = []

@@ -21,7 +21,7 @@ from fieldapp.clocks import (
 )
 from fieldapp.review_order import review_key
 from fieldapp.types import Clock
-from portal.models import Case, Property, Review, Team, User, Visit
+from portal.models import CaseRow, PropertyRow, ReviewRow, TeamRow, UserRow, VisitRow
 from portal.services.push import submitted_by
 from portal.services.scope import Caller
 from portal.web.reach import visits_reached
@@ -53,7 +53,7 @@ def address_text(lines: list[str], town: str, postcode: str) -> str:
     return ", ".join([*lines, town, postcode])
 
 
-def address_of(prop: Property | None) -> str:
+def address_of(prop: PropertyRow | None) -> str:
     """A property's address on one line."""
     return address_text(prop.address_lines, prop.town, prop.postcode) if prop is not None else ""
 
@@ -68,13 +68,13 @@ def hazard_labels(document: dict[str, object]) -> tuple[list[str], bool]:
 def review_queue(session: Session, caller: Caller, now: datetime) -> list[QueueRow]:
     """The submitted visits the caller reaches and may be asked to decide, nearest deadline first."""
     rows = session.execute(
-        select(Visit, Case, Property, User, Team).join(Case, Case.id == Visit.case_id)
-        .join(Property, Property.id == Case.property_id).join(User, User.id == Visit.officer_id)
-        .outerjoin(Team, Team.id == User.team_id)
-        .where(Visit.status == VisitStatus.SUBMITTED.value, visits_reached(caller))
+        select(VisitRow, CaseRow, PropertyRow, UserRow, TeamRow).join(CaseRow, CaseRow.id == VisitRow.case_id)
+        .join(PropertyRow, PropertyRow.id == CaseRow.property_id).join(UserRow, UserRow.id == VisitRow.officer_id)
+        .outerjoin(TeamRow, TeamRow.id == UserRow.team_id)
+        .where(VisitRow.status == VisitStatus.SUBMITTED.value, visits_reached(caller))
     ).all()
-    returned = set(session.scalars(select(Review.visit_id).where(
-        Review.visit_id.in_([v.id for v, *_ in rows]), Review.decision == Decision.RETURN.value)))
+    returned = set(session.scalars(select(ReviewRow.visit_id).where(
+        ReviewRow.visit_id.in_([v.id for v, *_ in rows]), ReviewRow.decision == Decision.RETURN.value)))
     holidays = working_days(session)
     queue: list[QueueRow] = []
     for visit, case, prop, officer, team in rows:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, true
 
-from portal.models import Case
+from portal.models import CaseRow
 from portal.services import scope
 from sync.protocol import Role
 
@@ -29,8 +29,8 @@ def visits_reached(caller: scope.Caller) -> ColumnElement[bool]:
 
 def cases_reached(caller: scope.Caller) -> ColumnElement[bool]:
     """The team's cases (every team's, for an admin), never purged ones."""
-    live = Case.purged.is_(False)
+    live = CaseRow.purged.is_(False)
     if caller.is_admin:
         return live
-    return scope.case_filter(caller) & (Case.team_id == caller.team_id)
+    return scope.case_filter(caller) & (CaseRow.team_id == caller.team_id)
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.clocks import clocks_of, stage_text, time_left_text
-from portal.models import Case, Property, Template, User, Visit
+from portal.models import CaseRow, PropertyRow, TemplateRow, UserRow, VisitRow
 from portal.services.push import submitted_by
 from portal.services.scope import Caller
 from portal.web.queue import address_of
@@ -43,8 +43,8 @@ class Section:
 class VisitView:
     """What the visit page shows."""
 
-    visit: Visit
-    case: Case
+    visit: VisitRow
+    case: CaseRow
     address: str
     officer_name: str
     template_name: str
@@ -106,7 +106,7 @@ def _hazards(doc: dict[str, Any], labels: dict[str, str]) -> list[dict[str, Any]
             for h in visit_hazards(doc.get("hazards") or [], doc.get("answers") or {}) if h.hazard]
 
 
-def _decide_refusal(session: Session, caller: Caller, visit: Visit) -> str:
+def _decide_refusal(session: Session, caller: Caller, visit: VisitRow) -> str:
     if caller.is_admin:
         return "Managers see reviews; the team's lead decides them."
     if visit.status != VisitStatus.SUBMITTED:
@@ -118,13 +118,13 @@ def _decide_refusal(session: Session, caller: Caller, visit: Visit) -> str:
 
 def visit_view(session: Session, caller: Caller, visit_id: str, now: datetime) -> VisitView | None:
     """The visit, or None when it does not exist or the caller does not reach it."""
-    visit = session.scalar(select(Visit).where(Visit.id == visit_id, visits_reached(caller)))
+    visit = session.scalar(select(VisitRow).where(VisitRow.id == visit_id, visits_reached(caller)))
     if visit is None:
         return None
-    case = session.get(Case, visit.case_id)
+    case = session.get(CaseRow, visit.case_id)
     assert case is not None  # a visit's case is a foreign key
-    officer = session.get(User, visit.officer_id)
-    template = session.get(Template, visit.document.get("template_id"))
+    officer = session.get(UserRow, visit.officer_id)
+    template = session.get(TemplateRow, visit.document.get("template_id"))
     doc = visit.document
     photos = [{"number": n, **p} for n, p in enumerate(doc.get("photos") or [], start=1)]
     numbers = {p["id"]: p["number"] for p in photos}
@@ -133,9 +133,9 @@ def visit_view(session: Session, caller: Caller, visit_id: str, now: datetime) -
     clocks = [{"stage": stage_text(c.stage), "due": c.due_at, "state": standing(c, now, holidays), "left": time_left_text(c, now),
                "basis": c.basis} for c in clocks_of(case.clocks or [])]
     assessment = doc.get("assessment") or {}
-    lead = session.get(User, (visit.review or {}).get("lead_id")) if visit.review else None
+    lead = session.get(UserRow, (visit.review or {}).get("lead_id")) if visit.review else None
     view = VisitView(
-        visit=visit, case=case, address=address_of(session.get(Property, case.property_id)),
+        visit=visit, case=case, address=address_of(session.get(PropertyRow, case.property_id)),
         officer_name=officer.display_name if officer else "", template_name=template.name if template else "",
         clocks=clocks, sections=_sections(template.data() if template else None, doc.get("answers") or {}, numbers),
         hazards=_hazards(doc, labels),

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from portal.core.security import hash_password, token_digest, verify_password
 from portal.core.config import KdfParams
-from portal.models import AuthToken
-from portal.models_security import LoginAttempt
+from portal.core.security import hash_password, token_digest, verify_password
+from portal.models import AuthTokenRow
+from portal.models_security import LoginAttemptRow
 from tests.portal.conftest import PASSWORD, Portal, World
 
 
@@ -36,7 +36,7 @@ def test_token_is_stored_only_hashed(world: World) -> None:
     """The database holds the SHA-256 of a token, never the token."""
     token = world.auth["officer1"]["Authorization"].split()[1]
     with world.portal.db.plain() as session:
-        hashes = set(session.scalars(select(AuthToken.token_hash)))
+        hashes = set(session.scalars(select(AuthTokenRow.token_hash)))
     assert token_digest(token) in hashes and token not in hashes
 
 
@@ -65,7 +65,7 @@ def test_five_failures_throttle_with_retry_after(any_portal: Portal) -> None:
     assert 0 < int(throttled.headers["Retry-After"]) <= 900
     # The failures age out of the 15-minute window: sign-in works again.
     with any_portal.db.plain() as session:
-        session.execute(update(LoginAttempt).where(LoginAttempt.key == f"u:{name}").values(at=LoginAttempt.at - timedelta(minutes=16)))
+        session.execute(update(LoginAttemptRow).where(LoginAttemptRow.key == f"u:{name}").values(at=LoginAttemptRow.at - timedelta(minutes=16)))
     assert _login(any_portal, name, PASSWORD).status_code == 200
 
 
@@ -89,7 +89,7 @@ def test_expired_token_is_refused(world: World) -> None:
     headers = world.portal.login(_username(world, "officer2"))
     token = headers["Authorization"].split()[1]
     with world.portal.db.plain() as session:
-        session.execute(update(AuthToken).where(AuthToken.token_hash == token_digest(token)).values(expires_at=AuthToken.created_at - timedelta(seconds=1)))
+        session.execute(update(AuthTokenRow).where(AuthTokenRow.token_hash == token_digest(token)).values(expires_at=AuthTokenRow.created_at - timedelta(seconds=1)))
     assert world.portal.call("GET", "/sync/meta", headers=headers).status_code == 401
 
 

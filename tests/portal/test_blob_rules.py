@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import update
 
 from portal.blobstore import FileBlobStore
-from portal.models import Blob, BlobPartial, BlobUploader
+from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow
 from portal.services import housekeeping
 from portal.services.sequence import utcnow
 from tests.portal.conftest import World, jpeg_bytes
@@ -85,7 +85,7 @@ def test_put_to_a_complete_blob_must_match_its_bytes(any_world: World) -> None:
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "hash_mismatch"
     assert _put(any_world, "officer_b", sha, data, 0, len(data)).status_code == 201
     with any_world.portal.db.plain() as session:
-        assert session.get(BlobUploader, (sha, any_world.ids["officer_b"])) is not None
+        assert session.get(BlobUploaderRow, (sha, any_world.ids["officer_b"])) is not None
 
 
 def test_another_callers_put_starts_their_own_upload(any_world: World) -> None:
@@ -125,7 +125,7 @@ def test_uploads_are_decoded_before_they_complete(any_world: World) -> None:
         assert response.json()["error"]["code"] == ("unsupported_media" if status == 415 else "image_too_large")
         assert "laptop" in response.json()["error"]["message"]
         with any_world.portal.db.plain() as session:
-            assert session.get(Blob, sha) is None and session.get(BlobPartial, (sha, any_world.ids["officer1"])) is None
+            assert session.get(BlobRow, sha) is None and session.get(BlobPartialRow, (sha, any_world.ids["officer1"])) is None
         assert not list(any_world.portal.settings.blob_dir.rglob(f"{sha}*"))
 
 
@@ -141,7 +141,7 @@ def test_unfinished_uploads_are_limited_per_user(any_world: World) -> None:
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "too_many_uploads"
     assert "unfinished" in refused.json()["error"]["message"] and refused.headers["Retry-After"]
     with any_world.portal.db.plain() as session:
-        session.execute(update(BlobPartial).where(BlobPartial.user_id == any_world.ids["officer2"])
+        session.execute(update(BlobPartialRow).where(BlobPartialRow.user_id == any_world.ids["officer2"])
                         .values(updated_at=utcnow() - timedelta(hours=1)))
     # Once the old ones are idle, a new upload makes room by dropping the stalest.
     data = _jpeg()
@@ -158,14 +158,14 @@ def test_housekeeping_removes_only_stale_and_unreferenced(any_world: World) -> N
     _put(any_world, "officer1", stale, b"\xff\xd8\xff" + b"\0" * 7, 0, 1000)
     days = portal.settings.unreferenced_blob_days + 1
     with portal.db.plain() as session:
-        session.execute(update(Blob).where(Blob.sha256.in_([ref_sha, orphan_sha])).values(updated_at=utcnow() - timedelta(days=days)))
-        session.execute(update(BlobPartial).where(BlobPartial.sha256 == stale).values(updated_at=utcnow() - timedelta(days=days)))
+        session.execute(update(BlobRow).where(BlobRow.sha256.in_([ref_sha, orphan_sha])).values(updated_at=utcnow() - timedelta(days=days)))
+        session.execute(update(BlobPartialRow).where(BlobPartialRow.sha256 == stale).values(updated_at=utcnow() - timedelta(days=days)))
     store = FileBlobStore(portal.settings.blob_dir)
     report = housekeeping.run(portal.db, store, portal.settings)
     assert report.unreferenced_blobs >= 1 and report.partial_uploads >= 1
     with portal.db.plain() as session:
-        assert session.get(Blob, orphan_sha) is None and session.get(BlobPartial, (stale, any_world.ids["officer1"])) is None
-        assert session.get(Blob, ref_sha) is not None and session.get(Blob, fresh_sha) is not None
+        assert session.get(BlobRow, orphan_sha) is None and session.get(BlobPartialRow, (stale, any_world.ids["officer1"])) is None
+        assert session.get(BlobRow, ref_sha) is not None and session.get(BlobRow, fresh_sha) is not None
     assert not store.exists(orphan_sha) and store.exists(ref_sha) and store.exists(fresh_sha)
     assert portal.call("GET", f"/blobs/{ref_sha}", headers=any_world.auth["lead_a"]).content == referenced
     assert Image.open(io.BytesIO(fresh)).size == (80, 60)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from portal.models import Blob, BlobPartial
+from portal.models import BlobPartialRow, BlobRow
 from tests.portal.conftest import Portal, World, jpeg_bytes, png_bytes
 
 
@@ -16,14 +16,14 @@ def _put(portal: Portal, headers: dict, sha: str, data: bytes, start: int, total
     return portal.call("PUT", f"/blobs/{sha}", headers={**headers, "Content-Range": f"bytes {start}-{end}/{total}", "Content-Type": "application/octet-stream"}, content=data)
 
 
-def _stored(portal: Portal, sha: str) -> Blob | None:
+def _stored(portal: Portal, sha: str) -> BlobRow | None:
     with portal.db.plain() as session:
-        return session.get(Blob, sha)
+        return session.get(BlobRow, sha)
 
 
-def _partial(portal: Portal, sha: str, user_id: str) -> BlobPartial | None:
+def _partial(portal: Portal, sha: str, user_id: str) -> BlobPartialRow | None:
     with portal.db.plain() as session:
-        return session.get(BlobPartial, (sha, user_id))
+        return session.get(BlobPartialRow, (sha, user_id))
 
 
 def _unique_jpeg() -> bytes:
@@ -207,7 +207,7 @@ def test_abandoned_partial_uploads_are_discarded(world: World) -> None:
     _put(world.portal, world.auth["officer1"], old_sha, old[:40], 0, len(old))
     _put(world.portal, world.auth["officer1"], fresh_sha, fresh[:40], 0, len(fresh))
     with world.portal.db.plain() as session:
-        session.execute(update(BlobPartial).where(BlobPartial.sha256 == old_sha).values(updated_at=BlobPartial.updated_at - timedelta(days=8)))
+        session.execute(update(BlobPartialRow).where(BlobPartialRow.sha256 == old_sha).values(updated_at=BlobPartialRow.updated_at - timedelta(days=8)))
     store = FileBlobStore(world.portal.settings.blob_dir)
     with world.portal.db.plain() as session:
         assert discard_stale_partials(session, store, 7) >= 1

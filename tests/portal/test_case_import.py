@@ -221,7 +221,7 @@ def test_unstorable_values_reject_their_row_not_the_import(any_portal: Portal, a
 
 def test_what_new_cases_touch_is_what_their_holders_then_see(any_portal: Portal, any_world: World) -> None:
     """The import grants without reading scope again (record_scope_changes(new_cases=True)): check it against the rules."""
-    from portal.models import User
+    from portal.models import UserRow
     from portal.services.scope import caller_for, touched_by, visible
 
     ids = any_world.ids
@@ -230,7 +230,7 @@ def test_what_new_cases_touch_is_what_their_holders_then_see(any_portal: Portal,
     results = _import(any_portal, rows)["results"]
     with any_portal.db.read() as session:
         for who, held in (("officer2", [0]), ("lead_a", [0, 1])):
-            caller = caller_for(session.get(User, ids[who]))
+            caller = caller_for(session.get(UserRow, ids[who]))
             props = {rows[i]["property_id"] for i in held}
             touched = touched_by(session, [results[i]["id"] for i in held], props, [r for i in held for r in rows[i]["resident_ids"]])
             seen = visible(session, caller, touched)

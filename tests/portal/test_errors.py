@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import Team
+from portal.models import TeamRow
 from tests.portal.conftest import Portal, World
 
 
@@ -21,7 +21,7 @@ def _error(response: object, status: int, code: str) -> dict:
 
 def _teams(portal: Portal) -> int:
     with portal.db.plain() as session:
-        return int(session.scalar(select(func.count()).select_from(Team)))
+        return int(session.scalar(select(func.count()).select_from(TeamRow)))
 
 
 def test_unknown_route_is_404_envelope(pg_portal: Portal) -> None:

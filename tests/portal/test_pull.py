@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text, update
 
-from portal.models import ScopeChange
+from portal.models import ScopeChangeRow
 from portal.services import scope
 from portal.services.pull import purge_tombstones
 from portal.services.records import create_template
@@ -141,7 +141,7 @@ def test_cursor_below_horizon_is_410(world: World) -> None:
     world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin, json={"assigned_officer_id": world.ids["officer2"]})
     _, newest = world.portal.pull_all(world.auth["officer1"], cursor)
     with world.portal.db.write() as session:
-        session.execute(update(ScopeChange).where(ScopeChange.user_id == world.ids["officer1"]).values(created_at=ScopeChange.created_at - timedelta(days=31)))
+        session.execute(update(ScopeChangeRow).where(ScopeChangeRow.user_id == world.ids["officer1"]).values(created_at=ScopeChangeRow.created_at - timedelta(days=31)))
         assert purge_tombstones(session, 30) >= 3
     stale = world.portal.call("GET", f"/sync/pull?cursor={cursor}", headers=world.auth["officer1"])
     assert stale.status_code == 410 and stale.json()["error"]["code"] == "resync_required"
@@ -255,7 +255,7 @@ def test_sqlite_scope_matches(sqlite_portal: Portal, who: str) -> None:
 
 def test_closed_case_is_purged_from_devices(world: World) -> None:
     """A case closed past the retention is purged: officer and lead pull tombstones; reopening brings it back."""
-    from portal.models import Case
+    from portal.models import CaseRow
     from portal.services.records import purge_closed_cases
 
     _, cursor = world.portal.pull_all(world.auth["officer1"])
@@ -264,7 +264,7 @@ def test_closed_case_is_purged_from_devices(world: World) -> None:
     assert closed.status_code == 200
     with world.portal.db.write() as session:
         assert purge_closed_cases(session, 14) == 0  # closed just now: kept on devices for now
-        session.execute(update(Case).where(Case.id == world.ids["case1"]).values(closed_at=Case.closed_at - timedelta(days=15)))
+        session.execute(update(CaseRow).where(CaseRow.id == world.ids["case1"]).values(closed_at=CaseRow.closed_at - timedelta(days=15)))
     with world.portal.db.write() as session:
         assert purge_closed_cases(session, 14) == 1
     changes, cursor = world.portal.pull_all(world.auth["officer1"], cursor)

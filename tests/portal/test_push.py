@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from portal.models import OpRecord, Visit
+from portal.models import OpRow, VisitRow
 from tests.portal.conftest import Portal, World, jpeg_bytes
 
 
@@ -20,7 +20,7 @@ def _one(world: World, who: str, op: dict) -> dict:
 
 def _visit_state(portal: Portal, visit_id: str) -> tuple:
     with portal.db.plain() as session:
-        visit = session.get(Visit, visit_id)
+        visit = session.get(VisitRow, visit_id)
         return None if visit is None else (visit.version, visit.seq, visit.status, visit.document, visit.review)
 
 
@@ -183,7 +183,7 @@ def test_push_limits_are_413(pg_portal: Portal, world: World) -> None:
     assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "payload_too_large"
     with pg_portal.db.plain() as session:
         ids = {op["op_id"] for op in ops + big}
-        assert not session.scalars(select(OpRecord.op_id).where(OpRecord.op_id.in_(ids))).all()
+        assert not session.scalars(select(OpRow.op_id).where(OpRow.op_id.in_(ids))).all()
 
 
 def test_push_envelope_errors_are_422(world: World) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.core.config import PortalSettings
 from portal.main import create_app
-from portal.models import User
+from portal.models import UserRow
 from tests.portal.conftest import API, Portal, World
 
 
@@ -74,14 +74,14 @@ def test_a_failing_statement_logs_no_bound_values(any_portal: Portal, caplog: py
            "password_hash": secret_hash, "version": 1, "seq": 1}
     if failure == "duplicate key":
         with any_portal.db.plain(writes=True) as session:
-            session.execute(insert(User).values(**row))
+            session.execute(insert(UserRow).values(**row))
         bad = {**row, "username": f"y-{uuid.uuid4().hex}"}
     else:
         bad = {**row, "role": None}  # PostgreSQL's DETAIL would quote the whole failing row
     with caplog.at_level(logging.DEBUG):
         with pytest.raises(DBAPIError) as raised:
             with any_portal.db.plain(writes=True) as session:
-                session.execute(insert(User).values(**bad))
+                session.execute(insert(UserRow).values(**bad))
         logging.getLogger("portal.errors").exception("Unexpected failure", exc_info=raised.value)
     text = str(raised.value) + caplog.text
     assert "SECRETSALT" not in text and secret_name not in text

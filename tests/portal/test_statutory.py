@@ -130,12 +130,12 @@ def test_clocks_met_names_a_clock_of_the_case(world: World) -> None:
 
 def test_meet_clock_marks_and_bumps(world: World) -> None:
     """The function the written summary uses: marks the clock, advances version and seq; False without such a clock."""
-    from portal.models import Case
+    from portal.models import CaseRow
     from portal.services.case_clocks import meet_clock
 
     _case(world, "mc", reported_hazards=[DAMP], opened_at="2026-12-01T09:00:00Z")
     with world.portal.db.write() as session:
-        case = session.get(Case, world.ids["mc"])
+        case = session.get(CaseRow, world.ids["mc"])
         version, seq = case.version, case.seq
         assert meet_clock(session, case, "summary", parse_timestamp("2026-12-02T10:00:00Z")) is False
         assert meet_clock(session, case, "investigate", parse_timestamp("2026-12-02T10:00:00Z")) is True
@@ -202,10 +202,10 @@ def _restore_rules(world: World) -> None:
     from sqlalchemy import delete
 
     from portal.awaab import SHIPPED_SCHEDULE
-    from portal.models import CouncilHoliday
+    from portal.models import CouncilHolidayRow
 
     with world.portal.db.write() as session:
-        session.execute(delete(CouncilHoliday))
+        session.execute(delete(CouncilHolidayRow))
     world.portal.call("PUT", "/admin/awaab-schedule", headers=world.portal.admin, json=SHIPPED_SCHEDULE)
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from portal.models import VisitRow
 from tests.portal.conftest import World, jpeg_bytes
-from portal.models import Visit
 
 ASSESSMENT = {
     "finding": "significant", "hazards": ["Damp and mould growth"],
@@ -45,7 +45,7 @@ def _submitted(world: World, *, assessment: dict[str, Any] | None = ASSESSMENT, 
     if assessment is not None:
         # A revision-2 document: the assessment rides on the visit (checked by the submit rules of issue 11).
         with world.portal.db.write() as session:
-            visit = session.get(Visit, op["id"])
+            visit = session.get(VisitRow, op["id"])
             visit.document = {**visit.document, "assessment": assessment}
     return str(op["id"])
 
@@ -200,7 +200,7 @@ def test_a_summary_handed_over_within_the_visits_first_second_is_recorded(world:
     """The laptop stamps the issue to the second and the start to the microsecond: the same second is not "before"."""
     visit_id = _submitted(world)
     with world.portal.db.write() as session:
-        visit = session.get(Visit, visit_id)
+        visit = session.get(VisitRow, visit_id)
         visit.document = {**visit.document, "started_at": "2026-03-03T11:00:00.750000Z"}
     [result] = world.portal.push(world.auth["officer1"], [_issued_op(visit_id, 1, at="2026-03-03T11:00:00Z")])
     assert result["status"] == "applied", result

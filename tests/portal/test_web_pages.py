@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from portal.models_security import AuditEvent
+from portal.models_security import AuditEventRow
 from portal.web.session import SESSION_COOKIE
 from sync.protocol import format_timestamp, utc_now
 from tests.portal.conftest import PASSWORD, Portal, World, build_world
@@ -37,8 +37,8 @@ def browser(portal: Portal) -> TestClient:
 
 def username(world: World, name: str) -> str:
     with world.portal.db.read() as session:
-        from portal.models import User
-        user = session.get(User, world.ids[name])
+        from portal.models import UserRow
+        user = session.get(UserRow, world.ids[name])
         assert user is not None
         return user.username
 
@@ -75,8 +75,8 @@ def test_sign_in_form_refuses_a_missing_token_and_says_what_is_wrong(web_world: 
     wrong = client.post("/web/sign-in", data={"csrf": token, "username": username(web_world, "lead_a"), "password": "not the password"})
     assert wrong.status_code == 401 and "The username or password is wrong" in wrong.text
     with web_world.portal.db.read() as session:
-        failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login_failed",
-                                                          AuditEvent.actor_id == web_world.ids["lead_a"])).all()
+        failed = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "auth.login_failed",
+                                                          AuditEventRow.actor_id == web_world.ids["lead_a"])).all()
     assert failed and failed[-1].device_id.startswith("web-")
 
 
@@ -119,7 +119,7 @@ def test_return_needs_a_comment_then_goes_through_the_push_service(web_world: Wo
     assert visit["status"] == "returned" and visit["review"]["comment"] == "Add the humidity."
     assert visit["review"]["lead_id"] == web_world.ids["lead_a"]
     with web_world.portal.db.read() as session:
-        decided = session.scalars(select(AuditEvent).where(AuditEvent.action == "review.decided", AuditEvent.entity_id == visit_id)).all()
+        decided = session.scalars(select(AuditEventRow).where(AuditEventRow.action == "review.decided", AuditEventRow.entity_id == visit_id)).all()
     assert len(decided) == 1 and decided[0].actor_id == web_world.ids["lead_a"] and decided[0].details["decision"] == "return"
 
 
@@ -139,8 +139,8 @@ def test_manager_sees_every_team_read_only(web_world: World) -> None:
     visit_id = submitted(web_world, "officer_b", "case_b")
     client = browser(web_world.portal)
     with web_world.portal.db.read() as session:
-        from portal.models import User
-        admin = session.scalars(select(User).where(User.role == "admin")).first()
+        from portal.models import UserRow
+        admin = session.scalars(select(UserRow).where(UserRow.role == "admin")).first()
         assert admin is not None
     token = csrf_of(client, "/web/sign-in")
     assert client.post("/web/sign-in", data={"csrf": token, "username": admin.username, "password": PASSWORD}).status_code == 303

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from portal.models_webhooks import WebhookEvent
+from portal.models_webhooks import WebhookEventRow
 from portal.services import webhook_outbox
 from portal.services.sequence import utcnow
 from portal.services.webhook_outbox import RetryPolicy
@@ -360,7 +360,7 @@ def test_housekeeping_removes_old_finished_deliveries(sqlite_world: World, hooks
     left = hooks.deliveries(webhook_id)["deliveries"]
     assert [d["status"] for d in left] == ["pending"]
     with sqlite_world.portal.db.read() as session:
-        assert session.get(WebhookEvent, left[0]["event_id"]) is not None
+        assert session.get(WebhookEventRow, left[0]["event_id"]) is not None
 
 
 def test_a_decision_on_the_web_pages_writes_the_same_event(sqlite_world: World) -> None:
@@ -373,7 +373,7 @@ def test_a_decision_on_the_web_pages_writes_the_same_event(sqlite_world: World) 
     sent = client.post(f"/web/visits/{op['id']}/decision", data={"csrf": csrf_of(client, f"/web/visits/{op['id']}"), "decision": "approve"})
     assert sent.status_code == 303, sent.text
     with sqlite_world.portal.db.read() as session:
-        events = session.scalars(select(WebhookEvent).where(WebhookEvent.type.in_(["visit.submitted", "visit.approved"]))).all()
+        events = session.scalars(select(WebhookEventRow).where(WebhookEventRow.type.in_(["visit.submitted", "visit.approved"]))).all()
     mine = sorted(e.type for e in events if e.data.get("visit_id") == op["id"])
     assert mine == ["visit.approved", "visit.submitted"]
 

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from portal.api.deps import AdminDep, DbDep, JsonBody, SeqQuery, SettingsDep, WhereDep
-from portal.errors import not_found
-from portal.models import User
+from portal.api.rows import row_or_404
+from portal.models import UserRow
 from portal.services import accounts, audit
 from portal.services.audit import Action, Event
 from portal.services.records import public
@@ -23,9 +23,7 @@ def patch_user(
 ) -> dict[str, Any]:
     """Change an account: name, role, team, password; ``active: false`` disables it and revokes its tokens."""
     with db.write() as session:
-        user = session.get(User, user_id, with_for_update=True)
-        if user is None:
-            raise not_found("user")
+        user = row_or_404(session, UserRow, user_id, "user", for_update=True)
         changed = accounts.patch_user(session, user, body, settings.kdf)
         if changed:
             audit.add(session, where, [Event(Action.ACCOUNT_UPDATED, "user", user.id, {"fields": changed})])

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.api.deps import AdminDep, DbDep, JsonBody, SeqQuery, SettingsDep, WhereDep
+from portal.api.rows import row_or_404
 from portal.api.schemas import CasePublic, PropertyPublic, ResidentPublic, TeamPublic, TemplatePublic, UserRecordPublic
-from portal.errors import invalid_request, not_found
-from portal.models import Case, Visit
+from portal.errors import invalid_request
+from portal.models import CaseRow, VisitRow
 from portal.openapi import error_responses
 from portal.services import audit, records
 from portal.services.audit import Action, Event
@@ -22,12 +25,9 @@ from sync.protocol import (
     PropertyData,
     ResidentData,
     TeamData,
-    UUID_RE,
     TemplateData,
     VisitStatus,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -85,12 +85,8 @@ def create_case(_admin: AdminDep, _json: JsonBody, body: CaseData, db: DbDep, wh
 @router.patch("/cases/{case_id}", response_model=CasePublic, responses=error_responses(409))
 def patch_case(case_id: str, _admin: AdminDep, _json: JsonBody, body: AdminCasePatch, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """Change a case, reassignment included."""
-    if not UUID_RE.fullmatch(case_id):
-        raise not_found("case")
     with db.write() as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise not_found("case")
+        case = row_or_404(session, CaseRow, case_id, "case")
         answer = public(records.patch_case(session, case, body))
         fields = sorted(body.model_dump(exclude_unset=True))
         audit.add(session, where, [Event(Action.ADMIN_UPDATE, "case", case.id, {"fields": fields})])
@@ -108,9 +104,9 @@ def visits(
     if status is not None and status not in {s.value for s in VisitStatus}:
         raise invalid_request({"status": f"Use one of: {', '.join(s.value for s in VisitStatus)}."})
     with db.read() as session:
-        query = select(Visit).where(Visit.seq > since).order_by(Visit.seq).limit(limit + 1)
+        query = select(VisitRow).where(VisitRow.seq > since).order_by(VisitRow.seq).limit(limit + 1)
         if status is not None:
-            query = query.where(Visit.status == status)
+            query = query.where(VisitRow.status == status)
         rows = list(session.scalars(query))
     page = rows[:limit]
     # The CRM's export reads officers' visits (personal data): how many, never what.

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from portal.api.deps import AdminDep, DbDep, JsonBody, WhereDep
-from portal.services import audit
+from portal.services import audit, rules_admin
 from portal.services.audit import Action, Event
-from portal.services import rules_admin
 from portal.services.records import public
 from sync.protocol import AwaabScheduleData, BankHolidayCreate, HazardVocabularyData
 

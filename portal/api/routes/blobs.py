@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from portal.api.deps import BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
 from portal.api.schemas import BlobComplete, ChunkAccepted
 from portal.errors import not_found
+from portal.models import BlobRow
 from portal.openapi import error_responses
-from portal.models import Blob
 from portal.services import audit
 from portal.services import blobs as blob_service
 from portal.services.audit import Action, Event
@@ -66,7 +66,7 @@ def download(sha256: str, caller: CallerDep, db: DbDep, store: BlobsDep, where: 
     """The blob's bytes, to a caller who may see it."""
     blob_service.check_name(sha256)
     with db.plain() as session:
-        blob = session.get(Blob, sha256)
+        blob = session.get(BlobRow, sha256)
         allowed = blob is not None and blob.state == "complete" and blob_service.can_download(session, caller, sha256)
         content_type = blob.content_type if blob is not None else None
     if not allowed or not store.exists(sha256):

@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from fieldapp.letter import LetterError, LetterTemplateError
 from fieldapp.letter.words import LONDON
 from portal.api.deps import AdminDep, BlobsDep, CallerDep, DbDep, JsonBody, SettingsDep, WhereDep
+from portal.api.rows import row_or_404
 from portal.api.schemas import RecordPublic
 from portal.errors import ApiError, invalid_request, not_found
-from portal.models import Visit
+from portal.models import VisitRow
 from portal.openapi import error_responses
 from portal.services import audit, summary
 from portal.services.audit import Action, Event
@@ -33,8 +34,8 @@ def letter_error(exc: LetterError) -> ApiError:
 def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, settings: SettingsDep, where: WhereDep) -> Response:
     """The letter to the tenant for a visit (its officer, a lead of its team, an admin; else 404)."""
     with db.read() as session:
-        visit = session.get(Visit, visit_id)
-        if visit is None or not summary.may_read_letter(session, caller, visit):
+        visit = row_or_404(session, VisitRow, visit_id, "visit")
+        if not summary.may_read_letter(session, caller, visit):
             raise not_found("visit")
         try:
             pdf = summary.letter_pdf(session, blobs, visit, settings.letter_template,
@@ -51,9 +52,7 @@ def summary_pdf(visit_id: str, caller: CallerDep, db: DbDep, blobs: BlobsDep, se
 def summary_issued(visit_id: str, admin: AdminDep, _json: JsonBody, body: SummaryIssuedData, db: DbDep, where: WhereDep) -> dict[str, Any]:
     """The CRM posted (or emailed) the summary: the visit records it and the summary clock is met."""
     with db.write() as session:
-        visit = session.get(Visit, visit_id, with_for_update=True)
-        if visit is None:
-            raise not_found("visit")
+        visit = row_or_404(session, VisitRow, visit_id, "visit", for_update=True)
         try:
             summary.record_issued(session, admin.id, visit, body)
         except summary.SummaryRefused as refused:

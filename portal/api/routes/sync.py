@@ -13,12 +13,21 @@ from portal.api.deps import CallerDep, DbDep, JsonBody, SeqQuery, SettingsDep, W
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError
-from portal.services import audit
-from portal.services import pull as pull_service
 from portal.openapi import error_responses
-from portal.services import housekeeping
+from portal.services import audit, housekeeping
+from portal.services import pull as pull_service
 from portal.services.audit_sync import pull_event, push_recorded
-from sync.protocol import PROTOCOL_REVISION, PROTOCOL_VERSION, ErrorCode, Incoming, PullResponse, PushResponse, SyncMeta, format_timestamp, utc_now
+from sync.protocol import (
+    PROTOCOL_REVISION,
+    PROTOCOL_VERSION,
+    ErrorCode,
+    Incoming,
+    PullResponse,
+    PushResponse,
+    SyncMeta,
+    format_timestamp,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sync", tags=["sync"])

@@ -11,12 +11,13 @@ from fieldapp.letter import LetterError
 from fieldapp.letter.words import LONDON
 from portal.api.deps import AdminDep, BlobsDep, DbDep, SettingsDep, WhereDep
 from portal.api.routes.letters import letter_error
-from portal.errors import ApiError, not_found
-from portal.models import Visit
+from portal.api.rows import row_or_404
+from portal.errors import ApiError
+from portal.models import VisitRow
 from portal.openapi import error_responses
 from portal.services import audit, visit_export
 from portal.services.audit import Action, Event
-from sync.protocol import UUID_RE, ErrorCode, utc_now
+from sync.protocol import ErrorCode, utc_now
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -36,12 +37,8 @@ class VisitExport(BaseModel):
 @router.get("/visits/{visit_id}/export", response_model=VisitExport, responses=error_responses(409))
 def export_visit(visit_id: str, _admin: AdminDep, db: DbDep, blobs: BlobsDep, settings: SettingsDep, where: WhereDep) -> dict[str, Any]:
     """An approved visit as JSON: its document, review, photos (download addresses) and summary PDF (base64)."""
-    if not UUID_RE.fullmatch(visit_id):
-        raise not_found("visit")
     with db.read() as session:
-        visit = session.get(Visit, visit_id)
-        if visit is None:
-            raise not_found("visit")
+        visit = row_or_404(session, VisitRow, visit_id, "visit")
         try:
             answer = visit_export.export(session, blobs, visit, settings.letter_template, utc_now().astimezone(LONDON).date())
         except visit_export.NotExportable as exc:

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, Response
 
 from fieldapp.limits import INT64_MAX
 from portal.api.deps import AdminDep, DbDep, JsonBody, WhereDep
+from portal.api.rows import require_id, row_or_404
 from portal.api.webhook_schemas import DeliveryPage, WebhookCreate, WebhookCreated, WebhookList
 from portal.errors import invalid_request, not_found
-from portal.models_webhooks import Webhook
+from portal.models_webhooks import WebhookRow
 from portal.services import audit, webhook_outbox, webhooks
 from portal.services.audit import Action, Event
 from portal.webhook_http import UnsafeTarget, check_url
-from sync.protocol import UUID_RE
 
 router = APIRouter(prefix="/admin", tags=["webhooks"])
 
@@ -51,8 +51,7 @@ def list_webhooks(_admin: AdminDep, db: DbDep) -> dict[str, Any]:
 @router.delete("/webhooks/{webhook_id}", status_code=204)
 def delete_webhook(webhook_id: str, _admin: AdminDep, db: DbDep, where: WhereDep) -> Response:
     """Stop a webhook: it and its deliveries are removed (pending ones are not sent)."""
-    if not UUID_RE.fullmatch(webhook_id):
-        raise not_found("webhook")
+    require_id(webhook_id, "webhook")
     with db.plain(writes=True) as session:
         if not webhooks.remove(session, webhook_id):
             raise not_found("webhook")
@@ -68,9 +67,6 @@ def deliveries(
     status: Annotated[DeliveryStatus | None, Query()] = None,
 ) -> dict[str, Any]:
     """The webhook's deliveries, newest first, each with its attempts; page on with ``before=next_before``."""
-    if not UUID_RE.fullmatch(webhook_id):
-        raise not_found("webhook")
     with db.read() as session:
-        if session.get(Webhook, webhook_id) is None:
-            raise not_found("webhook")
+        row_or_404(session, WebhookRow, webhook_id, "webhook")
         return webhook_outbox.page(session, webhook_id, before, limit, str(status) if status else None)
