@@ -21,159 +21,69 @@ from pydantic_core import PydanticCustomError
 # that the portal needs no import of `fieldapp` of its own (``X as X``: an explicit re-export).
 from fieldapp.clock import (
     format_timestamp as format_timestamp,
-)
-from fieldapp.clock import (
     parse_timestamp as parse_timestamp,
-)
-from fieldapp.clock import (
     utc_now as utc_now,
 )
 from fieldapp.domain import (
     CATEGORY_1_BANDS as CATEGORY_1_BANDS,
-)
-from fieldapp.domain import (
     HHSRS_BANDS as HHSRS_BANDS,
-)
-from fieldapp.domain import (
     HHSRS_HAZARDS as HHSRS_HAZARDS,
-)
-from fieldapp.domain import (
     CaseStatus as CaseStatus,
-)
-from fieldapp.domain import (
     CaseType as CaseType,
-)
-from fieldapp.domain import (
     Decision as Decision,
-)
-from fieldapp.domain import (
     Entity as Entity,
-)
-from fieldapp.domain import (
     ErrorCode as ErrorCode,
-)
-from fieldapp.domain import (
     OpKind as OpKind,
-)
-from fieldapp.domain import (
     OpStatus as OpStatus,
-)
-from fieldapp.domain import (
     Outcome as Outcome,
-)
-from fieldapp.domain import (
     Priority as Priority,
-)
-from fieldapp.domain import (
     PropertyType as PropertyType,
-)
-from fieldapp.domain import (
     QuestionKind as QuestionKind,
-)
-from fieldapp.domain import (
     Role as Role,
-)
-from fieldapp.domain import (
     VisitStatus as VisitStatus,
-)
-from fieldapp.domain import (
     band_for_score as band_for_score,
-)
-from fieldapp.domain import (
     is_category_1 as is_category_1,
-)
-from fieldapp.domain import (
     visit_hazards as visit_hazards,
+)
+from fieldapp.limits import (
+    CAPTION_MAX_CHARS as CAPTION_MAX_CHARS,
+    COMMENT_MAX_CHARS as COMMENT_MAX_CHARS,
+    HAZARD_LOCATION_MAX_CHARS as HAZARD_LOCATION_MAX_CHARS,
+    HAZARD_NOTES_MAX_CHARS as HAZARD_NOTES_MAX_CHARS,
+    INT64_MAX as INT64_MAX,
+    INT64_MIN as INT64_MIN,
+    MAX_HAZARDS as MAX_HAZARDS,
+    MAX_PHOTOS as MAX_PHOTOS,
+    NOTES_MAX_CHARS as NOTES_MAX_CHARS,
+    PHOTO_MAX_EDGE as PHOTO_MAX_EDGE,
+    unstorable as unstorable,
 )
 from fieldapp.domain_assessment import (
     HOUSEHOLD_FACTORS as HOUSEHOLD_FACTORS,
-)
-from fieldapp.domain_assessment import (
     Finding as Finding,
-)
-from fieldapp.domain_assessment import (
     assessment_problems as assessment_problems,
-)
-from fieldapp.domain_assessment import (
     has_supplementary_work as has_supplementary_work,
-)
-from fieldapp.domain_assessment import (
     needs_assessment as needs_assessment,
-)
-from fieldapp.domain_assessment import (
     needs_summary as needs_summary,
 )
 from fieldapp.domain_forms import (
     drop_hidden as drop_hidden,
-)
-from fieldapp.domain_forms import (
     is_shown as is_shown,
-)
-from fieldapp.domain_forms import (
     validate_answers as validate_answers,
 )
 from fieldapp.domain_required import (
     answer_problems as answer_problems,
-)
-from fieldapp.domain_required import (
     answers_required as answers_required,
-)
-from fieldapp.domain_required import (
     assessment_required as assessment_required,
 )
 from fieldapp.domain_vocabulary import (
     DEFAULT_VOCABULARY as DEFAULT_VOCABULARY,
-)
-from fieldapp.domain_vocabulary import (
     HHSRS_2006 as HHSRS_2006,
-)
-from fieldapp.domain_vocabulary import (
     band_names as band_names,
-)
-from fieldapp.domain_vocabulary import (
     category_1_bands as category_1_bands,
-)
-from fieldapp.domain_vocabulary import (
     check_hazard_list as check_hazard_list,
-)
-from fieldapp.domain_vocabulary import (
     hazard_names as hazard_names,
-)
-from fieldapp.domain_vocabulary import (
     vocabulary_problems as vocabulary_problems,
-)
-from fieldapp.limits import (
-    CAPTION_MAX_CHARS as CAPTION_MAX_CHARS,
-)
-from fieldapp.limits import (
-    COMMENT_MAX_CHARS as COMMENT_MAX_CHARS,
-)
-from fieldapp.limits import (
-    HAZARD_LOCATION_MAX_CHARS as HAZARD_LOCATION_MAX_CHARS,
-)
-from fieldapp.limits import (
-    HAZARD_NOTES_MAX_CHARS as HAZARD_NOTES_MAX_CHARS,
-)
-from fieldapp.limits import (
-    INT64_MAX as INT64_MAX,
-)
-from fieldapp.limits import (
-    INT64_MIN as INT64_MIN,
-)
-from fieldapp.limits import (
-    MAX_HAZARDS as MAX_HAZARDS,
-)
-from fieldapp.limits import (
-    MAX_PHOTOS as MAX_PHOTOS,
-)
-from fieldapp.limits import (
-    NOTES_MAX_CHARS as NOTES_MAX_CHARS,
-)
-from fieldapp.limits import (
-    PHOTO_MAX_EDGE as PHOTO_MAX_EDGE,
-)
-from fieldapp.limits import (
-    unstorable as unstorable,
 )
 
 PROTOCOL_VERSION = 1
