@@ -15,9 +15,9 @@ further): the portal checks them against the visit it holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,10 +26,13 @@ from fieldapp.clock import as_utc, format_timestamp, utc_now
 from fieldapp.domain import ErrorCode, OpStatus, Priority
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseRow, HazardReportRow, OutboxRow, PhotoRow, PropertyRow, VisitRow
-from fieldapp.outbox import add_problem, enqueue
+from fieldapp.outbox import add_problem, enqueue, op_error
 from fieldapp.types import HazardReport, ProblemAction, VisitState
 from fieldapp.visits import new_id
 from fieldapp.vocabulary import vocabulary
+
+if TYPE_CHECKING:
+    from fieldapp.wire import OpResult
 
 ENTITY = "hazard_report"
 DEFAULT_PRIORITY = Priority.URGENT.value
@@ -120,26 +123,23 @@ def queue(session: Session, row: HazardReportRow) -> None:
     row.op_id, row.state = op.op_id, "queued"
 
 
-def record_result(session: Session, op: OutboxRow, status: Any, result: Mapping[str, Any]) -> None:
+def record_result(session: Session, op: OutboxRow, result: OpResult) -> None:
     """What a push result does to the report (the op leaves the outbox either way)."""
     session.delete(op)
     row = session.get(HazardReportRow, op.record_id)
     if row is None or row.op_id != op.op_id:
         return  # discarded or queued again meanwhile
     row.op_id = None
-    if status in (OpStatus.APPLIED, OpStatus.DUPLICATE):
+    if result.accepted:
         row.state = "sent"
         return
     row.state = "rejected"
-    error = result.get("error") or {}
-    code = str(error.get("code") or "")
-    message = str(error.get("message") or "The portal refused this report.")
+    code, message, details = op_error(result, "The portal refused this report.")
     hint = (" The home may no longer be in your cases; tell your team lead, then discard the report here."
             if code == ErrorCode.NOT_FOUND else " Send it again once corrected, or discard it.")
-    add_problem(session, kind="rejected" if status == OpStatus.REJECTED else "conflict", entity=ENTITY,
+    add_problem(session, kind="rejected" if result.status == OpStatus.REJECTED else "conflict", entity=ENTITY,
                 record_id=row.id, message=f"The portal refused your hazard report: {message}{hint}",
-                actions=(ProblemAction.RETRY, ProblemAction.DISCARD),
-                details={"code": code, **dict(error.get("details") or {})})
+                actions=(ProblemAction.RETRY, ProblemAction.DISCARD), details={"code": code, **details})
 
 
 def resolve(session: Session, report_id: str, action: str) -> None:

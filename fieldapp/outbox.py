@@ -24,7 +24,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -34,6 +34,9 @@ from fieldapp.domain import ErrorCode, OpKind, OpStatus
 from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitRow
 from fieldapp.types import BlobRef, OutboxOp, Problem, ProblemAction, VisitState
 from fieldapp.visits import new_id
+
+if TYPE_CHECKING:
+    from fieldapp.wire import OpResult
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +135,14 @@ def problem_record(row: ProblemRow) -> Problem:
 # ---------------------------------------------------------------- push results
 
 
-def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
+def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None:
     """Apply push results, one per op, matched by op_id, in the caller's one transaction.
 
     The outbox rows, their visits and their photos' blob rows are loaded a few queries per
     batch first, so a batch of a thousand results costs a handful of statements, not
     thousands of look-ups.
     """
-    by_op = {str(r.get("op_id")): r for r in results}
+    by_op = {r.op_id: r for r in results}
     rows = _outbox_rows(session, [op.op_id for op in ops if op.op_id in by_op])
     # Held here: the session's identity map keeps loaded rows only while something refers to them.
     held = _load(session, VisitRow, VisitRow.id, {row.record_id for row in rows.values() if row.entity == "visit"})
@@ -152,21 +155,20 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
         row = rows.get(op.op_id)
         if row is None:
             continue  # already handled (a replayed batch)
-        status = result.get("status")
         if row.entity == "visit" and row.kind == OpKind.SUMMARY_ISSUED:
             # Imported here: the summary rules queue through this module.
             from fieldapp.summaries import record_result as summary_result
 
-            summary_result(session, row, status, result)
+            summary_result(session, row, result)
         elif row.entity == "visit":
-            _visit_result(session, row, status, result)
+            _visit_result(session, row, result)
         elif row.entity == "hazard_report":
             # Imported here: the report rules queue through this module.
             from fieldapp.hazard_reports import record_result
 
-            record_result(session, row, status, result)
+            record_result(session, row, result)
         else:
-            _review_result(session, row, status, result)
+            _review_result(session, row, result)
     del held
 
 
@@ -190,11 +192,11 @@ def _load(session: Session, model: type, key: Any, ids: set[str]) -> list[Any]:
     return loaded
 
 
-def op_error(result: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    """(code, message, details) of a refused op's result."""
-    error = result.get("error") or {}
-    return (str(error.get("code") or ""), str(error.get("message") or "The portal refused this change."),
-            dict(error.get("details") or {}))
+def op_error(result: OpResult, refused: str = "The portal refused this change.") -> tuple[str, str, dict[str, Any]]:
+    """(code, message, details) of a refused op's result; ``refused`` when the portal gave no message."""
+    if result.error is None:
+        return "", refused, {}
+    return result.error.code, result.error.message or refused, dict(result.error.details)
 
 
 def _latest_op_visit(session: Session, row: OutboxRow) -> VisitRow | None:
@@ -212,13 +214,14 @@ def _reopen(visit: VisitRow) -> None:
     visit.local_edits = True
 
 
-def _visit_result(session: Session, row: OutboxRow, status: Any, result: Mapping[str, Any]) -> None:
+def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> None:
     visit = _latest_op_visit(session, row)
-    if status in (OpStatus.APPLIED, OpStatus.DUPLICATE):
+    status = result.status
+    if result.accepted:
         session.delete(row)
         if visit is not None:
             visit.state = VisitState.SUBMITTED.value
-            visit.server_version = int(result.get("version") or visit.server_version)
+            visit.server_version = result.version or visit.server_version
             visit.op_id = None
             visit.local_edits = False
             hashes = [p["sha256"] for p in row.data.get("photos", [])]
@@ -236,12 +239,12 @@ def _visit_result(session: Session, row: OutboxRow, status: Any, result: Mapping
     session.delete(row)
     if visit is None:
         return
-    current = result.get("current")
+    current = result.current
     if status == OpStatus.CONFLICT:
         if current and isinstance(current.get("version"), int):
             visit.server_version = current["version"]
-        elif result.get("version"):
-            visit.server_version = int(result["version"])
+        elif result.version:
+            visit.server_version = result.version
         if code == ErrorCode.VISIT_LOCKED:
             visit.state = VisitState.APPROVED.value
             visit.op_id = None
@@ -277,16 +280,16 @@ def _visit_result(session: Session, row: OutboxRow, status: Any, result: Mapping
                     actions=(ProblemAction.DISMISS,), details={"code": code, **details})
 
 
-def _review_result(session: Session, row: OutboxRow, status: Any, result: Mapping[str, Any]) -> None:
+def _review_result(session: Session, row: OutboxRow, result: OpResult) -> None:
     session.delete(row)
     review = session.get(LocalReviewRow, row.record_id)
-    if status in (OpStatus.APPLIED, OpStatus.DUPLICATE):
+    if result.accepted:
         if review is not None:
             review.sent = True
         return
     code, message, details = op_error(result)
     visit_id = str(row.data.get("visit_id", ""))
-    if status == OpStatus.CONFLICT:
+    if result.status == OpStatus.CONFLICT:
         text = ("This visit was no longer waiting for review when your decision arrived "
                 "(another decision or a resubmission came first). Look at it again in the review queue.")
         kind = "conflict"

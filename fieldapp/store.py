@@ -108,6 +108,7 @@ from fieldapp.visits import (
 if TYPE_CHECKING:  # Pillow is loaded only when a photo is handled
     from fieldapp.photos import PreparedPhoto
     from fieldapp.photos_marks import Mark
+    from fieldapp.wire import OpResult
 
 log = logging.getLogger(__name__)
 
@@ -802,8 +803,8 @@ class FieldStore:
         with self._write() as session:
             outbox_rules.set_uploaded(session, hashes, True)
 
-    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
-        """Apply push results (protocol result dicts, one per op, in order)."""
+    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None:
+        """Apply push results (one per op, in order)."""
         with self._write() as session:
             outbox_rules.record_results(session, ops, results)
 

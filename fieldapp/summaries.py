@@ -36,6 +36,7 @@ from fieldapp.visits import new_id, visit_document
 
 if TYPE_CHECKING:
     from fieldapp.letter import PhotoSource
+    from fieldapp.wire import OpResult
 
 METHODS = ("hand", "post", "email")
 MAX_RETRIES = 3
@@ -102,16 +103,17 @@ def record_issued(session: Session, me: UserInfo, row: VisitRow, method: str, is
     row.summary_issued = {"method": method, "issued_at": when, "by_id": me.id}
 
 
-def record_result(session: Session, op: OutboxRow, status: Any, result: Mapping[str, Any]) -> None:
+def record_result(session: Session, op: OutboxRow, result: OpResult) -> None:
     """What a push result of a summary_issued op does to the visit."""
     visit = session.get(VisitRow, op.record_id)
-    if status in (OpStatus.APPLIED, OpStatus.DUPLICATE):
+    status = result.status
+    if result.accepted:
         session.delete(op)
-        if visit is not None and result.get("version"):
-            visit.server_version = max(visit.server_version, int(result["version"]))
+        if visit is not None and result.version:
+            visit.server_version = max(visit.server_version, result.version)
         return
     code, message, details = op_error(result)
-    current = result.get("current") or {}
+    current = result.current or {}
     if status == OpStatus.CONFLICT and current.get("summary_issued"):
         # Someone else (a lead, the CRM) recorded it first: the portal's record stands.
         session.delete(op)

@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,8 +303,7 @@ class SyncEngine:
             self._record(tally, batch, [_too_large(batch[0], exc)])
             batches.seen.add(batch[0].op_id)
             return True
-        results = [r.model_dump(mode="json", exclude_none=True) for r in response.results]
-        self._record(tally, batch, results)
+        self._record(tally, batch, response.results)
         batches.seen.update(op.op_id for op in batch)
         tally.ops_pushed += len(batch)
         batches.pushed = True
@@ -319,17 +318,16 @@ class SyncEngine:
             batch = self.store.outbox(limit=1)
         return batch
 
-    def _record(self, tally: _Tally, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
+    def _record(self, tally: _Tally, ops: Sequence[OutboxOp], results: Sequence[p.OpResult]) -> None:
         self.store.record_results(ops, results)
         for result in results:
-            status = result.get("status")
-            if status in ("applied", "duplicate"):
+            if result.accepted:
                 tally.applied += 1
-            elif status == "conflict":
+            elif result.status == p.OpStatus.CONFLICT:
                 tally.conflicts += 1
-            elif status == "rejected":
+            elif result.status == p.OpStatus.REJECTED:
                 tally.rejected += 1
-                if (result.get("error") or {}).get("code") == "blob_missing":
+                if result.code == p.ErrorCode.BLOB_MISSING:
                     tally.blob_missing_seen = True
 
     # ------------------------------------------------------------ helpers
@@ -358,11 +356,11 @@ def _check(cancel: threading.Event) -> None:
         raise SyncCancelled("Sync cancelled.")
 
 
-def _too_large(op: OutboxOp, exc: PortalError) -> dict[str, Any]:
+def _too_large(op: OutboxOp, exc: PortalError) -> p.OpResult:
     """A synthetic `rejected` result for an op the portal will never take in any batch."""
-    return {"op_id": op.op_id, "status": "rejected",
-            "error": {"code": "payload_too_large", "details": exc.details,
-                      "message": "This item is too large for the portal to accept. " + exc.message}}
+    return p.OpResult(op_id=op.op_id, status=p.OpStatus.REJECTED, error=p.ErrorBody(
+        code=p.ErrorCode.PAYLOAD_TOO_LARGE, details=exc.details,
+        message="This item is too large for the portal to accept. " + exc.message))
 
 
 def _summary(tally: _Tally, cancelled: bool, left: int) -> str:

@@ -1,21 +1,22 @@
 """Wire shapes of sync protocol version 1 (../shared/PROTOCOL.md), shared by client and portal.
 
-One definition of every request and response body, as pydantic models. The portal
+One definition of every request and response body, as pydantic models (those the
+core builds or reads itself, the visit document and push results, are defined in
+`fieldapp.wire` and re-exported here with the core's rules). The portal
 validates what it receives with them (unknown fields are refused: ``extra="forbid"``
 on requests), and the client parses what it receives with them (unknown fields are
 ignored, so a newer portal can add fields without breaking older laptops).
 
-Only the standard library and pydantic are imported here: the portal may import this
-module and nothing else of `sync`.
+Only the standard library, pydantic and the core are imported here: the portal may
+import this module and nothing else of `sync`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 # The fixed values and domain rules live in the core; the protocol re-exports them so
 # that the portal needs no import of `fieldapp` of its own (``X as X``: an explicit re-export).
@@ -85,6 +86,20 @@ from fieldapp.domain_vocabulary import (
     hazard_names as hazard_names,
     vocabulary_problems as vocabulary_problems,
 )
+# The visit document the laptop builds and the push results it records are the core's models too.
+from fieldapp.wire import (
+    UNSTORABLE as UNSTORABLE,
+    UUID_PATTERN as UUID_PATTERN,
+    ErrorBody as ErrorBody,
+    HazardEntry as HazardEntry,
+    Incoming as Incoming,
+    OpResult as OpResult,
+    Outgoing as Outgoing,
+    PhotoEntry as PhotoEntry,
+    Sha256 as Sha256,
+    Uuid as Uuid,
+    VisitDocument as VisitDocument,
+)
 
 PROTOCOL_VERSION = 1
 #: Revision 2 is additive (PROTOCOL.md): same version, more fields, entities and ops.
@@ -92,56 +107,10 @@ PROTOCOL_REVISION = 2
 API_PREFIX = "/api/v1"
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
 UUID_RE = re.compile(UUID_PATTERN)
-
-Uuid = Annotated[str, Field(pattern=UUID_PATTERN)]
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-# ---------------------------------------------------------------- base models
-
-
-#: The pydantic error type of a value no database can store (NUL, int64, NaN).
-UNSTORABLE = "unstorable"
-
-
-class Incoming(BaseModel):
-    """A request body: strict, unknown fields refused, nothing a database cannot store.
-
-    Text with NUL, integers outside signed 64 bits and non-finite numbers are refused
-    anywhere in the body (``fieldapp.limits.unstorable``), free-form ``Any`` fields
-    included, except under the fields named in ``raw_fields`` (validated later, one by one).
-    """
-
-    model_config = ConfigDict(extra="forbid")
-    raw_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            checked = {k: v for k, v in data.items() if k not in cls.raw_fields} if cls.raw_fields else data
-            found = unstorable(checked)
-            if found:
-                raise PydanticCustomError(UNSTORABLE, "{field}: {reason}", {"field": found[0], "reason": found[1]})
-        return data
-
-
-class Outgoing(BaseModel):
-    """A response body: tolerant, unknown fields ignored when the client parses it."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 # ---------------------------------------------------------------- errors
-
-
-class ErrorBody(Outgoing):
-    code: str
-    message: str
-    details: dict[str, Any] = Field(default_factory=dict)
 
 
 class ErrorResponse(Outgoing):
@@ -292,49 +261,6 @@ class TemplateData(Incoming):
         return {q.id: q for s in self.sections for q in s.questions}
 
 
-class HazardEntry(Incoming):
-    hazard: StrictStr = Field(max_length=200)
-    #: Revision 2: null when not rated (the regulations never require a band);
-    #: checked against the entry's vocabulary.
-    band: StrictStr | None = Field(default=None, max_length=10)
-    location: StrictStr = Field(default="", max_length=HAZARD_LOCATION_MAX_CHARS)
-    notes: StrictStr = Field(default="", max_length=HAZARD_NOTES_MAX_CHARS)
-    vocabulary: StrictStr | None = Field(default=None, max_length=60)
-
-
-class PhotoEntry(Incoming):
-    id: Uuid
-    sha256: Sha256
-    content_type: Literal["image/jpeg", "image/png"]
-    bytes: StrictInt = Field(ge=1)
-    width: StrictInt = Field(ge=1)
-    height: StrictInt = Field(ge=1)
-    caption: StrictStr = Field(default="", max_length=CAPTION_MAX_CHARS)
-    question_id: StrictStr | None = Field(default=None, max_length=100)
-    taken_at: StrictStr | None = Field(default=None, max_length=40)
-
-
-class VisitDocument(Incoming):
-    """The visit document an officer submits (the `data` of a visit submit op)."""
-
-    case_id: Uuid
-    officer_id: Uuid
-    template_id: Uuid
-    template_version: StrictInt
-    started_at: StrictStr = Field(max_length=40)
-    completed_at: StrictStr | None = Field(default=None, max_length=40)
-    outcome: Outcome
-    answers: dict[str, Any] = Field(default_factory=dict)
-    notes: StrictStr = Field(default="", max_length=NOTES_MAX_CHARS)
-    hazards: list[HazardEntry] = Field(default_factory=list, max_length=MAX_HAZARDS)
-    photos: list[PhotoEntry] = Field(default_factory=list, max_length=MAX_PHOTOS)
-    amends: Uuid | None = None
-    # Revision 2: checked by fieldapp.domain_assessment (rejected invalid_answers, key assessment).
-    assessment: dict[str, Any] | None = None
-    #: The vocabulary the visit's hazards are named from, when an entry names none.
-    vocabulary: StrictStr | None = None
-
-
 class ReviewPublic(Outgoing):
     decision: Decision
     comment: str = ""
@@ -381,15 +307,6 @@ class Op(Incoming):
     kind: Literal["submit", "decide", "create", "summary_issued"]
     base_version: StrictInt = Field(ge=0)
     data: dict[str, Any]
-
-
-class OpResult(Outgoing):
-    op_id: str
-    status: OpStatus
-    version: int | None = None
-    seq: int | None = None
-    current: dict[str, Any] | None = None
-    error: ErrorBody | None = None
 
 
 class PushResponse(Outgoing):

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fieldapp.types import BlobRef, OutboxOp, Pending, SyncState
+
+if TYPE_CHECKING:
+    from fieldapp.wire import OpResult
 
 
 class SyncStore(Protocol):
@@ -33,7 +36,7 @@ class SyncStore(Protocol):
 
     def mark_blobs_uploaded(self, hashes: Sequence[str]) -> None: ...
 
-    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None: ...
+    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None: ...
 
     def pending(self) -> Pending: ...
 

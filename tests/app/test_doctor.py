@@ -140,8 +140,7 @@ def test_needs_attention_is_not_safe_to_wipe(machine: Path) -> None:
     lead.store.apply_changes([visit], 1)
     lead.store.decide(visit["id"], "approve")
     [op] = lead.store.outbox()
-    lead.store.record_results([op], [{"op_id": op.op_id, "status": "conflict",
-                                      "error": {"code": "conflict", "message": "Decided already."}}])
+    lead.store.record_results([op], [f.pushed(op, "conflict", error={"code": "conflict", "message": "Decided already."})])
     assert lead.store.pending().empty and lead.store.problems()
     lead.store.close()
     _status, report = run_doctor("--offline")

@@ -4,7 +4,7 @@ Each function returns one change: ``{"entity", "id", "version", "seq", "deleted"
 Ids are fresh UUIDs unless given; ``seq`` comes from a module counter so that a list of
 changes is in ascending order as the portal sends it. Keyword arguments override fields
 of ``data``. `world` builds a small consistent set (team, officer, lead, template,
-property, residents and cases) for store tests.
+property, residents and cases) for store tests. `pushed` is the portal's answer to a pushed op.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from fieldapp.wire import OpResult
 
 _seq = itertools.count(1)
 
@@ -27,6 +29,11 @@ def change(entity: str, data: dict[str, Any] | None, *, id: str | None = None, v
     """One pulled change of any entity (``data`` None with ``deleted`` for a tombstone)."""
     return {"entity": entity, "id": id or new_id(), "version": version, "seq": next(_seq),
             "deleted": deleted, "data": None if deleted else data}
+
+
+def pushed(op: Any, status: str, **fields: Any) -> OpResult:
+    """The portal's result for a pushed op (an `OutboxOp`), as `POST /sync/push` answers it."""
+    return OpResult.model_validate({"op_id": op.op_id, "status": status, **fields})
 
 
 def tombstone(entity: str, id: str, version: int = 2) -> dict[str, Any]:

@@ -198,7 +198,7 @@ def test_a_returned_visit_pulled_again_keeps_which_photo_is_a_copy_of_which(fill
         original, [Mark(MarkKind.ARROW, ((10, 10), (200, 100)))]))
     filled.store.submit_visit(visit.id)
     [op] = filled.store.outbox()
-    filled.store.record_results([op], [{"op_id": op.op_id, "status": "applied", "version": 1, "seq": 7}])
+    filled.store.record_results([op], [f.pushed(op, "applied", version=1, seq=7)])
     w = filled.world
     returned = f.visit(filled.case_id, w.officer_id, w.template_id, id=visit.id, version=2, status="returned",
                        photos=op.data["photos"], answers=op.data["answers"],

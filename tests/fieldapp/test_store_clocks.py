@@ -243,9 +243,8 @@ def test_an_applied_report_is_sent_and_a_rejected_one_becomes_a_problem(filled: 
     refused = filled.store.report_hazard(case_id=filled.case_id, hazards=["Lead"], description="Old pipes")
     ops = filled.store.outbox()
     filled.store.record_results(ops, [
-        {"op_id": ops[0].op_id, "status": "applied", "version": 1, "seq": 9},
-        {"op_id": ops[1].op_id, "status": "rejected",
-         "error": {"code": "not_found", "message": "That home is not in your scope.", "details": {}}}])
+        f.pushed(ops[0], "applied", version=1, seq=9),
+        f.pushed(ops[1], "rejected", error={"code": "not_found", "message": "That home is not in your scope.", "details": {}})])
     states = {r.id: r.state for r in filled.store.hazard_reports()}
     assert states == {sent.id: "sent", refused.id: "rejected"} and filled.store.outbox() == []
     (problem,) = filled.store.problems()
@@ -255,8 +254,7 @@ def test_an_applied_report_is_sent_and_a_rejected_one_becomes_a_problem(filled: 
     filled.store.resolve_problem(problem.id, ProblemAction.RETRY)
     (again,) = filled.store.outbox()
     assert again.id == refused.id and again.op_id != ops[1].op_id and again.data == ops[1].data
-    filled.store.record_results([again], [{"op_id": again.op_id, "status": "rejected",
-                                           "error": {"code": "invalid_request", "message": "No."}}])
+    filled.store.record_results([again], [f.pushed(again, "rejected", error={"code": "invalid_request", "message": "No."})])
     filled.store.resolve_problem(filled.store.problems()[0].id, ProblemAction.DISCARD)
     assert [r.id for r in filled.store.hazard_reports()] == [sent.id] and filled.store.problems() == []
 

@@ -91,7 +91,7 @@ def test_resubmitted_visit_comes_back_with_what_changed(lead: Filled) -> None:
     lead.store.apply_changes([team_visit(lead, id=visit_id, answers={"mould": True, "room": "Kitchen"})], 1)
     lead.store.decide(visit_id, "return", "Which room?")
     [op] = lead.store.outbox()
-    lead.store.record_results([op], [{"op_id": op.op_id, "status": "applied", "version": 1}])
+    lead.store.record_results([op], [f.pushed(op, "applied", version=1)])
     lead.store.apply_changes([team_visit(lead, id=visit_id, version=2, status="returned",
                                          answers={"mould": True, "room": "Kitchen"})], 2)
     assert lead.store.review_queue() == []
@@ -109,7 +109,7 @@ def test_a_decision_that_meets_a_decided_visit_is_a_problem(lead: Filled) -> Non
     lead.store.apply_changes([visit], 1)
     lead.store.decide(visit["id"], "return", "Needs the boiler photo.")
     [op] = lead.store.outbox()
-    lead.store.record_results([op], [{"op_id": op.op_id, "status": "conflict", "current": {"status": "approved"}}])
+    lead.store.record_results([op], [f.pushed(op, "conflict", current={"status": "approved"})])
     [problem] = lead.store.problems()
     assert (problem.kind, problem.entity) == ("conflict", "review")
     assert problem.details["comment"] == "Needs the boiler photo." and problem.actions == (ProblemAction.DISMISS,)

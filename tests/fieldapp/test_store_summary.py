@@ -98,7 +98,7 @@ def test_a_draft_or_a_future_time_cannot_be_recorded(filled: Filled) -> None:
 
 def _push(filled: Filled, *results: dict[str, object]) -> None:
     ops = filled.store.outbox()
-    filled.store.record_results(ops, [{"op_id": op.op_id, **r} for op, r in zip(ops, results, strict=False)])
+    filled.store.record_results(ops, [f.pushed(op, **r) for op, r in zip(ops, results, strict=False)])
 
 
 def test_once_applied_the_summary_shows_as_sent(filled: Filled) -> None:
@@ -117,12 +117,11 @@ def test_a_version_conflict_is_sent_again_and_an_earlier_record_stands(filled: F
     filled.store.record_summary_issued(visit_id, "hand")
     _push(filled, {"status": "applied", "version": 1, "seq": 10})
     [op] = filled.store.outbox()
-    filled.store.record_results([op], [{"op_id": op.op_id, "status": "conflict", "current": {"version": 2}}])
+    filled.store.record_results([op], [f.pushed(op, "conflict", current={"version": 2})])
     [again] = filled.store.outbox()
     assert again.op_id != op.op_id and again.base_version == 2
     theirs = {"method": "post", "issued_at": "2026-12-02T09:00:00Z", "by_id": filled.world.lead_id}
-    filled.store.record_results([again], [{"op_id": again.op_id, "status": "conflict",
-                                           "current": {"version": 3, "summary_issued": theirs}}])
+    filled.store.record_results([again], [f.pushed(again, "conflict", current={"version": 3, "summary_issued": theirs})])
     visit = filled.store.visit(visit_id)
     assert filled.store.outbox() == [] and visit.summary_issued is not None
     assert (visit.summary_issued.method, visit.summary_issued.by_id, visit.summary_issued.sent) == \

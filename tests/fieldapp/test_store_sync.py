@@ -32,11 +32,6 @@ def queued(filled: Filled, tmp_path: Path | None = None, photos: int = 0) -> str
     return filled.store.submit_visit(visit.id).id
 
 
-def result(op: Any, status: str, **extra: Any) -> dict[str, Any]:
-    """A push result for an op."""
-    return {"op_id": op.op_id, "status": status, **extra}
-
-
 def server_visit(filled: Filled, visit_id: str, version: int, status: str, **kw: Any) -> dict[str, Any]:
     """A pulled change of the officer's own visit."""
     w = filled.world
@@ -106,7 +101,7 @@ def test_applied_or_duplicate_submits_the_visit(filled: Filled, tmp_path: Path, 
     """The op leaves the outbox, the visit is SUBMITTED at the portal's version, its photos uploaded."""
     visit_id = queued(filled, tmp_path, photos=1)
     ops = filled.store.outbox()
-    filled.store.record_results(ops, [result(ops[0], status, version=1, seq=7)])
+    filled.store.record_results(ops, [f.pushed(ops[0], status, version=1, seq=7)])
     visit = filled.store.visit(visit_id)
     assert (visit.state, visit.server_version) == (VisitState.SUBMITTED, 1)
     assert filled.store.outbox() == [] and filled.store.pending().empty
@@ -126,7 +121,7 @@ def test_conflict_keeps_the_content_and_offers_retry_or_discard(filled: Filled) 
     visit_id = queued(filled)
     ops = filled.store.outbox()
     current = {**server_visit(filled, visit_id, 3, "returned")["data"], "version": 3}
-    filled.store.record_results(ops, [result(ops[0], "conflict", current=current,
+    filled.store.record_results(ops, [f.pushed(ops[0], "conflict", current=current,
                                              error={"code": "conflict", "message": "Stale"})])
     [problem] = filled.store.problems()
     assert (problem.kind, problem.entity, problem.record_id) == ("conflict", "visit", visit_id)
@@ -144,7 +139,7 @@ def test_discard_takes_the_portals_version(filled: Filled) -> None:
     visit_id = queued(filled)
     ops = filled.store.outbox()
     current = {**server_visit(filled, visit_id, 2, "submitted", notes="Portal notes")["data"], "version": 2}
-    filled.store.record_results(ops, [result(ops[0], "conflict", current=current)])
+    filled.store.record_results(ops, [f.pushed(ops[0], "conflict", current=current)])
     [problem] = filled.store.problems()
     with pytest.raises(ValidationError, match="resolved by"):
         filled.store.resolve_problem(problem.id, ProblemAction.AMEND)
@@ -160,7 +155,7 @@ def test_visit_locked_offers_an_amendment_carrying_what_was_typed(filled: Filled
     photo = filled.store.add_photo(visit.id, make_jpeg(tmp_path / "x.jpg"), question_id="pics")
     filled.store.submit_visit(visit.id)
     ops = filled.store.outbox()
-    filled.store.record_results(ops, [result(ops[0], "conflict", error={"code": "visit_locked", "message": "Locked"},
+    filled.store.record_results(ops, [f.pushed(ops[0], "conflict", error={"code": "visit_locked", "message": "Locked"},
                                              current={"version": 4, "status": "approved"})])
     [problem] = filled.store.problems()
     assert (problem.kind, problem.actions) == ("visit_locked", (ProblemAction.AMEND,))
@@ -187,7 +182,7 @@ def test_blob_missing_requeues_with_a_new_op_id_then_becomes_a_problem(filled: F
         [op] = filled.store.outbox()
         assert op.op_id not in seen
         seen.add(op.op_id)
-        filled.store.record_results([op], [result(op, "rejected", error={
+        filled.store.record_results([op], [f.pushed(op, "rejected", error={
             "code": "blob_missing", "message": "Upload first", "details": {"hashes": [sha]}})])
         if attempt < 2:
             assert [b.sha256 for b in filled.store.blobs_to_upload()] == [sha]
@@ -201,7 +196,7 @@ def test_other_rejections_become_problems_with_the_portals_message(filled: Fille
     """A rejected op is dropped from the outbox, the visit editable again, the message kept."""
     visit_id = queued(filled)
     ops = filled.store.outbox()
-    filled.store.record_results(ops, [result(ops[0], "rejected", error={
+    filled.store.record_results(ops, [f.pushed(ops[0], "rejected", error={
         "code": "invalid_answers", "message": "Question rh: enter a number.", "details": {"rh": "bad"}})])
     [problem] = filled.store.problems()
     assert problem.kind == "rejected" and "enter a number" in problem.message
@@ -215,10 +210,10 @@ def test_a_result_for_a_replaced_op_does_not_touch_the_visit(filled: Filled) -> 
     visit_id = queued(filled)
     old = filled.store.outbox()
     ops = filled.store.outbox()
-    filled.store.record_results(ops, [result(ops[0], "conflict", current={"version": 1, "status": "submitted"})])
+    filled.store.record_results(ops, [f.pushed(ops[0], "conflict", current={"version": 1, "status": "submitted"})])
     [problem] = filled.store.problems()
     filled.store.resolve_problem(problem.id, ProblemAction.RETRY)   # new op while the old result arrives late
-    filled.store.record_results(old, [result(old[0], "applied", version=1)])
+    filled.store.record_results(old, [f.pushed(old[0], "applied", version=1)])
     assert filled.store.visit(visit_id).state == VisitState.QUEUED and len(filled.store.outbox()) == 1
 
 
@@ -265,7 +260,7 @@ def test_purge_waits_for_unsent_work(filled: Filled, tmp_path: Path) -> None:
     filled.store.submit_visit(draft.id)
     assert filled.store.purge_out_of_scope() == 0       # queued is still unsent
     [op] = filled.store.outbox()
-    filled.store.record_results([op], [result(op, "applied", version=1)])
+    filled.store.record_results([op], [f.pushed(op, "applied", version=1)])
     assert filled.store.purge_out_of_scope() == 1       # now the draft's case goes too
     assert [c.id for c in filled.store.cases()] == [w.case_ids[2]]
     # The tombstoned property stays while the third case (still in scope) names it.
@@ -389,7 +384,7 @@ def test_a_visit_refused_because_its_case_left_scope_can_be_discarded(filled: Fi
     photo = filled.store.add_photo(visit.id, make_jpeg(tmp_path / "gone.jpg", 5))
     filled.store.submit_visit(visit.id)
     [op] = filled.store.outbox()
-    filled.store.record_results([op], [result(op, "rejected", error={"code": "not_found", "message": "No such case."})])
+    filled.store.record_results([op], [f.pushed(op, "rejected", error={"code": "not_found", "message": "No such case."})])
     filled.store.apply_changes([f.tombstone("case", filled.case_id)], 900)
     assert filled.store.purge_out_of_scope() == 0        # the refused visit still holds its case
     [problem] = filled.store.problems()

@@ -164,7 +164,7 @@ def test_frozen_visits_refuse_edits_with_a_helpful_message(filled: Filled, state
     visit = filled.store.submit_visit(filled.complete().id)
     ops = filled.store.outbox()
     if state != "queued":
-        filled.store.record_results(ops, [{"op_id": ops[0].op_id, "status": "applied", "version": 1, "seq": 5}])
+        filled.store.record_results(ops, [f.pushed(ops[0], "applied", version=1, seq=5)])
     if state == "approved":
         filled.store.apply_changes([f.visit(filled.case_id, filled.world.officer_id, filled.world.template_id,
                                             id=visit.id, version=2, status="approved")], 200)
@@ -179,7 +179,7 @@ def test_returned_visit_is_edited_and_resubmitted_on_the_server_version(filled: 
     """A returned visit shows the lead's comment, is editable, and resubmits with base_version = its version."""
     visit = filled.store.submit_visit(filled.complete().id)
     ops = filled.store.outbox()
-    filled.store.record_results(ops, [{"op_id": ops[0].op_id, "status": "applied", "version": 1, "seq": 5}])
+    filled.store.record_results(ops, [f.pushed(ops[0], "applied", version=1, seq=5)])
     review = {"decision": "return", "comment": "Add the humidity", "lead_id": filled.world.lead_id,
               "decided_at": "2025-11-21T09:00:00Z"}
     w = filled.world

@@ -18,6 +18,7 @@ from typing import Any
 
 from fieldapp.outbox import MAX_BLOB_RETRIES
 from fieldapp.types import BlobRef, OutboxOp, Pending, SyncState
+from fieldapp.wire import OpResult
 
 from httpstub import Reply, Request, error
 
@@ -126,7 +127,7 @@ class FakeStore:
     refs: list[BlobRef] = field(default_factory=list)
     uploaded: set[str] = field(default_factory=set)
     applied: list[tuple[int, int]] = field(default_factory=list)   # (changes in page, next_cursor)
-    results: list[dict[str, Any]] = field(default_factory=list)
+    results: list[OpResult] = field(default_factory=list)
     resets: int = 0
     purges: int = 0
     synced_at: datetime | None = None
@@ -175,25 +176,24 @@ class FakeStore:
     def mark_blobs_uploaded(self, hashes: Sequence[str]) -> None:
         self.uploaded.update(hashes)
 
-    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[Mapping[str, Any]]) -> None:
+    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None:
         # As fieldapp.outbox.record_results: a blob_missing rejection marks its blobs not uploaded
         # and queues the op again under a new op_id (MAX_BLOB_RETRIES times); any other result ends it.
-        by_op = {str(r.get("op_id")): r for r in results}
+        by_op = {r.op_id: r for r in results}
         kept: list[OutboxOp] = []
         for op in self.ops:
             result = by_op.get(op.op_id) if op in ops else None
             if op not in ops or result is None:
                 kept.append(op)
                 continue
-            error = result.get("error") or {}
             tries = self.blob_retries.get(op.id, 0)
-            if (result.get("status") == "rejected" and error.get("code") == "blob_missing"
-                    and tries + 1 < MAX_BLOB_RETRIES):
-                self.uploaded.difference_update((error.get("details") or {}).get("hashes") or [])
+            if result.status == "rejected" and result.code == "blob_missing" and tries + 1 < MAX_BLOB_RETRIES:
+                assert result.error is not None
+                self.uploaded.difference_update(result.error.details.get("hashes") or [])
                 self.blob_retries[op.id] = tries + 1
                 kept.append(replace(op, op_id=str(uuid.uuid4())))
         self.ops = kept
-        self.results.extend(dict(r) for r in results)
+        self.results.extend(results)
 
     def pending(self) -> Pending:
         return Pending(len(self.ops), 0, len(self.blobs_to_upload()), sum(r.bytes for r in self.blobs_to_upload()))

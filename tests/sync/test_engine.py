@@ -74,8 +74,8 @@ def test_conflicts_and_rejections_are_recorded_and_do_not_block(portal: Any, sto
     portal.statuses = {bad.id: "rejected", locked.id: "conflict"}
     engine, _ = engine_for(portal, store)
     report = engine.run()
-    assert [r["status"] for r in store.results] == ["rejected", "conflict", "applied"]
-    assert store.results[1]["current"] == {"status": "approved"}
+    assert [r.status for r in store.results] == ["rejected", "conflict", "applied"]
+    assert store.results[1].current == {"status": "approved"}
     assert (report.ok, report.conflicts, report.rejected, report.applied) == (False, 1, 1, 1)
     assert good.op_id in portal.applied_ops and store.ops == []
 
@@ -128,7 +128,7 @@ def test_push_replayed_after_lost_response_gives_duplicate_not_twice(portal: Any
     portal.after_commit = lose_first_push_answer
     engine, _ = engine_for(portal, store)
     report = engine.run()
-    assert report.ok and [r["status"] for r in store.results] == ["duplicate", "duplicate"]
+    assert report.ok and [r.status for r in store.results] == ["duplicate", "duplicate"]
     assert len([c for c in portal.changes if c["entity"] == "visit"]) == 2
 
 

@@ -10,6 +10,8 @@ import pytest
 from fakes import FakeStore
 from fieldapp.outbox import MAX_BLOB_RETRIES
 from fieldapp.store import FieldStore
+from fieldapp.types import OutboxOp
+from fieldapp.wire import OpResult
 from sync.store_api import SyncStore
 
 MEMBERS = sorted(name for name, _ in inspect.getmembers(SyncStore) if not name.startswith("_"))
@@ -41,6 +43,11 @@ def test_a_first_op_bigger_than_the_limit_still_goes(tmp_path: Path) -> None:
     assert store.outbox(max_bytes=1) == [first]
 
 
+def blob_missing(op: OutboxOp, sha256: str) -> OpResult:
+    return OpResult.model_validate({"op_id": op.op_id, "status": "rejected", "error": {
+        "code": "blob_missing", "message": "Upload the photo first.", "details": {"hashes": [sha256]}}})
+
+
 def test_blob_missing_requeues_the_op_under_a_new_id_until_the_retries_run_out(tmp_path: Path) -> None:
     """As the real store: blobs marked not uploaded, the op queued again with a new op_id, then dropped."""
     store = FakeStore(tmp_path)
@@ -50,14 +57,12 @@ def test_blob_missing_requeues_the_op_under_a_new_id_until_the_retries_run_out(t
     ids = [op.op_id]
     for _ in range(MAX_BLOB_RETRIES - 1):
         [current] = store.outbox()
-        store.record_results([current], [{"op_id": current.op_id, "status": "rejected", "error": {
-            "code": "blob_missing", "message": "Upload the photo first.", "details": {"hashes": [ref.sha256]}}}])
+        store.record_results([current], [blob_missing(current, ref.sha256)])
         [again] = store.outbox()
         assert again.id == op.id and again.op_id not in ids and again.data == op.data
         assert ref.sha256 not in store.uploaded
         ids.append(again.op_id)
         store.mark_blobs_uploaded([ref.sha256])
     [last] = store.outbox()
-    store.record_results([last], [{"op_id": last.op_id, "status": "rejected", "error": {
-        "code": "blob_missing", "message": "Upload the photo first.", "details": {"hashes": [ref.sha256]}}}])
+    store.record_results([last], [blob_missing(last, ref.sha256)])
     assert store.outbox() == []

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from factory import TEMPLATE_ID, screenshot, wait_idle, write_jpeg
+from fieldapp.wire import OpResult
 from ui.models import CaseTableModel
 
 
@@ -157,8 +158,8 @@ def test_discarding_a_refused_visit_in_needs_attention_asks_first(qtbot: Any, wi
                        outcome="completed")
     store.submit_visit(visit.id)
     [op] = store.outbox()
-    store.record_results([op], [{"op_id": op.op_id, "status": "rejected",
-                                 "error": {"code": "not_found", "message": "No such case."}}])
+    store.record_results([op], [OpResult.model_validate({"op_id": op.op_id, "status": "rejected",
+                                 "error": {"code": "not_found", "message": "No such case."}})])
     page = window.attention
     window.show_attention()
     qtbot.waitUntil(lambda: "discard" in page.action_buttons)
