@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import StrEnum
@@ -347,3 +347,24 @@ def check_value(
 def is_blank(value: Any) -> bool:
     """An empty answer: treated as unanswered (and left out of the visit document)."""
     return value is None or value == "" or value == []
+
+
+def submitted_in_chain(visit_id: str, user_id: str, officer_and_amends: Callable[[str], tuple[str, str | None] | None]) -> bool:
+    """Whether ``user_id`` submitted the visit or any visit its chain of ``amends`` leads back to.
+
+    A lead may not decide their own work, nor an amendment of it (the portal refuses with
+    ``own_visit``). ``officer_and_amends`` reads a visit: its officer and the visit it amends,
+    or None when it is not held; a chain that loops ends where it returns.
+    """
+    seen: set[str] = set()
+    current: str | None = visit_id
+    while current is not None and current not in seen:
+        found = officer_and_amends(current)
+        if found is None:
+            return False
+        officer_id, current_amends = found
+        if officer_id == user_id:
+            return True
+        seen.add(current)
+        current = current_amends
+    return False

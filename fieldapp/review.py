@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.clock import as_utc, utc_now
 from fieldapp.deadlines import nearest_clocks
-from fieldapp.domain import Decision
+from fieldapp.domain import Decision, submitted_in_chain
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseIndexRow, LocalReviewRow, VisitHistoryRow, VisitRow
 from fieldapp.outbox import enqueue
@@ -40,14 +40,11 @@ def submitted_by(session: Session, visit: VisitRow, user_id: str) -> bool:
 
     The portal refuses such a decision (``own_visit``), so the queue never offers it.
     """
-    seen: set[str] = set()
-    current: VisitRow | None = visit
-    while current is not None and current.id not in seen:
-        if current.officer_id == user_id:
-            return True
-        seen.add(current.id)
-        current = session.get(VisitRow, current.amends) if current.amends else None
-    return False
+    def officer_and_amends(visit_id: str) -> tuple[str, str | None] | None:
+        row = session.get(VisitRow, visit_id)
+        return None if row is None else (row.officer_id, row.amends)
+
+    return submitted_in_chain(visit.id, user_id, officer_and_amends)
 
 
 def review_queue(session: Session, lead: UserInfo | None) -> list[ReviewItem]:

@@ -36,20 +36,21 @@ from sync.protocol import CaseType, Priority
 LONDON = ZoneInfo("Europe/London")
 EMERGENCY_HOURS = 24
 
+#: Working days allowed for an (urgent, routine) case of each type (the table above).
+_DAYS_BY_TYPE: dict[CaseType, tuple[int, int]] = {
+    CaseType.DAMP_MOULD: (10, 10),
+    CaseType.REPAIR: (5, 20),
+    CaseType.TENANCY_AUDIT: (10, 20),
+    CaseType.VOID: (5, 10),
+    CaseType.ASB: (5, 10),
+    CaseType.ESTATE: (10, 20),
+}
+
 #: Working days allowed by (case type, priority) for non-emergency cases.
 WORKING_DAYS: dict[tuple[str, str], int] = {
-    (CaseType.DAMP_MOULD, Priority.URGENT): 10,
-    (CaseType.DAMP_MOULD, Priority.ROUTINE): 10,
-    (CaseType.REPAIR, Priority.URGENT): 5,
-    (CaseType.REPAIR, Priority.ROUTINE): 20,
-    (CaseType.TENANCY_AUDIT, Priority.URGENT): 10,
-    (CaseType.TENANCY_AUDIT, Priority.ROUTINE): 20,
-    (CaseType.VOID, Priority.URGENT): 5,
-    (CaseType.VOID, Priority.ROUTINE): 10,
-    (CaseType.ASB, Priority.URGENT): 5,
-    (CaseType.ASB, Priority.ROUTINE): 10,
-    (CaseType.ESTATE, Priority.URGENT): 10,
-    (CaseType.ESTATE, Priority.ROUTINE): 20,
+    (case_type, priority): days
+    for case_type, pair in _DAYS_BY_TYPE.items()
+    for priority, days in zip((Priority.URGENT, Priority.ROUTINE), pair, strict=True)
 }
 
 

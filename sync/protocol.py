@@ -44,6 +44,7 @@ from fieldapp.domain import (
     VisitStatus as VisitStatus,
     band_for_score as band_for_score,
     is_category_1 as is_category_1,
+    submitted_in_chain as submitted_in_chain,
     visit_hazards as visit_hazards,
 )
 from fieldapp.limits import (

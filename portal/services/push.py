@@ -43,6 +43,7 @@ from sync.protocol import (
     VisitDocument,
     VisitStatus,
     format_timestamp,
+    submitted_in_chain,
     utc_now,
 )
 
@@ -193,15 +194,14 @@ def _concluded_investigation(session: Session, op: Op, doc: VisitDocument, docum
 
 def submitted_by(session: Session, visit: VisitRow, user_id: str) -> bool:
     """Whether ``user_id`` submitted the visit or any visit its chain of ``amends`` leads back to."""
-    seen: set[str] = set()
-    current: VisitRow | None = visit
-    while current is not None and current.id not in seen:
-        if current.officer_id == user_id:
-            return True
-        seen.add(current.id)
-        amends = current.document.get("amends")
-        current = session.get(VisitRow, amends) if isinstance(amends, str) else None
-    return False
+    def officer_and_amends(visit_id: str) -> tuple[str, str | None] | None:
+        row = session.get(VisitRow, visit_id)
+        if row is None:
+            return None
+        amends = row.document.get("amends")
+        return row.officer_id, amends if isinstance(amends, str) else None
+
+    return submitted_in_chain(visit.id, user_id, officer_and_amends)
 
 
 def _decide(session: Session, caller: scope.Caller, op: Op) -> dict[str, Any]:

@@ -72,3 +72,15 @@ def test_draft_may_be_incomplete() -> None:
 def test_booleans_are_not_numbers() -> None:
     """True is refused as a number or a rating."""
     assert set(validate_answers(TEMPLATE, {"rh": True, "score": True}, require_complete=False)) == {"rh", "score"}
+
+
+def test_submitted_in_chain_follows_amends_and_ends_on_a_loop() -> None:
+    """The lead's own visit, an amendment of it, a chain that loops and a missing link."""
+    from fieldapp.domain import submitted_in_chain
+
+    visits = {"c": ("officer", "b"), "b": ("officer", "a"), "a": ("lead", None), "x": ("officer", "y"), "y": ("officer", "x")}
+    read = visits.get
+    assert submitted_in_chain("a", "lead", read) and submitted_in_chain("c", "lead", read)
+    assert not submitted_in_chain("x", "lead", read)  # x → y → x: ends, no lead
+    assert not submitted_in_chain("gone", "lead", read)
+    assert not submitted_in_chain("c", "someone else", read)

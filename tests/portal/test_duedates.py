@@ -8,6 +8,7 @@ import pytest
 
 from portal.duedates import WORKING_DAYS, due_at
 from portal.holidays import england
+from sync.protocol import CaseType, Priority
 
 UTC = timezone.utc
 
@@ -86,3 +87,16 @@ def test_every_rule_lands_on_a_working_day(case_type: str, priority: str) -> Non
     opened = datetime(2026, 12, 23, 12, 0, tzinfo=UTC)
     day = _due_day(case_type, priority, opened)
     assert england().is_working_day(day) and day > opened.date()
+
+
+def test_working_days_are_the_documented_table() -> None:
+    """The rule table is the one the module's docstring documents (damp and mould by Awaab's Law: 10 and 10)."""
+    import portal.duedates
+
+    documented = {(CaseType.DAMP_MOULD, Priority.URGENT): 10, (CaseType.DAMP_MOULD, Priority.ROUTINE): 10}
+    for line in (portal.duedates.__doc__ or "").splitlines():
+        cells = line.split()
+        if len(cells) == 3 and cells[0] in set(CaseType) and cells[1].isdigit():
+            documented[(CaseType(cells[0]), Priority.URGENT)] = int(cells[1])
+            documented[(CaseType(cells[0]), Priority.ROUTINE)] = int(cells[2])
+    assert WORKING_DAYS == documented and len(documented) == 12
