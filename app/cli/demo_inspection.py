@@ -107,8 +107,11 @@ ASSESSMENT: dict[str, Any] = {
 }
 
 
-def _plausible(question: Question, today: date) -> Any:
-    """An answer of the question's kind for a question this file has no words for."""
+def plausible_answer(question: Question, today: date) -> Any:
+    """An answer of the question's kind, within its options and limits; None for photo and hazard questions.
+
+    The demo's answer to a question this file has no words for, and the tests' answer to any question.
+    """
     if question.kind == "yes_no":
         return True
     if question.kind in ("choice", "multi_choice") and question.options:
@@ -133,11 +136,11 @@ def inspection_answers(template: Template, photo_ids: list[str], today: date) ->
                 if not section.repeat and photo_ids:
                     answers[question.id] = list(photo_ids)
             elif section.repeat:
-                answers[question.id] = list(_REPEATED.get(question.id, [_plausible(question, today)]))
+                answers[question.id] = list(_REPEATED.get(question.id, [plausible_answer(question, today)]))
             elif question.kind == "hazard":
                 answers[question.id] = dict(_HAZARD_BY_CASE_TYPE.get(template.case_types[0], _HAZARD_BY_CASE_TYPE["repair"]))
             elif question.kind == "date":
                 answers[question.id] = today.isoformat()
             else:
-                answers[question.id] = _ANSWERS.get(question.id, _plausible(question, today))
+                answers[question.id] = _ANSWERS.get(question.id, plausible_answer(question, today))
     return drop_hidden(template.rules_document(), answers)

@@ -11,11 +11,13 @@ import io
 import random
 import sqlite3
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from app.cli.demo_inspection import plausible_answer
 from fieldapp import FieldStore
 from fieldapp.domain import HHSRS_HAZARDS
 from fieldapp.types import Template, Visit
@@ -24,6 +26,7 @@ from sync.client import PortalClient
 from sync.engine import SyncEngine, SyncReport
 from sync.errors import SyncError
 
+ANSWER_DATE = date(2026, 1, 15)
 HAZARD = {"hazard": HHSRS_HAZARDS[0], "band": "D"}
 #: The assessment a completed visit of a case under Awaab's Law must carry (PROTOCOL revision 2).
 ASSESSMENT = {"finding": "significant", "hazards": [HHSRS_HAZARDS[0]], "reasons": "Young child with asthma in the household.",
@@ -45,27 +48,15 @@ def make_photo(path: Path, seed: int, size: tuple[int, int] = (480, 360)) -> Pat
 
 
 def answer_for(question: Any, photo_ids: list[str]) -> Any:
-    """A valid answer for a question of the template (required or not)."""
-    kind = question.kind
-    if kind == "yes_no":
-        return True
-    if kind == "choice":
-        return question.options[0]
-    if kind == "multi_choice":
-        return [question.options[0]]
-    if kind == "text":
-        return "Checked and recorded."
-    if kind == "number":
-        return question.min if question.min is not None else 1
-    if kind == "date":
-        return "2026-01-15"
-    if kind == "rating":
-        return 3
-    if kind == "hazard":
+    """A valid answer for a question of the template (required or not): the demo officer's for its kind."""
+    if question.kind == "hazard":
         return dict(HAZARD)
-    if kind == "photo":
+    if question.kind == "photo":
         return list(photo_ids) or None
-    raise AssertionError(f"unknown question kind {kind}")
+    value = plausible_answer(question, ANSWER_DATE)
+    if value is None:
+        raise AssertionError(f"no answer for question kind {question.kind}")
+    return value
 
 
 def fill(template: Template, photo_ids: list[str]) -> dict[str, Any]:
