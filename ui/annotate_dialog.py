@@ -11,6 +11,8 @@ as they are drawn (`ui.annotate_keeper`), so even a crash gives them back next t
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -25,6 +27,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -156,7 +159,8 @@ class AnnotateDialog(QDialog):
 
     # ------------------------------------------------------------ building
 
-    def _action(self, text: str, keys: tuple[str, ...], slot: object, tip: str, on_toolbar: bool = True) -> QAction:
+    def _action(self, text: str, keys: tuple[str, ...], slot: Callable[[], object], tip: str,
+                on_toolbar: bool = True) -> QAction:
         """An action with its keys, which work anywhere in the dialog; on the toolbar, or for a button of its own."""
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in keys])
@@ -182,7 +186,7 @@ class AnnotateDialog(QDialog):
         group = QActionGroup(self)
         actions = {}
         for tool, text, key in TOOLS:
-            action = self._action(f"{text} ({key})", (key,), lambda _c=False, t=tool: self.set_tool(t), _HINTS[tool].split(" — ")[0])
+            action = self._action(f"{text} ({key})", (key,), partial(self.set_tool, tool), _HINTS[tool].split(" — ")[0])
             action.setCheckable(True)
             group.addAction(action)
             actions[tool] = action
@@ -193,7 +197,7 @@ class AnnotateDialog(QDialog):
         group = QActionGroup(self)
         actions = {}
         for number, colour in enumerate(COLOURS, start=1):
-            action = self._action(colour.name.capitalize(), (str(number),), lambda _c=False, n=colour.name: self.set_colour(n),
+            action = self._action(colour.name.capitalize(), (str(number),), partial(self.set_colour, colour.name),
                                   f"Draw in {colour.name}")
             action.setIcon(swatch(colour.rgb, colour.halo))
             action.setCheckable(True)
@@ -362,7 +366,7 @@ class AnnotateDialog(QDialog):
         box.buttonClicked.connect(self._on_discard_answer)
         box.open()
 
-    def _on_discard_answer(self, button: object) -> None:
+    def _on_discard_answer(self, button: QAbstractButton) -> None:
         box = self.discard_box
         if box is not None and button is box.button(QMessageBox.StandardButton.Discard):
             self.keeper.forget()

@@ -5,20 +5,22 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ui import input_guard
-from ui.context import AppContext
+from ui.context import AppContext, WindowSettings
 from ui.look import apply_style
 from ui.main_window import MainWindow
 from ui.qt_platform import check_desktop
 from ui.tasks import Op, TaskFailure, TaskManager
 
 if TYPE_CHECKING:
+    from fieldapp.config import Settings
     from fieldapp.store import FieldStore
+    from sync.client import PortalClient
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def create_main_window(store: FieldStore, *, client: Any = None, settings: Any = None,
+def create_main_window(store: FieldStore, *, client: PortalClient | None = None, settings: WindowSettings | None = None,
                        tasks: TaskManager | None = None, start: bool = True) -> MainWindow:
     """A ready main window over an open store (no portal needed; ``client`` None = not signed in).
 
@@ -63,7 +65,7 @@ def shutdown_window(window: MainWindow) -> None:
         Op.manager = None
 
 
-def _load_settings() -> tuple[Any, Path]:
+def _load_settings() -> tuple[Settings, Path]:
     """Site and user settings and the data folder (the store lives there)."""
     from fieldapp.config import default_paths, load_settings
 
@@ -75,7 +77,8 @@ def _load_settings() -> tuple[Any, Path]:
     return settings, Path(paths.data_dir)
 
 
-def run_window(store: FieldStore, *, client: Any = None, settings: Any = None, ask_sign_in: bool = False,
+def run_window(store: FieldStore, *, client: PortalClient | None = None, settings: WindowSettings | None = None,
+               ask_sign_in: bool = False,
                argv: list[str] | None = None) -> int:
     """Show the main window over an open store and run the event loop until it closes."""
     app = ensure_app(argv)
@@ -88,25 +91,25 @@ def run_window(store: FieldStore, *, client: Any = None, settings: Any = None, a
     return int(code)
 
 
-def open_store(data_dir: Path, settings: Any) -> Any:
+def open_store(data_dir: Path, settings: Settings | None) -> FieldStore:
     """Open (and migrate) the store: database thread, at start."""
     from fieldapp.store import FieldStore
 
-    return FieldStore.open(data_dir, photo_policy=getattr(settings, "photo_policy", None))
+    return FieldStore.open(data_dir, photo_policy=settings.photo_policy if settings else None)
 
 
-def restore_session(store: FieldStore, settings: Any) -> Any:
+def restore_session(store: FieldStore, settings: WindowSettings | None) -> PortalClient | None:
     """The signed-in portal client kept from last time, or None (database thread, after the first loads)."""
     from sync.session import restore
 
     try:
-        return restore(store, ca_bundle=getattr(settings, "ca_bundle", None))
+        return restore(store, ca_bundle=settings.ca_bundle if settings else None)
     except Exception as error:  # a broken keyring must not stop the officer working offline
         log.warning("Could not restore the portal session: %s", error, exc_info=error)
         return None
 
 
-def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
+def start_window(data_dir: Path, settings: Settings | None = None) -> MainWindow:
     """Show the window at once and open the store behind it (the slow part: imports, migrations).
 
     The session (keyring) is restored after the case list is queued, so cases appear first.
@@ -119,7 +122,7 @@ def start_window(data_dir: Path, settings: Any = None) -> MainWindow:
     window.set_opening(True)
     window.show()
 
-    def restored(client: Any) -> None:
+    def restored(client: PortalClient | None) -> None:
         if client is None:
             window.ask_sign_in()
         else:

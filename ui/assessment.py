@@ -12,8 +12,6 @@ shared rule (`fieldapp.domain_assessment`) says on submit what is still missing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QListWidgetItem, QWidget
 
@@ -21,7 +19,7 @@ from fieldapp.domain_assessment import HOUSEHOLD_FACTORS, Finding
 from fieldapp.types import Question
 from fieldapp.vocabulary import HazardVocabulary
 # The editor's own answer widgets, so the assessment looks and saves like the rest of the form.
-from ui.questions import MultiChoiceWidget, QuestionWidget, TextWidget, TickListWidget, YesNoWidget, _ButtonsWidget
+from ui.questions import Answer, MultiChoiceWidget, QuestionWidget, TextWidget, TickListWidget, YesNoWidget, _ButtonsWidget
 from ui.report_hazard import fill_hazard_list
 from ui.widgets import wrapping_label
 
@@ -123,7 +121,7 @@ class AssessmentWidget(QGroupBox):
     def set_vocabulary(self, vocabulary: HazardVocabulary) -> None:
         self.hazards.set_vocabulary(vocabulary)
 
-    def set_assessment(self, assessment: Mapping[str, Any] | None) -> None:
+    def set_assessment(self, assessment: Mapping[str, Answer] | None) -> None:
         """Show a stored assessment (draft or sent) without emitting changes."""
         assessment = assessment or {}
         for field, widget in self.fields.items():
@@ -151,7 +149,7 @@ class AssessmentWidget(QGroupBox):
 
     # ------------------------------------------------------------ reading
 
-    def values(self, fields: set[str] | None = None) -> dict[str, Any]:
+    def values(self, fields: set[str] | None = None) -> dict[str, Answer]:
         """The fields' answers to save (all, or ``fields``); an emptied field is None, which removes it."""
         wanted = self.fields if fields is None else {f: self.fields[f] for f in fields if f in self.fields}
         return {field: widget.value() for field, widget in wanted.items()}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import QDate, QPoint, QSize, Qt
 from PySide6.QtGui import QKeyEvent
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.types import Question
-from ui.questions import QuestionWidget
+from ui.questions import Answer, QuestionWidget
 
 #: How dates are shown and typed (the council's own, British order).
 DISPLAY_FORMAT = "%d/%m/%Y"
@@ -57,7 +56,7 @@ def parse_date_text(text: str, today: date) -> date | None:
         raise DateTextError(f"There is no {day:02d}/{month:02d}/{year} in the calendar: check the day and month.") from None
 
 
-def shown_date(value: Any) -> str:
+def shown_date(value: Answer) -> str:
     """A stored answer as the box shows it: an ISO date as dd/mm/yyyy, anything else as it was typed."""
     if isinstance(value, str) and _ISO.fullmatch(value):
         try:
@@ -131,14 +130,14 @@ class DateAnswerWidget(QuestionWidget):
         """The date in the box; DateTextError when the text is not one."""
         return parse_date_text(self.edit.text(), date.today())
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         try:
             chosen = self.typed_date()
         except DateTextError:
             return self.edit.text()  # kept as typed; the store says what is wrong with it
         return None if chosen is None else chosen.isoformat()
 
-    def _show(self, value: Any) -> None:
+    def _show(self, value: Answer) -> None:
         self.edit.setText(shown_date(value))
 
     def explain(self, message: str) -> str:

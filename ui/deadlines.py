@@ -6,10 +6,10 @@ one working day left. Times are Europe/London. Enter or double-click opens the c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
@@ -29,13 +29,13 @@ class DeadlinesTableModel(RowsTableModel[DeadlineRow]):
     COL_LEFT, COL_STAGE, COL_DUE, COL_CASE, COL_OFFICER, COL_PRIORITY = range(6)
     HEADERS = ("Time left", "Stage", "Due", "Case", "Officer", "Priority")
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._now = datetime.now(timezone.utc)
         self._bold = QFont()
         self._bold.setBold(True)
 
-    def set_rows(self, rows: Any, now: datetime | None = None) -> None:
+    def set_rows(self, rows: Sequence[DeadlineRow], now: datetime | None = None) -> None:
         """Replace every row; time left is worded relative to ``now``."""
         self._now = now or datetime.now(timezone.utc)
         super().set_rows(rows)
@@ -43,7 +43,7 @@ class DeadlinesTableModel(RowsTableModel[DeadlineRow]):
     def state(self, row: DeadlineRow) -> ClockState:
         return clock_state(row.clock, self._now)
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         row = self.row_at(index.row()) if index.isValid() else None
         if row is None:
             return None

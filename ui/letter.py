@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PIL import Image
 from PySide6.QtCore import QRect, QSize, Qt, Signal
@@ -94,7 +94,7 @@ class SummaryStatusWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._store: Any = None
+        self._store: FieldStore | None = None
         self.visit: Visit | None = None
         self.text = QLabel()
         self.text.setObjectName("muted")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
@@ -18,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.types import UserInfo
+from fieldapp.types import Pending, UserInfo
 from ui.case_detail import CaseDetailWidget
 from ui.case_list import CaseListWidget
 from ui.context import AppContext
@@ -39,6 +40,7 @@ from ui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
+    from sync.client import PortalClient
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ building
 
-    def _action(self, name: str, text: str, keys: tuple[str, ...], slot: Any, tip: str) -> QAction:
+    def _action(self, name: str, text: str, keys: tuple[str, ...], slot: Callable[[], object], tip: str) -> QAction:
         action = QAction(icon(name), text, self) if name else QAction(text, self)
         action.setShortcuts([QKeySequence(k) for k in keys])
         shortcut = f" ({' or '.join(keys)})" if keys else ""
@@ -222,7 +224,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(not opening)
         self.status_line.show_message("Opening your data…" if opening else "")
 
-    def attach_store(self, store: FieldStore, client: Any = None) -> None:
+    def attach_store(self, store: FieldStore, client: PortalClient | None = None) -> None:
         """The store is open: use it (and the restored session) and load everything."""
         self.ctx.store = store
         self.ctx.client = client
@@ -230,7 +232,7 @@ class MainWindow(QMainWindow):
         self.returned_tracker.check()   # what the laptop already holds is not news at the next sync
         self.start()
 
-    def attach_client(self, client: Any) -> None:
+    def attach_client(self, client: PortalClient) -> None:
         """A portal session became available (restored from the keyring, or a new sign-in)."""
         self.ctx.client = client
         self.refresh_status()
@@ -436,13 +438,13 @@ class MainWindow(QMainWindow):
         store = self.ctx.store
         Op(self, store.pending).success(lambda pending: self._after_session_ended(pending, reason)).run()
 
-    def _after_session_ended(self, pending: Any, reason: str) -> None:
+    def _after_session_ended(self, pending: Pending, reason: str) -> None:
         if pending.empty:
             self._show_removal(pending, reason, offer_sign_in=True)
         else:
             self.ask_sign_in(reason)
 
-    def _on_signed_in(self, client: Any) -> None:
+    def _on_signed_in(self, client: PortalClient) -> None:
         self.attach_client(client)
         self.sync.start_sync()
 
@@ -464,7 +466,7 @@ class MainWindow(QMainWindow):
         store = self.ctx.store
         Op(self, store.pending).success(lambda pending: self._show_removal(pending, reason, offer_sign_in)).run()
 
-    def _show_removal(self, pending: Any, reason: str, offer_sign_in: bool) -> None:
+    def _show_removal(self, pending: Pending, reason: str, offer_sign_in: bool) -> None:
         self.remove_data_dialog = RemoveDataDialog(self.ctx, pending, reason, self, offer_sign_in=offer_sign_in)
         self.remove_data_dialog.sig_removed.connect(self._on_data_removed)
         self.remove_data_dialog.sig_sign_in.connect(lambda: self.ask_sign_in())

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
 
 from fieldapp.clocks import london_text, stage_text
@@ -15,6 +15,7 @@ from ui.clock_display import clock_due_text
 from ui.format import Urgency, date_text, due_text, label
 from ui.look import PROBLEM_RED
 
+#: What Qt passes a model as an index.
 AnyIndex = QModelIndex | QPersistentModelIndex
 R = TypeVar("R")
 
@@ -35,7 +36,7 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
 
     HEADERS: tuple[str, ...] = ()
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[R] = []
 
@@ -62,7 +63,7 @@ class RowsTableModel(QAbstractTableModel, Generic[R]):
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
             return self.HEADERS[section]
         return None
@@ -79,7 +80,7 @@ class CaseTableModel(RowsTableModel[CaseSummary]):
     COL_REFERENCE, COL_DUE, COL_PRIORITY, COL_TYPE, COL_STATUS, COL_ADDRESS, COL_RESIDENTS, COL_SUMMARY = range(8)
     HEADERS = ("Reference", "Due", "Priority", "Type", "Status", "Address", "Resident", "Summary")
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._now = datetime.now(timezone.utc)
         self._warning_icon = QIcon()
@@ -153,7 +154,7 @@ class CaseTableModel(RowsTableModel[CaseSummary]):
             self._due_cache[row.id] = cached
         return cached
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         # Called thousands of times per repaint: cheapest checks first, display text cached per row.
         if role not in _CASE_ROLES:
             return None
@@ -221,7 +222,7 @@ class CaseTableModel(RowsTableModel[CaseSummary]):
 class PhotoListModel(QAbstractListModel):
     """The photos of a visit, as a thumbnail grid; thumbnails arrive later as QImages."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._photos: list[Photo] = []
         self._pixmaps: dict[str, QPixmap] = {}
@@ -259,7 +260,7 @@ class PhotoListModel(QAbstractListModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self._photos)
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not (0 <= index.row() < len(self._photos)):
             return None
         photo = self._photos[index.row()]
@@ -283,7 +284,7 @@ class ProblemTableModel(RowsTableModel[Problem]):
     HEADERS = ("When", "What", "Record", "Problem")
 
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):
             return None
         problem = self._rows[index.row()]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.types import Photo
+from fieldapp.types import Photo, Visit
 from ui.annotate_dialog import AnnotateDialog
 from ui.context import AppContext
 from ui.images import load_image
@@ -276,8 +276,8 @@ class PhotoPanelWidget(QWidget):
                              "Enlarge shows it, or remove it and add the file again.")
         self.message.show()
 
-    def _on_reloaded(self, visit: object) -> None:
-        photos = tuple(visit.photos)  # type: ignore[attr-defined]
+    def _on_reloaded(self, visit: Visit) -> None:
+        photos = tuple(visit.photos)
         self.set_photos(self.visit_id or "", photos, self.question_labels)
         chosen, self._select_after_reload = self._select_after_reload, None
         if chosen is not None:

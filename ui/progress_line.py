@@ -10,13 +10,14 @@ in, round to the top again, as SafetyCulture and Survey123 do.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from fieldapp.domain_progress import FormProgress, form_progress
+from fieldapp.types import Template
+from ui.questions import Answer
 
 NEXT_UNANSWERED_KEYS = "Ctrl+J"
 
@@ -59,15 +60,15 @@ class ProgressLineWidget(QFrame):
         """How to tell which question the officer is in (the next jump goes on from there)."""
         self._current = current
 
-    def update_from(self, template: Mapping[str, Any] | None, answers: Mapping[str, Any], outcome: str | None,
+    def update_from(self, template: Template | None, answers: Mapping[str, Answer], outcome: str | None,
                     *, editable: bool) -> None:
         """Count again from the answers on screen; hidden for a visit that can no longer be edited."""
         if template is None or not editable:
             self.progress = None
             self.hide()
             return
-        self._order = tuple(q["id"] for s in template.get("sections", []) for q in s.get("questions", []))
-        self.progress = form_progress(template, answers, outcome)
+        self._order = tuple(q.id for s in template.sections for q in s.questions)
+        self.progress = form_progress(template.rules_document(), answers, outcome)
         self.text.setText(progress_text(self.progress, outcome))
         self.next_button.setEnabled(bool(self.progress.unanswered))
         self.show()

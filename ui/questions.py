@@ -7,8 +7,8 @@ debounce; leaving the field emits `sig_changed` at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeAlias
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +29,10 @@ from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind, is_categor
 from fieldapp.types import Photo, Question
 from ui.widgets import checked_values, tick_values
 
+#: An answer value as PROTOCOL.md writes it (None = unanswered): JSON, its shape set by the question's kind.
+#: Read-only containers, so a widget's ``list[str]`` or ``{"hazard", "band"}`` dict is one as it is.
+Answer: TypeAlias = "None | bool | int | float | str | Sequence[Answer] | Mapping[str, Answer]"
+
 
 class QuestionWidget(QWidget):
     """Base of the answer widgets."""
@@ -41,10 +45,10 @@ class QuestionWidget(QWidget):
         self.question = question
         self._setting = False
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         raise NotImplementedError
 
-    def set_value(self, value: Any) -> None:
+    def set_value(self, value: Answer) -> None:
         """Show a stored answer without emitting a change."""
         self._setting = True
         try:
@@ -52,7 +56,7 @@ class QuestionWidget(QWidget):
         finally:
             self._setting = False
 
-    def _show(self, value: Any) -> None:
+    def _show(self, value: Answer) -> None:
         raise NotImplementedError
 
     def set_read_only(self, read_only: bool) -> None:
@@ -66,7 +70,7 @@ class QuestionWidget(QWidget):
         """The widget to focus when the officer jumps to this question."""
         return self.focusProxy() or self
 
-    def _emit(self, *_args: Any) -> None:
+    def _emit(self, *_args: object) -> None:  # connected to signals of any arguments
         if not self._setting:
             self.sig_changed.emit(self.value())
 
@@ -88,11 +92,11 @@ def _row(widget: QWidget, *children: QWidget, fill: bool = False) -> QHBoxLayout
 class _ButtonsWidget(QuestionWidget):
     """Exclusive radio buttons (yes/no, rating 1–5); clicking the checked one clears it."""
 
-    def __init__(self, question: Question, choices: Sequence[tuple[str, Any]], parent: QWidget | None = None) -> None:
+    def __init__(self, question: Question, choices: Sequence[tuple[str, Answer]], parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.group = QButtonGroup(self)
         self.group.setExclusive(False)  # so that an answer can be taken back
-        self._values: dict[int, Any] = {}
+        self._values: dict[int, Answer] = {}
         buttons = []
         for number, (text, value) in enumerate(choices):
             button = QRadioButton(text)
@@ -109,11 +113,11 @@ class _ButtonsWidget(QuestionWidget):
                 other.setChecked(False)
         self._emit()
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         button = self.group.checkedButton()
         return None if button is None else self._values[self.group.id(button)]
 
-    def _show(self, value: Any) -> None:
+    def _show(self, value: Answer) -> None:
         for number, button in enumerate(self.group.buttons()):
             button.setChecked(value is not None and self._values[number] == value and type(value) is type(self._values[number]))
 
@@ -146,10 +150,11 @@ class ChoiceWidget(QuestionWidget):
         self.setFocusProxy(self.combo)
         self.combo.currentIndexChanged.connect(self._emit)
 
-    def value(self) -> Any:
-        return self.combo.currentData()
+    def value(self) -> Answer:
+        answer: Answer = self.combo.currentData()  # Qt's item data is untyped: an option, or a stored answer kept
+        return answer
 
-    def _show(self, value: Any) -> None:
+    def _show(self, value: Answer) -> None:
         select_value(self.combo, value)
 
 
@@ -168,12 +173,12 @@ class MultiChoiceWidget(QuestionWidget):
         if self.boxes:
             self.setFocusProxy(self.boxes[0])
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         chosen = [box.text() for box in self.boxes if box.isChecked()]
         return chosen or None
 
-    def _show(self, value: Any) -> None:
-        chosen = set(value or [])
+    def _show(self, value: Answer) -> None:
+        chosen = set(listed(value))
         for box in self.boxes:
             box.setChecked(box.text() in chosen)
 
@@ -181,7 +186,7 @@ class MultiChoiceWidget(QuestionWidget):
 class FocusOutFilter(QObject):
     """Calls back when the watched field loses focus (save at once, don't wait for the timer)."""
 
-    def __init__(self, callback: Any, parent: QObject) -> None:
+    def __init__(self, callback: Callable[[], None], parent: QObject) -> None:
         super().__init__(parent)
         self._callback = callback
 
@@ -210,11 +215,11 @@ class TextWidget(QuestionWidget):
         if not self._setting:
             self.sig_typing.emit()
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         text = self.edit.toPlainText()
         return text if text.strip() else None
 
-    def _show(self, value: Any) -> None:
+    def _show(self, value: Answer) -> None:
         if (value or "") != self.edit.toPlainText():
             self.edit.setPlainText("" if value is None else str(value))
 
@@ -238,7 +243,7 @@ class NumberWidget(QuestionWidget):
         self.edit.textEdited.connect(lambda _t: self.sig_typing.emit())
         self.edit.editingFinished.connect(self._emit)
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         text = self.edit.text().strip().replace(",", "")
         if not text:
             return None
@@ -248,7 +253,7 @@ class NumberWidget(QuestionWidget):
             return self.edit.text()
         return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
 
-    def _show(self, value: Any) -> None:
+    def _show(self, value: Answer) -> None:
         self.edit.setText("" if value is None else (f"{value:g}" if isinstance(value, float) else str(value)))
 
 
@@ -264,19 +269,19 @@ class HazardWidget(QuestionWidget):
         self.hazard.currentIndexChanged.connect(self._emit)
         self.band.currentIndexChanged.connect(self._emit)
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         hazard, band = self.hazard.currentData(), self.band.currentData()
         if hazard is None and band is None:
             return None
         return {"hazard": hazard, "band": band}
 
-    def _show(self, value: Any) -> None:
-        value = value if isinstance(value, dict) else {}
-        select_value(self.hazard, value.get("hazard"))
-        select_value(self.band, value.get("band"))
+    def _show(self, value: Answer) -> None:
+        parts = value if isinstance(value, Mapping) else {}
+        select_value(self.hazard, parts.get("hazard"))
+        select_value(self.band, parts.get("band"))
 
 
-def select_value(combo: QComboBox, value: Any) -> None:
+def select_value(combo: QComboBox, value: Answer) -> None:
     """Show ``value`` in a combo; a value not offered (any more) is added so it stays visible, never lost."""
     if value is None:
         combo.setCurrentIndex(0)
@@ -286,6 +291,11 @@ def select_value(combo: QComboBox, value: Any) -> None:
         combo.addItem(str(value), value)
         index = combo.count() - 1
     combo.setCurrentIndex(index)
+
+
+def listed(value: Answer) -> Sequence[Answer]:
+    """The items of a list answer (multi-choice options, photo ids); none when unanswered (or not a list)."""
+    return value if isinstance(value, (list, tuple)) else ()
 
 
 class TickListWidget(QuestionWidget):
@@ -306,11 +316,11 @@ class TickListWidget(QuestionWidget):
         self._chosen = checked_values(self.list)
         self._emit()
 
-    def value(self) -> Any:
+    def value(self) -> Answer:
         return list(self._chosen) or None
 
-    def _show(self, value: Any) -> None:
-        self._chosen = [str(v) for v in (value or [])]
+    def _show(self, value: Answer) -> None:
+        self._chosen = [str(v) for v in listed(value)]
         tick_values(self.list, self._chosen)
 
 

@@ -14,7 +14,6 @@ sent leaves it out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
@@ -23,9 +22,11 @@ from fieldapp.domain import is_blank
 from fieldapp.domain_forms import FormShape
 from fieldapp.types import Question, Section
 from ui.look import icon
+from ui.question_row import QuestionRowWidget
+from ui.questions import Answer
 
 #: Makes the editor's row for a question with its stored value (the editor's own rows, so they look alike).
-RowFactory = Callable[[Question, Any], QWidget]
+RowFactory = Callable[[Question, Answer], QuestionRowWidget]
 
 
 class RepetitionWidget(QFrame):
@@ -45,7 +46,7 @@ class RepetitionWidget(QFrame):
         header.addWidget(self.remove_button)
         self.body = QVBoxLayout(self)
         self.body.addLayout(header)
-        self.rows: dict[str, Any] = {}
+        self.rows: dict[str, QuestionRowWidget] = {}
         self.set_number(number)
 
     def set_number(self, number: int) -> None:
@@ -62,7 +63,7 @@ class RepeatSectionWidget(QGroupBox):
     sig_typing = Signal(str)        # typing in a question (save soon)
     sig_structure = Signal()        # a repetition was added or removed: every list of the section changed
 
-    def __init__(self, section: Section, make_row: RowFactory, answers: Mapping[str, Any],
+    def __init__(self, section: Section, make_row: RowFactory, answers: Mapping[str, Answer],
                  parent: QWidget | None = None) -> None:
         super().__init__(section.title, parent)
         self.section = section
@@ -86,10 +87,10 @@ class RepeatSectionWidget(QGroupBox):
     def question_ids(self) -> list[str]:
         return [q.id for q in self.section.questions]
 
-    def _append(self, values: Mapping[str, Any]) -> RepetitionWidget:
+    def _append(self, values: Mapping[str, Answer]) -> RepetitionWidget:
         repetition = RepetitionWidget(len(self.repetitions) + 1)
         for question in self.section.questions:
-            row: Any = self._make_row(question, values.get(question.id))  # the editor's row: has .editor
+            row = self._make_row(question, values.get(question.id))
             row.editor.sig_changed.connect(lambda _v, qid=question.id: self.sig_changed.emit(qid))
             row.editor.sig_typing.connect(lambda qid=question.id: self.sig_typing.emit(qid))
             repetition.rows[question.id] = row
@@ -130,13 +131,13 @@ class RepeatSectionWidget(QGroupBox):
 
     # ------------------------------------------------------------ values and state
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> dict[str, Answer]:
         """Each question's list, one value per repetition (None = unanswered); None for all when there is none."""
         if not self.repetitions:
             return {qid: None for qid in self.question_ids}
         return {qid: [r.rows[qid].editor.value() for r in self.repetitions] for qid in self.question_ids}
 
-    def rows(self) -> list[Any]:
+    def rows(self) -> list[QuestionRowWidget]:
         return [row for r in self.repetitions for row in r.rows.values()]
 
     def set_read_only(self, read_only: bool) -> None:
@@ -160,12 +161,12 @@ class RepeatSectionWidget(QGroupBox):
                     message = None
                 row.set_problem(message)
 
-    def apply_show_if(self, shape: FormShape, answers: Mapping[str, Any]) -> None:
+    def apply_show_if(self, shape: FormShape, answers: Mapping[str, Answer]) -> None:
         """Show each row only while its condition holds in its own repetition."""
         for index, repetition in enumerate(self.repetitions):
             for qid, row in repetition.rows.items():
                 row.setVisible(shape.is_shown(answers, qid, index))
 
 
-def _item(value: Any, index: int) -> Any:
+def _item(value: Answer, index: int) -> Answer:
     return value[index] if isinstance(value, list) and index < len(value) else None

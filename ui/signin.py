@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ui.context import AppContext
+from ui.context import AppContext, WindowSettings
 from ui.tasks import Op, TaskFailure
 from ui.widgets import wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
+    from sync.client import PortalClient
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +24,18 @@ log = logging.getLogger(__name__)
 class SignedIn:
     """A sign-in's result: the signed-in `PortalClient` and the settings with the address remembered."""
 
-    client: Any
-    settings: Any
+    client: PortalClient
+    settings: WindowSettings | None
 
 
-def sign_in_work(store: FieldStore, url: str, username: str, password: str, settings: Any) -> SignedIn:
+def sign_in_work(store: FieldStore, url: str, username: str, password: str,
+                 settings: WindowSettings | None) -> SignedIn:
     """Log in, record the user and remember the portal's address for next time (network pool)."""
     from fieldapp.config import Settings, remember_portal_url
     from fieldapp.errors import ConfigError
     from sync.session import sign_in
 
-    client = sign_in(store, url, username, password, ca_bundle=getattr(settings, "ca_bundle", None))
+    client = sign_in(store, url, username, password, ca_bundle=settings.ca_bundle if settings else None)
     if isinstance(settings, Settings):
         try:
             settings = remember_portal_url(settings, client.base_url)
@@ -59,7 +61,7 @@ class SignInDialog(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, username: str = "", reason: str = "") -> None:
         super().__init__(parent)
         self._ctx = ctx
-        self.client: Any = None
+        self.client: PortalClient | None = None
         self.setWindowTitle("Sign in to Fieldapp")
         title = QLabel("Sign in")
         title.setObjectName("pageTitle")

@@ -8,7 +8,7 @@ the dialog says what and offers nothing that could remove it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
@@ -20,9 +20,10 @@ from ui.widgets import wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
+    from sync.client import PortalClient
 
 
-def sign_out_work(store: FieldStore, client: Any) -> None:
+def sign_out_work(store: FieldStore, client: PortalClient) -> None:
     """Revoke the token on the portal (best effort) and forget it here (network pool)."""
     from sync.session import sign_out
 
@@ -90,7 +91,7 @@ class RemoveDataDialog(QDialog):
         store = self._ctx.store
         Op(self, store.remove_personal_data).success(self._on_removed).failure(self._on_failed).run()
 
-    def _on_removed(self, _result: Any) -> None:
+    def _on_removed(self, _result: None) -> None:
         self.sig_removed.emit()
         self.accept()
 

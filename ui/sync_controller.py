@@ -16,16 +16,19 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ui.context import AppContext
 from ui.format import size_text
-from ui.tasks import Cancelled, Op, TaskFailure
+from ui.tasks import Cancelled, Op, ProgressFn, TaskFailure
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
+    from sync.client import PortalClient
+    from sync.engine import SyncReport
+    from sync.progress import SyncProgress
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +45,10 @@ class SyncOutcome:
     cancelled: bool
     message: str
     needs_sign_in: bool = False
-    report: Any = None
+    report: SyncReport | None = None
 
 
-def progress_text(update: Any) -> tuple[float, str]:
+def progress_text(update: SyncProgress) -> tuple[float, str]:
     """A `sync.progress.SyncProgress` as a fraction and one line (phase, counts, bytes)."""
     phase = PHASE_TEXT.get(update.phase, update.phase)
     parts = [phase]
@@ -64,12 +67,12 @@ def progress_text(update: Any) -> tuple[float, str]:
     return fraction, " · ".join(parts)
 
 
-def run_sync(store: FieldStore, client: Any, progress: Any, cancel: threading.Event) -> SyncOutcome:
+def run_sync(store: FieldStore, client: PortalClient, progress: ProgressFn, cancel: threading.Event) -> SyncOutcome:
     """One sync (network pool). Expected failures become an outcome, not an exception."""
     from sync.engine import SyncEngine
     from sync.errors import AuthRequired, SyncBusy, SyncError
 
-    def forward(update: Any) -> None:
+    def forward(update: SyncProgress) -> None:
         fraction, text = progress_text(update)
         try:
             progress(fraction, text)
@@ -86,8 +89,8 @@ def run_sync(store: FieldStore, client: Any, progress: Any, cancel: threading.Ev
         # Unreachable portal, a portal error, a bad CA bundle...: the sync errors' own sentences
         # say what happened and what to do.
         return SyncOutcome(False, False, str(error))
-    message = getattr(report, "message", "") or ("Sync complete." if report.ok else "Sync finished with problems.")
-    return SyncOutcome(bool(report.ok), bool(report.cancelled), message, report=report)
+    message = report.message or ("Sync complete." if report.ok else "Sync finished with problems.")
+    return SyncOutcome(report.ok, report.cancelled, message, report=report)
 
 
 def session_ended_message(store: FieldStore) -> str:

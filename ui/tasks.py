@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, Protocol, TypeAlias, TypeVar, cast, overload
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
@@ -42,9 +42,25 @@ from fieldapp.priority import lower_this_thread
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 ProgressFn = Callable[[float, str], None]
-Callback = Callable[[Any], None]
+
+
+class _WorkWithProgress(Protocol[T_co]):
+    def __call__(self, *, progress: ProgressFn) -> T_co: ...
+
+
+class _WorkWithCancel(Protocol[T_co]):
+    def __call__(self, *, cancel: threading.Event) -> T_co: ...
+
+
+class _WorkWithBoth(Protocol[T_co]):
+    def __call__(self, *, progress: ProgressFn, cancel: threading.Event) -> T_co: ...
+
+
+#: A work function: no arguments, or ``progress`` and/or ``cancel`` (passed by name, see `Op`).
+Work: TypeAlias = "Callable[[], T] | _WorkWithProgress[T] | _WorkWithCancel[T] | _WorkWithBoth[T]"
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,7 @@ def describe_error(error: BaseException) -> str:
     if isinstance(error, MemoryError):
         return "The computer ran out of memory. Close other programs and try again."
     if isinstance(error, OSError):
-        where = f" ({error.filename})" if getattr(error, "filename", None) else ""
+        where = f" ({error.filename})" if error.filename else ""
         return f"A file could not be read or written{where}: {error.strerror or error}."
     text = str(error).strip() or type(error).__name__
     return f"Something went wrong: {text}. Details are in the log file."
@@ -144,7 +160,7 @@ class TaskManager(QObject):
         self._lock = threading.Lock()
         self._closed = False
         self._pending = 0
-        self._net_futures: set[Future[Any]] = set()
+        self._net_futures: set[Future[object]] = set()
 
     # -------------------------------------------------------------- plumbing
 
@@ -169,7 +185,7 @@ class TaskManager(QObject):
         """Stop tracking an event from `new_cancel` once the work it could stop is over."""
         self._forget_cancel(event)
 
-    def _forget_future(self, future: Future[Any]) -> None:
+    def _forget_future(self, future: Future[object]) -> None:
         with self._lock:
             self._net_futures.discard(future)
 
@@ -193,8 +209,9 @@ class TaskManager(QObject):
         future = executor.submit(fn)
         if network or background:
             with self._lock:
-                self._net_futures.add(future)
-            future.add_done_callback(self._forget_future)
+                # Only waited for at shutdown, never given a result: any result type will do.
+                self._net_futures.add(cast("Future[object]", future))
+            future.add_done_callback(lambda fut: self._forget_future(cast("Future[object]", fut)))
 
         def done(fut: Future[T]) -> None:
             def deliver() -> None:
@@ -241,7 +258,21 @@ class Op(Generic[T]):
     #: Set by the application at start (tests set their own).
     manager: TaskManager | None = None
 
-    def __init__(self, parent: QObject | None, fn: Callable[..., T], *, network: bool = False,
+    # One overload per shape of work function, so T is the function's result whichever it takes.
+    @overload
+    def __init__(self, parent: QObject | None, fn: Callable[[], T], *, network: bool = False,
+                 background: bool = False, what: str = "") -> None: ...
+    @overload
+    def __init__(self, parent: QObject | None, fn: _WorkWithProgress[T], *, network: bool = False,
+                 background: bool = False, what: str = "") -> None: ...
+    @overload
+    def __init__(self, parent: QObject | None, fn: _WorkWithCancel[T], *, network: bool = False,
+                 background: bool = False, what: str = "") -> None: ...
+    @overload
+    def __init__(self, parent: QObject | None, fn: _WorkWithBoth[T], *, network: bool = False,
+                 background: bool = False, what: str = "") -> None: ...
+
+    def __init__(self, parent: QObject | None, fn: Work[T], *, network: bool = False,
                  background: bool = False, what: str = "") -> None:
         self._parent = parent
         self._fn = fn
@@ -307,15 +338,17 @@ class Op(Generic[T]):
 
     def _call(self) -> T:
         params = inspect.signature(self._fn).parameters
-        kwargs: dict[str, Any] = {}
-        if "progress" in params:
-            kwargs["progress"] = self._report
+        # The signature says which shape ``fn`` has; mypy cannot narrow a callable by its parameters.
         if "cancel" in params:
             if self._cancel is None:
                 assert self._manager is not None
                 self._cancel = self._manager.new_cancel()
-            kwargs["cancel"] = self._cancel
-        return self._fn(**kwargs)
+            if "progress" in params:
+                return cast("_WorkWithBoth[T]", self._fn)(progress=self._report, cancel=self._cancel)
+            return cast("_WorkWithCancel[T]", self._fn)(cancel=self._cancel)
+        if "progress" in params:
+            return cast("_WorkWithProgress[T]", self._fn)(progress=self._report)
+        return cast("Callable[[], T]", self._fn)()
 
     def _done(self, future: Future[T]) -> None:
         if self._cancel is not None and self._manager is not None:
@@ -356,12 +389,3 @@ class Op(Generic[T]):
     def cancel_event(self) -> threading.Event | None:
         return self._cancel
 
-
-def db_op(parent: QObject | None, fn: Callable[..., T], what: str = "") -> Op[T]:
-    """An operation on the database executor."""
-    return Op(parent, fn, what=what)
-
-
-def net_op(parent: QObject | None, fn: Callable[..., T], what: str = "") -> Op[T]:
-    """An operation on the network pool."""
-    return Op(parent, fn, network=True, what=what)

@@ -11,10 +11,10 @@ from html import escape
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -39,7 +39,7 @@ from fieldapp.domain_required import assessment_required
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
 from fieldapp.domain_forms import FormShape
-from fieldapp.types import CaseDetail, Photo, Question, Section, Template, Visit, VisitState
+from fieldapp.types import CaseDetail, Hazard, Photo, Question, Section, Template, Visit, VisitState
 from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
@@ -50,9 +50,10 @@ from ui.context import AppContext
 from ui.format import date_text, label
 from ui.hazards import HazardsEditorWidget
 from ui.letter import SummaryStatusWidget, TenantLetterDialog
-from ui.look import PROBLEM_RED, icon
+from ui.look import icon
 from ui.photos import PhotoPanelWidget, local_files
-from ui.questions import QuestionWidget, FocusOutFilter, widget_for
+from ui.question_row import QuestionRowWidget
+from ui.questions import Answer, FocusOutFilter, widget_for
 from ui.tasks import Op, TaskFailure
 from ui.widgets import clear_layout, repolish, wrapping_label
 
@@ -64,6 +65,16 @@ TYPING_SAVE_MS = 300
 #: Keys of `Visit.problems` / `ValidationError.problems` that are not questions.
 FIELD_LABELS = {"outcome": "Outcome", "notes": "Notes", "hazards": "Hazards", "photos": "Photos",
                 "assessment": "Assessment"}
+
+
+class VisitChanges(TypedDict, total=False):
+    """The edits of one save, as `FieldStore.update_visit` takes them (a key left out is unchanged)."""
+
+    answers: dict[str, Answer]
+    notes: str
+    outcome: str
+    hazards: tuple[Hazard, ...]
+    assessment: dict[str, Answer]
 
 
 @dataclass(frozen=True)
@@ -83,33 +94,6 @@ def load_bundle(store: FieldStore, visit_id: str) -> VisitBundle:
     # The version the visit was started on, even once the portal withdrew it or published a newer one.
     template = store.visit_template(visit_id)
     return VisitBundle(visit, template, case, store.hazard_vocabulary(visit.vocabulary))
-
-
-class QuestionRowWidget(QWidget):
-    """A question: its label (required marked), the answer widget, help and the problem beside it."""
-
-    def __init__(self, editor: QuestionWidget, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        question = editor.question
-        self.editor = editor
-        title = QLabel(question.label + (f"  <span style='color:{PROBLEM_RED}'>* required</span>" if question.required else ""))
-        title.setTextFormat(Qt.TextFormat.RichText)
-        title.setWordWrap(True)
-        title.setBuddy(editor.focus_widget())
-        self.problem = wrapping_label("", "problem")
-        self.problem.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 4)
-        layout.addWidget(title)
-        if question.help:
-            layout.addWidget(wrapping_label(question.help, "muted"))
-        layout.addWidget(editor)
-        layout.addWidget(self.problem)
-
-    def set_problem(self, message: str | None) -> None:
-        message = self.editor.explain(message) if message else message
-        self.problem.setText(f"⚠ {message}" if message else "")
-        self.problem.setVisible(bool(message))
 
 
 def problem_label(key: str, labels: Mapping[str, str]) -> str:
@@ -442,7 +426,7 @@ class VisitEditorWidget(QWidget):
 
         self._apply_show_if()
 
-    def _make_row(self, question: Question, value: Any) -> QuestionRowWidget:
+    def _make_row(self, question: Question, value: Answer) -> QuestionRowWidget:
         """A question's row showing ``value``; a change re-decides which questions are shown."""
         editor = widget_for(question)
         editor.set_photos(self.visit.photos if self.visit else ())
@@ -470,7 +454,7 @@ class VisitEditorWidget(QWidget):
         self._apply_show_if()
         self._show_answered_hazards()
 
-    def current_answers(self) -> dict[str, Any]:
+    def current_answers(self) -> dict[str, Answer]:
         """Every answer as on screen now, repeat sections as lists."""
         answers = {qid: row.editor.value() for qid, row in self.rows.items()}
         for box in self.repeats.values():
@@ -594,11 +578,12 @@ class VisitEditorWidget(QWidget):
         visit = self.visit
         if visit is None or not visit.editable or not (self._dirty_answers or self._dirty_fields):
             return
-        changes: dict[str, Any] = {}
+        changes: VisitChanges = {}
         if self._dirty_answers:
-            changes["answers"] = {qid: self.rows[qid].editor.value() for qid in self._dirty_answers if qid in self.rows}
-            changes["answers"].update({qid: self._repeat_of[qid].values()[qid] for qid in self._dirty_answers
-                                       if qid in self._repeat_of})
+            answers = {qid: self.rows[qid].editor.value() for qid in self._dirty_answers if qid in self.rows}
+            answers.update({qid: self._repeat_of[qid].values()[qid] for qid in self._dirty_answers
+                            if qid in self._repeat_of})
+            changes["answers"] = answers
         if "notes" in self._dirty_fields:
             changes["notes"] = self.notes.toPlainText()
         if "outcome" in self._dirty_fields:
@@ -625,7 +610,7 @@ class VisitEditorWidget(QWidget):
         self.sig_saved.emit(visit)
         self._ctx.signals.sig_visit_changed.emit(visit.id)
 
-    def _on_save_failed(self, failure: TaskFailure, changes: dict[str, Any]) -> None:
+    def _on_save_failed(self, failure: TaskFailure, changes: VisitChanges) -> None:
         self.save_error = failure.message
         # Mark the fields dirty again so the next edit or close retries them.
         self._dirty_answers.update(changes.get("answers", {}))
@@ -688,7 +673,7 @@ class VisitEditorWidget(QWidget):
     def _show_progress(self) -> None:
         """The progress line counted from the answers and outcome on screen now."""
         bundle = self.bundle
-        template = bundle.template.rules_document() if bundle is not None and bundle.template is not None else None
+        template = bundle.template if bundle is not None else None
         self.progress_line.update_from(template, self.current_answers() if template else {},
                                        self.outcome.currentData(), editable=bool(bundle and bundle.visit.editable))
 
@@ -768,7 +753,7 @@ class VisitEditorWidget(QWidget):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
         if self.visit is not None and self.visit.editable and local_files(event.mimeData()):
             event.acceptProposedAction()
 

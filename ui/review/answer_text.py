@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from fieldapp.domain import QuestionKind
 from fieldapp.types import Photo, Question
+from ui.questions import Answer
 
 
-def answer_text(question: Question | None, value: Any, photos: Mapping[str, Photo] | None = None) -> str:
+def answer_text(question: Question | None, value: Answer, photos: Mapping[str, Photo] | None = None) -> str:
     """``value`` written for a person, using the question's kind where it is known."""
     kind = question.kind if question else None
     if value is None:

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
@@ -38,8 +40,8 @@ def neighbour(items: list[ReviewItem], visit_id: str | None, step: int) -> Revie
     return items[position] if 0 <= position < len(items) else None
 
 
-def _shortcut(keys: str, parent: QWidget, slot: object) -> QShortcut:
-    shortcut: QShortcut = QShortcut(QKeySequence(keys), parent, slot)  # type: ignore[call-overload]
+def _shortcut(keys: str, parent: QWidget, slot: Callable[[], object]) -> QShortcut:
+    shortcut = QShortcut(QKeySequence(keys), parent, slot)
     shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only while the review page has the focus
     return shortcut
 
@@ -92,7 +94,7 @@ class ReviewKeys(QObject):
         opened = review.photo_dialog
         if opened is not None:
             for keys, delta in ((NEXT_PHOTO, 1), ("Right", 1), (PREVIOUS_PHOTO, -1), ("Left", -1)):
-                _shortcut(keys, opened, lambda d=delta: self.step_photo(d))
+                _shortcut(keys, opened, partial(self.step_photo, delta))
 
     def decided(self, visit_id: str) -> None:
         """A decision was saved: the next visit opens once the queue has reloaded without it."""

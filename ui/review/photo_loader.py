@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 from PySide6.QtGui import QImage
 
 from fieldapp.types import Photo
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 THUMBNAIL_EDGE = 240
 
 
+@runtime_checkable  # so the review page tells a client from a function giving one
 class BlobSource(Protocol):
     """What the loader needs of a portal client."""
 
@@ -113,7 +114,7 @@ class ReviewPhotoLoader(QObject):
         for then in self._waiting.pop(sha, []):
             then(path)
 
-    def _decode(self, sha: str, path: Path, edge: int | None, signal: Any) -> None:
+    def _decode(self, sha: str, path: Path, edge: int | None, signal: SignalInstance) -> None:
         # Decoding is CPU work: it goes to the pool, never to the serial database thread.
         (Op(self, lambda: load_image(path, edge), network=True)
          .success(lambda image: signal.emit(sha, image))

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from fieldapp.types import ReviewItem
@@ -28,8 +27,7 @@ from ui.review.queue_rows import (
 from fieldapp.clocks import clock_order, clock_state, london_text, stage_text
 from ui.clock_display import CLOCK_COLOURS, clock_due_text
 from ui.format import label
-
-AnyIndex = QModelIndex | QPersistentModelIndex
+from ui.models import AnyIndex
 
 COL_OFFICER, COL_CASE, COL_DATE, COL_OUTCOME, COL_HAZARDS, COL_PHOTOS, COL_AGE, COL_CLOCK = range(8)
 HEADERS = ("Officer", "Case", "Visit date", "Outcome", "Hazards", "Photos", "Waiting", "Next deadline")
@@ -43,7 +41,7 @@ _CAT1_BACKGROUND = QColor("#fdecea")
 class ReviewQueueTableModel(QAbstractTableModel):
     """The team's submitted visits waiting for a decision, one frozen row each."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._all: list[ReviewItem] = []        # every row, default order
         self._texts: list[str] = []             # search text of each row of _all
@@ -109,13 +107,13 @@ class ReviewQueueTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 (Qt name)
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             if 0 <= section < len(HEADERS):
                 return HEADERS[section]
         return None
 
-    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         item = self._rows[index.row()]
@@ -159,7 +157,7 @@ class ReviewQueueTableModel(QAbstractTableModel):
             return clock_due_text(item.clock, self._now)[0] if item.clock is not None else "None running"
         return age_text(item.received_at, self._now)
 
-    def _sort_value(self, item: ReviewItem, col: int) -> Any:
+    def _sort_value(self, item: ReviewItem, col: int) -> float | str | tuple[bool, float]:
         """A value of one type per column, so sorting compares like with like."""
         if col == COL_DATE:
             return item.started_at.timestamp()

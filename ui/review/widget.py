@@ -114,10 +114,10 @@ class ReviewWidget(QWidget):
         """The portal client for photo downloads (or a callable giving the current one)."""
         if client is None:
             self._client = lambda: None
-        elif callable(client) and not hasattr(client, "download_blob"):
-            self._client = client
-        else:
+        elif isinstance(client, BlobSource):
             self._client = lambda: client
+        else:
+            self._client = client
 
     # ------------------------------------------------------------------ queue
 
