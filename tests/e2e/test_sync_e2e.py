@@ -16,7 +16,7 @@ from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError
 from fieldapp.types import ProblemAction, VisitState
 from portal.blobstore import FileBlobStore
-from portal.models import Blob
+from portal.models import BlobRow
 from portal.seed import seed
 from portal.server import start_background
 from portal.services import housekeeping
@@ -93,7 +93,7 @@ def _housekeeping_removes(portal: Any, hashes: list[str]) -> None:
     """The portal's housekeeping removes these unreferenced photos, as once their grace period has passed."""
     days = portal.settings.unreferenced_blob_days + 1
     with portal.db.plain(writes=True) as session:
-        session.execute(update(Blob).where(Blob.sha256.in_(hashes)).values(updated_at=utcnow() - timedelta(days=days)))
+        session.execute(update(BlobRow).where(BlobRow.sha256.in_(hashes)).values(updated_at=utcnow() - timedelta(days=days)))
     report = housekeeping.run(portal.db, FileBlobStore(portal.settings.blob_dir), portal.settings)
     assert report.unreferenced_blobs >= len(hashes)
 
