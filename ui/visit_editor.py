@@ -232,6 +232,7 @@ class VisitEditorWidget(QWidget):
         self._saves_in_flight = 0
         self._show_missing = False
         self.save_error: str | None = None
+        self._not_saved_message: str | None = None   # the "Not saved yet" shown, until the edit is saved
         self.setAcceptDrops(True)
 
         self.back_button = QPushButton(icon("back"), "Cases")
@@ -616,12 +617,19 @@ class VisitEditorWidget(QWidget):
         self._dirty_answers.update(changes.get("answers", {}))
         self._dirty_fields.update(k for k in changes if k not in ("answers", "assessment"))
         self._dirty_fields.update(f"assessment.{f}" for f in changes.get("assessment", {}))
-        self._show_message(f"Not saved yet: {failure.message}")
+        self._not_saved_message = f"Not saved yet: {failure.message}"
+        self._show_message(self._not_saved_message)
 
     def _on_save_done(self) -> None:
         self._saves_in_flight -= 1
-        if not self.dirty:
-            self.save_label.setText("All changes saved" if self.save_error is None else "Not saved")
+        # The failed edit waits (dirty) for the next edit or close: say it is not saved, not "Saving…".
+        if self.save_error is not None:
+            self.save_label.setText("Not saved")
+        elif not self.dirty:
+            self.save_label.setText("All changes saved")
+            if self._not_saved_message is not None and self.message.text() == self._not_saved_message:
+                self._show_message("")   # saved since: the warning would now be wrong
+            self._not_saved_message = None
 
     # ------------------------------------------------------------ submit and amend
 

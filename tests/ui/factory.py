@@ -149,3 +149,10 @@ def open_new_visit(qtbot: Any, window: Any) -> Any:
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
         window.case_detail.start_visit()
     return window.editor
+
+
+def import_one_photo(qtbot: Any, panel: Any, folder: Path) -> None:
+    """Import one JPEG into an editor's photo panel and wait until the grid shows it."""
+    with qtbot.waitSignal(panel.sig_import_finished, timeout=20000):
+        panel.import_files([write_jpeg(folder / "wall.jpg")])
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10000)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factory import open_new_visit, screenshot, wait_idle, write_jpeg
+from factory import import_one_photo, open_new_visit, screenshot, wait_idle, write_jpeg
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
@@ -252,9 +252,7 @@ def test_the_editor_opens_annotation_only_while_the_visit_can_change(qtbot: Any,
     window.resize(*SIZES["1366x768@150"])
     editor = open_new_visit(qtbot, window)
     panel = editor.photos
-    with qtbot.waitSignal(panel.sig_import_finished, timeout=20000):
-        panel.import_files([write_jpeg(tmp_path / "wall.jpg")])
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10000)
+    import_one_photo(qtbot, panel, tmp_path)
     assert not panel.annotate_button.isEnabled()                # nothing chosen yet
     panel.view.setFocus()
     panel.view.setCurrentIndex(panel.model.index(0))

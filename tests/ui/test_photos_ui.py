@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from factory import open_new_visit, screenshot, wait_idle, write_jpeg
+from factory import import_one_photo, open_new_visit, screenshot, wait_idle, write_jpeg
 from ui.photos import PhotoViewerDialog
 
 
@@ -61,9 +61,7 @@ def test_photo_caption_enlarge_and_remove(qtbot: Any, window: Any, tmp_path: Pat
     """A photo gets a caption, opens full size, attaches to the photo question, and can be removed."""
     editor = _open_editor(qtbot, window)
     panel = editor.photos
-    with qtbot.waitSignal(panel.sig_import_finished, timeout=20000):
-        panel.import_files([write_jpeg(tmp_path / "wall.jpg")])
-    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=10000)
+    import_one_photo(qtbot, panel, tmp_path)
     panel.view.setCurrentIndex(panel.model.index(0))
     store, visit_id = window.ctx.store, editor.visit.id
 
