@@ -26,7 +26,7 @@ class HazardRowWidget(QFrame):
 
     sig_changed = Signal()
     sig_typing = Signal()
-    sig_remove = Signal(object)
+    sig_remove = Signal(object)   # self
 
     def __init__(self, hazard: Hazard | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)

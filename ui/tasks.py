@@ -124,7 +124,7 @@ def log_failure(error: BaseException, what: str = "") -> None:
 class _Mailbox(QObject):
     """Lives on the GUI thread; worker threads post closures to it through a queued signal."""
 
-    sig_deliver = Signal(object)
+    sig_deliver = Signal(object)           # a Callable[[], None] to run on the GUI thread
     sig_callback_failed = Signal(object)   # the exception a GUI-thread callback raised
 
     def __init__(self) -> None:
@@ -144,8 +144,8 @@ class _Mailbox(QObject):
 class TaskManager(QObject):
     """Owns the database executor, the network pool and the background thread; hands results back to the GUI thread."""
 
-    #: A failure no caller handled (a `TaskFailure`), on the GUI thread: the window shows it.
-    sig_failed = Signal(object)
+    #: A failure no caller handled, on the GUI thread: the window shows it.
+    sig_failed = Signal(object)   # TaskFailure
 
     def __init__(self, network_workers: int = 4) -> None:
         super().__init__()
