@@ -13,11 +13,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from collections.abc import Iterator
@@ -28,7 +25,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from fieldapp.atomic import write_atomic
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
-from fieldapp.priority import lower_this_thread
+from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, decode_scaled, workers
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +57,6 @@ _UPRIGHT = {
 # Formats people commonly try; named so the message can say what the file is.
 _FORMAT_NAMES = {"GIF": "GIF", "BMP": "BMP", "TIFF": "TIFF", "WEBP": "WebP", "ICO": "icon", "PSD": "Photoshop"}
 _HEIC_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
-# HAMMING costs what BILINEAR costs (a 1-pixel kernel, widened when shrinking, so it
-# antialiases) but is sharper; BICUBIC/LANCZOS would double the import time. BOX is a
-# third cheaper but, at the usual 1.5625x shrink of a camera photo to 2560 px, aliases
-# fine regular detail (brickwork, mesh, fabric) into moire: 1-pixel stripes shrunk from
-# 625 to 400 px keep a grey standard deviation of 84 (HAMMING 47, BILINEAR 12, NEAREST
-# 127) and a zone plate is 17 dB PSNR against LANCZOS (HAMMING 23 dB). Not for evidence.
-RESAMPLE = Image.Resampling.HAMMING
 _WHAT_TO_DO = "Export or save it as JPEG or PNG (on an iPhone: Settings > Camera > Formats > Most Compatible) and import that file."
 
 
@@ -155,10 +145,10 @@ def prepare_data(source: Path, data: bytes, policy: PhotoPolicy) -> PreparedPhot
     orientation = exif.get(_ORIENTATION, 1)
     taken_at = _taken_at(exif)
     upright = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    image = _decode_scaled(source, image, policy.long_edge, upright)
+    image = _decode_scaled(source, image, policy.long_edge, upright, data)
     content_type = PNG if fmt == "PNG" else JPEG
     # The thumbnail is made on another core while the photo is encoded.
-    thumb_job = _workers().submit(_thumbnail_bytes, image, policy.thumbnail_edge)
+    thumb_job = workers().submit(_thumbnail_bytes, image, policy.thumbnail_edge)
     stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality)
     thumb = thumb_job.result()
     sha256 = hashlib.sha256(stored).hexdigest()
@@ -268,111 +258,18 @@ def _exif(source: Path, image: Image.Image) -> Image.Exif:
         raise _damaged(source, exc) from None
 
 
-def _decode_scaled(source: Path, image: Image.Image, long_edge: int,
-                   upright: Image.Transpose | None = None) -> Image.Image:
+def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Image.Transpose | None = None,
+                   data: bytes | None = None) -> Image.Image:
     """Decode the whole file, scale it so its long edge is at most ``long_edge`` and turn it upright."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Something in the process switched on Pillow's "accept truncated files": a cut-off
         # photo would then be stored with a grey band, so switch it back off.
         log.warning("Pillow's LOAD_TRUNCATED_IMAGES was on; switching it off so damaged photos are refused")
         ImageFile.LOAD_TRUNCATED_IMAGES = False
-    width, height = image.size
-    scale = min(1.0, long_edge / max(width, height))
-    target = (max(1, round(width * scale)), max(1, round(height * scale)))
     try:
-        if image.format == "JPEG" and scale <= 0.5:
-            # libjpeg decodes straight to 1/2, 1/4 or 1/8 size: the smallest that is still >= target.
-            image.draft(image.mode, target)
-        image.load()  # full decode: raises on truncated or corrupt data
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
-        raise _damaged(source, exc) from None
-    image = _normalise_mode(image)
-    if image.size == target:
-        return image.transpose(upright) if upright is not None else image
-    return _resize_banded(image, target, upright)
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _workers() -> ThreadPoolExecutor:
-    """A small shared pool: Pillow releases the GIL while resampling, so bands run in parallel.
-
-    Its threads run at background priority, so saves and the window keep the processor.
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="photo",
-                                       initializer=lower_this_thread)
-        return _pool
-
-
-def _resize_banded(image: Image.Image, target: tuple[int, int], upright: Image.Transpose | None) -> Image.Image:
-    """Resample (and turn upright) in horizontal bands on several cores; identical to one resize.
-
-    Pillow's ``box`` argument names the source region but its filter still reads the
-    neighbouring source rows, so the bands join without seams. Each band is turned
-    upright in its own thread too, and pasted where the turned band belongs.
-    """
-    width, height = target
-    bands = min(4, os.cpu_count() or 1, max(1, height // 64))
-    scale_y = image.height / height
-    cuts = [round(height * i / bands) for i in range(bands + 1)]
-
-    turned = upright in _SWAPS_AXES
-    out = Image.new(image.mode, (height, width) if turned else target, None)
-
-    def band(i: int) -> None:
-        box = (0.0, cuts[i] * scale_y, float(image.width), cuts[i + 1] * scale_y)
-        part = image.resize((width, cuts[i + 1] - cuts[i]), RESAMPLE, box=box)
-        if upright is not None:
-            part = part.transpose(upright)
-        # Bands cover disjoint rectangles of ``out``, so the threads may paste at once.
-        out.paste(part, _band_origin(upright, cuts[i], cuts[i + 1], width, height))
-
-    list(_workers().map(band, range(bands)))
-    out.info = dict(image.info)
-    return out
-
-
-_SWAPS_AXES = (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270, Image.Transpose.TRANSPOSE,
-               Image.Transpose.TRANSVERSE)
-
-
-def _band_origin(upright: Image.Transpose | None, top: int, bottom: int, width: int, height: int) -> tuple[int, int]:
-    """Top-left corner, in the upright picture, of the band holding rows ``top..bottom`` of the scaled one."""
-    corners = [_turn_point(upright, x, y, width, height) for x in (0, width) for y in (top, bottom)]
-    return min(x for x, _ in corners), min(y for _, y in corners)
-
-
-def _turn_point(upright: Image.Transpose | None, x: int, y: int, width: int, height: int) -> tuple[int, int]:
-    """Where the corner point (x, y) of a width x height picture lands after ``upright``."""
-    T = Image.Transpose
-    return {
-        None: (x, y),
-        T.FLIP_LEFT_RIGHT: (width - x, y),
-        T.FLIP_TOP_BOTTOM: (x, height - y),
-        T.ROTATE_180: (width - x, height - y),
-        T.ROTATE_90: (y, width - x),          # counter-clockwise
-        T.ROTATE_270: (height - y, x),        # clockwise
-        T.TRANSPOSE: (y, x),
-        T.TRANSVERSE: (height - y, width - x),
-    }[upright]
-
-
-def _normalise_mode(image: Image.Image) -> Image.Image:
-    """Bring the pixels to a mode both JPEG (RGB, L) and PNG (also RGBA, LA) can store."""
-    if image.mode in ("RGB", "L"):
-        return image
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        # 16-bit grey (scanners, some screenshots): a plain convert would clip everything above 255 to white.
-        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L")
-    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    if image.format == "PNG" and has_alpha:
-        return image.convert("RGBA")
-    return image.convert("RGB")
+        return decode_scaled(image, data, long_edge, upright)
+    except DecodeFailed as exc:
+        raise _damaged(source, exc.__cause__ or exc) from None
 
 
 def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int) -> bytes:
@@ -380,7 +277,7 @@ def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes 
     out = io.BytesIO()
     extra = {"icc_profile": icc} if icc else {}
     if content_type == JPEG:
-        image.save(out, "JPEG", quality=quality, exif=exif.tobytes(), **extra)
+        image.save(out, "JPEG", quality=quality, subsampling=JPEG_SUBSAMPLING, exif=exif.tobytes(), **extra)
     else:
         image.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
     return out.getvalue()
@@ -392,7 +289,7 @@ def _thumbnail_bytes(image: Image.Image, edge: int) -> bytes:
     scale = min(1.0, edge / max(image.size))
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     thumb = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0) if scale < 1 else image
-    if thumb.mode not in ("RGB", "L"):
+    if thumb.mode not in ("RGB", "L", "YCbCr"):  # YCbCr: a scaled camera photo, stored as JPEG as it is
         background = Image.new("RGB", thumb.size, "white")
         background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)
         thumb = background

@@ -27,10 +27,15 @@ from fieldapp.photos import (  # noqa: E402
 SMALL = PhotoPolicy(long_edge=400, thumbnail_edge=64)
 
 
-@pytest.fixture
-def camera_jpeg(tmp_path: Path) -> Path:
-    """A 800x600 camera JPEG with orientation 1, GPS, serial, owner and maker note."""
-    return samples.save_photo(tmp_path / "IMG_0001.jpg", (800, 600))
+# Camera JPEG sizes that take each scaling path to SMALL's 400 px: 800x600 (exactly half) is decoded at
+# half size by libjpeg; 625x469 (0.64, as 4000x3000 to 2560) decodes luma at full and colour at half size.
+CAMERA_SIZES = {"draft-path": (800, 600), "luma-colour-path": (625, 469)}
+
+
+@pytest.fixture(params=list(CAMERA_SIZES.values()), ids=list(CAMERA_SIZES))
+def camera_jpeg(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A camera JPEG with orientation 1, GPS, serial, owner and maker note, shrunk to 400x300 by SMALL."""
+    return samples.save_photo(tmp_path / "IMG_0001.jpg", request.param)
 
 
 def all_files(folder: Path) -> list[Path]:
@@ -100,11 +105,14 @@ def test_scaling_antialiases_fine_detail(tmp_path: Path) -> None:
     assert grey.stddev[0] < 60  # HAMMING 47, BILINEAR 12; BOX 84 and NEAREST 127 alias the stripes into bands
 
 
-@pytest.mark.parametrize("orientation, size", [(6, (300, 400)), (8, (300, 400)), (3, (400, 300)), (1, (400, 300))])
-def test_exif_orientation_is_applied(tmp_path: Path, orientation: int, size: tuple[int, int]) -> None:
-    """Rotated camera photos are stored upright (dimensions swapped for 6 and 8) with orientation 1."""
-    base = Image.new("RGB", (800, 600), "white")
-    base.paste((255, 0, 0), (0, 0, 200, 150))  # a red marker in the stored top-left corner
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("source_size", [*CAMERA_SIZES.values(), (469, 625)], ids=[*CAMERA_SIZES, "portrait"])
+def test_exif_orientation_is_applied(tmp_path: Path, orientation: int, source_size: tuple[int, int]) -> None:
+    """Rotated and mirrored camera photos are stored upright (sides swapped for 5 to 8) with orientation 1."""
+    stored_size = (400, 300) if source_size[0] > source_size[1] else (300, 400)
+    size = stored_size[::-1] if orientation >= 5 else stored_size
+    base = Image.new("RGB", source_size, "white")
+    base.paste((255, 0, 0), (0, 0, source_size[0] // 4, source_size[1] // 4))  # a red marker in the stored top-left
     source = tmp_path / f"o{orientation}.jpg"
     base.save(source, "JPEG", quality=95, exif=samples.camera_exif(orientation).tobytes())
     result = import_photo(source, tmp_path / "photos", SMALL)
@@ -268,16 +276,16 @@ def test_file_too_large_refused(camera_jpeg: Path, tmp_path: Path) -> None:
 
 def test_failed_write_leaves_nothing(camera_jpeg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """If writing the thumbnail fails (disk full), the new photo file and temp files are removed."""
-    import fieldapp.photos as photos_module
+    import fieldapp.atomic as atomic_module
 
-    real_replace = photos_module.os.replace
+    real_replace = atomic_module.os.replace
 
     def failing_replace(src: str, dst: str) -> None:
         if "thumbs" in str(dst):
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(photos_module.os, "replace", failing_replace)
+    monkeypatch.setattr(atomic_module.os, "replace", failing_replace)
     photos = tmp_path / "photos"
     with pytest.raises(PhotoError, match="No space left on device"):
         import_photo(camera_jpeg, photos, SMALL)
