@@ -88,7 +88,6 @@ from fieldapp.types import (
     VisitChanges,
     VisitState,
 )
-from fieldapp.submission import finish_document
 from fieldapp.vocabulary import HazardVocabulary, current_key, vocabulary
 from fieldapp.visits import (
     apply_edit,
@@ -535,11 +534,8 @@ class FieldStore:
         row.state = VisitState.QUEUED.value
         row.local_edits = False
         outbox_rules.drop_visit_ops(session, row.id)
-        photos = list(session.scalars(select(PhotoRow).where(PhotoRow.visit_id == row.id)
-                                      .order_by(PhotoRow.position, PhotoRow.id)))
         op = outbox_rules.enqueue(session, entity="visit", record_id=row.id, kind="submit",
-                                  base_version=row.server_version,
-                                  data=finish_document(row, template_of(session, row), visit_document(row, photos)))
+                                  base_version=row.server_version, data=visit_document(session, row))
         row.op_id = op.op_id
         # Submitting again answers whatever problem the visit had.
         session.execute(delete(ProblemRow).where(ProblemRow.record_id == row.id, ProblemRow.entity == "visit"))

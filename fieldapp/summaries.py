@@ -30,7 +30,7 @@ from fieldapp.errors import ValidationError
 from fieldapp.letter import LetterError, LetterFacts, LetterPhoto, letter_facts
 from fieldapp.models import CaseRow, OutboxRow, PropertyRow, VisitRow
 from fieldapp.outbox import add_problem, enqueue, op_error, op_size
-from fieldapp.records import case_residents, officer_name, queued_summary, visit_photos
+from fieldapp.records import case_residents, officer_name, queued_summary
 from fieldapp.types import ProblemAction, UserInfo, VisitState
 from fieldapp.visits import new_id, visit_document
 
@@ -62,7 +62,7 @@ def facts(session: Session, row: VisitRow) -> LetterFacts:
                      if prop is not None else {})
     residents = [{"full_name": r.full_name} for r in case_residents(session, case.id)]
     case_data = {"reference": case.reference, "priority": case.priority, "clocks": list(case.clocks or [])}
-    return letter_facts(row.id, visit_document(row, visit_photos(session, row.id)), case_data, property_data,
+    return letter_facts(row.id, visit_document(session, row), case_data, property_data,
                         residents, officer_name(session, row.officer_id))
 
 

@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
 from fieldapp.domain import Outcome, QuestionKind, hazard_record, is_blank
-from fieldapp.domain_forms import validate_answers
+from fieldapp.domain_forms import drop_hidden, validate_answers
 from fieldapp.domain_required import answers_required
 from fieldapp.domain_vocabulary import check_hazard_list
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
@@ -38,6 +38,9 @@ from fieldapp.types import Hazard, VisitState
 from fieldapp.assessment import document_assessment, merge_assessment
 from fieldapp.submission import visit_assessment_problems, visit_vocabulary
 from fieldapp.vocabulary import current_key, document_vocabulary, vocabularies_data
+
+if TYPE_CHECKING:
+    from fieldapp.wire import PhotoEntry
 
 EDITABLE = (VisitState.DRAFT.value, VisitState.RETURNED.value)
 _OUTCOMES = tuple(o.value for o in Outcome)
@@ -221,43 +224,63 @@ def check_submittable(session: Session, row: VisitRow) -> None:
 
 
 def hazard_entry(hazard: Hazard) -> dict[str, Any]:
-    """A row of the Hazards list as stored and sent: no band is ``null``, as the protocol writes it."""
+    """A row of the Hazards list as stored: no band is ``null``, as the protocol writes it."""
     return {"hazard": hazard.hazard, "band": hazard.band or None, "location": hazard.location, "notes": hazard.notes}
 
 
-def photo_entry(photo: PhotoRow) -> dict[str, Any]:
-    """One entry of the document's ``photos``, optional keys absent when empty."""
-    entry: dict[str, Any] = {"id": photo.id, "sha256": photo.sha256, "content_type": photo.content_type,
-                             "bytes": photo.bytes, "width": photo.width, "height": photo.height,
-                             "caption": photo.caption}
-    if photo.question_id is not None:
-        entry["question_id"] = photo.question_id
-    if photo.taken_at is not None:
-        entry["taken_at"] = format_timestamp(photo.taken_at)
-    return entry
+def visit_document(session: Session, row: VisitRow) -> dict[str, Any]:
+    """The visit document exactly as PROTOCOL.md describes it and the laptop sends it.
 
+    Built through `fieldapp.wire.VisitDocument`, the model the portal validates it with:
+    blank answers and answers to questions hidden by ``show_if`` are absent, every hazard
+    (listed or answered) names the visit's vocabulary, optional keys are absent when empty.
+    Not validated here: a draft's document (the tenant's letter is made from drafts) may
+    hold what a submit refuses, and the submit rules say so in the officer's words.
+    """
+    from fieldapp.wire import HazardEntry, VisitDocument  # pydantic: loaded when a document is first made
 
-def visit_document(row: VisitRow, photos: Sequence[PhotoRow]) -> dict[str, Any]:
-    """The visit document exactly as PROTOCOL.md describes it (blank answers absent)."""
-    document: dict[str, Any] = {
-        "case_id": row.case_id,
-        "officer_id": row.officer_id,
-        "template_id": row.template_id,
-        "template_version": row.template_version,
-        "started_at": format_timestamp(row.started_at),
-        "completed_at": format_optional(row.completed_at),
-        "outcome": row.outcome,
-        "answers": {k: v for k, v in row.answers.items() if not is_blank(v)},
-        "notes": row.notes,
-        "hazards": [hazard_entry(hazard_record(h)) for h in row.hazards],
-        "photos": [photo_entry(p) for p in photos],
+    key = visit_vocabulary(row)
+    answers = {k: v for k, v in row.answers.items() if not is_blank(v)}
+    template = template_of(session, row)
+    if template is not None:
+        answers = drop_hidden({"sections": template.sections}, answers)
+    fields: dict[str, Any] = {
+        "case_id": row.case_id, "officer_id": row.officer_id, "template_id": row.template_id,
+        "template_version": row.template_version, "started_at": format_timestamp(row.started_at),
+        "completed_at": format_optional(row.completed_at), "outcome": row.outcome,
+        "answers": {qid: _named(value, key) for qid, value in answers.items()}, "notes": row.notes,
+        "hazards": [HazardEntry.model_construct(**hazard_entry(hazard_record(h)), vocabulary=key) for h in row.hazards],
+        "photos": [_photo_entry(p) for p in visit_photos(session, row.id)],
     }
     if row.amends:
-        document["amends"] = row.amends
+        fields["amends"] = row.amends
     assessment = document_assessment(row.assessment)
     if assessment is not None:
-        document["assessment"] = assessment
-    return document
+        fields["assessment"] = assessment
+    return VisitDocument.model_construct(**fields).wire()
+
+
+def _photo_entry(photo: PhotoRow) -> PhotoEntry:
+    """One entry of the document's ``photos``, optional keys absent when empty."""
+    from fieldapp.wire import PhotoEntry
+
+    fields: dict[str, Any] = {"id": photo.id, "sha256": photo.sha256, "content_type": photo.content_type,
+                              "bytes": photo.bytes, "width": photo.width, "height": photo.height,
+                              "caption": photo.caption}
+    if photo.question_id is not None:
+        fields["question_id"] = photo.question_id
+    if photo.taken_at is not None:
+        fields["taken_at"] = format_timestamp(photo.taken_at)
+    return PhotoEntry.model_construct(**fields)
+
+
+def _named(value: Any, key: str) -> Any:
+    """A hazard answer (an object) with its vocabulary named; lists (repeat sections) answer by answer."""
+    if isinstance(value, list):
+        return [_named(v, key) for v in value]
+    if isinstance(value, Mapping) and "hazard" in value:
+        return {**value, "vocabulary": value.get("vocabulary") or key}
+    return value
 
 
 def take_document(session: Session, row: VisitRow, document: Mapping[str, Any]) -> list[str]:
