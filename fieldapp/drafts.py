@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from fieldapp.errors import NotFoundError, ValidationError
-from fieldapp.models import CaseRow, PhotoRow, ProblemRow, TemplateRow, VisitRow
+from fieldapp.models import CaseRow, PhotoRow, TemplateRow, VisitRow
+from fieldapp.outbox import clear_problems
 from fieldapp.records import all_hazards
 from fieldapp.types import Draft, VisitState
 from fieldapp.domain import is_blank
@@ -83,7 +84,7 @@ def discard(session: Session, visit_id: str) -> list[str]:
                 }.get(VisitState(row.state), "it is already on the portal")
         raise ValidationError(f"Only a draft that was never sent can be discarded; this visit cannot, because {what}.")
     hashes = list(session.scalars(select(PhotoRow.sha256).where(PhotoRow.visit_id == visit_id)))
-    session.execute(delete(ProblemRow).where(ProblemRow.entity == "visit", ProblemRow.record_id == visit_id))
+    clear_problems(session, "visit", visit_id)
     session.execute(delete(PhotoRow).where(PhotoRow.visit_id == visit_id))
     session.delete(row)
     return hashes

@@ -118,11 +118,16 @@ def set_uploaded(session: Session, hashes: Sequence[str], uploaded: bool) -> Non
 def add_problem(session: Session, *, kind: str, entity: str, record_id: str, message: str,
                 actions: Sequence[ProblemAction], details: Mapping[str, Any] | None = None) -> ProblemRow:
     """Record a problem for the officer or lead, replacing an older one about the same record."""
-    session.execute(delete(ProblemRow).where(ProblemRow.record_id == record_id, ProblemRow.entity == entity))
+    clear_problems(session, entity, record_id)
     row = ProblemRow(id=new_id(), kind=kind, entity=entity, record_id=record_id, message=message,
                      actions=[a.value for a in actions], details=dict(details or {}), created_at=utc_now())
     session.add(row)
     return row
+
+
+def clear_problems(session: Session, entity: str, record_id: str) -> None:
+    """Forget the problems about a record (answered, or the record is gone)."""
+    session.execute(delete(ProblemRow).where(ProblemRow.entity == entity, ProblemRow.record_id == record_id))
 
 
 def problem_record(row: ProblemRow) -> Problem:

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.clock import parse_optional, parse_timestamp
-from fieldapp.domain import OpKind, hazard_record, visit_hazards
+from fieldapp.clock import parse_optional, parse_timestamp, utc_now
+from fieldapp.clocks import clocks_of
+from fieldapp.domain import OpKind, hazard_record, is_case_overdue, visit_hazards
 from fieldapp.domain_vocabulary import DEFAULT_VOCABULARY
+from fieldapp.errors import NotFoundError
 from fieldapp.models import (
     BlobRow,
     CaseRow,
@@ -29,6 +31,7 @@ from fieldapp.models import (
     VisitRow,
 )
 from fieldapp.types import (
+    CaseDetail,
     Hazard,
     Photo,
     Property,
@@ -60,6 +63,24 @@ def property_record(row: PropertyRow | None, property_id: str) -> Property:
                         postcode="", property_type="", bedrooms=0)
     return Property(id=row.id, uprn=row.uprn, address_lines=tuple(row.address_lines), town=row.town,
                     postcode=row.postcode, property_type=row.property_type, bedrooms=row.bedrooms)
+
+
+def case_detail(session: Session, case_id: str) -> CaseDetail:
+    """A case with its property, residents (and their warnings) and visits, newest first."""
+    row = session.get(CaseRow, case_id)
+    if row is None:
+        raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
+    visits = session.scalars(select(VisitRow).where(VisitRow.case_id == case_id).order_by(VisitRow.started_at.desc()))
+    return CaseDetail(
+        id=row.id, reference=row.reference, case_type=row.case_type, status=row.status,
+        priority=row.priority, summary=row.summary, description=row.description,
+        opened_at=row.opened_at, due_at=row.due_at,
+        overdue=is_case_overdue(row.due_at, row.status, utc_now()),
+        property=property_record(session.get(PropertyRow, row.property_id), row.property_id),
+        residents=case_residents(session, case_id), assigned_officer_id=row.assigned_officer_id,
+        team_id=row.team_id, visits=tuple(visit_summary(session, v, row.reference) for v in visits),
+        aware_at=row.aware_at, reported_hazards=tuple(row.reported_hazards or ()), source=row.source,
+        awaab=row.awaab, clocks=clocks_of(row.clocks or ()))
 
 
 def case_residents(session: Session, case_id: str) -> tuple[Resident, ...]:

@@ -1,4 +1,5 @@
-"""Who works in this store: recording a sign-in, and refusing one that would lose another user's unsent work."""
+"""Who works in this store: recording a sign-in, refusing one that would lose another user's unsent work,
+and the signed-in user that recording visits, decisions and reports needs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from fieldapp import drafts as draft_rules
 from fieldapp import sync_apply
 from fieldapp.errors import ValidationError
 from fieldapp.models import OutboxRow, ProblemRow, SyncStateRow, VisitRow
+from fieldapp.records import user_info
 from fieldapp.types import UserInfo
+
+
+def signed_in_user(session: Session) -> UserInfo:
+    """The user who works in this store; ValidationError saying what to do when nobody signed in yet."""
+    state = session.get(SyncStateRow, 1)
+    user = user_info(state) if state is not None else None
+    if user is None:
+        raise ValidationError("Sign in to the portal once before recording visits.")
+    return user
 
 
 def record_sign_in(session: Session, user: UserInfo, portal_url: str) -> list[str]:

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -36,35 +36,30 @@ from fieldapp.returned import ReturnedVisit
 from fieldapp import summaries as summary_rules
 from fieldapp import sync_apply
 from fieldapp.clock import as_utc, utc_now
-from fieldapp.clocks import clocks_of
 from fieldapp.db import DB_FILENAME, make_engine, upgrade_to, writer
 from fieldapp.errors import NotFoundError, StoreBusyError, StoreError, ValidationError
 from fieldapp.letter import LetterFacts
 from fieldapp.models import (
     BlobRow,
-    CaseRow,
     PhotoRow,
-    ProblemRow,
-    PropertyRow,
     SyncStateRow,
-    TemplateRow,
     VisitRow,
 )
 from fieldapp.private import make_private_dir, private_umask, secure_tree
 from fieldapp.records import (
-    case_residents,
+    case_detail,
     photo_record,
-    property_record,
     template_record,
     user_info,
     visit_photos,
     visit_record,
-    visit_summary,
 )
 from fieldapp import amendments
+from fieldapp import problems as problem_rules
 from fieldapp import signin as signin_rules
+from fieldapp import visits as visit_rules
+from fieldapp.signin import signed_in_user
 from fieldapp import search as search_rules
-from fieldapp.domain import is_case_overdue
 from fieldapp.search import ANY_CASE, CaseFilter, list_cases
 from fieldapp.types import (
     BlobRef,
@@ -91,17 +86,13 @@ from fieldapp.types import (
 from fieldapp.vocabulary import HazardVocabulary, current_key, vocabulary
 from fieldapp.visits import (
     apply_edit,
-    check_submittable,
     current_problems,
     get_visit,
     link_photo_answer,
-    new_draft,
     new_id,
     questions_of,
     require_editable,
-    take_document,
     template_of,
-    visit_document,
 )
 
 if TYPE_CHECKING:  # Pillow is loaded only when a photo is handled
@@ -226,63 +217,24 @@ class FieldStore:
     def case(self, case_id: str) -> CaseDetail:
         """A case with its property, residents (and their warnings) and visits."""
         with self._read() as session:
-            row = session.get(CaseRow, case_id)
-            if row is None:
-                raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
-            visits = session.scalars(select(VisitRow).where(VisitRow.case_id == case_id)
-                                     .order_by(VisitRow.started_at.desc()))
-            return CaseDetail(
-                id=row.id, reference=row.reference, case_type=row.case_type, status=row.status,
-                priority=row.priority, summary=row.summary, description=row.description,
-                opened_at=row.opened_at, due_at=row.due_at,
-                overdue=is_case_overdue(row.due_at, row.status, utc_now()),
-                property=property_record(session.get(PropertyRow, row.property_id), row.property_id),
-                residents=case_residents(session, case_id), assigned_officer_id=row.assigned_officer_id,
-                team_id=row.team_id, visits=tuple(visit_summary(session, v, row.reference) for v in visits),
-                aware_at=row.aware_at, reported_hazards=tuple(row.reported_hazards or ()), source=row.source,
-                awaab=row.awaab, clocks=clocks_of(row.clocks or ()))
+            return case_detail(session, case_id)
 
     def templates_for(self, case_id: str) -> list[Template]:
         """The templates whose case types include this case's type (newest version of each)."""
         with self._read() as session:
-            case = session.get(CaseRow, case_id)
-            if case is None:
-                raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
-            newest: dict[str, TemplateRow] = {}
-            for row in session.scalars(select(TemplateRow).where(TemplateRow.deleted.is_(False))):
-                if case.case_type in row.case_types and (
-                        row.id not in newest or row.template_version > newest[row.id].template_version):
-                    newest[row.id] = row
-            return sorted((template_record(r) for r in newest.values()), key=lambda t: (t.name, t.id))
+            return sorted((template_record(t) for t in visit_rules.forms_for(session, case_id)),
+                          key=lambda t: (t.name, t.id))
 
     # ------------------------------------------------------------ visits
 
     def _visit_record(self, session: Session, row: VisitRow) -> Visit:
         return visit_record(session, row, self._photos_dir, current_problems(session, row))
 
-    def _me(self, session: Session) -> UserInfo:
-        state = session.get(SyncStateRow, 1)
-        user = user_info(state) if state is not None else None
-        if user is None:
-            raise ValidationError("Sign in to the portal once before recording visits.")
-        return user
-
     def start_visit(self, case_id: str, template_id: str) -> Visit:
         """A new draft visit by the signed-in officer."""
         with self._write() as session:
-            me = self._me(session)
-            case = session.get(CaseRow, case_id)
-            if case is None or case.deleted:
-                raise NotFoundError("That case is no longer assigned to you. Sync to see your current cases.")
-            template = session.scalar(
-                select(TemplateRow).where(TemplateRow.id == template_id, TemplateRow.deleted.is_(False))
-                .order_by(TemplateRow.template_version.desc()).limit(1))
-            if template is None:
-                raise NotFoundError("That form is not on this laptop. Sync, then try again.")
-            if case.case_type not in template.case_types:
-                raise ValidationError(f"The form {template.name!r} is not for {case.case_type} cases; "
-                                      "choose one of the forms offered for this case.")
-            row = new_draft(session, case_id=case_id, officer_id=me.id, template=template)
+            row = visit_rules.start(session, case_id=case_id, template_id=template_id,
+                                    officer_id=signed_in_user(session).id)
             session.flush()
             return self._visit_record(session, row)
 
@@ -521,24 +473,9 @@ class FieldStore:
         """Validate completely, freeze and queue the visit; ValidationError lists what is missing."""
         with self._write() as session:
             row = get_visit(session, visit_id)
-            self._queue_submit(session, row)
+            visit_rules.submit(session, row)
             session.flush()
             return self._visit_record(session, row)
-
-    @staticmethod
-    def _queue_submit(session: Session, row: VisitRow) -> None:
-        check_submittable(session, row)
-        now = utc_now()
-        row.completed_at = row.completed_at or now
-        row.submitted_at = now
-        row.state = VisitState.QUEUED.value
-        row.local_edits = False
-        outbox_rules.drop_visit_ops(session, row.id)
-        op = outbox_rules.enqueue(session, entity="visit", record_id=row.id, kind="submit",
-                                  base_version=row.server_version, data=visit_document(session, row))
-        row.op_id = op.op_id
-        # Submitting again answers whatever problem the visit had.
-        session.execute(delete(ProblemRow).where(ProblemRow.record_id == row.id, ProblemRow.entity == "visit"))
 
     def visit(self, visit_id: str) -> Visit:
         """The visit with its current problems."""
@@ -563,7 +500,7 @@ class FieldStore:
         """
         with self._write() as session:
             source = get_visit(session, visit_id)
-            draft = draft_rules.open_amendment(session, source.id) or amendments.amend(session, source, self._me(session).id)
+            draft = draft_rules.open_amendment(session, source.id) or amendments.amend(session, source, signed_in_user(session).id)
             return self._visit_record(session, draft)
 
     # ------------------------------------------------------------ the tenant's written summary
@@ -587,7 +524,7 @@ class FieldStore:
         """Record that the tenant's summary was handed over, posted or emailed; queued for the portal."""
         with self._write() as session:
             row = get_visit(session, visit_id)
-            summary_rules.record_issued(session, self._me(session), row, method, as_utc(issued_at or utc_now()))
+            summary_rules.record_issued(session, signed_in_user(session), row, method, as_utc(issued_at or utc_now()))
             session.flush()
             return self._visit_record(session, row)
 
@@ -624,7 +561,7 @@ class FieldStore:
     ) -> HazardReport:
         """Record a hazard seen on a visit or case and queue it for the portal (a new case for the team)."""
         with self._write() as session:
-            self._me(session)
+            signed_in_user(session)
             row = report_rules.report_hazard(
                 session, property_id=property_id, from_case_id=case_id, visit_id=visit_id, hazards=hazards,
                 description=description, observed_at=observed_at or utc_now(), priority=priority,
@@ -653,7 +590,7 @@ class FieldStore:
     def decide(self, visit_id: str, decision: str, comment: str = "") -> None:
         """Queue a lead's decision ("approve" or "return"; return needs a comment)."""
         with self._write() as session:
-            review_rules.decide(session, self._me(session), visit_id, decision, comment)
+            review_rules.decide(session, signed_in_user(session), visit_id, decision, comment)
 
     # ------------------------------------------------------------ waiting work and problems
 
@@ -678,57 +615,16 @@ class FieldStore:
     def problems(self) -> list[Problem]:
         """Unresolved problems, oldest first."""
         with self._read() as session:
-            rows = session.scalars(select(ProblemRow).order_by(ProblemRow.created_at, ProblemRow.id))
-            return [outbox_rules.problem_record(r) for r in rows]
+            return problem_rules.listed(session)
 
     def resolve_problem(self, problem_id: str, action: ProblemAction) -> Visit | None:
         """Carry out one of the problem's actions; returns the new or changed visit if any."""
-        dropped: list[str] = []
         with self._write() as session:
-            problem = session.get(ProblemRow, problem_id)
-            if problem is None:
-                raise NotFoundError("That problem is already resolved.")
-            if ProblemAction(action).value not in problem.actions:
-                offered = ", ".join(problem.actions)
-                raise ValidationError(f"This problem can be resolved by: {offered}.")
-            session.delete(problem)
+            row, dropped = problem_rules.resolve(session, problem_id, action)
             session.flush()
-            if problem.entity == report_rules.ENTITY:
-                report_rules.resolve(session, problem.record_id, action)
-                return None
-            if action == ProblemAction.DISMISS or problem.entity != "visit":
-                return None
-            row = get_visit(session, problem.record_id)
-            if action == ProblemAction.AMEND:
-                draft = amendments.amend(session, row, self._me(session).id)
-                row.local_edits = False  # what was typed now lives in the amendment
-                return self._visit_record(session, draft)
-            current = problem.details.get("current")
-            kept: VisitRow | None = row
-            if action == ProblemAction.RETRY:
-                self._queue_submit(session, row)
-            elif row.server_version == 0 and not current:
-                # It never reached the portal and the officer chose to drop it: the visit goes.
-                dropped = [p.sha256 for p in sync_apply.row_photos(session, row.id)]
-                session.delete(row)
-                kept = None
-            else:
-                dropped = self._discard_local(session, row, current)
-            session.flush()
-            result = self._visit_record(session, kept) if kept is not None else None
+            result = self._visit_record(session, row) if row is not None else None
         self._remove_unused_files(dropped)
         return result
-
-    @staticmethod
-    def _discard_local(session: Session, row: VisitRow, current: Mapping[str, Any] | None) -> list[str]:
-        """Take the portal's version of a visit, as the officer chose; returns hashes no longer used."""
-        row.local_edits = False
-        if not current:
-            return []
-        dropped = take_document(session, row, current)
-        row.state = sync_apply.STATUS_STATE.get(str(current.get("status")), VisitState.SUBMITTED).value
-        row.review = current.get("review")
-        return dropped
 
     # ------------------------------------------------------------ for the sync engine
 

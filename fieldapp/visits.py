@@ -1,7 +1,9 @@
-"""Visit rules of the local store: drafts, validation, the protocol's visit document.
+"""Visit rules of the local store: starting, editing, submitting, the protocol's visit document.
 
-A draft is saved on every edit, invalid values included, and its current problems
-are shown to the officer (``Visit.problems``). Submitting validates completely:
+A visit starts from the newest version of a form for its case's type (`start`). A
+draft is saved on every edit, invalid values included, and its current problems are
+shown to the officer (``Visit.problems``). Submitting (`submit`) freezes the visit and
+queues its document (`visit_document`) once it validates completely:
 
 * the outcome is required;
 * required questions must be answered only when the outcome is ``completed``. An
@@ -22,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from fieldapp.clock import format_optional, format_timestamp, parse_optional, parse_timestamp, utc_now
@@ -32,7 +34,7 @@ from fieldapp.domain_required import answers_required
 from fieldapp.domain_vocabulary import check_hazard_list
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
 from fieldapp.limits import text_problems
-from fieldapp.models import PhotoRow, TemplateRow, VisitRow
+from fieldapp.models import CaseRow, PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
 from fieldapp.types import Hazard, VisitState
 from fieldapp.assessment import document_assessment, merge_assessment
@@ -127,6 +129,37 @@ def current_problems(session: Session, row: VisitRow) -> dict[str, str]:
     return visit_problems(session, row, complete=False)
 
 
+def newest_forms(session: Session) -> dict[str, TemplateRow]:
+    """The newest version of each form (template) on this laptop, by id; withdrawn ones left out."""
+    newest: dict[str, TemplateRow] = {}
+    for row in session.scalars(select(TemplateRow).where(TemplateRow.deleted.is_(False))):
+        if row.id not in newest or row.template_version > newest[row.id].template_version:
+            newest[row.id] = row
+    return newest
+
+
+def forms_for(session: Session, case_id: str) -> list[TemplateRow]:
+    """The newest version of each form for the case's type."""
+    case = session.get(CaseRow, case_id)
+    if case is None:
+        raise NotFoundError(f"Case {case_id} is not on this laptop. Sync, then try again.")
+    return [t for t in newest_forms(session).values() if case.case_type in t.case_types]
+
+
+def start(session: Session, *, case_id: str, template_id: str, officer_id: str) -> VisitRow:
+    """A new draft on the case, from the newest version of a form for its case type."""
+    case = session.get(CaseRow, case_id)
+    if case is None or case.deleted:
+        raise NotFoundError("That case is no longer assigned to you. Sync to see your current cases.")
+    template = newest_forms(session).get(template_id)
+    if template is None:
+        raise NotFoundError("That form is not on this laptop. Sync, then try again.")
+    if case.case_type not in template.case_types:
+        raise ValidationError(f"The form {template.name!r} is not for {case.case_type} cases; "
+                              "choose one of the forms offered for this case.")
+    return new_draft(session, case_id=case_id, officer_id=officer_id, template=template)
+
+
 def new_draft(session: Session, *, case_id: str, officer_id: str, template: TemplateRow,
               amends: str | None = None) -> VisitRow:
     """A new draft visit row, added to the session."""
@@ -218,6 +251,25 @@ def check_submittable(session: Session, row: VisitRow) -> None:
         count = len(problems)
         raise ValidationError(
             f"This visit cannot be submitted yet: {count} thing{'s' if count != 1 else ''} to fix.", problems)
+
+
+def submit(session: Session, row: VisitRow) -> None:
+    """Check the visit completely, freeze it and queue its submit op (any earlier one replaced)."""
+    # Imported here: the outbox takes its op ids from this module.
+    from fieldapp import outbox
+
+    check_submittable(session, row)
+    now = utc_now()
+    row.completed_at = row.completed_at or now
+    row.submitted_at = now
+    row.state = VisitState.QUEUED.value
+    row.local_edits = False
+    outbox.drop_visit_ops(session, row.id)
+    op = outbox.enqueue(session, entity="visit", record_id=row.id, kind="submit", base_version=row.server_version,
+                        data=visit_document(session, row))
+    row.op_id = op.op_id
+    # Submitting again answers whatever problem the visit had.
+    outbox.clear_problems(session, "visit", row.id)
 
 
 # ---------------------------------------------------------------- the protocol's visit document
