@@ -159,13 +159,19 @@ def write_prepared(prepared: PreparedPhoto, photos_dir: Path) -> ImportedPhoto:
     """Store a prepared photo and its thumbnail atomically in the content-addressed folder."""
     path = photo_path(photos_dir, prepared.sha256, prepared.content_type)
     thumb_path = thumbnail_path(photos_dir, prepared.sha256)
-    created = False
+    # The thumbnail is written on another thread meanwhile: the two files' disk flushes overlap.
+    thumb_job = workers().submit(_write_once, thumb_path, prepared.thumbnail, None)
+    created = thumb_created = False
     try:
-        created = _write_once(path, prepared.data, prepared.sha256)
-        _write_once(thumb_path, prepared.thumbnail, None)
+        try:
+            created = _write_once(path, prepared.data, prepared.sha256)
+        finally:
+            thumb_created = thumb_job.result()  # waited for even when the photo failed, so it can be removed
     except BaseException as exc:
-        if created:  # never leave a photo without its thumbnail half-imported
-            path.unlink(missing_ok=True)
+        # never leave half an import: a photo without its thumbnail, or a thumbnail without its photo
+        for made, written in ((created, path), (thumb_created, thumb_path)):
+            if made:
+                written.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise PhotoError(f"{prepared.source.name} could not be saved in {photos_dir} ({exc.strerror or exc}). "
                              "Free some disk space (or ask IT to check the folder's permissions) and import it again.",

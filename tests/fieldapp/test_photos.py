@@ -274,14 +274,16 @@ def test_file_too_large_refused(camera_jpeg: Path, tmp_path: Path) -> None:
     assert_refused(camera_jpeg, tmp_path / "photos", "MB", PhotoPolicy(max_file_bytes=1000))
 
 
-def test_failed_write_leaves_nothing(camera_jpeg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """If writing the thumbnail fails (disk full), the new photo file and temp files are removed."""
+@pytest.mark.parametrize("failing", ["thumbnail", "photo"])
+def test_failed_write_leaves_nothing(camera_jpeg: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     failing: str) -> None:
+    """If writing either file fails (disk full) while the other is written beside it, both and all temp files go."""
     import fieldapp.atomic as atomic_module
 
     real_replace = atomic_module.os.replace
 
     def failing_replace(src: str, dst: str) -> None:
-        if "thumbs" in str(dst):
+        if ("thumbs" in str(dst)) == (failing == "thumbnail"):
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
