@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,12 +53,21 @@ def drop_pg_database(url: str) -> None:
     _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def fresh_pg_database(prefix: str = "fieldapp_t") -> Iterator[str]:
+    """A database made by ``create_pg_database`` for the ``with`` block, dropped on leaving it."""
+    url = create_pg_database(prefix)
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session."""
-    url = create_pg_database()
-    yield url
-    drop_pg_database(url)
+    with fresh_pg_database() as url:
+        yield url
 
 
 def _seeded_portal(database_url: str, blob_dir: Path) -> Iterator[object]:
@@ -73,12 +83,9 @@ def _seeded_portal(database_url: str, blob_dir: Path) -> Iterator[object]:
     # (tests/portal/test_throttle.py) with the shipped limits.
     settings = PortalSettings.from_env(database_url=database_url, blob_dir=Path(blob_dir),
                                        login_max_failures=1000, login_address_max_failures=1000)
-    portal = start_background(database_url, blob_dir, settings=settings)
-    portal.accounts = result.accounts
-    try:
+    with start_background(database_url, blob_dir, settings=settings) as portal:
+        portal.accounts = result.accounts
         yield portal
-    finally:
-        portal.stop()
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +98,6 @@ def portal_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 @pytest.fixture(scope="session")
 def portal_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A seeded portal on its own fresh PostgreSQL database, serving over real HTTP."""
-    url = create_pg_database("fieldapp_tp")
     root = tmp_path_factory.mktemp("portal_pg")
-    try:
+    with fresh_pg_database("fieldapp_tp") as url:
         yield from _seeded_portal(url, root / "blobs")
-    finally:
-        drop_pg_database(url)

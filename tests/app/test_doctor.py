@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fieldapp"))  # store_helpers, factories
-from httpstub import Reply, StubServer  # noqa: E402
+from httpstub import Reply, StubServer, server_tls  # noqa: E402
 from test_transport_tls import ca_and_cert  # noqa: E402,F401  (the private CA fixture, reused)
 
 from fieldapp import FieldStore  # noqa: E402
@@ -65,9 +64,7 @@ def http_portal() -> Iterator[StubServer]:
 def https_portal(ca_and_cert: tuple[Path, Path, Path]) -> Iterator[StubServer]:  # noqa: F811
     """An https portal whose certificate comes from a private (council proxy) CA."""
     _, cert, key = ca_and_cert
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = StubServer(lambda request: Reply(200, HEALTHY), ssl_context=context)
+    server = StubServer(lambda request: Reply(200, HEALTHY), ssl_context=server_tls(cert, key))
     yield server
     server.close()
 

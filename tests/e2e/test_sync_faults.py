@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from sync_support import (
 KILL_RUNS = 20
 
 
-def _start_portal(database_url: str, root: Path) -> object:
+def _start_portal(database_url: str, root: Path) -> Any:
     """A seeded portal with small chunks and push batches, so faults hit every kind of step."""
     from portal.core.config import PortalSettings
     from portal.seed import seed
@@ -57,23 +57,10 @@ def _start_portal(database_url: str, root: Path) -> object:
 @contextmanager
 def _portal_on(kind: str, root: Path) -> Iterator[object]:
     """A fault-test portal on SQLite or on a fresh PostgreSQL database, stopped (and dropped) afterwards."""
-    if kind == "sqlite":
-        portal = _start_portal(f"sqlite:///{root / 'portal.db'}", root)
-        try:
-            yield portal
-        finally:
-            portal.stop()
-        return
-    from tests.conftest import create_pg_database, drop_pg_database
-    url = create_pg_database("fieldapp_tf")
-    try:
-        portal = _start_portal(url, root)
-        try:
-            yield portal
-        finally:
-            portal.stop()
-    finally:
-        drop_pg_database(url)
+    from tests.conftest import fresh_pg_database
+    database = nullcontext(f"sqlite:///{root / 'portal.db'}") if kind == "sqlite" else fresh_pg_database("fieldapp_tf")
+    with database as url, _start_portal(url, root) as portal:
+        yield portal
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("pg", marks=pytest.mark.postgres)])

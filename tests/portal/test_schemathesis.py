@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
+from tests.conftest import fresh_pg_database  # noqa: E402
 
 _EXAMPLES = 8
 #: Examples of an admin operation for the other roles: each is refused 403 whatever the body.
@@ -49,19 +49,13 @@ def fuzz_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from portal.seed import seed
     from portal.server import start_background
 
-    url = create_pg_database("fieldapp_fz")
-    try:
+    with fresh_pg_database("fieldapp_fz") as url:
         accounts = seed(url, 12).accounts
-        portal = start_background(url, tmp_path_factory.mktemp("fuzz") / "blobs")
-        portal.accounts = accounts
-        # Every role signs in before any fuzzing: generated sign-ins soon throttle this address.
-        portal.tokens = {role: _token(portal, role) for role in ("officer", "lead", "admin")}
-        try:
+        with start_background(url, tmp_path_factory.mktemp("fuzz") / "blobs") as portal:
+            portal.accounts = accounts
+            # Every role signs in before any fuzzing: generated sign-ins soon throttle this address.
+            portal.tokens = {role: _token(portal, role) for role in ("officer", "lead", "admin")}
             yield portal
-        finally:
-            portal.stop()
-    finally:
-        drop_pg_database(url)
 
 
 def _token(portal: Any, role: str) -> str:

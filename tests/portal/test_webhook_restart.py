@@ -17,7 +17,7 @@ from portal.core.db import Database
 from portal.server import BackgroundPortal, start_background
 from portal.services import records
 from sync.protocol import AdminUserCreate, format_timestamp, utc_now
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import fresh_pg_database
 from tests.portal.conftest import PASSWORD
 from tests.portal.webhook_receiver import Receiver
 
@@ -28,9 +28,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'portal.db'}"
         return
-    url = create_pg_database("fieldapp_wh")
-    yield url
-    drop_pg_database(url)
+    with fresh_pg_database("fieldapp_wh") as url:
+        yield url
 
 
 def _serve(database_url: str, blob_dir: Path) -> BackgroundPortal:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,6 +47,13 @@ def error(status: int, code: str, message: str, details: dict[str, Any] | None =
     """A protocol error reply."""
     return Reply(status, {"error": {"code": code, "message": message, "details": details or {}}},
                  {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def server_tls(cert: Path, key: Path) -> ssl.SSLContext:
+    """A server-side TLS context presenting ``cert`` (for ``StubServer(ssl_context=...)``)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 class StubServer:

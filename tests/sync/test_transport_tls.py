@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ import pytest
 from sync.client import PortalClient
 from sync.errors import SettingsError, TLSVerificationFailed
 
-from httpstub import Reply, StubServer
+from httpstub import Reply, StubServer, server_tls
 
 META = {"protocol": 1, "server_time": "2026-01-01T00:00:00Z", "max_push_ops": 1, "max_push_bytes": 1,
         "max_blob_bytes": 1, "chunk_bytes": 1, "tombstone_days": 1}
@@ -40,9 +39,7 @@ def ca_and_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, P
 @pytest.fixture
 def https_server(ca_and_cert: tuple[Path, Path, Path]) -> Any:
     _, cert, key = ca_and_cert
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server = StubServer(lambda r: Reply(200, META), ssl_context=context)
+    server = StubServer(lambda r: Reply(200, META), ssl_context=server_tls(cert, key))
     yield server
     server.close()
 
