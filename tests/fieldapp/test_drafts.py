@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,7 @@ import pytest
 import factories as f
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.types import Hazard, VisitState
-from store_helpers import Filled, filled_store, make_jpeg
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Iterator[Filled]:
-    """A signed-in officer's store with three cases."""
-    filled = filled_store(tmp_path)
-    yield filled
-    filled.store.close()
+from store_helpers import Filled, make_jpeg
 
 
 def test_pending_counts_drafts_apart_from_queued_work(filled: Filled) -> None:

@@ -16,14 +16,6 @@ DAMP_C = {"hazard": "Damp and mould growth", "band": "C"}
 COLD_D = {"hazard": "Excess cold", "band": "D", "location": "Hall", "notes": ""}
 
 
-@pytest.fixture()
-def filled(tmp_path: Path) -> Filled:
-    """An officer's store with a small world."""
-    result = filled_store(tmp_path)
-    yield result
-    result.store.close()
-
-
 def test_category_1_is_bands_a_to_c_and_nothing_else() -> None:
     """A, B and C are Category 1; D–J and no band are not; a vocabulary's own band flags decide for it."""
     assert [b for b in "ABCDEFGHIJ" if is_category_1(b)] == ["A", "B", "C"]

@@ -26,13 +26,6 @@ def near(pixel: tuple[int, ...], colour: tuple[int, int, int], tolerance: int = 
     return all(abs(a - b) <= tolerance for a, b in zip(pixel[:3], colour))
 
 
-@pytest.fixture()
-def filled(tmp_path: Path) -> Filled:
-    filled = filled_store(tmp_path / "data")
-    yield filled
-    filled.store.close()
-
-
 def test_marks_land_where_placed_with_a_contrasting_halo() -> None:
     """An arrow, an ellipse, a line and a text colour the pixels under them, each edged in white; the rest stays."""
     image = Image.new("RGB", (400, 300), GREY)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,6 @@ def iso(moment: datetime) -> str:
 def clock(stage: str, due: datetime, met: datetime | None = None) -> dict[str, Any]:
     """A clock as the portal serves it."""
     return {"stage": stage, "due_at": iso(due), "met_at": iso(met) if met else None, "basis": f"{stage} rule"}
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Iterator[Filled]:
-    """A signed-in officer's store with three cases."""
-    filled = filled_store(tmp_path)
-    yield filled
-    filled.store.close()
 
 
 def pull_case(filled: Filled, case_id: str, version: int, **data: Any) -> None:

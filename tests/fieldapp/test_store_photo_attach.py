@@ -9,15 +9,7 @@ import pytest
 
 from fieldapp.errors import PhotoError, VisitLockedError
 from fieldapp.photos import photo_path, prepare, thumbnail_path
-from store_helpers import Filled, filled_store, make_jpeg
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Filled:
-    """A signed-in officer's store with three cases."""
-    filled = filled_store(tmp_path / "data")
-    yield filled
-    filled.store.close()
+from store_helpers import Filled, make_jpeg
 
 
 def _files(filled: Filled) -> list[Path]:

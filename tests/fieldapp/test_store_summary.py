@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,20 +14,12 @@ import factories as f
 from fieldapp.errors import ValidationError
 from fieldapp.letter import LetterPhotoError, NoAssessmentError
 from fieldapp.photos import photo_path
-from store_helpers import Filled, filled_store, make_jpeg
+from store_helpers import Filled, make_jpeg
 
 ASSESSMENT = {"finding": "significant", "hazards": ["Damp and mould growth"],
               "reasons": "Mould over the cot in the back bedroom.", "household_factors": ["a baby"],
               "make_safe_done": False, "safety_work": "Treat the mould and repair the gutter.",
               "supplementary_work": None, "alternative_accommodation": False}
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Iterator[Filled]:
-    """A signed-in officer's store with three cases."""
-    filled = filled_store(tmp_path)
-    yield filled
-    filled.store.close()
 
 
 def _text(pdf: bytes) -> str:

@@ -12,16 +12,8 @@ import factories as f
 from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
 from fieldapp.types import Hazard, ProblemAction, UserInfo, VisitState
-from store_helpers import Filled, filled_store, make_jpeg
+from store_helpers import Filled, make_jpeg
 from fieldapp.search import CaseFilter
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Filled:
-    """A signed-in officer's store with three cases."""
-    filled = filled_store(tmp_path)
-    yield filled
-    filled.store.close()
 
 
 def queued(filled: Filled, tmp_path: Path | None = None, photos: int = 0) -> str:

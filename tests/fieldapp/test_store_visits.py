@@ -13,17 +13,9 @@ from fieldapp import FieldStore
 from fieldapp import outbox as outbox_rules
 from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
 from fieldapp.types import Hazard, VisitState
-from store_helpers import Filled, filled_store, make_jpeg
+from store_helpers import Filled, make_jpeg
 
 Z_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Filled:
-    """A signed-in officer's store with three cases."""
-    filled = filled_store(tmp_path)
-    yield filled
-    filled.store.close()
 
 
 def test_start_visit_makes_a_draft_by_the_signed_in_officer(filled: Filled) -> None:
