@@ -23,6 +23,15 @@ from fieldapp.wire import OpResult
 from httpstub import Reply, Request, error
 
 
+def refuse_upload(sha256: str) -> Callable[[Request], Reply | None]:
+    """A ``FakePortal.before`` hook: the portal refuses this photo's upload as not a JPEG or PNG (415)."""
+    def refuse(request: Request) -> Reply | None:
+        if request.method == "PUT" and sha256 in request.path:
+            return error(415, "unsupported_media", "Only JPEG and PNG photos can be uploaded.")
+        return None
+    return refuse
+
+
 @dataclass
 class FakePortal:
     """Enough of PROTOCOL.md for the engine: pull, push, meta, blobs (with offsets)."""

@@ -15,7 +15,7 @@ from sync.engine import SyncEngine
 from sync.errors import AuthRequired, SyncBusy
 from sync.lock import SyncLock
 
-from fakes import FakePortal, FakeStore
+from fakes import FakePortal, FakeStore, refuse_upload
 from httpstub import Reply, error
 
 
@@ -173,13 +173,7 @@ def test_a_refused_photo_does_not_stop_the_others(portal: Any, store: Any, engin
     bad = store.add_blob(tmp_path, b"not an image at all")
     good = store.add_blob(tmp_path, os.urandom(300))
     store.add_op()
-
-    def refuse(request: Any) -> Any:
-        if request.method == "PUT" and bad.sha256 in request.path:
-            return error(415, "unsupported_media", "Only JPEG and PNG photos can be uploaded.")
-        return None
-
-    portal.before = refuse
+    portal.before = refuse_upload(bad.sha256)
     engine, _ = engine_for(portal, store)
     report = engine.run()
     assert good.sha256 in portal.complete and bad.sha256 not in store.uploaded

@@ -14,7 +14,7 @@ from sync.engine import SyncEngine
 from sync.errors import AuthRequired
 from sync.uploads import CONNECTIONS
 
-from fakes import FakePortal, FakeStore
+from fakes import FakePortal, FakeStore, refuse_upload
 from httpstub import Reply, error
 
 
@@ -79,13 +79,7 @@ def test_one_photo_failing_loses_none_of_the_others(portal: FakePortal, store: F
     vanished = store.add_blob(tmp_path, os.urandom(700))
     vanished.path.unlink()
     store.add_op()
-
-    def refuse(request: Any) -> Any:
-        if request.method == "PUT" and refused.sha256 in request.path:
-            return error(415, "unsupported_media", "Only JPEG and PNG photos can be uploaded.")
-        return None
-
-    portal.before = refuse
+    portal.before = refuse_upload(refused.sha256)
     engine, _ = _engine(stub, make_client, portal, store)
     report = engine.run()
     assert {r.sha256 for r in good} <= portal.complete
