@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ from ui.review import ReviewWidget  # noqa: E402
 from ui.tasks import Op, TaskManager  # noqa: E402
 
 from sync_support import answer_for, as_repeats, assessment_for, make_photo  # noqa: E402  (tests/e2e helpers of the sync engineer)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
+from factory import loaded_review_page  # noqa: E402  (the UI tests' review page, loaded)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -146,13 +150,7 @@ def tasks(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[TaskManager]:
 
 def review_page(qtbot: Any, tasks: TaskManager, laptop: Laptop, client: Any) -> ReviewWidget:
     """The lead's real review page over their store, loaded."""
-    page = ReviewWidget(laptop.store, client=client)
-    qtbot.addWidget(page)
-    page.resize(1200, 820)
-    page.show()
-    with qtbot.waitSignal(page.sig_queue_loaded, timeout=10000):
-        page.refresh()
-    return page
+    return loaded_review_page(qtbot, laptop.store, client, size=(1200, 820))
 
 
 def decide_in_ui(qtbot: Any, page: ReviewWidget, visit_id: str, decision: str, comment: str = "") -> None:

@@ -141,6 +141,20 @@ def screenshot(widget: Any, path: Path) -> None:
     widget.grab().save(str(path))
 
 
+def loaded_review_page(qtbot: Any, store: Any, client: Any = None, *, size: tuple[int, int] = (1200, 800),
+                       timeout: int = 10000) -> Any:
+    """The lead's review page over ``store``, shown at ``size`` once its queue has loaded."""
+    from ui.review import ReviewWidget
+
+    page = ReviewWidget(store, client=client)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    with qtbot.waitSignal(page.sig_queue_loaded, timeout=timeout):
+        page.refresh()
+    return page
+
+
 def open_new_visit(qtbot: Any, window: Any) -> Any:
     """Start a visit to the first case without warnings from the window's case page; the editor once loaded."""
     case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)

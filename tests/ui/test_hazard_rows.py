@@ -8,11 +8,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from factory import LEAD, OFFICER, TEMPLATE_ID, screenshot, wait_idle
+from factory import LEAD, OFFICER, TEMPLATE_ID, loaded_review_page, screenshot, wait_idle
 from fieldapp.types import Hazard
 from test_screens import _start_visit
 from ui.app import create_main_window, shutdown_window
-from ui.review import ReviewWidget
 from ui.review.queue_model import COL_HAZARDS
 
 DAMP_C = {"hazard": "Damp and mould growth", "band": "C"}
@@ -111,12 +110,7 @@ def test_the_review_queue_marks_the_real_category_1_hazard(qtbot: Any, store_fac
                                                           artifacts: Path) -> None:
     """The queue names the band C damp hazard as Category 1 and shows the band D one apart; the visit lists both."""
     store, visit_id = _lead_store_with_visit(store_factory)
-    widget = ReviewWidget(store)
-    qtbot.addWidget(widget)
-    widget.resize(1280, 720)
-    widget.show()
-    with qtbot.waitSignal(widget.sig_queue_loaded, timeout=10000):
-        widget.refresh()
+    widget = loaded_review_page(qtbot, store, size=(1280, 720))
     model = widget.queue.table.model()
     cell = model.index(0, COL_HAZARDS).data()
     assert cell == "⚠ Category 1: Damp and mould growth (C); also Excess cold (D)"

@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
+from factory import loaded_review_page  # noqa: E402
 from fieldapp.domain import Decision  # noqa: E402
 from fieldapp.errors import ValidationError  # noqa: E402
 from fieldapp.types import (  # noqa: E402
@@ -205,13 +206,7 @@ def client(blobs: dict[str, bytes]) -> BlobClientDouble:
 @pytest.fixture
 def widget(qtbot: Any, tasks: TaskManager, store: ReviewStoreDouble, client: BlobClientDouble) -> ReviewWidget:
     """A loaded review page, 1200×800."""
-    page = ReviewWidget(store, client=client)
-    qtbot.addWidget(page)
-    page.resize(1200, 800)
-    page.show()
-    with qtbot.waitSignal(page.sig_queue_loaded, timeout=5000):
-        page.refresh()
-    return page
+    return loaded_review_page(qtbot, store, client, timeout=5000)
 
 
 def open_first_visit(qtbot: Any, page: ReviewWidget) -> None:
