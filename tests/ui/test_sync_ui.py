@@ -57,9 +57,47 @@ def _submit_complete_visit(store: Any, case_id: str) -> Any:
     return store.submit_visit(_complete_visit(store, case_id).id)
 
 
-def _officer_with_submitted_visit(portal: Any, folder: Path) -> tuple[Any, Any, Any]:
+class Laptops:
+    """The test's laptops signed in to a portal and their main windows, all closed after it (windows first)."""
+
+    def __init__(self, qtbot: Any, tasks: Any, folder: Path) -> None:
+        self._qtbot, self._tasks, self._folder = qtbot, tasks, folder
+        self._stores: list[Any] = []
+        self._windows: list[Any] = []
+
+    def open(self, portal: Any, role: str = "officer", name: str = "laptop") -> tuple[Any, Any]:
+        """A store in its own folder ``name``, signed in as the portal's first ``role`` of the first team."""
+        store, client = open_signed_in(self._folder / name, portal.url, _account(portal, role))
+        self._stores.append(store)
+        return store, client
+
+    def window(self, store: Any, client: Any, portal: Any, size: tuple[int, int] = (1280, 800)) -> Any:
+        """The app's main window over ``store``, shown at ``size``."""
+        window = create_main_window(store, client=client, settings=SiteSettings(portal.url), tasks=self._tasks)
+        self._qtbot.addWidget(window)
+        window.resize(*size)
+        window.show()
+        self._windows.append(window)
+        return window
+
+    def close(self) -> None:
+        for window in self._windows:
+            window.close()
+        for store in self._stores:
+            store.close()
+
+
+@pytest.fixture
+def laptops(qtbot: Any, tasks: Any, tmp_path: Path) -> Iterator[Laptops]:
+    """Opens laptops and windows for the test (`Laptops`) and closes them after it."""
+    opened = Laptops(qtbot, tasks, tmp_path)
+    yield opened
+    opened.close()
+
+
+def _officer_with_submitted_visit(laptops: Laptops, portal: Any, name: str) -> tuple[Any, Any, Any]:
     """An officer's laptop, synced, with one complete visit submitted (not yet sent)."""
-    store, client = open_signed_in(folder, portal.url, _account(portal, "officer"))
+    store, client = laptops.open(portal, "officer", name)
     sync(store, client)
     case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
     return store, client, _submit_complete_visit(store, case_id)
@@ -77,14 +115,6 @@ def own_portal(tmp_path: Path) -> Iterator[Any]:
     portal.accounts = accounts
     yield portal
     portal.stop()
-
-
-def _window(qtbot: Any, store: Any, client: Any, tasks: Any, url: str) -> Any:
-    window = create_main_window(store, client=client, settings=SiteSettings(url), tasks=tasks)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    return window
 
 
 def _sync(qtbot: Any, window: Any) -> Any:
@@ -117,144 +147,121 @@ def test_sign_in_dialog_preset_url_wrong_then_right_password(qtbot: Any, portal_
     assert store.current_user().username == officer.username
 
 
-def test_sync_button_shows_progress_and_fills_the_window(qtbot: Any, portal_sqlite: Any, tmp_path: Path,
+def test_sync_button_shows_progress_and_fills_the_window(qtbot: Any, portal_sqlite: Any, laptops: Laptops,
                                                          tasks: Any, artifacts: Path) -> None:
     """Sync now pulls the officer's cases; the status bar shows reachable, last sync and nothing waiting."""
-    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, _account(portal_sqlite, "officer"))
-    try:
-        window = _window(qtbot, store, client, tasks, portal_sqlite.url)
-        started: list[bool] = []
-        window.sync.sig_started.connect(lambda: started.append(window.progress.isVisible()))
-        outcome = _sync(qtbot, window)
-        assert started == [True] and outcome.ok, outcome.message
-        qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0, timeout=10000)
-        qtbot.waitUntil(lambda: "just now" in window.status_line.last_sync.text(), timeout=10000)
-        qtbot.waitUntil(lambda: window.sync.reachable is True, timeout=10000)
-        assert "reachable" in window.status_line.reachable.text()
-        assert "Nothing waiting" in window.status_line.pending.text()
-        assert not window.progress.isVisible()
-        assert window.user_label.text().startswith(store.current_user().display_name)
-        assert not window.review_action.isVisible()   # officers have no Review page
-        screenshot(window, artifacts / "ui_after_sync.png")
-        wait_idle(qtbot, tasks)
-    finally:
-        window.close()
-        store.close()
+    store, client = laptops.open(portal_sqlite)
+    window = laptops.window(store, client, portal_sqlite)
+    started: list[bool] = []
+    window.sync.sig_started.connect(lambda: started.append(window.progress.isVisible()))
+    outcome = _sync(qtbot, window)
+    assert started == [True] and outcome.ok, outcome.message
+    qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0, timeout=10000)
+    qtbot.waitUntil(lambda: "just now" in window.status_line.last_sync.text(), timeout=10000)
+    qtbot.waitUntil(lambda: window.sync.reachable is True, timeout=10000)
+    assert "reachable" in window.status_line.reachable.text()
+    assert "Nothing waiting" in window.status_line.pending.text()
+    assert not window.progress.isVisible()
+    assert window.user_label.text().startswith(store.current_user().display_name)
+    assert not window.review_action.isVisible()   # officers have no Review page
+    screenshot(window, artifacts / "ui_after_sync.png")
+    wait_idle(qtbot, tasks)
 
 
-def test_offline_portal_is_shown_and_work_goes_on(qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any) -> None:
+def test_offline_portal_is_shown_and_work_goes_on(qtbot: Any, own_portal: Any, laptops: Laptops, tasks: Any) -> None:
     """With the portal stopped the window says offline, a sync explains itself, and visits can still be edited."""
-    store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
-    try:
-        window = _window(qtbot, store, client, tasks, own_portal.url)
-        assert _sync(qtbot, window).ok
-        qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0, timeout=10000)
-        own_portal.stop()
-        window.sync.check_now()
-        qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
-        assert "Offline" in window.status_line.reachable.text()
-        outcome = _sync(qtbot, window)
-        assert not outcome.ok and "Cannot reach the portal" in outcome.message
-        case_id = window.case_list.model.rows()[0].id
-        window.case_list.select_case(case_id)
-        qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
-        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
-            window.case_detail._create_visit(window.case_detail.template_choice.currentData())
-        with qtbot.waitSignal(window.editor.sig_saved, timeout=10000):
-            window.editor.notes.setPlainText("Written with no signal")
-            window.editor.flush()
-        assert store.visit(window.editor.visit.id).notes == "Written with no signal"
-        wait_idle(qtbot, tasks)
-    finally:
-        window.close()
-        store.close()
+    store, client = laptops.open(own_portal)
+    window = laptops.window(store, client, own_portal)
+    assert _sync(qtbot, window).ok
+    qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0, timeout=10000)
+    own_portal.stop()
+    window.sync.check_now()
+    qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
+    assert "Offline" in window.status_line.reachable.text()
+    outcome = _sync(qtbot, window)
+    assert not outcome.ok and "Cannot reach the portal" in outcome.message
+    case_id = window.case_list.model.rows()[0].id
+    window.case_list.select_case(case_id)
+    qtbot.waitUntil(lambda: window.case_detail.case is not None and window.case_detail.case.id == case_id)
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.case_detail._create_visit(window.case_detail.template_choice.currentData())
+    with qtbot.waitSignal(window.editor.sig_saved, timeout=10000):
+        window.editor.notes.setPlainText("Written with no signal")
+        window.editor.flush()
+    assert store.visit(window.editor.visit.id).notes == "Written with no signal"
+    wait_idle(qtbot, tasks)
 
 
-def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_portal: Any, tmp_path: Path,
+def test_conflict_appears_in_needs_attention_with_its_actions(qtbot: Any, own_portal: Any, laptops: Laptops,
                                                               tasks: Any, artifacts: Path) -> None:
     """A decision another laptop overtook comes back from sync as a problem listed in 'Needs attention'."""
-    lead = _account(own_portal, "lead")
-    o1, c1, visit = _officer_with_submitted_visit(own_portal, tmp_path / "officer")
-    la, ca = open_signed_in(tmp_path / "leadA", own_portal.url, lead)
-    lb, cb = open_signed_in(tmp_path / "leadB", own_portal.url, lead)
-    try:
-        assert sync(o1, c1).ok and sync(la, ca).ok and sync(lb, cb).ok
-        la.decide(visit.id, "return", "Please add the kitchen.")
-        assert sync(la, ca).ok
-        lb.decide(visit.id, "approve")   # this laptop has not seen the return yet
+    o1, c1, visit = _officer_with_submitted_visit(laptops, own_portal, "officer")
+    la, ca = laptops.open(own_portal, "lead", "leadA")
+    lb, cb = laptops.open(own_portal, "lead", "leadB")
+    assert sync(o1, c1).ok and sync(la, ca).ok and sync(lb, cb).ok
+    la.decide(visit.id, "return", "Please add the kitchen.")
+    assert sync(la, ca).ok
+    lb.decide(visit.id, "approve")   # this laptop has not seen the return yet
 
-        window = _window(qtbot, lb, cb, tasks, own_portal.url)
-        qtbot.waitUntil(window.review_action.isVisible, timeout=10000)   # a lead gets the Review page
-        assert window.review is not None and window.pages.indexOf(window.review) >= 0
-        assert window.pages.currentWidget() is window.review   # a lead's window opens on their queue
-        outcome = _sync(qtbot, window)
-        assert not outcome.ok
-        qtbot.waitUntil(lambda: "(1)" in window.attention_action.text(), timeout=10000)
-        window.attention_action.trigger()
-        attention = window.attention
-        qtbot.waitUntil(lambda: attention.model.rowCount() == 1, timeout=10000)
-        problem = attention.model.row_at(0)
-        assert problem.kind == "conflict" and attention.detail.text() == problem.message
-        assert attention.action_buttons and all(b.isVisible() for b in attention.action_buttons.values())
-        screenshot(window, artifacts / "ui_needs_attention.png")
-        action = next(iter(attention.action_buttons))
-        with qtbot.waitSignal(attention.sig_resolved, timeout=10000):
-            attention.action_buttons[action].click()
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        for store in (o1, la, lb):
-            store.close()
+    window = laptops.window(lb, cb, own_portal)
+    qtbot.waitUntil(window.review_action.isVisible, timeout=10000)   # a lead gets the Review page
+    assert window.review is not None and window.pages.indexOf(window.review) >= 0
+    assert window.pages.currentWidget() is window.review   # a lead's window opens on their queue
+    outcome = _sync(qtbot, window)
+    assert not outcome.ok
+    qtbot.waitUntil(lambda: "(1)" in window.attention_action.text(), timeout=10000)
+    window.attention_action.trigger()
+    attention = window.attention
+    qtbot.waitUntil(lambda: attention.model.rowCount() == 1, timeout=10000)
+    problem = attention.model.row_at(0)
+    assert problem.kind == "conflict" and attention.detail.text() == problem.message
+    assert attention.action_buttons and all(b.isVisible() for b in attention.action_buttons.values())
+    screenshot(window, artifacts / "ui_needs_attention.png")
+    action = next(iter(attention.action_buttons))
+    with qtbot.waitSignal(attention.sig_resolved, timeout=10000):
+        attention.action_buttons[action].click()
+    wait_idle(qtbot, tasks)
 
 
-def test_approved_visit_is_locked_and_offers_an_amendment(qtbot: Any, own_portal: Any, tmp_path: Path,
+def test_approved_visit_is_locked_and_offers_an_amendment(qtbot: Any, own_portal: Any, laptops: Laptops,
                                                           tasks: Any, artifacts: Path) -> None:
     """After the lead approves, the officer's visit shows 'Approved', is read-only, and an amendment opens a new draft."""
-    officer_store, officer_client, visit = _officer_with_submitted_visit(own_portal, tmp_path / "officer")
-    lead_store, lead_client = open_signed_in(tmp_path / "lead", own_portal.url, _account(own_portal, "lead"))
-    try:
-        window = _window(qtbot, officer_store, officer_client, tasks, own_portal.url)
-        assert _sync(qtbot, window).ok
-        assert sync(lead_store, lead_client).ok
-        lead_store.decide(visit.id, "approve")
-        assert sync(lead_store, lead_client).ok
-        assert _sync(qtbot, window).ok
-        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
-            window.open_visit(visit.id)
-        editor = window.editor
-        assert "Approved" in editor.state_banner.text.text()
-        assert editor.state_banner.amend_button.isVisible() and not editor.submit_button.isVisible()
-        assert editor.notes.isReadOnly()
-        screenshot(window, artifacts / "ui_visit_approved.png")
-        with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
-            editor.state_banner.amend_button.click()
-        assert editor.visit.id != visit.id and editor.visit.amends == visit.id and editor.visit.editable
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        officer_store.close()
-        lead_store.close()
+    officer_store, officer_client, visit = _officer_with_submitted_visit(laptops, own_portal, "officer")
+    lead_store, lead_client = laptops.open(own_portal, "lead", "lead")
+    window = laptops.window(officer_store, officer_client, own_portal)
+    assert _sync(qtbot, window).ok
+    assert sync(lead_store, lead_client).ok
+    lead_store.decide(visit.id, "approve")
+    assert sync(lead_store, lead_client).ok
+    assert _sync(qtbot, window).ok
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.open_visit(visit.id)
+    editor = window.editor
+    assert "Approved" in editor.state_banner.text.text()
+    assert editor.state_banner.amend_button.isVisible() and not editor.submit_button.isVisible()
+    assert editor.notes.isReadOnly()
+    screenshot(window, artifacts / "ui_visit_approved.png")
+    with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
+        editor.state_banner.amend_button.click()
+    assert editor.visit.id != visit.id and editor.visit.amends == visit.id and editor.visit.editable
+    wait_idle(qtbot, tasks)
 
 
-def test_automatic_sync_runs_only_when_reachable_and_signed_in(qtbot: Any, portal_sqlite: Any, tmp_path: Path,
+def test_automatic_sync_runs_only_when_reachable_and_signed_in(qtbot: Any, portal_sqlite: Any, laptops: Laptops,
                                                                  tasks: Any) -> None:
     """The interval timer starts a sync when the portal is reachable and there is a session, never otherwise."""
-    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, _account(portal_sqlite, "officer"))
-    try:
-        window = _window(qtbot, store, client, tasks, portal_sqlite.url)
-        controller = window.sync
-        assert controller.auto_timer.isActive() and controller.auto_timer.interval() == 15 * 60_000
-        controller.reachable = False
+    store, client = laptops.open(portal_sqlite)
+    window = laptops.window(store, client, portal_sqlite)
+    controller = window.sync
+    assert controller.auto_timer.isActive() and controller.auto_timer.interval() == 15 * 60_000
+    controller.reachable = False
+    controller.auto_timer.timeout.emit()
+    assert not controller.running
+    controller.reachable = True
+    with qtbot.waitSignal(controller.sig_finished, timeout=60000):
         controller.auto_timer.timeout.emit()
-        assert not controller.running
-        controller.reachable = True
-        with qtbot.waitSignal(controller.sig_finished, timeout=60000):
-            controller.auto_timer.timeout.emit()
-            assert controller.running
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        store.close()
+        assert controller.running
+    wait_idle(qtbot, tasks)
 
 
 def test_progress_text_shows_phase_counts_and_bytes() -> None:
@@ -268,76 +275,67 @@ def test_progress_text_shows_phase_counts_and_bytes() -> None:
     assert progress_text(SyncProgress("pull", 40))[0] < 0
 
 
-def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any,
-                                                      artifacts: Path) -> None:
+def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: Any, tmp_path: Path, laptops: Laptops,
+                                                      tasks: Any, artifacts: Path) -> None:
     """Cancel in the status bar stops a sync between chunks; what was not sent stays waiting and the next sync sends it."""
-    store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
-    try:
-        sync(store, client)
-        case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
-        template = store.templates_for(case_id)[0]
-        visit = store.start_visit(case_id, template.id)
-        for n in range(12):
-            store.add_photo(visit.id, write_jpeg(tmp_path / f"p{n}.jpg", 1600, 1200, hue=n, noise=True))
-        store.update_visit(visit.id, outcome="no_access")   # no answers needed when nobody let us in
-        store.submit_visit(visit.id)
-        window = _window(qtbot, store, client, tasks, own_portal.url)
-        texts: list[str] = []
+    store, client = laptops.open(own_portal)
+    sync(store, client)
+    case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
+    template = store.templates_for(case_id)[0]
+    visit = store.start_visit(case_id, template.id)
+    for n in range(12):
+        store.add_photo(visit.id, write_jpeg(tmp_path / f"p{n}.jpg", 1600, 1200, hue=n, noise=True))
+    store.update_visit(visit.id, outcome="no_access")   # no answers needed when nobody let us in
+    store.submit_visit(visit.id)
+    window = laptops.window(store, client, own_portal)
+    texts: list[str] = []
 
-        def on_progress(update: Any) -> None:
-            texts.append(update.text)
-            if update.text.startswith("Uploading") and window.progress.cancel_button.isEnabled():
-                window.statusBar().grab().save(str(artifacts / "ui_sync_progress.png"))
-                window.progress.cancel_button.click()
+    def on_progress(update: Any) -> None:
+        texts.append(update.text)
+        if update.text.startswith("Uploading") and window.progress.cancel_button.isEnabled():
+            window.statusBar().grab().save(str(artifacts / "ui_sync_progress.png"))
+            window.progress.cancel_button.click()
 
-        window.sync.sig_progress.connect(on_progress)
-        with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
-            window.sync_action.trigger()
-        outcome = blocker.args[0]
-        assert outcome.cancelled and not outcome.ok
-        assert any(t.startswith("Uploading photos") and "MB" in t for t in texts)
-        assert not window.progress.isVisible() and window.sync_action.isEnabled()
-        assert store.pending().visits == 1
-        qtbot.waitUntil(lambda: "1 visit" in window.status_line.pending.text(), timeout=10000)
-        window.sync.sig_progress.disconnect(on_progress)
-        assert _sync(qtbot, window).ok
-        assert store.pending().empty
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        store.close()
+    window.sync.sig_progress.connect(on_progress)
+    with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
+        window.sync_action.trigger()
+    outcome = blocker.args[0]
+    assert outcome.cancelled and not outcome.ok
+    assert any(t.startswith("Uploading photos") and "MB" in t for t in texts)
+    assert not window.progress.isVisible() and window.sync_action.isEnabled()
+    assert store.pending().visits == 1
+    qtbot.waitUntil(lambda: "1 visit" in window.status_line.pending.text(), timeout=10000)
+    window.sync.sig_progress.disconnect(on_progress)
+    assert _sync(qtbot, window).ok
+    assert store.pending().empty
+    wait_idle(qtbot, tasks)
 
 
 def test_returned_visit_shows_the_leads_comment_on_top_and_can_be_resubmitted(
-        qtbot: Any, own_portal: Any, tmp_path: Path, tasks: Any, artifacts: Path) -> None:
+        qtbot: Any, own_portal: Any, laptops: Laptops, tasks: Any, artifacts: Path) -> None:
     """A returned visit reopens editable with the lead's comment on top, and goes back as 'Submit again'."""
-    officer_store, officer_client, visit = _officer_with_submitted_visit(own_portal, tmp_path / "officer")
-    lead_store, lead_client = open_signed_in(tmp_path / "lead", own_portal.url, _account(own_portal, "lead"))
-    try:
-        assert sync(officer_store, officer_client).ok and sync(lead_store, lead_client).ok
-        lead_store.decide(visit.id, "return", "Please add a photo of the extractor fan.")
-        assert sync(lead_store, lead_client).ok
-        window = _window(qtbot, officer_store, officer_client, tasks, own_portal.url)
-        assert _sync(qtbot, window).ok
-        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
-            window.open_visit(visit.id)
-        editor = window.editor
-        assert "Returned" in editor.state_banner.text.text()
-        assert "extractor fan" in editor.state_banner.text.text()
-        assert editor.submit_button.isVisible() and editor.submit_button.text() == "Submit again"
-        screenshot(window, artifacts / "ui_visit_returned.png")
-        with qtbot.waitSignal(editor.sig_saved, timeout=10000):
-            editor.notes.setPlainText("Extractor fan photographed, working.")
-            editor.flush()
-        with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
-            editor.submit()
-        assert editor.visit.state.value == "queued" and "waiting to sync" in editor.state_banner.text.text()
-        assert _sync(qtbot, window).ok
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        officer_store.close()
-        lead_store.close()
+    officer_store, officer_client, visit = _officer_with_submitted_visit(laptops, own_portal, "officer")
+    lead_store, lead_client = laptops.open(own_portal, "lead", "lead")
+    assert sync(officer_store, officer_client).ok and sync(lead_store, lead_client).ok
+    lead_store.decide(visit.id, "return", "Please add a photo of the extractor fan.")
+    assert sync(lead_store, lead_client).ok
+    window = laptops.window(officer_store, officer_client, own_portal)
+    assert _sync(qtbot, window).ok
+    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+        window.open_visit(visit.id)
+    editor = window.editor
+    assert "Returned" in editor.state_banner.text.text()
+    assert "extractor fan" in editor.state_banner.text.text()
+    assert editor.submit_button.isVisible() and editor.submit_button.text() == "Submit again"
+    screenshot(window, artifacts / "ui_visit_returned.png")
+    with qtbot.waitSignal(editor.sig_saved, timeout=10000):
+        editor.notes.setPlainText("Extractor fan photographed, working.")
+        editor.flush()
+    with qtbot.waitSignal(editor.sig_submitted, timeout=10000):
+        editor.submit()
+    assert editor.visit.state.value == "queued" and "waiting to sync" in editor.state_banner.text.text()
+    assert _sync(qtbot, window).ok
+    wait_idle(qtbot, tasks)
 
 
 def test_a_portal_error_during_sync_is_an_outcome_not_a_crash(monkeypatch: Any) -> None:
@@ -368,52 +366,44 @@ def _submit_in_editor(qtbot: Any, window: Any, store: Any) -> Any:
     return draft
 
 
-def test_submitting_sends_at_once_and_the_banners_clear(qtbot: Any, portal_sqlite: Any, tmp_path: Path,
+def test_submitting_sends_at_once_and_the_banners_clear(qtbot: Any, portal_sqlite: Any, laptops: Laptops,
                                                           tasks: Any, artifacts: Path) -> None:
     """With the portal reachable, Submit starts a background sync; 'waiting to sync' becomes 'On the portal'."""
-    store, client = open_signed_in(tmp_path / "laptop", portal_sqlite.url, _account(portal_sqlite, "officer"))
-    try:
-        window = _window(qtbot, store, client, tasks, portal_sqlite.url)
-        assert _sync(qtbot, window).ok
-        qtbot.waitUntil(lambda: window.sync.reachable is True, timeout=10000)
-        with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
-            draft = _submit_in_editor(qtbot, window, store)   # no Sync button pressed
-        assert blocker.args[0].ok, blocker.args[0].message
-        assert store.visit(draft.id).state == VisitState.SUBMITTED and store.pending().empty
-        qtbot.waitUntil(lambda: "On the portal" in window.editor.state_banner.text.text(), timeout=10000)
-        qtbot.waitUntil(lambda: "Nothing waiting" in window.status_line.pending.text(), timeout=10000)
-        screenshot(window, artifacts / "ui_submitted_sent.png")
-        detail = window.case_detail
-        texts = lambda: [detail.visits.item(i).text() for i in range(detail.visits.count())]  # noqa: E731
-        window.open_case(draft.case_id)
-        qtbot.waitUntil(lambda: any("On the portal" in t for t in texts()), timeout=10000)
-        assert not any("waiting to sync" in t for t in texts())
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        store.close()
+    store, client = laptops.open(portal_sqlite)
+    window = laptops.window(store, client, portal_sqlite)
+    assert _sync(qtbot, window).ok
+    qtbot.waitUntil(lambda: window.sync.reachable is True, timeout=10000)
+    with qtbot.waitSignal(window.sync.sig_finished, timeout=60000) as blocker:
+        draft = _submit_in_editor(qtbot, window, store)   # no Sync button pressed
+    assert blocker.args[0].ok, blocker.args[0].message
+    assert store.visit(draft.id).state == VisitState.SUBMITTED and store.pending().empty
+    qtbot.waitUntil(lambda: "On the portal" in window.editor.state_banner.text.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Nothing waiting" in window.status_line.pending.text(), timeout=10000)
+    screenshot(window, artifacts / "ui_submitted_sent.png")
+    detail = window.case_detail
+    texts = lambda: [detail.visits.item(i).text() for i in range(detail.visits.count())]  # noqa: E731
+    window.open_case(draft.case_id)
+    qtbot.waitUntil(lambda: any("On the portal" in t for t in texts()), timeout=10000)
+    assert not any("waiting to sync" in t for t in texts())
+    wait_idle(qtbot, tasks)
 
 
-def test_submitting_offline_waits_quietly_for_the_portal(qtbot: Any, own_portal: Any, tmp_path: Path,
+def test_submitting_offline_waits_quietly_for_the_portal(qtbot: Any, own_portal: Any, laptops: Laptops,
                                                          tasks: Any) -> None:
     """Offline, Submit starts no failing sync and no error: the visit waits, marked to go once the portal answers."""
-    store, client = open_signed_in(tmp_path / "laptop", own_portal.url, _account(own_portal, "officer"))
-    try:
-        window = _window(qtbot, store, client, tasks, own_portal.url)
-        assert _sync(qtbot, window).ok
-        own_portal.stop()
-        window.sync.check_now()
-        qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
-        started: list[bool] = []
-        checks: list[bool] = []
-        window.sync.sig_started.connect(lambda: started.append(True))
-        window.sync.sig_reachable.connect(checks.append)
-        draft = _submit_in_editor(qtbot, window, store)
-        qtbot.waitUntil(lambda: bool(checks), timeout=20000)   # the submit asked for a health check at once
-        assert checks == [False] and not started and window.sync.send_wanted
-        assert "waiting to sync" in window.editor.state_banner.text.text()
-        assert store.visit(draft.id).state == VisitState.QUEUED
-        wait_idle(qtbot, tasks)
-        window.close()
-    finally:
-        store.close()
+    store, client = laptops.open(own_portal)
+    window = laptops.window(store, client, own_portal)
+    assert _sync(qtbot, window).ok
+    own_portal.stop()
+    window.sync.check_now()
+    qtbot.waitUntil(lambda: window.sync.reachable is False, timeout=20000)
+    started: list[bool] = []
+    checks: list[bool] = []
+    window.sync.sig_started.connect(lambda: started.append(True))
+    window.sync.sig_reachable.connect(checks.append)
+    draft = _submit_in_editor(qtbot, window, store)
+    qtbot.waitUntil(lambda: bool(checks), timeout=20000)   # the submit asked for a health check at once
+    assert checks == [False] and not started and window.sync.send_wanted
+    assert "waiting to sync" in window.editor.state_banner.text.text()
+    assert store.visit(draft.id).state == VisitState.QUEUED
+    wait_idle(qtbot, tasks)
