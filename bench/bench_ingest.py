@@ -113,9 +113,8 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
     from portal.seed import seed
 
     officer = next(a for a in seed(database_url, 10).accounts if a.role == "officer")
-    portal = served.serve(database_url, work / f"blobs-{label}", profile=f"bench_ingest-{label}" if profile else None)
-    url = portal.url
-    try:
+    with served.serve(database_url, work / f"blobs-{label}", profile=f"bench_ingest-{label}" if profile else None) as portal:
+        url = portal.url
         login = requests.post(f"{url}/api/v1/auth/login", timeout=30, json={
             "username": officer.username, "password": officer.password, "device_id": "bench-ingest"}).json()
         token = login["token"]
@@ -144,8 +143,6 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
               f"one connection waits for both per photo (the durability promise): "
               f"≤ {total / blobs / 1e3 / (sync_ms + dir_ms):.0f} MB/s from syncs alone")
         return rate
-    finally:
-        portal.stop()
 
 
 def main() -> int:

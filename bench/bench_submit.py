@@ -83,49 +83,46 @@ def run_one(label: str, database_url: str, rounds: int, batch: int, profile: boo
     from portal.seed import seed
 
     admin_account = next(a for a in seed(database_url, 10).accounts if a.role == "admin")
-    with tempfile.TemporaryDirectory() as blobs:
-        portal = served.serve(database_url, Path(blobs), profile=f"bench_submit-{label}" if profile else None)
-        try:
-            admin = Admin(portal.url, _sign_in(portal.url, admin_account.username, admin_account.password)["token"])
-            team = admin.post("teams", {"name": "Bench submit team"})
-            password = "bench submit passphrase"
-            admin.post("users", {"username": "bench.submitter", "display_name": "Bench", "role": "officer", "team_id": team, "password": password})
-            login = _sign_in(portal.url, "bench.submitter", password)
-            officer = login["user"]["id"]
-            http = requests.Session()
-            http.headers["Authorization"] = f"Bearer {login['token']}"
-            changes = http.get(f"{portal.url}/api/v1/sync/pull?cursor=0&limit=1000", timeout=60).json()["changes"]
-            template = next(c for c in changes if c["entity"] == "template" and "damp_mould" in c["data"]["case_types"])
-            prop = admin.post("properties", {"uprn": "100023336956", "address_lines": ["4 Wharf Row"], "town": "Harrowmere",
-                                             "postcode": "HM2 5TQ", "property_type": "flat", "bedrooms": 2})
-            times, cpus = [], []
-            for round_no in range(rounds):
-                cases = [admin.post("cases", {
-                    "reference": f"SUB-{round_no}-{n:03d}", "case_type": "damp_mould", "priority": "urgent",
-                    "summary": "Mould in bedroom", "opened_at": "2026-11-02T09:00:00Z",
-                    "reported_hazards": ["Damp and mould growth"], "property_id": prop,
-                    "assigned_officer_id": officer, "team_id": team}) for n in range(batch)]
-                ops = [Device.submit_op(officer, case, template["id"]) for case in cases]
-                body = {"device_id": "bench-submit", "ops": ops}
-                cpu_before = portal.cpu_seconds()
-                started = time.perf_counter()
-                answer = http.post(f"{portal.url}/api/v1/sync/push", json=body, timeout=120)
-                times.append(time.perf_counter() - started)
-                cpus.append(portal.cpu_seconds() - cpu_before)
-                answer.raise_for_status()
-                statuses = {r["status"] for r in answer.json()["results"]}
-                if statuses != {"applied"}:
-                    raise SystemExit(f"not every op applied: {answer.json()['results'][:2]}")
-            median = statistics.median(times)
-            goal = f" (goal ≤ {GOAL_SECONDS} s: {'met' if median <= GOAL_SECONDS else 'MISSED'})" if label == "PostgreSQL" else ""
-            print(f"{label:<10} push of {batch} submits: median {median:.3f} s{goal}; rounds "
-                  f"{', '.join(f'{t:.3f}' for t in times)} s; portal CPU {statistics.median(cpus) * 1000:.0f} ms per push; "
-                  f"{served.load()}")
-            if label == "PostgreSQL":
-                print(f"{'':<10} {pg_floor(database_url)}")
-            return median
-        finally:
-            portal.stop()
+    with (tempfile.TemporaryDirectory() as blobs,
+          served.serve(database_url, Path(blobs), profile=f"bench_submit-{label}" if profile else None) as portal):
+        admin = Admin(portal.url, _sign_in(portal.url, admin_account.username, admin_account.password)["token"])
+        team = admin.post("teams", {"name": "Bench submit team"})
+        password = "bench submit passphrase"
+        admin.post("users", {"username": "bench.submitter", "display_name": "Bench", "role": "officer", "team_id": team, "password": password})
+        login = _sign_in(portal.url, "bench.submitter", password)
+        officer = login["user"]["id"]
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {login['token']}"
+        changes = http.get(f"{portal.url}/api/v1/sync/pull?cursor=0&limit=1000", timeout=60).json()["changes"]
+        template = next(c for c in changes if c["entity"] == "template" and "damp_mould" in c["data"]["case_types"])
+        prop = admin.post("properties", {"uprn": "100023336956", "address_lines": ["4 Wharf Row"], "town": "Harrowmere",
+                                         "postcode": "HM2 5TQ", "property_type": "flat", "bedrooms": 2})
+        times, cpus = [], []
+        for round_no in range(rounds):
+            cases = [admin.post("cases", {
+                "reference": f"SUB-{round_no}-{n:03d}", "case_type": "damp_mould", "priority": "urgent",
+                "summary": "Mould in bedroom", "opened_at": "2026-11-02T09:00:00Z",
+                "reported_hazards": ["Damp and mould growth"], "property_id": prop,
+                "assigned_officer_id": officer, "team_id": team}) for n in range(batch)]
+            ops = [Device.submit_op(officer, case, template["id"]) for case in cases]
+            body = {"device_id": "bench-submit", "ops": ops}
+            cpu_before = portal.cpu_seconds()
+            started = time.perf_counter()
+            answer = http.post(f"{portal.url}/api/v1/sync/push", json=body, timeout=120)
+            times.append(time.perf_counter() - started)
+            cpus.append(portal.cpu_seconds() - cpu_before)
+            answer.raise_for_status()
+            statuses = {r["status"] for r in answer.json()["results"]}
+            if statuses != {"applied"}:
+                raise SystemExit(f"not every op applied: {answer.json()['results'][:2]}")
+        median = statistics.median(times)
+        goal = f" (goal ≤ {GOAL_SECONDS} s: {'met' if median <= GOAL_SECONDS else 'MISSED'})" if label == "PostgreSQL" else ""
+        print(f"{label:<10} push of {batch} submits: median {median:.3f} s{goal}; rounds "
+              f"{', '.join(f'{t:.3f}' for t in times)} s; portal CPU {statistics.median(cpus) * 1000:.0f} ms per push; "
+              f"{served.load()}")
+        if label == "PostgreSQL":
+            print(f"{'':<10} {pg_floor(database_url)}")
+        return median
 
 
 def main() -> int:

@@ -28,7 +28,7 @@ ADMIN_DSN = os.environ.get("FIELDAPP_BENCH_PG", "postgresql://postgres@127.0.0.1
 
 @dataclass
 class Served:
-    """A running portal process."""
+    """A running portal process; as a context manager, stopped on leaving it."""
 
     process: subprocess.Popen[bytes]
     url: str
@@ -43,6 +43,12 @@ class Served:
     def log_tail(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")[-2000:]
+
+    def __enter__(self) -> "Served":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         # py-spy writes its stacks when interrupted (SIGINT), as after Ctrl-C.
