@@ -11,15 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
-
-if TYPE_CHECKING:
-    import psycopg
 
 SEQ_COUNTER = "change_seq"
 HORIZON_COUNTER = "tombstone_horizon"
@@ -110,24 +106,16 @@ class Database:
         self._once = sessionmaker(bind=once_bind, expire_on_commit=False)
 
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
-        """One pooled connection for a series of ``write(connection=...)`` transactions."""
-        with self._write_bind.connect() as connection:
-            yield connection
-
-    @contextmanager
-    def write(self, *, serialise: bool = True, connection: Connection | None = None) -> Iterator[Session]:
+    def write(self, *, serialise: bool = True) -> Iterator[Session]:
         """A transaction that changes field data, committed on exit.
 
         With ``serialise`` the counter row is locked first, so the whole transaction
         runs alone among writers (scope changes need that: they compare before and
         after). Without it the lock is taken by the first ``next_seq``, and the caller
         protects its reads with row locks; the time writers wait on each other then
-        shrinks to the writes and the commit. ``connection`` (from ``write_connection``)
-        runs the transaction on that connection instead of one from the pool.
+        shrinks to the writes and the commit.
         """
-        factory = self._write if connection is None else partial(Session, bind=connection, expire_on_commit=False)
-        with factory() as session, session.begin():
+        with self._write() as session, session.begin():
             if serialise and not self.sqlite:
                 session.execute(text("SELECT value FROM counters WHERE name = :n FOR UPDATE"), {"n": SEQ_COUNTER})
             yield session
@@ -158,8 +146,3 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-def psycopg_connection(session: Session) -> psycopg.Connection[Any]:
-    """The session's own psycopg connection, for pipelined statements SQLAlchemy cannot send."""
-    return cast("psycopg.Connection[Any]", session.connection().connection.driver_connection)

@@ -46,8 +46,5 @@ def push_events(ops: list[Any], results: list[dict[str, Any]]) -> list[Event]:
 
 def push_recorded(db: Database, caller: Caller, ops: list[Any], where: audit.Where) -> list[dict[str, Any]]:
     """Apply the ops (``portal.services.push``) and record their events: the laptop's push and the web's review form alike."""
-    results = push_service.push(db, caller, ops)
-    # One audit transaction per push, not per op: the ops' own transactions stay as short as they are.
-    with db.plain(writes=True) as session:
-        audit.add(session, where, push_events(ops, results))
-    return results
+    # In the push's own transaction: the events commit, or vanish, with the ops they record.
+    return push_service.push(db, caller, ops, then=lambda session, results: audit.add(session, where, push_events(ops, results)))

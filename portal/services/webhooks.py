@@ -72,13 +72,6 @@ def emit(session: Session, event: Emission) -> bool:
     return bool(cast(CursorResult[Any], done).rowcount)
 
 
-#: The pipelined submit's form of ``emit`` (portal/services/submit_commit.py): psycopg parameters.
-PG_INSERT_EVENT = (
-    "INSERT INTO webhook_events (id, type, data, occurred_at) "
-    "VALUES (%(event_id)s, %(event_type)s, %(event_data)s, %(now)s)"
-)
-
-
 def submitted(visit_id: str, case_id: str, officer_id: str, version: int, document: dict[str, Any]) -> Emission:
     """``visit.submitted``: a visit (new, resubmitted after a return, or an amendment) awaits review."""
     return Emission(EventType.VISIT_SUBMITTED, {
