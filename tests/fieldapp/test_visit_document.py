@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import factories as f  # noqa: E402
 import photo_samples as samples  # noqa: E402
-from store_helpers import Filled, filled_store, make_jpeg  # noqa: E402
+from store_helpers import Filled, make_jpeg  # noqa: E402
 
 from fieldapp.letter import LetterError  # noqa: E402
 from fieldapp.types import Hazard  # noqa: E402
@@ -19,13 +19,6 @@ from fieldapp.wire import VisitDocument  # noqa: E402
 
 ASSESSMENT = {"finding": "significant", "hazards": ["Damp and mould growth"], "reasons": "Child with asthma",
               "make_safe_done": False}
-
-
-@pytest.fixture()
-def filled(tmp_path: Path) -> Filled:
-    filled = filled_store(tmp_path)
-    yield filled
-    filled.store.close()
 
 
 def wire_bytes(document: object) -> bytes:
