@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -37,10 +37,9 @@ from fieldapp import summaries as summary_rules
 from fieldapp import sync_apply
 from fieldapp.clock import as_utc, utc_now
 from fieldapp.db import DB_FILENAME, make_engine, upgrade_to, writer
-from fieldapp.errors import NotFoundError, StoreBusyError, StoreError, ValidationError
+from fieldapp.errors import NotFoundError, StoreBusyError, StoreError
 from fieldapp.letter import LetterFacts
 from fieldapp.models import (
-    BlobRow,
     PhotoRow,
     SyncStateRow,
     VisitRow,
@@ -51,12 +50,12 @@ from fieldapp.records import (
     photo_record,
     template_record,
     user_info,
-    visit_photos,
     visit_record,
 )
 from fieldapp import amendments
 from fieldapp import problems as problem_rules
 from fieldapp import signin as signin_rules
+from fieldapp import visit_photos as photo_rules
 from fieldapp import visits as visit_rules
 from fieldapp.signin import signed_in_user
 from fieldapp import search as search_rules
@@ -81,17 +80,13 @@ from fieldapp.types import (
     UserInfo,
     Visit,
     VisitChanges,
-    VisitState,
 )
 from fieldapp.vocabulary import HazardVocabulary, current_key, vocabulary
 from fieldapp.visits import (
     apply_edit,
     current_problems,
     get_visit,
-    link_photo_answer,
     new_id,
-    questions_of,
-    require_editable,
     template_of,
 )
 
@@ -259,7 +254,7 @@ class FieldStore:
     def add_photo(self, visit_id: str, path: Path | str, caption: str = "", question_id: str | None = None) -> Photo:
         """Import a photo file into the visit (verified, rotated, scaled, stripped, hashed): prepare, then attach."""
         with self._read() as session:  # a photo for a locked visit is refused before the slow part
-            self._check_photo_target(session, visit_id, question_id)
+            photo_rules.target(session, visit_id, question_id)
         return self.attach_photo(visit_id, self.prepare_photo(path), caption=caption, question_id=question_id)
 
     def prepare_photo(self, path: Path | str) -> PreparedPhoto:
@@ -286,8 +281,8 @@ class FieldStore:
         """Add a prepared photo to the visit in one short transaction (see `_attach`)."""
 
         def add(session: Session) -> PhotoRow:
-            row = self._check_photo_target(session, visit_id, question_id)
-            return self._new_photo_row(session, row, prepared, caption, question_id)
+            return photo_rules.add(session, photo_rules.target(session, visit_id, question_id), prepared, caption,
+                                   question_id)
 
         return self._attach(prepared, add)
 
@@ -312,25 +307,14 @@ class FieldStore:
         The source photo stays as it was. The copy's caption says which photo it marks
         up, since the link itself is not part of what the portal is sent.
         """
-        from fieldapp.photos_annotate import annotated_caption
-
-        def add(session: Session) -> PhotoRow:
-            source, row = self._photo_row(session, source_photo_id)
-            number = [p.id for p in visit_photos(session, row.id)].index(source.id) + 1
-            photo = self._new_photo_row(session, row, prepared, annotated_caption(number, source.caption),
-                                        source.question_id)
-            photo.source_photo_id = source.id
-            source.annotation_draft = None   # the marks are in the copy now
-            return photo
-
-        return self._attach(prepared, add)
+        return self._attach(prepared, lambda session: photo_rules.add_annotated(session, source_photo_id, prepared))
 
     def keep_annotation_draft(self, photo_id: str, marks: Sequence[Mark]) -> None:
         """Keep the marks being drawn on a photo (none: forget them); the visit itself does not change."""
         from fieldapp.photos_marks import marks_to_data
 
         with self._write() as session:
-            photo, _ = self._photo_row(session, photo_id)
+            photo, _ = photo_rules.editable_photo(session, photo_id)
             photo.annotation_draft = marks_to_data(marks) if marks else None
 
     def annotation_draft(self, photo_id: str) -> tuple[Mark, ...]:
@@ -401,72 +385,16 @@ class FieldStore:
             log.info("Removed %d photo file(s) that no photo uses (an import cut short)", removed)
         return removed
 
-    def _check_photo_target(self, session: Session, visit_id: str, question_id: str | None) -> VisitRow:
-        row = get_visit(session, visit_id)
-        require_editable(row)
-        self._check_question(session, row, question_id)
-        return row
-
-    def _new_photo_row(self, session: Session, row: VisitRow, prepared: PreparedPhoto, caption: str,
-                       question_id: str | None) -> PhotoRow:
-        last = session.execute(select(func.coalesce(func.max(PhotoRow.position), -1))
-                               .where(PhotoRow.visit_id == row.id)).scalar_one()
-        photo = PhotoRow(id=new_id(), visit_id=row.id, position=int(last) + 1, sha256=prepared.sha256,
-                         content_type=prepared.content_type, bytes=prepared.size, width=prepared.width,
-                         height=prepared.height, caption=caption, question_id=question_id or None,
-                         taken_at=as_utc(prepared.taken_at) if prepared.taken_at else None)
-        session.add(photo)
-        if session.get(BlobRow, prepared.sha256) is None:
-            session.add(BlobRow(sha256=prepared.sha256, uploaded=False))
-        session.flush()
-        link_photo_answer(session, row, photo.id, photo.question_id)
-        self._touch(row)
-        return photo
-
-    @staticmethod
-    def _check_question(session: Session, row: VisitRow, question_id: str | None) -> None:
-        if question_id and question_id not in questions_of(template_of(session, row)):
-            raise ValidationError(f"Question {question_id!r} is not part of this visit's form.",
-                                  {"question_id": "Choose a question of this form."})
-
-    @staticmethod
-    def _touch(row: VisitRow) -> None:
-        row.updated_at = utc_now()
-        if row.state == VisitState.RETURNED:
-            row.local_edits = True
-
-    def _photo_row(self, session: Session, photo_id: str) -> tuple[PhotoRow, VisitRow]:
-        photo = session.get(PhotoRow, photo_id)
-        if photo is None:
-            raise NotFoundError(f"Photo {photo_id} is not on this laptop.")
-        row = get_visit(session, photo.visit_id)
-        require_editable(row)
-        return photo, row
-
     def update_photo(self, photo_id: str, *, caption: str | None = None, question_id: str | None = None) -> Photo:
         """Change a photo's caption, or the question it belongs to ("" detaches it from any question)."""
         with self._write() as session:
-            photo, row = self._photo_row(session, photo_id)
-            if caption is not None:
-                photo.caption = caption
-            if question_id is not None:
-                self._check_question(session, row, question_id)
-                link_photo_answer(session, row, photo.id, question_id or None)
-                photo.question_id = question_id or None
-            self._touch(row)
-            session.flush()
+            photo = photo_rules.change(session, photo_id, caption=caption, question_id=question_id)
             return photo_record(session, photo, self._photos_dir)
 
     def remove_photo(self, photo_id: str) -> None:
         """Take a photo off a draft (its file goes too unless another visit uses it)."""
         with self._write() as session:
-            photo, row = self._photo_row(session, photo_id)
-            link_photo_answer(session, row, photo.id, None)
-            sha256 = photo.sha256
-            session.delete(photo)
-            # Its annotated copies stay (the officer's work), no longer linked to a photo that is gone.
-            session.execute(update(PhotoRow).where(PhotoRow.source_photo_id == photo_id).values(source_photo_id=None))
-            self._touch(row)
+            sha256 = photo_rules.remove(session, photo_id)
         self._remove_unused_files([sha256])
 
     def submit_visit(self, visit_id: str) -> Visit:

@@ -202,6 +202,11 @@ def apply_edit(
         row.outcome = outcome or None  # "" clears the outcome
     if hazards is not None:
         row.hazards = [hazard_entry(hazard_record(h)) for h in hazards]
+    touch(row)
+
+
+def touch(row: VisitRow) -> None:
+    """Mark the visit edited now; a returned visit then holds corrections not yet resubmitted."""
     row.updated_at = utc_now()
     if row.state == VisitState.RETURNED:
         row.local_edits = True

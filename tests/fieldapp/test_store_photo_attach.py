@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from fieldapp import visit_photos
 from fieldapp.errors import PhotoError, VisitLockedError
 from fieldapp.photos import photo_path, prepare, thumbnail_path
 from store_helpers import Filled, make_jpeg
@@ -88,7 +89,7 @@ def test_failed_attach_removes_its_files_but_keeps_shared_ones(filled: Filled, t
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(type(filled.store), "_new_photo_row", broken)
+    monkeypatch.setattr(visit_photos, "add", broken)
     draft = filled.draft()
     for prepared in (other, same):
         with pytest.raises(OSError):
