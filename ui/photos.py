@@ -58,6 +58,18 @@ class PhotoViewerDialog(PhotoDialog):
             .failure(lambda f: self.set_failed(f.message)).run()
 
 
+def distinct_labels(labels: Sequence[str]) -> list[str]:
+    """Labels as a list offers them: a label two questions share is numbered ("Notes (2)"), so each names one."""
+    distinct: list[str] = []
+    for text in labels:
+        shown, number = text, 1
+        while shown in distinct or (shown != text and shown in labels):   # never another question's own label
+            number += 1
+            shown = f"{text} ({number})"
+        distinct.append(shown)
+    return distinct
+
+
 class PhotoPanelWidget(QWidget):
     """Thumbnails of the visit's photos with their actions."""
 
@@ -315,11 +327,12 @@ class PhotoPanelWidget(QWidget):
         dialog.setWindowTitle("Attach to question")
         dialog.setLabelText("Which question does this photo show?")
         ids = list(self.question_labels)
-        dialog.setComboBoxItems([self.question_labels[q] for q in ids])
+        choices = distinct_labels([self.question_labels[q] for q in ids])
+        dialog.setComboBoxItems(choices)
         dialog.setComboBoxEditable(False)
         store = self._ctx.store
         dialog.textValueSelected.connect(lambda text: self._run_then_reload(
-            lambda: store.update_photo(photo.id, question_id=ids[[self.question_labels[q] for q in ids].index(text)])))
+            lambda: store.update_photo(photo.id, question_id=ids[choices.index(text)])))
         dialog.open()
 
     def enlarge(self) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from factory import import_one_photo, open_new_visit, wait_idle, write_jpeg
+from ui.photos import distinct_labels
 
 
 @pytest.fixture
@@ -91,6 +92,22 @@ def test_attach_to_the_question_chosen(qtbot: Any, window: Any, panel: Any) -> N
     assert _stored_photo(window, panel).question_id == "severity"
 
 
+def test_attach_tells_questions_of_one_label_apart(qtbot: Any, window: Any, panel: Any) -> None:
+    """Two questions labelled alike are two choices; the second one chosen gets the photo, not the first."""
+    panel.set_photos(panel.visit_id, panel.model.photos(), {"mould_seen": "Notes", "cause": "Notes"})
+    panel.view.setCurrentIndex(panel.model.index(0))
+    qtbot.mouseClick(panel.attach_button, Qt.MouseButton.LeftButton)
+    dialog = _shown(qtbot, panel, QInputDialog)
+    combo = dialog.findChild(QComboBox)
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Notes", "Notes (2)"]
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Down)
+    assert combo.currentText() == "Notes (2)"
+    with qtbot.waitSignal(panel.sig_photos_changed, timeout=10000):
+        _click(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    assert _stored_photo(window, panel).question_id == "cause"
+
+
 def test_attach_cancelled_attaches_nothing(qtbot: Any, window: Any, panel: Any) -> None:
     """Choosing a question and pressing Cancel leaves the photo unattached."""
     qtbot.mouseClick(panel.attach_button, Qt.MouseButton.LeftButton)
@@ -149,3 +166,9 @@ def test_add_photos_cancelled_imports_nothing(qtbot: Any, window: Any, tmp_path:
     wait_idle(qtbot, window.ctx.tasks)
     assert not panel.running_imports
     assert window.ctx.store.visit(editor.visit.id).photos == ()
+
+
+def test_questions_sharing_a_label_are_told_apart() -> None:
+    """Two questions with one label are offered as two choices, so a photo attaches to the one chosen."""
+    assert distinct_labels(["Notes", "Severity", "Notes"]) == ["Notes", "Severity", "Notes (2)"]
+    assert distinct_labels(["Notes", "Notes", "Notes (2)"]) == ["Notes", "Notes (3)", "Notes (2)"]
