@@ -55,7 +55,7 @@ def decode_scaled(image: Image.Image, data: bytes | None, long_edge: int,
     if data is not None and 0.5 < scale < 1 and _switched_to_luma(image, target):
         return _scale_jpeg_planes(image, data, target, upright)
     try:
-        if image.format == "JPEG" and scale <= 0.5:
+        if isinstance(image, JpegImagePlugin.JpegImageFile) and scale <= 0.5:
             # libjpeg decodes straight to 1/2, 1/4 or 1/8 size: the smallest that is still >= target.
             image.draft(image.mode, target)
         image.load()  # full decode: raises on truncated or corrupt data

@@ -247,6 +247,10 @@ def _open_verified(source: Path, data: bytes, policy: PhotoPolicy) -> tuple[Imag
     except (OSError, ValueError, SyntaxError) as exc:
         raise _damaged(source, exc) from None
     fmt = image.format or ""
+    if fmt == "MPO":
+        # A JPEG carrying the multi-picture extension (many cameras and phones add a preview or a depth
+        # map): Pillow names it MPO, and reads its first picture, the photo itself, as a JPEG.
+        fmt = "JPEG"
     if fmt not in ("JPEG", "PNG"):
         name = _FORMAT_NAMES.get(fmt, fmt or "unknown")
         raise PhotoError(f"{source.name} is a {name} image; Fieldapp only accepts JPEG and PNG photos. {_WHAT_TO_DO}", str(source))

@@ -336,6 +336,23 @@ def test_16_bit_grey_keeps_its_tones(tmp_path: Path) -> None:
         assert stored.getpixel((10, 10)) == 128
 
 
+@pytest.mark.parametrize("size", CAMERA_SIZES.values(), ids=CAMERA_SIZES)
+def test_jpeg_with_multi_picture_extension_is_imported(tmp_path: Path, size: tuple[int, int]) -> None:
+    """A camera JPEG carrying a second picture (MPF: a preview or depth map; Pillow calls it MPO) stores the photo itself."""
+    source = tmp_path / "DSCF0001.JPG"
+    photo = Image.new("RGB", size, (220, 20, 20))
+    photo.save(source, "MPO", save_all=True, append_images=[Image.new("RGB", (160, 120), (20, 20, 220))],
+               exif=samples.camera_exif(6).tobytes())
+    assert Image.open(source).format == "MPO"
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    assert (result.content_type, result.width, result.height) == (JPEG, 300, 400)
+    with Image.open(result.path) as stored:
+        assert stored.format == "JPEG" and stored.getexif().get(samples.ORIENTATION) == 1
+        red, green, blue = stored.convert("RGB").getpixel((150, 200))  # type: ignore[misc]
+    assert red > 200 and green < 60 and blue < 60
+    assert b"SN-0042-SECRET" not in result.path.read_bytes()
+
+
 def test_cmyk_jpeg_is_stored_as_rgb(tmp_path: Path) -> None:
     """A CMYK JPEG (from print workflows) is stored as an RGB JPEG."""
     source = tmp_path / "cmyk.jpg"
