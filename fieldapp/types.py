@@ -368,14 +368,19 @@ class Pending:
 
     def queued_items(self) -> list[str]:
         """What waits in the outbox, in words ("2 visits", "1 hazard report"); photos are counted apart."""
-        return [counted(number, noun) for number, noun in (
-            (self.visits, "visit"), (self.reviews, "decision"), (self.reports, "hazard report"),
-            (self.summaries, "written summary record")) if number]
+        return counted_parts((self.visits, "visit"), (self.reviews, "decision"), (self.reports, "hazard report"),
+                             (self.summaries, "written summary record"))
 
 
-def counted(number: int, noun: str) -> str:
-    """"1 photo", "2 photos": a count with its noun."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+def counted(number: int, noun: str, after: str = "") -> str:
+    """"1 photo", "2 photos", "2 photos to upload": a count, its noun in the right number, then ``after``."""
+    text = f"{number} {noun}{'' if number == 1 else 's'}"
+    return f"{text} {after}" if after else text
+
+
+def counted_parts(*counts: tuple[int, str] | tuple[int, str, str]) -> list[str]:
+    """The `counted` phrases of the counts that are not zero, in order: ``(3, "photo", "to upload")``, …"""
+    return [counted(*count) for count in counts if count[0]]
 
 
 @dataclass(frozen=True)
@@ -403,8 +408,7 @@ class Draft:
     @property
     def contents(self) -> str:
         """What the draft holds, in words ("2 answers, 1 photo, notes"), for whoever decides its fate."""
-        parts = [counted(n, noun) for n, noun in ((self.answers, "answer"), (self.photos, "photo"),
-                                                (self.hazards, "hazard")) if n]
+        parts = counted_parts((self.answers, "answer"), (self.photos, "photo"), (self.hazards, "hazard"))
         if self.has_notes:
             parts.append("notes")
         if not parts:

@@ -22,6 +22,7 @@ from fieldapp import drafts as draft_rules
 from fieldapp import sync_apply
 from fieldapp.errors import ValidationError
 from fieldapp.models import Base, OutboxRow, SyncStateRow, VisitRow
+from fieldapp.types import counted_parts
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +34,9 @@ def unsent_reason(session: Session) -> str | None:
     held = sum(1 for visit in session.scalars(select(VisitRow)) if sync_apply.has_local_work(session, visit))
     if not (queued or drafts or held):
         return None
-    parts = []
-    if queued:
-        parts.append(f"{queued} item{'s' if queued != 1 else ''} waiting to be sent")
-    if drafts:
-        parts.append(f"{drafts} draft visit{'s' if drafts != 1 else ''}")
-    if held and not (queued or drafts):
-        parts.append(f"{held} visit{'s' if held != 1 else ''} with problems to resolve")
+    # `has_local_work` counts visits with queued ops or drafts too: held visits are named only when nothing else is.
+    parts = counted_parts((queued, "item", "waiting to be sent"), (drafts, "draft visit"),
+                          (0 if queued or drafts else held, "visit", "with problems to resolve"))
     return (f"This laptop still holds unsent work ({', '.join(parts)}). Sign in and sync, "
             "or finish or discard the drafts, before removing the data.")
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp.types import BlobRef, OutboxOp
+from fieldapp.types import BlobRef, OutboxOp, counted, counted_parts
 from sync import protocol as p
 from sync.client import PortalClient
 from sync.errors import PortalError, SyncCancelled, SyncError
@@ -364,19 +364,15 @@ def _too_large(op: OutboxOp, exc: PortalError) -> p.OpResult:
 
 
 def _summary(tally: _Tally, cancelled: bool, left: int) -> str:
-    parts = [f"{tally.pulled} changes received", f"{tally.blobs_uploaded} photos uploaded",
-             f"{tally.applied} items accepted"]
-    if tally.conflicts:
-        parts.append(f"{tally.conflicts} conflicts")
-    if tally.rejected:
-        parts.append(f"{tally.rejected} rejected")
-    if tally.blob_failures:
-        parts.append(f"{len(tally.blob_failures)} photos failed")
+    parts = [counted(tally.pulled, "change", "received"), counted(tally.blobs_uploaded, "photo", "uploaded"),
+             counted(tally.applied, "item", "accepted"),
+             *counted_parts((tally.conflicts, "conflict"), (tally.rejected, "item", "rejected"),
+                            (len(tally.blob_failures), "photo", "failed"))]
     text = ", ".join(parts) + "."
     if cancelled:
         return "Sync cancelled; " + text + " Everything not sent stays queued."
     if left:
-        text += f" {left} items still waiting to be sent."
+        text += f" {counted(left, 'item', 'still waiting to be sent')}."
     if tally.conflicts or tally.rejected:
         text += " See Problems for what to do."
     return text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from fieldapp.types import Pending
+from fieldapp.types import Pending, counted_parts
 from ui.context import AppContext
 from ui.tasks import Op, TaskFailure
 from ui.widgets import wrapping_label
@@ -32,14 +32,8 @@ def sign_out_work(store: FieldStore, client: PortalClient) -> None:
 
 def unsent_sentence(pending: Pending) -> str:
     """What unsent work stays on the laptop, as a sentence."""
-    parts = []
-    if pending.queued:
-        parts.append(f"{pending.queued} item{'s' if pending.queued != 1 else ''} waiting to be sent")
-    if pending.photos:
-        parts.append(f"{pending.photos} photo{'s' if pending.photos != 1 else ''} to upload")
-    if pending.drafts:
-        parts.append(f"{pending.drafts} draft visit{'s' if pending.drafts != 1 else ''}")
-    return ", ".join(parts)
+    return ", ".join(counted_parts((pending.queued, "item", "waiting to be sent"), (pending.photos, "photo", "to upload"),
+                                   (pending.drafts, "draft visit")))
 
 
 class RemoveDataDialog(QDialog):
