@@ -140,8 +140,10 @@ def problem_record(row: ProblemRow) -> Problem:
 # ---------------------------------------------------------------- push results
 
 
-def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None:
+def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> int:
     """Apply push results, one per op, matched by op_id, in the caller's one transaction.
+
+    Returns how many ops are queued again (a photo the portal lost: upload it, push again).
 
     The outbox rows, their visits and their photos' blob rows are loaded a few queries per
     batch first, so a batch of a thousand results costs a handful of statements, not
@@ -153,6 +155,7 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
     held = _load(session, VisitRow, VisitRow.id, {row.record_id for row in rows.values() if row.entity == "visit"})
     held += _load(session, BlobRow, BlobRow.sha256, {photo["sha256"] for row in rows.values() if row.entity == "visit"
                                              for photo in row.data.get("photos", []) if "sha256" in photo})
+    queued_again = 0
     for op in ops:
         result = by_op.get(op.op_id)
         if result is None:
@@ -166,7 +169,7 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
 
             summary_result(session, row, result)
         elif row.entity == "visit":
-            _visit_result(session, row, result)
+            queued_again += _visit_result(session, row, result)
         elif row.entity == "hazard_report":
             # Imported here: the report rules queue through this module.
             from fieldapp.hazard_reports import record_result
@@ -175,6 +178,7 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
         else:
             _review_result(session, row, result)
     del held
+    return queued_again
 
 
 _CHUNK = 500  # ids per IN list, well inside SQLite's parameter limit
@@ -219,7 +223,8 @@ def _reopen(visit: VisitRow) -> None:
     visit.local_edits = True
 
 
-def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> None:
+def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> bool:
+    """Whether the op is queued again (blob_missing, tries left)."""
     visit = _latest_op_visit(session, row)
     status = result.status
     if result.accepted:
@@ -231,7 +236,7 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> None:
             visit.local_edits = False
             hashes = [p["sha256"] for p in row.data.get("photos", [])]
             set_uploaded(session, hashes, True)
-        return
+        return False
     code, message, details = op_error(result)
     if status == OpStatus.REJECTED and code == ErrorCode.BLOB_MISSING and row.attempts + 1 < MAX_BLOB_RETRIES:
         set_uploaded(session, list(details.get("hashes") or []), False)
@@ -240,10 +245,10 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> None:
         row.size = op_size(row)
         if visit is not None:
             visit.op_id = row.op_id
-        return
+        return True
     session.delete(row)
     if visit is None:
-        return
+        return False
     current = result.current
     if status == OpStatus.CONFLICT:
         if current and isinstance(current.get("version"), int):
@@ -265,7 +270,7 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> None:
                                  "on top of the portal's version, or discard your changes and keep the portal's."),
                         actions=(ProblemAction.RETRY, ProblemAction.DISCARD),
                         details={"current": current, "code": code})
-        return
+        return False
     _reopen(visit)
     if code == ErrorCode.BLOB_MISSING:
         add_problem(session, kind="blob_missing", entity="visit", record_id=visit.id,
@@ -283,6 +288,7 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> None:
         add_problem(session, kind="rejected", entity="visit", record_id=visit.id,
                     message=f"The portal refused this visit: {message} Correct it and submit again.",
                     actions=(ProblemAction.DISMISS,), details={"code": code, **details})
+    return False
 
 
 def _review_result(session: Session, row: OutboxRow, result: OpResult) -> None:

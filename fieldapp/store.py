@@ -623,10 +623,10 @@ class FieldStore:
         with self._write() as session:
             outbox_rules.set_uploaded(session, hashes, True)
 
-    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None:
-        """Apply push results (one per op, in order)."""
+    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> int:
+        """Apply push results (one per op, in order); how many ops are queued again (lost photos)."""
         with self._write() as session:
-            outbox_rules.record_results(session, ops, results)
+            return outbox_rules.record_results(session, ops, results)
 
     def mark_synced(self, at: datetime) -> None:
         """Remember when a sync last completed."""

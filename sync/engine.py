@@ -319,7 +319,9 @@ class SyncEngine:
         return batch
 
     def _record(self, tally: _Tally, ops: Sequence[OutboxOp], results: Sequence[p.OpResult]) -> None:
-        self.store.record_results(ops, results)
+        # A visit whose photos the portal lost is queued again, not refused: it counts as
+        # rejected only once the store gives up on it (then it is a problem the officer sees).
+        queued_again = self.store.record_results(ops, results)
         for result in results:
             if result.accepted:
                 tally.applied += 1
@@ -327,8 +329,8 @@ class SyncEngine:
                 tally.conflicts += 1
             elif result.status == p.OpStatus.REJECTED:
                 tally.rejected += 1
-                if result.code == p.ErrorCode.BLOB_MISSING:
-                    tally.blob_missing_seen = True
+        tally.rejected -= queued_again
+        tally.blob_missing_seen = tally.blob_missing_seen or queued_again > 0
 
     # ------------------------------------------------------------ helpers
 

@@ -174,8 +174,9 @@ def test_blob_missing_requeues_with_a_new_op_id_then_becomes_a_problem(filled: F
         [op] = filled.store.outbox()
         assert op.op_id not in seen
         seen.add(op.op_id)
-        filled.store.record_results([op], [f.pushed(op, "rejected", error={
+        queued_again = filled.store.record_results([op], [f.pushed(op, "rejected", error={
             "code": "blob_missing", "message": "Upload first", "details": {"hashes": [sha]}})])
+        assert queued_again == (1 if attempt < 2 else 0)
         if attempt < 2:
             assert [b.sha256 for b in filled.store.blobs_to_upload()] == [sha]
             assert filled.store.problems() == []

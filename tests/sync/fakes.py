@@ -185,11 +185,12 @@ class FakeStore:
     def mark_blobs_uploaded(self, hashes: Sequence[str]) -> None:
         self.uploaded.update(hashes)
 
-    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> None:
+    def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> int:
         # As fieldapp.outbox.record_results: a blob_missing rejection marks its blobs not uploaded
         # and queues the op again under a new op_id (MAX_BLOB_RETRIES times); any other result ends it.
         by_op = {r.op_id: r for r in results}
         kept: list[OutboxOp] = []
+        queued_again = 0
         for op in self.ops:
             result = by_op.get(op.op_id) if op in ops else None
             if op not in ops or result is None:
@@ -201,8 +202,10 @@ class FakeStore:
                 self.uploaded.difference_update(result.error.details.get("hashes") or [])
                 self.blob_retries[op.id] = tries + 1
                 kept.append(replace(op, op_id=str(uuid.uuid4())))
+                queued_again += 1
         self.ops = kept
         self.results.extend(results)
+        return queued_again
 
     def pending(self) -> Pending:
         return Pending(len(self.ops), 0, len(self.blobs_to_upload()), sum(r.bytes for r in self.blobs_to_upload()))

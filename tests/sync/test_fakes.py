@@ -57,12 +57,12 @@ def test_blob_missing_requeues_the_op_under_a_new_id_until_the_retries_run_out(t
     ids = [op.op_id]
     for _ in range(MAX_BLOB_RETRIES - 1):
         [current] = store.outbox()
-        store.record_results([current], [blob_missing(current, ref.sha256)])
+        assert store.record_results([current], [blob_missing(current, ref.sha256)]) == 1
         [again] = store.outbox()
         assert again.id == op.id and again.op_id not in ids and again.data == op.data
         assert ref.sha256 not in store.uploaded
         ids.append(again.op_id)
         store.mark_blobs_uploaded([ref.sha256])
     [last] = store.outbox()
-    store.record_results([last], [blob_missing(last, ref.sha256)])
+    assert store.record_results([last], [blob_missing(last, ref.sha256)]) == 0
     assert store.outbox() == []
