@@ -255,7 +255,11 @@ def test_gives_up_after_the_retry_window(sqlite_world: World, hooks_on: Callable
     work = worker(sqlite_world.portal, policy=RetryPolicy(delays=(0.1, 0.2), give_up_after=timedelta(seconds=1.5), jitter=0.0))
     drain(work, lambda: hooks.deliveries(webhook_id, status="failed")["deliveries"])
     tries = len(receiver.received)
-    assert 5 <= tries <= 9, tries
+    delivery = hooks.deliveries(webhook_id)["deliveries"][0]
+    times = sorted(parse_timestamp(a["at"]) for a in delivery["attempts"])
+    # Retried through the window: on a busy machine fewer tries fit in it, but the last one
+    # is never more than a delay (0.2 s) and some scheduling slack short of its end.
+    assert 3 <= tries <= 9 and (times[-1] - times[0]).total_seconds() >= 1.0, (tries, times)
     time.sleep(0.3)
     for _ in range(3):
         work.run_once()
