@@ -73,8 +73,8 @@ class Resident:
 
 
 @dataclass(frozen=True)
-class CaseSummary:
-    """One line of the case list."""
+class CaseHeading:
+    """What names a case in every view of it: the list's line and the case page start with these fields."""
 
     id: str
     reference: str
@@ -82,6 +82,12 @@ class CaseSummary:
     status: str
     priority: str
     summary: str
+
+
+@dataclass(frozen=True)
+class CaseSummary(CaseHeading):
+    """One line of the case list."""
+
     address: str
     postcode: str
     resident_names: str
@@ -136,13 +142,9 @@ class Clock:
 
 
 @dataclass(frozen=True)
-class CaseDetail:
-    id: str
-    reference: str
-    case_type: str
-    status: str
-    priority: str
-    summary: str
+class CaseDetail(CaseHeading):
+    """A case as its page shows it: the heading, then the property, residents, visits and clocks."""
+
     description: str
     opened_at: datetime
     due_at: datetime | None
