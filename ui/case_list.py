@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from fieldapp.domain import CaseStatus, CaseType, Priority
 from fieldapp.types import CaseSummary
@@ -24,7 +13,7 @@ from ui.format import label
 from ui.look import icon
 from ui.models import CaseTableModel
 from ui.tasks import Op, TaskFailure
-from ui.widgets import ColumnFitter
+from ui.widgets import ColumnFitter, row_table
 
 #: The table's columns, most useful first: on a narrow screen the last ones are left out.
 COLUMNS_BY_USE = (CaseTableModel.COL_REFERENCE, CaseTableModel.COL_DUE, CaseTableModel.COL_ADDRESS,
@@ -73,18 +62,8 @@ class CaseListWidget(QWidget):
 
         self.model = CaseTableModel(self)
         self.model.set_warning_icon(icon("warning"))
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
+        self.table = row_table(self.model, "Cases")
         self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.setAccessibleName("Cases")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
         chars = (20, 30, 10, 18, 10, 28, 16, 28)  # the reference may carry "· Draft"; Due may hold a clock
         # On a small screen the list keeps reference, due and address; the case page shows the rest.

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from fieldapp.clocks import ClockState, clock_state, london_text, stage_text, time_left_text
 from fieldapp.types import DeadlineRow
@@ -20,7 +20,7 @@ from ui.context import AppContext
 from ui.format import label
 from ui.models import AnyIndex, RowRole, RowsTableModel
 from ui.tasks import Op, TaskFailure
-from ui.widgets import ColumnFitter, wrapping_label
+from ui.widgets import ColumnFitter, row_table, wrapping_label
 
 
 class DeadlinesTableModel(RowsTableModel[DeadlineRow]):
@@ -91,18 +91,7 @@ class DeadlinesWidget(QWidget):
         self.intro = wrapping_label("Awaab's Law deadlines not yet met, the nearest first. Red: breached. "
                                     "Amber: one working day left or less. Times are UK time.", "muted")
         self.model = DeadlinesTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.setAccessibleName("Deadlines")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        self.table = row_table(self.model, "Deadlines")
         # Columns most useful first: on a small screen the last ones are left out (the case page has them).
         by_use = (DeadlinesTableModel.COL_LEFT, DeadlinesTableModel.COL_CASE, DeadlinesTableModel.COL_DUE,
                   DeadlinesTableModel.COL_STAGE, DeadlinesTableModel.COL_PRIORITY, DeadlinesTableModel.COL_OFFICER)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
     QLabel,
     QLayout,
     QListWidget,
@@ -62,18 +64,39 @@ class ElidedLabel(QLabel):
                                   self.foregroundRole())
 
 
+def row_table(model: QAbstractItemModel, name: str, *, alternating: bool = True) -> QTableView:
+    """A list of records as the app shows one: read-only, one whole row selected at a time, no row numbers.
+
+    Cells never wrap (a row stays one line; what does not fit is elided). ``name`` is what a
+    screen reader calls the table.
+    """
+    table = QTableView()
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(alternating)
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    table.setAccessibleName(name)
+    return table
+
+
 class ColumnFitter(QObject):
     """Keeps a table's columns to its width, most useful first, so it never needs a sideways scroll.
 
     On a small screen (1366x768 at 150 %) the last columns in ``by_use`` are left out (the
     page beside or behind the table shows the whole record), and the right-most column shown
     takes what is left. ``chars`` are each column's width in average characters (the font's,
-    so scaling keeps them readable).
+    so scaling keeps them readable). The officer may still drag a column wider.
     """
 
     def __init__(self, table: QTableView, chars: Sequence[int], by_use: Sequence[int]) -> None:
         super().__init__(table)
         self._table, self._by_use = table, tuple(by_use)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
         width = table.fontMetrics().averageCharWidth()
         self._widths = [count * width + 16 for count in chars]
         self._least = width * 12   # a column narrower than this says nothing

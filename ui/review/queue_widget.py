@@ -6,24 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from fieldapp.domain import Outcome
 from fieldapp.types import ReviewItem
 from ui.format import label
 from ui.review.queue_model import COL_CASE, COL_HAZARDS, ReviewQueueTableModel
 from ui.review.queue_rows import QueueFilter
+from ui.widgets import row_table
 
 
 class ReviewQueueWidget(QWidget):
@@ -59,17 +49,10 @@ class ReviewQueueWidget(QWidget):
         filters.addWidget(self.cat1_check)
         filters.addWidget(self.count_label)
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
+        self.table = row_table(self.model, "Visits waiting for review", alternating=False)
         self.table.setSortingEnabled(True)
         # No sort indicator at first: the model's own order (Category 1, then oldest) shows.
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(False)
-        self.table.verticalHeader().hide()
-        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         # Columns are fitted once, to the first rows, when the first queue arrives: fitting
         # on every filter change (ResizeToContents) measures rows again and again.
