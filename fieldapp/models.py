@@ -157,7 +157,7 @@ class CaseResidentRow(Base):
 
 
 class CaseIndexRow(Base):
-    """The case's line of the case list; its search text is mirrored into the FTS5 table ``case_fts`` by triggers.
+    """The case's line of the case list; its search text is mirrored into the FTS5 table ``case_fts`` (`fieldapp.search`).
 
     Holds every listed field, so the list needs no join, and the list position of
     `fieldapp.domain.case_list_position` (``due_sort``, ``priority_rank``), so the

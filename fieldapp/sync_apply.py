@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, exists, insert, select, update
+from sqlalchemy import Table, delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from fieldapp.bulk_rows import among, insert_rows
 from fieldapp.clock import parse_optional, parse_timestamp, utc_now
 from fieldapp.domain import OpKind
 from fieldapp.drafts import has_unsent_work
@@ -89,7 +90,7 @@ class _Page:
         for model in _BULK:
             rows = self.new.pop(model, None)
             if rows:
-                session.execute(insert(model), list(rows.values()))
+                insert_rows(session, cast(Table, model.__table__), list(rows.values()))
                 for cid in rows:
                     self.known.pop((model, cid), None)   # stored now: a later look-up reads the row
 
@@ -352,20 +353,21 @@ def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]
     for change in changes:
         ids.setdefault(str(change.get("entity")), []).append(str(change.get("id")))
     for entity, model in _PREFETCH.items():
-        wanted = ids.get(entity, [])
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            found = {row.id: row for row in session.scalars(select(model).where(model.id.in_(chunk)))}
-            page.known.update({(model, cid): found.get(cid) for cid in chunk})
-            if model is VisitRow and found:
-                page.history.update((visit_id, version) for visit_id, version in session.execute(
-                    select(VisitHistoryRow.visit_id, VisitHistoryRow.version)
-                    .where(VisitHistoryRow.visit_id.in_(list(found)))))
-            if model is CaseRow and found:
-                for case_id, resident_id in session.execute(
-                        select(CaseResidentRow.case_id, CaseResidentRow.resident_id)
-                        .where(CaseResidentRow.case_id.in_(list(found))).order_by(CaseResidentRow.position)):
-                    page.old_links.setdefault(case_id, []).append(resident_id)
+        wanted = ids.get(entity)
+        if not wanted:
+            continue
+        # Ids first (an index read): on a first sync nothing is stored and no row is loaded.
+        stored = list(session.scalars(select(model.id).where(among(model.id, wanted))))
+        found = {row.id: row for row in session.scalars(select(model).where(among(model.id, stored)))} if stored else {}
+        page.known.update({(model, cid): found.get(cid) for cid in wanted})
+        if model is VisitRow and found:
+            page.history.update((visit_id, version) for visit_id, version in session.execute(
+                select(VisitHistoryRow.visit_id, VisitHistoryRow.version).where(among(VisitHistoryRow.visit_id, found))))
+        if model is CaseRow and found:
+            for case_id, resident_id in session.execute(
+                    select(CaseResidentRow.case_id, CaseResidentRow.resident_id)
+                    .where(among(CaseResidentRow.case_id, found)).order_by(CaseResidentRow.position)):
+                page.old_links.setdefault(case_id, []).append(resident_id)
 
 
 def _relink(session: Session, links: Mapping[str, list[str]], old: Mapping[str, list[str]]) -> None:
@@ -373,13 +375,13 @@ def _relink(session: Session, links: Mapping[str, list[str]], old: Mapping[str, 
     links = {case_id: ids for case_id, ids in links.items() if old.get(case_id, []) != ids}
     if not links:
         return
-    case_ids = list(links)
-    for start in range(0, len(case_ids), 500):
-        session.execute(delete(CaseResidentRow).where(CaseResidentRow.case_id.in_(case_ids[start:start + 500])))
-    rows = [{"case_id": case_id, "resident_id": resident_id, "position": position}
-            for case_id, resident_ids in links.items() for position, resident_id in enumerate(resident_ids)]
-    if rows:
-        session.execute(cast(Table, CaseResidentRow.__table__).insert(), rows)
+    # Only stored cases have links to drop (``old``: every stored case of the page that has any).
+    replaced = [case_id for case_id in links if case_id in old]
+    if replaced:
+        session.execute(delete(CaseResidentRow).where(among(CaseResidentRow.case_id, replaced)))
+    insert_rows(session, cast(Table, CaseResidentRow.__table__), [
+        {"case_id": case_id, "resident_id": resident_id, "position": position}
+        for case_id, resident_ids in links.items() for position, resident_id in enumerate(resident_ids)])
 
 
 # ---------------------------------------------------------------- reset and purge
