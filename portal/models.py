@@ -29,7 +29,11 @@ class CounterRow(Base):
 
 
 class Versioned:
-    """Columns shared by every record that sync carries."""
+    """Columns shared by every record that sync carries.
+
+    Each record's ``data()`` reads only its own table's columns, by their names: a pull
+    calls it on Core rows of those columns as well as on ORM objects (services/pull.py).
+    """
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

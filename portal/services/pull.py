@@ -4,14 +4,14 @@ Sources are the record tables (filtered by the caller's scope, ``seq > cursor``)
 the caller's own scope-change rows (tombstones and grants). Every row has its own seq,
 so merging the sources by seq and cutting at ``limit`` rows never splits a seq.
 
-A page is served in two steps, each reading indexes in seq order so that its cost is
-the page's, not the caller's scope's: the seqs of each source find where the page ends,
-then each source's rows up to there are loaded (and the records of scope-change rows).
+A page is served in two steps so that its cost is the page's, not the caller's scope's:
+each source's first seqs and ids (an index walk in seq order) find where the page ends,
+then the records of the page, each once however many sources reach it, are read by
+primary key as plain columns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -32,6 +32,7 @@ from portal.models import (
     VisitRow,
 )
 from portal.services import scope
+from portal.services.bulk import among
 from portal.services.sequence import current_seq, horizon, set_horizon, utcnow
 from sync.protocol import ErrorCode
 
@@ -55,33 +56,38 @@ def _sources(session: Session, caller: scope.Caller) -> list[_Source]:
     return [_Source(entity, _MODELS[entity], condition) for entity, conditions in parts.items() for condition in conditions]
 
 
-@dataclass(frozen=True)
-class _Row:
-    """One candidate change of a page: a record row, or a scope-change row (its record read later)."""
+class _Row(NamedTuple):
+    """One candidate change of a page: a record row, or a scope-change row (its record read once the page is cut).
+
+    A plain tuple: a page's cut weighs thousands of candidates, and a record reached
+    through two sources is one candidate (same seq, entity and id).
+    """
 
     seq: int
     entity: str
     id: str
-    #: The record as of the snapshot (record rows; scope-change rows of the page once read).
-    record: Any = field(default=None, compare=False)
     #: None for a record row; True for a tombstone, False for a grant (scope-change rows).
     scope_deleted: bool | None = None
 
 
-def _cut(session: Session, sources: list[_Source], scope_seqs: list[int], cursor: int, limit: int) -> int | None:
+def _candidates(session: Session, sources: list[_Source], cursor: int, limit: int) -> set[_Row]:
+    """Each source's first ``limit + 1`` rows after the cursor, as (seq, entity, id): index walks, no record read."""
+    rows: set[_Row] = set()
+    for entity, model, condition in sources:
+        query = select(model.seq, model.id).where(model.seq > cursor, condition).order_by(model.seq).limit(limit + 1)
+        rows.update(_Row(seq, entity, record_id) for seq, record_id in session.execute(query))
+    return rows
+
+
+def _cut(rows: set[_Row], limit: int) -> int | None:
     """The seq of the page's last row, or None when the rest of the scope fits in the page.
 
-    Each source gives at most ``limit + 1`` seqs in order, so the first ``limit`` of the
-    merge are the first ``limit`` of the whole scope, and one more means there are more.
-    Only seqs here (index reads): the page's rows are loaded once the cut is known.
+    Each source gave at most ``limit + 1`` seqs in order, so the first ``limit`` of the
+    merge are the first ``limit`` of the whole scope, and one more means there are more;
+    and every row of any source up to that seq is among the candidates.
     """
-    seqs = set(scope_seqs)
-    for _, model, condition in sources:
-        query = select(model.seq).where(model.seq > cursor, condition).order_by(model.seq).limit(limit + 1)
-        seqs.update(session.scalars(query))  # a record reached through two sources is one seq
-    if len(seqs) <= limit:
-        return None
-    return sorted(seqs)[limit - 1]
+    seqs = sorted({row.seq for row in rows})
+    return seqs[limit - 1] if len(seqs) > limit else None
 
 
 def _scope_rows(session: Session, caller: scope.Caller, cursor: int, limit: int) -> list[_Row]:
@@ -89,40 +95,33 @@ def _scope_rows(session: Session, caller: scope.Caller, cursor: int, limit: int)
         select(ScopeChangeRow.seq, ScopeChangeRow.entity, ScopeChangeRow.entity_id, ScopeChangeRow.deleted)
         .where(ScopeChangeRow.user_id == caller.id, ScopeChangeRow.seq > cursor).order_by(ScopeChangeRow.seq).limit(limit + 1)
     )
-    return [_Row(seq, entity, entity_id, None, deleted) for seq, entity, entity_id, deleted in session.execute(query)]
+    return [_Row(seq, entity, entity_id, deleted) for seq, entity, entity_id, deleted in session.execute(query)]
 
 
-def _record_rows(session: Session, sources: list[_Source], cursor: int, cut: int | None) -> set[_Row]:
-    # A seq range, not a list of ids: the same index walk as the cut, and no IN list to plan.
-    rows: set[_Row] = set()
-    for entity, model, condition in sources:
-        query = select(model).where(model.seq > cursor, condition)
-        if cut is not None:
-            query = query.where(model.seq <= cut)
-        rows.update(_Row(r.seq, entity, r.id, r) for r in session.scalars(query))
-    return rows
+def _records(session: Session, rows: list[_Row]) -> dict[tuple[str, str], Any]:
+    """The page's records as of the snapshot, by (entity, id): one query per entity, by primary key.
 
-
-def _with_records(session: Session, rows: list[_Row]) -> list[_Row]:
-    """Scope-change rows given their record's state as of the snapshot (one query per entity)."""
+    Core rows of the table's columns, which each model's ``data`` reads as it reads its
+    ORM object: a first sync pulls tens of thousands of records, and building an ORM
+    object for each, only to read its columns once, was most of a page's cost.
+    """
     wanted: dict[str, set[str]] = {}
     for row in rows:
-        if row.scope_deleted is not None:
-            wanted.setdefault(row.entity, set()).add(row.id)
+        wanted.setdefault(row.entity, set()).add(row.id)
     found: dict[tuple[str, str], Any] = {}
     for entity, ids in wanted.items():
         model = _MODELS[entity]
-        found.update(((entity, r.id), r) for r in session.scalars(select(model).where(model.id.in_(ids))))
-    return [replace(row, record=found.get((row.entity, row.id))) if row.scope_deleted is not None else row for row in rows]
+        query = select(*model.__table__.columns).where(among(session, model.id, ids))
+        found.update(((entity, record.id), record) for record in session.execute(query))
+    return found
 
 
-def _change(row: _Row) -> dict[str, Any]:
+def _change(row: _Row, record: Any) -> dict[str, Any]:
     # A grant carries the record's state now; a tombstone (or a vanished record) no data.
-    record = row.record
     deleted = row.scope_deleted is True or record is None
     return {
         "entity": row.entity, "id": row.id, "version": record.version if record is not None else 0,
-        "seq": row.seq, "deleted": deleted, "data": None if deleted else record.data(),
+        "seq": row.seq, "deleted": deleted, "data": None if deleted else _MODELS[row.entity].data(record),
     }
 
 
@@ -138,23 +137,24 @@ def pull(session: Session, caller: scope.Caller, cursor: int, limit: int) -> dic
     if latest <= cursor:
         # Every row (record or scope change) has seq <= the counter: nothing can follow the cursor.
         return {"changes": [], "next_cursor": cursor, "has_more": False}
-    sources = _sources(session, caller)
-    scope_rows = _scope_rows(session, caller, cursor, limit)
-    cut = _cut(session, sources, [row.seq for row in scope_rows], cursor, limit)
-    rows = _record_rows(session, sources, cursor, cut) | {row for row in scope_rows if cut is None or row.seq <= cut}
-    page = sorted(rows, key=lambda row: row.seq)
+    candidates = _candidates(session, _sources(session, caller), cursor, limit)
+    candidates.update(_scope_rows(session, caller, cursor, limit))
+    cut = _cut(candidates, limit)
+    page = sorted((row for row in candidates if cut is None or row.seq <= cut), key=lambda row: row.seq)
     has_more = cut is not None
     # Within a page a record appears once, with its latest row.
     newest: dict[tuple[str, str], _Row] = {}
     for row in page:
         newest[(row.entity, row.id)] = row
-    chosen = _with_records(session, sorted(newest.values(), key=lambda row: row.seq))
+    chosen = sorted(newest.values(), key=lambda row: row.seq)
+    records = _records(session, chosen)
     if has_more:
         next_cursor = page[-1].seq
     else:
         # Everything up to the snapshot's counter is committed and seen: skip ahead.
         next_cursor = max(cursor, latest)
-    return {"changes": [_change(row) for row in chosen], "next_cursor": next_cursor, "has_more": has_more}
+    changes = [_change(row, records.get((row.entity, row.id))) for row in chosen]
+    return {"changes": changes, "next_cursor": next_cursor, "has_more": has_more}
 
 
 def purge_tombstones(session: Session, tombstone_days: int) -> int:
