@@ -13,7 +13,7 @@ from portal.models import ScopeChangeRow
 from portal.services import scope
 from portal.services.pull import purge_tombstones
 from portal.services.records import create_template
-from sync.protocol import TemplateData
+from sync.protocol import PullResponse, TemplateData
 from tests.portal.conftest import TEMPLATE, Portal, World
 
 
@@ -324,3 +324,38 @@ def test_walked_and_gathered_scope_agree(any_world: World, monkeypatch: pytest.M
                 walked = world.portal.pull_all(world.auth[who], cursor, limit)
             assert walked == gathered, (who, cursor, limit)
     assert ("resident", world.ids["res2"]) in _visible(world, "officer1")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5])
+def test_first_sync_in_pages_with_scope_changes_between_them_ends_as_one_page(world: World, limit: int) -> None:
+    """A new laptop paging from 0 while cases move in and out of its scope ends holding what one pull from 0 gives.
+
+    Between its first and second page: a case leaves (its property and residents with it) and
+    another arrives at a property the laptop has not seen yet; tombstones and grants must land right
+    however the pages fall.
+    """
+    world.case("case2", "officer1", prop="prop2", residents=["res2"])
+    world.portal.push(world.auth["officer1"], [world.visit_op("officer1", "case1")])
+    first = world.portal.call("GET", f"/sync/pull?cursor=0&limit={limit}", headers=world.auth["officer1"]).json()
+    assert first["has_more"]
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case1']}", headers=world.portal.admin,
+                      json={"assigned_officer_id": world.ids["officer2"]})
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['case2']}", headers=world.portal.admin,
+                      json={"assigned_officer_id": world.ids["officer2"]})
+    world.case("case3", "officer1", prop="prop2", residents=["res2"])
+    rest, _ = world.portal.pull_all(world.auth["officer1"], first["next_cursor"], limit)
+    held = {key: change for key, change in _latest(first["changes"] + rest).items() if not change["deleted"]}
+    fresh, _ = world.portal.pull_all(world.auth["officer1"], 0, 1000)
+    assert held == {key: change for key, change in _latest(fresh).items() if not change["deleted"]}
+    assert ("case", world.ids["case1"]) not in held and ("case", world.ids["case3"]) in held
+    assert ("property", world.ids["prop2"]) in held and ("property", world.ids["prop1"]) not in held
+
+
+def test_pull_body_is_exactly_the_protocol_model(world: World) -> None:
+    """The page the route encodes itself is what PullResponse would have sent: same fields, same JSON."""
+    world.portal.push(world.auth["officer1"], [world.visit_op("officer1", "case1")])
+    response = world.portal.call("GET", "/sync/pull?cursor=0&limit=1000", headers=world.auth["lead_a"])
+    assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert {c["entity"] for c in body["changes"]} >= {"case", "property", "resident", "visit", "user", "team", "template"}
+    assert PullResponse.model_validate(body).model_dump(mode="json") == body
