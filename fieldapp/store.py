@@ -665,11 +665,12 @@ class FieldStore:
 
     def _remove_unused_files(self, hashes: Sequence[str]) -> None:
         """Delete photo files (and thumbnails) that no photo row uses any more: personal data leaves."""
-        from fieldapp.photos import photo_path, thumbnail_path
-
         hashes = sorted(set(hashes))
         if not hashes:
             return
+        # Imported only now: it brings Pillow, which a sync that removes nothing never needs.
+        from fieldapp.photos import photo_path, thumbnail_path
+
         with self._files_lock, self._read() as session:
             used = set(session.scalars(select(PhotoRow.sha256).where(PhotoRow.sha256.in_(hashes))))
             for sha256 in hashes:

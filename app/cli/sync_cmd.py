@@ -44,11 +44,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | None = None,
         err: TextIO | None = None) -> int:
     """Carry out ``fieldapp sync``; returns the exit status."""
+    from app.cli.quick_imports import imports_without_gc
+    from sync import credentials
+
+    # The keyring's slow search for its backend (files, subprocesses, D-Bus) overlaps the imports below.
+    credentials.find_keyring_early()
     # Imported here so that `fieldapp --help` stays fast and the core never imports sync at module level.
-    from fieldapp import FieldStore
-    from sync import session
-    from sync.engine import SyncEngine
-    from sync.errors import AuthRequired, PortalError, PortalUnreachable, SettingsError, SyncBusy, SyncError
+    with imports_without_gc("fieldapp.store"):
+        from fieldapp import FieldStore
+        from sync import session
+        from sync.engine import SyncEngine
+        from sync.errors import AuthRequired, PortalError, PortalUnreachable, SettingsError, SyncBusy, SyncError
 
     stdin = stdin or sys.stdin
     out = out or sys.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -293,6 +294,34 @@ def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite: Any, tmp_path
                                           "--password-stdin"], input="pw\n", capture_output=True, text=True,
                            timeout=120)
     assert plain.returncode == 2 and "https://" in plain.stderr
+
+
+#: Run at the exit of a `fieldapp sync` process: the packages it loaded, and how many objects it froze.
+_LEAN_PROBE = """
+import atexit, gc, json, sys
+
+atexit.register(lambda: print("PROBE " + json.dumps({"modules": sorted({m.split(".")[0] for m in sys.modules}),
+                                                      "frozen": gc.get_freeze_count()})))
+from app.cli import main
+sys.exit(main())
+"""
+
+
+def test_a_no_op_sync_process_loads_only_what_it_needs(portal_sqlite: Any, tmp_path: Path) -> None:
+    """A `fieldapp sync` with nothing to send loads no Qt, Pillow, reportlab, alembic or portal code, and the
+    libraries' import-time objects are frozen out of the collector's walks (`app.cli.quick_imports`)."""
+    officer = account(portal_sqlite, "officer", index=1)
+    command = [sys.executable, "-c", _LEAN_PROBE, "sync", "--data-dir", str(tmp_path / "cli"),
+               "--portal", portal_sqlite.url, "--username", officer.username, "--password-stdin"]
+    first = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr    # a new laptop: migrates and pulls everything
+    again = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 changes received" in again.stdout and "2 HTTP requests to the portal." in again.stdout  # sign-in, pull
+    probe = json.loads(next(line for line in again.stdout.splitlines() if line.startswith("PROBE "))[len("PROBE "):])
+    heavy = {"PySide6", "PIL", "reportlab", "alembic", "portal", "fastapi", "starlette", "uvicorn", "psycopg", "jinja2"}
+    assert heavy.isdisjoint(probe["modules"]), heavy & set(probe["modules"])
+    assert probe["frozen"] > 10_000   # SQLAlchemy's, pydantic's and requests' objects: frozen once imported
 
 
 def test_photo_bytes_are_verified_against_their_names(portal_sqlite: Any, tmp_path: Path) -> None:
