@@ -20,7 +20,8 @@ Goals (issue 17): push ≤ 5 s; ≥ 25 % of curl's throughput.
 
 ``--link`` pushes the same workload a second time through `bench/fieldlink.py` (50 ms round
 trip, 20 Mbit/s up, 1 % loss) and compares with the bytes alone at 20 Mbit/s (goal ≤ 1.3×).
-``--profile DIR`` records py-spy profiles of the sync process and of the portal.
+``--profile DIR`` records py-spy profiles of the sync process (its Python CPU: samples holding the GIL)
+and of the portal. The sync process runs as installed, its bytecode cached (`installed`).
 
 Usage: python bench/bench_push.py [--db sqlite,pg] [--visits 1000] [--photos 500] [--quick] [--link]
 """
@@ -49,6 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")  # cheap sign-in: the bench is about the push
 
 from bench_sync import bulk_cases  # noqa: E402  (the bench folder's shared bulk filler)
+from installed import installed_env, show_bytecode_setting  # noqa: E402
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NGINX = "/usr/sbin/nginx"
@@ -325,36 +327,54 @@ def record_day(portal: Portal, work: Path, visits: int, photos: list[Any], label
 @dataclass
 class SyncRun:
     seconds: float
-    phases: dict[str, float]
+    phases: list[tuple[str, float]]   # every phase change in order (the pull comes twice), seconds from the start
     requests: int
     output: list[str]
     code: int
+    cpu: float = 0.0          # the sync process's user + system seconds (under --profile: py-spy's)
+    portal_cpu: float = 0.0   # the portal's, over the same span
+
+    def marks(self) -> str:
+        return ", ".join(f"{name} at {at:.2f} s" for name, at in self.phases)
 
 
-def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str) -> SyncRun:
-    """ONE `fieldapp sync` process; its progress lines are timed as they arrive."""
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str, portal_pid: int | None = None) -> SyncRun:
+    """ONE `fieldapp sync` process; its progress lines are timed as they arrive, its CPU and the portal's counted."""
     command = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())", "sync", "--data-dir", str(laptop.data_dir), "--portal", url,
                "--username", laptop.officer.username, "--password-stdin"]
     if profile is not None:
-        command = [_py_spy(), "record", "--rate", "200", "--subprocesses", "--format", "speedscope",
+        # --gil: only samples holding the GIL, so the profile is the process's Python CPU, not its waits.
+        command = [_py_spy(), "record", "--rate", "200", "--gil", "--subprocesses", "--format", "speedscope",
                    "-o", str(profile / f"sync-{label}.json"), "--", *command]
+    portal_before = cpu_seconds(portal_pid) if portal_pid else 0.0
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), "FIELDAPP_DATA_DIR": str(laptop.data_dir)})
+                            env={**installed_env(os.environ), "PYTHONPATH": str(ROOT),
+                                 "FIELDAPP_DATA_DIR": str(laptop.data_dir)})
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(laptop.officer.password + "\n")
     proc.stdin.close()
-    phases: dict[str, float] = {}
+    phases: list[tuple[str, float]] = []
     lines = []
     for line in proc.stdout:
         lines.append(line.rstrip())
         if line.startswith("["):
-            phases.setdefault(line[1:line.index("]")], time.perf_counter() - started)
-    code = proc.wait()
+            phase = line[1:line.index("]")]
+            if not phases or phases[-1][0] != phase:
+                phases.append((phase, time.perf_counter() - started))
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    portal_cpu = cpu_seconds(portal_pid) - portal_before if portal_pid else 0.0
     requests = next((int(line.split()[0]) for line in lines if line.endswith("HTTP requests to the portal.")), -1)
-    return SyncRun(seconds, phases, requests, lines, code)
+    return SyncRun(seconds, phases, requests, lines, proc.returncode, usage.ru_utime + usage.ru_stime, portal_cpu)
 
 
 def check_portal(portal: Portal, laptop: Laptop) -> int:
@@ -448,13 +468,14 @@ def through_field_link(laptop_maker: Any, portal: Portal, work: Path) -> None:
     with FieldLink(portal.url, plan) as link:
         laptop = laptop_maker("link", link.url)   # signed in through the link: the laptop knows that address
         before = link.bytes_up
-        run = run_sync(laptop, link.url, None, "link")
+        run = run_sync(laptop, link.url, None, "link", portal.proc.pid)
         sent = link.bytes_up - before
     wire = (laptop.photo_bytes + laptop.op_bytes) * 8 / plan.up_bits_per_second
     print(f"  field link ({plan.round_trip * 1000:.0f} ms round trip, {plan.up_bits_per_second / 1e6:.0f} Mbit/s up, "
           f"{plan.loss * 100:.0f} % loss): exit {run.code}, push {run.seconds:.1f} s, {run.requests} requests, "
           f"{sent / 1e6:.1f} MB sent upstream ({link.losses} connections cut, {link.stalls} pieces stalled by a loss); "
           f"the bytes alone need {wire:.1f} s: {run.seconds / wire:.2f}× (goal ≤ 1.3×)")
+    print(f"    {run.marks()}; CPU: sync {run.cpu:.1f} s, portal {run.portal_cpu:.1f} s; {load()}")
     if run.code != 0:
         print("\n".join("    " + line for line in run.output[-5:]))
 
@@ -472,12 +493,12 @@ def bench_one(kind: str, args: argparse.Namespace, photos: list[Any], work_root:
         laptop = record_day(portal, work, args.visits, photos, "push")
         print(f"  to send: {laptop.visits} visits ({laptop.op_bytes / 1e6:.1f} MB of ops), {len(laptop.photo_files)} "
               f"photos ({laptop.photo_bytes / 1e6:.1f} MB); {load()}")
-        run = run_sync(laptop, portal.url, args.profile, kind)
+        run = run_sync(laptop, portal.url, args.profile, kind, portal.proc.pid)
         held = check_portal(portal, laptop)
-        phases = run.phases
-        marks = ", ".join(f"{name} at {at:.2f} s" for name, at in sorted(phases.items(), key=lambda kv: kv[1]))
-        print(f"  fieldapp sync: exit {run.code}, push {run.seconds:.2f} s ({marks}); {run.requests} HTTP requests; "
+        print(f"  fieldapp sync: exit {run.code}, push {run.seconds:.2f} s ({run.marks()}); {run.requests} HTTP requests; "
               f"portal holds {held} visits")
+        print(f"  CPU during the push: the sync process {run.cpu:.2f} s, the portal {run.portal_cpu:.2f} s "
+              f"(of {run.seconds * (os.cpu_count() or 1):.1f} core-seconds)")
         if run.code != 0:
             print("\n".join("    " + line for line in run.output[-8:]))
         total = laptop.photo_bytes + laptop.op_bytes
@@ -509,7 +530,8 @@ def main() -> int:
         args.visits, args.photos, args.db = 200, 100, "sqlite"
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    print(f"bench_push: {args.visits} visits, {args.photos} photos of 4000×3000; {os.cpu_count()} cores; {load()}")
+    print(f"bench_push: {args.visits} visits, {args.photos} photos of 4000×3000; the sync process with "
+          f"{show_bytecode_setting()}; {os.cpu_count()} cores; {load()}")
     photos = prepared_photos(args.photos, args.cache)
     work = Path(tempfile.mkdtemp(prefix="bench_push_"))
     try:
