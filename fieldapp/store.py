@@ -621,7 +621,7 @@ class FieldStore:
     def mark_blobs_uploaded(self, hashes: Sequence[str]) -> None:
         """The portal holds these blobs completely."""
         with self._write() as session:
-            outbox_rules.set_uploaded(session, hashes, True)
+            outbox_rules.confirm_uploaded(session, hashes)
 
     def record_results(self, ops: Sequence[OutboxOp], results: Sequence[OpResult]) -> int:
         """Apply push results (one per op, in order); how many ops are queued again (lost photos)."""
