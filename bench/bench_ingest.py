@@ -4,11 +4,14 @@ The portal runs as `fieldapp-portal serve` in its own process with the served de
 (nothing but the database URL, blob folder and port on its command line), on SQLite and
 on PostgreSQL. One `curl` process PUTs about 320 MB of policy-sized photos (2560 px,
 ~0.6 MB each, as the laptop stores them) over one connection, each in as few PUTs as the
-served ``chunk_bytes`` (from ``GET /sync/meta``) allows. Every photo is a distinct blob
-(a few random bytes after the JPEG's end give it a new hash), so dedupe cannot help.
-Prints MB/s per database and the load average; the goal holds on a quiet machine.
+served ``chunk_bytes`` (from ``GET /sync/meta``) allows; then the same amount again over
+4 connections at once (``curl --parallel``: the engine uploads over at most 4). Every
+photo is a distinct blob (a few random bytes after the JPEG's end give it a new hash),
+so dedupe cannot help. Prints MB/s per database and the load average, the portal's CPU
+a photo (user and system), and what this disk's syncs alone allow; the goal holds on a
+quiet machine.
 
-Usage: python bench/bench_ingest.py [--sqlite-only | --pg-only] [--megabytes 320] [--profile]
+Usage: python bench/bench_ingest.py [--sqlite-only | --pg-only] [--megabytes 320] [--connections 1,4] [--profile]
 (--profile runs the portal under py-spy and writes its collapsed stacks to the temp folder).
 """
 
@@ -50,12 +53,12 @@ def policy_photos(work: Path, count: int) -> list[bytes]:
     return out
 
 
-def curl_files(work: Path, bases: list[bytes], megabytes: int, chunk: int) -> tuple[list[tuple[str, Path, int, int]], int]:
-    """Distinct blobs of ~``megabytes`` in all, cut into PUT bodies of at most ``chunk`` bytes.
+def curl_files(work: Path, bases: list[bytes], megabytes: int, chunk: int, seed: int = 7) -> tuple[list[tuple[str, Path, int, int]], int]:
+    """Distinct blobs of ~``megabytes`` in all (another ``seed``, other blobs), cut into PUT bodies of at most ``chunk`` bytes.
 
     Returns (sha256, body file, start, total) per PUT, in sending order, and the bytes in all.
     """
-    rng = random.Random(7)
+    rng = random.Random(seed)
     puts: list[tuple[str, Path, int, int]] = []
     total = 0
     n = 0
@@ -108,8 +111,8 @@ def disk_sync_ms(folder: Path, size: int) -> tuple[float, float]:
     return statistics.median(syncs) * 1000, statistics.median(dirs) * 1000
 
 
-def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megabytes: int, profile: bool) -> float:
-    """Seed, serve with defaults, curl the photos; returns MB/s."""
+def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megabytes: int, connections: list[int], profile: bool) -> None:
+    """Seed, serve with defaults, curl the photos over each number of connections; prints MB/s."""
     from portal.seed import seed
 
     officer = next(a for a in seed(database_url, 10).accounts if a.role == "officer")
@@ -119,37 +122,43 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
             "username": officer.username, "password": officer.password, "device_id": "bench-ingest"}).json()
         token = login["token"]
         chunk = requests.get(f"{url}/api/v1/sync/meta", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["chunk_bytes"]
-        puts, total = curl_files(work / label, bases, megabytes, chunk)
-        config = work / label / "curl.cfg"
-        config.write_text(curl_config(url, token, puts))
-        blobs = len({sha for sha, *_ in puts})
-        load_before = os.getloadavg()[0]
-        cpu_before = portal.cpu_seconds()
-        started = time.perf_counter()
-        done = subprocess.run(["curl", "-s", "-K", str(config)], capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        cpu = portal.cpu_seconds() - cpu_before
-        codes = done.stdout.split()
-        if done.returncode != 0 or codes.count("201") != blobs:
-            raise SystemExit(f"curl failed ({done.returncode}; answers {sorted(set(codes))}): {done.stderr[-300:]}\n{portal.log_tail()}")
-        rate = total / 1e6 / seconds
-        print(f"{label:<10} {blobs} photos, {total / 1e6:.0f} MB in {len(puts)} PUTs (served chunk_bytes {chunk}): "
-              f"{seconds:.2f} s = {rate:.0f} MB/s (goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}); "
-              f"load {load_before:.1f} before, {served.load()} after")
-        print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo "
-              f"(bound by that alone: {total / 1e6 / cpu:.0f} MB/s; the rest is waiting for the disk, curl and the machine)")
+        for count in connections:
+            puts, total = curl_files(work / label / f"x{count}", bases, megabytes, chunk, seed=7 + count)
+            config = work / label / f"curl{count}.cfg"
+            config.write_text(curl_config(url, token, puts))
+            blobs = len({sha for sha, *_ in puts})
+            parallel = ["--parallel", "--parallel-immediate", "--parallel-max", str(count)] if count > 1 else []
+            load_before = os.getloadavg()[0]
+            user_before, system_before = portal.cpu_split()
+            started = time.perf_counter()
+            done = subprocess.run(["curl", "-s", *parallel, "-K", str(config)], capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            user_after, system_after = portal.cpu_split()
+            user, system = user_after - user_before, system_after - system_before
+            codes = done.stdout.split()
+            if done.returncode != 0 or codes.count("201") != blobs:
+                raise SystemExit(f"curl failed ({done.returncode}; answers {sorted(set(codes))}): {done.stderr[-300:]}\n{portal.log_tail()}")
+            rate = total / 1e6 / seconds
+            way = "one connection" if count == 1 else f"{count} connections"
+            print(f"{label:<10} {blobs} photos, {total / 1e6:.0f} MB in {len(puts)} PUTs over {way} (served chunk_bytes {chunk}): "
+                  f"{seconds:.2f} s = {rate:.0f} MB/s (goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}); "
+                  f"load {load_before:.1f} before, {served.load()} after")
+            cpu = user + system
+            print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo (user {user / blobs * 1000:.2f}, "
+                  f"system {system / blobs * 1000:.2f}; bound by that alone: {total / 1e6 / cpu:.0f} MB/s)")
         sync_ms, dir_ms = disk_sync_ms(work / "probe", total // blobs)
         print(f"{'':<10} this disk now: fdatasync of a photo-sized write {sync_ms:.1f} ms, folder fsync {dir_ms:.1f} ms; "
               f"one connection waits for both per photo (the durability promise): "
               f"≤ {total / blobs / 1e3 / (sync_ms + dir_ms):.0f} MB/s from syncs alone")
-        return rate
 
 
 def main() -> int:
     parser = served.parser(__doc__)
     parser.add_argument("--megabytes", type=int, default=320)
+    parser.add_argument("--connections", default="1,4", help="comma-separated numbers of parallel curl connections")
     args = parser.parse_args()
 
+    connections = [int(n) for n in args.connections.split(",")]
     work = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
     try:
         started = time.perf_counter()
@@ -158,10 +167,10 @@ def main() -> int:
               f"({sum(map(len, bases)) / len(bases) / 1e6:.2f} MB each) in {time.perf_counter() - started:.1f} s; "
               f"{os.cpu_count()} CPUs")
         if not args.pg_only:
-            run_one("SQLite", f"sqlite:///{work / 'portal.db'}", work, bases, args.megabytes, args.profile)
+            run_one("SQLite", f"sqlite:///{work / 'portal.db'}", work, bases, args.megabytes, connections, args.profile)
         if not args.sqlite_only:
             with served.scratch_pg("ingest") as database_url:
-                run_one("PostgreSQL", database_url, work, bases, args.megabytes, args.profile)
+                run_one("PostgreSQL", database_url, work, bases, args.megabytes, connections, args.profile)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

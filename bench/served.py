@@ -37,8 +37,14 @@ class Served:
 
     def cpu_seconds(self) -> float:
         """The portal's CPU time so far (under py-spy: of the portal, py-spy's child)."""
+        return sum(self.cpu_split())
+
+    def cpu_split(self) -> tuple[float, float]:
+        """The portal's user and system CPU time so far."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        return sum(cpu_seconds(int(pid)) for pid in children) if self.stacks else cpu_seconds(self.process.pid)
+        pids = [int(pid) for pid in children] if self.stacks else [self.process.pid]
+        times = [cpu_split(pid) for pid in pids]
+        return sum(user for user, _ in times), sum(system for _, system in times)
 
     def log_tail(self) -> str:
         self.log.seek(0)
@@ -78,8 +84,14 @@ def serve(database_url: str, blob_dir: Path, *, profile: str | None = None) -> S
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far (Linux /proc)."""
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 @contextmanager

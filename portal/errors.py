@@ -39,6 +39,11 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def error_response(exc: ApiError) -> JSONResponse:
+    """The answer to an ``ApiError``: its status, headers and the envelope."""
+    return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers)
+
+
 def not_found(what: str = "record") -> ApiError:
     """404 for anything absent or outside the caller's scope (existence never leaks)."""
     return ApiError(404, ErrorCode.NOT_FOUND, f"No such {what}, or you do not have access to it.")
@@ -79,7 +84,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=exc.headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 
 from portal.api.routes import accounts, admin, admin_rules, auth, blobs, case_import, health, letters, sync, visit_export, webhooks
+from portal.api.blob_put import BlobPutMiddleware
 from portal.api.deps import known_query_only
 from portal.blobstore import FileBlobStore
 from portal.bodylimit import BodyLimitMiddleware
@@ -43,7 +44,7 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     install_openapi(app)
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
-    app.state.blobs = FileBlobStore(settings.blob_dir)
+    app.state.blobs = store = FileBlobStore(settings.blob_dir)
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
     for module in (auth, sync, blobs, admin, admin_rules, case_import, visit_export, letters, accounts, webhooks, health):
@@ -52,6 +53,8 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     # Monitoring often probes the root: /health answers there too.
     app.include_router(health.router)
     web.install(app)
+    # Innermost: blob PUTs, once the body limit has read their bodies, skip the routing (portal.api.blob_put).
+    app.add_middleware(BlobPutMiddleware, settings=settings, db=app.state.db, store=store)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(InputGuardMiddleware)
     # Outermost: the body limit's own 413s carry the headers too.

@@ -50,15 +50,37 @@ BlobsDep = Annotated[BlobStore, Depends(get_blobs)]
 _BEARER = HTTPBearer(auto_error=False, scheme_name="bearer", description="The token of POST /auth/login.")
 
 
+def sign_in_first() -> ApiError:
+    """401 for a request without a bearer token."""
+    return ApiError(401, ErrorCode.UNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token>.")
+
+
 async def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> str:
     """The bearer token of the request, or 401."""
     token = credentials.credentials.strip() if credentials is not None else ""
     if not token:
-        raise ApiError(401, ErrorCode.UNAUTHENTICATED, "Sign in first: send Authorization: Bearer <token>.")
+        raise sign_in_first()
+    return token
+
+
+def token_of(authorization: str | None) -> str:
+    """The bearer token of an ``Authorization`` header, read as ``bearer_token`` reads it, or 401 (for ASGI routes)."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    token = credentials.strip() if scheme.lower() == "bearer" else ""
+    if not token:
+        raise sign_in_first()
     return token
 
 
 TokenDep = Annotated[str, Depends(bearer_token)]
+
+
+def session_ended() -> ApiError:
+    """401 for a token that is not (or no longer) live."""
+    return ApiError(
+        401, ErrorCode.UNAUTHENTICATED,
+        "Your session has ended (it expired, was signed out, or your account was changed); sign in again.",
+    )
 
 
 def get_session(db: DbDep, token: TokenDep) -> Authenticated:
@@ -66,10 +88,7 @@ def get_session(db: DbDep, token: TokenDep) -> Authenticated:
     with db.read_once() as session:
         found = authenticate(session, token)
     if found is None:
-        raise ApiError(
-            401, ErrorCode.UNAUTHENTICATED,
-            "Your session has ended (it expired, was signed out, or your account was changed); sign in again.",
-        )
+        raise session_ended()
     return found
 
 

@@ -117,7 +117,7 @@ class Database:
         # One read statement needs no transaction: on PostgreSQL autocommit saves the
         # BEGIN and COMMIT round trips. (SQLite keeps its plain transaction: the begin
         # hook above would open one that autocommit never closes.)
-        once_bind = self.engine if self.sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        once_bind = self._once_bind = self.engine if self.sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._once = sessionmaker(bind=once_bind, expire_on_commit=False)
 
     @contextmanager
@@ -157,6 +157,18 @@ class Database:
         """A session for a single read statement (e.g. the token lookup of every request)."""
         with self._once() as session, session.begin():
             yield session
+
+    @contextmanager
+    def plain_connection(self, *, writes: bool = False) -> Iterator[Connection]:
+        """``plain`` without the ORM session, for Core statements on a hot path (the blob upload): committed on exit."""
+        with (self._write_bind if writes and self.sqlite else self.engine).begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read_once_connection(self) -> Iterator[Connection]:
+        """``read_once`` without the ORM session."""
+        with self._once_bind.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         """Close every pooled connection."""

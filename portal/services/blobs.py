@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, and_, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, DateTime, Insert, Select, String, Update, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -172,6 +173,10 @@ def put_chunk(
         raise invalid_request({"body": f"The body has {len(body)} bytes but Content-Range announces {rng.length}."})
     if rng.start == 0 and sniff(body) is None:
         raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Only JPEG and PNG photos can be uploaded.")
+    if rng.start == 0 and rng.end + 1 == rng.total:
+        answer = _put_whole(db, store, settings, caller, sha256, body)
+        if answer is not None:
+            return answer
     failure: ApiError | None = None
     with db.plain(writes=True) as session:
         blob = session.get(BlobRow, sha256)
@@ -180,8 +185,6 @@ def put_chunk(
             answer = _against_complete(session, store, caller, blob, rng, body)
             if answer is not None:
                 return answer
-        if own is None and rng.start == 0 and rng.end + 1 == rng.total:
-            return _store_whole(session, store, settings, caller, sha256, body)
         partial = _lock_partial(session, sha256, caller, rng.total, settings, store)
         if partial.total != rng.total and partial.offset > 0:
             raise invalid_request({"Content-Range": f"The blob's total size was given as {partial.total} before."})
@@ -217,36 +220,48 @@ def _against_complete(
         raise _hash_mismatch()
     already = session.get(BlobUploaderRow, (blob.sha256, caller.id)) is not None
     if already or (rng.start == 0 and rng.length >= min(blob.total, PROOF_BYTES)):
-        _record_uploader(session, caller, blob.sha256)
+        _record_uploader(session.connection(), caller, blob.sha256)
         return 201, {"state": "complete"}
     if rng.start != 0:
         raise ApiError(409, ErrorCode.OFFSET_MISMATCH, "Resume the upload at byte 0.", {"offset": 0})
     return None
 
 
-def _record_uploader(session: Session, caller: scope.Caller, sha256: str, *, touch: bool = True) -> None:
-    """The caller holds the blob from now on (Core statements: this runs for every photo)."""
-    session.execute(_insert(session)(BlobUploaderRow).values(sha256=sha256, user_id=caller.id)
-                    .on_conflict_do_nothing(index_elements=["sha256", "user_id"]))
+def _record_uploader(connection: Connection, caller: scope.Caller, sha256: str, *, touch: bool = True) -> None:
+    """The caller holds the blob from now on (Core statements built once: this runs for every photo)."""
+    statements = _statements(connection)
+    connection.execute(statements.add_uploader, {"sha": sha256, "user": caller.id})
     if touch:
         # A fresh upload restarts the grace period housekeeping gives unreferenced blobs.
-        session.execute(update(BlobRow).where(BlobRow.sha256 == sha256).values(updated_at=utcnow()))
+        connection.execute(statements.touch_blob, {"sha": sha256, "now": utcnow()})
 
 
 def _hash_mismatch() -> ApiError:
     return ApiError(422, ErrorCode.HASH_MISMATCH, "The uploaded bytes do not match the photo's SHA-256; upload it again from the start.")
 
 
-def _store_whole(
-    session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, sha256: str, body: bytes,
-) -> tuple[int, dict[str, Any]]:
-    """A blob sent in one PUT (every photo, at the default chunk size): checked in memory, stored, no partial upload."""
+def _put_whole(
+    db: Database, store: BlobStore, settings: PortalSettings, caller: scope.Caller, sha256: str, body: bytes,
+) -> tuple[int, dict[str, Any]] | None:
+    """A blob sent in one PUT (every photo, at the default chunk size): checked in memory, stored, no partial upload.
+
+    None when the blob is complete already or the caller has a partial upload of it: the
+    general path answers those (a proof of the bytes, or the upload's own offset). The
+    file is written and synced before the write transaction, so concurrent uploads share
+    the disk's syncs instead of queueing for SQLite's write lock; a blob another upload
+    completes meanwhile has the same bytes (both hash to the name) and keeps its row.
+    """
+    with db.read_once_connection() as connection:
+        complete, own = connection.execute(_statements(connection).whole_state, {"sha": sha256, "user": caller.id}).one()
+    if complete or own:
+        return None
     if hashlib.sha256(body).hexdigest() != sha256:
         raise _hash_mismatch()
     facts = inspect_image(io.BytesIO(body), settings.max_photo_edge)
     # The bytes are on disk before the row that says they are commits.
     store.store_whole(sha256, body)
-    _record_blob(session, caller, sha256, len(body), facts)
+    with db.plain_connection(writes=True) as connection:
+        _record_blob(connection, caller, sha256, len(body), facts)
     return 201, {"state": "complete"}
 
 
@@ -262,19 +277,48 @@ def _complete(session: Session, store: BlobStore, settings: PortalSettings, call
     else:
         store.discard(sha256, caller.id)
     session.delete(partial)
-    _record_blob(session, caller, sha256, partial.total, facts)
+    _record_blob(session.connection(), caller, sha256, partial.total, facts)
 
 
-def _record_blob(session: Session, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
+def _record_blob(connection: Connection, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
     """The blob's row (unless another upload made it first) and the caller as its uploader."""
-    result = cast("CursorResult[Any]", session.execute(
-        _insert(session)(BlobRow).values(
-            sha256=sha256, state="complete", offset=total, total=total,
-            content_type=facts.content_type, updated_at=utcnow(), width=facts.width, height=facts.height,
-        ).on_conflict_do_nothing(index_elements=["sha256"])
-    ))
+    result = connection.execute(_statements(connection).add_blob, {
+        "sha": sha256, "total": total, "type": facts.content_type, "now": utcnow(), "width": facts.width, "height": facts.height,
+    })
     created = result.rowcount == 1
-    _record_uploader(session, caller, sha256, touch=not created)
+    _record_uploader(connection, caller, sha256, touch=not created)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The upload's hot statements, for one dialect (its INSERT ... ON CONFLICT)."""
+
+    whole_state: Select[bool, bool]
+    add_blob: Insert
+    add_uploader: Insert
+    touch_blob: Update
+
+
+def _build_statements(insert: Any) -> _Statements:
+    sha, user, now = bindparam("sha", type_=String), bindparam("user", type_=String), bindparam("now", type_=DateTime)
+    return _Statements(
+        whole_state=select(exists().where(BlobRow.sha256 == sha),
+                           exists().where(BlobPartialRow.sha256 == sha, BlobPartialRow.user_id == user)),
+        add_blob=insert(BlobRow).values(
+            sha256=sha, state="complete", offset=bindparam("total"), total=bindparam("total"), content_type=bindparam("type"),
+            updated_at=now, width=bindparam("width"), height=bindparam("height"),
+        ).on_conflict_do_nothing(index_elements=["sha256"]),
+        add_uploader=insert(BlobUploaderRow).values(sha256=sha, user_id=user)
+        .on_conflict_do_nothing(index_elements=["sha256", "user_id"]),
+        touch_blob=update(BlobRow).where(BlobRow.sha256 == sha).values(updated_at=now),
+    )
+
+
+_BY_DIALECT = {"postgresql": _build_statements(pg_insert), "sqlite": _build_statements(sqlite_insert)}
+
+
+def _statements(connection: Connection) -> _Statements:
+    return _BY_DIALECT[connection.dialect.name]
 
 
 def can_download(session: Session, caller: scope.Caller, sha256: str) -> bool:

@@ -1,0 +1,94 @@
+"""``PUT /blobs/{sha256}`` (PROTOCOL.md, "Photo blobs") answered by a plain ASGI layer: the request a sync sends most.
+
+A push sends one PUT per photo, hundreds at a time, each carrying ~0.6 MB. Through
+FastAPI each cost about as much CPU as storing the photo: matching the request against
+every route, solving the dependency tree, and two hand-offs to the thread pool (the
+token lookup, then the upload). Here the same checks run in one hand-off: the token
+(``deps.token_of``, ``services.auth.caller_of_token``: looked up on every request, so a
+revoke takes effect at once), then ``services.blobs.put_chunk``, the function the FastAPI route calls.
+
+Only a PUT to ``/api/v1/blobs/<64 lowercase hex>`` without a query string is answered
+here; anything else (a bad name: 404, a query parameter: 422) goes on to the app and
+its route in ``routes/blobs.py``, which also documents the endpoint in the OpenAPI
+schema. The layer sits inside the body limit (which has read the whole body, or answered
+413/408), the input guard and the security headers; an ``ApiError`` is answered with the
+app's error envelope, anything else reaches the app's 500 handler.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import anyio.to_thread
+from starlette.responses import JSONResponse
+
+from portal.api.deps import session_ended, token_of
+from portal.blobstore import BlobStore
+from portal.bodylimit import App, Receive, Scope, Send
+from portal.core.config import PortalSettings
+from portal.core.db import Database
+from portal.errors import ApiError, error_response
+from portal.services import blobs as blob_service
+from portal.services.auth import caller_of_token
+from sync.protocol import API_PREFIX
+
+_BLOB_PATH = re.compile(re.escape(f"{API_PREFIX}/blobs/") + r"([0-9a-f]{64})")
+
+
+class BlobPutMiddleware:
+    """Answers blob PUTs itself; passes every other request to ``app``."""
+
+    def __init__(self, app: App, settings: PortalSettings, db: Database, store: BlobStore) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = db
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = _BLOB_PATH.fullmatch(scope["path"]) if scope["type"] == "http" and scope["method"] == "PUT" else None
+        if match is None or scope.get("query_string"):
+            await self.app(scope, receive, send)
+            return
+        headers = _headers(scope, (b"authorization", b"content-range"))
+        body = await _body(receive)
+        try:
+            status, payload = await anyio.to_thread.run_sync(
+                self._put, headers[b"authorization"], headers[b"content-range"], match.group(1), body)
+        except ApiError as exc:
+            response = error_response(exc)
+        else:
+            response = JSONResponse(payload, status_code=status)
+        await response(scope, receive, send)
+
+    def _put(self, authorization: str | None, content_range: str | None, sha256: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """The token, then the chunk (in a worker thread: both wait for the database, the upload for the disk)."""
+        token = token_of(authorization)
+        with self.db.read_once_connection() as connection:
+            caller = caller_of_token(connection, token)
+        if caller is None:
+            raise session_ended()
+        return blob_service.put_chunk(self.db, self.store, self.settings, caller, sha256, content_range, body)
+
+
+def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, str | None]:
+    """The first value of each named header (as Starlette's ``headers.get`` reads it), None when absent."""
+    found: dict[bytes, str | None] = dict.fromkeys(names)
+    for name, value in scope["headers"]:
+        name = name.lower()
+        if name in found and found[name] is None:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+async def _body(receive: Receive) -> bytes:
+    """The whole request body (the body limit outside has read it already: normally one message)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
