@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 

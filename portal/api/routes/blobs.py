@@ -48,7 +48,12 @@ async def put_chunk(
     sha256: str, request: Request, caller: CallerDep, db: DbDep, store: BlobsDep, settings: SettingsDep,
     content_range: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
-    """Append one chunk at the committed offset."""
+    """Append one chunk at the committed offset.
+
+    ``portal.api.blob_put`` answers well-formed PUTs before routing (the same checks and
+    ``put_chunk``); this route documents the endpoint and answers the rest (bad names,
+    query strings), and its answers are the reference the shortcut is tested against.
+    """
     blob_service.check_name(sha256)
     body = await request.body()
     # The database and file work is blocking: run it off the event loop.
