@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -34,7 +33,7 @@ from ui.letter import summary_text
 from ui.look import PROBLEM_RED, icon
 from ui.report_hazard import ReportHazardDialog
 from ui.tasks import Op, TaskFailure
-from ui.widgets import clear_layout, wrapping_label
+from ui.widgets import action_buttons, clear_layout, wrapping_label
 
 VISIT_STATE_TEXT = {
     VisitState.DRAFT: "Draft (not submitted)",
@@ -82,13 +81,9 @@ class WarningsDialog(QDialog):
         layout.addWidget(banner)
         self.acknowledge = QCheckBox("I have read these warnings and will take care")
         layout.addWidget(self.acknowledge)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.start = self.buttons.addButton("Start visit", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.start.setProperty("primary", True)
+        self.buttons, self.start = action_buttons(self, "Start visit")
         self.start.setEnabled(False)
         self.acknowledge.toggled.connect(self.start.setEnabled)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.acknowledge.setFocus()
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QListWidget,
     QListWidgetItem,
@@ -35,7 +34,7 @@ from fieldapp.vocabulary import HazardVocabulary
 from ui.context import AppContext
 from ui.format import label
 from ui.tasks import Op, TaskFailure
-from ui.widgets import checked_values, wrapping_label
+from ui.widgets import action_buttons, checked_values, wrapping_label
 
 LONDON = QTimeZone(b"Europe/London")
 #: A visit whose photos are (or are about to be) on the portal.
@@ -117,12 +116,8 @@ class ReportHazardDialog(QDialog):
         form.addRow("", self.photos_note)
         self.message = wrapping_label("", "problem")
         self.message.hide()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.send_button = self.buttons.addButton("Queue the report", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.send_button.setProperty("primary", True)
+        self.buttons, self.send_button = action_buttons(self, "Queue the report", self.send)
         self.send_button.setToolTip("Keep the report here and send it at the next sync")
-        self.buttons.accepted.connect(self.send)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ui.context import AppContext, WindowSettings
 from ui.tasks import Op, TaskFailure
-from ui.widgets import wrapping_label
+from ui.widgets import action_buttons, wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
@@ -87,12 +87,8 @@ class SignInDialog(QDialog):
         form.addRow("Portal &address", self.url)
         form.addRow("&User name", self.username)
         form.addRow("&Password", self.password)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.sign_in_button = self.buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.sign_in_button.setProperty("primary", True)
+        self.buttons, self.sign_in_button = action_buttons(self, "Sign in", self.attempt)
         self.sign_in_button.setDefault(True)
-        self.buttons.accepted.connect(self.attempt)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import shiboken6
 from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHeaderView,
     QLabel,
     QLayout,
     QListWidget,
+    QPushButton,
     QSizePolicy,
     QTableView,
     QWidget,
@@ -62,6 +65,20 @@ class ElidedLabel(QLabel):
         text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
         self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(), text,
                                   self.foregroundRole())
+
+
+def action_buttons(dialog: QDialog, action: str,
+                   on_action: Callable[[], None] | None = None) -> tuple[QDialogButtonBox, QPushButton]:
+    """A dialog's Cancel and its one primary action button (named ``action``): the buttons and the action's button.
+
+    Cancel (and Escape) rejects the dialog; the action calls ``on_action``, or accepts the dialog.
+    """
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    button = buttons.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+    button.setProperty("primary", True)
+    buttons.accepted.connect(on_action or dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons, button
 
 
 def row_table(model: QAbstractItemModel, name: str, *, alternating: bool = True) -> QTableView:
