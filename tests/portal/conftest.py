@@ -23,6 +23,7 @@ from portal.core.db import Database
 from portal.main import create_app
 from portal.services import records
 from sync.protocol import AdminUserCreate
+from tests.conftest import fresh_pg_database
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -206,3 +207,13 @@ def png_bytes(size: tuple[int, int] = (32, 32)) -> bytes:
 def any_world(any_portal: Portal) -> World:
     """A fresh small world on each backend."""
     return build_world(any_portal)
+
+
+@pytest.fixture(params=["sqlite", "pg"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each backend, for this test alone (the portal is started on it by the test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'portal.db'}"
+        return
+    with fresh_pg_database("fieldapp_empty") as url:
+        yield url

@@ -12,9 +12,6 @@ import hashlib
 import io
 import os
 import random
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +20,7 @@ import requests
 from PIL import Image
 
 from portal.blobstore import FileBlobStore
-from portal.server import free_port, wait_healthy
+from tests.portal.killable import KillablePortal
 
 CHUNK = 64 * 1024
 
@@ -90,75 +87,43 @@ def test_completing_uses_the_hash_kept_while_writing_or_the_file(tmp_path: Path)
     assert store.partial_digest(sha, owner) == hashlib.sha256(data[:1000] + b"\0" * 2000).hexdigest()
 
 
-class Served:
-    """``fieldapp-portal serve`` in its own process on one database and blob folder."""
+PASSPHRASE = "durable photo passphrase"
 
-    def __init__(self, root: Path) -> None:
-        self.env = {**os.environ, "FIELDAPP_PORTAL_KDF_N": "16"}
-        self.db = f"sqlite:///{root / 'portal.db'}"
-        self.blobs = root / "blobs"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/api/v1"
-        self.process: subprocess.Popen[bytes] | None = None
-        subprocess.run([sys.executable, "-m", "portal.cli", "add-user", "--database-url", self.db, "--username", "kim",
-                        "--role", "officer", "--team", "North", "--password-stdin"],
-                       input=b"durable photo passphrase\n", env=self.env, check=True, capture_output=True)
 
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "serve", "--database-url", self.db, "--blob-dir", str(self.blobs),
-             "--port", str(self.port), "--chunk-size", "64KiB"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        process = self.process
-        wait_healthy(self.url, lambda: process.poll() is None)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
-
-    def sign_in(self) -> dict[str, str]:
-        answer = requests.post(f"{self.url}/auth/login", timeout=30, json={
-            "username": "kim", "password": "durable photo passphrase", "device_id": "durability-test"})
-        return {"Authorization": f"Bearer {answer.json()['token']}"}
-
-    def put(self, auth: dict[str, str], sha: str, data: bytes, start: int) -> requests.Response:
-        body = data[start:start + CHUNK]
-        return requests.put(f"{self.url}/blobs/{sha}", data=body, timeout=30, headers={
-            **auth, "Content-Range": f"bytes {start}-{start + len(body) - 1}/{len(data)}",
-            "Content-Type": "application/octet-stream"})
+def _put(portal: KillablePortal, auth: dict[str, str], sha: str, data: bytes, start: int) -> requests.Response:
+    body = data[start:start + CHUNK]
+    return requests.put(f"{portal.url}/blobs/{sha}", data=body, timeout=30, headers={
+        **auth, "Content-Range": f"bytes {start}-{start + len(body) - 1}/{len(data)}",
+        "Content-Type": "application/octet-stream"})
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    portal = Served(tmp_path)
-    try:
+def served(tmp_path: Path) -> Iterator[KillablePortal]:
+    with KillablePortal(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path / "blobs", "--chunk-size", "64KiB") as portal:
+        portal.add_user("kim", PASSPHRASE, "--role", "officer", "--team", "North")
         yield portal
-    finally:
-        if portal.process is not None and portal.process.poll() is None:
-            portal.kill()
 
 
 @pytest.mark.slow
-def test_confirmed_offset_and_photo_survive_kill_9_of_the_server(served: Served) -> None:
+def test_confirmed_offset_and_photo_survive_kill_9_of_the_server(served: KillablePortal) -> None:
     """After kill -9 the portal reports the offset it confirmed, the upload resumes there, a finished photo stays."""
     served.start()
-    assert requests.get(f"{served.url}/sync/meta", headers=served.sign_in(), timeout=30).json()["chunk_bytes"] == CHUNK
-    auth = served.sign_in()
+    assert requests.get(f"{served.url}/sync/meta", headers=served.sign_in("kim", PASSPHRASE, "durability-test"), timeout=30).json()["chunk_bytes"] == CHUNK
+    auth = served.sign_in("kim", PASSPHRASE, "durability-test")
     cut, whole = _photo(1), _photo(2)
     assert len(cut) > 2 * CHUNK and len(whole) > 2 * CHUNK
     cut_sha, whole_sha = hashlib.sha256(cut).hexdigest(), hashlib.sha256(whole).hexdigest()
     for start in range(0, len(whole), CHUNK):
-        assert served.put(auth, whole_sha, whole, start).status_code in (200, 201)
-    first, second = served.put(auth, cut_sha, cut, 0), served.put(auth, cut_sha, cut, CHUNK)
+        assert _put(served, auth, whole_sha, whole, start).status_code in (200, 201)
+    first, second = _put(served, auth, cut_sha, cut, 0), _put(served, auth, cut_sha, cut, CHUNK)
     assert first.json() == {"offset": CHUNK} and second.json() == {"offset": 2 * CHUNK}
     served.kill()
 
     served.start()
-    auth = served.sign_in()
+    auth = served.sign_in("kim", PASSPHRASE, "durability-test")
     state = requests.get(f"{served.url}/blobs/{cut_sha}/upload", headers=auth, timeout=30).json()
     assert state == {"state": "partial", "offset": 2 * CHUNK}
-    answers = [served.put(auth, cut_sha, cut, start).status_code for start in range(2 * CHUNK, len(cut), CHUNK)]
+    answers = [_put(served, auth, cut_sha, cut, start).status_code for start in range(2 * CHUNK, len(cut), CHUNK)]
     assert answers[-1] == 201 and set(answers[:-1]) <= {200}
     for sha, data in ((cut_sha, cut), (whole_sha, whole)):
         assert requests.get(f"{served.url}/blobs/{sha}", headers=auth, timeout=30).content == data

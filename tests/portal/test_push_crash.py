@@ -9,10 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,50 +23,17 @@ from sqlalchemy import create_engine, func, select
 from portal.models import OpRow, VisitRow
 from portal.models_security import AuditEventRow
 from portal.models_webhooks import WebhookEventRow
-from portal.server import free_port, wait_healthy
-from tests.conftest import fresh_pg_database
 from tests.portal.conftest import PASSWORD, TEMPLATE
+from tests.portal.killable import KillablePortal
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["sqlite", "pg"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each backend, for this test alone."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'portal.db'}"
-        return
-    with fresh_pg_database("fieldapp_crash") as url:
-        yield url
-
-
-class _Served:
-    """``fieldapp-portal serve`` in its own process, to be killed."""
-
-    def __init__(self, database_url: str, root: Path) -> None:
-        self.env = {**os.environ, "FIELDAPP_PORTAL_KDF_N": "16"}
-        self.database_url, self.root, self.port = database_url, root, free_port()
-        self.url = f"http://127.0.0.1:{self.port}/api/v1"
-        self.process: subprocess.Popen[bytes] | None = None
-        subprocess.run([sys.executable, "-m", "portal.cli", "add-user", "--database-url", database_url, "--username", "root",
-                        "--role", "admin", "--password-stdin"], input=f"{PASSWORD}\n".encode(), env=self.env, check=True, capture_output=True)
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "portal.cli", "serve", "--database-url", self.database_url, "--blob-dir", str(self.root / "blobs"),
-             "--port", str(self.port)], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        process = self.process
-        wait_healthy(self.url, lambda: process.poll() is None)
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(30)
+class _Served(KillablePortal):
+    """The portal under test, with an admin ``root`` to set it up."""
 
     def login(self, username: str) -> dict[str, str]:
-        answer = requests.post(f"{self.url}/auth/login", json={"username": username, "password": PASSWORD, "device_id": "crash"}, timeout=30)
-        assert answer.status_code == 200, answer.text
-        return {"Authorization": f"Bearer {answer.json()['token']}"}
+        return self.sign_in(username, PASSWORD, "crash")
 
     def post(self, path: str, auth: dict[str, str], body: Any) -> Any:
         answer = requests.post(f"{self.url}{path}", json=body, headers=auth, timeout=60)
@@ -80,12 +43,9 @@ class _Served:
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[_Served]:
-    portal = _Served(database_url, tmp_path)
-    try:
+    with _Served(database_url, tmp_path / "blobs") as portal:
+        portal.add_user("root", PASSWORD, "--role", "admin")
         yield portal
-    finally:
-        if portal.process is not None and portal.process.poll() is None:
-            portal.kill()
 
 
 def _visit_ops(portal: _Served, cases: int) -> tuple[dict[str, str], Any]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from fieldapp.domain import Role
@@ -17,19 +15,8 @@ from portal.core.db import Database
 from portal.server import BackgroundPortal, start_background
 from portal.services import records
 from sync.protocol import AdminUserCreate, format_timestamp, utc_now
-from tests.conftest import fresh_pg_database
 from tests.portal.conftest import PASSWORD
 from tests.portal.webhook_receiver import Receiver
-
-
-@pytest.fixture(params=["sqlite", "pg"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each backend, for this test alone."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'portal.db'}"
-        return
-    with fresh_pg_database("fieldapp_wh") as url:
-        yield url
 
 
 def _serve(database_url: str, blob_dir: Path) -> BackgroundPortal:
