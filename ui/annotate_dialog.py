@@ -45,13 +45,13 @@ from fieldapp.errors import ValidationError
 from fieldapp.photos import PreparedPhoto
 from fieldapp.photos_annotate import PhotoPixels, decode_pixels
 from fieldapp.photos_marks import COLOURS, TEXT_MAX_CHARS, Mark, Point, validate_marks
-from fieldapp.types import Photo
+from fieldapp.types import Photo, counted
 from ui.annotate_canvas import MAX_ZOOM, ZOOM_STEP, AnnotateCanvasWidget, Tool
 from ui.annotate_keeper import MarksKeeper
 from ui.context import AppContext
 from ui.drafts import confirm_discard
 from ui.tasks import Op, TaskFailure
-from ui.widgets import wrapping_label
+from ui.widgets import ProblemLabel, wrapping_label
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +128,7 @@ class AnnotateDialog(QDialog):
                                                        self.zoom_in_action, self.zoom_out_action)]
 
         self.hint = wrapping_label("Loading the photo…", "muted")
-        self.message = wrapping_label("", "problem")
-        self.message.hide()
+        self.message = ProblemLabel()
         buttons = QDialogButtonBox()
         self.save_button = buttons.addButton("Save as new photo", QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setToolTip("Add the marked-up copy to the visit; the original stays as it is (Ctrl+S)")
@@ -246,14 +245,12 @@ class AnnotateDialog(QDialog):
             return
         self.canvas.resume(marks)
         count = len(marks)
-        self.message.setText(f"The {count} mark{'s' if count != 1 else ''} you drew on this photo before "
-                             f"{'are' if count != 1 else 'is'} back. Go on drawing, or Undo to start afresh.")
-        self.message.show()
+        self.message.say(f"The {counted(count, 'mark')} you drew on this photo before "
+                         f"{'are' if count != 1 else 'is'} back. Go on drawing, or Undo to start afresh.")
 
     def _on_keep_failed(self, message: str) -> None:
-        self.message.setText(f"Your marks could not be kept on this laptop in case it loses power: {message} "
-                             "They are still here; save the copy to keep them.")
-        self.message.show()
+        self.message.say(f"Your marks could not be kept on this laptop in case it loses power: {message} "
+                         "They are still here; save the copy to keep them.")
 
     def _on_load_failed(self, failure: TaskFailure) -> None:
         self.hint.setText(f"The photo could not be opened: {failure.message}")
@@ -338,8 +335,7 @@ class AnnotateDialog(QDialog):
     def _on_save_failed(self, failure: TaskFailure) -> None:
         self.saving = False
         self.canvas.setEnabled(True)
-        self.message.setText(f"The annotated copy was not saved: {failure.message} Your marks are still here.")
-        self.message.show()
+        self.message.say(f"The annotated copy was not saved: {failure.message} Your marks are still here.")
         self._update_actions()
 
     # ------------------------------------------------------------ closing

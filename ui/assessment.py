@@ -21,7 +21,7 @@ from fieldapp.vocabulary import HazardVocabulary
 # The editor's own answer widgets, so the assessment looks and saves like the rest of the form.
 from ui.questions import Answer, MultiChoiceWidget, QuestionWidget, TextWidget, TickListWidget, YesNoWidget, _ButtonsWidget
 from ui.report_hazard import fill_hazard_list
-from ui.widgets import wrapping_label
+from ui.widgets import ProblemLabel, wrapping_label
 
 #: The findings as the officer reads them, in the order they weigh them.
 FINDING_TEXT: dict[Finding, str] = {
@@ -100,8 +100,7 @@ class AssessmentWidget(QGroupBox):
             "safety_work": self.safety_work, "supplementary_work": self.supplementary_work,
             "alternative_accommodation": self.alternative_accommodation,
         }
-        self.problem = wrapping_label("", "problem")
-        self.problem.hide()
+        self.problem = ProblemLabel()
         form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow(self.intro)
@@ -141,8 +140,7 @@ class AssessmentWidget(QGroupBox):
             widget.set_read_only(read_only)
 
     def set_problem(self, message: str | None) -> None:
-        self.problem.setText(f"⚠ {message}" if message else "")
-        self.problem.setVisible(bool(message))
+        self.problem.warn(message)
 
     def focus_widget(self) -> QWidget:
         return self.finding.focus_widget()

@@ -20,7 +20,7 @@ from ui.context import AppContext
 from ui.format import label
 from ui.models import AnyIndex, RowRole, RowsTableModel
 from ui.tasks import Op, TaskFailure
-from ui.widgets import ColumnFitter, row_table, wrapping_label
+from ui.widgets import ColumnFitter, ProblemLabel, row_table, wrapping_label
 
 
 class DeadlinesTableModel(RowsTableModel[DeadlineRow]):
@@ -101,8 +101,7 @@ class DeadlinesWidget(QWidget):
         self.empty = wrapping_label("No deadline is running for your cases.", "muted")
         self.count = QLabel()
         self.count.setObjectName("muted")
-        self.message = wrapping_label("", "problem")
-        self.message.hide()
+        self.message = ProblemLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(self.intro)
@@ -129,8 +128,7 @@ class DeadlinesWidget(QWidget):
         self.sig_loaded.emit(len(rows))
 
     def _on_failed(self, failure: TaskFailure) -> None:
-        self.message.setText(f"The deadlines could not be read: {failure.message}")
-        self.message.show()
+        self.message.say(f"The deadlines could not be read: {failure.message}")
 
     def _on_table_activated(self, index: QModelIndex) -> None:
         row = self.model.row_at(index.row())

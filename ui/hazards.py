@@ -18,7 +18,7 @@ from fieldapp.types import Hazard
 from ui.hazard_text import line_text
 from ui.look import icon
 from ui.questions import band_combo, hazard_combo, select_value
-from ui.widgets import repolish, wrapping_label
+from ui.widgets import ProblemLabel, repolish, wrapping_label
 
 
 class HazardRowWidget(QFrame):
@@ -43,8 +43,7 @@ class HazardRowWidget(QFrame):
         self.remove.setIcon(icon("remove"))
         self.remove.setToolTip("Remove this hazard")
         self.remove.setAccessibleName("Remove this hazard")
-        self.problem = wrapping_label("", "problem")
-        self.problem.hide()
+        self.problem = ProblemLabel()
         layout = QGridLayout(self)
         layout.addWidget(self.hazard, 0, 0)
         layout.addWidget(self.band, 0, 1)
@@ -85,8 +84,7 @@ class HazardRowWidget(QFrame):
                       self.location.text().strip(), self.notes.text().strip())
 
     def set_problem(self, message: str | None) -> None:
-        self.problem.setText(f"⚠ {message}" if message else "")
-        self.problem.setVisible(bool(message))
+        self.problem.warn(message)
 
 
 class HazardsEditorWidget(QWidget):

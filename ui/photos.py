@@ -30,7 +30,7 @@ from ui.models import PhotoListModel, RowRole
 from ui.photo_import import ImportResult, PhotoImportJob
 from ui.review.photo_dialog import PhotoDialog
 from ui.tasks import Op, TaskFailure, TaskProgress
-from ui.widgets import wrapping_label
+from ui.widgets import ProblemLabel
 
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)"
 #: Opens the annotation of the chosen photo from anywhere in the visit editor.
@@ -115,8 +115,7 @@ class PhotoPanelWidget(QWidget):
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.stop_button)
         self._show_progress(False)
-        self.message = wrapping_label("", "problem")
-        self.message.hide()
+        self.message = ProblemLabel()
 
         self.add_button = QPushButton(icon("photo"), "Add photos…")
         self.add_button.setToolTip("Add photos from files (Ctrl+Shift+P)")
@@ -250,23 +249,20 @@ class PhotoPanelWidget(QWidget):
         self.last_result = result
         if result.cancelled:
             count = len(result.added)
-            self.message.setText(f"Import stopped. {count} photo{'s were' if count != 1 else ' was'} added; "
-                                 "add the others again when you want them.")
-            self.message.show()
+            self.message.say(f"Import stopped. {count} photo{'s were' if count != 1 else ' was'} added; "
+                             "add the others again when you want them.")
         elif result.refused:
             # The core's messages usually name the file already; name it once.
             lines = "\n".join(f"•  {r.reason}" if r.name in r.reason else f"•  {r.name}: {r.reason}"
                               for r in result.refused)
             count = len(result.refused)
-            self.message.setText(f"{count} file{'s were' if count > 1 else ' was'} not added:\n{lines}"
-                                 + (f"\n{len(result.added)} other photo(s) were added." if result.added else ""))
-            self.message.show()
+            self.message.say(f"{count} file{'s were' if count > 1 else ' was'} not added:\n{lines}"
+                             + (f"\n{len(result.added)} other photo(s) were added." if result.added else ""))
         self.sig_import_finished.emit(result)
         self.reload()
 
     def _on_import_failed(self, failure: TaskFailure) -> None:
-        self.message.setText(f"Photos could not be added: {failure.message}")
-        self.message.show()
+        self.message.say(f"Photos could not be added: {failure.message}")
 
     # ------------------------------------------------------------ actions
 
@@ -278,15 +274,13 @@ class PhotoPanelWidget(QWidget):
             .failure(self._on_reload_failed).run()
 
     def _on_reload_failed(self, failure: TaskFailure) -> None:
-        self.message.setText(f"The photos could not be shown: {failure.message} They are kept with the visit; "
-                             "go back and open the visit again.")
-        self.message.show()
+        self.message.say(f"The photos could not be shown: {failure.message} They are kept with the visit; "
+                         "go back and open the visit again.")
 
     def _on_thumbnail_failed(self, failure: TaskFailure) -> None:
         # The photo record and its file stay as they are; only the small picture is missing.
-        self.message.setText(f"A thumbnail could not be made: {failure.message} The photo stays attached; "
-                             "Enlarge shows it, or remove it and add the file again.")
-        self.message.show()
+        self.message.say(f"A thumbnail could not be made: {failure.message} The photo stays attached; "
+                         "Enlarge shows it, or remove it and add the file again.")
 
     def _on_reloaded(self, visit: Visit) -> None:
         photos = tuple(visit.photos)
@@ -348,9 +342,8 @@ class PhotoPanelWidget(QWidget):
         if self._read_only:
             return
         if photo is None or photo.path is None:
-            self.message.setText("Choose the photo to annotate first: click it, or move to it with the arrow keys."
-                                 if photo is None else "This photo is not on this laptop yet; sync to download it.")
-            self.message.show()
+            self.message.say("Choose the photo to annotate first: click it, or move to it with the arrow keys."
+                             if photo is None else "This photo is not on this laptop yet; sync to download it.")
             return
         number = [p.id for p in self.model.photos()].index(photo.id) + 1
         self.annotator = AnnotateDialog(self._ctx, photo, number, self)

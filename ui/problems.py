@@ -22,7 +22,7 @@ from ui.drafts import confirm_discard, lost_text
 from ui.models import ProblemTableModel
 from ui.returned_visits import ReturnedVisitsWidget
 from ui.tasks import Op, TaskFailure
-from ui.widgets import clear_layout, wrapping_label
+from ui.widgets import ProblemLabel, clear_layout, wrapping_label
 
 ACTION_TEXT = {
     ProblemAction.AMEND: ("File an amendment", "Start a new visit that corrects the approved one; your edits carry over."),
@@ -79,8 +79,7 @@ class NeedsAttentionWidget(QWidget):
         buttons.addWidget(self.open_button)
         layout.addLayout(buttons)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
-        self.message = wrapping_label("", "problem")
-        self.message.hide()
+        self.message = ProblemLabel()
         layout.addWidget(self.message)
         layout.addStretch(0)   # takes the room only while the table is hidden: the page reads top down
         self._show_selected(None)
@@ -167,8 +166,7 @@ class NeedsAttentionWidget(QWidget):
         self._show_error(failure.message)
 
     def _show_error(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.show()
+        self.message.say(text)
 
     def _on_open_clicked(self) -> None:
         problem = self.selected()

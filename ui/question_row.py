@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ui.look import PROBLEM_RED
 from ui.questions import QuestionWidget
-from ui.widgets import wrapping_label
+from ui.widgets import ProblemLabel, wrapping_label
 
 
 class QuestionRowWidget(QWidget):
@@ -21,8 +21,7 @@ class QuestionRowWidget(QWidget):
         title.setTextFormat(Qt.TextFormat.RichText)
         title.setWordWrap(True)
         title.setBuddy(editor.focus_widget())
-        self.problem = wrapping_label("", "problem")
-        self.problem.hide()
+        self.problem = ProblemLabel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
         layout.addWidget(title)
@@ -33,5 +32,4 @@ class QuestionRowWidget(QWidget):
 
     def set_problem(self, message: str | None) -> None:
         message = self.editor.explain(message) if message else message
-        self.problem.setText(f"⚠ {message}" if message else "")
-        self.problem.setVisible(bool(message))
+        self.problem.warn(message)

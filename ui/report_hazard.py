@@ -34,7 +34,7 @@ from fieldapp.vocabulary import HazardVocabulary
 from ui.context import AppContext
 from ui.format import label
 from ui.tasks import Op, TaskFailure
-from ui.widgets import action_buttons, checked_values, wrapping_label
+from ui.widgets import ProblemLabel, action_buttons, checked_values, wrapping_label
 
 LONDON = QTimeZone(b"Europe/London")
 #: A visit whose photos are (or are about to be) on the portal.
@@ -108,14 +108,12 @@ class ReportHazardDialog(QDialog):
                                    ("observed_at", "When you saw it", self.observed),
                                    ("priority", "Priority", self.priority),
                                    ("photo_ids", "Photos", self.photos)):
-            problem = wrapping_label("", "problem")
-            problem.hide()
+            problem = ProblemLabel()
             self.problems[key] = problem
             form.addRow(title, widget)
             form.addRow("", problem)
         form.addRow("", self.photos_note)
-        self.message = wrapping_label("", "problem")
-        self.message.hide()
+        self.message = ProblemLabel()
         self.buttons, self.send_button = action_buttons(self, "Queue the report", self.send)
         self.send_button.setToolTip("Keep the report here and send it at the next sync")
         layout = QVBoxLayout(self)

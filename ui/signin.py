@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QVBoxLayo
 
 from ui.context import AppContext, WindowSettings
 from ui.tasks import Op, TaskFailure
-from ui.widgets import action_buttons, wrapping_label
+from ui.widgets import ProblemLabel, action_buttons, wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
@@ -78,8 +78,7 @@ class SignInDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Password")
-        self.error = wrapping_label("", "problem")
-        self.error.hide()
+        self.error = ProblemLabel()
         #: Why sign-in is asked for again (a session the portal ended), shown above the form.
         self.reason = wrapping_label(reason, "problem")
         self.reason.setVisible(bool(reason))
@@ -129,5 +128,4 @@ class SignInDialog(QDialog):
         self._show_error(failure.message)
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
+        self.error.say(text)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QW
 from fieldapp.types import Pending, counted_parts
 from ui.context import AppContext
 from ui.tasks import Op, TaskFailure
-from ui.widgets import wrapping_label
+from ui.widgets import ProblemLabel, wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
@@ -58,8 +58,7 @@ class RemoveDataDialog(QDialog):
             text = (f"{reason} This laptop holds unsent work ({unsent_sentence(pending)}), so its data stays: "
                     "sign in and sync to send it. You can remove the data after that.")
         self.text = wrapping_label(text)
-        self.error = wrapping_label("", "problem")
-        self.error.hide()
+        self.error = ProblemLabel()
         self.buttons = QDialogButtonBox()
         self.remove_button = None
         if self.can_remove:
@@ -93,8 +92,7 @@ class RemoveDataDialog(QDialog):
         assert self.remove_button is not None
         self.remove_button.setText("Remove personal data")
         self.remove_button.setEnabled(True)
-        self.error.setText(failure.message)
-        self.error.show()
+        self.error.say(failure.message)
 
     def _on_sign_in_clicked(self) -> None:
         self.sig_sign_in.emit()

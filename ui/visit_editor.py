@@ -55,7 +55,7 @@ from ui.photos import PhotoPanelWidget, local_files
 from ui.question_row import QuestionRowWidget
 from ui.questions import Answer, FocusOutFilter, widget_for
 from ui.tasks import Op, TaskFailure
-from ui.widgets import clear_layout, repolish, wrapping_label
+from ui.widgets import ProblemLabel, clear_layout, repolish, wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
@@ -279,8 +279,7 @@ class VisitEditorWidget(QWidget):
         self.outcome.setAccessibleName("Outcome")
         self.outcome.currentIndexChanged.connect(lambda _i: self._mark("outcome", 0))
         self.outcome.currentIndexChanged.connect(lambda _i: self._show_assessment_required())
-        self.outcome_problem = wrapping_label("", "problem")
-        self.outcome_problem.hide()
+        self.outcome_problem = ProblemLabel()
         self.notes = QPlainTextEdit()
         self.notes.setTabChangesFocus(True)
         self.notes.setPlaceholderText("Anything else the team lead should know")
@@ -290,8 +289,7 @@ class VisitEditorWidget(QWidget):
         self.notes.textChanged.connect(self._on_notes_typed)
         self.notes.installEventFilter(FocusOutFilter(self._save_now, self))
         # Said while typing: the portal refuses notes past its limit (kept here as typed).
-        self.notes_problem = wrapping_label("", "problem")
-        self.notes_problem.hide()
+        self.notes_problem = ProblemLabel()
 
         hazards_box = QGroupBox("Hazards (HHSRS)")
         QVBoxLayout(hazards_box).addWidget(self.hazards)
@@ -320,8 +318,7 @@ class VisitEditorWidget(QWidget):
         self.submit_button.setProperty("primary", True)
         self.submit_button.setToolTip("Check the visit and queue it for the portal (Ctrl+Enter)")
         self.submit_button.clicked.connect(self.submit)
-        self.message = wrapping_label("", "problem")
-        self.message.hide()
+        self.message = ProblemLabel()
         footer = QHBoxLayout()
         footer.addWidget(self.message, 1)
         footer.addStretch(0)
@@ -517,8 +514,7 @@ class VisitEditorWidget(QWidget):
             box.show_problems(problems, self._show_missing)
         self.assessment.set_problem(problems.get("assessment") if self._show_missing else None)
         outcome_message = problems.get("outcome") if self._show_missing else None
-        self.outcome_problem.setText(f"⚠ {outcome_message}" if outcome_message else "")
-        self.outcome_problem.setVisible(bool(outcome_message))
+        self.outcome_problem.warn(outcome_message)
 
     def _show_assessment_required(self) -> None:
         """Mark the assessment required as the store and portal will (fieldapp.domain_required: Awaab case, an inspection)."""
@@ -554,8 +550,7 @@ class VisitEditorWidget(QWidget):
 
     def _show_notes_limit(self) -> None:
         message = too_long(self.notes.toPlainText(), NOTES_MAX_CHARS)
-        self.notes_problem.setText(f"⚠ {message}" if message else "")
-        self.notes_problem.setVisible(bool(message))
+        self.notes_problem.warn(message)
 
     def _schedule(self, delay_ms: int) -> None:
         self.save_label.setText("Saving…")
@@ -750,8 +745,7 @@ class VisitEditorWidget(QWidget):
         self.sig_back.emit()
 
     def _show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
+        self.message.say(text)
 
     # ------------------------------------------------------------ drag and drop
 

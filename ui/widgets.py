@@ -25,11 +25,34 @@ from PySide6.QtWidgets import (
 def wrapping_label(text: str, object_name: str | None = None) -> QLabel:
     """A label that wraps and can be selected (addresses and warnings get copied)."""
     widget = QLabel(text)
-    widget.setWordWrap(True)
-    widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    _wrap(widget)
     if object_name:
         widget.setObjectName(object_name)
     return widget
+
+
+def _wrap(widget: QLabel) -> None:
+    widget.setWordWrap(True)
+    widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+
+class ProblemLabel(QLabel):
+    """A screen's or a field's problem line (``QLabel#problem``): hidden until it has something to `say`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        _wrap(self)
+        self.setObjectName("problem")
+        self.hide()
+
+    def say(self, text: str | None) -> None:
+        """Show ``text``; none (``None`` or empty) hides the line, as ``hide()`` does."""
+        self.setText(text or "")
+        self.setVisible(bool(text))
+
+    def warn(self, message: str | None) -> None:
+        """A field's problem, marked ⚠ beside the field; none hides it."""
+        self.say(f"⚠ {message}" if message else None)
 
 
 class ElidedLabel(QLabel):
