@@ -47,7 +47,10 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit the portal has answered survives a power cut, as on PostgreSQL
+        # (synchronous_commit on). The laptop forgets what the portal confirmed; under
+        # NORMAL a WAL commit could still be rolled back by a power cut.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -127,3 +127,15 @@ def test_confirmed_offset_and_photo_survive_kill_9_of_the_server(served: Killabl
     assert answers[-1] == 201 and set(answers[:-1]) <= {200}
     for sha, data in ((cut_sha, cut), (whole_sha, whole)):
         assert requests.get(f"{served.url}/blobs/{sha}", headers=auth, timeout=30).content == data
+
+
+def test_sqlite_portal_commits_survive_a_power_cut(tmp_path: Path) -> None:
+    """The SQLite portal syncs its log on every commit (synchronous=FULL), as PostgreSQL does by default."""
+    from sqlalchemy import text
+
+    from portal.core.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'portal.db'}")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
