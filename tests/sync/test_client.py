@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from itertools import count
 from typing import Any
@@ -220,3 +221,16 @@ def test_redirect_is_an_error_naming_the_new_address_and_nothing_is_resent(stub:
     with pytest.raises(PortalRedirected):
         client.push("device-1", [])
     assert len(portal.requests) == 2 and target.requests == []
+
+
+def test_a_pulled_page_reads_as_json_loads_reads_it(stub: Any, make_client: Any) -> None:
+    """Names with accents, escapes, big and float numbers, and a lone surrogate (which only json.loads takes)."""
+    data = {"full_name": "Zoë O\u2019Neill", "note": "tab\tquote\"", "big": 2**70, "reading": 61.5, "none": None}
+    change = {"entity": "resident", "id": "r1", "version": 1, "seq": 4, "deleted": False, "data": data}
+    body = json.dumps({"changes": [change], "next_cursor": 4, "has_more": True}).encode()
+    server = stub(scripted(Reply(200, body, {"Content-Type": "application/json"}),
+                           Reply(200, body.replace(b"Zo\\u00eb", b"Zo\\ud800"), {"Content-Type": "application/json"})))
+    client = make_client(server.url)
+    assert client.pull_page(0, 10) == ([change], 4, True)
+    [odd], _, _ = client.pull_page(0, 10)
+    assert odd["data"]["full_name"] == "Zo\ud800 O\u2019Neill"
