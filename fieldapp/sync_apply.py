@@ -178,19 +178,23 @@ def _handler(model: type, values: Callable[[Mapping[str, Any]], dict[str, Any]],
         row = page.existing(session, model, cid)
         if _stale(row, version):
             return
-        if touched is not None:
-            getattr(page, touched).add(cid)
         if data is None:
             if row is not None and touched is not None:
                 row.version, row.deleted = version, True
+                getattr(page, touched).add(cid)
             elif row is not None:
                 session.delete(row)
                 page.known[(model, cid)] = None
             return
         fields = values(data) if touched is None else {**values(data), "deleted": False}
-        _upsert(session, page, model, row, cid, version, fields)
+        changed = _upsert(session, page, model, row, cid, version, fields)
         if model is CaseRow:
-            page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
+            links = page.links[cid] = list(dict.fromkeys(data.get("resident_ids") or []))
+            changed = changed or links != page.old_links.get(cid, [])
+        if touched is not None and changed:
+            # Only a record whose fields (or a case's residents) changed can change a list line: the echo
+            # of a push brings back each visit's case at a new version with the same fields.
+            getattr(page, touched).add(cid)
 
     return handle
 
@@ -215,18 +219,23 @@ def _template(session: Session, page: _Page, cid: str, version: int, data: Mappi
 
 
 def _upsert(session: Session, page: _Page, model: type, row: Any, cid: str, version: int,
-            values: Mapping[str, Any]) -> None:
+            values: Mapping[str, Any]) -> bool:
+    """Store the record at this version; True when it is new or any of its fields changed."""
     if row is None and model in _BULK:
         # A first sync brings tens of thousands of these: one executemany, not an ORM object each.
         page.new.setdefault(model, {})[cid] = {"id": cid, "version": version, **values}
-        return
+        return True
     if row is None:
         page.known[(model, cid)] = new = model(id=cid, version=version, **values)
         session.add(new)
-        return
+        return True
     row.version = version
+    changed = False
     for key, value in values.items():
-        setattr(row, key, value)
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
 
 
 def has_local_work(session: Session, visit: VisitRow) -> bool:

@@ -96,3 +96,35 @@ def test_bulk_rows_are_stored_as_the_orm_stores_them(tmp_path: Path) -> None:
             assert raw[0][1:] == raw[1][1:]   # the same text in the file, not only the same values read back
     finally:
         store.close()
+
+
+def _line_ids(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path / "fieldapp.db") as conn:
+        return dict(conn.execute("SELECT case_id, id FROM case_index").fetchall())
+
+
+def test_a_case_back_at_a_new_version_with_nothing_changed_keeps_its_line(tmp_path: Path) -> None:
+    """The echo of a push (each visit's case at a new version, same fields) rebuilds no list line; a real change does."""
+    changes = _changes()
+    store = _apply_in_pages(tmp_path, changes, len(changes))
+    try:
+        once = [c for c in changes if c["entity"] == "case" and [d["id"] for d in changes].count(c["id"]) == 1]
+        cases = [c for c in once if len(c["data"]["resident_ids"]) > 1][:4]
+        before = _line_ids(tmp_path)
+        store.apply_changes([{**c, "version": 5} for c in cases[:3]], 1000)
+        assert _line_ids(tmp_path) == before
+        with sqlite3.connect(tmp_path / "fieldapp.db") as conn:
+            ids = [c["id"] for c in cases[:3]]
+            assert {v for (v,) in conn.execute(f"SELECT version FROM cases WHERE id IN ({', '.join('?' * 3)})", ids)} == {5}
+        # New residents order, a new summary, a new version of the same fields: only the first two are rebuilt.
+        renamed = {**cases[0], "version": 6, "data": {**cases[0]["data"], "resident_ids": cases[0]["data"]["resident_ids"][:1]}}
+        resumed = {**cases[1], "version": 6, "data": {**cases[1]["data"], "summary": "Damp back"}}
+        store.apply_changes([renamed, resumed, {**cases[3], "version": 6}], 1001)
+        after = _line_ids(tmp_path)
+        assert {cid for cid in before if after[cid] != before[cid]} == {cases[0]["id"], cases[1]["id"]}
+        [line] = store.cases(CaseFilter(cases[0]["data"]["reference"]))
+        assert line.resident_names == next(c["data"]["full_name"] for c in changes
+                                           if c["id"] == cases[0]["data"]["resident_ids"][0])
+        assert store.cases(CaseFilter("damp back"))[0].reference == cases[1]["data"]["reference"]
+    finally:
+        store.close()
