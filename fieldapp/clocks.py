@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fieldapp.clock import as_utc, parse_optional
-from fieldapp.types import Clock
+from fieldapp.types import Clock, counted
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -148,7 +148,7 @@ def _left_text(clock: Clock, now: datetime, words: _Wording) -> str:
     days = working_days_left(clock.due_at, now)
     if left < 86400 or days == 0:
         return f"{_span(left)} left"
-    return f"{days} {words.day}{'s' if days != 1 else ''} left"
+    return counted(days, words.day, "left")
 
 
 def time_left_text(clock: Clock, now: datetime) -> str:

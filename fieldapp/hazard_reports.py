@@ -27,7 +27,7 @@ from fieldapp.domain import ErrorCode, OpStatus, Priority
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import CaseRow, HazardReportRow, OutboxRow, PhotoRow, PropertyRow, VisitRow
 from fieldapp.outbox import add_problem, enqueue, op_error
-from fieldapp.types import HazardReport, ProblemAction, VisitState
+from fieldapp.types import HazardReport, ProblemAction, VisitState, counted
 from fieldapp.visits import new_id
 from fieldapp.vocabulary import vocabulary
 
@@ -66,7 +66,7 @@ def report_hazard(session: Session, *, property_id: str | None, from_case_id: st
     problems = _problems(session, names, description, observed_at, priority, photo_ids, visit, key)
     if problems:
         count = len(problems)
-        raise ValidationError(f"The report cannot be sent yet: {count} thing{'s' if count != 1 else ''} to fix.",
+        raise ValidationError(f"The report cannot be sent yet: {counted(count, 'thing', 'to fix')}.",
                               problems)
     row = HazardReportRow(
         id=new_id(), property_id=property_id, from_case_id=case_id, visit_id=visit_id, hazards=names,

@@ -36,7 +36,7 @@ from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
 from fieldapp.limits import text_problems
 from fieldapp.models import CaseRow, PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
-from fieldapp.types import Hazard, VisitState
+from fieldapp.types import Hazard, VisitState, counted
 from fieldapp.assessment import document_assessment, merge_assessment
 from fieldapp.submission import visit_assessment_problems, visit_vocabulary
 from fieldapp.vocabulary import current_key, document_vocabulary, vocabularies_data
@@ -255,7 +255,7 @@ def check_submittable(session: Session, row: VisitRow) -> None:
     if problems:
         count = len(problems)
         raise ValidationError(
-            f"This visit cannot be submitted yet: {count} thing{'s' if count != 1 else ''} to fix.", problems)
+            f"This visit cannot be submitted yet: {counted(count, 'thing', 'to fix')}.", problems)
 
 
 def submit(session: Session, row: VisitRow) -> None:

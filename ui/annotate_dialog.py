@@ -298,7 +298,7 @@ class AnnotateDialog(QDialog):
         self.cancel_button.setEnabled(not self.saving)
         if canvas.ready and not self.saving:
             count = len(canvas.marks)
-            marks = f"{count} mark{'s' if count != 1 else ''}. " if count else ""
+            marks = f"{counted(count, 'mark')}. " if count else ""
             self.hint.setText(marks + _HINTS[canvas.tool])
 
     # ------------------------------------------------------------ saving
@@ -355,7 +355,7 @@ class AnnotateDialog(QDialog):
             super().reject()
             return
         box = self.discard_box = confirm_discard(
-            "Discard your marks?", f"You drew {marks} mark{'s' if marks != 1 else ''} on this photo that "
+            "Discard your marks?", f"You drew {counted(marks, 'mark')} on this photo that "
             "{} not saved. Discard {}?".format("are" if marks != 1 else "is", "them" if marks != 1 else "it"),
             "Discard marks", self)
         box.button(QMessageBox.StandardButton.Cancel).setText("Keep drawing")

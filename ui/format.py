@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from enum import StrEnum
 
+from fieldapp.types import counted
+
 
 class Urgency(StrEnum):
     """How loudly a due date is shown."""
@@ -30,8 +32,8 @@ def due_text(due_at: datetime | None, now: datetime | None = None) -> tuple[str,
         late = max(0, -days)
         if late == 0:
             hours = max(1, int((now - due).total_seconds() // 3600))
-            return f"Overdue {hours} hour{'s' if hours != 1 else ''}", Urgency.OVERDUE
-        return f"Overdue {late} day{'s' if late != 1 else ''}", Urgency.OVERDUE
+            return f"Overdue {counted(hours, 'hour')}", Urgency.OVERDUE
+        return f"Overdue {counted(late, 'day')}", Urgency.OVERDUE
     if days == 0:
         return f"Due today {due.astimezone():%H:%M}", Urgency.SOON
     if days == 1:

@@ -36,7 +36,7 @@ from fieldapp.letter import LetterFacts, load_template, render_letter
 from fieldapp.letter.pages import page_images
 from fieldapp.letter.words import LONDON, clock_time, long_date
 from fieldapp.summaries import METHODS, photo_files
-from fieldapp.types import SummaryIssued, Visit
+from fieldapp.types import SummaryIssued, Visit, counted
 from ui.tasks import Op, TaskFailure
 
 if TYPE_CHECKING:
@@ -220,8 +220,8 @@ class TenantLetterDialog(QDialog):
 
     def _on_letter(self, letter: LetterPages) -> None:
         self.letter = letter
-        self.message.setText(f"Letter for case {letter.reference}: {len(letter.pages)} "
-                             f"page{'s' if len(letter.pages) != 1 else ''}. Print it or save it; then, under the "
+        self.message.setText(f"Letter for case {letter.reference}: "
+                             f"{counted(len(letter.pages), 'page')}. Print it or save it; then, under the "
                              "visit, record how the tenant got it.")
         for page in letter.pages:
             view = QLabel(self.pages)

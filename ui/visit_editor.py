@@ -39,7 +39,7 @@ from fieldapp.domain_required import assessment_required
 from fieldapp.errors import ValidationError
 from fieldapp.limits import NOTES_MAX_CHARS, too_long
 from fieldapp.domain_forms import FormShape
-from fieldapp.types import CaseDetail, Hazard, Photo, Question, Section, Template, Visit, VisitState
+from fieldapp.types import CaseDetail, Hazard, Photo, Question, Section, Template, Visit, VisitState, counted
 from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
@@ -131,7 +131,7 @@ class MissingDialog(QDialog):
         self.setWindowTitle("Not ready to submit")
         layout = QVBoxLayout(self)
         count = len(problems)
-        layout.addWidget(wrapping_label(f"{count} thing{'s' if count != 1 else ''} to finish before submitting. "
+        layout.addWidget(wrapping_label(f"{counted(count, 'thing', 'to finish before submitting')}. "
                                         "Click one (or press Enter on it) to go to it."))
         self.list = QListWidget()
         self.list.setObjectName("linkList")

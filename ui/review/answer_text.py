@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fieldapp.domain import QuestionKind
-from fieldapp.types import Photo, Question
+from fieldapp.types import Photo, Question, counted
 from ui.questions import Answer
 
 
@@ -23,7 +23,7 @@ def answer_text(question: Question | None, value: Answer, photos: Mapping[str, P
     if kind == QuestionKind.PHOTO and isinstance(value, (list, tuple)):
         captions = [(photos or {}).get(pid) for pid in value]
         named = [p.caption or "photo" for p in captions if p is not None]
-        return f"{len(value)} photo{'s' if len(value) != 1 else ''}" + (f": {', '.join(named)}" if named else "")
+        return counted(len(value), "photo") + (f": {', '.join(named)}" if named else "")
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) or "—"
     if isinstance(value, float) and value.is_integer():

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.domain import Decision
+from fieldapp.types import counted
 
 
 class DecideDialog(QDialog):
@@ -35,7 +36,7 @@ class DecideDialog(QDialog):
 
         if unseen_photos and not returning:
             # A lead must never approve a visit whose photos they could not see without knowing it.
-            warning = QLabel(f"⚠ {unseen_photos} photo{'s' if unseen_photos != 1 else ''} "
+            warning = QLabel(f"⚠ {counted(unseen_photos, 'photo')} "
                              "could not be shown. You are approving without seeing "
                              f"{'them' if unseen_photos != 1 else 'it'}.")
             warning.setObjectName("reviewWarning")

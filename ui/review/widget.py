@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from fieldapp.domain import Decision
-from fieldapp.types import Photo, Problem, ReviewItem
+from fieldapp.types import Photo, Problem, ReviewItem, counted
 from ui.letter import TenantLetterDialog
 from ui.review.decide_dialog import DecideDialog
 from ui.review.keyboard import ReviewKeys
@@ -137,7 +137,7 @@ class ReviewWidget(QWidget):
             first = problems[0].message
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.attention_label.setText(
-                f"⚠ {len(problems)} decision{'s' if len(problems) != 1 else ''} need{'s' if len(problems) == 1 else ''} "
+                f"⚠ {counted(len(problems), 'decision')} need{'s' if len(problems) == 1 else ''} "
                 f"attention: {first}{more} <a href='problems'>Open Needs attention</a>")
         self.attention_label.setVisible(bool(problems))
         self.sig_queue_loaded.emit(len(items))
