@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QRadioButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -158,13 +159,19 @@ class ChoiceWidget(QuestionWidget):
         select_value(self.combo, value)
 
 
+#: Tick boxes whose labels together are longer than this go one under another: side by side they
+#: would push the form past a small screen's width ("Causes found" has eight long options).
+INLINE_OPTIONS_MAX_CHARS = 40
+
+
 class MultiChoiceWidget(QuestionWidget):
-    """Any of the question's options, as tick boxes."""
+    """Any of the question's options, as tick boxes: side by side when short, else one under another."""
 
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.boxes = [QCheckBox(option) for option in question.options]
-        layout = QHBoxLayout(self)
+        inline = sum(len(option) for option in question.options) <= INLINE_OPTIONS_MAX_CHARS
+        layout: QHBoxLayout | QVBoxLayout = QHBoxLayout(self) if inline else QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for box in self.boxes:
             layout.addWidget(box)

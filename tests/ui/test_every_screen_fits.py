@@ -383,3 +383,34 @@ def test_the_main_screens_fit_at_the_real_scale_factor(size: str) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert done.stdout.startswith(f"window {round(width / scale)}x"), done.stdout
+
+
+def test_the_councils_own_forms_fit(qtbot: Any, window: Any, tasks: Any, artifacts: Path, size: str) -> None:
+    """Each form the demo council ships (portal/data/seed_templates.json), opened in the editor: nothing sideways.
+
+    The forms' long lists of tick boxes ("Causes found", "Support offered") are what a made-up test form lacks.
+    """
+    import json
+    import uuid
+
+    from factory import TEMPLATE_DATA
+
+    from portal.seed import TEMPLATES_FILE
+
+    screens = Screens(size, artifacts)
+    store = window.ctx.store
+    case_id = _case(window, warnings=False)
+    for number, form in enumerate(json.loads(TEMPLATES_FILE.read_text(encoding="utf-8"))):
+        template_id = str(uuid.UUID(int=number + 1))
+        # The test store's cases are of the made-up form's types: the council's form is offered for them too.
+        data = {**form, "case_types": TEMPLATE_DATA["case_types"]}
+        store.apply_changes([{"entity": "template", "id": template_id, "version": 1, "seq": 0, "deleted": False,
+                              "data": data}], store.sync_state().cursor)
+        visit = store.start_visit(case_id, template_id)
+        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+            window.open_visit(visit.id)
+        wait_idle(qtbot, tasks)
+        name = "form_" + form["name"].lower().replace(" ", "_")
+        screens.window(window, name)
+        store.discard_draft(visit.id)
+    screens.check()
