@@ -94,7 +94,8 @@ class PhotoPanelWidget(QWidget):
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setWordWrap(True)
-        self.view.setUniformItemSizes(True)
+        # Each cell its own size: a portrait photo is taller, a caption may take three lines.
+        self.view.setUniformItemSizes(False)
         edge = self.fontMetrics().height() * 7
         self.view.setIconSize(QSize(edge, edge))
         self.view.setGridSize(QSize(int(edge * 1.25), int(edge + self.fontMetrics().lineSpacing() * 3.2)))

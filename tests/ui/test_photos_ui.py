@@ -87,3 +87,38 @@ def test_photo_caption_enlarge_and_remove(qtbot: Any, window: Any, tmp_path: Pat
         panel.remove_selected()
     assert panel.model.rowCount() == 0
     wait_idle(qtbot, window.ctx.tasks)
+
+
+def test_each_photo_of_the_grid_shows_whole_with_its_caption(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    """A portrait photo beside landscape ones, and a caption of two lines: each cell holds its picture and text.
+
+    The grid once gave every cell the first photo's size, so a portrait photo lost its caption under
+    its picture, and a longer caption was cut to "Mould on …".
+    """
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    editor = _open_editor(qtbot, window)
+    panel = editor.photos
+    files = [write_jpeg(tmp_path / "wide.jpg", 1200, 900, hue=1), write_jpeg(tmp_path / "tall.jpg", 900, 1200, hue=2)]
+    with qtbot.waitSignal(panel.sig_import_finished, timeout=20000):
+        panel.import_files(files)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=10000)
+    store = window.ctx.store
+    first = panel.model.photos()[0].id
+    with qtbot.waitSignal(panel.sig_photos_changed, timeout=10000):
+        panel._run_then_reload(lambda: store.update_photo(first, caption="Mould on bedroom ceiling"))
+    qtbot.waitUntil(lambda: not panel.model.missing_thumbnails(), timeout=10000)
+    wait_idle(qtbot, window.ctx.tasks)
+    QApplication.processEvents()
+    view = panel.view
+    for row in range(panel.model.rowCount()):
+        index = panel.model.index(row)
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(index)
+        view.itemDelegate().initStyleOption(option, index)
+        needed = view.itemDelegate().sizeHint(option, index)
+        shown = view.visualRect(index)
+        assert shown.height() >= needed.height() and shown.width() >= needed.width(), (
+            f"photo {row + 1} ({option.text!r}) is shown {shown.width()}x{shown.height()}, "
+            f"needs {needed.width()}x{needed.height()}")
