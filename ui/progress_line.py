@@ -29,7 +29,10 @@ def progress_text(progress: FormProgress, outcome: str | None) -> str:
         reason = "for this outcome" if outcome not in (None, "completed") else "on this form"
         return f"No required questions {reason} · {sections}"
     required = f"Required answered {progress.required_answered} of {progress.required_total}"
-    return f"{required} · {sections}" + ("  ✓ ready to submit" if progress.done else "")
+    if not progress.done:
+        return f"{required} · {sections}"
+    # Every visit needs its outcome to be submitted (fieldapp.visits.check_submittable): not ready before it.
+    return f"{required} · {sections}" + ("  ✓ ready to submit" if outcome else " · choose the outcome to submit")
 
 
 class ProgressLineWidget(QFrame):

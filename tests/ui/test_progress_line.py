@@ -40,8 +40,11 @@ def test_progress_follows_show_if_repeats_and_the_outcome(qtbot: Any, window: An
     _press_next(qtbot, editor)
     qtbot.waitUntil(lambda: QApplication.focusWidget() is editor.rows["where"].editor.focus_widget())
     editor.rows["mould"].editor.group.buttons()[1].click()              # no: "Where" hidden, no longer counted
-    assert line.text.text() == "Required answered 3 of 3 · Sections complete 2 of 2  ✓ ready to submit"
+    # Every question answered, but a visit is not submitted without its outcome: not ready yet.
+    assert line.text.text() == "Required answered 3 of 3 · Sections complete 2 of 2 · choose the outcome to submit"
     assert not line.next_button.isEnabled()
+    editor.outcome.setCurrentIndex(editor.outcome.findData("completed"))
+    assert line.text.text() == "Required answered 3 of 3 · Sections complete 2 of 2  ✓ ready to submit"
     editor.outcome.setCurrentIndex(editor.outcome.findData("no_access"))
     assert line.text.text().startswith("No required questions for this outcome")
 
