@@ -414,3 +414,32 @@ def test_the_councils_own_forms_fit(qtbot: Any, window: Any, tasks: Any, artifac
         screens.window(window, name)
         store.discard_draft(visit.id)
     screens.check()
+
+
+def test_a_case_reference_shows_whole_with_its_warning_and_draft_marks(qtbot: Any, window: Any, tasks: Any,
+                                                                        size: str) -> None:
+    """The list's first column holds "⚠ HBC-VD-000178  · Draft" whole: it was cut to "HBC-VD-00017…"."""
+    from ui.models import CaseTableModel
+
+    from factory import case_pages
+
+    screens = Screens(size, Path())
+    store = window.ctx.store
+    warned = _case(window, warnings=True)
+    # The store's cases again (same seed), one with a reference as long as the council's.
+    record = next(c for c in case_pages(60).changes if c["entity"] == "case" and c["id"] == warned)
+    store.apply_changes([{**record, "version": 2, "data": {**record["data"], "reference": "HBC-VD-000178"}}],
+                        store.sync_state().cursor + 1)
+    window.case_list.reload()
+    store.start_visit(warned, TEMPLATE_ID)
+    window.ctx.signals.sig_drafts_changed.emit()
+    window.resize(screens.width, screens.height)
+    qtbot.waitUntil(lambda: "HBC-VD-000178  · Draft" == str(window.case_list.model.data(
+        window.case_list.model.index(next(n for n, r in enumerate(window.case_list.model.rows()) if r.id == warned),
+                                     CaseTableModel.COL_REFERENCE))), timeout=5000)
+    wait_idle(qtbot, tasks)
+    QApplication.processEvents()
+    table = window.case_list.table
+    shown = table.horizontalHeader().sectionSize(CaseTableModel.COL_REFERENCE)
+    needed = table.sizeHintForColumn(CaseTableModel.COL_REFERENCE)
+    assert shown >= needed, f"the reference column is {shown} px wide at {size}, its text and marks need {needed}"
