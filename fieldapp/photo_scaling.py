@@ -18,6 +18,7 @@ import io
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from PIL import Image, JpegImagePlugin
 
@@ -47,8 +48,20 @@ class DecodeFailed(Exception):
     """The image data could not be decoded (truncated or corrupt); the cause is chained."""
 
 
+@dataclass(frozen=True)
+class Scaled:
+    """The decoded photo at its stored size, upright, and a copy of it at least half that size for the thumbnail.
+
+    The luma/colour path has the half-size copy anyway (the picture its colour came from),
+    so the thumbnail needs no resampling of the full picture; elsewhere it is the picture.
+    """
+
+    picture: Image.Image
+    preview: Image.Image
+
+
 def decode_scaled(image: Image.Image, data: bytes | None, long_edge: int,
-                  upright: Image.Transpose | None = None) -> Image.Image:
+                  upright: Image.Transpose | None = None) -> Scaled:
     """Decode ``image`` (opened from ``data``), scale its long edge to at most ``long_edge``, turn it upright.
 
     ``data`` (the file's bytes) lets a YCbCr JPEG take the luma/colour path; without it
@@ -68,8 +81,10 @@ def decode_scaled(image: Image.Image, data: bytes | None, long_edge: int,
         raise DecodeFailed(str(exc)) from exc
     image = _normalise_mode(image)
     if image.size == target:
-        return image.transpose(upright) if upright is not None else image
-    return _resize_banded(image, target, upright)
+        picture = image.transpose(upright) if upright is not None else image
+    else:
+        picture = _resize_banded(image, target, upright)
+    return Scaled(picture, picture)
 
 
 def _switched_to_luma(image: Image.Image, target: tuple[int, int]) -> bool:
@@ -94,7 +109,7 @@ def _switched_to_luma(image: Image.Image, target: tuple[int, int]) -> bool:
 
 
 def _scale_jpeg_planes(image: Image.Image, data: bytes, target: tuple[int, int],
-                       upright: Image.Transpose | None) -> Image.Image:
+                       upright: Image.Transpose | None) -> Scaled:
     """Scale a YCbCr JPEG (set to decode luma) from its full-size luma and half-size colour: YCbCr of ``target`` size.
 
     The colour planes are made at half the target size and doubled pixel for pixel: the
@@ -110,15 +125,18 @@ def _scale_jpeg_planes(image: Image.Image, data: bytes, target: tuple[int, int],
     luma = image.resize(target, RESAMPLE)
     if upright is not None:
         luma = luma.transpose(upright)
-    blue, red = colour.result()
+    blue, red, half = colour.result()
     scaled = Image.merge("YCbCr", (luma, blue, red))
     scaled.info = dict(image.info)
-    return scaled
+    return Scaled(scaled, half)
 
 
 def _colour_planes(data: bytes, size: tuple[int, int], target: tuple[int, int],
-                   upright: Image.Transpose | None) -> tuple[Image.Image, Image.Image]:
-    """The Cb and Cr planes of ``target`` size (upright), resampled at half size from a half-size decode."""
+                   upright: Image.Transpose | None) -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The Cb and Cr planes of ``target`` size, and the half-size picture they came from, upright.
+
+    The colour is resampled to half the target from a half-size decode.
+    """
     try:
         with Image.open(io.BytesIO(data)) as half:
             drafted = half.draft("YCbCr", (max(1, size[0] // 2), max(1, size[1] // 2)))
@@ -128,11 +146,11 @@ def _colour_planes(data: bytes, size: tuple[int, int], target: tuple[int, int],
             planes = picture.resize((target[0] // 2, target[1] // 2), RESAMPLE, box=box)
     except _DECODE_ERRORS as exc:
         raise DecodeFailed(str(exc)) from exc
-    _, blue, red = planes.split()
     if upright is not None:
-        blue, red = blue.transpose(upright), red.transpose(upright)
+        planes = planes.transpose(upright)
+    _, blue, red = planes.split()
     doubled = (blue.width * 2, blue.height * 2)
-    return blue.resize(doubled, Image.Resampling.NEAREST), red.resize(doubled, Image.Resampling.NEAREST)
+    return blue.resize(doubled, Image.Resampling.NEAREST), red.resize(doubled, Image.Resampling.NEAREST), planes
 
 
 _pool: ThreadPoolExecutor | None = None

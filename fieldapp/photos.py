@@ -25,7 +25,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from fieldapp.atomic import write_atomic
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
-from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, decode_scaled, workers
+from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled, workers
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,12 @@ def prepare_data(source: Path, data: bytes, policy: PhotoPolicy) -> PreparedPhot
     orientation = exif.get(_ORIENTATION, 1)
     taken_at = _taken_at(exif)
     upright = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    image = _decode_scaled(source, image, policy.long_edge, upright, data)
+    scaled = _decode_scaled(source, image, policy.long_edge, upright, data)
+    image = scaled.picture
     content_type = PNG if fmt == "PNG" else JPEG
-    # The thumbnail is made on another core while the photo is encoded.
-    thumb_job = workers().submit(_thumbnail_bytes, image, policy.thumbnail_edge)
+    # The thumbnail is made on another core while the photo is encoded, from the smaller copy when it is big enough.
+    thumb_source = scaled.preview if max(scaled.preview.size) >= policy.thumbnail_edge else image
+    thumb_job = workers().submit(_thumbnail_bytes, thumb_source, policy.thumbnail_edge)
     stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality)
     thumb = thumb_job.result()
     sha256 = hashlib.sha256(stored).hexdigest()
@@ -198,8 +200,7 @@ def store_photo_bytes(photos_dir: Path, sha256: str, data: bytes, thumbnail_edge
         raise PhotoError(f"The downloaded photo {sha256} is neither JPEG nor PNG; ask the portal administrator to check it.")
     label = Path(f"{sha256}{_SUFFIX[content_type]}")
     image, _ = _open_verified(label, data, PhotoPolicy())
-    image = _decode_scaled(label, image, thumbnail_edge * 2)
-    thumb = _thumbnail_bytes(image, thumbnail_edge)
+    thumb = _thumbnail_bytes(_decode_scaled(label, image, thumbnail_edge * 2).picture, thumbnail_edge)
     path = photo_path(photos_dir, actual, content_type)
     _write_once(path, data, actual)
     _write_once(thumbnail_path(photos_dir, actual), thumb, None)
@@ -269,7 +270,7 @@ def _exif(source: Path, image: Image.Image) -> Image.Exif:
 
 
 def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Image.Transpose | None = None,
-                   data: bytes | None = None) -> Image.Image:
+                   data: bytes | None = None) -> Scaled:
     """Decode the whole file, scale it so its long edge is at most ``long_edge`` and turn it upright."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Something in the process switched on Pillow's "accept truncated files": a cut-off

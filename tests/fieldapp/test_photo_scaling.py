@@ -28,7 +28,7 @@ def jpeg_bytes(size: tuple[int, int], **save: object) -> bytes:
 
 def scaled(data: bytes, upright: Image.Transpose | None, *, planes: bool = True) -> Image.Image:
     """decode_scaled to EDGE; ``planes=False`` withholds the bytes, which forces the whole-RGB path."""
-    return decode_scaled(Image.open(io.BytesIO(data)), data if planes else None, EDGE, upright)
+    return decode_scaled(Image.open(io.BytesIO(data)), data if planes else None, EDGE, upright).picture
 
 
 def differences(first: Image.Image, second: Image.Image) -> tuple[float, int]:
@@ -71,6 +71,16 @@ def test_colour_planes_sit_on_the_stored_jpegs_2x2_grid(upright: Image.Transpose
     for band in (1, 2):
         plane = planes.getchannel(band)
         assert plane.tobytes() == as_blocks(plane).tobytes()
+
+
+@pytest.mark.parametrize("upright", ORIENTATIONS, ids=lambda t: "none" if t is None else t.name)
+def test_preview_is_the_upright_picture_at_half_size(upright: Image.Transpose | None) -> None:
+    """The thumbnail's copy on the luma/colour path is the same picture, upright, at half size."""
+    data = jpeg_bytes((625, 469))
+    result = decode_scaled(Image.open(io.BytesIO(data)), data, EDGE, upright)
+    assert result.preview.size == (result.picture.width // 2, result.picture.height // 2)
+    luma_mean, _ = differences(result.preview.getchannel(0), result.picture.getchannel(0).reduce(2))
+    assert luma_mean < 3  # a turned or mirrored copy is off by tens of levels
 
 
 def test_rgb_coded_jpeg_takes_the_whole_path(tmp_path: Path) -> None:

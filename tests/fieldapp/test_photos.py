@@ -128,6 +128,11 @@ def test_exif_orientation_is_applied(tmp_path: Path, orientation: int, source_si
         assert len(marker) == 1
         red = stored.convert("RGB").getpixel(marker[0])
         assert red[0] > 200 and red[1] < 80
+    with Image.open(result.thumbnail_path) as thumb:  # the thumbnail is upright too (made from its own copy)
+        assert max(thumb.size) == 64 and (thumb.width > thumb.height) == (size[0] > size[1])
+        corner = tuple(round(v * thumb.width / size[0]) for v in marker[0])
+        red = thumb.convert("RGB").getpixel((min(corner[0], thumb.width - 4), min(corner[1], thumb.height - 4)))
+        assert red[0] > 200 and red[1] < 80
 
 
 def test_gps_and_date_kept_serial_owner_makernote_dropped(camera_jpeg: Path, tmp_path: Path) -> None:
