@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.types import CaseDetail, Draft, Template, Visit, VisitState, VisitSummary
+from fieldapp.types import CaseDetail, Draft, Template, Visit, VisitState, VisitSummary, counted
 from ui.clock_display import ClocksPanelWidget, show_due
 from ui.context import AppContext
 from ui.drafts import DraftQuestionBox, DraftsBoxWidget
@@ -42,6 +42,17 @@ VISIT_STATE_TEXT = {
     VisitState.APPROVED: "Approved",
     VisitState.RETURNED: "Returned by the team lead",
 }
+
+
+def visit_line(visit: VisitSummary) -> str:
+    """A visit in the case's list: "02 Dec 2026 06:52 — Aisha Khan — Completed — Submitted  (3 photos, 1 hazard)".
+
+    A draft has no outcome yet: it is left out rather than shown as a dash between dashes.
+    """
+    parts = [date_text(visit.started_at), visit.officer_name, *([label(visit.outcome)] if visit.outcome else []),
+             VISIT_STATE_TEXT.get(visit.state, visit.state)]
+    counts = f"{counted(visit.photo_count, 'photo')}, {counted(visit.hazard_count, 'hazard')}"
+    return " — ".join(parts) + f"  ({counts}{', Category 1' if visit.category_1 else ''})"
 
 
 class WarningBanner(QFrame):
@@ -274,9 +285,7 @@ class CaseDetailWidget(QWidget):
             self.visits.addItem("No visits yet.")
             self.visits.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         for visit in sorted(visits, key=lambda v: v.started_at, reverse=True):
-            text = (f"{date_text(visit.started_at)} — {visit.officer_name} — {label(visit.outcome)} — "
-                    f"{VISIT_STATE_TEXT.get(visit.state, visit.state)}  ({visit.photo_count} photos, "
-                    f"{visit.hazard_count} hazards{', Category 1' if visit.category_1 else ''})")
+            text = visit_line(visit)
             if visit.outcome == "completed":
                 text += f"\n    {summary_text(visit.summary_issued)}"
             item = QListWidgetItem(text)
