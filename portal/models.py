@@ -283,6 +283,21 @@ class ScopeChangeRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
+class PullChainRow(Base):
+    """A cursor this portal handed out in the middle of a pull that began at 0.
+
+    Such a cursor may lie below the tombstone horizon, yet the device missed nothing: a pull
+    from 0 never carried a record whose purged tombstone is older than the pull. So it is
+    accepted while no tombstone written since the pull began can have been purged, that is
+    for ``tombstone_days`` after ``started_at``.
+    """
+
+    __tablename__ = "pull_chains"
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cursor: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
 class OpRow(Base):
     """The stored result of an applied push op, for idempotent replays."""
 

@@ -38,6 +38,7 @@ from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, VisitBlobRow, VisitRow
 from portal.services import scope
+from portal.services.bulk import dialect_insert
 from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
 from sync.protocol import SHA256_RE, ContentRange, ErrorCode
@@ -112,10 +113,6 @@ def upload_state(session: Session, caller: scope.Caller, sha256: str) -> dict[st
     return {"state": "partial", "offset": partial.offset}
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _lock_partial(session: Session, sha256: str, caller: scope.Caller, total: int, settings: PortalSettings, store: BlobStore) -> BlobPartialRow:
     """The caller's partial upload row, created (within their quota) if absent, locked for this transaction."""
     key = (BlobPartialRow.sha256 == sha256, BlobPartialRow.user_id == caller.id)
@@ -124,7 +121,7 @@ def _lock_partial(session: Session, sha256: str, caller: scope.Caller, total: in
         return row
     _make_room(session, caller, settings, store)
     session.execute(
-        _insert(session)(BlobPartialRow).values(sha256=sha256, user_id=caller.id, offset=0, total=total, content_type=None, updated_at=utcnow())
+        dialect_insert(session)(BlobPartialRow).values(sha256=sha256, user_id=caller.id, offset=0, total=total, content_type=None, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["sha256", "user_id"])
     )
     return session.scalars(select(BlobPartialRow).where(*key).with_for_update()).one()

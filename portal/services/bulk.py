@@ -14,11 +14,18 @@ from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, String, Table, any_, insert, literal
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
 def _is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def dialect_insert(session: Session) -> Any:
+    """The backend's own ``insert`` (it has ``on_conflict_do_nothing``)."""
+    return pg_insert if _is_postgresql(session) else sqlite_insert
 
 
 def among(session: Session, column: Any, values: Collection[str]) -> ColumnElement[bool]:

@@ -12,10 +12,10 @@ primary key as plain columns.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.errors import ApiError
@@ -24,6 +24,7 @@ from portal.models import (
     CaseRow,
     HazardVocabularyRow,
     PropertyRow,
+    PullChainRow,
     ResidentRow,
     ScopeChangeRow,
     TeamRow,
@@ -32,7 +33,7 @@ from portal.models import (
     VisitRow,
 )
 from portal.services import scope
-from portal.services.bulk import among
+from portal.services.bulk import among, dialect_insert
 from portal.services.sequence import current_seq, horizon, set_horizon, utcnow
 from sync.protocol import ErrorCode
 
@@ -125,9 +126,13 @@ def _change(row: _Row, record: Any) -> dict[str, Any]:
     }
 
 
-def pull(session: Session, caller: scope.Caller, cursor: int, limit: int) -> dict[str, Any]:
-    """One page of changes; raises 410 resync_required below the tombstone horizon."""
-    if cursor > 0 and cursor < horizon(session):
+def pull(session: Session, caller: scope.Caller, cursor: int, limit: int, tombstone_days: int) -> dict[str, Any]:
+    """One page of changes; raises 410 resync_required below the tombstone horizon.
+
+    A cursor below the horizon that this portal handed out mid-way through a recent pull
+    from 0 is not too old: see `PullChainRow` and `remember_chain`.
+    """
+    if 0 < cursor < horizon(session) and _chain_started(session, caller.id, cursor, tombstone_days) is None:
         raise ApiError(
             410, ErrorCode.RESYNC_REQUIRED,
             "This device has been away too long to catch up; it must download everything again.",
@@ -157,9 +162,32 @@ def pull(session: Session, caller: scope.Caller, cursor: int, limit: int) -> dic
     return {"changes": changes, "next_cursor": next_cursor, "has_more": has_more}
 
 
+def _chain_started(session: Session, user_id: str, cursor: int, tombstone_days: int) -> datetime | None:
+    """When the pull from 0 that handed out ``cursor`` began, if it is recent enough to go on from."""
+    started: datetime | None = session.scalar(select(PullChainRow.started_at).where(
+        PullChainRow.user_id == user_id, PullChainRow.cursor == cursor))
+    return started if started is not None and started >= utcnow() - timedelta(days=tombstone_days) else None
+
+
+def remember_chain(session: Session, user_id: str, cursor: int, page: dict[str, Any], tombstone_days: int) -> None:
+    """Note the next cursor of a page that is one of a pull from 0, before the page is answered.
+
+    A first sync of many pages would otherwise fall below the horizon on a portal that has
+    purged tombstones, and be told to start again from 0, for ever.
+    """
+    if not page["has_more"]:
+        return
+    started = utcnow() if cursor == 0 else _chain_started(session, user_id, cursor, tombstone_days)
+    if started is None:
+        return  # not part of a pull from 0: an ordinary catch-up needs nothing noted
+    session.execute(dialect_insert(session)(PullChainRow).values(
+        user_id=user_id, cursor=page["next_cursor"], started_at=started).on_conflict_do_nothing())
+
+
 def purge_tombstones(session: Session, tombstone_days: int) -> int:
-    """Drop scope changes older than the retention and raise the horizon past them."""
+    """Drop scope changes older than the retention and raise the horizon past them (and expired chain cursors)."""
     cutoff = utcnow() - timedelta(days=tombstone_days)
+    session.execute(delete(PullChainRow).where(PullChainRow.started_at < cutoff))
     old = session.scalars(select(ScopeChangeRow).where(ScopeChangeRow.created_at < cutoff)).all()
     if not old:
         return 0

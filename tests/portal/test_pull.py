@@ -5,17 +5,19 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import func, select, text, update
 
-from portal.models import ScopeChangeRow
+from portal.models import PullChainRow, ScopeChangeRow
 from portal.services import scope
 from portal.services.pull import purge_tombstones
-from portal.services.sequence import horizon
+from portal.services.sequence import horizon, utcnow
 from portal.services.records import create_template
 from sync.protocol import PullResponse, TemplateData
-from tests.portal.conftest import TEMPLATE, Portal, World
+from tests.portal.conftest import TEMPLATE, Portal, World, build_world, make_portal
 
 
 def _latest(changes: list[dict]) -> dict[tuple[str, str], dict]:
@@ -363,3 +365,60 @@ def test_pull_body_is_exactly_the_protocol_model(world: World) -> None:
     body = response.json()
     assert {c["entity"] for c in body["changes"]} >= {"case", "property", "resident", "visit", "user", "team", "template"}
     assert PullResponse.model_validate(body).model_dump(mode="json") == body
+
+
+@pytest.fixture
+def purged_world(database_url: str, tmp_path: Path) -> World:
+    """A world on a portal of its own (each backend) that has purged tombstones past all of its records."""
+    world = build_world(make_portal(database_url, tmp_path / "blobs"))
+    for n in range(3):
+        world.case(f"extra{n}", "officer1")
+    world.portal.call("PATCH", f"/admin/cases/{world.ids['extra0']}", headers=world.portal.admin,
+                      json={"assigned_officer_id": world.ids["officer2"]})  # a tombstone for officer1
+    with world.portal.db.write() as session:
+        session.execute(update(ScopeChangeRow).values(created_at=utcnow() - timedelta(days=31)))
+        assert purge_tombstones(session, 30) >= 1
+        assert horizon(session) > 1
+    return world
+
+
+def _pages(world: World, who: str, cursor: int, limit: int) -> list[Any]:
+    """Status and body of each page from ``cursor`` until the last page or a refusal."""
+    answers = []
+    while True:
+        response = world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit={limit}", headers=world.auth[who])
+        answers.append((response.status_code, response.json()))
+        if response.status_code != 200 or not response.json()["has_more"]:
+            return answers
+        cursor = response.json()["next_cursor"]
+
+
+def test_a_first_sync_in_small_pages_goes_on_below_the_horizon(purged_world: World) -> None:
+    """A new laptop on a portal that purged tombstones: every page of its pull from 0 is served (was 410 at page 2)."""
+    world = purged_world
+    with world.portal.db.read() as session:
+        limit_of_horizon = horizon(session)
+    pages = _pages(world, "officer1", 0, 1)
+    assert [status for status, _ in pages] == [200] * len(pages) and len(pages) > 3
+    assert any(body["next_cursor"] < limit_of_horizon for _, body in pages[:-1])  # the case that used to fail
+    whole, _ = world.portal.pull_all(world.auth["officer1"], 0, 1000)
+    assert _latest([c for _, body in pages for c in body["changes"]]) == _latest(whole)
+
+
+def test_chain_cursors_are_the_callers_own_and_expire(purged_world: World) -> None:
+    """A mid-pull cursor below the horizon serves only its own user, only for tombstone_days, and is purged after."""
+    world = purged_world
+    first = world.portal.call("GET", "/sync/pull?cursor=0&limit=1", headers=world.auth["officer1"]).json()
+    cursor = first["next_cursor"]
+    with world.portal.db.read() as session:
+        assert cursor < horizon(session)
+    other = world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit=1", headers=world.auth["lead_a"])
+    assert other.status_code == 410 and other.json()["error"]["code"] == "resync_required"
+    assert world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit=1", headers=world.auth["officer1"]).status_code == 200
+    with world.portal.db.write() as session:
+        session.execute(update(PullChainRow).values(started_at=utcnow() - timedelta(days=30, minutes=1)))
+    expired = world.portal.call("GET", f"/sync/pull?cursor={cursor}&limit=1", headers=world.auth["officer1"])
+    assert expired.status_code == 410
+    with world.portal.db.write() as session:
+        purge_tombstones(session, 30)
+        assert session.scalar(select(func.count()).select_from(PullChainRow)) == 0
