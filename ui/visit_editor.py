@@ -370,6 +370,8 @@ class VisitEditorWidget(QWidget):
         visit, case = bundle.visit, bundle.case
         self.title.setText(f"Visit to {case.reference} · {case.property.one_line}")
         self.warning_banner.set_warnings(case.warnings)
+        if self.message.objectName() != "problem":
+            self._show_message("")   # the last visit's news is not this one's (a problem stays until resolved)
         self._build_form(bundle.template, visit)
         self.hazards.set_hazards(visit.hazards)
         self._show_answered_hazards()
@@ -723,7 +725,7 @@ class VisitEditorWidget(QWidget):
         self.flush()
         self.report_dialog = ReportHazardDialog(self._ctx, self.bundle.case, self.bundle.visit, parent=self)
         self.report_dialog.sig_reported.connect(lambda _r: self._show_message(
-            "Hazard reported: it goes to the portal at the next sync and comes back as a new case."))
+            "Hazard reported: it goes to the portal at the next sync and comes back as a new case.", problem=False))
         self.report_dialog.open()
 
     def open_letter(self) -> None:
@@ -744,7 +746,10 @@ class VisitEditorWidget(QWidget):
         self.flush()
         self.sig_back.emit()
 
-    def _show_message(self, text: str) -> None:
+    def _show_message(self, text: str, *, problem: bool = True) -> None:
+        """The line under the form: a problem in red, or news (a hazard reported) in the muted colour."""
+        self.message.setObjectName("problem" if problem else "muted")
+        repolish(self.message)
         self.message.say(text)
 
     # ------------------------------------------------------------ drag and drop

@@ -278,3 +278,24 @@ def test_review_queue_shows_and_sorts_by_the_next_deadline(qapp: Any) -> None:
     assert model.index(0, COL_CLOCK).data() == "Investigate · 5 h late"
     assert model.index(0, COL_CLOCK).data(Qt.ItemDataRole.ForegroundRole).color() == QColor("#b3261e")
     assert model.index(2, COL_CLOCK).data() == "None running"
+
+
+def test_a_reported_hazard_is_said_as_news_not_as_a_problem_and_stays_with_its_visit(qtbot: Any, window: Any) -> None:
+    """'Hazard reported…' under the visit read in the problem red, and was still there on the next visit opened."""
+    cases = [r.id for r in window.case_list.model.rows() if not r.has_warnings]
+    editor = _editor_on(qtbot, window, cases[0])
+    first = editor.visit.id
+    editor.report_button.click()
+    dialog = editor.report_dialog
+    qtbot.waitUntil(lambda: dialog.hazards.count() > 0, timeout=10000)
+    _tick(dialog.hazards, "Fire")
+    qtbot.keyClicks(dialog.description, "No smoke alarm on the landing")
+    with qtbot.waitSignal(dialog.sig_reported, timeout=10000):
+        dialog.send_button.click()
+    assert editor.message.isVisible() and editor.message.text().startswith("Hazard reported")
+    assert editor.message.objectName() != "problem"
+    second = window.ctx.store.start_visit(cases[1], editor.visit.template_id)
+    with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
+        editor.open_visit(second.id)
+    assert editor.visit.id != first
+    assert not editor.message.isVisible()
