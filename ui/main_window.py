@@ -113,7 +113,9 @@ class MainWindow(QMainWindow):
         action.setShortcuts([QKeySequence(k) for k in keys])
         shortcut = f" ({' or '.join(keys)})" if keys else ""
         action.setToolTip(tip + shortcut)
-        action.triggered.connect(slot)
+        # The slot takes no argument: triggered's checked flag would land in its first optional parameter
+        # (ask_sign_in's reason) and break it.
+        action.triggered.connect(lambda _checked=False: slot())
         self.addAction(action)  # shortcuts work whichever page has focus
         return action
 

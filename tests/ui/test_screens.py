@@ -226,3 +226,15 @@ def test_notes_past_the_portal_limit_are_flagged_while_typing(qtbot: Any, window
     assert editor.visit.notes == long_notes
     editor.notes.setPlainText("short")
     assert not editor.notes_problem.isVisible()
+
+
+def test_the_toolbars_sign_in_opens_the_sign_in_box(qtbot: Any, window: Any) -> None:
+    """Signed out, the toolbar's Sign in… asks for the password: it once raised a TypeError and opened nothing.
+
+    A QAction passes its checked state to the slot, which took it for the reason to show.
+    """
+    assert window.ctx.client is None and window.sign_in_action.isVisible()
+    window.sign_in_action.trigger()
+    qtbot.waitUntil(lambda: window.sign_in_dialog is not None and window.sign_in_dialog.isVisible(), timeout=5000)
+    assert not window.sign_in_dialog.reason.isVisible()   # no reason was given: none is shown
+    window.sign_in_dialog.reject()
