@@ -79,7 +79,7 @@ def oldest(session: Session, limit: int, max_bytes: int | None) -> list[OutboxOp
 
 def blobs_waiting(session: Session, photos_dir: Path) -> list[BlobRef]:
     """Photo files of visits with queued ops that the portal has not confirmed, oldest op first."""
-    from fieldapp.photos import photo_path
+    from fieldapp.photo_files import photo_path
 
     rows = session.execute(
         select(PhotoRow.sha256, PhotoRow.content_type, func.min(OutboxRow.seq))

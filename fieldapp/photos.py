@@ -13,26 +13,21 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from fieldapp.atomic import write_atomic
+from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, thumbnail_path
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
 from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled, workers
 
 log = logging.getLogger(__name__)
 
-JPEG = "image/jpeg"
-PNG = "image/png"
-_SUFFIX = {JPEG: ".jpg", PNG: ".png"}
-_SHA256 = re.compile(r"[0-9a-f]{2,64}")  # hex only: a hash can never carry "/" or ".." into a path
 _MB = 1024 * 1024
 
 # EXIF tags (numbers from the EXIF 2.32 specification).
@@ -72,38 +67,6 @@ class ImportedPhoto:
     width: int
     height: int
     taken_at: datetime | None
-
-
-def photo_path(photos_dir: Path, sha256: str, content_type: str) -> Path:
-    """Where the stored photo with this hash lives."""
-    _check_sha256(sha256)
-    try:
-        suffix = _SUFFIX[content_type]
-    except KeyError:
-        raise PhotoError(f"Photos are stored as JPEG or PNG, not {content_type!r}.") from None
-    return Path(photos_dir) / sha256[:2] / f"{sha256}{suffix}"
-
-
-def thumbnail_path(photos_dir: Path, sha256: str) -> Path:
-    """Where the thumbnail of the stored photo with this hash lives (always JPEG)."""
-    _check_sha256(sha256)
-    return Path(photos_dir) / "thumbs" / sha256[:2] / f"{sha256}.jpg"
-
-
-def stored_files(photos_dir: Path) -> Iterator[tuple[Path, str | None]]:
-    """Every file in the photo folder (photos and thumbnails) with the hash it is named by (None: not a photo)."""
-    for folder in (Path(photos_dir), Path(photos_dir) / "thumbs"):
-        for shard in folder.glob("[0-9a-f][0-9a-f]"):
-            for path in shard.iterdir():
-                if path.is_file():
-                    name = path.stem
-                    yield path, name if _SHA256.fullmatch(name) and name.startswith(shard.name) else None
-
-
-def _check_sha256(sha256: str) -> None:
-    """Hashes come from the portal too: only lowercase hex digits may become a file name."""
-    if not _SHA256.fullmatch(sha256):
-        raise PhotoError(f"{sha256!r} is not a photo hash (hex digits); the data may be damaged, sync again.")
 
 
 @dataclass(frozen=True)
@@ -198,7 +161,7 @@ def store_photo_bytes(photos_dir: Path, sha256: str, data: bytes, thumbnail_edge
     content_type = JPEG if data[:3] == b"\xff\xd8\xff" else PNG if data[:8] == b"\x89PNG\r\n\x1a\n" else None
     if content_type is None:
         raise PhotoError(f"The downloaded photo {sha256} is neither JPEG nor PNG; ask the portal administrator to check it.")
-    label = Path(f"{sha256}{_SUFFIX[content_type]}")
+    label = Path(f"{sha256}{SUFFIX[content_type]}")
     image, _ = _open_verified(label, data, PhotoPolicy())
     thumb = _thumbnail_bytes(_decode_scaled(label, image, thumbnail_edge * 2).picture, thumbnail_edge)
     path = photo_path(photos_dir, actual, content_type)

@@ -135,7 +135,7 @@ def visit_photos(session: Session, visit_id: str) -> list[PhotoRow]:
 
 def photo_record(session: Session, row: PhotoRow, photos_dir: Path) -> Photo:
     """A photo with the paths of its file and thumbnail where they are on this laptop."""
-    from fieldapp.photos import photo_path, thumbnail_path
+    from fieldapp.photo_files import photo_path, thumbnail_path
 
     path = photo_path(photos_dir, row.sha256, row.content_type)
     thumb = thumbnail_path(photos_dir, row.sha256)

@@ -292,7 +292,8 @@ class FieldStore:
         The original's file is only read, and must still match its hash. Attach the
         result with `attach_annotated`, or hand it to `discard_prepared`.
         """
-        from fieldapp.photos import photo_path, write_prepared
+        from fieldapp.photo_files import photo_path
+        from fieldapp.photos import write_prepared
         from fieldapp.photos_annotate import annotated_copy, read_original
 
         self._check_open()
@@ -341,7 +342,8 @@ class FieldStore:
         commit; files removed before it are written again from memory, so no row ever
         names a missing file. If the row cannot be added the files go, unless used.
         """
-        from fieldapp.photos import photo_path, thumbnail_path, write_prepared
+        from fieldapp.photo_files import photo_path, thumbnail_path
+        from fieldapp.photos import write_prepared
 
         with self._files_lock:
             try:
@@ -361,7 +363,7 @@ class FieldStore:
         Only files older than ``older_than_s`` go, so an import under way keeps its staged
         files; temporary files of a write that never finished go too.
         """
-        from fieldapp.photos import stored_files
+        from fieldapp.photo_files import stored_files
 
         cutoff = time.time() - older_than_s
         # The folder is read without the files lock (attaching must not wait on a scan)...
@@ -654,7 +656,7 @@ class FieldStore:
 
     def photo_file(self, sha256: str) -> Path | None:
         """The photo file with this hash, if it is on this laptop."""
-        from fieldapp.photos import photo_path
+        from fieldapp.photo_files import photo_path
 
         with self._read() as session:
             content_type = session.scalar(select(PhotoRow.content_type).where(PhotoRow.sha256 == sha256).limit(1))
@@ -669,7 +671,7 @@ class FieldStore:
         if not hashes:
             return
         # Imported only now: it brings Pillow, which a sync that removes nothing never needs.
-        from fieldapp.photos import photo_path, thumbnail_path
+        from fieldapp.photo_files import photo_path, thumbnail_path
 
         with self._files_lock, self._read() as session:
             used = set(session.scalars(select(PhotoRow.sha256).where(PhotoRow.sha256.in_(hashes))))

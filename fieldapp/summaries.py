@@ -68,7 +68,7 @@ def facts(session: Session, row: VisitRow) -> LetterFacts:
 
 def photo_files(photos_dir: Path) -> PhotoSource:
     """Where the laptop's letter finds its photos: the content-addressed photo folder."""
-    from fieldapp.photos import photo_path
+    from fieldapp.photo_files import photo_path
 
     def source(photo: LetterPhoto) -> Path:
         path = photo_path(photos_dir, photo.sha256, photo.content_type)

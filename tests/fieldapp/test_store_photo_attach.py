@@ -9,7 +9,8 @@ import pytest
 
 from fieldapp import visit_photos
 from fieldapp.errors import PhotoError, VisitLockedError
-from fieldapp.photos import photo_path, prepare, thumbnail_path
+from fieldapp.photo_files import photo_path, thumbnail_path
+from fieldapp.photos import prepare
 from store_helpers import Filled, make_jpeg
 
 

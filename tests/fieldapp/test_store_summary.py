@@ -13,7 +13,7 @@ from pypdf import PdfReader
 import factories as f
 from fieldapp.errors import ValidationError
 from fieldapp.letter import LetterPhotoError, NoAssessmentError
-from fieldapp.photos import photo_path
+from fieldapp.photo_files import photo_path
 from store_helpers import Filled, make_jpeg
 
 ASSESSMENT = {"finding": "significant", "hazards": ["Damp and mould growth"],

@@ -398,3 +398,27 @@ def test_an_amendment_renames_photo_ids_inside_repeated_sections() -> None:
     assert _with_photo_ids_renamed(["Bathroom", "Kitchen"], renamed) == ["Bathroom", "Kitchen"]
     assert _with_photo_ids_renamed([{"hazard": "Fire"}, True], renamed) == [{"hazard": "Fire"}, True]
     assert _with_photo_ids_renamed("p1", renamed) == "p1"
+
+
+def test_sending_photos_loads_no_pillow(filled: Filled, tmp_path: Path) -> None:
+    """What `fieldapp sync` asks of the store to send a visit with photos needs their paths, not Pillow."""
+    import subprocess
+    import sys
+    import textwrap
+
+    queued(filled, tmp_path, photos=2)
+    filled.store.close()
+    script = textwrap.dedent(f"""
+        import sys
+        from fieldapp import FieldStore
+        store = FieldStore.open({str(tmp_path / 'data')!r})
+        refs = store.blobs_to_upload()
+        [op] = store.outbox()
+        assert len(refs) == 2 and all(ref.path.is_file() for ref in refs), refs
+        store.close()
+        print("PIL" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "False", out.stderr
+    filled.store = FieldStore.open(tmp_path / "data")  # the fixture closes it
