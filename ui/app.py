@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -38,6 +40,26 @@ def ensure_app(argv: list[str] | None = None) -> QApplication:
     if not app.styleSheet():  # an app made elsewhere (a test runner, a smoke test) gets the look too
         apply_style(app)
     return app
+
+
+class _LogThenPassOn:
+    """An exception hook that writes the error to the log, then hands it to the hook it replaced."""
+
+    def __init__(self, previous: Callable[[type[BaseException], BaseException, TracebackType | None], object]) -> None:
+        self.previous = previous
+
+    def __call__(self, kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        log.critical("Unexpected error (the window carries on)", exc_info=(kind, error, trace))
+        self.previous(kind, error, trace)
+
+
+def log_uncaught_errors() -> None:
+    """Errors no code caught (a fault in a slot) reach the log file too, not only a console the officer never sees.
+
+    Qt hands an exception escaping a slot to ``sys.excepthook``; the hook it had still runs after ours.
+    """
+    if not isinstance(sys.excepthook, _LogThenPassOn):
+        sys.excepthook = _LogThenPassOn(sys.excepthook)
 
 
 def create_main_window(store: FieldStore, *, client: PortalClient | None = None, settings: WindowSettings | None = None,
@@ -84,6 +106,7 @@ def run_window(store: FieldStore, *, client: PortalClient | None = None, setting
     app = ensure_app(argv)
     window = create_main_window(store, client=client, settings=settings)
     window.show()
+    log_uncaught_errors()
     if ask_sign_in:
         QTimer.singleShot(0, window.ask_sign_in)
     code = app.exec()
@@ -156,6 +179,7 @@ def run_app(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "Fieldapp cannot start", f"{exc}\n\nAsk IT to correct the file, then start Fieldapp again.")
         return 2
     window = start_window(data_dir, settings)
+    log_uncaught_errors()
     code = app.exec()
     store = window.ctx.store
     shutdown_window(window)   # queued saves reach the disk before the store closes
