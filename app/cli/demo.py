@@ -80,7 +80,7 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
     database_url = f"sqlite:///{database}"
     if not database.exists():
         _say(f"Seeding a demo portal with {args.cases} cases…")
-    portal = start_background(database_url, portal_dir / "blobs")
+    portal = _start_portal(start_background, database_url, portal_dir, args.role)
     try:
         # Seeding happens once per database; on a kept --data-dir it just returns the accounts.
         accounts = seed(database_url, cases=args.cases).accounts
@@ -106,6 +106,25 @@ def _demo(folder: Path, args: argparse.Namespace) -> int:
             store.close()
     finally:
         portal.stop()
+
+
+def _start_portal(start: Any, database_url: str, portal_dir: Path, role: str) -> Any:
+    """The demo portal for ``role``, on the port this role's last run used when it is free.
+
+    The laptop takes a portal at another address for another portal, and refuses to leave unsent
+    work (the demo's own draft) for it: a new port each run made every second `fieldapp demo` fail.
+    """
+    kept = portal_dir / f"{role}.port"
+    try:
+        port = int(kept.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        port = 0
+    try:
+        portal = start(database_url, portal_dir / "blobs", port=port)
+    except OSError:   # that port is taken now: any free one (the sign-in then says what to do)
+        portal = start(database_url, portal_dir / "blobs")
+    kept.write_text(portal.url.rsplit(":", 1)[1], encoding="ascii")
+    return portal
 
 
 def _demo_settings(portal_url: str) -> Any:

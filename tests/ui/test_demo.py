@@ -51,3 +51,15 @@ def test_demo_officer_and_lead_share_one_demo_council(tmp_path: Path, monkeypatc
         assert all(len(lead.visit(item.visit_id).answers) >= 5 for item in inspections)
     finally:
         lead.close()
+
+
+def test_the_officers_demo_opens_again_on_its_kept_folder(tmp_path: Path, capsys: object) -> None:
+    """A second `fieldapp demo` on the kept folder signs the officer in again: the demo's draft is theirs.
+
+    Each run served the portal on a new port, so the laptop took it for another portal and refused:
+    'Work of Aisha Khan on this laptop is not sent yet. Sign in as aisha.khan, submit or discard…'.
+    """
+    assert main(["demo", "--no-window", "--data-dir", str(tmp_path), "--cases", "40"]) == 0
+    assert main(["demo", "--no-window", "--data-dir", str(tmp_path)]) == 0
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "not sent yet" not in err and err.count("First sync") == 2
