@@ -65,8 +65,8 @@ class CaseListWidget(QWidget):
         self.table = row_table(self.model, "Cases")
         self.table.setShowGrid(False)
         # Column widths follow the font (never fixed pixels) so 150 % scaling still fits.
-        # The reference column holds "⚠ HBC-VD-000178  · Draft" whole (warning icon, draft mark); Due may hold a clock.
-        chars = (26, 30, 10, 18, 10, 28, 16, 28)
+        # The reference column holds "⚠ HBC-VD-000178  · Returned" whole (warning icon, mark); Due may hold a clock.
+        chars = (30, 30, 10, 18, 10, 28, 16, 28)
         # On a small screen the list keeps reference, due and address; the case page shows the rest.
         self.columns = ColumnFitter(self.table, chars, COLUMNS_BY_USE)
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))

@@ -418,7 +418,7 @@ def test_the_councils_own_forms_fit(qtbot: Any, window: Any, tasks: Any, artifac
 
 def test_a_case_reference_shows_whole_with_its_warning_and_draft_marks(qtbot: Any, window: Any, tasks: Any,
                                                                         size: str) -> None:
-    """The list's first column holds "⚠ HBC-VD-000178  · Draft" whole: it was cut to "HBC-VD-00017…"."""
+    """The list's first column holds "⚠ HBC-VD-000178  · Returned" whole: it was cut to "HBC-VD-00017…"."""
     from ui.models import CaseTableModel
 
     from factory import case_pages
@@ -430,11 +430,15 @@ def test_a_case_reference_shows_whole_with_its_warning_and_draft_marks(qtbot: An
     record = next(c for c in case_pages(60).changes if c["entity"] == "case" and c["id"] == warned)
     store.apply_changes([{**record, "version": 2, "data": {**record["data"], "reference": "HBC-VD-000178"}}],
                         store.sync_state().cursor + 1)
+    from test_returned_visits import _returned_visit
+
+    # The longest mark: a visit the lead returned (it is shown before a draft's).
+    store.apply_changes([_returned_visit(warned, "Add the bathroom photos.")], store.sync_state().cursor + 1)
     window.case_list.reload()
     store.start_visit(warned, TEMPLATE_ID)
     window.ctx.signals.sig_drafts_changed.emit()
     window.resize(screens.width, screens.height)
-    qtbot.waitUntil(lambda: "HBC-VD-000178  · Draft" == str(window.case_list.model.data(
+    qtbot.waitUntil(lambda: "HBC-VD-000178  · Returned" == str(window.case_list.model.data(
         window.case_list.model.index(next(n for n, r in enumerate(window.case_list.model.rows()) if r.id == warned),
                                      CaseTableModel.COL_REFERENCE))), timeout=5000)
     wait_idle(qtbot, tasks)
