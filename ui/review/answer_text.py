@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 
 from fieldapp.domain import QuestionKind
 from fieldapp.types import Photo, Question, counted
@@ -18,6 +19,11 @@ def answer_text(question: Question | None, value: Answer, photos: Mapping[str, P
         return "Yes" if value else "No"
     if kind == QuestionKind.RATING:
         return f"{value} / 5"
+    if kind == QuestionKind.DATE and isinstance(value, str):
+        try:   # the wire's ISO date, written as the app writes dates elsewhere ("02 Dec 2026")
+            return f"{date.fromisoformat(value):%d %b %Y}"
+        except ValueError:
+            return value   # not a date after all: shown as it came, nothing hidden
     if kind == QuestionKind.HAZARD and isinstance(value, Mapping):
         return f"{value.get('hazard', '?')} — band {value.get('band', '?')}"
     if kind == QuestionKind.PHOTO and isinstance(value, (list, tuple)):
