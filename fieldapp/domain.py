@@ -281,6 +281,11 @@ def is_valid_date(text: object) -> bool:
     return True
 
 
+def date_answer_text(text: str) -> str:
+    """A date answer as people read it ("02 Dec 2026", as the app writes dates); anything else as it came."""
+    return f"{date.fromisoformat(text):%d %b %Y}" if is_valid_date(text) else text
+
+
 def _is_number(value: object) -> bool:
     # bool is an int in Python, but True is not an answer to "how many rooms".
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

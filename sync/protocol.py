@@ -43,6 +43,7 @@ from fieldapp.domain import (
     Role as Role,
     VisitStatus as VisitStatus,
     band_for_score as band_for_score,
+    date_answer_text as date_answer_text,
     is_category_1 as is_category_1,
     submitted_in_chain as submitted_in_chain,
     visit_hazards as visit_hazards,

@@ -17,7 +17,7 @@ from portal.services.scope import Caller
 from portal.web.queue import address_of
 from portal.web.reach import visits_reached
 from portal.web.standing import standing, working_days
-from sync.protocol import VisitStatus, visit_hazards
+from sync.protocol import VisitStatus, date_answer_text, visit_hazards
 
 _ASSESSMENT_LABELS = {
     "finding": "Finding", "hazards": "Hazards assessed", "reasons": "Reasons",
@@ -76,6 +76,8 @@ def _sections(template: dict[str, Any] | None, answers: dict[str, Any], photo_nu
     def value_text(kind: str, value: Any) -> str:
         if kind == "photo" and isinstance(value, list):
             return ", ".join(f"Photo {photo_numbers[p]}" for p in value if p in photo_numbers) or "No photo"
+        if kind == "date" and isinstance(value, str):
+            return date_answer_text(value)
         return text_of(value)
 
     if template is None:  # a template the portal no longer has: the answers by id

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
-
-from fieldapp.domain import QuestionKind
+from fieldapp.domain import QuestionKind, date_answer_text
 from fieldapp.types import Photo, Question, counted
 from ui.questions import Answer
 
@@ -20,10 +18,7 @@ def answer_text(question: Question | None, value: Answer, photos: Mapping[str, P
     if kind == QuestionKind.RATING:
         return f"{value} / 5"
     if kind == QuestionKind.DATE and isinstance(value, str):
-        try:   # the wire's ISO date, written as the app writes dates elsewhere ("02 Dec 2026")
-            return f"{date.fromisoformat(value):%d %b %Y}"
-        except ValueError:
-            return value   # not a date after all: shown as it came, nothing hidden
+        return date_answer_text(value)
     if kind == QuestionKind.HAZARD and isinstance(value, Mapping):
         return f"{value.get('hazard', '?')} — band {value.get('band', '?')}"
     if kind == QuestionKind.PHOTO and isinstance(value, (list, tuple)):
