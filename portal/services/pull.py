@@ -12,6 +12,8 @@ primary key as plain columns.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -71,32 +73,90 @@ class _Row(NamedTuple):
     scope_deleted: bool | None = None
 
 
-def _candidates(session: Session, sources: list[_Source], cursor: int, limit: int) -> set[_Row]:
-    """Each source's first ``limit + 1`` rows after the cursor, as (seq, entity, id): index walks, no record read."""
+#: Rows each source is first asked for. A page's big sources (cases, properties, residents)
+#: share it, so each needs only a part of ``limit``.
+_FIRST_CHUNK = 128
+#: The least a source is asked for again, and the margin on its estimated share of the rest.
+_MIN_CHUNK, _MARGIN = 32, 1.25
+
+
+class _Walk:
+    """One source read in seq order, a chunk at a time (``LIMIT`` on an index walk), as far as the page needs."""
+
+    def __init__(self, fetch: Callable[[int, int], list[_Row]], cursor: int, limit: int) -> None:
+        self._fetch = fetch
+        self.room = limit + 1  # a source's own limit + 1 rows settle the page: it never reads more
+        #: The last seq read: every row of this source up to it has been read.
+        self.reached = cursor
+        self.taken = 0
+        self.done = False
+
+    def step(self, count: int) -> list[_Row]:
+        count = min(count, self.room)
+        rows = self._fetch(self.reached, count)
+        self.room -= len(rows)
+        self.taken += len(rows)
+        self.done = len(rows) < count  # read to its end
+        if rows:
+            self.reached = rows[-1].seq
+        return rows
+
+
+def _candidates(walks: list[_Walk], limit: int) -> set[_Row]:
+    """Every source's rows up to the page's end (and some past it), as (seq, entity, id): index walks, no record read.
+
+    Up to the lowest seq an unfinished source has reached, every row of every source has
+    been read; once that holds ``limit + 1`` seqs, the page's end and whether more follow
+    are known. Until then the source furthest behind reads on, asked for its share so far
+    of the seqs still missing (one that has read ``limit + 1`` rows is never asked again:
+    up to where it reached, it alone holds enough).
+    """
     rows: set[_Row] = set()
-    for entity, model, condition in sources:
-        query = select(model.seq, model.id).where(model.seq > cursor, condition).order_by(model.seq).limit(limit + 1)
-        rows.update(_Row(seq, entity, record_id) for seq, record_id in session.execute(query))
-    return rows
+    for walk in walks:
+        rows.update(walk.step(_FIRST_CHUNK))
+    while True:
+        unfinished = [walk for walk in walks if not walk.done]
+        if not unfinished:
+            return rows
+        behind = min(unfinished, key=lambda walk: walk.reached)
+        settled = len({row.seq for row in rows if row.seq <= behind.reached})
+        if settled > limit:
+            return rows
+        share = behind.taken / settled  # settled holds all the rows it read
+        rows.update(behind.step(max(_MIN_CHUNK, math.ceil((limit + 1 - settled) * share * _MARGIN))))
 
 
 def _cut(rows: set[_Row], limit: int) -> int | None:
     """The seq of the page's last row, or None when the rest of the scope fits in the page.
 
-    Each source gave at most ``limit + 1`` seqs in order, so the first ``limit`` of the
-    merge are the first ``limit`` of the whole scope, and one more means there are more;
-    and every row of any source up to that seq is among the candidates.
+    `_candidates` read every source up to a seq with at least ``limit + 1`` seqs below it
+    (or read every source to its end), so the first ``limit`` of the merge are the first
+    ``limit`` of the whole scope, one more means there are more, and every row of any
+    source up to that seq is among the candidates.
     """
     seqs = sorted({row.seq for row in rows})
     return seqs[limit - 1] if len(seqs) > limit else None
 
 
-def _scope_rows(session: Session, caller: scope.Caller, cursor: int, limit: int) -> list[_Row]:
-    query = (
-        select(ScopeChangeRow.seq, ScopeChangeRow.entity, ScopeChangeRow.entity_id, ScopeChangeRow.deleted)
-        .where(ScopeChangeRow.user_id == caller.id, ScopeChangeRow.seq > cursor).order_by(ScopeChangeRow.seq).limit(limit + 1)
-    )
-    return [_Row(seq, entity, entity_id, deleted) for seq, entity, entity_id, deleted in session.execute(query)]
+def _record_walk(session: Session, source: _Source) -> Callable[[int, int], list[_Row]]:
+    entity, model, condition = source
+    core = session.connection()  # the session's transaction, without the ORM's per-statement work (a page runs ~15 walks)
+
+    def fetch(after: int, count: int) -> list[_Row]:
+        query = select(model.seq, model.id).where(model.seq > after, condition).order_by(model.seq).limit(count)
+        return [_Row(seq, entity, record_id) for seq, record_id in core.execute(query)]
+    return fetch
+
+
+def _scope_walk(session: Session, caller: scope.Caller) -> Callable[[int, int], list[_Row]]:
+    core = session.connection()
+    def fetch(after: int, count: int) -> list[_Row]:
+        query = (
+            select(ScopeChangeRow.seq, ScopeChangeRow.entity, ScopeChangeRow.entity_id, ScopeChangeRow.deleted)
+            .where(ScopeChangeRow.user_id == caller.id, ScopeChangeRow.seq > after).order_by(ScopeChangeRow.seq).limit(count)
+        )
+        return [_Row(seq, entity, entity_id, deleted) for seq, entity, entity_id, deleted in core.execute(query)]
+    return fetch
 
 
 def _records(session: Session, rows: list[_Row]) -> dict[tuple[str, str], Any]:
@@ -142,8 +202,8 @@ def pull(session: Session, caller: scope.Caller, cursor: int, limit: int, tombst
     if latest <= cursor:
         # Every row (record or scope change) has seq <= the counter: nothing can follow the cursor.
         return {"changes": [], "next_cursor": cursor, "has_more": False}
-    candidates = _candidates(session, _sources(session, caller), cursor, limit)
-    candidates.update(_scope_rows(session, caller, cursor, limit))
+    fetches = [_record_walk(session, source) for source in _sources(session, caller)] + [_scope_walk(session, caller)]
+    candidates = _candidates([_Walk(fetch, cursor, limit) for fetch in fetches], limit)
     cut = _cut(candidates, limit)
     page = sorted((row for row in candidates if cut is None or row.seq <= cut), key=lambda row: row.seq)
     has_more = cut is not None
