@@ -103,16 +103,31 @@ def _officer_with_submitted_visit(laptops: Laptops, portal: Any, name: str) -> t
     return store, client, _submit_complete_visit(store, case_id)
 
 
-@pytest.fixture
-def own_portal(tmp_path: Path) -> Iterator[Any]:
-    """A seeded portal of this test alone (it may be stopped or changed without touching others)."""
+def _seeded_own_portal(tmp_path: Path, **settings: Any) -> Any:
+    from portal.core.config import PortalSettings
     from portal.seed import seed
     from portal.server import start_background
 
     url = f"sqlite:///{tmp_path / 'portal.db'}"
     accounts = seed(url, 24).accounts
-    portal = start_background(url, tmp_path / "blobs")
+    portal = start_background(url, tmp_path / "blobs", settings=PortalSettings.from_env(
+        database_url=url, blob_dir=tmp_path / "blobs", **settings))
     portal.accounts = accounts
+    return portal
+
+
+@pytest.fixture
+def own_portal(tmp_path: Path) -> Iterator[Any]:
+    """A seeded portal of this test alone (it may be stopped or changed without touching others)."""
+    portal = _seeded_own_portal(tmp_path)
+    yield portal
+    portal.stop()
+
+
+@pytest.fixture
+def chunked_portal(tmp_path: Path) -> Iterator[Any]:
+    """``own_portal`` taking photos in 64 KiB chunks: an upload lasts long enough to be cancelled mid-way."""
+    portal = _seeded_own_portal(tmp_path, chunk_bytes=64 * 1024)
     yield portal
     portal.stop()
 
@@ -275,10 +290,14 @@ def test_progress_text_shows_phase_counts_and_bytes() -> None:
     assert progress_text(SyncProgress("pull", 40))[0] < 0
 
 
-def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: Any, tmp_path: Path, laptops: Laptops,
+def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, chunked_portal: Any, tmp_path: Path, laptops: Laptops,
                                                       tasks: Any, artifacts: Path) -> None:
-    """Cancel in the status bar stops a sync between chunks; what was not sent stays waiting and the next sync sends it."""
-    store, client = laptops.open(own_portal)
+    """Cancel in the status bar stops a sync between chunks; what was not sent stays waiting and the next sync sends it.
+
+    Photos go in 64 KiB chunks here: with the served 4 MiB, four connections can send all twelve
+    before the click is handled, and the visit then rightly goes too (nothing waits to be kept).
+    """
+    store, client = laptops.open(chunked_portal)
     sync(store, client)
     case_id = next(c.id for c in store.cases() if store.templates_for(c.id))
     template = store.templates_for(case_id)[0]
@@ -287,7 +306,7 @@ def test_cancel_during_upload_keeps_everything_queued(qtbot: Any, own_portal: An
         store.add_photo(visit.id, write_jpeg(tmp_path / f"p{n}.jpg", 1600, 1200, hue=n, noise=True))
     store.update_visit(visit.id, outcome="no_access")   # no answers needed when nobody let us in
     store.submit_visit(visit.id)
-    window = laptops.window(store, client, own_portal)
+    window = laptops.window(store, client, chunked_portal)
     texts: list[str] = []
 
     def on_progress(update: Any) -> None:
