@@ -229,19 +229,24 @@ def _chain_started(session: Session, user_id: str, cursor: int, tombstone_days: 
     return started if started is not None and started >= utcnow() - timedelta(days=tombstone_days) else None
 
 
-def remember_chain(session: Session, user_id: str, cursor: int, page: dict[str, Any], tombstone_days: int) -> None:
-    """Note the next cursor of a page that is one of a pull from 0, before the page is answered.
+def chain_start(session: Session, user_id: str, cursor: int, page: dict[str, Any], tombstone_days: int) -> datetime | None:
+    """When the pull from 0 that this page continues began, if its next cursor must be noted (else None).
+
+    Read in the page's own transaction; an ordinary catch-up (not from 0) and a last page need nothing.
+    """
+    if not page["has_more"]:
+        return None
+    return utcnow() if cursor == 0 else _chain_started(session, user_id, cursor, tombstone_days)
+
+
+def remember_chain(session: Session, user_id: str, next_cursor: int, started: datetime) -> None:
+    """Note a cursor a pull from 0 hands out mid-way, before the page is answered.
 
     A first sync of many pages would otherwise fall below the horizon on a portal that has
     purged tombstones, and be told to start again from 0, for ever.
     """
-    if not page["has_more"]:
-        return
-    started = utcnow() if cursor == 0 else _chain_started(session, user_id, cursor, tombstone_days)
-    if started is None:
-        return  # not part of a pull from 0: an ordinary catch-up needs nothing noted
     session.execute(dialect_insert(session)(PullChainRow).values(
-        user_id=user_id, cursor=page["next_cursor"], started_at=started).on_conflict_do_nothing())
+        user_id=user_id, cursor=next_cursor, started_at=started).on_conflict_do_nothing())
 
 
 def purge_tombstones(session: Session, tombstone_days: int) -> int:

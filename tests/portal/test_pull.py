@@ -403,6 +403,15 @@ def test_a_first_sync_in_small_pages_goes_on_below_the_horizon(purged_world: Wor
     assert any(body["next_cursor"] < limit_of_horizon for _, body in pages[:-1])  # the case that used to fail
     whole, _ = world.portal.pull_all(world.auth["officer1"], 0, 1000)
     assert _latest([c for _, body in pages for c in body["changes"]]) == _latest(whole)
+    # An ordinary catch-up of several pages (not from 0) notes nothing.
+    with world.portal.db.read() as session:
+        noted = session.scalar(select(func.count()).select_from(PullChainRow))
+    world.case("later1", "officer1")
+    world.case("later2", "officer1")
+    catch_up = _pages(world, "officer1", pages[-1][1]["next_cursor"], 1)
+    assert [status for status, _ in catch_up] == [200] * len(catch_up) and len(catch_up) > 1
+    with world.portal.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(PullChainRow)) == noted > 0
 
 
 def test_chain_cursors_are_the_callers_own_and_expire(purged_world: World) -> None:

@@ -77,9 +77,10 @@ def pull(
     _maybe_purge(request, db, settings)
     with db.read() as session:
         page = pull_service.pull(session, caller, cursor, limit, settings.tombstone_days)
-    if page["has_more"]:
+        started = pull_service.chain_start(session, caller.id, cursor, page, settings.tombstone_days)
+    if started is not None:
         with db.plain(writes=True) as session:
-            pull_service.remember_chain(session, caller.id, cursor, page, settings.tombstone_days)
+            pull_service.remember_chain(session, caller.id, page["next_cursor"], started)
     audit.record(db, where, pull_event(page, cursor))
     # The page is built to PullResponse (tests hold it to the model) and encoded once, in Rust: FastAPI's
     # own path would validate its thousand changes against the model and then serialise them again.
