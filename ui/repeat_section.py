@@ -28,9 +28,17 @@ from ui.questions import Answer
 #: Makes the editor's row for a question with its stored value (the editor's own rows, so they look alike).
 RowFactory = Callable[[Question, Answer], QuestionRowWidget]
 
+#: The most of a first answer a repetition's title shows (a room's name, not a paragraph).
+NAME_LENGTH = 40
+
 
 class RepetitionWidget(QFrame):
-    """One repetition: its number, a Remove button and a row per question."""
+    """One repetition: its number and name, a Remove button and a row per question.
+
+    The name is the answer to the section's first question when that is a short text or a
+    choice ("Kitchen", a household member's name), so a long room-by-room form can be
+    scanned by room; the number stays, because messages name repetitions by number.
+    """
 
     sig_remove = Signal(object)   # self
 
@@ -47,13 +55,22 @@ class RepetitionWidget(QFrame):
         self.body = QVBoxLayout(self)
         self.body.addLayout(header)
         self.rows: dict[str, QuestionRowWidget] = {}
+        self.name = ""
         self.set_number(number)
 
     def set_number(self, number: int) -> None:
         self.number = number
-        self.title.setText(f"Repetition {number}")
+        self._show_title()
         self.remove_button.setToolTip(f"Remove repetition {number} and its answers (asks first)")
         self.remove_button.setAccessibleName(f"Remove repetition {number}")
+
+    def set_name(self, answer: Answer) -> None:
+        """Name the repetition by its first answer (a text or a choice); anything else leaves it unnamed."""
+        self.name = " ".join(answer.split())[:NAME_LENGTH] if isinstance(answer, str) else ""
+        self._show_title()
+
+    def _show_title(self) -> None:
+        self.title.setText(f"Repetition {self.number} · {self.name}" if self.name else f"Repetition {self.number}")
 
 
 class RepeatSectionWidget(QGroupBox):
@@ -96,11 +113,22 @@ class RepeatSectionWidget(QGroupBox):
             repetition.rows[question.id] = row
             repetition.body.addWidget(row)
         repetition.sig_remove.connect(self.ask_remove)
+        self._name_by_first_answer(repetition)
         self.repetitions.append(repetition)
         self._layout.insertWidget(self._layout.count() - 1, repetition)
         repetition.show()
         self.empty.hide()
         return repetition
+
+    def _name_by_first_answer(self, repetition: RepetitionWidget) -> None:
+        """Keep the repetition's title naming it by its first question's answer, as it is typed or chosen."""
+        first = next(iter(repetition.rows.values()), None)
+        if first is None:
+            return
+        editor = first.editor
+        repetition.set_name(editor.value())
+        editor.sig_changed.connect(repetition.set_name)
+        editor.sig_typing.connect(lambda: repetition.set_name(editor.value()))
 
     def _on_add_clicked(self) -> None:
         repetition = self._append({})
@@ -111,9 +139,10 @@ class RepeatSectionWidget(QGroupBox):
 
     def ask_remove(self, repetition: RepetitionWidget) -> None:
         """Remove a repetition once the officer confirms: its answers go with it."""
+        which = f"repetition {repetition.number}" + (f" ({repetition.name})" if repetition.name else "")
         self.confirm_box = QMessageBox(
-            QMessageBox.Icon.Question, f"Remove repetition {repetition.number}?",
-            f"Remove repetition {repetition.number} of “{self.section.title}” and everything answered in it?",
+            QMessageBox.Icon.Question, f"Remove {which}?",
+            f"Remove {which} of “{self.section.title}” and everything answered in it?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
         self.confirm_box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         self.confirm_box.finished.connect(lambda result: self._on_confirm_finished(repetition, result))

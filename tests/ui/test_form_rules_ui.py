@@ -76,6 +76,7 @@ def test_repeat_sections_add_and_remove_rooms_with_a_confirmation(qtbot: Any, wi
     second.rows["rh"].editor.edit.setText("71")
     second.rows["rh"].editor.edit.editingFinished.emit()
     assert first.rows["fan"].isVisible() and not second.rows["fan"].isVisible()
+    assert [r.title.text() for r in rooms.repetitions] == ["Repetition 1 · Bathroom", "Repetition 2 · Kitchen"]
     editor.flush()
     wait_idle(qtbot, window.ctx.tasks)
     stored = window.ctx.store.visit(editor.visit.id).answers
@@ -83,11 +84,13 @@ def test_repeat_sections_add_and_remove_rooms_with_a_confirmation(qtbot: Any, wi
     screenshot(editor, artifacts / "ui_editor_repeat_rooms.png")
 
     first.remove_button.click()
+    assert rooms.confirm_box.windowTitle() == "Remove repetition 1 (Bathroom)?"
     rooms.confirm_box.button(QMessageBox.StandardButton.Cancel).click()
     assert len(rooms.repetitions) == 2
     first.remove_button.click()
     rooms.confirm_box.button(QMessageBox.StandardButton.Yes).click()
     assert [r.number for r in rooms.repetitions] == [1] and rooms.repetitions[0] is second
+    assert second.title.text() == "Repetition 1 · Kitchen"                # renumbered, still named by its room
     editor.flush()
     wait_idle(qtbot, window.ctx.tasks)
     stored = window.ctx.store.visit(editor.visit.id).answers
