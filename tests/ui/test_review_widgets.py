@@ -398,6 +398,7 @@ def test_return_dialog_needs_a_comment(qtbot: Any) -> None:
     approve = DecideDialog(Decision.APPROVE, "DM-1001")
     qtbot.addWidget(approve)
     assert approve.ok_button.isEnabled()
+    assert dialog.ok_button.property("primary") and approve.ok_button.property("primary")  # styled as the primary action
 
 
 def test_return_with_comment_is_queued_in_the_store(qtbot: Any, widget: ReviewWidget,

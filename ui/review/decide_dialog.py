@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QLabel,
     QPlainTextEdit,
     QVBoxLayout,
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import Decision
 from fieldapp.types import counted
+from ui.widgets import action_buttons
 
 
 class DecideDialog(QDialog):
@@ -49,11 +49,8 @@ class DecideDialog(QDialog):
         self.comment_edit.setTabChangesFocus(True)
         layout.addWidget(self.comment_edit)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = self.buttons.addButton(
-            "Return to officer" if returning else "Approve", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        # The app's one primary action of a dialog, styled as every other dialog's.
+        self.buttons, self.ok_button = action_buttons(self, "Return to officer" if returning else "Approve")
         layout.addWidget(self.buttons)
 
         self.comment_edit.textChanged.connect(self._on_comment_changed)
