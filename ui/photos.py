@@ -4,7 +4,7 @@ question, annotate (`ui.annotate_dialog`: a marked-up copy), enlarge and remove.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -81,6 +81,8 @@ class PhotoPanelWidget(QWidget):
         self._ctx = ctx
         self.visit_id: str | None = None
         self.question_labels: dict[str, str] = {}
+        #: Which questions a photo may be attached to now (those on screen); None = all of them.
+        self.attachable_questions: Callable[[], Collection[str]] | None = None
         self.viewer: PhotoViewerDialog | None = None
         self.annotator: AnnotateDialog | None = None
         self.last_result: ImportResult | None = None
@@ -321,7 +323,11 @@ class PhotoPanelWidget(QWidget):
         dialog = QInputDialog(self)
         dialog.setWindowTitle("Attach to question")
         dialog.setLabelText("Which question does this photo show?")
-        ids = list(self.question_labels)
+        # Only questions the form shows now: a question hidden by its show_if is not answered.
+        shown = self.attachable_questions() if self.attachable_questions else self.question_labels
+        ids = [qid for qid in self.question_labels if qid in shown]
+        if not ids:
+            return
         choices = distinct_labels([self.question_labels[q] for q in ids])
         dialog.setComboBoxItems(choices)
         dialog.setComboBoxEditable(False)

@@ -272,6 +272,7 @@ class VisitEditorWidget(QWidget):
         self.assessment.sig_typing.connect(lambda f: self._mark(f"assessment.{f}", TYPING_SAVE_MS))
         self.photos = PhotoPanelWidget(ctx)
         self.photos.sig_photos_changed.connect(self._on_photos_changed)
+        self.photos.attachable_questions = self.shown_questions
         self.outcome = QComboBox()
         self.outcome.addItem("— choose the outcome —", None)
         for outcome in Outcome:
@@ -470,6 +471,18 @@ class VisitEditorWidget(QWidget):
             row.setVisible(self._shape.is_shown(answers, qid))
         for box in self.repeats.values():
             box.apply_show_if(self._shape, answers)
+
+    def shown_questions(self) -> set[str]:
+        """The questions the form shows now (a repeated one: in any repetition), by their show_if."""
+        ids = [*self.rows, *(q.id for box in self.repeats.values() for q in box.section.questions)]
+        if self._shape is None:
+            return set(ids)
+        answers = self.current_answers()
+        shown = {qid for qid in self.rows if self._shape.is_shown(answers, qid)}
+        for box in self.repeats.values():
+            shown.update(qid for qid in box.question_ids
+                         if any(self._shape.is_shown(answers, qid, i) for i in range(len(box.repetitions))))
+        return shown
 
     def question_labels(self) -> dict[str, str]:
         labels = {qid: row.editor.question.label for qid, row in self.rows.items()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QComboBox, QInputDialog, QMessageBox
 
-from factory import screenshot, wait_idle
+from factory import import_one_photo, screenshot, wait_idle
 
 TEMPLATE_ID = "7d1c1f0e-0000-4000-8000-0000000000d2"
 TEMPLATE = {
@@ -99,3 +99,29 @@ def test_repeat_sections_add_and_remove_rooms_with_a_confirmation(qtbot: Any, wi
     editor.open_visit(editor.visit.id)                                # reopened: the room is still there
     qtbot.waitUntil(lambda: len(editor.repeats["rooms"].repetitions) == 1, timeout=10000)
     assert editor.repeats["rooms"].repetitions[0].rows["rh"].editor.value() == 71
+
+
+
+def _attach_choices(qtbot: Any, panel: Any) -> list[str]:
+    """The questions the Attach to question dialog offers for the chosen photo (then cancelled)."""
+    panel.attach_to_question()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in panel.findChildren(QInputDialog)), timeout=5000)
+    dialog = next(d for d in panel.findChildren(QInputDialog) if d.isVisible())
+    combo = dialog.findChild(QComboBox)
+    choices = [combo.itemText(i) for i in range(combo.count())]
+    dialog.reject()
+    return choices
+
+
+def test_attach_to_question_offers_only_the_questions_shown(qtbot: Any, window: Any, tmp_path: Path) -> None:
+    """A photo is attached only to a question on screen: 'Where' joins the choices once mould is yes, rooms once added."""
+    editor = _open(qtbot, window)
+    import_one_photo(qtbot, editor.photos, tmp_path)
+    editor.photos.view.setCurrentIndex(editor.photos.model.index(0))
+    assert _attach_choices(qtbot, editor.photos) == ["Is mould visible?", "Causes"]
+    editor.rows["mould"].editor.group.buttons()[0].click()           # yes: 'Where' is shown
+    editor.repeats["rooms"].add_button.click()                       # a room: its room and humidity, not the fan
+    assert _attach_choices(qtbot, editor.photos) == [
+        "Is mould visible?", "Where is the mould?", "Causes", "Room", "Relative humidity (%)"]
+    editor.repeats["rooms"].repetitions[0].rows["room"].editor.combo.setCurrentIndex(2)   # Bathroom: the fan too
+    assert "Extractor fan working?" in _attach_choices(qtbot, editor.photos)
