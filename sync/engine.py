@@ -366,11 +366,12 @@ def _too_large(op: OutboxOp, exc: PortalError) -> p.OpResult:
 
 
 def _summary(tally: _Tally, cancelled: bool, left: int) -> str:
-    parts = [counted(tally.pulled, "change", "received"), counted(tally.blobs_uploaded, "photo", "uploaded"),
-             counted(tally.applied, "item", "accepted"),
-             *counted_parts((tally.conflicts, "conflict"), (tally.rejected, "item", "rejected"),
-                            (len(tally.blob_failures), "photo", "failed"))]
-    text = ", ".join(parts) + "."
+    # Only what happened: the status bar has room for one short sentence, and "0 photos uploaded"
+    # crowded out what still waits.
+    parts = counted_parts((tally.pulled, "change", "received"), (tally.blobs_uploaded, "photo", "uploaded"),
+                          (tally.applied, "item", "accepted"), (tally.conflicts, "conflict"),
+                          (tally.rejected, "item", "rejected"), (len(tally.blob_failures), "photo", "failed"))
+    text = ", ".join(parts) + "." if parts else "Nothing new to send or receive."
     if cancelled:
         return "Sync cancelled; " + text + " Everything not sent stays queued."
     if left:

@@ -317,7 +317,7 @@ def test_a_no_op_sync_process_loads_only_what_it_needs(portal_sqlite: Any, tmp_p
     assert first.returncode == 0, first.stdout + first.stderr    # a new laptop: migrates and pulls everything
     again = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "0 changes received" in again.stdout and "2 HTTP requests to the portal." in again.stdout  # sign-in, pull
+    assert "Nothing new to send or receive." in again.stdout and "2 HTTP requests to the portal." in again.stdout  # sign-in, pull
     probe = json.loads(next(line for line in again.stdout.splitlines() if line.startswith("PROBE "))[len("PROBE "):])
     heavy = {"PySide6", "PIL", "reportlab", "alembic", "portal", "fastapi", "starlette", "uvicorn", "psycopg", "jinja2"}
     assert heavy.isdisjoint(probe["modules"]), heavy & set(probe["modules"])
