@@ -12,7 +12,8 @@ itself need not lock.
 Durability: every method that writes returns only once its bytes (and, for a new or
 renamed file, the directory entry) are on disk, so the answer that confirms an offset
 or a complete blob survives a power cut. That is one ``fdatasync`` per request, whatever
-its size: the cost of the promise is paid per answer, not per megabyte.
+its size: the cost of the promise is paid per answer, not per megabyte. The bytes go
+around the page cache where the file system allows it (``portal.directio``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from portal.directio import write_at
 
 
 class BlobStore(ABC):
@@ -75,12 +78,6 @@ class BlobStore(ABC):
     @abstractmethod
     def sweep_partials(self, older_than_seconds: float) -> int:
         """Remove partial uploads (and temporary files) untouched for ``older_than_seconds`` (orphans of a crash); how many."""
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _sync_dir(path: Path) -> None:
@@ -163,8 +160,7 @@ class FileBlobStore(BlobStore):
         try:
             # A crashed writer may have left bytes past the committed offset: cut them.
             os.ftruncate(fd, offset)
-            os.lseek(fd, offset, os.SEEK_SET)
-            _write_all(fd, data)
+            write_at(fd, offset, data)
             _datasync(fd)
         finally:
             os.close(fd)
@@ -179,7 +175,7 @@ class FileBlobStore(BlobStore):
         temp = final.with_name(f"{sha256}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            _write_all(fd, data)
+            write_at(fd, 0, data)
             _datasync(fd)
         finally:
             os.close(fd)
