@@ -1,7 +1,9 @@
 """`SyncEngine`: one sync of a data folder with the portal — pull, upload, push, pull.
 
-1. Pull pages of changes; each page is applied together with its cursor in one
-   store transaction, so a crash between pages loses nothing and repeats nothing.
+1. Pull pages of changes, fetched ahead while earlier ones are applied (`sync.page_feed`);
+   each page, or each group of pages that arrived while the store was busy, is applied
+   with its cursor in one store transaction, so a crash between them loses nothing and
+   repeats nothing.
    410 ``resync_required`` drops portal-owned data (keeping unsent work) and pulls from 0.
 2. Upload the photos queued ops need that the portal lacks, a few at once over their own
    connections (`sync.uploads`), each resumable (`sync.blobs`).
@@ -22,7 +24,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from sync import protocol as p
 from sync.client import PortalClient
 from sync.errors import PortalError, SyncCancelled, SyncError
 from sync.lock import SyncLock
+from sync.page_feed import PageFeed
 from sync.progress import ProgressReporter, SyncProgress
 from sync.uploads import CONNECTIONS, Outcome, ParallelUploads
 
@@ -145,39 +147,45 @@ class SyncEngine:
     # ------------------------------------------------------------ pull
 
     def _pull(self, tally: _Tally, reporter: ProgressReporter, cancel: threading.Event) -> None:
-        """Pull every page after the stored cursor; the next page downloads while this one is applied."""
+        """Pull every page after the stored cursor; pages download while earlier ones are applied."""
         reporter.phase("pull", message="Fetching changes from the portal")
         cursor = self.store.sync_state().cursor
         resynced = False
-        # One worker thread prefetches page N+1 (network and JSON parsing) while the store writes page N:
-        # the portal's time and the store's time overlap instead of adding up. Only that worker uses the
-        # client during the pull, and the store is only touched from this thread.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-pull") as pool:
+        while True:
             _check(cancel)
-            pending = pool.submit(self._fetch, cursor)
-            while True:
-                try:
-                    changes, next_cursor, has_more = pending.result()
-                except PortalError as exc:
-                    if exc.status == 410 and not resynced:
-                        log.warning("portal asked for a full resync (cursor %d too old)", cursor)
-                        self.store.reset_portal_data()
-                        cursor, resynced = 0, True
-                        reporter.update(message="Fetching everything again (the portal asked for a full refresh)",
-                                        force=True)
-                        pending = pool.submit(self._fetch, cursor)
-                        continue
+            try:
+                # Only the feed's worker uses the client during the pull; the store is only touched here.
+                with PageFeed(self._fetch, cursor) as feed:
+                    self._apply_pages(feed, cursor, tally, reporter, cancel)
+                return
+            except PortalError as exc:
+                if exc.status != 410 or resynced:
                     raise
-                if has_more:
-                    _check(cancel)
-                    pending = pool.submit(self._fetch, next_cursor)
-                if changes or next_cursor != cursor:
-                    self.store.apply_changes(changes, next_cursor)   # nothing new: no write transaction
-                cursor = next_cursor
-                tally.pulled += len(changes)
-                reporter.update(done=tally.pulled)
-                if not has_more:
-                    return
+                log.warning("portal asked for a full resync (cursor %d too old)", cursor)
+                self.store.reset_portal_data()
+                cursor, resynced = 0, True
+                reporter.update(message="Fetching everything again (the portal asked for a full refresh)",
+                                force=True)
+
+    def _apply_pages(self, feed: PageFeed, cursor: int, tally: _Tally, reporter: ProgressReporter,
+                     cancel: threading.Event) -> None:
+        """Apply the feed's pages until the last; each group of pages with its cursor in one transaction.
+
+        A group is applied as one page: its changes in order, then the last page's cursor, so a
+        crash between groups resumes after the last one committed and repeats nothing.
+        """
+        while True:
+            group = feed.take()
+            changes = group[0][0] if len(group) == 1 else [change for page in group for change in page[0]]
+            next_cursor, has_more = group[-1][1], group[-1][2]
+            if changes or next_cursor != cursor:
+                self.store.apply_changes(changes, next_cursor)   # nothing new: no write transaction
+            cursor = next_cursor
+            tally.pulled += len(changes)
+            reporter.update(done=tally.pulled)
+            if not has_more:
+                return
+            _check(cancel)
 
     def _fetch(self, cursor: int) -> tuple[list[dict[str, Any]], int, bool]:
         """One page as the store takes it: (protocol change dicts, next_cursor, has_more)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,10 @@ def test_full_sync_order_pages_chunks_and_batches(portal: Any, store: Any, engin
     engine, server = engine_for(portal, store)
     seen = []
     report = engine.run(progress=seen.append)
-    assert store.applied[:3] == [(10, 10), (10, 20), (5, 25)]
+    first_pull = store.applied[:[cursor for _, cursor in store.applied].index(25) + 1]
+    # Pages that arrived while the store was busy may be applied together: the cursors still advance
+    # page by page's end, and every change is applied once.
+    assert sum(count for count, _ in first_pull) == 25 and {c for _, c in first_pull} <= {10, 20, 25}
     name = hashlib.sha256(data).hexdigest()
     assert bytes(portal.blobs[name]) == data and store.uploaded == {name, on_portal.sha256}
     paths = server.paths()
@@ -65,6 +69,27 @@ def test_full_sync_order_pages_chunks_and_batches(portal: Any, store: Any, engin
         (True, 5, 5, 1, 1000)
     assert store.purges == 1
     assert [p.phase for p in seen if p.done == 0 and p.bytes_done == 0][0] == "pull" and seen[-1].phase == "done"
+
+
+def test_pages_that_arrive_while_the_store_is_busy_are_applied_together(portal: Any, store: Any,
+                                                                       engine_for: Any) -> None:
+    """While the store applies page 1 the rest arrive; they go in one transaction with the last cursor."""
+    portal.add_changes(25)
+    applied_alone = store.apply_changes
+
+    def slow_first_page(changes: Any, next_cursor: int) -> None:
+        if not store.applied:
+            # Page 1 takes until the fetching worker has queued every page and ended (has_more false).
+            deadline = time.monotonic() + 10
+            while any(t.name == "sync-pull" for t in threading.enumerate()) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        applied_alone(changes, next_cursor)
+
+    store.apply_changes = slow_first_page
+    engine, server = engine_for(portal, store)
+    report = engine.run()
+    assert report.ok and store.applied == [(10, 10), (15, 25)] and store.cursor == 25
+    assert server.paths() == ["GET /api/v1/sync/pull"] * 3
 
 
 def test_conflicts_and_rejections_are_recorded_and_do_not_block(portal: Any, store: Any, engine_for: Any) -> None:
