@@ -27,6 +27,7 @@ import psycopg
 import requests
 
 from portal.server import free_port, wait_healthy
+from served import cpu_seconds, tree_cpu_seconds  # (the bench folder is on the path of a script run from it)
 
 DEVICES = 20
 SUBMITS = 50
@@ -145,12 +146,6 @@ def _prepare(url: str, admin: dict[str, str]) -> list[tuple[str, str]]:
     return devices
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _machine_busy_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, all cores (Linux /proc/stat)."""
     ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -190,8 +185,8 @@ def main() -> int:
             login = requests.post(f"{urls[0]}/api/v1/auth/login", json={"username": "admin", "password": admin_password, "device_id": "bench-admin"}, timeout=30).json()
             devices = _prepare(urls[0], {"Authorization": f"Bearer {login['token']}"})
             stats = Stats()
-            cpu_before = sum(_cpu_seconds(process.pid) for process in processes)
-            client_before = _cpu_seconds(os.getpid())
+            cpu_before = sum(tree_cpu_seconds(process.pid) for process in processes)
+            client_before = cpu_seconds(os.getpid())
             machine_before = _machine_busy_seconds()
             barrier = threading.Barrier(DEVICES + 1)
             threads = [threading.Thread(target=Device(urls, stats).run, args=(user, case, barrier, RAMP_SECONDS * i / DEVICES)) for i, (user, case) in enumerate(devices)]
@@ -202,8 +197,8 @@ def main() -> int:
             for thread in threads:
                 thread.join()
             elapsed = time.perf_counter() - started
-            server_cpu = sum(_cpu_seconds(process.pid) for process in processes) - cpu_before
-            client_cpu = _cpu_seconds(os.getpid()) - client_before
+            server_cpu = sum(tree_cpu_seconds(process.pid) for process in processes) - cpu_before
+            client_cpu = cpu_seconds(os.getpid()) - client_before
             machine_after = _machine_busy_seconds()
             busy = machine_after[0] - machine_before[0]
             machine_share = busy / max(1e-9, machine_after[1] - machine_before[1])

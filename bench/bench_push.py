@@ -51,6 +51,7 @@ os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")  # cheap sign-in: the bench
 
 from bench_sync import bulk_cases  # noqa: E402  (the bench folder's shared bulk filler)
 from installed import installed_env, show_bytecode_setting  # noqa: E402
+from served import tree_cpu_seconds  # noqa: E402  (the portal's workers included)
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NGINX = "/usr/sbin/nginx"
@@ -338,12 +339,6 @@ class SyncRun:
         return ", ".join(f"{name} at {at:.2f} s" for name, at in self.phases)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a running process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str, portal_pid: int | None = None) -> SyncRun:
     """ONE `fieldapp sync` process; its progress lines are timed as they arrive, its CPU and the portal's counted."""
     command = [sys.executable, "-c", "import sys; from app.cli import main; sys.exit(main())", "sync", "--data-dir", str(laptop.data_dir), "--portal", url,
@@ -352,7 +347,7 @@ def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str, portal_
         # --gil: only samples holding the GIL, so the profile is the process's Python CPU, not its waits.
         command = [_py_spy(), "record", "--rate", "200", "--gil", "--subprocesses", "--format", "speedscope",
                    "-o", str(profile / f"sync-{label}.json"), "--", *command]
-    portal_before = cpu_seconds(portal_pid) if portal_pid else 0.0
+    portal_before = tree_cpu_seconds(portal_pid) if portal_pid else 0.0
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
@@ -372,7 +367,7 @@ def run_sync(laptop: Laptop, url: str, profile: Path | None, label: str, portal_
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
-    portal_cpu = cpu_seconds(portal_pid) - portal_before if portal_pid else 0.0
+    portal_cpu = tree_cpu_seconds(portal_pid) - portal_before if portal_pid else 0.0
     requests = next((int(line.split()[0]) for line in lines if line.endswith("HTTP requests to the portal.")), -1)
     return SyncRun(seconds, phases, requests, lines, proc.returncode, usage.ru_utime + usage.ru_stime, portal_cpu)
 

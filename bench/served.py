@@ -36,13 +36,14 @@ class Served:
     stacks: Path | None
 
     def cpu_seconds(self) -> float:
-        """The portal's CPU time so far (under py-spy: of the portal, py-spy's child)."""
+        """The portal's CPU time so far (all its processes: workers, and py-spy's child under py-spy)."""
         return sum(self.cpu_split())
 
     def cpu_split(self) -> tuple[float, float]:
-        """The portal's user and system CPU time so far."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        pids = [int(pid) for pid in children] if self.stacks else [self.process.pid]
+        """The portal's user and system CPU time so far, summed over its processes (py-spy's own left out)."""
+        pids = descendants(self.process.pid)
+        if not self.stacks:
+            pids.append(self.process.pid)
         times = [cpu_split(pid) for pid in pids]
         return sum(user for user, _ in times), sum(system for _, system in times)
 
@@ -73,7 +74,7 @@ def serve(database_url: str, blob_dir: Path, *, profile: str | None = None) -> S
     stacks = Path(tempfile.gettempdir()) / f"{profile}.folded" if profile else None
     if stacks:
         command = [str(Path(sys.executable).with_name("py-spy")), "record", "--rate", "250", "--format", "raw",
-                   "--idle", "--threads", "-o", str(stacks), "--", *command]
+                   "--idle", "--threads", "--subprocesses", "-o", str(stacks), "--", *command]
     log = tempfile.TemporaryFile()
     # A file, not an unread pipe: a portal that logs much would block once a pipe filled.
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
@@ -82,9 +83,23 @@ def serve(database_url: str, blob_dir: Path, *, profile: str | None = None) -> S
     return Served(process, url, log, stacks)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (Linux /proc): a served portal's workers."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far (Linux /proc)."""
     return sum(cpu_split(pid))
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """``cpu_seconds`` of a process and every process below it (a served portal and its workers)."""
+    return sum(cpu_seconds(each) for each in [pid, *descendants(pid)])
 
 
 def cpu_split(pid: int) -> tuple[float, float]:

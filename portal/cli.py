@@ -20,13 +20,14 @@ from sync.protocol import AdminUserCreate
 
 def _serve(args: argparse.Namespace) -> int:
     from portal.server import serve
+    from portal.workers import default_workers
 
     overrides = {"chunk_bytes": args.chunk_size} if args.chunk_size is not None else {}
     settings = PortalSettings.from_env(database_url=args.database_url, blob_dir=Path(args.blob_dir), **overrides)
     if settings.chunk_bytes > settings.max_blob_bytes:
         print(f"--chunk-size may be at most the largest photo the portal takes ({settings.max_blob_bytes} bytes).", file=sys.stderr)
         return 2
-    serve(settings, args.host, args.port, access_log=args.access_log)
+    serve(settings, args.host, args.port, access_log=args.access_log, workers=args.workers or default_workers())
     return 0
 
 
@@ -108,6 +109,13 @@ def byte_size(text: str) -> int:
     return size
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (argparse type)."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="fieldapp-portal", description="The Fieldapp reference portal.")
@@ -121,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--chunk-size", type=byte_size, metavar="SIZE",
                        help="the largest photo upload request (announced as chunk_bytes in /sync/meta); "
                             f"default {PortalSettings.chunk_bytes // 1024 // 1024}MiB: one request per photo")
+    serve.add_argument("--workers", type=_positive, metavar="N",
+                       help="processes serving requests; default one per CPU, at most 4")
     serve.set_defaults(func=_serve)
     tidy = sub.add_parser("housekeeping", help="remove stale uploads, unreferenced photos, old tombstones (for cron)")
     tidy.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")

@@ -18,6 +18,7 @@ from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.main import create_app
+from portal.workers import WORKER_APP, hand_over
 
 
 def prepare(settings: PortalSettings) -> Database:
@@ -106,17 +107,24 @@ def wait_healthy(url: str, alive: Callable[[], bool], timeout: float = 60.0) -> 
     raise RuntimeError(f"The portal at {url} did not become healthy within {timeout:.0f} s.")
 
 
-def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = False) -> None:
-    """Serve in the foreground until interrupted.
+def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = False, workers: int = 1) -> None:
+    """Serve in the foreground until interrupted, from ``workers`` processes (``portal.workers``).
 
     The access log is off unless asked for: a line per request costs CPU that the
     reverse proxy in front of a real deployment logs anyway.
     """
     db = prepare(settings)
+    if workers > 1:
+        # Each worker opens its own database; the migration above ran once, here.
+        db.dispose()
+        hand_over(settings)
+        target: Any = WORKER_APP
+    else:
+        target = create_app(settings, db)
     # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
     # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_level="info", proxy_headers=False, access_log=access_log,
-                **connection_limits(settings))
+    uvicorn.run(target, factory=workers > 1, workers=workers, host=host, port=port, log_level="info", proxy_headers=False,
+                access_log=access_log, **connection_limits(settings))
 
 
 def connection_limits(settings: PortalSettings) -> dict[str, Any]:

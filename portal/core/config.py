@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field, replace
+import typing
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from sync.protocol import PHOTO_MAX_EDGE
 
@@ -89,3 +92,27 @@ class PortalSettings:
         base = cls(kdf=KdfParams(n=_env_int("FIELDAPP_PORTAL_KDF_N", KdfParams.n)),
                    letter_template=Path(letter) if letter else None, trusted_proxies=proxies)
         return replace(base, **overrides)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        """Every setting as JSON, for the worker processes of ``serve`` (``from_json`` reads it back equal)."""
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> "PortalSettings":
+        """The settings ``to_json`` wrote, each value back in its field's type."""
+        raw = json.loads(text)
+        hints = typing.get_type_hints(cls)
+        return cls(**{f.name: _typed(hints[f.name], raw[f.name]) for f in fields(cls)})
+
+
+def _typed(hint: Any, value: Any) -> Any:
+    """A JSON value as the annotated type: Path, an optional Path, a tuple, KdfParams; anything else as JSON has it."""
+    if value is None:
+        return None
+    if hint is Path or hint == Path | None:
+        return Path(value)
+    if typing.get_origin(hint) is tuple:
+        return tuple(value)
+    if hint is KdfParams:
+        return KdfParams(**value)
+    return value

@@ -1,0 +1,62 @@
+"""``serve`` from several processes: uvicorn's workers, each building the portal from the parent's settings.
+
+Why: a request's Python runs under one interpreter lock, so one process uses one CPU
+however many connections upload at once; with a worker per CPU a push's parallel photo
+uploads use them all. Everything the portal shares lives in the database (sign-in
+throttling, webhook leases, upload rows), so the workers need nothing from each other.
+
+uvicorn starts each worker as a new interpreter, so the parent hands its settings over
+in ``SETTINGS_ENV`` (JSON) and ``worker_app`` builds the app from them. A worker dies
+with its parent: uvicorn's supervisor stops its workers when it is stopped, but after a
+``kill -9`` (or a crash) of the supervisor, Linux kills them (``PR_SET_PDEATHSIG``)
+rather than leave them serving the port unsupervised.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+from fastapi import FastAPI
+
+from portal.core.config import PortalSettings
+from portal.core.db import Database
+from portal.main import create_app
+
+SETTINGS_ENV = "FIELDAPP_PORTAL_SERVED_SETTINGS"
+#: The supervisor's process id, set only when there are worker processes.
+SUPERVISOR_ENV = "FIELDAPP_PORTAL_SUPERVISOR_PID"
+#: uvicorn's import string for ``worker_app``.
+WORKER_APP = f"{__name__}:worker_app"
+_PR_SET_PDEATHSIG = 1
+
+
+def default_workers() -> int:
+    """One worker per CPU, at most 4 (past that the database's writes, not Python, are the limit)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def hand_over(settings: PortalSettings) -> None:
+    """Put the settings where the workers ``uvicorn`` starts will read them (they inherit the environment)."""
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn's factory): dies with the supervisor, serves its settings."""
+    _die_with_supervisor(int(os.environ[SUPERVISOR_ENV]))
+    settings = PortalSettings.from_json(os.environ[SETTINGS_ENV])
+    return create_app(settings, Database(settings.database_url))
+
+
+def _die_with_supervisor(supervisor: int) -> None:
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere only uvicorn's own shutdown stops the workers
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != supervisor:
+        # The supervisor died before the request took effect.
+        os._exit(1)

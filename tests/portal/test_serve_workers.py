@@ -1,0 +1,57 @@
+"""``fieldapp-portal serve --workers``: the settings reach every worker, and no worker outlives a killed supervisor."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from portal.core.config import KdfParams, PortalSettings
+from tests.portal.killable import KillablePortal
+
+
+def test_settings_reach_the_workers_unchanged() -> None:
+    """Every kind of field (paths, an optional path, tuples, the KDF, floats) survives the JSON hand-over."""
+    settings = PortalSettings.from_env(
+        database_url="sqlite:///x.db", blob_dir=Path("/srv/blobs"), chunk_bytes=65536, letter_template=Path("/srv/letter.docx"),
+        trusted_proxies=("10.0.0.0/8", "127.0.0.1"), kdf=KdfParams(n=16, r=4, p=2), body_timeout_seconds=2.5,
+        webhook_retry_delays=(1.0, 2.0), webhook_worker=False,
+    )
+    assert PortalSettings.from_json(settings.to_json()) == settings
+    assert PortalSettings.from_json(PortalSettings().to_json()) == PortalSettings()
+
+
+def _workers(supervisor: int) -> list[int]:
+    """The supervisor's worker processes (uvicorn spawns them through multiprocessing)."""
+    children = [int(pid) for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()]
+    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through /proc (Linux)")
+def test_workers_serve_and_die_with_a_killed_supervisor(tmp_path: Path) -> None:
+    """Two workers answer on one port; after kill -9 of the supervisor they are gone and the port can be served again."""
+    with KillablePortal(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path / "blobs", "--workers", "2", "--chunk-size", "64KiB") as portal:
+        portal.start()
+        assert portal.process is not None
+        workers = _workers(portal.process.pid)
+        assert len(workers) == 2
+        answers = {requests.get(f"{portal.url}/sync/meta", timeout=30).status_code for _ in range(20)}
+        assert answers == {401}  # the API, not a bare server: sign-in required
+        portal.kill()
+        deadline = time.monotonic() + 20
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers)
+        portal.start()  # the port is free again: no orphan holds it
+        assert requests.get(f"{portal.url}/health", timeout=30).status_code == 200
