@@ -31,6 +31,7 @@ from typing import Any
 from fieldapp.types import BlobRef, OutboxOp, counted, counted_parts
 from sync import protocol as p
 from sync.client import PortalClient
+from sync.collector import older_objects_frozen
 from sync.errors import PortalError, SyncCancelled, SyncError
 from sync.lock import SyncLock
 from sync.page_feed import PageFeed
@@ -109,7 +110,7 @@ class SyncEngine:
         tally = _Tally()
         cancel = cancel or threading.Event()
         self._meta = None
-        with SyncLock(self.store.data_dir):
+        with SyncLock(self.store.data_dir), older_objects_frozen():
             self.client.cancel = cancel
             try:
                 self._sync(tally, reporter, cancel)
