@@ -24,7 +24,8 @@ from fieldapp.atomic import write_atomic
 from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, thumbnail_path
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
-from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled, workers
+from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled
+from fieldapp.photo_workers import workers
 
 log = logging.getLogger(__name__)
 
