@@ -4,8 +4,9 @@ Prints the median of each and the ratio, in wall time and in processor time (all
 of the process: what the import costs when the other core is busy, as on a loaded machine);
 both are measured in the same run on the same files. Then it times single Pillow steps one
 by one (one thread each), so the ratio can be read against what they cost: the import
-decodes luma at full size and colour at half size on two cores, resamples each there,
-and encodes beside the thumbnail; the old path decoded and resampled whole RGB.
+decodes luma at full size and colour at half size on two cores, shares the luma's resample
+out in bands, and encodes the two halves of the photo on two cores beside the thumbnail;
+the old path decoded and resampled whole RGB.
 """
 
 from __future__ import annotations

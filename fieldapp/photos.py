@@ -24,6 +24,7 @@ from fieldapp.atomic import write_atomic
 from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, thumbnail_path
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
+from fieldapp.photo_encoding import encode_jpeg
 from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled
 from fieldapp.photo_workers import workers
 
@@ -249,12 +250,12 @@ def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Im
 
 def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int) -> bytes:
     """Encode the stored photo: JPEG for camera photos, PNG kept lossless (screenshots, documents)."""
-    out = io.BytesIO()
     extra = {"icc_profile": icc} if icc else {}
     if content_type == JPEG:
-        image.save(out, "JPEG", quality=quality, subsampling=JPEG_SUBSAMPLING, exif=exif.tobytes(), **extra)
-    else:
-        image.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
+        # on two cores, while the thumbnail is made on a third thread
+        return encode_jpeg(image, quality=quality, subsampling=JPEG_SUBSAMPLING, exif=exif.tobytes(), **extra)
+    out = io.BytesIO()
+    image.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
     return out.getvalue()
 
 
