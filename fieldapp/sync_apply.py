@@ -9,7 +9,9 @@ Pulled visits: the officer's own visits take the portal's state, review and vers
 their content too, unless work on them is unsent here (a queued op, a problem, edits
 after a return), which always wins locally. A lead's team visits are stored for the
 review queue. Every pulled version is kept in ``visit_history`` so "what changed
-since it was returned" can be answered.
+since it was returned" can be answered, except the echo of this laptop's own push (the
+visit as it sent it, at the version the push result gave): recognised from the stored
+visit's state columns alone and skipped, so the pull after a push costs next to nothing.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class _Page:
     old_links: dict[str, list[str]] = field(default_factory=dict)
     #: New rows of the bulk kinds, inserted together (`insert_new`) rather than one ORM object each.
     new: dict[type, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: (id, version) of the page's visits that echo this laptop's own push (`_visit_echoes`): skipped unread.
+    echoes: set[tuple[str, int]] = field(default_factory=set)
 
     def existing(self, session: Session, model: type, cid: str) -> Any:
         """The stored row (or None) from the page's prefetch, without a query per change."""
@@ -252,6 +256,8 @@ def has_local_work(session: Session, visit: VisitRow) -> bool:
 
 
 def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
+    if (cid, version) in page.echoes:
+        return   # the laptop holds this version: it sent it (see `_is_echo`)
     row = page.existing(session, VisitRow, cid)
     if data is None:
         if row is not None and not has_local_work(session, row):
@@ -273,7 +279,7 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
     elif version <= row.server_version and (cid, version) in page.history:
         return  # seen already
     elif _is_echo(row, version, status, data):
-        pass    # the echo of this laptop's own push: it holds this version already, only its history is new
+        return  # the echo of this laptop's own push, met again in the page (see `_visit_echoes`)
     else:
         previous = row.state
         row.review = data.get("review")
@@ -292,12 +298,19 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
                                     received_at=page.now))
 
 
-def _is_echo(row: VisitRow, version: int, status: str, data: Mapping[str, Any]) -> bool:
+#: What `_is_echo` reads of a stored visit: its state, not its content (answers, hazards, assessment).
+_ECHO_COLUMNS = (VisitRow.id, VisitRow.own, VisitRow.server_version, VisitRow.state, VisitRow.op_id,
+                 VisitRow.local_edits, VisitRow.review, VisitRow.summary_issued)
+
+
+def _is_echo(row: Any, version: int, status: str, data: Mapping[str, Any]) -> bool:
     """True when a pulled visit is the laptop's own push coming back: same version, nothing new in it.
 
     The push result already set the visit to the portal's version, and the document the
     portal holds at that version is the one this laptop sent (what the officer typed
-    stays as typed); re-applying it would only rewrite every field and photo row.
+    stays as typed); re-applying it would only rewrite every field and photo row. Nor
+    does it go into ``visit_history``: the visit row is that version, and history is read
+    for the versions a lead returned. ``row`` is a `VisitRow` or a row of `_ECHO_COLUMNS`.
     """
     return (row.own and version == row.server_version and status == "submitted"
             and row.state == VisitState.SUBMITTED.value and row.op_id is None and not row.local_edits
@@ -367,16 +380,40 @@ def _prefetch(session: Session, page: _Page, changes: Sequence[Mapping[str, Any]
             continue
         # Ids first (an index read): on a first sync nothing is stored and no row is loaded.
         stored = list(session.scalars(select(model.id).where(among(model.id, wanted))))
+        if model is VisitRow and stored:
+            page.history.update((visit_id, version) for visit_id, version in session.execute(
+                select(VisitHistoryRow.visit_id, VisitHistoryRow.version).where(among(VisitHistoryRow.visit_id, stored))))
+            page.echoes = _visit_echoes(session, changes, stored)
+            echoed = {cid for cid, _version in page.echoes}
+            stored = [cid for cid in stored if cid not in echoed]
+            # An echoed visit is left out of `known`: should the page hold it again, that change reads the row.
+            wanted = [cid for cid in wanted if cid not in echoed]
         found = {row.id: row for row in session.scalars(select(model).where(among(model.id, stored)))} if stored else {}
         page.known.update({(model, cid): found.get(cid) for cid in wanted})
-        if model is VisitRow and found:
-            page.history.update((visit_id, version) for visit_id, version in session.execute(
-                select(VisitHistoryRow.visit_id, VisitHistoryRow.version).where(among(VisitHistoryRow.visit_id, found))))
         if model is CaseRow and found:
             for case_id, resident_id in session.execute(
                     select(CaseResidentRow.case_id, CaseResidentRow.resident_id)
                     .where(among(CaseResidentRow.case_id, found)).order_by(CaseResidentRow.position)):
                 page.old_links.setdefault(case_id, []).append(resident_id)
+
+
+def _visit_echoes(session: Session, changes: Sequence[Mapping[str, Any]], stored: Sequence[str]) -> set[tuple[str, int]]:
+    """(id, version) of the page's visits that echo this laptop's push, from their state columns alone.
+
+    The pull after a push brings back every visit just pushed; loading each as a row (its
+    answers, hazards and assessment decoded) only to find nothing new was most of its cost.
+    """
+    states = {row.id: row for row in session.execute(select(*_ECHO_COLUMNS).where(among(VisitRow.id, stored)))}
+    echoes: set[tuple[str, int]] = set()
+    for change in changes:
+        state = states.get(str(change.get("id"))) if change.get("entity") == "visit" else None
+        data = change.get("data")
+        if state is None or change.get("deleted") or not isinstance(data, Mapping):
+            continue
+        version = change.get("version")
+        if isinstance(version, int) and _is_echo(state, version, str(data.get("status") or "submitted"), data):
+            echoes.add((state.id, version))
+    return echoes
 
 
 def _relink(session: Session, links: Mapping[str, list[str]], old: Mapping[str, list[str]]) -> None:

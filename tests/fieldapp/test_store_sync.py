@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -219,6 +220,46 @@ def test_pulled_own_visit_with_unsent_work_keeps_local_content(filled: Filled) -
     filled.store.apply_changes([server_visit(filled, visit_id, 1, "submitted", notes="server")], 500)
     visit = filled.store.visit(visit_id)
     assert visit.state == VisitState.QUEUED and visit.notes == ""
+    assert len(filled.store.outbox()) == 1
+
+
+def _history(filled: Filled, visit_id: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(filled.store.data_dir / "fieldapp.db") as conn:
+        return conn.execute("SELECT version, status FROM visit_history WHERE visit_id = ? ORDER BY version",
+                            (visit_id,)).fetchall()
+
+
+def test_the_echo_of_a_push_is_skipped_and_what_follows_it_applied(filled: Filled) -> None:
+    """The pull after a push brings the visit back at the version its result gave: nothing is re-applied or kept
+    again; a later version in the same page (a lead returned it) is applied as usual."""
+    visit_id = queued(filled)
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [f.pushed(ops[0], "applied", version=1, seq=7)])
+    before = filled.store.visit(visit_id)
+    # Different notes would show if the echo were applied: the portal's version 1 is what this laptop sent.
+    filled.store.apply_changes([server_visit(filled, visit_id, 1, "submitted", notes="as the portal has it")], 501)
+    assert filled.store.visit(visit_id) == before and _history(filled, visit_id) == []
+    returned = server_visit(filled, visit_id, 2, "returned", notes="as the portal has it",
+                            review={"decision": "return", "comment": "Add the bathroom photo",
+                                    "lead_id": filled.world.lead_id, "decided_at": "2025-11-21T09:00:00Z"})
+    filled.store.apply_changes([server_visit(filled, visit_id, 1, "submitted"), returned], 502)
+    visit = filled.store.visit(visit_id)
+    assert (visit.state, visit.server_version, visit.notes) == (VisitState.RETURNED, 2, "as the portal has it")
+    assert _history(filled, visit_id) == [(2, "returned")]
+
+
+def test_a_pulled_version_of_a_visit_still_queued_here_is_no_echo(filled: Filled) -> None:
+    """A visit submitted again here after its push (queued anew) keeps what was typed when its old version comes back."""
+    visit_id = queued(filled)
+    ops = filled.store.outbox()
+    filled.store.record_results(ops, [f.pushed(ops[0], "applied", version=1, seq=7)])
+    filled.store.apply_changes([server_visit(filled, visit_id, 2, "returned", review={
+        "decision": "return", "comment": "More", "lead_id": filled.world.lead_id, "decided_at": "2025-11-21T09:00:00Z"})], 501)
+    filled.store.update_visit(visit_id, notes="typed after the return")
+    filled.store.submit_visit(visit_id)
+    filled.store.apply_changes([server_visit(filled, visit_id, 2, "submitted", notes="portal")], 502)
+    visit = filled.store.visit(visit_id)
+    assert visit.state == VisitState.QUEUED and visit.notes == "typed after the return"
     assert len(filled.store.outbox()) == 1
 
 
