@@ -24,11 +24,13 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, load_only
 
+from fieldapp.bulk_rows import among
 from fieldapp.clock import utc_now
 from fieldapp.domain import ErrorCode, OpKind, OpStatus
 from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitRow
@@ -154,14 +156,20 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
 
     The outbox rows, their visits and their photos' blob rows are loaded a few queries per
     batch first, so a batch of a thousand results costs a handful of statements, not
-    thousands of look-ups.
+    thousands of look-ups; a visit's content is no business of a result, so only the columns
+    results change are read. The usual batch, every result an accepted submit of its own
+    visit, is recorded in three statements (`_record_accepted_submits`).
     """
     by_op = {r.op_id: r for r in results}
+    answered = [(op, by_op[op.op_id]) for op in ops if op.op_id in by_op]
+    if _all_accepted_submits(answered):
+        _record_accepted_submits(session, answered)
+        return 0
     rows = _outbox_rows(session, [op.op_id for op in ops if op.op_id in by_op])
+    sent = [op for op in ops if op.op_id in rows and op.entity == "visit"]
     # Held here: the session's identity map keeps loaded rows only while something refers to them.
-    held = _load(session, VisitRow, VisitRow.id, {row.record_id for row in rows.values() if row.entity == "visit"})
-    held += _load(session, BlobRow, BlobRow.sha256, {photo["sha256"] for row in rows.values() if row.entity == "visit"
-                                             for photo in row.data.get("photos", []) if "sha256" in photo})
+    held = _load(session, VisitRow, VisitRow.id, {op.id for op in sent}, _RESULT_COLUMNS)
+    held += _load(session, BlobRow, BlobRow.sha256, {h for op in sent for h in _photo_hashes(op.data)})
     queued_again = 0
     for op in ops:
         result = by_op.get(op.op_id)
@@ -176,7 +184,7 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
 
             summary_result(session, row, result)
         elif row.entity == "visit":
-            queued_again += _visit_result(session, row, result)
+            queued_again += _visit_result(session, row, result, _photo_hashes(op.data))
         elif row.entity == "hazard_report":
             # Imported here: the report rules queue through this module.
             from fieldapp.hazard_reports import record_result
@@ -189,6 +197,39 @@ def record_results(session: Session, ops: Sequence[OutboxOp], results: Sequence[
 
 
 _CHUNK = 500  # ids per IN list, well inside SQLite's parameter limit
+#: What a push result changes of a visit (`_visit_result`); its content stays unread.
+_RESULT_COLUMNS = (VisitRow.state, VisitRow.server_version, VisitRow.op_id, VisitRow.local_edits)
+
+
+def _photo_hashes(data: Mapping[str, Any]) -> list[str]:
+    return [photo["sha256"] for photo in data.get("photos") or () if "sha256" in photo]
+
+
+def _all_accepted_submits(answered: Sequence[tuple[OutboxOp, OpResult]]) -> bool:
+    """Whether every result accepts a visit submit, no two of them about the same visit."""
+    return bool(answered) and (all(op.entity == "visit" and op.kind == OpKind.SUBMIT and result.accepted for op, result in answered)
+            and len({op.id for op, _result in answered}) == len(answered))
+
+
+def _record_accepted_submits(session: Session, answered: Sequence[tuple[OutboxOp, OpResult]]) -> None:
+    """`_visit_result` for accepted submits, set-based: ops deleted, visits submitted, their photos uploaded.
+
+    A visit changes only while the op is still its latest submit (``op_id`` matches), as in
+    `_latest_op_visit`; an op already recorded (a replayed batch) is gone and changes nothing.
+    """
+    op_ids = [op.op_id for op, _result in answered]
+    session.execute(delete(OutboxRow).where(among(OutboxRow.op_id, op_ids)), execution_options={"synchronize_session": False})
+    visits = cast(Table, VisitRow.__table__)
+    session.connection().execute(
+        update(visits).where(visits.c.id == bindparam("b_id"), visits.c.op_id == bindparam("b_op"))
+        .values(state=VisitState.SUBMITTED.value, op_id=None, local_edits=False,
+                server_version=func.coalesce(bindparam("b_version"), visits.c.server_version)),
+        [{"b_id": op.id, "b_op": op.op_id, "b_version": result.version or None} for op, result in answered])
+    hashes = sorted({h for op, _result in answered for h in _photo_hashes(op.data)})
+    if hashes:
+        blobs = sqlite_insert(cast(Table, BlobRow.__table__))
+        session.connection().execute(blobs.on_conflict_do_update(index_elements=["sha256"], set_={"uploaded": True}),
+                                     [{"sha256": h, "uploaded": True} for h in hashes])
 
 
 def _outbox_rows(session: Session, op_ids: Sequence[str]) -> dict[str, OutboxRow]:
@@ -199,12 +240,16 @@ def _outbox_rows(session: Session, op_ids: Sequence[str]) -> dict[str, OutboxRow
     return rows
 
 
-def _load(session: Session, model: type, key: Any, ids: set[str]) -> list[Any]:
-    """Bring these rows into the session, so the ``session.get`` calls of the result rules need no query."""
+def _load(session: Session, model: type, key: Any, ids: set[str], columns: Sequence[Any] = ()) -> list[Any]:
+    """Bring these rows into the session, so the ``session.get`` calls of the result rules need no query.
+
+    With ``columns``, only those (and the key) are read; any other loads when first used.
+    """
     wanted = sorted(ids)
+    query: Select[Any] = select(model).options(load_only(*columns)) if columns else select(model)
     loaded: list[Any] = []
     for start in range(0, len(wanted), _CHUNK):
-        loaded += session.scalars(select(model).where(key.in_(wanted[start:start + _CHUNK])))
+        loaded += session.scalars(query.where(key.in_(wanted[start:start + _CHUNK])))
     return loaded
 
 
@@ -230,8 +275,8 @@ def _reopen(visit: VisitRow) -> None:
     visit.local_edits = True
 
 
-def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> bool:
-    """Whether the op is queued again (blob_missing, tries left)."""
+def _visit_result(session: Session, row: OutboxRow, result: OpResult, hashes: Sequence[str]) -> bool:
+    """Whether the op is queued again (blob_missing, tries left); ``hashes`` are its photos'."""
     visit = _latest_op_visit(session, row)
     status = result.status
     if result.accepted:
@@ -241,7 +286,6 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult) -> bool:
             visit.server_version = result.version or visit.server_version
             visit.op_id = None
             visit.local_edits = False
-            hashes = [p["sha256"] for p in row.data.get("photos", [])]
             set_uploaded(session, hashes, True)
         return False
     code, message, details = op_error(result)

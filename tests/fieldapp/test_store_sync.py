@@ -13,7 +13,7 @@ import factories as f
 from fieldapp import FieldStore
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
 from fieldapp.types import Hazard, ProblemAction, UserInfo, VisitState
-from store_helpers import Filled, make_jpeg
+from store_helpers import Filled, filled_store, make_jpeg
 from fieldapp.search import CaseFilter
 
 
@@ -209,6 +209,44 @@ def test_a_result_for_a_replaced_op_does_not_touch_the_visit(filled: Filled) -> 
     filled.store.resolve_problem(problem.id, ProblemAction.RETRY)   # new op while the old result arrives late
     filled.store.record_results(old, [f.pushed(old[0], "applied", version=1)])
     assert filled.store.visit(visit_id).state == VisitState.QUEUED and len(filled.store.outbox()) == 1
+
+
+def _stored(filled: Filled) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(filled.store.data_dir / "fieldapp.db") as conn:
+        return {"visits": conn.execute("SELECT id, state, server_version, op_id, local_edits FROM visits ORDER BY id").fetchall(),
+                "outbox": conn.execute("SELECT op_id FROM outbox ORDER BY seq").fetchall(),
+                "blobs": conn.execute("SELECT sha256, uploaded FROM blobs ORDER BY sha256").fetchall()}
+
+
+def test_a_batch_of_accepted_submits_is_recorded_as_one_by_one_and_a_replay_changes_nothing(
+        tmp_path: Path) -> None:
+    """The set-based recording of a batch that is all accepted submits leaves the store as the per-op rules do."""
+    stores = [filled_store(tmp_path / name) for name in ("batch", "single")]
+    try:
+        for filled in stores:
+            for n in range(3):
+                visit = filled.store.start_visit(filled.world.case_ids[n], filled.world.template_id)
+                filled.store.update_visit(visit.id, answers={"mould": True, "room": "Bathroom"}, outcome="completed")
+                filled.store.add_photo(visit.id, make_jpeg(tmp_path / f"p{n}.jpg", n + 10))
+                filled.store.submit_visit(visit.id)
+        batch, single = stores
+        ops = batch.store.outbox()
+        results = [f.pushed(op, "applied" if n else "duplicate", version=n + 1, seq=10 + n) for n, op in enumerate(ops)]
+        assert batch.store.record_results(ops, results) == 0
+        batch.store.record_results(ops, results)   # a replayed batch: everything is recorded already
+        for n, op in enumerate(single.store.outbox()):
+            # One op with a result and one without: the per-op rules, not the batch's.
+            rest = single.store.outbox()
+            single.store.record_results(rest, [f.pushed(op, "applied" if n else "duplicate", version=n + 1, seq=10 + n)])
+        assert sorted(v[1:] for v in _stored(batch)["visits"]) == sorted(v[1:] for v in _stored(single)["visits"])
+        assert sorted(v[1:] for v in _stored(batch)["visits"]) == [
+            (VisitState.SUBMITTED.value, version, None, 0) for version in (1, 2, 3)]
+        assert _stored(batch)["outbox"] == _stored(single)["outbox"] == []
+        assert _stored(batch)["blobs"] == _stored(single)["blobs"] and all(up for _h, up in _stored(batch)["blobs"])
+        assert batch.store.pending().empty
+    finally:
+        for filled in stores:
+            filled.store.close()
 
 
 # ---------------------------------------------------------------- pulled own visits
