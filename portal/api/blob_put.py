@@ -4,8 +4,9 @@ A push sends one PUT per photo, hundreds at a time, each carrying ~0.6 MB. Throu
 FastAPI each cost about as much CPU as storing the photo: matching the request against
 every route, solving the dependency tree, and two hand-offs to the thread pool (the
 token lookup, then the upload). Here the same checks run in one hand-off: the token
-(``deps.token_of``, ``services.auth.caller_of_token``: looked up on every request, so a
-revoke takes effect at once), then ``services.blobs.put_chunk``, the function the FastAPI route calls.
+(``deps.token_of``, then ``services.blobs.caller_and_state``: looked up on every request,
+so a revoke takes effect at once, in the query that also reads the blob's state for the
+caller), then ``services.blobs.put_chunk``, the function the FastAPI route calls.
 
 Only a PUT to ``/api/v1/blobs/<64 lowercase hex>`` without a query string is answered
 here; anything else (a bad name: 404, a query parameter: 422) goes on to the app and
@@ -30,7 +31,6 @@ from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError, error_response
 from portal.services import blobs as blob_service
-from portal.services.auth import caller_of_token
 from sync.protocol import API_PREFIX
 
 _BLOB_PATH = re.compile(re.escape(f"{API_PREFIX}/blobs/") + r"([0-9a-f]{64})")
@@ -62,13 +62,14 @@ class BlobPutMiddleware:
         await response(scope, receive, send)
 
     def _put(self, authorization: str | None, content_range: str | None, sha256: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """The token, then the chunk (in a worker thread: both wait for the database, the upload for the disk)."""
+        """The token and what the blob's state is for its caller (one query), then the chunk (in a worker thread: both wait)."""
         token = token_of(authorization)
         with self.db.read_once_connection() as connection:
-            caller = caller_of_token(connection, token)
-        if caller is None:
+            found = blob_service.caller_and_state(connection, token, sha256)
+        if found is None:
             raise session_ended()
-        return blob_service.put_chunk(self.db, self.store, self.settings, caller, sha256, content_range, body)
+        caller, state = found
+        return blob_service.put_chunk(self.db, self.store, self.settings, caller, sha256, content_range, body, state)
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, str | None]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, CursorResult, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, CursorResult, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from portal.core.config import PortalSettings
@@ -121,19 +121,25 @@ def authenticate(session: Session, token: str) -> Authenticated | None:
     return Authenticated(row[0], row[1], digest) if row is not None else None
 
 
-# Built once: the blob upload looks its caller up for every photo.
-_LIVE_CALLER = (
+# ``authenticate`` as the scope view only, without the ORM, built once: the blob upload
+# looks its caller up for every photo (a revoke takes effect at once). Its first four
+# columns are the caller (``caller_of_row``); the upload adds its own (``add_columns``)
+# and binds ``live_params`` with its own parameters.
+LIVE_CALLER = (
     select(UserRow.id, UserRow.username, UserRow.role, UserRow.team_id)
     .join_from(AuthTokenRow, UserRow, AuthTokenRow.user_id == UserRow.id)
     .where(*_live(bindparam("digest"), bindparam("now", type_=AuthTokenRow.expires_at.type)))
 )
 
 
-def caller_of_token(connection: Connection, token: str) -> Caller | None:
-    """``authenticate`` as the scope view only, without the ORM (one query; a revoke takes effect at once)."""
-    row = connection.execute(_LIVE_CALLER, {"digest": token_digest(token), "now": utcnow()}).first()
-    return Caller(row.id, row.username, row.role, row.team_id) if row is not None else None
+def live_params(token: str) -> dict[str, Any]:
+    """The parameters of ``LIVE_CALLER`` for a token."""
+    return {"digest": token_digest(token), "now": utcnow()}
 
+
+def caller_of_row(row: Any) -> Caller:
+    """The caller of a ``LIVE_CALLER`` row."""
+    return Caller(row.id, row.username, row.role, row.team_id)
 
 def revoke_tokens(session: Session, user_id: str, *, keep: str | None = None) -> int:
     """Revoke every live token of the user (but ``keep``, a token hash); how many were live."""

@@ -36,8 +36,9 @@ from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
-from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, VisitBlobRow, VisitRow
+from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, UserRow, VisitBlobRow, VisitRow
 from portal.services import scope
+from portal.services.auth import LIVE_CALLER, caller_of_row, live_params
 from portal.services.bulk import dialect_insert
 from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
@@ -151,11 +152,28 @@ def _make_room(session: Session, caller: scope.Caller, settings: PortalSettings,
     session.flush()
 
 
+@dataclass(frozen=True)
+class WholeState:
+    """What a whole-blob PUT needs to know first: is the blob complete, has the caller a partial upload of it."""
+
+    complete: bool
+    own_partial: bool
+
+
+def caller_and_state(connection: Connection, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
+    """The token's caller (None: not live) and the blob's ``WholeState`` for them, in one query (the PUT shortcut's)."""
+    row = connection.execute(_statements(connection).caller_and_state, {**live_params(token), "sha": sha256}).first()
+    return (caller_of_row(row), WholeState(row.complete, row.own)) if row is not None else None
+
+
 def put_chunk(
     db: Database, store: BlobStore, settings: PortalSettings, caller: scope.Caller,
-    sha256: str, content_range: str | None, body: bytes,
+    sha256: str, content_range: str | None, body: bytes, state: WholeState | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Store one chunk; returns the status code and body of the answer."""
+    """Store one chunk; returns the status code and body of the answer.
+
+    ``state``: the blob's ``WholeState``, when the caller's lookup has read it already.
+    """
     if content_range is None:
         raise invalid_request({"Content-Range": "required: bytes START-END/TOTAL"})
     try:
@@ -171,7 +189,7 @@ def put_chunk(
     if rng.start == 0 and sniff(body) is None:
         raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Only JPEG and PNG photos can be uploaded.")
     if rng.start == 0 and rng.end + 1 == rng.total:
-        answer = _put_whole(db, store, settings, caller, sha256, body)
+        answer = _put_whole(db, store, settings, caller, sha256, body, state)
         if answer is not None:
             return answer
     failure: ApiError | None = None
@@ -239,6 +257,7 @@ def _hash_mismatch() -> ApiError:
 
 def _put_whole(
     db: Database, store: BlobStore, settings: PortalSettings, caller: scope.Caller, sha256: str, body: bytes,
+    state: WholeState | None,
 ) -> tuple[int, dict[str, Any]] | None:
     """A blob sent in one PUT (every photo, at the default chunk size): checked in memory, stored, no partial upload.
 
@@ -248,9 +267,11 @@ def _put_whole(
     the disk's syncs instead of queueing for SQLite's write lock; a blob another upload
     completes meanwhile has the same bytes (both hash to the name) and keeps its row.
     """
-    with db.read_once_connection() as connection:
-        complete, own = connection.execute(_statements(connection).whole_state, {"sha": sha256, "user": caller.id}).one()
-    if complete or own:
+    if state is None:
+        with db.read_once_connection() as connection:
+            complete, own = connection.execute(_statements(connection).whole_state, {"sha": sha256, "user": caller.id}).one()
+        state = WholeState(complete, own)
+    if state.complete or state.own_partial:
         return None
     if hashlib.sha256(body).hexdigest() != sha256:
         raise _hash_mismatch()
@@ -291,6 +312,7 @@ class _Statements:
     """The upload's hot statements, for one dialect (its INSERT ... ON CONFLICT)."""
 
     whole_state: Select[bool, bool]
+    caller_and_state: Select[Any]
     add_blob: Insert
     add_uploader: Insert
     touch_blob: Update
@@ -301,6 +323,9 @@ def _build_statements(insert: Any) -> _Statements:
     return _Statements(
         whole_state=select(exists().where(BlobRow.sha256 == sha),
                            exists().where(BlobPartialRow.sha256 == sha, BlobPartialRow.user_id == user)),
+        caller_and_state=LIVE_CALLER.add_columns(
+            exists().where(BlobRow.sha256 == sha).label("complete"),
+            exists().where(BlobPartialRow.sha256 == sha, BlobPartialRow.user_id == UserRow.id).label("own")),
         add_blob=insert(BlobRow).values(
             sha256=sha, state="complete", offset=bindparam("total"), total=bindparam("total"), content_type=bindparam("type"),
             updated_at=now, width=bindparam("width"), height=bindparam("height"),

@@ -64,6 +64,7 @@ def _scenarios(world: World) -> list[Answer]:
     chunked = _photo()
     chunked_sha = hashlib.sha256(chunked).hexdigest()
     answers.append(_put(portal, officer, chunked_sha, chunked[:50], f"bytes 0-49/{len(chunked)}"))
+    answers.append(_put(portal, officer, chunked_sha, chunked, _whole(chunked)))  # sent whole, yet their upload is at 50
     answers.append(_put(portal, officer, chunked_sha, chunked[60:70], f"bytes 60-69/{len(chunked)}"))
     answers.append(_put(portal, officer, chunked_sha, chunked[50:], f"bytes 50-{len(chunked) - 1}/{len(chunked)}"))
     return answers
@@ -84,7 +85,7 @@ async def _pass_on(self: blob_put.BlobPutMiddleware, scope: Any, receive: Any, s
 
 
 def test_the_shortcut_answers_as_the_route_does(any_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Token errors, revoked tokens, range and size errors, 415, hash mismatch, dedupe, chunks and 409: all equal."""
+    """Token errors, revoked tokens, range and size errors, 415, hash mismatch, dedupe, chunks, a whole PUT over an upload begun, 409: all equal."""
     calls: list[str] = []
     monkeypatch.setattr(blob_routes, "run_in_threadpool", _counting(calls))
     shortcut = _scenarios(any_world)
@@ -92,7 +93,7 @@ def test_the_shortcut_answers_as_the_route_does(any_world: World, monkeypatch: p
     monkeypatch.setattr(blob_put.BlobPutMiddleware, "__call__", _pass_on)
     routed = _scenarios(any_world)
     assert calls  # and now the route did
-    assert [status for status, _, _ in shortcut] == [401, 401, 401, 401, 401, 422, 422, 415, 413, 422, 422, 201, 201, 201, 422, 200, 409, 201]
+    assert [status for status, _, _ in shortcut] == [401, 401, 401, 401, 401, 422, 422, 415, 413, 422, 422, 201, 201, 201, 422, 200, 409, 409, 201]
     assert shortcut == routed
     assert all(headers["x-content-type-options"] == "nosniff" and headers["cache-control"] == "no-store" for _, _, headers in shortcut)
 
