@@ -7,10 +7,13 @@ the portal validates what it receives with the same ones, re-exported by `sync.p
 live here too, so that those shapes and the rest of the protocol's share one rule.
 
 Pydantic takes a while to build models: modules `fieldapp sync` and the window load at
-start import this one only when they need it (or for type checking).
+start import this one only when they need it (or for type checking). Building the models
+on first use instead (``defer_build``) would save a `fieldapp sync` ~18 ms, but is not
+done: the portal's FastAPI request adapters inherit the setting and would then be built
+by the first concurrent requests, outside pydantic's rebuild lock.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: see sync/protocol.py.
 
 from typing import Annotated, Any, ClassVar, Literal
 

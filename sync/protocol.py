@@ -11,7 +11,8 @@ Only the standard library, pydantic and the core are imported here: the portal m
 import this module and nothing else of `sync`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the interpreter evaluates the field annotations
+# once, where pydantic would compile each string again (~4 ms of every `fieldapp sync`).
 
 import re
 from typing import Any, ClassVar, Literal
