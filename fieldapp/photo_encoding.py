@@ -41,8 +41,9 @@ def encode_jpeg(image: Image.Image, *, quality: int, subsampling: str, **extra: 
     if image.height < _MIN_SPLIT_ROWS or not 0 < cut < image.height:
         return _encoded(image, quality=quality, subsampling=subsampling, **extra)
     options: dict[str, Any] = {"quality": quality, "subsampling": subsampling, "restart_marker_rows": 1}
-    bottom = workers().submit(_encoded, image.crop((0, cut, image.width, image.height)), **options)
-    top = _encoded(image.crop((0, 0, image.width, cut)), **options, **extra)
+    # The worker crops its own half: the two copies are made at once, not one after the other here.
+    bottom = workers().submit(_encoded_rows, image, cut, image.height, options)
+    top = _encoded_rows(image, 0, cut, {**options, **extra})
     return join_halves(top, bottom.result(), image.height, cut // mcu)
 
 
@@ -59,6 +60,11 @@ def join_halves(top: bytes, bottom: bytes, height: int, top_mcu_rows: int) -> by
     height_at = sof + 5  # after the marker (2 bytes), its length (2) and the sample precision (1)
     return b"".join((top[:height_at], height.to_bytes(2, "big"), top[height_at + 2:-len(_EOI)], joint,
                      bottom[_scan_data(bottom):]))
+
+
+def _encoded_rows(image: Image.Image, top: int, bottom: int, options: dict[str, Any]) -> bytes:
+    """Rows ``top`` to ``bottom`` of ``image`` as JPEG bytes."""
+    return _encoded(image.crop((0, top, image.width, bottom)), **options)
 
 
 def _encoded(image: Image.Image, **options: Any) -> bytes:
