@@ -255,6 +255,11 @@ def has_local_work(session: Session, visit: VisitRow) -> bool:
         LocalReviewRow.visit_id == visit.id, LocalReviewRow.sent.is_(False)))))
 
 
+def _pulled_status(data: Mapping[str, Any]) -> str:
+    """A pulled visit document's status; one without a status is read as ``submitted``."""
+    return str(data.get("status") or "submitted")
+
+
 def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[str, Any] | None) -> None:
     if (cid, version) in page.echoes:
         return   # the laptop holds this version: it sent it (see `_is_echo`)
@@ -264,7 +269,7 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
             page.dropped_hashes += [p.sha256 for p in row_photos(session, cid)]
             session.delete(row)
         return
-    status = str(data.get("status") or "submitted")
+    status = _pulled_status(data)
     state = STATUS_STATE.get(status, VisitState.SUBMITTED)
     if row is None:
         row = VisitRow(id=cid, answers={}, hazards=[], notes="", state=state.value, server_version=version,
@@ -411,7 +416,7 @@ def _visit_echoes(session: Session, changes: Sequence[Mapping[str, Any]], stored
         if state is None or change.get("deleted") or not isinstance(data, Mapping):
             continue
         version = change.get("version")
-        if isinstance(version, int) and _is_echo(state, version, str(data.get("status") or "submitted"), data):
+        if isinstance(version, int) and _is_echo(state, version, _pulled_status(data), data):
             echoes.add((state.id, version))
     return echoes
 

@@ -19,7 +19,6 @@ volatile cache, and the file's size and extents in dirty metadata, until ``fdata
 from __future__ import annotations
 
 import errno
-import fcntl
 import mmap
 import os
 import threading
@@ -90,6 +89,7 @@ def write_at(fd: int, offset: int, data: bytes) -> None:
 
 def _write_direct(fd: int, aligned: memoryview, offset: int) -> None:
     """Write ``aligned`` (a multiple of ALIGN long, at an ALIGN offset) with O_DIRECT, through a reused aligned buffer."""
+    import fcntl  # here, not at the top: Windows has neither fcntl nor O_DIRECT, and never comes here
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     buffer = _buffers.take(len(aligned))
     try:

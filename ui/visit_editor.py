@@ -473,16 +473,9 @@ class VisitEditorWidget(QWidget):
             box.apply_show_if(self._shape, answers)
 
     def shown_questions(self) -> set[str]:
-        """The questions the form shows now (a repeated one: in any repetition), by their show_if."""
-        ids = [*self.rows, *(q.id for box in self.repeats.values() for q in box.section.questions)]
-        if self._shape is None:
-            return set(ids)
-        answers = self.current_answers()
-        shown = {qid for qid in self.rows if self._shape.is_shown(answers, qid)}
-        for box in self.repeats.values():
-            shown.update(qid for qid in box.question_ids
-                         if any(self._shape.is_shown(answers, qid, i) for i in range(len(box.repetitions))))
-        return shown
+        """The questions on screen now: those `_apply_show_if` left shown (a repeated one: in any repetition)."""
+        repeated = ((qid, row) for box in self.repeats.values() for r in box.repetitions for qid, row in r.rows.items())
+        return {qid for qid, row in (*self.rows.items(), *repeated) if not row.isHidden()}
 
     def question_labels(self) -> dict[str, str]:
         labels = {qid: row.editor.question.label for qid, row in self.rows.items()}

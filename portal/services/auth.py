@@ -141,6 +141,7 @@ def caller_of_row(row: Any) -> Caller:
     """The caller of a ``LIVE_CALLER`` row."""
     return Caller(row.id, row.username, row.role, row.team_id)
 
+
 def revoke_tokens(session: Session, user_id: str, *, keep: str | None = None) -> int:
     """Revoke every live token of the user (but ``keep``, a token hash); how many were live."""
     statement = update(AuthTokenRow).where(AuthTokenRow.user_id == user_id, AuthTokenRow.revoked.is_(False))

@@ -320,12 +320,15 @@ class _Statements:
 
 def _build_statements(insert: Any) -> _Statements:
     sha, user, now = bindparam("sha", type_=String), bindparam("user", type_=String), bindparam("now", type_=DateTime)
+    complete = exists().where(BlobRow.sha256 == sha)
+
+    def own_partial(user_id: Any) -> Any:
+        return exists().where(BlobPartialRow.sha256 == sha, BlobPartialRow.user_id == user_id)
+
     return _Statements(
-        whole_state=select(exists().where(BlobRow.sha256 == sha),
-                           exists().where(BlobPartialRow.sha256 == sha, BlobPartialRow.user_id == user)),
-        caller_and_state=LIVE_CALLER.add_columns(
-            exists().where(BlobRow.sha256 == sha).label("complete"),
-            exists().where(BlobPartialRow.sha256 == sha, BlobPartialRow.user_id == UserRow.id).label("own")),
+        whole_state=select(complete, own_partial(user)),
+        # The shortcut's: the caller found by the token, their own partial upload by their user id.
+        caller_and_state=LIVE_CALLER.add_columns(complete.label("complete"), own_partial(UserRow.id).label("own")),
         add_blob=insert(BlobRow).values(
             sha256=sha, state="complete", offset=bindparam("total"), total=bindparam("total"), content_type=bindparam("type"),
             updated_at=now, width=bindparam("width"), height=bindparam("height"),
