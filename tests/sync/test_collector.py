@@ -29,11 +29,14 @@ def test_objects_from_before_are_frozen_during_the_block_and_returned_after(unfr
 
 
 def test_a_freeze_made_before_is_left_in_place(unfrozen_heap: None) -> None:
+    # Checked on one object held here: the freeze count itself falls whenever any frozen
+    # object is freed, so comparing counts before and after was flaky.
+    frozen_earlier: list[object] = []
     gc.freeze()
-    before = gc.get_freeze_count()
     with older_objects_frozen():
         pass
-    assert gc.get_freeze_count() >= before > 0
+    assert gc.get_freeze_count() > 0
+    assert not any(o is frozen_earlier for o in gc.get_objects())
 
 
 def test_the_heap_is_returned_when_the_block_fails(unfrozen_heap: None) -> None:
