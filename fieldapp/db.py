@@ -11,6 +11,9 @@ Migrations (Alembic, ``fieldapp/migrations``) run on open: only when one is pend
 the file is backed up, migrated in one transaction with foreign keys off, and
 ``PRAGMA foreign_key_check`` must then come back empty, else the migration is rolled
 back, the backup restored and `StoreError` raised.
+
+SQLAlchemy is imported only by the functions that build an engine or migrate: a sync
+with nothing to do reads the file through `connect` alone (`fieldapp.lazy_store`).
 """
 
 from __future__ import annotations
@@ -18,14 +21,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import StoreError
 from fieldapp.resources import package_path
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,25 @@ def _set_pragmas(dbapi_connection: sqlite3.Connection, foreign_keys: bool) -> No
         cursor.close()
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    """A driver connection to an existing store file, with the engine's pragmas; never creates the file.
+
+    Transactions are begun explicitly (``BEGIN`` / ``BEGIN IMMEDIATE``), as on the engine's connections.
+    """
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                           check_same_thread=False)
+    try:
+        _set_pragmas(conn, foreign_keys=True)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
     """An engine over the SQLite file, safe to share between threads (a session per call)."""
+    from sqlalchemy import create_engine, event
+
     engine = create_engine(
         f"sqlite+pysqlite:///{path}",
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
@@ -102,13 +121,20 @@ def current_revision(db_path: Path) -> str | None:
     try:
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            has_table = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchone() if has_table else None
+            return read_revision(conn)
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        from sqlalchemy.exc import DBAPIError
+
         raise DBAPIError.instance("reading alembic_version", None, exc, sqlite3.Error) from exc
+
+
+def read_revision(conn: sqlite3.Connection) -> str | None:
+    """The Alembic revision recorded in the database of ``conn``, or None when it has none."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone() if has_table else None
     return str(row[0]) if row else None
 
 
@@ -164,6 +190,7 @@ def upgrade_to(db_path: Path, revision: str = "head") -> None:
 def _run_migrations(engine: Engine, revision: str) -> None:
     from alembic import command
     from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
 
     with engine.connect() as conn:
         try:

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fieldapp.errors import StoreError
+
 log = logging.getLogger(__name__)
 
 PRIVATE_UMASK = 0o077
@@ -51,6 +53,17 @@ def make_private_dir(path: Path) -> Path:
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     _fix(path, DIR_MODE)
     return path
+
+
+def prepare_data_folder(folder: Path) -> None:
+    """Create the data folder and its photos folder, private to this user; StoreError saying what to check."""
+    try:
+        make_private_dir(folder)
+        make_private_dir(folder / "photos")
+        secure_tree(folder)
+    except OSError as exc:
+        raise StoreError(f"Cannot use the data folder {folder}: {exc.strerror}. "
+                         "Check it exists and you may write to it.") from exc
 
 
 def _fix(path: Path, mode: int) -> bool:

@@ -50,10 +50,7 @@ from fieldapp.types import (
 
 def user_info(state: SyncStateRow) -> UserInfo | None:
     """The signed-in user recorded in the sync state, if any."""
-    if state.user_id is None:
-        return None
-    return UserInfo(id=state.user_id, username=state.username or "", display_name=state.display_name or "",
-                    role=state.role or "", team_id=state.team_id)
+    return UserInfo.recorded(state.user_id, state.username, state.display_name, state.role, state.team_id)
 
 
 def property_record(row: PropertyRow | None, property_id: str) -> Property:

@@ -44,7 +44,7 @@ from fieldapp.models import (
     SyncStateRow,
     VisitRow,
 )
-from fieldapp.private import make_private_dir, private_umask, secure_tree
+from fieldapp.private import prepare_data_folder, private_umask
 from fieldapp.records import (
     case_detail,
     photo_record,
@@ -117,14 +117,8 @@ class FieldStore:
     def open(cls, data_dir: Path | str, *, photo_policy: Any | None = None) -> "FieldStore":
         """Open (create, back up and migrate) the store in ``data_dir``."""
         folder = Path(data_dir).expanduser()
-        try:
-            # Residents' data: readable by this user alone, old installs included (fieldapp.private).
-            make_private_dir(folder)
-            make_private_dir(folder / "photos")
-            secure_tree(folder)
-        except OSError as exc:
-            raise StoreError(f"Cannot use the data folder {folder}: {exc.strerror}. "
-                             "Check it exists and you may write to it.") from exc
+        # Residents' data: readable by this user alone, old installs included (fieldapp.private).
+        prepare_data_folder(folder)
         try:
             with private_umask():
                 upgrade_to(folder / DB_FILENAME)

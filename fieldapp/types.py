@@ -45,6 +45,15 @@ class UserInfo:
     role: str
     team_id: str | None = None
 
+    @classmethod
+    def recorded(cls, user_id: str | None, username: str | None, display_name: str | None, role: str | None,
+                 team_id: str | None) -> UserInfo | None:
+        """The signed-in user from the sync state's columns, or None when nobody signed in yet."""
+        if user_id is None:
+            return None
+        return cls(id=user_id, username=username or "", display_name=display_name or "", role=role or "",
+                   team_id=team_id)
+
 
 @dataclass(frozen=True)
 class Property:

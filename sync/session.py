@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import logging
 import platform
-from typing import TYPE_CHECKING
-
 from fieldapp.types import UserInfo
 from sync import credentials
 from sync.client import PortalClient
-
-if TYPE_CHECKING:
-    from fieldapp.store import FieldStore
+from sync.store_api import SessionStore
 
 log = logging.getLogger(__name__)
 
 
-def sign_in(store: "FieldStore", portal_url: str, username: str, password: str, *,
+def sign_in(store: SessionStore, portal_url: str, username: str, password: str, *,
             ca_bundle: str | None = None) -> PortalClient:
     """Log in to the portal as this laptop's device and return a signed-in client."""
     client = PortalClient(portal_url, ca_bundle=ca_bundle)
@@ -41,7 +37,7 @@ def sign_in(store: "FieldStore", portal_url: str, username: str, password: str, 
     return client
 
 
-def restore(store: "FieldStore", *, ca_bundle: str | None = None) -> PortalClient | None:
+def restore(store: SessionStore, *, ca_bundle: str | None = None) -> PortalClient | None:
     """A client with the kept token of the store's user, or None if they must sign in."""
     state = store.sync_state()
     if state.user is None or not state.portal_url:
@@ -52,7 +48,7 @@ def restore(store: "FieldStore", *, ca_bundle: str | None = None) -> PortalClien
     return PortalClient(state.portal_url, ca_bundle=ca_bundle, token=token)
 
 
-def session_ended(store: "FieldStore") -> None:
+def session_ended(store: SessionStore) -> None:
     """The portal refused the token (revoked or expired): forget it, so no restart tries it again.
 
     Nothing else changes: unsent work stays queued for the next sign-in.
@@ -62,7 +58,7 @@ def session_ended(store: "FieldStore") -> None:
         credentials.delete_token(state.portal_url, state.user.username)
 
 
-def sign_out(store: "FieldStore", client: PortalClient) -> None:
+def sign_out(store: SessionStore, client: PortalClient) -> None:
     """Revoke the token on the portal (best effort) and forget it on this laptop."""
     state = store.sync_state()
     try:

@@ -1,4 +1,4 @@
-"""What the sync engine needs of the laptop's store: the `SyncStore` protocol.
+"""What the sync engine needs of the laptop's store (the `SyncStore` protocol), and signing in (`SessionStore`).
 
 `fieldapp.store.FieldStore` is the real one; the engine's unit tests use an in-memory
 double (tests/sync/fakes.py) that a test checks against this protocol and against
@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from fieldapp.types import BlobRef, OutboxOp, Pending, SyncState
+from fieldapp.types import BlobRef, OutboxOp, Pending, SyncState, UserInfo
 
 if TYPE_CHECKING:
     from fieldapp.wire import OpResult
@@ -45,3 +45,11 @@ class SyncStore(Protocol):
     def purge_out_of_scope(self) -> int: ...
 
     def mark_synced(self, at: datetime) -> None: ...
+
+
+class SessionStore(Protocol):
+    """What signing in and out (`sync.session`) needs of the store."""
+
+    def sync_state(self) -> SyncState: ...
+
+    def sign_in(self, user: UserInfo, portal_url: str) -> None: ...

@@ -16,7 +16,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from fieldapp.store import FieldStore
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BUSY, EXIT_CANCELLED = 0, 1, 2, 3, 4, 5, 130
 
@@ -50,8 +53,10 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     # The keyring's slow search for its backend (files, subprocesses, D-Bus) overlaps the imports below.
     credentials.find_keyring_early()
     # Imported here so that `fieldapp --help` stays fast and the core never imports sync at module level.
-    with imports_without_gc("fieldapp.store"):
-        from fieldapp import FieldStore
+    # The store starts light (`fieldapp.lazy_store`): SQLAlchemy is loaded only when the sync has work for it.
+    with imports_without_gc("sync.engine"):
+        from fieldapp.errors import StoreError
+        from fieldapp.lazy_store import LazyStore
         from sync import session
         from sync.engine import SyncEngine
         from sync.errors import AuthRequired, PortalError, PortalUnreachable, SettingsError, SyncBusy, SyncError
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     cancel = threading.Event()
     previous = _on_interrupt(cancel)
     try:
-        store = FieldStore.open(data_dir)
+        store = LazyStore.open(data_dir, open_full=_open_field_store)
     except Exception as exc:  # the store's own errors carry the message to show
         return fail(f"cannot open the data folder {data_dir}: {exc}", EXIT_USAGE)
     try:
@@ -111,6 +116,8 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
         return fail(exc.message, EXIT_AUTH if refused else EXIT_UNREACHABLE)
     except SyncError as exc:
         return fail(str(exc), EXIT_UNREACHABLE)
+    except StoreError as exc:  # the full store, opened once the sync had work for it
+        return fail(f"cannot open the data folder {data_dir}: {exc}", EXIT_USAGE)
     finally:
         store.close()
         if previous is not None:
@@ -130,6 +137,15 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     if not report.ok:
         return fail("not everything was accepted: see the problems in the app, or sync again later.", EXIT_INCOMPLETE)
     return EXIT_OK
+
+
+def _open_field_store(data_dir: Path) -> "FieldStore":
+    """`FieldStore.open`, its libraries imported as the command's others are (`app.cli.quick_imports`)."""
+    from app.cli.quick_imports import imports_without_gc
+
+    with imports_without_gc("fieldapp.store"):
+        from fieldapp.store import FieldStore
+    return FieldStore.open(data_dir)
 
 
 def _printer(say: Any) -> Any:

@@ -307,21 +307,68 @@ sys.exit(main())
 """
 
 
+def _probed(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """What `_LEAN_PROBE` printed at the exit of a `fieldapp sync` process that succeeded."""
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(next(line for line in done.stdout.splitlines() if line.startswith("PROBE "))[len("PROBE "):])
+
+
 def test_a_no_op_sync_process_loads_only_what_it_needs(portal_sqlite: Any, tmp_path: Path) -> None:
-    """A `fieldapp sync` with nothing to send loads no Qt, Pillow, reportlab, alembic or portal code, and the
-    libraries' import-time objects are frozen out of the collector's walks (`app.cli.quick_imports`)."""
+    """A `fieldapp sync` with nothing to send loads no Qt, Pillow, reportlab, alembic or portal code, nor SQLAlchemy
+    (`fieldapp.lazy_store`), and the libraries' import-time objects are frozen out of the collector's walks
+    (`app.cli.quick_imports`)."""
     officer = account(portal_sqlite, "officer", index=1)
     command = [sys.executable, "-c", _LEAN_PROBE, "sync", "--data-dir", str(tmp_path / "cli"),
                "--portal", portal_sqlite.url, "--username", officer.username, "--password-stdin"]
     first = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
-    assert first.returncode == 0, first.stdout + first.stderr    # a new laptop: migrates and pulls everything
+    assert "sqlalchemy" in _probed(first)["modules"]    # a new laptop: migrates and pulls everything
     again = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stdout + again.stderr
+    probe = _probed(again)
     assert "Nothing new to send or receive." in again.stdout and "2 HTTP requests to the portal." in again.stdout  # sign-in, pull
-    probe = json.loads(next(line for line in again.stdout.splitlines() if line.startswith("PROBE "))[len("PROBE "):])
-    heavy = {"PySide6", "PIL", "reportlab", "alembic", "portal", "fastapi", "starlette", "uvicorn", "psycopg", "jinja2"}
+    heavy = {"PySide6", "PIL", "reportlab", "alembic", "portal", "fastapi", "starlette", "uvicorn", "psycopg", "jinja2",
+             "sqlalchemy"}
     assert heavy.isdisjoint(probe["modules"]), heavy & set(probe["modules"])
-    assert probe["frozen"] > 10_000   # SQLAlchemy's, pydantic's and requests' objects: frozen once imported
+    assert probe["frozen"] > 10_000   # pydantic's and requests' objects: frozen once imported
+
+
+def test_a_sync_process_that_starts_light_still_pushes_and_pulls_everything(portal_sqlite: Any, tmp_path: Path) -> None:
+    """Queued work is never skipped by the light start of `fieldapp sync`, and a page with changes is applied:
+    both open the full store."""
+    officer = account(portal_sqlite, "officer", index=1)
+    laptop, other = tmp_path / "laptop", tmp_path / "other"
+    store, client = open_signed_in(laptop, portal_sqlite.url, officer)
+    try:
+        sync(store, client)
+        queued = record_visit(store, first_cases(store, 1)[0], tmp_path, photos=1, seed=601)
+    finally:
+        client.close()
+        store.close()
+    command = [sys.executable, "-c", _LEAN_PROBE, "sync", "--data-dir", str(laptop),
+               "--portal", portal_sqlite.url, "--username", officer.username, "--password-stdin"]
+    password = officer.password + "\n"
+    pushed = subprocess.run(command, input=password, capture_output=True, text=True, timeout=120)
+    assert "sqlalchemy" in _probed(pushed)["modules"] and "1 photo uploaded" in pushed.stdout, pushed.stdout
+    # The same officer's second laptop sends a visit: the first laptop's next pull has it.
+    store, client = open_signed_in(other, portal_sqlite.url, officer)
+    try:
+        sync(store, client)
+        elsewhere = record_visit(store, first_cases(store, 2)[1], tmp_path, photos=0, seed=602)
+        assert sync(store, client).ok
+    finally:
+        client.close()
+        store.close()
+    pulled = subprocess.run(command, input=password, capture_output=True, text=True, timeout=120)
+    assert "sqlalchemy" in _probed(pulled)["modules"] and "changes received" in pulled.stdout, pulled.stdout
+    quiet = subprocess.run(command, input=password, capture_output=True, text=True, timeout=120)
+    assert "sqlalchemy" not in _probed(quiet)["modules"] and "Nothing new to send or receive." in quiet.stdout
+    store = FieldStore.open(laptop)
+    try:
+        assert store.pending().empty
+        assert store.visit(queued.id).state == VisitState.SUBMITTED and store.visit(elsewhere.id).answers
+    finally:
+        store.close()
+    exported = [v["id"] for v in admin_visits(portal_sqlite.url, account(portal_sqlite, "admin"))]
+    assert exported.count(queued.id) == 1 and exported.count(elsewhere.id) == 1
 
 
 def test_photo_bytes_are_verified_against_their_names(portal_sqlite: Any, tmp_path: Path) -> None:

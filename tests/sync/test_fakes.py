@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fakes import FakeStore
+from fieldapp.lazy_store import LazyStore
 from fieldapp.outbox import MAX_BLOB_RETRIES
 from fieldapp.store import FieldStore
 from fieldapp.types import OutboxOp
@@ -24,15 +25,17 @@ def _shape(function: object) -> list[tuple[str, object, object, str]]:
 
 @pytest.mark.parametrize("name", [m for m in MEMBERS if m != "data_dir"])
 def test_the_store_and_its_double_have_the_protocols_signatures(name: str) -> None:
-    """Each SyncStore method has the same parameters, defaults and annotations in FieldStore and FakeStore."""
+    """Each SyncStore method has the same parameters, defaults and annotations in FieldStore, LazyStore and FakeStore."""
     wanted = _shape(getattr(SyncStore, name))
     assert _shape(getattr(FieldStore, name)) == wanted
+    assert _shape(getattr(LazyStore, name)) == wanted
     assert _shape(getattr(FakeStore, name)) == wanted
 
 
 def test_both_have_a_data_dir(tmp_path: Path) -> None:
-    """The engine reads data_dir of either store."""
+    """The engine reads data_dir of any store."""
     assert isinstance(FieldStore.__dict__["data_dir"], property)
+    assert isinstance(LazyStore.__dict__["data_dir"], property)
     assert FakeStore(tmp_path).data_dir == tmp_path
 
 
