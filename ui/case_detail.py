@@ -122,6 +122,9 @@ class CaseDetailWidget(QWidget):
         self.subtitle.setObjectName("muted")
         self.subtitle.setWordWrap(True)  # a long line would widen the page past its scroll area and hide Start visit
         self.due = QLabel()
+        # Wraps too: "Next deadline: Investigate the hazard · 8 working days left (due Tue 15 Dec 2026 23:59)"
+        # on one line widened the page past its scroll area and hid Start visit sideways.
+        self.due.setWordWrap(True)
         self.banner = WarningBanner()
         self.banner.hide()
 

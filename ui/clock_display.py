@@ -36,8 +36,8 @@ CLOCK_COLOURS: dict[ClockState, QColor] = {
 
 
 def clock_label(text: str, state: ClockState) -> QLabel:
-    """A label coloured by the clock's state (stylesheet property ``clock``)."""
-    label = QLabel(text)
+    """A label coloured by the clock's state (stylesheet property ``clock``), wrapping in a narrow column."""
+    label = wrapping_label(text)
     label.setProperty("clock", state.value)
     repolish(label)
     return label
@@ -109,7 +109,9 @@ class ClocksPanelWidget(QGroupBox):
             state = clock_state(clock, now)
             stage = wrapping_label(stage_text(clock.stage))
             stage.setToolTip(clock.basis)
-            due = QLabel(london_text(clock.due_at))
+            # Due and status wrap like the stage: unwrapped, the three columns widened the case page
+            # past its pane at 1366x768 with 150 % and hid Start visit behind a sideways scroll.
+            due = wrapping_label(london_text(clock.due_at))
             status = clock_label(time_left_text(clock, now), state)
             status.setToolTip(clock.basis)
             status.setAccessibleName(f"{stage_text(clock.stage)}: {status.text()}")

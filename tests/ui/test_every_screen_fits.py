@@ -447,3 +447,19 @@ def test_a_case_reference_shows_whole_with_its_warning_and_draft_marks(qtbot: An
     shown = table.horizontalHeader().sectionSize(CaseTableModel.COL_REFERENCE)
     needed = table.sizeHintForColumn(CaseTableModel.COL_REFERENCE)
     assert shown >= needed, f"the reference column is {shown} px wide at {size}, its text and marks need {needed}"
+
+
+def test_a_case_with_statutory_deadlines_fits(qtbot: Any, window: Any, tasks: Any, artifacts: Path, size: str) -> None:
+    """A case under Awaab's Law: its next-deadline line and clock table wrap, so Start visit is in view, no sideways scroll."""
+    from clock_factory import add_clocks
+
+    screens = Screens(size, artifacts)
+    window.resize(screens.width, screens.height)
+    _breached, amber, _running, further = add_clocks(window.ctx.store)
+    window.refresh_all()
+    for case_id, name in ((amber, "case_with_clocks"), (further, "case_with_met_clocks")):
+        _show_case(qtbot, window, case_id)
+        assert window.case_detail.clocks_panel.rows, "the case shows its clocks"
+        screens.window(window, name)
+        screens.need_in_view(window.case_detail.start_button, window, f"{name}: Start visit")
+    screens.check()
