@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.domain_forms import FormShape
 from fieldapp.types import Photo, VisitChanges
 from ui.format import date_text, label
 from ui.hazard_text import line_text
@@ -244,10 +245,13 @@ class VisitReviewWidget(QWidget):
         photos = {p.id: p for p in data.visit.photos}
         shown: set[str] = set()
         sections = data.template.sections if data.template else ()
+        shape = FormShape.of(data.template.rules_document()) if data.template else None
         for section in sections:
             box = QGroupBox(section.title)
             form = QFormLayout(box)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            # A repeat section nobody added a repetition to: one line, not a "Not answered" per question.
+            empty = shape is not None and section.repeat and shape.repetitions(answers, section.id) == 0
             for question in section.questions:
                 shown.add(question.id)
                 change = self._change_of(question.id)
@@ -255,8 +259,11 @@ class VisitReviewWidget(QWidget):
                     self._answer_row(form, question.label, answer_text(question, answers[question.id], photos), change)
                 elif change == "removed":
                     self._answer_row(form, question.label, "Answer removed since you returned it", change)
-                else:
+                elif not empty and (shape is None or shape.is_shown(answers, question.id)):
+                    # A question its show_if hid was never asked: "Not answered" read as a skipped question.
                     self._answer_row(form, question.label, "Not answered", None)
+            if empty and form.rowCount() == 0:
+                form.addRow(QLabel("None recorded."))
             layout.addWidget(box)
         rest = [qid for qid in answers if qid not in shown]
         removed = [qid for qid in (data.changes.answers_removed if data.changes else ()) if qid not in shown]
