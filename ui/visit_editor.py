@@ -478,9 +478,11 @@ class VisitEditorWidget(QWidget):
         return {qid for qid, row in (*self.rows.items(), *repeated) if not row.isHidden()}
 
     def question_labels(self) -> dict[str, str]:
-        labels = {qid: row.editor.question.label for qid, row in self.rows.items()}
-        labels.update({q.id: q.label for box in self.repeats.values() for q in box.section.questions})
-        return labels
+        """Every question's label in the form's order (lists offering questions follow the form, repeat sections too)."""
+        template = self.bundle.template if self.bundle else None
+        sections = template.sections if template else ()
+        return {q.id: q.label for section in sections for q in section.questions
+                if q.id in self.rows or section.id in self.repeats}
 
     def _show_answered_hazards(self) -> None:
         """Under the Hazards list, the hazards answered at questions: the visit's one list, as on screen now."""
