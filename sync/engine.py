@@ -380,13 +380,16 @@ def _summary(tally: _Tally, cancelled: bool, left: int) -> str:
     parts = counted_parts((tally.pulled, "change", "received"), (tally.blobs_uploaded, "photo", "uploaded"),
                           (tally.applied, "item", "accepted"), (tally.conflicts, "conflict"),
                           (tally.rejected, "item", "rejected"), (len(tally.blob_failures), "photo", "failed"))
-    text = ", ".join(parts) + "." if parts else "Nothing new to send or receive."
+    if parts:
+        text = ", ".join(parts) + "."
+    else:   # "Nothing new to send" beside "2 items still waiting to be sent" contradicted itself
+        text = "Nothing new received." if left and not cancelled else "Nothing new to send or receive."
     if cancelled:
         return "Sync cancelled; " + text + " Everything not sent stays queued."
     if left:
         text += f" {counted(left, 'item', 'still waiting to be sent')}."
     if tally.conflicts or tally.rejected:
-        text += " See Problems for what to do."
+        text += " See Needs attention for what to do."   # the window's name for the problems' page
     return text
 
 
