@@ -421,6 +421,12 @@ def test_return_with_comment_is_queued_in_the_store(qtbot: Any, widget: ReviewWi
     qtbot.waitUntil(lambda: widget.visit_view.data is not None
                     and widget.visit_view.data.visit.id == following.visit_id, timeout=5000)
     assert widget.stack.currentWidget() is widget.visit_view
+    # The next visit opened by itself: the lead still reads what became of the one decided.
+    assert widget.notice_label.isVisibleTo(widget)
+    assert "Returned to the officer: DM-1001" in widget.notice_label.text()
+    with qtbot.waitSignal(widget.sig_visit_shown, timeout=5000):
+        widget.open_item(following)   # opened by the lead: the last decision's notice goes
+    assert not widget.notice_label.isVisibleTo(widget)
 
 
 def test_approve_is_queued_in_the_store(qtbot: Any, widget: ReviewWidget, store: ReviewStoreDouble) -> None:

@@ -113,7 +113,7 @@ class ReviewKeys(QObject):
         if target is None:
             self._review.show_queue()
         else:
-            self._review.open_item(target)
+            self._review.open_item(target, after_decision=True)
 
     def _on_visit_shown(self, _visit_id: str) -> None:
         """Approve is the default: Enter on the visit opens the approval."""

@@ -10,6 +10,7 @@ comes back from sync as a problem, which this page shows as a notice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,14 +149,18 @@ class ReviewWidget(QWidget):
 
     # ------------------------------------------------------------------ one visit
 
-    def open_item(self, item: ReviewItem) -> None:
+    def open_item(self, item: ReviewItem, *, after_decision: bool = False) -> None:
         """Load and show one visit of the queue; its photos start downloading."""
-        self.open_visit(item.visit_id, item)
+        self.open_visit(item.visit_id, item, after_decision=after_decision)
 
-    def open_visit(self, visit_id: str, item: ReviewItem | None = None) -> None:
-        """Load and show a visit by id (the queue row, when known, gives officer and address)."""
-        # The previous decision's notice belongs to the queue, not to the next visit.
-        self.notice_label.hide()
+    def open_visit(self, visit_id: str, item: ReviewItem | None = None, *, after_decision: bool = False) -> None:
+        """Load and show a visit by id (the queue row, when known, gives officer and address).
+
+        ``after_decision``: opened by itself once a decision was saved, so that decision's notice
+        stays (hidden, the lead saw the next visit appear with no word of the one just decided).
+        """
+        if not after_decision:
+            self.notice_label.hide()   # the previous decision's notice belongs to the queue, not to this visit
         store = self._store
         (Op(self, lambda: load_review(store, visit_id, item))
          .success(self._on_review_loaded)
@@ -202,7 +207,7 @@ class ReviewWidget(QWidget):
         data = self.visit_view.data
         if data is None:
             return
-        reference = data.item.case_reference if data.item else data.visit.case_id[:8]
+        reference = _reference(data)
         unseen = self.visit_view.unseen_photos()
         self.decide_dialog = DecideDialog(decision, reference, unseen_photos=unseen, parent=self)
         dialog = self.decide_dialog
@@ -212,16 +217,20 @@ class ReviewWidget(QWidget):
     def decide(self, visit_id: str, decision: Decision, comment: str) -> None:
         """Queue the decision in the store; it goes to the portal with the next sync."""
         store = self._store
+        data = self.visit_view.data
+        reference = _reference(data) if data is not None and data.visit.id == visit_id else ""
         self.visit_view.approve_button.setEnabled(False)
         self.visit_view.return_button.setEnabled(False)
         (Op(self, lambda: store.decide(visit_id, decision.value, comment))
-         .success(lambda _none: self._on_decided(visit_id, decision))
+         .success(lambda _none: self._on_decided(visit_id, decision, reference))
          .failure(lambda f: self._on_decide_failed(f))
          .run())
 
-    def _on_decided(self, visit_id: str, decision: Decision) -> None:
+    def _on_decided(self, visit_id: str, decision: Decision, reference: str) -> None:
         verb = "Approved" if decision == Decision.APPROVE else "Returned to the officer"
-        self.show_notice(f"{verb}. The decision is saved on this laptop and goes to the portal at the next sync.")
+        # Named: the next visit opens at once, and the notice stays above it.
+        which = f": {escape(reference)}" if reference else ""
+        self.show_notice(f"{verb}{which}. The decision is saved on this laptop and goes to the portal at the next sync.")
         self.keys.decided(visit_id)   # the next visit of the queue opens once it has reloaded
         self.refresh()
         self.sig_decided.emit(visit_id, decision.value)
@@ -237,3 +246,8 @@ class ReviewWidget(QWidget):
         repolish(self.notice_label)
         self.notice_label.setText(text)
         self.notice_label.show()
+
+
+def _reference(data: ReviewData) -> str:
+    """The case reference a decision names (the case id's start when the queue row is not known)."""
+    return data.item.case_reference if data.item else data.visit.case_id[:8]
