@@ -80,3 +80,8 @@ def label(value: str | None) -> str:
     special = {"damp_mould": "Damp and mould", "asb": "Anti-social behaviour", "void": "Void (empty home)",
                "tenancy_audit": "Tenancy audit"}
     return special.get(value, value.replace("_", " ").capitalize())
+
+
+def photo_line(number: int, caption: str) -> str:
+    """A visit's photo by its number and caption ("Photo 2: Bathroom ceiling"), alike in every list and the grid."""
+    return f"Photo {number}: {caption or 'no caption'}"

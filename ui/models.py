@@ -12,7 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
 from fieldapp.clocks import london_text, stage_text
 from fieldapp.types import CaseSummary, Clock, Photo, Problem
 from ui.clock_display import clock_due_text
-from ui.format import Urgency, date_text, due_text, label
+from ui.format import Urgency, date_text, due_text, label, photo_line
 from ui.look import PROBLEM_RED
 
 #: What Qt passes a model as an index.
@@ -265,7 +265,8 @@ class PhotoListModel(QAbstractListModel):
             return None
         photo = self._photos[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            text = photo.caption or "No caption"
+            # Numbered as the photo questions' tick lists number it: "No caption" three times matched none of them.
+            text = photo_line(index.row() + 1, photo.caption)
             if photo.question_id:
                 text += f"\n→ {self._question_labels.get(photo.question_id, photo.question_id)}"
             return text

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.domain import HHSRS_BANDS, HHSRS_HAZARDS, QuestionKind, is_category_1
 from fieldapp.types import Photo, Question
+from ui.format import photo_line
 from ui.widgets import checked_values, tick_values
 
 #: An answer value as PROTOCOL.md writes it (None = unanswered): JSON, its shape set by the question's kind.
@@ -347,7 +348,7 @@ class PhotoQuestionWidget(TickListWidget):
                 self.list.addItem("Add photos below, then tick them here.")
                 self.list.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
             for number, photo in enumerate(photos, 1):
-                item = QListWidgetItem(f"Photo {number}: {photo.caption or 'no caption'}")
+                item = QListWidgetItem(photo_line(number, photo.caption))
                 item.setData(Qt.ItemDataRole.UserRole, photo.id)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable)
                 item.setCheckState(Qt.CheckState.Checked if photo.id in self._chosen else Qt.CheckState.Unchecked)

@@ -32,7 +32,7 @@ from fieldapp.hazard_reports import DEFAULT_PRIORITY
 from fieldapp.types import CaseDetail, HazardReport, Photo, Visit, VisitState
 from fieldapp.vocabulary import HazardVocabulary
 from ui.context import AppContext
-from ui.format import label
+from ui.format import label, photo_line
 from ui.tasks import Op, TaskFailure
 from ui.widgets import ProblemLabel, action_buttons, checked_values, wrapping_label
 
@@ -137,7 +137,7 @@ class ReportHazardDialog(QDialog):
     def _fill_photos(self, photos: Sequence[Photo], visit: Visit | None) -> None:
         sendable = visit is not None and visit.state in _SENT_STATES
         for number, photo in enumerate(photos, 1):
-            item = QListWidgetItem(f"Photo {number}: {photo.caption or 'no caption'}")
+            item = QListWidgetItem(photo_line(number, photo.caption))
             item.setData(Qt.ItemDataRole.UserRole, photo.id)
             flags = Qt.ItemFlag.ItemIsUserCheckable | (Qt.ItemFlag.ItemIsEnabled if sendable else Qt.ItemFlag.NoItemFlags)
             item.setFlags(flags)

@@ -62,3 +62,21 @@ def test_due_text_wording() -> None:
     assert due_text(None, NOW)[1] == Urgency.NONE
 
 
+
+
+def test_photo_grid_numbers_each_photo_as_the_photo_questions_do(qtbot: Any) -> None:
+    """Under its thumbnail a photo reads "Photo 2: ..." as a photo question's tick list names it, so the two match up."""
+    from fieldapp.types import Question
+    from ui.questions import PhotoQuestionWidget
+
+    photos = [Photo(f"p{n}", "v", "a" * 64, "image/jpeg", 1000, 10, 10, caption, None, None, None, None, False)
+              for n, caption in enumerate(("", "Bathroom ceiling", ""))]
+    grid = PhotoListModel()
+    grid.set_rows(photos)
+    question = PhotoQuestionWidget(Question("room_photos", "Photos of this room", "photo"))
+    qtbot.addWidget(question)
+    question.set_photos(photos)
+    for number in range(3):
+        ticked = question.list.item(number).text()
+        assert grid.index(number).data().split("\n")[0] == ticked
+    assert grid.index(1).data() == "Photo 2: Bathroom ceiling"
