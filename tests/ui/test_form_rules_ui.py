@@ -32,12 +32,13 @@ TEMPLATE = {
 }
 
 
-def _open(qtbot: Any, window: Any) -> Any:
+def _open(qtbot: Any, window: Any, template: dict[str, Any] = TEMPLATE, template_id: str = TEMPLATE_ID) -> Any:
+    """A new visit of a damp case on ``template`` (pulled into the store first), open in the editor."""
     store = window.ctx.store
-    store.apply_changes([{"entity": "template", "id": TEMPLATE_ID, "version": 1, "seq": 800_000,
-                          "deleted": False, "data": TEMPLATE}], store.sync_state().cursor)
+    store.apply_changes([{"entity": "template", "id": template_id, "version": 1, "seq": 800_000,
+                          "deleted": False, "data": template}], store.sync_state().cursor)
     case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings and r.case_type == "damp_mould")
-    visit = store.start_visit(case_id, TEMPLATE_ID)
+    visit = store.start_visit(case_id, template_id)
     with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
         window.open_visit(visit.id)
     return window.editor
@@ -129,16 +130,8 @@ def test_attach_to_question_offers_only_the_questions_shown(qtbot: Any, window: 
 
 def test_attach_to_question_lists_the_questions_in_the_forms_order(qtbot: Any, window: Any, tmp_path: Path) -> None:
     """A repeat section before a plain one: its questions are offered where the form has them, not after all the rest."""
-    store = window.ctx.store
     rooms_first = {**TEMPLATE, "name": "Rooms first", "sections": [TEMPLATE["sections"][1], TEMPLATE["sections"][0]]}
-    template_id = "7d1c1f0e-0000-4000-8000-0000000000d3"
-    store.apply_changes([{"entity": "template", "id": template_id, "version": 1, "seq": 800_001,
-                          "deleted": False, "data": rooms_first}], store.sync_state().cursor)
-    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings and r.case_type == "damp_mould")
-    visit = store.start_visit(case_id, template_id)
-    with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
-        window.open_visit(visit.id)
-    editor = window.editor
+    editor = _open(qtbot, window, rooms_first, "7d1c1f0e-0000-4000-8000-0000000000d3")
     import_one_photo(qtbot, editor.photos, tmp_path)
     editor.photos.view.setCurrentIndex(editor.photos.model.index(0))
     editor.repeats["rooms"].add_button.click()
