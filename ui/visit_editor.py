@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypedDict
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -708,15 +708,35 @@ class VisitEditorWidget(QWidget):
             target = self.hazards.focus_row(int(key.partition(".")[2]))
             self.scroll.ensureWidgetVisible(target.parentWidget() or target)  # the whole row, its message too
         elif key in self._repeat_of:
-            self.scroll.ensureWidgetVisible(self._repeat_of[key])
+            box = self._repeat_of[key]
+            # The first repetition that shows the question and leaves it blank: the section may hold many rooms.
+            rows = [r.rows[key] for r in box.repetitions if key in r.rows and not r.rows[key].isHidden()]
+            blank = next((row for row in rows if is_blank(row.editor.value())), None)
+            if blank is not None:
+                self._bring_into_view(blank, blank.editor.focus_widget())
+            else:
+                self._bring_into_view(box, box.add_button)
         elif key == "assessment":
-            self.scroll.ensureWidgetVisible(self.assessment)
-            self.assessment.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+            self._bring_into_view(self.assessment, self.assessment.focus_widget())
         elif key.partition(".")[0] in ("outcome", "notes", "hazards", "photos"):
             target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
                       "photos": self.photos}[key.partition(".")[0]]
             self.scroll.ensureWidgetVisible(target)
             target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _bring_into_view(self, box: QWidget, focus: QWidget) -> None:
+        """Show ``box`` from its top, then ``focus`` (which gets the cursor) whole.
+
+        `ensureWidgetVisible` centres a box taller than the view: the assessment's middle showed and the
+        cursor sat on its first question out of sight, where a key press would answer unseen.
+        """
+        content = self.scroll.widget()
+        if content is not None and box.height() > self.scroll.viewport().height():
+            self.scroll.verticalScrollBar().setValue(box.mapTo(content, QPoint(0, 0)).y())
+        else:
+            self.scroll.ensureWidgetVisible(box)
+        self.scroll.ensureWidgetVisible(focus)
+        focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def file_amendment(self) -> None:
         visit = self.visit

@@ -299,3 +299,21 @@ def test_a_reported_hazard_is_said_as_news_not_as_a_problem_and_stays_with_its_v
         editor.open_visit(second.id)
     assert editor.visit.id != first
     assert not editor.message.isVisible()
+
+
+def test_going_to_the_assessment_shows_where_the_cursor_is(qtbot: Any, window: Any) -> None:
+    """From the missing-answers list, Assessment scrolls to its Finding, which has the cursor, on a small screen.
+
+    The box is taller than the editor's view at 1366x768 with 150 %: centred, its middle showed and the cursor sat
+    on Finding out of sight, where a key press would answer unseen."""
+    from fit import SIZES, in_view
+
+    window.resize(*SIZES["1366x768@150"])
+    _breached, amber, _running, _further = add_clocks(window.ctx.store)
+    editor = _editor_on(qtbot, window, amber)
+    wait_idle(qtbot, window.ctx.tasks)
+    assert editor.assessment.height() > editor.scroll.viewport().height()
+    editor.jump_to("assessment")
+    focus = editor.assessment.focus_widget()
+    qtbot.waitUntil(focus.hasFocus, timeout=5000)
+    assert in_view(focus, window), "the assessment's Finding, with the cursor, is in view"

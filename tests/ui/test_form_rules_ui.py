@@ -136,3 +136,22 @@ def test_attach_to_question_lists_the_questions_in_the_forms_order(qtbot: Any, w
     editor.photos.view.setCurrentIndex(editor.photos.model.index(0))
     editor.repeats["rooms"].add_button.click()
     assert _attach_choices(qtbot, editor.photos) == ["Room", "Relative humidity (%)", "Is mould visible?", "Causes"]
+
+
+def test_going_to_a_repeated_question_finds_the_repetition_that_lacks_it(qtbot: Any, window: Any) -> None:
+    """Three rooms, the second without its room: going to "Room" puts the cursor on that one, in view on a small screen."""
+    from fit import SIZES, in_view
+
+    window.resize(*SIZES["1366x768@150"])
+    editor = _open(qtbot, window)
+    rooms = editor.repeats["rooms"]
+    for _ in range(3):
+        rooms.add_button.click()
+    for repetition in (rooms.repetitions[0], rooms.repetitions[2]):
+        repetition.rows["room"].editor.combo.setCurrentIndex(1)
+    editor.notes.setFocus()
+    editor.scroll.verticalScrollBar().setValue(0)
+    editor.jump_to("room")
+    combo = rooms.repetitions[1].rows["room"].editor.focus_widget()
+    qtbot.waitUntil(combo.hasFocus, timeout=5000)
+    assert in_view(combo, window)
