@@ -32,6 +32,17 @@ RowFactory = Callable[[Question, Answer], QuestionRowWidget]
 NAME_LENGTH = 40
 
 
+def repetition_name(first_answer: Answer) -> str:
+    """A repetition's name: its first answer when that is a text or a choice ("Kitchen"), else none."""
+    return " ".join(first_answer.split())[:NAME_LENGTH] if isinstance(first_answer, str) else ""
+
+
+def repetition_title(number: int, first_answer: Answer) -> str:
+    """"Repetition 2 · Kitchen", or "Repetition 2" unnamed: as the editor and the lead's review both title it."""
+    name = repetition_name(first_answer)
+    return f"Repetition {number} · {name}" if name else f"Repetition {number}"
+
+
 class RepetitionWidget(QFrame):
     """One repetition: its number and name, a Remove button and a row per question.
 
@@ -66,11 +77,11 @@ class RepetitionWidget(QFrame):
 
     def set_name(self, answer: Answer) -> None:
         """Name the repetition by its first answer (a text or a choice); anything else leaves it unnamed."""
-        self.name = " ".join(answer.split())[:NAME_LENGTH] if isinstance(answer, str) else ""
+        self.name = repetition_name(answer)
         self._show_title()
 
     def _show_title(self) -> None:
-        self.title.setText(f"Repetition {self.number} · {self.name}" if self.name else f"Repetition {self.number}")
+        self.title.setText(repetition_title(self.number, self.name))
 
 
 class RepeatSectionWidget(QGroupBox):

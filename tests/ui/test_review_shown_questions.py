@@ -66,3 +66,35 @@ def test_a_repeat_section_with_no_repetition_says_so(qtbot: Any) -> None:
                                         "member_age": [None]}), TEMPLATE, None, None))
     rows = _rows(view)
     assert "Full name" in rows and "Age group" in rows and "None recorded." not in rows
+
+
+ROOMS = Template(
+    id="tpl-damp", name="Damp and mould investigation", version=2, case_types=("damp_mould",),
+    sections=(
+        Section("rooms", "Readings room by room", (
+            Question("room", "Room", "choice", required=True, options=("Kitchen", "Bathroom")),
+            Question("rh", "Relative humidity (%)", "number"),
+            Question("mould", "Mould growth seen in this room", "yes_no", required=True),
+            Question("where", "Where the mould is", "multi_choice", options=("Ceiling", "Window or reveal"),
+                     show_if={"question_id": "mould", "equals": True}),
+        ), repeat=True),
+    ))
+
+
+def test_a_repeat_section_reads_room_by_room(qtbot: Any) -> None:
+    """Each repetition under its own title, each answer its own: no "Yes" standing for [yes, no], no None or [...]."""
+    view = VisitReviewWidget()
+    qtbot.addWidget(view)
+    answers = {"room": ["Bathroom", "Kitchen"], "rh": [78, None], "mould": [True, False],
+               "where": [["Ceiling", "Window or reveal"], None]}
+    view.show_review(ReviewData(_visit(answers), ROOMS, None, None))
+    rows = _rows(view)
+    first, second = rows.index("Repetition 1 · Bathroom"), rows.index("Repetition 2 · Kitchen")
+    assert rows[first + 1:second] == ["Room", "Bathroom", "Relative humidity (%)", "78",
+                                      "Mould growth seen in this room", "Yes",
+                                      "Where the mould is", "Ceiling, Window or reveal"]
+    # The kitchen had no mould: where it is was never asked there.
+    assert rows[second + 1:second + 7] == ["Room", "Kitchen", "Relative humidity (%)", "Not answered",
+                                           "Mould growth seen in this room", "No"]
+    assert "Where the mould is" not in rows[second:]
+    assert not any("None" in row or "[" in row for row in rows)

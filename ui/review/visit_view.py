@@ -7,7 +7,7 @@ lead returned the visit before, what the officer changed since is highlighted
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -26,11 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.domain import is_blank
 from fieldapp.domain_forms import FormShape
-from fieldapp.types import Photo, VisitChanges
+from fieldapp.types import Photo, Section, VisitChanges
 from ui.format import date_text, label
 from ui.hazard_text import line_text
 from ui.letter import SummaryStatusWidget
+from ui.questions import Answer
+from ui.repeat_section import repetition_title
 from ui.review.answer_text import answer_text
 from ui.review.photo_loader import THUMBNAIL_EDGE
 from ui.review.queue_rows import age_text
@@ -250,8 +253,11 @@ class VisitReviewWidget(QWidget):
             box = QGroupBox(section.title)
             form = QFormLayout(box)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-            # A repeat section nobody added a repetition to: one line, not a "Not answered" per question.
-            empty = shape is not None and section.repeat and shape.repetitions(answers, section.id) == 0
+            if shape is not None and section.repeat:
+                self._add_repetitions(form, section, shape, answers, photos)
+                shown.update(q.id for q in section.questions)
+                layout.addWidget(box)
+                continue
             for question in section.questions:
                 shown.add(question.id)
                 change = self._change_of(question.id)
@@ -259,11 +265,9 @@ class VisitReviewWidget(QWidget):
                     self._answer_row(form, question.label, answer_text(question, answers[question.id], photos), change)
                 elif change == "removed":
                     self._answer_row(form, question.label, "Answer removed since you returned it", change)
-                elif not empty and (shape is None or shape.is_shown(answers, question.id)):
+                elif shape is None or shape.is_shown(answers, question.id):
                     # A question its show_if hid was never asked: "Not answered" read as a skipped question.
                     self._answer_row(form, question.label, "Not answered", None)
-            if empty and form.rowCount() == 0:
-                form.addRow(QLabel("None recorded."))
             layout.addWidget(box)
         rest = [qid for qid in answers if qid not in shown]
         removed = [qid for qid in (data.changes.answers_removed if data.changes else ()) if qid not in shown]
@@ -275,6 +279,29 @@ class VisitReviewWidget(QWidget):
             for qid in removed:
                 self._answer_row(form, qid, "Answer removed since you returned it", "removed")
             layout.addWidget(box)
+
+    def _add_repetitions(self, form: QFormLayout, section: Section, shape: FormShape,
+                         answers: Mapping[str, Answer], photos: Mapping[str, Photo]) -> None:
+        """A repeat section room by room, titled as the officer's editor titles each repetition.
+
+        Its answers are lists, one value per repetition: read whole they showed "Yes" for [yes, no]
+        and "17.5, None" or "['Ceiling'], None" to the lead.
+        """
+        count = shape.repetitions(answers, section.id)
+        if count == 0:   # nobody added a repetition: one line, not a "Not answered" per question
+            form.addRow(QLabel("None recorded."))
+            return
+        first = section.questions[0].id if section.questions else ""
+        for index in range(count):
+            title = QLabel(repetition_title(index + 1, _nth(answers.get(first), index)))
+            title.setObjectName("sectionTitle")
+            form.addRow(title)
+            for question in section.questions:
+                if not shape.is_shown(answers, question.id, index):
+                    continue   # hidden in this repetition by its show_if: never asked there
+                value = _nth(answers.get(question.id), index)
+                text = "Not answered" if is_blank(value) else answer_text(question, value, photos)
+                self._answer_row(form, question.label, text, self._change_of(question.id))
 
     def _question_label(self, question_id: str) -> str:
         question = self.data.question(question_id) if self.data else None
@@ -369,3 +396,8 @@ class VisitReviewWidget(QWidget):
     def unseen_photos(self) -> int:
         """How many photos of the shown visit have no thumbnail yet."""
         return sum(1 for tile in self.tiles.values() if not tile.loaded)
+
+
+def _nth(value: Answer, index: int) -> Answer:
+    """One repetition's value of a repeated answer (None past its end or when it is not a list)."""
+    return value[index] if isinstance(value, list) and index < len(value) else None
