@@ -31,6 +31,14 @@ FINDING_TEXT: dict[Finding, str] = {
     Finding.NO_HAZARD: "No hazard found",
 }
 
+#: Each field of the assessment as the editor and the lead's review title it, in the editor's order.
+ASSESSMENT_TITLES: dict[str, str] = {
+    "finding": "Finding", "hazards": "Hazards assessed", "reasons": "Why, for this household",
+    "household_factors": "Household at greater risk", "make_safe_done": "Made safe at the visit",
+    "safety_work": "Safety work needed", "supplementary_work": "Supplementary work",
+    "alternative_accommodation": "Must the household move out?",
+}
+
 
 class FindingWidget(_ButtonsWidget):
     """The finding, as four radio buttons (clicking the chosen one takes it back)."""
@@ -104,12 +112,8 @@ class AssessmentWidget(QGroupBox):
         form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.addRow(self.intro)
-        titles = {"finding": "Finding", "hazards": "Hazards assessed", "reasons": "Why, for this household",
-                  "household_factors": "Household at greater risk", "make_safe_done": "Made safe at the visit",
-                  "safety_work": "Safety work needed", "supplementary_work": "Supplementary work",
-                  "alternative_accommodation": "Must the household move out?"}
         for field, widget in self.fields.items():
-            form.addRow(titles[field], widget)
+            form.addRow(ASSESSMENT_TITLES[field], widget)
             widget.sig_changed.connect(lambda _v, f=field: self.sig_changed.emit(f))
             widget.sig_typing.connect(lambda f=field: self.sig_typing.emit(f))
         form.addRow(self.problem)

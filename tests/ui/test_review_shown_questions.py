@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -98,3 +99,23 @@ def test_a_repeat_section_reads_room_by_room(qtbot: Any) -> None:
                                            "Mould growth seen in this room", "No"]
     assert "Where the mould is" not in rows[second:]
     assert not any("None" in row or "[" in row for row in rows)
+
+
+def test_the_assessment_under_awaabs_law_is_shown_to_the_lead(qtbot: Any) -> None:
+    """The officer's finding, reasons and safety answers appear for the lead to weigh; none at all, no box."""
+    view = VisitReviewWidget()
+    qtbot.addWidget(view)
+    visit = _visit({"room": ["Bathroom"], "mould": [True]})
+    assessment = {"finding": "significant", "hazards": ["Damp and mould growth"],
+                  "reasons": "Child under 5 sleeps next to the bathroom.", "household_factors": ["Children in the household"],
+                  "make_safe_done": False, "safety_work": "Replace the extractor fan.", "alternative_accommodation": False}
+    view.show_review(ReviewData(replace(visit, assessment=assessment), ROOMS, None, None))
+    rows = _rows(view)
+    at = rows.index("Finding")
+    assert rows[at:at + 14] == [
+        "Finding", "Significant hazard", "Hazards assessed", "Damp and mould growth",
+        "Why, for this household", "Child under 5 sleeps next to the bathroom.",
+        "Household at greater risk", "Children in the household", "Made safe at the visit", "No",
+        "Safety work needed", "Replace the extractor fan.", "Must the household move out?", "No"]
+    view.show_review(ReviewData(visit, ROOMS, None, None))
+    assert "Finding" not in _rows(view)

@@ -35,6 +35,7 @@ from ui.letter import SummaryStatusWidget
 from ui.questions import Answer
 from ui.repeat_section import repetition_title
 from ui.review.answer_text import answer_text
+from ui.review.assessment_text import assessment_rows
 from ui.review.photo_loader import THUMBNAIL_EDGE
 from ui.review.queue_rows import age_text
 from ui.review.review_data import ReviewData
@@ -212,6 +213,7 @@ class VisitReviewWidget(QWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         self._add_sections(layout, data)
+        self._add_assessment(layout, data)
         self._add_hazards(layout, data)
         self._add_notes(layout, data)
         self._add_photos(layout, data)
@@ -320,6 +322,18 @@ class VisitReviewWidget(QWidget):
             if hazard.category_1:
                 row.setObjectName("reviewCat1")
             inner.addWidget(row)
+        layout.addWidget(box)
+
+    def _add_assessment(self, layout: QVBoxLayout, data: ReviewData) -> None:
+        """The officer's finding under Awaab's Law, for the lead to weigh before approving (it was not shown)."""
+        rows = assessment_rows(data.visit.assessment)
+        if not rows:
+            return
+        box = QGroupBox("Assessment (Awaab's Law)")
+        form = QFormLayout(box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        for title, text in rows:
+            self._answer_row(form, title, text, None)
         layout.addWidget(box)
 
     def _add_notes(self, layout: QVBoxLayout, data: ReviewData) -> None:
