@@ -44,12 +44,14 @@ class ProgressLineWidget(QFrame):
         super().__init__(parent)
         self.setObjectName("progressLine")
         self.progress: FormProgress | None = None
+        self._outcome: str | None = None
         self._order: tuple[str, ...] = ()
         self._current: Callable[[], str | None] = lambda: None
         self.text = QLabel()
         self.text.setAccessibleName("Form progress")
         self.next_button = QPushButton("Next unanswered")
-        self.next_button.setToolTip(f"Go to the next required question not yet answered ({NEXT_UNANSWERED_KEYS})")
+        self.next_button.setToolTip(
+            f"Go to the next required question not yet answered, then the outcome ({NEXT_UNANSWERED_KEYS})")
         self.next_button.clicked.connect(self.jump_to_next)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -72,14 +74,18 @@ class ProgressLineWidget(QFrame):
             return
         self._order = tuple(q.id for s in template.sections for q in s.questions)
         self.progress = form_progress(template.rules_document(), answers, outcome)
+        self._outcome = outcome
         self.text.setText(progress_text(self.progress, outcome))
-        self.next_button.setEnabled(bool(self.progress.unanswered))
+        # Every question answered but no outcome: the line asks for it, so the button goes there.
+        self.next_button.setEnabled(bool(self.progress.unanswered) or not outcome)
         self.show()
 
     def jump_to_next(self) -> None:
-        """Ask the editor to go to the next unanswered required question after the current one."""
+        """Ask the editor to go to the next unanswered required question after the current one, else the outcome."""
         if self.progress is None:
             return
         target = self.progress.next_unanswered(self._current(), self._order)
+        if target is None and not self._outcome:
+            target = "outcome"   # the editor's jump_to knows it
         if target is not None:
             self.sig_jump.emit(target)

@@ -42,7 +42,10 @@ def test_progress_follows_show_if_repeats_and_the_outcome(qtbot: Any, window: An
     editor.rows["mould"].editor.group.buttons()[1].click()              # no: "Where" hidden, no longer counted
     # Every question answered, but a visit is not submitted without its outcome: not ready yet.
     assert line.text.text() == "Required answered 3 of 3 · Sections complete 2 of 2 · choose the outcome to submit"
-    assert not line.next_button.isEnabled()
+    # The line asks for the outcome: Next unanswered (Ctrl+J) goes there, rather than greying out.
+    assert line.next_button.isEnabled()
+    _press_next(qtbot, editor)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor.outcome)
     editor.outcome.setCurrentIndex(editor.outcome.findData("completed"))
     assert line.text.text() == "Required answered 3 of 3 · Sections complete 2 of 2  ✓ ready to submit"
     editor.outcome.setCurrentIndex(editor.outcome.findData("no_access"))
