@@ -1,7 +1,11 @@
 """Encode a stored photo as one baseline JPEG on two cores: two halves joined at a restart marker.
 
 Pillow holds the GIL for the whole of an encode into memory (``BytesIO``), but not for an
-encode into a real file, so each half is encoded into an unnamed temporary file. Both
+encode into a real file, so each half is encoded into a temporary file in the store's
+scratch folder (`fieldapp.photo_files.scratch_dir`): part of a resident's photo never
+lands in the system's temp folder, where a crash or power cut would leave it outside the
+data folder. On Linux the file is never named (``O_TMPFILE``); elsewhere it is named
+``*.part`` and deleted on close, and what a power cut leaves is swept when the store opens. Both
 halves are written with a restart marker after every row of MCUs (libjpeg's
 ``restart_in_rows``): a restart resets the decoder's DC predictions, so the bottom half's
 entropy-coded data may follow the top half's after one more marker. The cut lies on a
@@ -15,10 +19,13 @@ from __future__ import annotations
 
 import io
 import tempfile
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from fieldapp.atomic import make_dirs
+from fieldapp.photo_files import SCRATCH_SUFFIX
 from fieldapp.photo_workers import workers
 
 # Height in pixels of one row of MCUs (minimum coded units) for each chroma subsampling;
@@ -33,17 +40,22 @@ _EOI = b"\xff\xd9"
 _MIN_SPLIT_ROWS = 512
 
 
-def encode_jpeg(image: Image.Image, *, quality: int, subsampling: str, **extra: Any) -> bytes:
-    """``image`` (L, RGB or YCbCr) as a baseline JPEG; ``extra`` (exif, icc_profile) goes in its header."""
+def encode_jpeg(image: Image.Image, *, quality: int, subsampling: str, scratch: Path | None = None,
+                **extra: Any) -> bytes:
+    """``image`` (L, RGB or YCbCr) as a baseline JPEG; ``extra`` (exif, icc_profile) goes in its header.
+
+    ``scratch`` is the folder for the halves' temporary files; without one (or when it cannot
+    be written) they are encoded in memory, holding the GIL, so on one core: the bytes are the same.
+    """
     mcu = 8 if image.mode == "L" else _MCU_HEIGHT[subsampling]
     step = mcu * _MARKER_CYCLE
     cut = round(image.height / 2 / step) * step
     if image.height < _MIN_SPLIT_ROWS or not 0 < cut < image.height:
-        return _encoded(image, quality=quality, subsampling=subsampling, **extra)
+        return _encoded(image, scratch, quality=quality, subsampling=subsampling, **extra)
     options: dict[str, Any] = {"quality": quality, "subsampling": subsampling, "restart_marker_rows": 1}
     # The worker crops its own half: the two copies are made at once, not one after the other here.
-    bottom = workers().submit(_encoded_rows, image, cut, image.height, options)
-    top = _encoded_rows(image, 0, cut, {**options, **extra})
+    bottom = workers().submit(_encoded_rows, image, cut, image.height, scratch, options)
+    top = _encoded_rows(image, 0, cut, scratch, {**options, **extra})
     return join_halves(top, bottom.result(), image.height, cut // mcu)
 
 
@@ -62,23 +74,25 @@ def join_halves(top: bytes, bottom: bytes, height: int, top_mcu_rows: int) -> by
                      bottom[_scan_data(bottom):]))
 
 
-def _encoded_rows(image: Image.Image, top: int, bottom: int, options: dict[str, Any]) -> bytes:
+def _encoded_rows(image: Image.Image, top: int, bottom: int, scratch: Path | None, options: dict[str, Any]) -> bytes:
     """Rows ``top`` to ``bottom`` of ``image`` as JPEG bytes."""
-    return _encoded(image.crop((0, top, image.width, bottom)), **options)
+    return _encoded(image.crop((0, top, image.width, bottom)), scratch, **options)
 
 
-def _encoded(image: Image.Image, **options: Any) -> bytes:
-    """``image`` as JPEG bytes, encoded into a temporary file so that other threads keep running meanwhile."""
-    try:
-        with tempfile.TemporaryFile() as file:
-            image.save(file, "JPEG", **options)
-            file.seek(0)
-            return file.read()
-    except OSError:
-        # No room or no temporary folder: encode in memory instead (holding the GIL, so on one core).
-        out = io.BytesIO()
-        image.save(out, "JPEG", **options)
-        return out.getvalue()
+def _encoded(image: Image.Image, scratch: Path | None, **options: Any) -> bytes:
+    """``image`` as JPEG bytes, encoded into a temporary file in ``scratch`` so that other threads keep running meanwhile."""
+    if scratch is not None:
+        try:
+            make_dirs(scratch)
+            with tempfile.TemporaryFile(dir=scratch, prefix="encoding-", suffix=SCRATCH_SUFFIX) as file:
+                image.save(file, "JPEG", **options)
+                file.seek(0)
+                return file.read()
+        except OSError:
+            pass  # no room, or the folder cannot be written: encode in memory instead
+    out = io.BytesIO()  # holding the GIL, so on one core
+    image.save(out, "JPEG", **options)
+    return out.getvalue()
 
 
 def _segment(data: bytes, marker: int) -> int:

@@ -6,6 +6,7 @@ sends photos — `fieldapp sync`, the outbox, the letter — never loads Pillow.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,13 @@ JPEG = "image/jpeg"
 PNG = "image/png"
 SUFFIX = {JPEG: ".jpg", PNG: ".png"}
 _SHA256 = re.compile(r"[0-9a-f]{2,64}")  # hex only: a hash can never carry "/" or ".." into a path
+#: Parts of a photo being encoded live in this folder of the photo folder: never a two-digit shard, so
+#: `stored_files` never lists them, and wiping the photo folder takes them too.
+SCRATCH_FOLDER = "scratch"
+#: Every scratch file's name ends so, never ``.jpg`` or ``.png``.
+SCRATCH_SUFFIX = ".part"
+
+log = logging.getLogger(__name__)
 
 
 def photo_path(photos_dir: Path, sha256: str, content_type: str) -> Path:
@@ -42,6 +50,33 @@ def stored_files(photos_dir: Path) -> Iterator[tuple[Path, str | None]]:
                 if path.is_file():
                     name = path.stem
                     yield path, name if _SHA256.fullmatch(name) and name.startswith(shard.name) else None
+
+
+def scratch_dir(photos_dir: Path) -> Path:
+    """Where a photo being encoded keeps its temporary parts: inside the data folder, not the system's temp folder."""
+    return Path(photos_dir) / SCRATCH_FOLDER
+
+
+def sweep_scratch(photos_dir: Path) -> int:
+    """Delete what a crash or power cut mid-encode left in the scratch folder; how many files went.
+
+    Safe while another process encodes: a scratch file is unlinked (Linux, macOS) or marked
+    delete-on-close (Windows) while it is open, and its open handle keeps working.
+    """
+    removed = 0
+    try:
+        leftovers = [path for path in scratch_dir(photos_dir).iterdir() if path.name.endswith(SCRATCH_SUFFIX)]
+    except FileNotFoundError:
+        return 0  # nothing was ever encoded here
+    for path in leftovers:
+        try:
+            path.unlink(missing_ok=True)
+            removed += 1
+        except OSError as exc:
+            log.warning("Could not remove the leftover part of a photo %s: %s", path, exc)
+    if removed:
+        log.info("Removed %d leftover part(s) of photos from an encode cut short", removed)
+    return removed
 
 
 def check_sha256(sha256: str) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from fieldapp.atomic import write_atomic
-from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, thumbnail_path
+from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, scratch_dir, thumbnail_path
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
 from fieldapp.photo_encoding import encode_jpeg
@@ -95,14 +95,18 @@ class PreparedPhoto:
         return len(self.data)
 
 
-def prepare(source: Path, policy: PhotoPolicy | None = None) -> PreparedPhoto:
-    """Verify, rotate, scale, strip, encode and hash one photo file; raise PhotoError naming the file."""
+def prepare(source: Path, policy: PhotoPolicy | None = None, scratch: Path | None = None) -> PreparedPhoto:
+    """Verify, rotate, scale, strip, encode and hash one photo file; raise PhotoError naming the file.
+
+    ``scratch`` (the store's `scratch_dir`) holds the encode's temporary files; without it the
+    photo is encoded in memory, on one core.
+    """
     policy = policy or PhotoPolicy()
     source = Path(source)
-    return prepare_data(source, _read_source(source, policy), policy)
+    return prepare_data(source, _read_source(source, policy), policy, scratch)
 
 
-def prepare_data(source: Path, data: bytes, policy: PhotoPolicy) -> PreparedPhoto:
+def prepare_data(source: Path, data: bytes, policy: PhotoPolicy, scratch: Path | None = None) -> PreparedPhoto:
     """`prepare` for a photo already in memory (an annotated copy); ``source`` names it in messages."""
     image, fmt = _open_verified(source, data, policy)
     exif = _exif(source, image)
@@ -116,7 +120,7 @@ def prepare_data(source: Path, data: bytes, policy: PhotoPolicy) -> PreparedPhot
     # The thumbnail is made on another core while the photo is encoded, from the smaller copy when it is big enough.
     thumb_source = scaled.preview if max(scaled.preview.size) >= policy.thumbnail_edge else image
     thumb_job = workers().submit(_thumbnail_bytes, thumb_source, policy.thumbnail_edge)
-    stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality)
+    stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality, scratch)
     thumb = thumb_job.result()
     sha256 = hashlib.sha256(stored).hexdigest()
     return PreparedPhoto(source, sha256, content_type, stored, thumb, image.width, image.height, taken_at)
@@ -152,7 +156,7 @@ def write_prepared(prepared: PreparedPhoto, photos_dir: Path) -> ImportedPhoto:
 
 def import_photo(source: Path, photos_dir: Path, policy: PhotoPolicy | None = None) -> ImportedPhoto:
     """Import one photo file; raise PhotoError naming the file when it cannot be imported."""
-    return write_prepared(prepare(source, policy), photos_dir)
+    return write_prepared(prepare(source, policy, scratch_dir(photos_dir)), photos_dir)
 
 
 def store_photo_bytes(photos_dir: Path, sha256: str, data: bytes, thumbnail_edge: int = 320) -> Path:
@@ -248,12 +252,14 @@ def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Im
         raise _damaged(source, exc.__cause__ or exc) from None
 
 
-def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int) -> bytes:
+def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int,
+            scratch: Path | None) -> bytes:
     """Encode the stored photo: JPEG for camera photos, PNG kept lossless (screenshots, documents)."""
     extra = {"icc_profile": icc} if icc else {}
     if content_type == JPEG:
         # on two cores, while the thumbnail is made on a third thread
-        return encode_jpeg(image, quality=quality, subsampling=JPEG_SUBSAMPLING, exif=exif.tobytes(), **extra)
+        return encode_jpeg(image, quality=quality, subsampling=JPEG_SUBSAMPLING, scratch=scratch, exif=exif.tobytes(),
+                           **extra)
     out = io.BytesIO()
     image.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
     return out.getvalue()

@@ -153,8 +153,9 @@ def _polyline(draw: ImageDraw.ImageDraw, points: Sequence[Point], fill: tuple[in
         draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
 
 
-def annotated_copy(original: bytes, marks: Sequence[Mark], policy: PhotoPolicy, label: str) -> PreparedPhoto:
-    """The annotated copy of a stored photo, prepared as an import (nothing on disk yet).
+def annotated_copy(original: bytes, marks: Sequence[Mark], policy: PhotoPolicy, label: str,
+                   scratch: Path | None = None) -> PreparedPhoto:
+    """The annotated copy of a stored photo, prepared as an import (nothing on disk yet but ``scratch``'s temporary files).
 
     The original's EXIF goes along into the intermediate file so that the import keeps
     what the policy keeps (when it was taken; GPS if allowed) and drops the rest.
@@ -169,4 +170,4 @@ def annotated_copy(original: bytes, marks: Sequence[Mark], policy: PhotoPolicy, 
         drawn.save(out, "PNG", exif=image.getexif().tobytes(), compress_level=1, **extra)
     else:
         drawn.save(out, "JPEG", quality=_INTERMEDIATE_QUALITY, exif=image.getexif().tobytes(), **extra)
-    return prepare_data(source, out.getvalue(), policy)
+    return prepare_data(source, out.getvalue(), policy, scratch)

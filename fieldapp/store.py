@@ -44,6 +44,7 @@ from fieldapp.models import (
     SyncStateRow,
     VisitRow,
 )
+from fieldapp.photo_files import sweep_scratch
 from fieldapp.private import prepare_data_folder, private_umask
 from fieldapp.records import (
     case_detail,
@@ -119,6 +120,8 @@ class FieldStore:
         folder = Path(data_dir).expanduser()
         # Residents' data: readable by this user alone, old installs included (fieldapp.private).
         prepare_data_folder(folder)
+        # What a crash or power cut mid-encode left: parts of a resident's photo, never a photo.
+        sweep_scratch(folder / "photos")
         try:
             with private_umask():
                 upgrade_to(folder / DB_FILENAME)
@@ -258,10 +261,11 @@ class FieldStore:
         is only a short transaction. A prepared photo that is never attached must be
         handed to `discard_prepared`, which removes its files unless a photo uses them.
         """
+        from fieldapp.photo_files import scratch_dir
         from fieldapp.photos import prepare, write_prepared
 
         self._check_open()
-        prepared = prepare(Path(path), self._policy())
+        prepared = prepare(Path(path), self._policy(), scratch_dir(self._photos_dir))
         # No files lock: a removal racing this write is repaired by `attach_photo`, which holds it.
         write_prepared(prepared, self._photos_dir)
         return prepared
@@ -286,13 +290,14 @@ class FieldStore:
         The original's file is only read, and must still match its hash. Attach the
         result with `attach_annotated`, or hand it to `discard_prepared`.
         """
-        from fieldapp.photo_files import photo_path
+        from fieldapp.photo_files import photo_path, scratch_dir
         from fieldapp.photos import write_prepared
         from fieldapp.photos_annotate import annotated_copy, read_original
 
         self._check_open()
         original = read_original(photo_path(self._photos_dir, photo.sha256, photo.content_type), photo.sha256)
-        prepared = annotated_copy(original, marks, self._policy(), f"The annotated copy of {photo.caption or 'the photo'}")
+        prepared = annotated_copy(original, marks, self._policy(), f"The annotated copy of {photo.caption or 'the photo'}",
+                                  scratch_dir(self._photos_dir))
         write_prepared(prepared, self._photos_dir)
         return prepared
 
