@@ -30,9 +30,12 @@ def lower_this_thread() -> None:
     try:
         if sys.platform.startswith("linux"):
             # On Linux every thread has its own niceness, addressed by its native id. Relative to
-            # the app's own, so an app started with `nice` still puts its saves first.
+            # the app's own (its main thread's, whose id is the process id), so an app started with
+            # `nice` still puts its saves first; not to this thread's, which it inherits from the
+            # thread that made it: the photo pool, made from the lowered import thread, got 19, so
+            # on a busy machine the import's own helpers waited behind everything else.
             thread = threading.get_native_id()
-            niceness = os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICENESS
+            niceness = os.getpriority(os.PRIO_PROCESS, os.getpid()) + BACKGROUND_NICENESS
             os.setpriority(os.PRIO_PROCESS, thread, min(niceness, _LOWEST_NICENESS))
         elif sys.platform == "win32":
             import ctypes
