@@ -1,19 +1,29 @@
 """Benchmark: importing a 12-megapixel JPEG against Pillow only decoding it (goal: ratio <= 2).
 
 Prints the median of each and the ratio, in wall time and in processor time (all threads
-of the process: what the import costs when the other core is busy, as on a loaded machine);
-both are measured in the same run on the same files, once on the main thread and once on a
-background thread, where the app prepares photos. Then it times single Pillow steps one
-by one (one thread each), so the ratio can be read against what they cost: the import
-decodes luma at full size and colour at half size on two cores, shares the luma's resample
-out in bands, and encodes the two halves of the photo on two cores beside the thumbnail;
-the old path decoded and resampled whole RGB.
+of the process: what the import costs when the other core is busy, as on a loaded machine),
+with the page faults each took; both are measured in the same run on the same files,
+interleaved one by one, on the main thread, on one background thread at background
+priority (where the app prepares photos), then on the main thread again (so an order
+effect would show). Then it times single Pillow steps one by one (one thread each), so
+the ratio can be read against what they cost: the import decodes luma at full size and
+colour at half size on two cores, shares the luma's resample out in bands, and encodes
+the two halves of the photo on two cores beside the thumbnail; the old path decoded and
+resampled whole RGB.
+
+Like with like: a decode's time depends on whether its 46 MB land on memory the process
+already holds. Under Pillow's defaults that was an accident of malloc's history (fresh,
+zeroed pages: 12,000 page faults, 20 ms on this VM), which made "decode alone" 56 ms on
+the main thread and 35 ms on a background thread, or the reverse with the order
+swapped. The photo code now has Pillow reuse freed pictures' memory
+(`fieldapp.photo_workers`), so both figures are fault-free and the faults are printed.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -29,8 +39,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from photo_samples import save_photo  # noqa: E402
 
+from fieldapp.photo_files import scratch_dir  # noqa: E402
 from fieldapp.photo_scaling import RESAMPLE  # noqa: E402
 from fieldapp.photos import PhotoPolicy, prepare, write_prepared  # noqa: E402
+from fieldapp.priority import lower_this_thread  # noqa: E402
 
 ROUNDS = 7
 
@@ -72,31 +84,55 @@ def _stages(sources: list[Path], policy: PhotoPolicy) -> dict[str, float]:
     return {stage: statistics.median(values) for stage, values in times.items()}
 
 
+class _Run:
+    """Wall time, processor time (all threads) and minor page faults (the whole process) of each timed step."""
+
+    def __init__(self) -> None:
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+        self.faults: list[int] = []
+
+    def time(self, step: Callable[[], Any]) -> Any:
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        start, cpu = time.perf_counter(), time.process_time()
+        result = step()
+        self.wall.append(time.perf_counter() - start)
+        self.cpu.append(time.process_time() - cpu)
+        self.faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
+        return result
+
+    def medians(self) -> tuple[float, float, float]:
+        return statistics.median(self.wall), statistics.median(self.cpu), statistics.median(self.faults)
+
+
 def _timed_imports(sources: list[Path], policy: PhotoPolicy, root: Path, on: Callable[[Callable[[], Any]], Any]) -> None:
-    """Time decode and import of every source ROUNDS times, each step run through ``on``, and print the figures."""
-    decode_times, import_times, decode_cpu, import_cpu, write_times = [], [], [], [], []
+    """Time decode and import of every source ROUNDS times, interleaved, each step run through ``on``; print the figures."""
+    decodes, imports, writes = _Run(), _Run(), _Run()
+    on(partial(_decode, sources[0]))  # untimed first run: the thread's first picture
     for round_no in range(ROUNDS):
         for source in sources:
-            start, cpu = time.perf_counter(), time.process_time()
-            on(partial(_decode, source))
-            decode_times.append(time.perf_counter() - start)
-            decode_cpu.append(time.process_time() - cpu)
-            start, cpu = time.perf_counter(), time.process_time()
+            on(partial(decodes.time, partial(_decode, source)))
             # a fresh folder each time, so every import really writes its files
-            prepared = on(partial(prepare, source, policy))
-            written = time.perf_counter()
-            on(partial(write_prepared, prepared, root / f"photos{round_no}"))  # import_photo, timed in its two parts
-            import_times.append(time.perf_counter() - start)
-            write_times.append(time.perf_counter() - written)
-            import_cpu.append(time.process_time() - cpu)
-    decode, imported = statistics.median(decode_times), statistics.median(import_times)
-    decode_p, imported_p = statistics.median(decode_cpu), statistics.median(import_cpu)
-    print(f"  median Pillow full decode: {decode * 1000:.0f} ms ({decode_p * 1000:.0f} ms processor)")
-    print(f"  median import_photo:       {imported * 1000:.0f} ms ({imported_p * 1000:.0f} ms processor, all threads; "
-          f"of it writing the photo and thumbnail, fsynced: {statistics.median(write_times) * 1000:.0f} ms)")
+            photos = root / f"photos{round_no}"
+
+            def imported(source: Path = source, photos: Path = photos) -> None:  # import_photo, timed in its two parts
+                prepared = prepare(source, policy, scratch_dir(photos))  # as the store prepares it
+                writes.time(partial(write_prepared, prepared, photos))
+
+            on(partial(imports.time, imported))
+    (decode, decode_p, decode_f), (imported, imported_p, imported_f) = decodes.medians(), imports.medians()
+    print(f"  median Pillow full decode: {decode * 1000:.0f} ms ({decode_p * 1000:.0f} ms processor, "
+          f"{decode_f:.0f} page faults)")
+    print(f"  median import_photo:       {imported * 1000:.0f} ms ({imported_p * 1000:.0f} ms processor, all threads, "
+          f"{imported_f:.0f} page faults; of it writing the photo and thumbnail, fsynced: "
+          f"{statistics.median(writes.wall) * 1000:.0f} ms)")
     ratio = imported / decode
     print(f"  ratio: {ratio:.2f} (goal <= 2.0) {'OK' if ratio <= 2.0 else 'OVER'}; "
-          f"processor time {imported_p / decode_p:.2f}; load average {os.getloadavg()[0]:.1f}")
+          f"processor time {imported_p / decode_p:.2f}; load average {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{figure:.1f}" for figure in os.getloadavg())
 
 
 def main() -> int:
@@ -107,19 +143,19 @@ def main() -> int:
         policy = PhotoPolicy()
         size = sum(s.stat().st_size for s in sources) / len(sources) / 1e6
         print(f"12 MP JPEG source, {size:.1f} MB average, {ROUNDS * len(sources)} imports each way; "
-              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
-        print("on the main thread:")
+              f"{os.cpu_count()} cores, load average {_load()}")
+        print(f"on the main thread (load average {_load()}):")
         _timed_imports(sources, policy, root / "main", lambda step: step())
-        # The app prepares photos on a background thread (ui/tasks.py). There glibc hands a big
-        # picture memory the thread's arena already holds; on the main thread it maps fresh pages
-        # for each, and on this machine a 20 MB picture's 5,000 page faults cost 20 ms.
-        print("on one background thread, as the app runs imports:")
-        with ThreadPoolExecutor(max_workers=1) as background:
+        # The app prepares photos on one background thread at background priority (ui/tasks.py).
+        print(f"on one background thread, as the app runs imports (load average {_load()}):")
+        with ThreadPoolExecutor(max_workers=1, initializer=lower_this_thread) as background:
             _timed_imports(sources, policy, root / "background", lambda step: background.submit(step).result())
+        print(f"on the main thread again, after the background thread (load average {_load()}):")
+        _timed_imports(sources, policy, root / "main-again", lambda step: step())
         stages = _stages(sources, policy)
         print("steps, processor time, one thread each: "
               + ", ".join(f"{stage} {seconds * 1000:.0f} ms" for stage, seconds in stages.items())
-              + f"; load average {os.getloadavg()[0]:.1f}")
+              + f"; load average {_load()}")
     return 0
 
 
