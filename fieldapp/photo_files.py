@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fieldapp.errors import PhotoError
@@ -63,19 +63,24 @@ def sweep_scratch(photos_dir: Path) -> int:
     Safe while another process encodes: a scratch file is unlinked (Linux, macOS) or marked
     delete-on-close (Windows) while it is open, and its open handle keeps working.
     """
-    removed = 0
     try:
         leftovers = [path for path in scratch_dir(photos_dir).iterdir() if path.name.endswith(SCRATCH_SUFFIX)]
     except FileNotFoundError:
         return 0  # nothing was ever encoded here
-    for path in leftovers:
+    return remove_files(leftovers, "leftover part(s) of photos from an encode cut short")
+
+
+def remove_files(paths: Iterable[Path], what: str) -> int:
+    """Delete ``paths``, logging (not raising) any that cannot go, and how many went as ``what``; how many went."""
+    removed = 0
+    for path in paths:
         try:
             path.unlink(missing_ok=True)
             removed += 1
         except OSError as exc:
-            log.warning("Could not remove the leftover part of a photo %s: %s", path, exc)
+            log.warning("Could not remove %s: %s", path, exc)
     if removed:
-        log.info("Removed %d leftover part(s) of photos from an encode cut short", removed)
+        log.info("Removed %d %s", removed, what)
     return removed
 
 

@@ -44,7 +44,7 @@ from fieldapp.models import (
     SyncStateRow,
     VisitRow,
 )
-from fieldapp.photo_files import sweep_scratch
+from fieldapp.photo_files import remove_files, sweep_scratch
 from fieldapp.private import prepare_data_folder, private_umask
 from fieldapp.records import (
     case_detail,
@@ -370,21 +370,11 @@ class FieldStore:
                       if path.stat().st_mtime < cutoff]
         if not candidates:
             return 0
-        removed = 0
         # ...and what is still unused is decided and removed under it.
         with self._files_lock, self._read() as session:
             used = set(session.scalars(select(PhotoRow.sha256).distinct()))
-            for path, sha256 in candidates:
-                if sha256 in used:
-                    continue
-                try:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-                except OSError as exc:
-                    log.warning("Could not remove the unused photo file %s: %s", path, exc)
-        if removed:
-            log.info("Removed %d photo file(s) that no photo uses (an import cut short)", removed)
-        return removed
+            return remove_files((path for path, sha256 in candidates if sha256 not in used),
+                                "photo file(s) that no photo uses (an import cut short)")
 
     def update_photo(self, photo_id: str, *, caption: str | None = None, question_id: str | None = None) -> Photo:
         """Change a photo's caption, or the question it belongs to ("" detaches it from any question)."""
