@@ -8,8 +8,10 @@ straight into the portal's tables, because the record-by-record seeding is too s
 property and one to three residents.
 
 Figures printed:
-- initial sync of 5,000 and 20,000 cases (target: 20,000 ≤ 5 s, and ≤ 4.5 × the 5,000 time, so the
-  apply rate does not fall as pages grow), with the CPU seconds of the portal and the laptop's process;
+- initial sync of 5,000 and 20,000 cases, each into ``--runs`` new stores (medians; target: 20,000
+  ≤ 5 s, and ≤ 4.5 × the 5,000 time, so the apply rate does not fall as pages grow), with the
+  CPU seconds of the portal (the served supervisor and its worker processes) and of the
+  laptop's process, and the load average beside each;
 - a sync with nothing to do: HTTP requests and time (target ≤ 3 requests, ≤ 150 ms);
 - upload of 100 visits with 500 photos of 1–2.5 MB: throughput of the engine's upload
   phase vs one `curl` process sending copies of the same files (new hashes, so dedupe
@@ -18,18 +20,21 @@ Figures printed:
 The portal runs with its served defaults (``chunk_bytes`` 4 MiB: each photo, and each
 curl file, goes in one PUT), so the figures are what ``fieldapp-portal serve`` does.
 
-Usage: python bench/bench_sync.py [--pg] [--photos 500] [--small 5000] [--large 20000]
+``--profile``: the portal runs under py-spy (collapsed stacks), and the laptop's last initial
+sync of each size is written as a cProfile (``python -m pstats``); the paths are printed.
+
+Usage: python bench/bench_sync.py [--pg] [--photos 500] [--small 5000] [--large 20000] [--runs 3] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
 import io
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,41 +42,20 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("FIELDAPP_PORTAL_KDF_N", "16")  # cheap sign-in: the bench is about sync
+
+import served  # noqa: E402  (the served portal, and the CPU of its worker processes)
 
 
 # ---------------------------------------------------------------- portal process and data
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_portal(database_url: str, blob_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`fieldapp-portal serve` with its defaults in its own process; returns once /health answers."""
-    port = free_port()
-    command = [sys.executable, "-m", "portal.cli", "serve", "--database-url", database_url,
-               "--blob-dir", str(blob_dir), "--port", str(port)]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    import requests
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"portal process exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if requests.get(url + "/api/v1/health", timeout=1).status_code == 200:
-                return proc, url
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise SystemExit("portal did not start in 60 s")
 
 
 def bulk_cases(database_url: str, officer_username: str, count: int, rng: random.Random) -> None:
@@ -122,42 +106,61 @@ def bulk_cases(database_url: str, officer_username: str, count: int, rng: random
 # ---------------------------------------------------------------- measurements
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc): load on 2 shared cores inflates wall time, not this."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass
+class Initial:
+    """One initial sync into a new store: wall seconds, requests, where the time went, and the CPU of both sides."""
+
+    wall: float
+    requests: int
+    http: float
+    applying: float
+    portal_cpu: float
+    laptop_cpu: float
+    load: float
+    cases: int
 
 
-def initial_and_noop(url: str, account: Any, work: Path, label: str,
-                     portal_pid: int) -> tuple[float, list[tuple[int, float, float]], int]:
-    """Initial sync time, then five no-op syncs as (requests, seconds, seconds in HTTP); and the cases received."""
+def initial_sync(url: str, account: Any, folder: Path, portal_cpu_now: Callable[[], float], *, noops: int = 0,
+                 profile: Path | None = None) -> tuple[Initial, list[tuple[int, float, float]]]:
+    """One initial sync of ``account`` into a new store at ``folder``, then ``noops`` syncs with nothing to do.
+
+    Returns the initial sync's figures and each no-op's (requests, seconds, seconds in HTTP);
+    ``profile``: a cProfile of the initial sync is written there.
+    """
     from fieldapp import FieldStore
     from sync import session
     from sync.engine import SyncEngine
 
-    store = FieldStore.open(work / label)
+    store = FieldStore.open(folder)
     try:
         client = session.sign_in(store, url, account.username, account.password)
         engine = SyncEngine(store, client)
         http = _time_http(client)
         applying = _time_calls(store, "apply_changes")
-        portal_cpu, own_cpu = _cpu_seconds(portal_pid), time.process_time()
+        profiler = cProfile.Profile() if profile else None
+        before = client.request_count
+        portal_cpu, own_cpu = portal_cpu_now(), time.process_time()
         start = time.perf_counter()
+        if profiler:
+            profiler.enable()
         report = engine.run()
-        initial = time.perf_counter() - start
-        portal_cpu, own_cpu = _cpu_seconds(portal_pid) - portal_cpu, time.process_time() - own_cpu
+        if profiler:
+            profiler.disable()
+        wall = time.perf_counter() - start
+        portal_cpu, own_cpu = portal_cpu_now() - portal_cpu, time.process_time() - own_cpu
         assert report.ok, report.message
-        print(f"  {label}: {len(http)} requests; portal answering {sum(http):.2f} s, store applying "
-              f"{sum(applying):.2f} s (they overlap: the next page downloads while one is applied); CPU: portal "
-              f"{portal_cpu:.2f} s, laptop {own_cpu:.2f} s; load average {os.getloadavg()[0]:.1f}")
-        noops = []
-        for _ in range(5):
+        if profiler and profile:
+            profiler.dump_stats(profile)
+        initial = Initial(wall, client.request_count - before, sum(http), sum(applying), portal_cpu, own_cpu,
+                          os.getloadavg()[0], len(store.cases()))
+        idle = []
+        for _ in range(noops):
             before = client.request_count
             http.clear()
             start = time.perf_counter()
             assert engine.run().ok
-            noops.append((client.request_count - before, time.perf_counter() - start, sum(http)))
-        return initial, noops, len(store.cases())
+            idle.append((client.request_count - before, time.perf_counter() - start, sum(http)))
+        return initial, idle
     finally:
         store.close()
 
@@ -283,6 +286,9 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=5000)
     parser.add_argument("--large", type=int, default=20000)
     parser.add_argument("--photos", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=3, help="initial syncs of each size (medians are printed)")
+    parser.add_argument("--profile", action="store_true",
+                        help="portal under py-spy, and a cProfile of the laptop's last initial sync of each size")
     args = parser.parse_args()
 
     from portal.seed import seed
@@ -298,8 +304,8 @@ def main() -> int:
     else:
         database_url = f"sqlite:///{work / 'portal.db'}"
     print(f"portal database: {'PostgreSQL' if args.pg else 'SQLite'}; portal in a separate process on 127.0.0.1; "
-          f"load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    proc = None
+          f"{served.load()}")
+    portal = None
     try:
         started = time.perf_counter()
         accounts = seed(database_url, 30).accounts
@@ -309,24 +315,39 @@ def main() -> int:
         bulk_cases(database_url, officers[0].username, args.small, rng)
         bulk_cases(database_url, officers[1].username, args.large, rng)
         print(f"  seeded {args.small} + {args.large} cases in {time.perf_counter() - started:.1f} s")
-        proc, url = start_portal(database_url, work / "blobs")
+        portal = served.serve(database_url, work / "blobs", profile="bench_sync-portal" if args.profile else None)
+        url = portal.url
 
-        results = {}
+        medians = {}
         for label, officer, count in (("small", officers[0], args.small), ("large", officers[1], args.large)):
-            initial, noops, cases = initial_and_noop(url, officer, work, label, proc.pid)
-            results[label] = (initial, noops)
+            runs = []
+            for run in range(args.runs):
+                last = run == args.runs - 1
+                profile = Path(tempfile.gettempdir()) / f"bench_sync-{label}.prof" if args.profile and last else None
+                initial, noops = initial_sync(url, officer, work / f"{label}-{run}", portal.cpu_seconds,
+                                              noops=5 if last else 0, profile=profile)
+                runs.append(initial)
+                print(f"  {label} #{run + 1}: {initial.wall:.2f} s, {initial.requests} requests; portal answering "
+                      f"{initial.http:.2f} s, store applying {initial.applying:.2f} s (they overlap); CPU: portal "
+                      f"{initial.portal_cpu:.2f} s, laptop {initial.laptop_cpu:.2f} s; load average {initial.load:.1f}")
+                if profile:
+                    print(f"    laptop cProfile: {profile}")
+            medians[label] = wall = statistics.median(r.wall for r in runs)
+            cpu = {side: statistics.median(getattr(r, side) for r in runs) for side in ("portal_cpu", "laptop_cpu")}
+            print(f"initial sync, {runs[-1].cases} cases in scope ({count} bench cases): median {wall:.2f} s of "
+                  f"{len(runs)}; CPU median: portal {cpu['portal_cpu']:.2f} s, laptop {cpu['laptop_cpu']:.2f} s; "
+                  f"{served.load()}")
             requests_max = max(r for r, _, _ in noops)
             median_ms = statistics.median(t for _, t, _ in noops) * 1000
             http_ms = statistics.median(h for _, _, h in noops) * 1000
-            print(f"initial sync, {cases} cases in scope ({count} bench cases): {initial:.2f} s")
             print(f"no-op sync at {count} cases: {requests_max} HTTP request(s), median {median_ms:.0f} ms "
                   f"(max {max(t for _, t, _ in noops) * 1000:.0f} ms; of which waiting for the portal's answer "
                   f"{http_ms:.0f} ms) over {len(noops)} runs")
-        ratio = results["large"][0] / results["small"][0]
-        large_ok = results["large"][0] <= 5.0
+        ratio = medians["large"] / medians["small"]
+        large_ok = medians["large"] <= 5.0
         print(f"targets: initial {args.large} ≤ 5 s: {'met' if large_ok else 'MISSED'}; "
               f"{args.large} ≤ 4.5× the {args.small} ({ratio:.2f}×): {'met' if ratio <= 4.5 else 'MISSED'} "
-              f"(load average {', '.join(f'{v:.1f}' for v in os.getloadavg())})")
+              f"({served.load()})")
 
         if args.photos < 100:
             return 0  # --photos 0: only the sync figures
@@ -340,9 +361,8 @@ def main() -> int:
         share = engine_rate / curl_rate
         print(f"engine/curl throughput: {share * 100:.0f} % (target ≥ 70 %: {'met' if share >= 0.7 else 'MISSED'})")
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
+        if portal is not None:
+            portal.stop()
         if pg_name:
             import psycopg
             with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
