@@ -80,6 +80,17 @@ class PortalUnavailable(PortalError, PortalUnreachable):
         self.retry_after = retry_after
 
 
+class MalformedPage(SyncError):
+    """A pulled page that does not have the protocol's shape; nothing of it was applied."""
+
+    def __init__(self, fault: str) -> None:
+        super().__init__(
+            f"The portal sent changes this version of Fieldapp cannot read ({fault}). Nothing from them was "
+            "saved and your unsent work is safe; sync again later, and tell IT if it keeps happening."
+        )
+        self.fault = fault
+
+
 class BlobFailed(SyncError):
     """One photo could not be uploaded (unreadable file, refused by the portal); the others go on."""
 

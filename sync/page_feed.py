@@ -15,10 +15,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
 
-#: One page as the client returns it: (protocol change dicts, next_cursor, has_more).
-Page = tuple[list[dict[str, Any]], int, bool]
+from sync.pull_page import Page  # one page as the client returns it: (protocol change dicts, next_cursor, has_more)
 
 #: Pages fetched and waiting at most; enough to fill a group while the store commits one.
 AHEAD = 4

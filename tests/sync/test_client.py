@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from sync.errors import AuthRequired, InsecurePortalURL, PortalError, PortalUnavailable, PortalUnreachable, SyncCancelled
+from sync.errors import (AuthRequired, InsecurePortalURL, MalformedPage, PortalError, PortalUnavailable, PortalUnreachable,
+                         SyncCancelled)
 from sync.transport import check_portal_url
 
 from httpstub import Reply, error
@@ -234,3 +235,53 @@ def test_a_pulled_page_reads_as_json_loads_reads_it(stub: Any, make_client: Any)
     assert client.pull_page(0, 10) == ([change], 4, True)
     [odd], _, _ = client.pull_page(0, 10)
     assert odd["data"]["full_name"] == "Zo\ud800 O\u2019Neill"
+
+
+GOOD_CHANGE = {"entity": "case", "id": "c1", "version": 2, "seq": 7, "deleted": False, "data": {"reference": "R-1"}}
+
+
+@pytest.mark.parametrize(("body", "fault"), [
+    ([GOOD_CHANGE], "not a JSON object"),
+    ({"changes": {"0": GOOD_CHANGE}, "next_cursor": 7, "has_more": False}, '"changes" is not a list'),
+    ({"changes": [GOOD_CHANGE], "next_cursor": "7", "has_more": False}, '"next_cursor" is not a whole number'),
+    ({"changes": [GOOD_CHANGE], "next_cursor": True, "has_more": False}, '"next_cursor" is not a whole number'),
+    ({"changes": [GOOD_CHANGE], "next_cursor": 7}, '"has_more" is not true or false'),
+    ({"changes": [GOOD_CHANGE, "case"], "next_cursor": 7, "has_more": False}, "change 2 of the page: it is not a JSON object"),
+    ({"changes": [{**GOOD_CHANGE, "entity": "spaceship"}], "next_cursor": 7, "has_more": False},
+     "change 1 of the page: the entity 'spaceship' is not one"),
+    ({"changes": [{**GOOD_CHANGE, "entity": ["case"]}], "next_cursor": 7, "has_more": False}, '"entity" is missing'),
+    ({"changes": [{k: v for k, v in GOOD_CHANGE.items() if k != "id"}], "next_cursor": 7, "has_more": False},
+     '"id" is missing or not a string'),
+    ({"changes": [{**GOOD_CHANGE, "version": 2.5}], "next_cursor": 7, "has_more": False},
+     '"version" is missing or not a whole number'),
+    ({"changes": [{**GOOD_CHANGE, "seq": None}], "next_cursor": 7, "has_more": False},
+     '"seq" is missing or not a whole number'),
+    ({"changes": [{**GOOD_CHANGE, "deleted": 0}], "next_cursor": 7, "has_more": False},
+     '"deleted" is missing or not true or false'),
+    ({"changes": [{**GOOD_CHANGE, "data": ["R-1"]}], "next_cursor": 7, "has_more": False},
+     '"data" is neither an object nor null'),
+])
+def test_a_malformed_page_is_refused_whole_with_what_is_wrong(stub: Any, make_client: Any, body: Any,
+                                                              fault: str) -> None:
+    """A page not of the protocol's shape is a MalformedPage naming the fault (not a pydantic or KeyError), retried never."""
+    server = stub(scripted(Reply(200, body)))
+    client = make_client(server.url)
+    with pytest.raises(MalformedPage) as raised:
+        client.pull_page(0, 10)
+    assert fault in str(raised.value) and "Nothing from them was saved" in str(raised.value)
+    assert len(server.requests) == 1
+
+
+def test_a_page_that_is_not_json_is_malformed(stub: Any, make_client: Any) -> None:
+    server = stub(scripted(Reply(200, b"<html>proxy login</html>", {"Content-Type": "text/html"})))
+    with pytest.raises(MalformedPage, match="not JSON"):
+        make_client(server.url).pull_page(0, 10)
+
+
+def test_a_well_formed_page_is_taken_as_sent(stub: Any, make_client: Any) -> None:
+    """A tombstone (data null or absent), unknown extra keys and every entity of the protocol pass unchanged."""
+    changes = [GOOD_CHANGE, {**GOOD_CHANGE, "id": "c2", "deleted": True, "data": None},
+               {"entity": "resident", "id": "r1", "version": 1, "seq": 8, "deleted": True},
+               {**GOOD_CHANGE, "entity": "awaab_schedule", "id": "s1", "later_field": [1]}]
+    server = stub(scripted(Reply(200, {"changes": changes, "next_cursor": 9, "has_more": True, "extra": 1})))
+    assert make_client(server.url).pull_page(0, 10) == (changes, 9, True)

@@ -13,7 +13,7 @@ import pytest
 
 from sync.blobs import BlobUploader
 from sync.engine import SyncEngine
-from sync.errors import AuthRequired, SyncBusy
+from sync.errors import AuthRequired, MalformedPage, SyncBusy
 from sync.lock import SyncLock
 
 from fakes import FakePortal, FakeStore, refuse_upload
@@ -239,3 +239,14 @@ def test_expired_token_stops_with_auth_required(portal: Any, store: Any, engine_
     with pytest.raises(AuthRequired):
         engine.run()
     assert len(store.ops) == 1
+
+
+def test_a_malformed_page_stops_the_pull_after_the_pages_before_it(portal: Any, store: Any, engine_for: Any) -> None:
+    """The pages before a malformed one are applied with their cursors; it and what follows are not, and the
+    sync stops with MalformedPage (the next sync resumes from the last page applied)."""
+    portal.add_changes(25)
+    portal.changes[14]["version"] = "2"          # on the second page of 10
+    engine, _server = engine_for(portal, store)
+    with pytest.raises(MalformedPage, match='change 5 of the page: "version"'):
+        engine.run()
+    assert store.applied == [(10, 10)] and store.cursor == 10
