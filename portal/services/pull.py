@@ -13,7 +13,9 @@ primary key as plain columns.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from collections.abc import Callable
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -162,9 +164,10 @@ def _scope_walk(session: Session, caller: scope.Caller) -> Callable[[int, int], 
 def _records(session: Session, rows: list[_Row]) -> dict[tuple[str, str], Any]:
     """The page's records as of the snapshot, by (entity, id): one query per entity, by primary key.
 
-    Core rows of the table's columns, which each model's ``data`` reads as it reads its
-    ORM object: a first sync pulls tens of thousands of records, and building an ORM
-    object for each, only to read its columns once, was most of a page's cost.
+    Each a named tuple of the table's columns, which each model's ``data`` reads as it reads
+    its ORM object: a first sync pulls tens of thousands of records, and building an ORM
+    object for each, only to read its columns once, was most of a page's cost; reading a
+    column of a SQLAlchemy ``Row`` by name costs several times reading a named tuple's.
     """
     wanted: dict[str, set[str]] = {}
     for row in rows:
@@ -172,9 +175,16 @@ def _records(session: Session, rows: list[_Row]) -> dict[tuple[str, str], Any]:
     found: dict[tuple[str, str], Any] = {}
     for entity, ids in wanted.items():
         model = _MODELS[entity]
+        record_of = _record_type(model.__table__)
         query = select(*model.__table__.columns).where(among(session, model.id, ids))
-        found.update(((entity, record.id), record) for record in session.execute(query))
+        found.update(((entity, record.id), record) for record in map(record_of, session.execute(query)))
     return found
+
+
+@lru_cache(maxsize=None)
+def _record_type(table: Any) -> Callable[[Any], tuple[Any, ...]]:
+    """A table's rows as named tuples (by column key): one type per table, made once."""
+    return namedtuple(f"{table.name}_record", [column.key for column in table.columns])._make  # type: ignore[misc]
 
 
 def _change(row: _Row, record: Any) -> dict[str, Any]:
