@@ -182,9 +182,10 @@ def _records(session: Session, rows: list[_Row]) -> dict[tuple[str, str], Any]:
 
 
 @lru_cache(maxsize=None)
-def _record_type(table: Any) -> Callable[[Any], tuple[Any, ...]]:
+def _record_type(table: Any) -> Callable[[Any], Any]:
     """A table's rows as named tuples (by column key): one type per table, made once."""
-    return namedtuple(f"{table.name}_record", [column.key for column in table.columns])._make  # type: ignore[misc]
+    record: Any = namedtuple(f"{table.name}_record", [column.key for column in table.columns])  # type: ignore[misc]
+    return record._make
 
 
 def _change(row: _Row, record: Any) -> dict[str, Any]:

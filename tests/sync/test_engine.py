@@ -15,6 +15,7 @@ from sync.blobs import BlobUploader
 from sync.engine import SyncEngine
 from sync.errors import AuthRequired, MalformedPage, SyncBusy
 from sync.lock import SyncLock
+from sync.page_feed import GROUP_WAIT
 
 from fakes import FakePortal, FakeStore, refuse_upload
 from httpstub import Reply, error
@@ -71,25 +72,24 @@ def test_full_sync_order_pages_chunks_and_batches(portal: Any, store: Any, engin
     assert [p.phase for p in seen if p.done == 0 and p.bytes_done == 0][0] == "pull" and seen[-1].phase == "done"
 
 
-def test_pages_that_arrive_while_the_store_is_busy_are_applied_together(portal: Any, store: Any,
-                                                                       engine_for: Any) -> None:
-    """While the store applies page 1 the rest arrive; they go in one transaction with the last cursor."""
+def test_pages_that_arrive_together_are_applied_in_one_transaction(portal: Any, store: Any,
+                                                                   engine_for: Any) -> None:
+    """The three pages come within the feed's wait: one transaction with the last cursor; a slow page alone."""
     portal.add_changes(25)
-    applied_alone = store.apply_changes
-
-    def slow_first_page(changes: Any, next_cursor: int) -> None:
-        if not store.applied:
-            # Page 1 takes until the fetching worker has queued every page and ended (has_more false).
-            deadline = time.monotonic() + 10
-            while any(t.name == "sync-pull" for t in threading.enumerate()) and time.monotonic() < deadline:
-                time.sleep(0.01)
-        applied_alone(changes, next_cursor)
-
-    store.apply_changes = slow_first_page
     engine, server = engine_for(portal, store)
     report = engine.run()
-    assert report.ok and store.applied == [(10, 10), (15, 25)] and store.cursor == 25
+    assert report.ok and store.applied == [(25, 25)] and store.cursor == 25
     assert server.paths() == ["GET /api/v1/sync/pull"] * 3
+    portal.add_changes(25)
+
+    def slow_second_page(request: Any) -> None:
+        if request.path.endswith("/sync/pull") and int(request.query["cursor"]) == 35:
+            time.sleep(GROUP_WAIT + 0.5)   # page 2 of the next pull comes after the group of page 1 has gone
+        return None
+
+    portal.before = slow_second_page
+    assert engine.run().ok
+    assert store.applied[1:] == [(10, 35), (15, 50)] and store.cursor == 50
 
 
 def test_conflicts_and_rejections_are_recorded_and_do_not_block(portal: Any, store: Any, engine_for: Any) -> None:

@@ -1,4 +1,4 @@
-"""`PageFeed`: pages fetched ahead in order, taken in groups of what has arrived, errors after the pages before."""
+"""`PageFeed`: pages fetched ahead in order, taken in groups of what arrives within the wait, errors after the pages before."""
 
 from __future__ import annotations
 
@@ -51,17 +51,36 @@ def test_pages_already_fetched_are_taken_together_up_to_the_limit_in_order() -> 
         assert pages.asked == [0, 10, 20, 30, 40, 50]     # each cursor once, in order; none after the last
 
 
-def test_a_page_is_taken_alone_when_the_next_has_not_arrived() -> None:
+def test_a_page_is_taken_alone_when_the_next_does_not_arrive_within_the_wait() -> None:
     gate = threading.Event()
     pages = Pages(2, gate=gate)
     with PageFeed(pages.fetch, 0) as feed:
-        group = feed.take()
+        started = time.monotonic()
+        group = feed.take(wait=0.2)
         assert [p[1] for p in group] == [10] and group[0][2]
+        assert 0.2 <= time.monotonic() - started < 5
         gate.set()
         last = feed.take()
         assert [p[1] for p in last] == [20] and not last[0][2]
         with pytest.raises(RuntimeError):
             feed.take()
+
+
+def test_pages_that_arrive_within_the_wait_join_the_group() -> None:
+    """Page 2 is held back a moment: the group waits for it (and page 3) instead of committing page 1 alone."""
+    gate = threading.Event()
+    pages = Pages(3, gate=gate)
+    with PageFeed(pages.fetch, 0) as feed:
+        threading.Timer(0.1, gate.set).start()
+        assert [p[1] for p in feed.take(wait=5)] == [10, 20, 30]
+
+
+def test_the_last_page_is_not_waited_after() -> None:
+    pages = Pages(1)
+    with PageFeed(pages.fetch, 0) as feed:
+        started = time.monotonic()
+        assert [p[1] for p in feed.take(wait=5)] == [10]
+        assert time.monotonic() - started < 2
 
 
 def test_a_failed_fetch_is_raised_after_the_pages_before_it() -> None:
