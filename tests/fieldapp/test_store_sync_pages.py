@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 
@@ -94,6 +95,36 @@ def test_bulk_rows_are_stored_as_the_orm_stores_them(tmp_path: Path) -> None:
             assert {c: getattr(bulk, c) for c in columns} == {c: getattr(orm, c) for c in columns}
             raw = session.connection().exec_driver_sql("SELECT * FROM cases ORDER BY id").fetchall()
             assert raw[0][1:] == raw[1][1:]   # the same text in the file, not only the same values read back
+    finally:
+        store.close()
+
+
+def test_bulk_rows_sharing_values_are_each_stored_as_the_orm_stores_them(tmp_path: Path) -> None:
+    """insert_rows converts each distinct value once: values equal in Python but stored differently
+    (True and 1, 0.0 and -0.0 in JSON; one instant in two time zones) are still each stored as the ORM stores them."""
+    store = FieldStore.open(tmp_path)
+    prop = f.property_()
+    base = _case_values(f.case(prop["id"], f.new_id(), reference="X")["data"])
+    opened = base["opened_at"]
+    variants = [{"reported_hazards": hazards} for hazards in ([], ["Fire"], ["Fire"], [1], [True], [1.0], [0.0], [-0.0])]
+    variants += [{"opened_at": opened.astimezone(timezone(timedelta(hours=5)))}, {"opened_at": opened},
+                 {"awaab": True}, {"awaab": 1}, {"clocks": [{"stage": "summary", "due_at": None}]}]
+    engine = store._write_engine
+    try:
+        with Session(engine) as session, session.begin():
+            rows = []
+            for n, variant in enumerate(variants):
+                values = {**base, "reference": f"R-{n}", **variant}
+                session.add(CaseRow(id=f"orm-{n:02d}", version=1, **values))
+                rows.append({"id": f"bulk-{n:02d}", "version": 1, **values})
+            session.flush()
+            insert_rows(session, cast(Table, CaseRow.__table__), rows)
+        with Session(engine) as session:
+            raw = {row[0]: row[1:] for row in session.connection().exec_driver_sql("SELECT * FROM cases")}
+            hazards = dict(session.connection().exec_driver_sql("SELECT id, reported_hazards FROM cases").fetchall())
+        for n in range(len(variants)):
+            assert raw[f"bulk-{n:02d}"] == raw[f"orm-{n:02d}"], variants[n]
+        assert [hazards[f"bulk-{n:02d}"] for n in range(3, 8)] == ["[1]", "[true]", "[1.0]", "[0.0]", "[-0.0]"]
     finally:
         store.close()
 
