@@ -114,6 +114,7 @@ class Initial:
     requests: int
     http: float
     applying: float
+    transactions: int
     portal_cpu: float
     laptop_cpu: float
     load: float
@@ -151,8 +152,8 @@ def initial_sync(url: str, account: Any, folder: Path, portal_cpu_now: Callable[
         assert report.ok, report.message
         if profiler and profile:
             profiler.dump_stats(profile)
-        initial = Initial(wall, client.request_count - before, sum(http), sum(applying), portal_cpu, own_cpu,
-                          os.getloadavg()[0], len(store.cases()))
+        initial = Initial(wall, client.request_count - before, sum(http), sum(applying), len(applying), portal_cpu,
+                          own_cpu, os.getloadavg()[0], len(store.cases()))
         idle = []
         for _ in range(noops):
             before = client.request_count
@@ -328,7 +329,8 @@ def main() -> int:
                                               noops=5 if last else 0, profile=profile)
                 runs.append(initial)
                 print(f"  {label} #{run + 1}: {initial.wall:.2f} s, {initial.requests} requests; portal answering "
-                      f"{initial.http:.2f} s, store applying {initial.applying:.2f} s (they overlap); CPU: portal "
+                      f"{initial.http:.2f} s, store applying {initial.applying:.2f} s in {initial.transactions} transactions "
+                      f"(they overlap); CPU: portal "
                       f"{initial.portal_cpu:.2f} s, laptop {initial.laptop_cpu:.2f} s; load average {initial.load:.1f}")
                 if profile:
                     print(f"    laptop cProfile: {profile}")

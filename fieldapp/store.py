@@ -36,7 +36,7 @@ from fieldapp.returned import ReturnedVisit
 from fieldapp import summaries as summary_rules
 from fieldapp import sync_apply
 from fieldapp.clock import as_utc, utc_now
-from fieldapp.db import DB_FILENAME, make_engine, upgrade_to, writer
+from fieldapp.db import DB_FILENAME, checkpoint_deferred, make_engine, upgrade_to, writer
 from fieldapp.errors import NotFoundError, StoreBusyError, StoreError
 from fieldapp.letter import LetterFacts
 from fieldapp.models import (
@@ -178,6 +178,14 @@ class FieldStore:
     def _write(self) -> Iterator[Session]:
         self._check_open()
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _pull_write(self) -> Iterator[Session]:
+        """`_write` for pulled pages, whose commits leave the WAL's checkpoint for later (`checkpoint_deferred`)."""
+        self._check_open()
+        with (checkpoint_deferred(self._write_engine, self._data_dir / DB_FILENAME) as connection,
+              Session(connection, expire_on_commit=False) as session, session.begin()):
             yield session
 
     def _check_open(self) -> None:
@@ -587,7 +595,7 @@ class FieldStore:
 
     def apply_changes(self, changes: Sequence[Mapping[str, Any]], next_cursor: int) -> None:
         """Apply one pulled page (protocol change dicts) and its cursor in one transaction."""
-        with self._write() as session:
+        with self._pull_write() as session:
             state = session.get(SyncStateRow, 1)
             me = state.user_id if state is not None else None
             dropped = sync_apply.apply_changes(session, changes, next_cursor, me)

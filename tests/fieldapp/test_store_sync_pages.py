@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import factories as f
 from fieldapp import FieldStore
 from fieldapp.bulk_rows import insert_rows
+from fieldapp.clock import utc_now
 from fieldapp.models import CaseRow
 from fieldapp.search import CaseFilter
 from fieldapp.sync_apply import _case_values
@@ -157,5 +158,32 @@ def test_a_case_back_at_a_new_version_with_nothing_changed_keeps_its_line(tmp_pa
         assert line.resident_names == next(c["data"]["full_name"] for c in changes
                                            if c["id"] == cases[0]["data"]["resident_ids"][0])
         assert store.cases(CaseFilter("damp back"))[0].reference == cases[1]["data"]["reference"]
+    finally:
+        store.close()
+
+
+def test_pulled_pages_commit_and_leave_the_checkpoint_to_the_next_ordinary_commit(tmp_path: Path) -> None:
+    """Pages past SQLite's 1,000-page checkpoint point stay in the WAL, committed (another connection reads
+    them); the next ordinary write checkpoints them; pooled connections keep SQLite's own checkpoint setting."""
+    store = FieldStore.open(tmp_path)
+    team = f.team()
+    pages: list[list[dict[str, Any]]] = [[team], []]
+    for n in range(3000):
+        prop = f.property_(f"SE{n % 9} 4AB", lines=(f"{n} Long Lane", "A rather long second address line"))
+        person = f.resident(prop["id"], f"Resident Number {n}", warnings=["Dog"])
+        pages[n % 2] += [prop, person, f.case(prop["id"], team["id"], reference=f"CK-{n:05d}", resident_ids=[person["id"]])]
+    db, wal = tmp_path / "fieldapp.db", tmp_path / "fieldapp.db-wal"
+    try:
+        store.apply_changes(pages[0], 98)
+        store.apply_changes(pages[1], 99)
+        assert wal.stat().st_size > 1000 * 4096 > db.stat().st_size    # not checkpointed into the file
+        with sqlite3.connect(db) as other:
+            assert other.execute("SELECT count(*) FROM cases").fetchone()[0] == 3000
+            assert other.execute("SELECT cursor FROM sync_state").fetchone()[0] == 99
+        for _ in range(3):   # whichever pooled connection comes next: SQLite's default again
+            with store._engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        store.mark_synced(utc_now())
+        assert db.stat().st_size > 1000 * 4096                          # the ordinary commit checkpointed
     finally:
         store.close()
