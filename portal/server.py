@@ -18,7 +18,7 @@ from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.main import create_app
-from portal.workers import WORKER_APP, hand_over
+from portal.workers import WORKER_APP, freeze_startup_heap, hand_over
 
 
 def prepare(settings: PortalSettings) -> Database:
@@ -121,6 +121,7 @@ def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = 
         target: Any = WORKER_APP
     else:
         target = create_app(settings, db)
+        freeze_startup_heap()
     # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
     # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
     uvicorn.run(target, factory=workers > 1, workers=workers, host=host, port=port, log_level="info", proxy_headers=False,

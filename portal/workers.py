@@ -15,6 +15,7 @@ rather than leave them serving the port unsupervised.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -48,7 +49,22 @@ def worker_app() -> FastAPI:
     """The app of one worker process (uvicorn's factory): dies with the supervisor, serves its settings."""
     _die_with_supervisor(int(os.environ[SUPERVISOR_ENV]))
     settings = PortalSettings.from_json(os.environ[SETTINGS_ENV])
-    return create_app(settings, Database(settings.database_url))
+    app = create_app(settings, Database(settings.database_url))
+    freeze_startup_heap()
+    return app
+
+
+def freeze_startup_heap() -> None:
+    """Leave every object a served process holds once its app is built out of the collector's walks.
+
+    The app, its routes and models, and SQLAlchemy's and pydantic's tables live as long as the
+    process, yet each full collection walked them all: a first sync's pull pages make objects
+    enough for one every few pages, and in the pull service of a 20,000-case first sync the
+    collector took 0.9-1.1 s of 3.5-4.8 s CPU (0.35-0.4 s with the start-up heap frozen). Only
+    what exists now is frozen; what requests make is collected as before.
+    """
+    gc.collect()   # garbage of the start-up itself is freed, not kept
+    gc.freeze()
 
 
 def _die_with_supervisor(supervisor: int) -> None:

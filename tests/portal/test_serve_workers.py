@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import weakref
 from pathlib import Path
 
 import pytest
 import requests
 
 from portal.core.config import KdfParams, PortalSettings
+from portal.workers import freeze_startup_heap
 from tests.portal.killable import KillablePortal
 
 
@@ -55,3 +58,23 @@ def test_workers_serve_and_die_with_a_killed_supervisor(tmp_path: Path) -> None:
         assert not any(_alive(pid) for pid in workers)
         portal.start()  # the port is free again: no orphan holds it
         assert requests.get(f"{portal.url}/health", timeout=30).status_code == 200
+
+
+def test_a_served_process_frees_its_start_up_garbage_then_freezes_what_lives() -> None:
+    """`freeze_startup_heap`: a cycle left over from start-up is collected, not kept frozen; what lives is frozen."""
+    if gc.get_freeze_count():
+        pytest.skip("something in this process froze objects already; unfreezing them here would undo it")
+
+    class Node:
+        me: object = None
+
+    kept, cycle = Node(), Node()
+    cycle.me = cycle
+    dropped = weakref.ref(cycle)
+    del cycle
+    try:
+        freeze_startup_heap()
+        assert dropped() is None and gc.get_freeze_count() > 0
+        assert all(each is not kept for each in gc.get_objects())   # frozen: out of the collector's generations
+    finally:
+        gc.unfreeze()
