@@ -187,7 +187,7 @@ class CaseDetailWidget(QWidget):
         for box in (self.clocks_panel, self.residents_box, self.property_box, self.description_box, self.visits_box):
             body.addWidget(box)
         body.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)  # nothing out of reach
         scroll.setWidget(content)
@@ -233,7 +233,12 @@ class CaseDetailWidget(QWidget):
         case, templates = loaded
         if case.id != self._wanted:
             return  # the officer already moved on to another case
+        another = self.case is None or self.case.id != case.id
         self.case, self.templates = case, templates
+        if another:
+            # From its top: the page kept the last case's scroll, and a home's safety warnings, shown
+            # first, stayed above the view. The same case refreshed (after a sync) keeps its place.
+            self.scroll_area.verticalScrollBar().setValue(0)
         self._set_enabled(True)
         self.title.setText(f"{case.reference} · {case.summary}")
         self.subtitle.setText(f"{label(case.case_type)} · {label(case.priority)} priority · {label(case.status)}"

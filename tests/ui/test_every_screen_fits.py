@@ -463,3 +463,21 @@ def test_a_case_with_statutory_deadlines_fits(qtbot: Any, window: Any, tasks: An
         screens.window(window, name)
         screens.need_in_view(window.case_detail.start_button, window, f"{name}: Start visit")
     screens.check()
+
+
+def test_another_case_opens_at_its_top_with_its_warnings_in_view(qtbot: Any, window: Any, tasks: Any,
+                                                                  size: str, artifacts: Path) -> None:
+    """Read to the bottom of one case, then pick one whose home has warnings: it shows from the top, warnings first."""
+    screens = Screens(size, artifacts)
+    window.resize(screens.width, screens.height)
+    _show_case(qtbot, window, _case(window, warnings=False))
+    detail = window.case_detail
+    bar = detail.scroll_area.verticalScrollBar()
+    QApplication.sendPostedEvents()
+    QApplication.processEvents()
+    bar.setValue(bar.maximum())
+    assert bar.value() > 0, f"the case is taller than its pane (scroll range {bar.maximum()})"
+    _show_case(qtbot, window, _case(window, warnings=True))
+    QApplication.processEvents()
+    screens.need_in_view(detail.banner, window, "The next case's safety warnings")
+    screens.check()
