@@ -155,10 +155,14 @@ class PhotoPanelWidget(QWidget):
     # ------------------------------------------------------------ state
 
     def set_photos(self, visit_id: str, photos: Sequence[Photo], question_labels: dict[str, str]) -> None:
+        kept = self.selected() if visit_id == self.visit_id else None
         self.visit_id = visit_id
         self.question_labels = question_labels
         self.model.set_question_labels(question_labels)
         self.model.set_rows(photos)
+        if kept is not None:
+            # The photo just captioned or attached stays chosen: the reset cleared it, and its buttons greyed out.
+            self.select_photo(kept.id)
         self.hint.setVisible(not photos and not self._read_only)
         self._load_thumbnails()
         self._update_buttons()

@@ -172,3 +172,16 @@ def test_questions_sharing_a_label_are_told_apart() -> None:
     """Two questions with one label are offered as two choices, so a photo attaches to the one chosen."""
     assert distinct_labels(["Notes", "Severity", "Notes"]) == ["Notes", "Severity", "Notes (2)"]
     assert distinct_labels(["Notes", "Notes", "Notes (2)"]) == ["Notes", "Notes (3)", "Notes (2)"]
+
+
+def test_the_photo_stays_chosen_after_its_caption_so_it_can_be_attached_next(qtbot: Any, window: Any,
+                                                                           panel: Any) -> None:
+    """Caption, then Attach to question, on the same photo: the grid keeps it chosen, its buttons stay enabled."""
+    chosen = panel.selected().id
+    qtbot.mouseClick(panel.caption_button, Qt.MouseButton.LeftButton)
+    dialog = _shown(qtbot, panel, QInputDialog)
+    qtbot.keyClicks(dialog.findChild(QLineEdit), "Bathroom ceiling")
+    with qtbot.waitSignal(panel.sig_photos_changed, timeout=10000):
+        _click(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    assert panel.selected() is not None and panel.selected().id == chosen
+    assert panel.attach_button.isEnabled() and panel.caption_button.isEnabled()
