@@ -84,7 +84,7 @@ def _stages(sources: list[Path], policy: PhotoPolicy) -> dict[str, float]:
     return {stage: statistics.median(values) for stage, values in times.items()}
 
 
-class _Run:
+class Run:
     """Wall time, processor time (all threads) and minor page faults (the whole process) of each timed step."""
 
     def __init__(self) -> None:
@@ -107,7 +107,7 @@ class _Run:
 
 def _timed_imports(sources: list[Path], policy: PhotoPolicy, root: Path, on: Callable[[Callable[[], Any]], Any]) -> None:
     """Time decode and import of every source ROUNDS times, interleaved, each step run through ``on``; print the figures."""
-    decodes, imports, writes = _Run(), _Run(), _Run()
+    decodes, imports, writes = Run(), Run(), Run()
     on(partial(_decode, sources[0]))  # untimed first run: the thread's first picture
     for round_no in range(ROUNDS):
         for source in sources:
