@@ -8,8 +8,9 @@ served ``chunk_bytes`` (from ``GET /sync/meta``) allows; then the same amount ag
 4 connections at once (``curl --parallel``: the engine uploads over at most 4). Every
 photo is a distinct blob (a few random bytes after the JPEG's end give it a new hash),
 so dedupe cannot help. Prints MB/s per database and the load average, the portal's CPU
-a photo (user and system), and what this disk's syncs alone allow; the goal holds on a
-quiet machine.
+a photo (user and system), that CPU step by step (the portal's own functions timed in
+this process: lookup, hash, JPEG check, file and syncs, row and commit; the rest is HTTP
+and ASGI), and what this disk's syncs alone allow; the goal holds on a quiet machine.
 
 Usage: python bench/bench_ingest.py [--sqlite-only | --pg-only] [--megabytes 320] [--connections 1,4] [--profile]
 (--profile runs the portal under py-spy and writes its collapsed stacks to the temp folder).
@@ -18,6 +19,8 @@ Usage: python bench/bench_ingest.py [--sqlite-only | --pg-only] [--megabytes 320
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import random
 import shutil
@@ -29,6 +32,7 @@ import time
 from pathlib import Path
 
 import requests
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -111,6 +115,60 @@ def disk_sync_ms(folder: Path, size: int) -> tuple[float, float]:
     return statistics.median(syncs) * 1000, statistics.median(dirs) * 1000
 
 
+def cpu_breakdown(database_url: str, work: Path, photos: list[bytes], token: str, rounds: int = 3) -> dict[str, float]:
+    """Median CPU milliseconds per photo of each step a whole-photo PUT takes, run here with the portal's own functions.
+
+    The steps of ``services.blobs._put_whole`` and the lookup before it, one at a time over
+    the same photos (each a new blob): what the served CPU a photo is made of, save the
+    HTTP and ASGI work (the served figure minus these).
+    """
+    from portal.blobstore import FileBlobStore
+    from portal.core.config import PortalSettings
+    from portal.core.db import Database
+    from portal.services import blobs as blob_service
+    from portal.services.imagecheck import inspect_image
+
+    settings = PortalSettings.from_env(database_url=database_url, blob_dir=work)
+    db, store = Database(database_url), FileBlobStore(work)
+    hashes = [hashlib.sha256(data).hexdigest() for data in photos]
+    with db.read_once_connection() as connection:
+        found = blob_service.caller_and_state(connection, token, hashes[0])
+    assert found is not None, "the bench's token is not live"
+    caller = found[0]
+    facts = inspect_image(io.BytesIO(photos[0]), settings.max_photo_edge)
+
+    def lookup(sha: str, data: bytes) -> None:
+        with db.read_once_connection() as connection:
+            blob_service.caller_and_state(connection, token, sha)
+
+    def record(sha: str, data: bytes) -> None:
+        blob_service.record_whole(db, caller, sha, len(data), facts)
+
+    steps = {
+        "token + blob lookup": lookup,
+        "sha256": lambda sha, data: hashlib.sha256(data).digest(),
+        "JPEG check": lambda sha, data: inspect_image(io.BytesIO(data), settings.max_photo_edge),
+        "file write + syncs": lambda sha, data: store.store_whole(sha, data),
+        "blob row + commit": record,
+    }
+    found_ms: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            started = time.process_time()
+            for sha, data in zip(hashes, photos):
+                step(sha, data)
+            found_ms[name].append((time.process_time() - started) / len(photos) * 1000)
+        # The next round stores the same blobs again: drop this round's rows and files.
+        with db.plain_connection(writes=True) as connection:
+            connection.execute(text("DELETE FROM blob_uploaders WHERE user_id = :u"), {"u": caller.id})
+            connection.execute(text("DELETE FROM blobs WHERE sha256 IN (SELECT value FROM json_each(:h))") if db.sqlite
+                               else text("DELETE FROM blobs WHERE sha256 = ANY(:h)"), {"h": json.dumps(hashes) if db.sqlite else hashes})
+        for sha in hashes:
+            store.delete(sha)
+    db.dispose()
+    return {name: statistics.median(values) for name, values in found_ms.items()}
+
+
 def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megabytes: int, connections: list[int], profile: bool) -> None:
     """Seed, serve with defaults, curl the photos over each number of connections; prints MB/s."""
     from portal.seed import seed
@@ -146,6 +204,13 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
             cpu = user + system
             print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo (user {user / blobs * 1000:.2f}, "
                   f"system {system / blobs * 1000:.2f}; bound by that alone: {total / 1e6 / cpu:.0f} MB/s)")
+        rng = random.Random(99)
+        sample = [bases[n % len(bases)] + rng.randbytes(16) for n in range(100)]
+        load_before = served.load()
+        parts = cpu_breakdown(database_url, work / f"breakdown-{label}", sample, token)
+        steps = "; ".join(f"{name} {ms:.2f}" for name, ms in parts.items())
+        print(f"{'':<10} CPU ms per photo, step by step in this process (median of 3 x {len(sample)}): {steps}; "
+              f"together {sum(parts.values()):.2f}, the rest of the served figure is HTTP and ASGI; {load_before}")
         sync_ms, dir_ms = disk_sync_ms(work / "probe", total // blobs)
         print(f"{'':<10} this disk now: fdatasync of a photo-sized write {sync_ms:.1f} ms, folder fsync {dir_ms:.1f} ms; "
               f"one connection waits for both per photo (the durability promise): "

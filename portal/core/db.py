@@ -173,6 +173,17 @@ class Database:
         with self._once_bind.connect() as connection:
             yield connection
 
+    @contextmanager
+    def write_once_connection(self) -> Iterator[Connection]:
+        """For a single write statement on PostgreSQL: autocommit, so it is committed (durably) when it returns.
+
+        (On SQLite use ``plain_connection(writes=True)``: its begin hook needs a transaction.)
+        """
+        if self.sqlite:
+            raise ValueError("write_once_connection is for PostgreSQL; SQLite writes in plain_connection(writes=True)")
+        with self._once_bind.connect() as connection:
+            yield connection
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Insert, Select, String, Update, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import Connection, DateTime, Insert, Select, String, Update, and_, bindparam, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -278,9 +278,25 @@ def _put_whole(
     facts = inspect_image(io.BytesIO(body), settings.max_photo_edge)
     # The bytes are on disk before the row that says they are commits.
     store.store_whole(sha256, body)
-    with db.plain_connection(writes=True) as connection:
-        _record_blob(connection, caller, sha256, len(body), facts)
+    record_whole(db, caller, sha256, len(body), facts)
     return 201, {"state": "complete"}
+
+
+def record_whole(db: Database, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
+    """``_record_blob`` for a blob stored whole, committed (durably) before it returns.
+
+    On PostgreSQL one statement on an autocommit connection: a round trip instead of four
+    (BEGIN, two INSERTs, COMMIT), for every photo a push sends.
+    """
+    if db.sqlite:
+        with db.plain_connection(writes=True) as connection:
+            _record_blob(connection, caller, sha256, total, facts)
+        return
+    with db.write_once_connection() as connection:
+        connection.execute(_PG_RECORD_BLOB, {
+            "sha": sha256, "user": caller.id, "total": total, "type": facts.content_type, "now": utcnow(),
+            "width": facts.width, "height": facts.height,
+        })
 
 
 def _complete(session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, partial: BlobPartialRow) -> None:
@@ -338,6 +354,19 @@ def _build_statements(insert: Any) -> _Statements:
         touch_blob=update(BlobRow).where(BlobRow.sha256 == sha).values(updated_at=now),
     )
 
+
+#: ``_record_blob`` as one PostgreSQL statement. The UPDATE sees the statement's snapshot,
+#: so it touches only a row that existed before (what ``touch=not created`` does there).
+_PG_RECORD_BLOB = text("""
+WITH added AS (
+    INSERT INTO blobs (sha256, state, "offset", total, content_type, updated_at, width, height)
+    VALUES (:sha, 'complete', :total, :total, :type, :now, :width, :height)
+    ON CONFLICT (sha256) DO NOTHING RETURNING sha256
+), touched AS (
+    UPDATE blobs SET updated_at = :now WHERE sha256 = :sha AND NOT EXISTS (SELECT FROM added)
+)
+INSERT INTO blob_uploaders (sha256, user_id) VALUES (:sha, :user) ON CONFLICT DO NOTHING
+""").bindparams(bindparam("now", type_=DateTime))
 
 _BY_DIALECT = {"postgresql": _build_statements(pg_insert), "sqlite": _build_statements(sqlite_insert)}
 
