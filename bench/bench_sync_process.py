@@ -14,7 +14,9 @@ with nothing new on either side:
 - the first, with every module compiled from source (``PYTHONDONTWRITEBYTECODE=1``, as
   this machine's shells run Python): what earlier measurements of the process paid.
 
-Processes run as installed: bytecode cached (`installed`).
+Processes run as installed: bytecode cached (`installed`). With nothing to do, the process
+reads its store through the standard library (`fieldapp.lazy_store`): SQLAlchemy is not
+loaded (``--modules`` lists what was).
 
 Each is repeated (``--repeats``), interleaved with ``python -c pass`` (the interpreter's own
 start at the same moment's load), and the medians printed with the process's CPU time
