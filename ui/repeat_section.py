@@ -15,8 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldapp.domain import is_blank
 from fieldapp.domain_forms import FormShape
@@ -147,6 +158,22 @@ class RepeatSectionWidget(QGroupBox):
         first = next(iter(repetition.rows.values()), None)
         if first is not None:
             first.editor.focus_widget().setFocus()
+            self._scroll_to(repetition.title, first)
+
+    def _scroll_to(self, *widgets: QWidget) -> None:
+        """Bring the new repetition's title and first field into the page's view.
+
+        It opened below the button, out of sight on a small screen, while the cursor sat in its
+        first field: what was typed went where it could not be seen.
+        """
+        area = self.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is None:
+            return
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # the new repetition laid out first
+        for widget in widgets:
+            area.ensureWidgetVisible(widget)
 
     def ask_remove(self, repetition: RepetitionWidget) -> None:
         """Remove a repetition once the officer confirms: its answers go with it."""

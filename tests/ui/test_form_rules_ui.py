@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QInputDialog, QMessageBox
 
 from factory import import_one_photo, screenshot, wait_idle
@@ -155,3 +156,22 @@ def test_going_to_a_repeated_question_finds_the_repetition_that_lacks_it(qtbot: 
     combo = rooms.repetitions[1].rows["room"].editor.focus_widget()
     qtbot.waitUntil(combo.hasFocus, timeout=5000)
     assert in_view(combo, window)
+
+
+def test_add_another_shows_the_field_it_puts_the_cursor_in(qtbot: Any, window: Any) -> None:
+    """On a small screen each new room scrolls into view with its first field, where the cursor now is."""
+    from fit import SIZES, in_view
+
+    window.resize(*SIZES["1366x768@150"])
+    editor = _open(qtbot, window)
+    rooms = editor.repeats["rooms"]
+    for number in range(3):
+        # Scrolled as far as shows the button, at the foot of the view: the new room opens below it.
+        button = rooms.add_button
+        foot = button.mapTo(editor.scroll.widget(), QPoint(0, button.height())).y()
+        editor.scroll.verticalScrollBar().setValue(foot - editor.scroll.viewport().height())
+        assert in_view(button, window)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        field = rooms.repetitions[number].rows["room"].editor.focus_widget()
+        qtbot.waitUntil(field.hasFocus, timeout=5000)
+        assert in_view(field, window), f"room {number + 1}'s first field is out of sight"
