@@ -95,7 +95,8 @@ class DeadlinesWidget(QWidget):
         # Columns most useful first: on a small screen the last ones are left out (the case page has them).
         by_use = (DeadlinesTableModel.COL_LEFT, DeadlinesTableModel.COL_CASE, DeadlinesTableModel.COL_DUE,
                   DeadlinesTableModel.COL_STAGE, DeadlinesTableModel.COL_PRIORITY, DeadlinesTableModel.COL_OFFICER)
-        self.columns = ColumnFitter(self.table, (20, 34, 26, 40, 18, 12), by_use)
+        # Time left holds "Breached 19 days ago" in bold: at 20 characters it read "Breached 19 day…".
+        self.columns = ColumnFitter(self.table, (24, 34, 26, 40, 18, 12), by_use)
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.8))
         self.table.activated.connect(self._on_table_activated)
         self.empty = wrapping_label("No deadline is running for your cases.", "muted")

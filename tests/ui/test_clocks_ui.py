@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtGui import QColor
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from clock_factory import add_clocks
 from factory import screenshot, wait_idle
@@ -317,3 +318,25 @@ def test_going_to_the_assessment_shows_where_the_cursor_is(qtbot: Any, window: A
     focus = editor.assessment.focus_widget()
     qtbot.waitUntil(focus.hasFocus, timeout=5000)
     assert in_view(focus, window), "the assessment's Finding, with the cursor, is in view"
+
+
+def test_a_breach_of_weeks_reads_whole_in_the_deadlines_list(qtbot: Any, window: Any) -> None:
+    """"Breached 19 days ago", in bold, fits the Time left column on both small screens (it showed "Breached 19 day…")."""
+    from datetime import datetime, timedelta, timezone
+
+    from PySide6.QtGui import QFontMetrics
+
+    from fit import SIZES
+
+    add_clocks(window.ctx.store, now=datetime.now(timezone.utc) - timedelta(days=19))
+    with qtbot.waitSignal(window.deadlines.sig_loaded, timeout=10000):
+        window.show_deadlines()
+    table, model = window.deadlines.table, window.deadlines.model
+    text = model.index(0, model.COL_LEFT).data()
+    assert text.startswith("Breached 2") and text.endswith(" days ago")
+    font = model.index(0, model.COL_LEFT).data(Qt.ItemDataRole.FontRole) or table.font()
+    margins = 2 * (table.style().pixelMetric(table.style().PixelMetric.PM_FocusFrameHMargin) + 1)
+    for width, height in SIZES.values():
+        window.resize(width, height)
+        QApplication.processEvents()
+        assert QFontMetrics(font).horizontalAdvance(text) + margins <= table.columnWidth(model.COL_LEFT), (width, text)
