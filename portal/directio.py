@@ -60,8 +60,16 @@ _direct_works = _O_DIRECT != 0
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
+    pwrite = getattr(os, "pwrite", None)
+    if pwrite is None:
+        # Windows has no pwrite: the descriptor is this write's alone (the blob store opens one per
+        # request), so seeking it first is as good.
+        os.lseek(fd, offset, os.SEEK_SET)
+        while data:
+            data = data[os.write(fd, data):]
+        return
     while data:
-        written = os.pwrite(fd, data, offset)
+        written = pwrite(fd, data, offset)
         data, offset = data[written:], offset + written
 
 
