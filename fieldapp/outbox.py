@@ -222,14 +222,22 @@ def _record_accepted_submits(session: Session, answered: Sequence[tuple[OutboxOp
     visits = cast(Table, VisitRow.__table__)
     session.connection().execute(
         update(visits).where(visits.c.id == bindparam("b_id"), visits.c.op_id == bindparam("b_op"))
-        .values(state=VisitState.SUBMITTED.value, op_id=None, local_edits=False,
-                server_version=func.coalesce(bindparam("b_version"), visits.c.server_version)),
+        .values(_submitted_as_sent(func.coalesce(bindparam("b_version"), visits.c.server_version))),
         [{"b_id": op.id, "b_op": op.op_id, "b_version": result.version or None} for op, result in answered])
     hashes = sorted({h for op, _result in answered for h in _photo_hashes(op.data)})
     if hashes:
         blobs = sqlite_insert(cast(Table, BlobRow.__table__))
         session.connection().execute(blobs.on_conflict_do_update(index_elements=["sha256"], set_={"uploaded": True}),
                                      [{"sha256": h, "uploaded": True} for h in hashes])
+
+
+def _submitted_as_sent(server_version: Any) -> dict[str, Any]:
+    """A visit's columns once the portal accepted its latest submit: submitted, as sent, at the portal's version.
+
+    ``server_version`` is the result's version, else the visit's own (a value, or a SQL
+    expression for the set-based recording). The one definition both recordings use.
+    """
+    return {"state": VisitState.SUBMITTED.value, "op_id": None, "local_edits": False, "server_version": server_version}
 
 
 def _outbox_rows(session: Session, op_ids: Sequence[str]) -> dict[str, OutboxRow]:
@@ -281,12 +289,11 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult, hashes: Se
     status = result.status
     if result.accepted:
         session.delete(row)
+        # The portal holds every photo of an accepted submit, whether or not the visit still carries it.
+        set_uploaded(session, hashes, True)
         if visit is not None:
-            visit.state = VisitState.SUBMITTED.value
-            visit.server_version = result.version or visit.server_version
-            visit.op_id = None
-            visit.local_edits = False
-            set_uploaded(session, hashes, True)
+            for column, value in _submitted_as_sent(result.version or visit.server_version).items():
+                setattr(visit, column, value)
         return False
     code, message, details = op_error(result)
     if status == OpStatus.REJECTED and code == ErrorCode.BLOB_MISSING and row.attempts + 1 < MAX_BLOB_RETRIES:
