@@ -7,7 +7,9 @@ are matched by ``op_id``: a result for an op that is no longer the visit's lates
 Push results (PROTOCOL.md "Ops"):
 
 * ``applied`` / ``duplicate``: the op leaves the outbox; a visit becomes SUBMITTED
-  at the portal's version, and its photos count as uploaded.
+  at the portal's version, and its photos count as uploaded. A visit already pulled at
+  a later version (a lead's decision that came while the answer was lost) takes that
+  version's state instead, never an older version.
 * ``conflict``: the op leaves the outbox and becomes a problem; the visit keeps
   everything typed. Code ``visit_locked`` (approved meanwhile) offers AMEND;
   otherwise RETRY (on the portal's current version) or DISCARD (take the portal's).
@@ -33,7 +35,7 @@ from sqlalchemy.orm import Session, load_only
 from fieldapp.bulk_rows import among
 from fieldapp.clock import utc_now
 from fieldapp.domain import ErrorCode, OpKind, OpStatus
-from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitRow
+from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitHistoryRow, VisitRow
 from fieldapp.types import BlobRef, OutboxOp, Problem, ProblemAction, VisitState
 from fieldapp.visits import new_id
 
@@ -220,15 +222,39 @@ def _record_accepted_submits(session: Session, answered: Sequence[tuple[OutboxOp
     op_ids = [op.op_id for op, _result in answered]
     session.execute(delete(OutboxRow).where(among(OutboxRow.op_id, op_ids)), execution_options={"synchronize_session": False})
     visits = cast(Table, VisitRow.__table__)
+    version: Any = func.coalesce(bindparam("b_version"), visits.c.server_version)
     session.connection().execute(
-        update(visits).where(visits.c.id == bindparam("b_id"), visits.c.op_id == bindparam("b_op"))
-        .values(_submitted_as_sent(func.coalesce(bindparam("b_version"), visits.c.server_version))),
+        update(visits).where(visits.c.id == bindparam("b_id"), visits.c.op_id == bindparam("b_op"),
+                             visits.c.server_version <= version)
+        .values(_submitted_as_sent(version)),
         [{"b_id": op.id, "b_op": op.op_id, "b_version": result.version or None} for op, result in answered])
+    # Left with their op: visits the portal changed after applying it (`_take_later_pulled`); rare, so one by one.
+    for visit in session.scalars(select(VisitRow).where(among(VisitRow.op_id, op_ids))):
+        _take_later_pulled(session, visit)
     hashes = sorted({h for op, _result in answered for h in _photo_hashes(op.data)})
     if hashes:
         blobs = sqlite_insert(cast(Table, BlobRow.__table__))
         session.connection().execute(blobs.on_conflict_do_update(index_elements=["sha256"], set_={"uploaded": True}),
                                      [{"sha256": h, "uploaded": True} for h in hashes])
+
+
+def _take_later_pulled(session: Session, visit: VisitRow) -> None:
+    """An accepted submit whose visit the portal changed since applying it: the visit takes the later version's state.
+
+    Only a lost answer does this: the op was applied, a lead returned (or approved) the
+    visit, the pull brought that version while the op was still queued here (so it kept
+    the visit as it was, see `sync_apply`), and the replayed push answers ``duplicate``
+    with the op's old version. Marking the visit submitted at that version would hide the
+    lead's decision for good (the cursor is past it). The visit's content is what the op
+    sent, so only its state is taken, from the pulled version in ``visit_history``.
+    """
+    from fieldapp.sync_apply import STATUS_STATE   # here: sync_apply's rules import this module
+
+    status = session.scalar(select(VisitHistoryRow.status).where(
+        VisitHistoryRow.visit_id == visit.id, VisitHistoryRow.version == visit.server_version))
+    visit.state = STATUS_STATE.get(str(status), VisitState.SUBMITTED).value
+    visit.op_id = None
+    visit.local_edits = False
 
 
 def _submitted_as_sent(server_version: Any) -> dict[str, Any]:
@@ -291,7 +317,9 @@ def _visit_result(session: Session, row: OutboxRow, result: OpResult, hashes: Se
         session.delete(row)
         # The portal holds every photo of an accepted submit, whether or not the visit still carries it.
         set_uploaded(session, hashes, True)
-        if visit is not None:
+        if visit is not None and result.version and visit.server_version > result.version:
+            _take_later_pulled(session, visit)
+        elif visit is not None:
             for column, value in _submitted_as_sent(result.version or visit.server_version).items():
                 setattr(visit, column, value)
         return False

@@ -286,6 +286,26 @@ def test_the_echo_of_a_push_is_skipped_and_what_follows_it_applied(filled: Fille
     assert _history(filled, visit_id) == [(2, "returned")]
 
 
+@pytest.mark.parametrize("alone", [True, False], ids=["set-based", "per-op"])
+def test_a_return_pulled_while_the_push_answer_was_lost_is_kept_when_the_replay_answers(filled: Filled, alone: bool) -> None:
+    """A push applied whose answer was lost, a lead's return pulled while the op is still queued, then the replay's
+    `duplicate` (the old version): the visit is returned, with the comment, at the return's version; never submitted."""
+    visit_id = queued(filled)
+    others = [] if alone else [queued(filled)]
+    ops = filled.store.outbox()
+    review = {"decision": "return", "comment": "Add the bathroom photo", "lead_id": filled.world.lead_id,
+              "decided_at": "2025-11-21T09:00:00Z"}
+    filled.store.apply_changes([server_visit(filled, visit_id, 2, "returned", review=review)], 500)
+    assert filled.store.visit(visit_id).state == VisitState.QUEUED   # the op is unsent: the return waits
+    results = [f.pushed(ops[0], "duplicate", version=1, seq=7)]
+    results += [f.pushed(op, "rejected", error={"code": "invalid_answers", "message": "Bad."}) for op in ops[1:]]
+    assert filled.store.record_results(ops, results) == 0
+    visit = filled.store.visit(visit_id)
+    assert (visit.state, visit.server_version) == (VisitState.RETURNED, 2) and visit.editable
+    assert visit.review is not None and visit.review.comment == "Add the bathroom photo"
+    assert filled.store.outbox() == [] and all(filled.store.visit(o).state == VisitState.DRAFT for o in others)
+
+
 def test_a_pulled_version_of_a_visit_still_queued_here_is_no_echo(filled: Filled) -> None:
     """A visit submitted again here after its push (queued anew) keeps what was typed when its old version comes back."""
     visit_id = queued(filled)
