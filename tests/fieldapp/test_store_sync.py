@@ -249,6 +249,31 @@ def test_a_batch_of_accepted_submits_is_recorded_as_one_by_one_and_a_replay_chan
             filled.store.close()
 
 
+def test_a_group_of_pages_holding_records_twice_keeps_their_later_versions(filled: Filled) -> None:
+    """Pages applied as one group (sync.page_feed) may hold a record once each: new then changed, or changed then
+    gone; the later version wins, as when the pages are applied one by one."""
+    w = filled.world
+    prop = f.property_(postcode="E1 1AA")
+    resident = f.resident(prop["id"], "Sam Bloggs")
+    first = f.case(prop["id"], w.team_id, reference="GRP-1", resident_ids=[resident["id"]], officer_id=w.officer_id)
+    later = f.case(prop["id"], w.team_id, reference="GRP-1", resident_ids=[], officer_id=w.officer_id,
+                   summary="Leak under the sink", id=first["id"], version=2)
+    moved = f.property_(postcode="E1 1AB", id=prop["id"], version=2)
+    visit_id = f.new_id()
+    new_visit = server_visit(filled, visit_id, 1, "submitted", notes="first")
+    returned = server_visit(filled, visit_id, 2, "returned", notes="first", review={
+        "decision": "return", "comment": "Which room?", "lead_id": w.lead_id, "decided_at": "2025-11-21T09:00:00Z"})
+    filled.store.apply_changes([prop, resident, first, new_visit, later, moved, returned], 700)
+    [found] = filled.store.cases(CaseFilter("GRP-1"))
+    assert found.summary == "Leak under the sink"
+    case = filled.store.case(found.id)
+    assert case.residents == () and case.property.postcode == "E1 1AB" and found.postcode == "E1 1AB"
+    visit = filled.store.visit(visit_id)
+    assert (visit.state, visit.server_version) == (VisitState.RETURNED, 2)
+    assert _history(filled, visit_id) == [(1, "submitted"), (2, "returned")]
+    assert filled.store.sync_state().cursor == 700
+
+
 # ---------------------------------------------------------------- pulled own visits
 
 
