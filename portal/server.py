@@ -18,7 +18,7 @@ from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.main import create_app
-from portal.workers import WORKER_APP, freeze_startup_heap, hand_over
+from portal.workers import HEALTHCHECK_SECONDS, WORKER_APP, freeze_startup_heap, hand_over
 
 
 def prepare(settings: PortalSettings) -> Database:
@@ -125,7 +125,7 @@ def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = 
     # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
     # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
     uvicorn.run(target, factory=workers > 1, workers=workers, host=host, port=port, log_level="info", proxy_headers=False,
-                access_log=access_log, **connection_limits(settings))
+                access_log=access_log, timeout_worker_healthcheck=HEALTHCHECK_SECONDS, **connection_limits(settings))
 
 
 def connection_limits(settings: PortalSettings) -> dict[str, Any]:

@@ -32,6 +32,12 @@ SUPERVISOR_ENV = "FIELDAPP_PORTAL_SUPERVISOR_PID"
 #: uvicorn's import string for ``worker_app``.
 WORKER_APP = f"{__name__}:worker_app"
 _PR_SET_PDEATHSIG = 1
+#: How long uvicorn's supervisor waits for a worker to answer its health check before it
+#: kills and replaces it. uvicorn's 5 s is less than a worker takes to start on a busy
+#: host (its interpreter imports the portal before it can answer: 2 s idle, 6-7 s measured
+#: at load 10 on 2 CPUs), so every worker was killed while starting, and again, for ever.
+#: A longer wait only delays replacing a worker that hangs.
+HEALTHCHECK_SECONDS = 60
 
 
 def default_workers() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import time
 import weakref
 from pathlib import Path
@@ -78,3 +79,26 @@ def test_a_served_process_frees_its_start_up_garbage_then_freezes_what_lives() -
         assert all(each is not kept for each in gc.get_objects())   # frozen: out of the collector's generations
     finally:
         gc.unfreeze()
+
+
+_SLOW_START = '''
+import os, sys, time
+# Only in uvicorn's worker processes (multiprocessing's spawn), before they can answer the supervisor's ping.
+if "--multiprocessing-fork" in sys.orig_argv:
+    time.sleep(float(os.environ["FIELDAPP_TEST_WORKER_START_DELAY"]))
+'''
+
+
+@pytest.mark.slow
+def test_workers_slow_to_start_on_a_busy_host_are_waited_for(tmp_path: Path) -> None:
+    """A worker whose interpreter takes longer than uvicorn's default 5 s health check to start (imports on a busy
+    host: 6-7 s measured at load 10) is waited for, not killed and restarted for ever."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(_SLOW_START)
+    with KillablePortal(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path / "blobs", "--workers", "2") as portal:
+        portal.env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), *filter(None, [portal.env.get("PYTHONPATH")])])
+        portal.env["FIELDAPP_TEST_WORKER_START_DELAY"] = "12"  # past two of the supervisor's 5 s pings in a row
+        portal.start()
+        assert portal.process is not None
+        assert len(_workers(portal.process.pid)) == 2
+        assert requests.get(f"{portal.url}/sync/meta", timeout=30).status_code == 401
