@@ -23,7 +23,6 @@ import itertools
 import os
 import threading
 import time
-from collections import OrderedDict
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,51 +94,12 @@ def _datasync(fd: int) -> None:
     (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
 
-class _Digests:
-    """SHA-256 states of partial uploads as far as this process wrote them, so completing hashes only the last chunk.
-
-    A state is used only when it covers exactly the bytes on disk; after a restart, or
-    when another portal process wrote a chunk, the file is hashed from the start instead.
-    Bounded: the least recently written states are forgotten first.
-    """
-
-    def __init__(self, limit: int = 256) -> None:
-        self._states: OrderedDict[Path, tuple[int, "hashlib._Hash"]] = OrderedDict()
-        self._limit = limit
-        self._lock = threading.Lock()
-
-    def advance(self, path: Path, offset: int, data: bytes) -> None:
-        with self._lock:
-            known = self._states.pop(path, None)
-        if offset == 0:
-            state = hashlib.sha256()
-        elif known is not None and known[0] == offset:
-            state = known[1]
-        else:
-            return  # bytes before ``offset`` were not seen here: hash the file when it completes
-        state.update(data)
-        with self._lock:
-            self._states[path] = (offset + len(data), state)
-            while len(self._states) > self._limit:
-                self._states.popitem(last=False)
-
-    def take(self, path: Path, size: int) -> str | None:
-        with self._lock:
-            known = self._states.pop(path, None)
-        return known[1].hexdigest() if known is not None and known[0] == size else None
-
-    def forget(self, path: Path) -> None:
-        with self._lock:
-            self._states.pop(path, None)
-
-
 class FileBlobStore(BlobStore):
     """Blobs in a directory tree; every write is flushed to disk before it is acknowledged."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         (self.root / "partial").mkdir(parents=True, exist_ok=True)
-        self._digests = _Digests()
 
     def _final(self, sha256: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.bin"
@@ -166,7 +126,6 @@ class FileBlobStore(BlobStore):
             os.close(fd)
         if created:
             _sync_dir(path.parent)
-        self._digests.advance(path, offset, data)
 
     def store_whole(self, sha256: str, data: bytes) -> None:
         final = self._final(sha256)
@@ -183,12 +142,12 @@ class FileBlobStore(BlobStore):
         _sync_dir(final.parent)
 
     def partial_digest(self, sha256: str, owner: str) -> str:
-        path = self._partial(sha256, owner)
-        known = self._digests.take(path, path.stat().st_size)
-        if known is not None:
-            return known
+        # Hashed from the file, not from states kept while writing: with several portal
+        # processes, one may have discarded and restarted the upload since this one saw
+        # its first chunks, and a kept state would vouch for bytes no longer on disk.
+        # Only blobs larger than a chunk (4 MiB by default) take this path.
         digest = hashlib.sha256()
-        with path.open("rb") as handle:
+        with self._partial(sha256, owner).open("rb") as handle:
             for block in iter(lambda: handle.read(1024 * 1024), b""):
                 digest.update(block)
         return digest.hexdigest()
@@ -204,9 +163,7 @@ class FileBlobStore(BlobStore):
         _sync_dir(final.parent)
 
     def discard(self, sha256: str, owner: str) -> None:
-        path = self._partial(sha256, owner)
-        self._digests.forget(path)
-        path.unlink(missing_ok=True)
+        self._partial(sha256, owner).unlink(missing_ok=True)
 
     def exists(self, sha256: str) -> bool:
         return self._final(sha256).is_file()

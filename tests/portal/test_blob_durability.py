@@ -72,8 +72,8 @@ def test_every_confirming_write_is_synced_with_its_folder(tmp_path: Path, synced
     assert not list((tmp_path / "cd").glob("*.tmp"))
 
 
-def test_completing_uses_the_hash_kept_while_writing_or_the_file(tmp_path: Path) -> None:
-    """The digest of a partial is right whether this process saw every chunk or not (a restart)."""
+def test_the_digest_of_a_partial_is_of_the_bytes_on_disk(tmp_path: Path) -> None:
+    """Right whether this process saw every chunk or not (a restart, another portal process)."""
     data = os.urandom(3000)
     sha, owner = hashlib.sha256(data).hexdigest(), "user-1"
     store = FileBlobStore(tmp_path)
@@ -86,6 +86,23 @@ def test_completing_uses_the_hash_kept_while_writing_or_the_file(tmp_path: Path)
     store.write_chunk(sha, owner, 1000, b"\0" * 2000)  # a resend from an older offset cuts the rest
     assert store.partial_digest(sha, owner) == hashlib.sha256(data[:1000] + b"\0" * 2000).hexdigest()
 
+
+
+def test_an_upload_restarted_by_another_process_is_hashed_as_it_now_is(tmp_path: Path) -> None:
+    """Process A saw the first chunk; B discarded the upload and restarted it with other bytes.
+
+    A's next chunk continues B's file: the digest must be of B's bytes, or a corrupt
+    first chunk would be taken for the photo whose hash names it.
+    """
+    data = os.urandom(3000)
+    sha, owner = hashlib.sha256(data).hexdigest(), "user-1"
+    process_a, process_b = FileBlobStore(tmp_path), FileBlobStore(tmp_path)
+    process_a.write_chunk(sha, owner, 0, data[:1000])
+    process_b.discard(sha, owner)
+    corrupt_first = bytes(b ^ 0xFF for b in data[:1000])
+    process_b.write_chunk(sha, owner, 0, corrupt_first)
+    process_a.write_chunk(sha, owner, 1000, data[1000:])
+    assert process_a.partial_digest(sha, owner) == hashlib.sha256(corrupt_first + data[1000:]).hexdigest() != sha
 
 PASSPHRASE = "durable photo passphrase"
 
