@@ -134,10 +134,8 @@ class LazyStore:
         """Record who works in this store; the full store's rules apply unless it records this very user already."""
         with self._lock:
             if self._conn is not None:
-                recorded = self._conn.execute(
-                    "SELECT user_id, username, display_name, role, team_id, portal_url FROM sync_state WHERE id = 1"
-                ).fetchone()
-                if recorded == (user.id, user.username, user.display_name, user.role, user.team_id, portal_url):
+                state = self.sync_state()
+                if state.user == user and state.portal_url == portal_url:
                     return   # the same user of the same portal: signing in again changes nothing here
         self.full().sign_in(user, portal_url)
 
