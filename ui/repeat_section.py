@@ -119,7 +119,7 @@ class RepeatSectionWidget(QGroupBox):
         self._layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignLeft)
         count = max((len(v) for q in section.questions if isinstance(v := answers.get(q.id), list)), default=0)
         for index in range(count):
-            self._append({q.id: _item(answers.get(q.id), index) for q in section.questions})
+            self._append({q.id: repetition_value(answers.get(q.id), index) for q in section.questions})
         self.empty.setVisible(not self.repetitions)
 
     @property
@@ -235,5 +235,6 @@ class RepeatSectionWidget(QGroupBox):
                 row.setVisible(shape.is_shown(answers, qid, index))
 
 
-def _item(value: Answer, index: int) -> Answer:
+def repetition_value(value: Answer, index: int) -> Answer:
+    """One repetition's value of a repeated answer (None past its end or when it is not a list)."""
     return value[index] if isinstance(value, list) and index < len(value) else None

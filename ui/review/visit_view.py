@@ -33,7 +33,7 @@ from ui.format import date_text, label
 from ui.hazard_text import line_text
 from ui.letter import SummaryStatusWidget
 from ui.questions import Answer
-from ui.repeat_section import repetition_title
+from ui.repeat_section import repetition_title, repetition_value
 from ui.review.answer_text import answer_text
 from ui.review.assessment_text import assessment_rows
 from ui.review.photo_loader import THUMBNAIL_EDGE
@@ -295,13 +295,13 @@ class VisitReviewWidget(QWidget):
             return
         first = section.questions[0].id if section.questions else ""
         for index in range(count):
-            title = QLabel(repetition_title(index + 1, _nth(answers.get(first), index)))
+            title = QLabel(repetition_title(index + 1, repetition_value(answers.get(first), index)))
             title.setObjectName("sectionTitle")
             form.addRow(title)
             for question in section.questions:
                 if not shape.is_shown(answers, question.id, index):
                     continue   # hidden in this repetition by its show_if: never asked there
-                value = _nth(answers.get(question.id), index)
+                value = repetition_value(answers.get(question.id), index)
                 text = "Not answered" if is_blank(value) else answer_text(question, value, photos)
                 self._answer_row(form, question.label, text, self._change_of(question.id))
 
@@ -411,7 +411,3 @@ class VisitReviewWidget(QWidget):
         """How many photos of the shown visit have no thumbnail yet."""
         return sum(1 for tile in self.tiles.values() if not tile.loaded)
 
-
-def _nth(value: Answer, index: int) -> Answer:
-    """One repetition's value of a repeated answer (None past its end or when it is not a list)."""
-    return value[index] if isinstance(value, list) and index < len(value) else None
