@@ -44,7 +44,7 @@ from fieldapp.models import (
     SyncStateRow,
     VisitRow,
 )
-from fieldapp.photo_files import remove_files, sweep_scratch
+from fieldapp.photo_files import photo_path, remove_files, scratch_dir, stored_files, sweep_scratch, thumbnail_path
 from fieldapp.private import prepare_data_folder, private_umask
 from fieldapp.records import (
     case_detail,
@@ -269,7 +269,6 @@ class FieldStore:
         is only a short transaction. A prepared photo that is never attached must be
         handed to `discard_prepared`, which removes its files unless a photo uses them.
         """
-        from fieldapp.photo_files import scratch_dir
         from fieldapp.photos import prepare, write_prepared
 
         self._check_open()
@@ -298,7 +297,6 @@ class FieldStore:
         The original's file is only read, and must still match its hash. Attach the
         result with `attach_annotated`, or hand it to `discard_prepared`.
         """
-        from fieldapp.photo_files import photo_path, scratch_dir
         from fieldapp.photos import write_prepared
         from fieldapp.photos_annotate import annotated_copy, read_original
 
@@ -349,7 +347,6 @@ class FieldStore:
         commit; files removed before it are written again from memory, so no row ever
         names a missing file. If the row cannot be added the files go, unless used.
         """
-        from fieldapp.photo_files import photo_path, thumbnail_path
         from fieldapp.photos import write_prepared
 
         with self._files_lock:
@@ -370,7 +367,6 @@ class FieldStore:
         Only files older than ``older_than_s`` go, so an import under way keeps its staged
         files; temporary files of a write that never finished go too.
         """
-        from fieldapp.photo_files import stored_files
 
         cutoff = time.time() - older_than_s
         # The folder is read without the files lock (attaching must not wait on a scan)...
@@ -653,7 +649,6 @@ class FieldStore:
 
     def photo_file(self, sha256: str) -> Path | None:
         """The photo file with this hash, if it is on this laptop."""
-        from fieldapp.photo_files import photo_path
 
         with self._read() as session:
             content_type = session.scalar(select(PhotoRow.content_type).where(PhotoRow.sha256 == sha256).limit(1))
@@ -667,18 +662,10 @@ class FieldStore:
         hashes = sorted(set(hashes))
         if not hashes:
             return
-        # Imported only now: it brings Pillow, which a sync that removes nothing never needs.
-        from fieldapp.photo_files import photo_path, thumbnail_path
-
         with self._files_lock, self._read() as session:
             used = set(session.scalars(select(PhotoRow.sha256).where(PhotoRow.sha256.in_(hashes))))
-            for sha256 in hashes:
-                if sha256 in used:
-                    continue
-                for path in (photo_path(self._photos_dir, sha256, "image/jpeg"),
-                             photo_path(self._photos_dir, sha256, "image/png"),
-                             thumbnail_path(self._photos_dir, sha256)):
-                    try:
-                        path.unlink(missing_ok=True)
-                    except OSError as exc:
-                        log.warning("Could not remove unused photo file %s: %s", path, exc)
+            remove_files((path for sha256 in hashes if sha256 not in used
+                          for path in (photo_path(self._photos_dir, sha256, "image/jpeg"),
+                                       photo_path(self._photos_dir, sha256, "image/png"),
+                                       thumbnail_path(self._photos_dir, sha256))),
+                         "unused photo file(s)")
