@@ -702,8 +702,7 @@ class VisitEditorWidget(QWidget):
         """Scroll to a question (or the outcome, hazards or notes) and put the cursor there."""
         if key in self.rows:
             row = self.rows[key]
-            self.scroll.ensureWidgetVisible(row)
-            row.editor.focus_widget().setFocus(Qt.FocusReason.OtherFocusReason)
+            self._bring_into_view(row, row.editor.focus_widget())
         elif key.startswith("hazards.") and key.partition(".")[2].isdigit():
             target = self.hazards.focus_row(int(key.partition(".")[2]))
             self.scroll.ensureWidgetVisible(target.parentWidget() or target)  # the whole row, its message too
@@ -721,8 +720,7 @@ class VisitEditorWidget(QWidget):
         elif key.partition(".")[0] in ("outcome", "notes", "hazards", "photos"):
             target = {"outcome": self.outcome, "notes": self.notes, "hazards": self.hazards,
                       "photos": self.photos}[key.partition(".")[0]]
-            self.scroll.ensureWidgetVisible(target)
-            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._bring_into_view(target, target)
 
     def _bring_into_view(self, box: QWidget, focus: QWidget) -> None:
         """Show ``box`` from its top, then ``focus`` (which gets the cursor) whole.
