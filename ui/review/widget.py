@@ -229,7 +229,7 @@ class ReviewWidget(QWidget):
     def _on_decided(self, visit_id: str, decision: Decision, reference: str) -> None:
         verb = "Approved" if decision == Decision.APPROVE else "Returned to the officer"
         # Named: the next visit opens at once, and the notice stays above it.
-        which = f": {escape(reference)}" if reference else ""
+        which = f": {reference}" if reference else ""
         self.show_notice(f"{verb}{which}. The decision is saved on this laptop and goes to the portal at the next sync.")
         self.keys.decided(visit_id)   # the next visit of the queue opens once it has reloaded
         self.refresh()
@@ -244,7 +244,7 @@ class ReviewWidget(QWidget):
         """A calm line above the page (never a modal error dialog)."""
         self.notice_label.setProperty("notice", kind)
         repolish(self.notice_label)
-        self.notice_label.setText(text)
+        self.notice_label.setText(escape(text))   # rich text (for the problems link): messages shown as typed
         self.notice_label.show()
 
 
