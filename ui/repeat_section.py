@@ -15,16 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -101,6 +99,9 @@ class RepeatSectionWidget(QGroupBox):
     sig_changed = Signal(str)       # a question id whose list changed (save now)
     sig_typing = Signal(str)        # typing in a question (save soon)
     sig_structure = Signal()        # a repetition was added or removed: every list of the section changed
+    #: The officer added this RepetitionWidget: the page brings it into view with the cursor in its first field
+    #: (it opens below the button, out of sight on a small screen, where typing would go unseen).
+    sig_added = Signal(object)
 
     def __init__(self, section: Section, make_row: RowFactory, answers: Mapping[str, Answer],
                  parent: QWidget | None = None) -> None:
@@ -155,25 +156,7 @@ class RepeatSectionWidget(QGroupBox):
     def _on_add_clicked(self) -> None:
         repetition = self._append({})
         self.sig_structure.emit()
-        first = next(iter(repetition.rows.values()), None)
-        if first is not None:
-            first.editor.focus_widget().setFocus()
-            self._scroll_to(repetition.title, first)
-
-    def _scroll_to(self, *widgets: QWidget) -> None:
-        """Bring the new repetition's title and first field into the page's view.
-
-        It opened below the button, out of sight on a small screen, while the cursor sat in its
-        first field: what was typed went where it could not be seen.
-        """
-        area = self.parentWidget()
-        while area is not None and not isinstance(area, QScrollArea):
-            area = area.parentWidget()
-        if area is None:
-            return
-        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)   # the new repetition laid out first
-        for widget in widgets:
-            area.ensureWidgetVisible(widget)
+        self.sig_added.emit(repetition)
 
     def ask_remove(self, repetition: RepetitionWidget) -> None:
         """Remove a repetition once the officer confirms: its answers go with it."""

@@ -44,7 +44,7 @@ from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
 from ui.progress_line import ProgressLineWidget
-from ui.repeat_section import RepeatSectionWidget
+from ui.repeat_section import RepeatSectionWidget, RepetitionWidget
 from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
 from ui.format import date_text, label
@@ -443,6 +443,7 @@ class VisitEditorWidget(QWidget):
         box.sig_changed.connect(lambda qid: self._mark_answer(qid, 0))
         box.sig_typing.connect(lambda qid: self._mark_answer(qid, TYPING_SAVE_MS))
         box.sig_structure.connect(lambda: self._on_repetitions_changed(box))
+        box.sig_added.connect(self._show_added_repetition)
         self.repeats[section.id] = box
         for question in section.questions:
             self._repeat_of[question.id] = box
@@ -454,6 +455,13 @@ class VisitEditorWidget(QWidget):
         self._schedule(0)
         self._apply_show_if()
         self._show_answered_hazards()
+
+    def _show_added_repetition(self, repetition: RepetitionWidget) -> None:
+        """A repetition just added, in view from its title with the cursor in its first field, as a jump shows a box."""
+        first = next(iter(repetition.rows.values()), None)
+        # Laid out first: the new repetition has no geometry until its layout request is handled.
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        self._bring_into_view(repetition, first.editor.focus_widget() if first is not None else repetition)
 
     def current_answers(self) -> dict[str, Answer]:
         """Every answer as on screen now, repeat sections as lists."""

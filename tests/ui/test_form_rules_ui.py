@@ -158,8 +158,8 @@ def test_going_to_a_repeated_question_finds_the_repetition_that_lacks_it(qtbot: 
     assert in_view(combo, window)
 
 
-def test_add_another_shows_the_field_it_puts_the_cursor_in(qtbot: Any, window: Any) -> None:
-    """On a small screen each new room scrolls into view with its first field, where the cursor now is."""
+def test_add_another_shows_the_field_it_puts_the_cursor_in(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """On a small screen each new room scrolls into view, whole, with its first field, where the cursor now is."""
     from fit import SIZES, in_view
 
     window.resize(*SIZES["1366x768@150"])
@@ -175,3 +175,6 @@ def test_add_another_shows_the_field_it_puts_the_cursor_in(qtbot: Any, window: A
         field = rooms.repetitions[number].rows["room"].editor.focus_widget()
         qtbot.waitUntil(field.hasFocus, timeout=5000)
         assert in_view(field, window), f"room {number + 1}'s first field is out of sight"
+        # Shown as a jump shows a box (the editor's _bring_into_view): from its title, whole where it fits.
+        assert in_view(rooms.repetitions[number], window), f"room {number + 1} is not in view whole"
+    screenshot(window, artifacts / "ui_editor_room_added_1366x768_at_150.png")
