@@ -11,6 +11,8 @@ with nothing new on either side:
   (the portal's password hash is made cheap, as in every bench: sign-in is not measured),
   with keyring finding this machine's backends as it would (it finds none usable, after
   looking at every one it knows);
+- the first, with drafts on the laptop (``--drafts``, 5 by default: visits started and not
+  submitted, as mid-day): a copy of the signed-in folder with the drafts started in it;
 - the first, with every module compiled from source (``PYTHONDONTWRITEBYTECODE=1``, as
   this machine's shells run Python): what earlier measurements of the process paid.
 
@@ -23,7 +25,7 @@ start at the same moment's load), and the medians printed with the process's CPU
 (user + system: what the load average inflates the least), the request count and the load.
 ``--importtime`` adds the slowest imports of one run (``python -X importtime``).
 
-Usage: python bench/bench_sync_process.py [--cases 1000] [--repeats 15] [--importtime]
+Usage: python bench/bench_sync_process.py [--cases 1000] [--drafts 5] [--repeats 15] [--importtime]
 """
 
 from __future__ import annotations
@@ -86,6 +88,23 @@ class Series:
                 f"CPU median {statistics.median(self.cpus) * 1000:4.0f} ms (min {min(self.cpus) * 1000:4.0f}){asked}")
 
 
+def start_drafts(signed_in: Path, folder: Path, count: int) -> None:
+    """A copy of the signed-in laptop folder (same user, same token) with ``count`` visits started, not submitted."""
+    from fieldapp import FieldStore
+
+    shutil.copytree(signed_in, folder)
+    store = FieldStore.open(folder)
+    try:
+        cases = [c.id for c in store.cases() if store.templates_for(c.id)][:count]
+        if len(cases) < count:
+            raise SystemExit(f"only {len(cases)} cases with a template for {count} drafts")
+        for case_id in cases:
+            store.start_visit(case_id, store.templates_for(case_id)[0].id)
+        print(f"  laptop copy with {store.pending().drafts} drafts; {load()}")
+    finally:
+        store.close()
+
+
 def importtime(command: Sequence[str], env: dict[str, str], stdin: str, top: int = 14) -> None:
     """The slowest imports (cumulative) of one run, as `python -X importtime` reports them."""
     done = subprocess.run([command[0], "-X", "importtime", *command[1:]], cwd=ROOT, env=env, input=stdin,
@@ -104,6 +123,7 @@ def importtime(command: Sequence[str], env: dict[str, str], stdin: str, top: int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1000, help="cases on the laptop (pulled once at sign-in)")
+    parser.add_argument("--drafts", type=int, default=5, help="drafts on the laptop of the 'with drafts' runs")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--importtime", action="store_true", help="also print the slowest imports of one run")
     parser.add_argument("--profile", type=Path, help="also record one run with py-spy (speedscope JSON) here")
@@ -136,27 +156,33 @@ def main() -> int:
         finally:
             store.close()
         print(f"  laptop signed in, {pulled} changes pulled; {load()}")
+        start_drafts(work / "laptop", work / "laptop_drafts", args.drafts)
         sync = [sys.executable, "-c", SYNC, "sync", "--data-dir", str(work / "laptop")]
+        with_drafts = [*sync[:-1], str(work / "laptop_drafts")]
         with_password = [*sync, "--portal", portal.url, "--username", officer.username, "--password-stdin"]
         no_keyring = {k: v for k, v in env.items() if k != "PYTHON_KEYRING_BACKEND"}
         from_source = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
         from_source.pop("PYTHONPYCACHEPREFIX")
-        floor, kept, signing, compiling = (Series("python -c pass"), Series("fieldapp sync (token in the keyring)"),
-                                           Series("fieldapp sync --username --password-stdin"),
-                                           Series("fieldapp sync, compiled from source each run"))
+        floor, kept, drafting, signing, compiling = (
+            Series("python -c pass"), Series("fieldapp sync (token in the keyring)"),
+            Series(f"fieldapp sync, {args.drafts} drafts on the laptop"),
+            Series("fieldapp sync --username --password-stdin"), Series("fieldapp sync, compiled from source each run"))
         for _ in range(2):   # warm the page cache, the bytecode cache and the portal
             floor.run(sync, env)
         floor = Series(floor.name)
         for _ in range(args.repeats):
             floor.run([sys.executable, "-c", "pass"], env)
             kept.run(sync, env)
+            drafting.run(with_drafts, env)
             signing.run(with_password, no_keyring, officer.password + "\n")
             compiling.run(sync, from_source)
-        for series in (floor, kept, signing, compiling):
+        for series in (floor, kept, drafting, signing, compiling):
             print(series.line())
-        median = statistics.median(kept.walls)
-        print(f"  no-op sync process ≤ 0.5 s: {'met' if median <= 0.5 else 'MISSED'} "
-              f"({median:.2f} s, {median - statistics.median(floor.walls):.2f} s above the bare interpreter); {load()}")
+        for series in (kept, drafting):
+            median = statistics.median(series.walls)
+            print(f"  no-op sync process ≤ 0.5 s, {series.name}: {'met' if median <= 0.5 else 'MISSED'} "
+                  f"({median:.2f} s, {median - statistics.median(floor.walls):.2f} s above the bare interpreter)")
+        print(f"  {load()}")
         if args.importtime:
             importtime(sync, env, "")
         if args.modules:

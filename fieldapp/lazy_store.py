@@ -1,9 +1,10 @@
 """`LazyStore`: the store of a `fieldapp sync` process, opened in full only once the sync has work for it.
 
 A sync with nothing to do asks its store little: who is signed in and where, the pull
-cursor, whether anything waits in the outbox (photos go up only for queued visits) or
-drafts are left, and it records when it finished. Opening `FieldStore` for that means
-importing SQLAlchemy and the ORM models: most of a no-op `fieldapp sync` process. So
+cursor, whether anything waits in the outbox (photos go up only for queued visits), the
+cases of the drafts left (to say they were not sent: mid-day, an officer has some), and
+it records when it finished. Opening `FieldStore` for that means importing SQLAlchemy
+and the ORM models: most of a no-op `fieldapp sync` process. So
 `LazyStore` answers those questions from the SQLite file through the standard library,
 and opens `FieldStore` (migrations included) at the first call that needs more — a pulled
 page that changes something, a queued op, drafts to list, a sign-in that changes who
@@ -34,9 +35,13 @@ if TYPE_CHECKING:
 
 #: Anything queued to push (every photo to upload belongs to a queued visit: `outbox.blobs_waiting`).
 _ANY_OP = "SELECT 1 FROM outbox LIMIT 1"
-#: `fieldapp.drafts.is_draft` in SQL (a test holds the two to the same rows).
-_ANY_DRAFT = ("SELECT 1 FROM visits WHERE own = 1 AND (state = ? OR (state = ? AND local_edits = 1)) LIMIT 1",
-              (VisitState.DRAFT.value, VisitState.RETURNED.value))
+#: `fieldapp.drafts.is_draft` in SQL over the visits table aliased ``v`` (a test holds the two to the same rows).
+_IS_DRAFT = ("v.own = 1 AND (v.state = ? OR (v.state = ? AND v.local_edits = 1))",
+             (VisitState.DRAFT.value, VisitState.RETURNED.value))
+_ANY_DRAFT = f"SELECT 1 FROM visits v WHERE {_IS_DRAFT[0]} LIMIT 1", _IS_DRAFT[1]
+#: The case of each draft as `draft_cases` names it, in the order `fieldapp.drafts.list_drafts` gives them.
+_DRAFT_CASES = (f"SELECT coalesce(nullif(c.reference, ''), v.case_id) FROM visits v "
+                f"LEFT JOIN cases c ON c.id = v.case_id WHERE {_IS_DRAFT[0]} ORDER BY v.started_at, v.id", _IS_DRAFT[1])
 _STATE = ("SELECT cursor, last_sync_at, portal_url, device_id, user_id, username, display_name, role, team_id "
           "FROM sync_state WHERE id = 1")
 
@@ -129,6 +134,13 @@ class LazyStore:
         if self._none_found(*_ANY_DRAFT):
             return []
         return self.full().drafts(case_id)
+
+    def draft_cases(self) -> list[str]:
+        """The case of each draft (its reference, else its id), oldest draft first: what a sync says it did not send."""
+        with self._lock:
+            if self._conn is not None:
+                return [case for (case,) in self._conn.execute(*_DRAFT_CASES)]
+        return [draft.case_reference or draft.case_id for draft in self.full().drafts()]
 
     def sign_in(self, user: UserInfo, portal_url: str) -> None:
         """Record who works in this store; the full store's rules apply unless it records this very user already."""

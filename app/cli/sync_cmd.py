@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
         with client:
             report = SyncEngine(store, client).run(progress=None if args.quiet else _printer(say), cancel=cancel)
         requests_made = client.request_count
-        drafts = store.drafts()
+        drafts = store.draft_cases()   # from the file, as the rest of a no-op sync: no full store for them
     except SettingsError as exc:
         return fail(str(exc), EXIT_USAGE)
     except AuthRequired as exc:
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, *, stdin: TextIO | None = None, out: TextIO | 
     if drafts:
         # A sync sends only submitted work: say so, or "everything was accepted" reads as "nothing left".
         say(f"{len(drafts)} draft visit(s) on this laptop are not submitted, so were not sent "
-            f"(cases {', '.join(sorted({d.case_reference or d.case_id for d in drafts}))}): "
+            f"(cases {', '.join(sorted(set(drafts)))}): "
             "submit or discard them in the app.")
     if report.cancelled:
         return EXIT_CANCELLED

@@ -57,6 +57,17 @@ def first_cases(store: Any, count: int) -> list[str]:
     return cases[:count]
 
 
+def start_draft(folder: Path) -> str:
+    """Start a visit (a draft) on the first case of the laptop store in ``folder``; that case's reference."""
+    laptop = FieldStore.open(folder)
+    try:
+        case_id = first_cases(laptop, 1)[0]
+        laptop.start_visit(case_id, laptop.templates_for(case_id)[0].id)
+        return laptop.case(case_id).reference
+    finally:
+        laptop.close()
+
+
 def test_offline_visits_with_photos_reach_the_portal_exactly_once(portal: Any, tmp_path: Path) -> None:
     """Visits recorded offline with photos sync once; the portal holds each once, with photo bytes intact."""
     officer = account(portal, "officer", index=1)
@@ -281,11 +292,7 @@ def test_headless_cli_syncs_and_reports_exit_status(portal_sqlite: Any, tmp_path
     done = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[pull]" in done.stdout and "changes received" in done.stdout
-    laptop = FieldStore.open(tmp_path / "cli")
-    case_id = first_cases(laptop, 1)[0]
-    laptop.start_visit(case_id, laptop.templates_for(case_id)[0].id)
-    reference = laptop.case(case_id).reference
-    laptop.close()
+    reference = start_draft(tmp_path / "cli")
     again = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "1 draft visit(s)" in again.stdout and reference in again.stdout
     wrong = subprocess.run(command, input="not-the-password\n", capture_output=True, text=True, timeout=120)
@@ -329,6 +336,11 @@ def test_a_no_op_sync_process_loads_only_what_it_needs(portal_sqlite: Any, tmp_p
              "sqlalchemy"}
     assert heavy.isdisjoint(probe["modules"]), heavy & set(probe["modules"])
     assert probe["frozen"] > 10_000   # pydantic's and requests' objects: frozen once imported
+    # Mid-day the officer has drafts: the sync names their cases, still from the file alone.
+    reference = start_draft(tmp_path / "cli")
+    drafted = subprocess.run(command, input=officer.password + "\n", capture_output=True, text=True, timeout=120)
+    assert f"1 draft visit(s) on this laptop are not submitted, so were not sent (cases {reference})" in drafted.stdout
+    assert heavy.isdisjoint(_probed(drafted)["modules"]), heavy & set(_probed(drafted)["modules"])
 
 
 def test_a_sync_process_that_starts_light_still_pushes_and_pulls_everything(portal_sqlite: Any, tmp_path: Path) -> None:

@@ -115,8 +115,28 @@ def test_drafts_are_found_exactly_as_the_store_finds_them(filled: Filled, own: b
     lazy = LazyStore.open(filled.store.data_dir)
     try:
         expected = filled.store.drafts()
+        assert lazy.draft_cases() == [d.case_reference for d in expected]
+        assert not lazy.is_open_in_full
         assert lazy.drafts() == expected
         assert lazy.is_open_in_full == bool(expected)
+    finally:
+        lazy.close()
+
+
+def test_the_cases_of_drafts_are_named_from_the_file_as_the_full_store_names_them(filled: Filled) -> None:
+    """Drafts of two cases, oldest first, one case gone from the laptop (named by its id): the full store stays closed."""
+    first = filled.draft()
+    second = filled.store.start_visit(filled.world.case_ids[1], filled.world.template_id)
+    reference = filled.store.case(first.case_id).reference
+    _sql(filled.store.data_dir, "DELETE FROM cases WHERE id = ?", (second.case_id,))
+    expected = [d.case_reference or d.case_id for d in filled.store.drafts()]
+    assert sorted(expected) == sorted([reference, second.case_id])
+    lazy = LazyStore.open(filled.store.data_dir)
+    try:
+        assert lazy.draft_cases() == expected
+        assert not lazy.is_open_in_full
+        lazy.full()
+        assert lazy.draft_cases() == expected
     finally:
         lazy.close()
 
