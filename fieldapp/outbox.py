@@ -37,7 +37,7 @@ from fieldapp.clock import utc_now
 from fieldapp.domain import ErrorCode, OpKind, OpStatus
 from fieldapp.models import BlobRow, LocalReviewRow, OutboxRow, PhotoRow, ProblemRow, VisitHistoryRow, VisitRow
 from fieldapp.types import BlobRef, OutboxOp, Problem, ProblemAction, VisitState
-from fieldapp.visits import new_id
+from fieldapp.visits import new_id, take_portal_state
 
 if TYPE_CHECKING:
     from fieldapp.wire import OpResult
@@ -246,13 +246,12 @@ def _take_later_pulled(session: Session, visit: VisitRow) -> None:
     the visit as it was, see `sync_apply`), and the replayed push answers ``duplicate``
     with the op's old version. Marking the visit submitted at that version would hide the
     lead's decision for good (the cursor is past it). The visit's content is what the op
-    sent, so only its state is taken, from the pulled version in ``visit_history``.
+    sent, so only its state is taken, from the pulled version in ``visit_history``, as the
+    pull takes it (`take_portal_state`: changed now, and waiting for review from now if submitted).
     """
-    from fieldapp.sync_apply import STATUS_STATE   # here: sync_apply's rules import this module
-
     status = session.scalar(select(VisitHistoryRow.status).where(
         VisitHistoryRow.visit_id == visit.id, VisitHistoryRow.version == visit.server_version))
-    visit.state = STATUS_STATE.get(str(status), VisitState.SUBMITTED).value
+    take_portal_state(visit, status, utc_now())
     visit.op_id = None
     visit.local_edits = False
 

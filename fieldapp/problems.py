@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 
 from fieldapp import amendments, sync_apply
 from fieldapp import hazard_reports as report_rules
+from fieldapp.clock import utc_now
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.models import ProblemRow, VisitRow
 from fieldapp.outbox import problem_record
 from fieldapp.signin import signed_in_user
-from fieldapp.types import Problem, ProblemAction, VisitState
-from fieldapp.visits import get_visit, submit, take_document
+from fieldapp.types import Problem, ProblemAction
+from fieldapp.visits import get_visit, submit, take_document, take_portal_state
 
 
 def listed(session: Session) -> list[Problem]:
@@ -73,6 +74,6 @@ def _take_portals(session: Session, row: VisitRow, current: Mapping[str, Any] | 
     if not current:
         return []
     dropped = take_document(session, row, current)
-    row.state = sync_apply.STATUS_STATE.get(str(current.get("status")), VisitState.SUBMITTED).value
+    take_portal_state(row, current.get("status"), utc_now())
     row.review = current.get("review")
     return dropped

@@ -49,15 +49,11 @@ from fieldapp.models import (
     VisitRow,
 )
 from fieldapp.search import cases_touched, reindex_all, reindex_cases
-from fieldapp.types import VisitState
+from fieldapp.types import VisitState, portal_state
 from fieldapp.summaries import take_pulled as take_pulled_summary
-from fieldapp.visits import take_document
+from fieldapp.visits import take_document, take_portal_state
 
 log = logging.getLogger(__name__)
-
-# The portal's visit status, as the officer sees the visit.
-STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
-                 "returned": VisitState.RETURNED}
 
 
 @dataclass
@@ -270,9 +266,8 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
             session.delete(row)
         return
     status = _pulled_status(data)
-    state = STATUS_STATE.get(status, VisitState.SUBMITTED)
     if row is None:
-        row = VisitRow(id=cid, answers={}, hazards=[], notes="", state=state.value, server_version=version,
+        row = VisitRow(id=cid, answers={}, hazards=[], notes="", state=portal_state(status).value, server_version=version,
                        own=data.get("officer_id") == page.me, local_edits=False, updated_at=page.now,
                        received_at=page.now)
         page.known[(VisitRow, cid)] = row
@@ -286,17 +281,13 @@ def _visit(session: Session, page: _Page, cid: str, version: int, data: Mapping[
     elif _is_echo(row, version, status, data):
         return  # the echo of this laptop's own push, met again in the page (see `_visit_echoes`)
     else:
-        previous = row.state
         row.review = data.get("review")
         take_pulled_summary(session, row, data)
         row.server_version = max(row.server_version, version)
         # A team visit is the portal's alone (a lead's unsent decision lives in local_reviews).
         if not row.own or not has_local_work(session, row):
             page.dropped_hashes += take_document(session, row, data)
-            row.state = state.value
-            row.updated_at = page.now
-            if state == VisitState.SUBMITTED and previous != VisitState.SUBMITTED:
-                row.received_at = page.now  # a resubmission waits in the review queue from now
+            take_portal_state(row, status, page.now)
     if (cid, version) not in page.history:
         page.history.add((cid, version))
         session.add(VisitHistoryRow(visit_id=cid, version=version, status=status, document=dict(data),

@@ -28,6 +28,16 @@ class VisitState(StrEnum):
     RETURNED = "returned"    # editable again, with the lead's comment
 
 
+#: The portal's visit status, as the officer sees the visit (`portal_state`).
+STATUS_STATE = {"submitted": VisitState.SUBMITTED, "approved": VisitState.APPROVED,
+                "returned": VisitState.RETURNED}
+
+
+def portal_state(status: object) -> VisitState:
+    """The laptop's state of a visit the portal holds with this status; no status (or an unknown one) is submitted."""
+    return STATUS_STATE.get(str(status), VisitState.SUBMITTED)
+
+
 class ProblemAction(StrEnum):
     """What an officer or lead can do about a problem."""
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select
@@ -36,7 +37,7 @@ from fieldapp.errors import NotFoundError, ValidationError, VisitLockedError
 from fieldapp.limits import text_problems
 from fieldapp.models import CaseRow, PhotoRow, TemplateRow, VisitRow
 from fieldapp.records import visit_photos
-from fieldapp.types import Hazard, VisitState, counted
+from fieldapp.types import Hazard, VisitState, counted, portal_state
 from fieldapp.assessment import document_assessment, merge_assessment
 from fieldapp.submission import visit_assessment_problems, visit_vocabulary
 from fieldapp.vocabulary import current_key, document_vocabulary, vocabularies_data
@@ -210,6 +211,18 @@ def touch(row: VisitRow) -> None:
     row.updated_at = utc_now()
     if row.state == VisitState.RETURNED:
         row.local_edits = True
+
+
+def take_portal_state(row: VisitRow, status: object, now: datetime) -> None:
+    """The visit takes the state of the portal's version (its ``status``), as changed ``now``.
+
+    One that becomes submitted waits in the review queue from now (``received_at``).
+    """
+    state = portal_state(status)
+    if state == VisitState.SUBMITTED and row.state != VisitState.SUBMITTED:
+        row.received_at = now
+    row.state = state.value
+    row.updated_at = now
 
 
 def _storable(question_id: str, value: Any) -> Any:

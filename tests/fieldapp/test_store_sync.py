@@ -11,6 +11,9 @@ import pytest
 
 import factories as f
 from fieldapp import FieldStore
+from fieldapp.clock import utc_now
+from fieldapp.db import DB_FILENAME
+from fieldapp.lazy_store import stored_datetime
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
 from fieldapp.types import Hazard, ProblemAction, UserInfo, VisitState
 from store_helpers import Filled, filled_store, make_jpeg
@@ -329,6 +332,28 @@ def test_a_return_pulled_while_the_push_answer_was_lost_is_kept_when_the_replay_
     assert (visit.state, visit.server_version) == (VisitState.RETURNED, 2) and visit.editable
     assert visit.review is not None and visit.review.comment == "Add the bathroom photo"
     assert filled.store.outbox() == [] and all(filled.store.visit(o).state == VisitState.DRAFT for o in others)
+
+
+@pytest.mark.parametrize("status", ["returned", "approved", "submitted"])
+def test_the_later_state_taken_at_the_replay_is_dated_as_a_pull_dates_it(filled: Filled, status: str) -> None:
+    """The replay's `duplicate` takes the pulled later version's state as the pull takes one: the visit changed now,
+    and one that is submitted waits in the review queue from now."""
+    visit_id = queued(filled)
+    ops = filled.store.outbox()
+    filled.store.apply_changes([server_visit(filled, visit_id, 2, status)], 500)
+    long_ago = "2000-01-01 00:00:00.000000"
+    conn = sqlite3.connect(filled.store.data_dir / DB_FILENAME)
+    try:
+        with conn:
+            conn.execute("UPDATE visits SET updated_at = ?, received_at = ? WHERE id = ?", (long_ago, long_ago, visit_id))
+        before = stored_datetime(utc_now())
+        assert filled.store.record_results(ops, [f.pushed(ops[0], "duplicate", version=1, seq=7)]) == 0
+        updated, received = conn.execute("SELECT updated_at, received_at FROM visits WHERE id = ?", (visit_id,)).fetchone()
+    finally:
+        conn.close()
+    assert filled.store.visit(visit_id).state == VisitState(status)
+    assert updated >= before
+    assert (received >= before) == (status == "submitted") and (received == long_ago) == (status != "submitted")
 
 
 def test_a_pulled_version_of_a_visit_still_queued_here_is_no_echo(filled: Filled) -> None:
