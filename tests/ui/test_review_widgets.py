@@ -13,6 +13,7 @@ import os
 import threading
 import uuid
 from datetime import datetime, timedelta, timezone
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -458,3 +459,17 @@ def test_decision_problem_is_a_notice_not_an_error_dialog(qtbot: Any, widget: Re
     with qtbot.waitSignal(widget.sig_show_problems, timeout=2000):
         widget.attention_label.linkActivated.emit("problems")
     save_artifact(widget, "review_queue_attention.png")
+
+
+def test_a_decision_problem_with_markup_in_it_is_shown_as_typed(qtbot: Any, widget: ReviewWidget,
+                                                               store: ReviewStoreDouble) -> None:
+    """The attention label is rich text (its link): a lead's comment or a reference holding markup is shown, not rendered,
+    and escaped once."""
+    message = "Visit <b>DM-1003</b> & Co: <a href='https://example.org'>see</a> was already decided."
+    store.review_problems = [Problem(id=str(uuid.uuid4()), kind="conflict", entity="review", record_id="r1",
+                                     message=message, actions=(ProblemAction.DISMISS,), created_at=NOW)]
+    with qtbot.waitSignal(widget.sig_queue_loaded, timeout=5000):
+        widget.refresh()
+    text = widget.attention_label.text()
+    assert escape(message) in text and "<b>" not in text and "&amp;amp;" not in text
+    assert text.count("<a ") == 1 and "<a href='problems'>" in text   # the only link is the label's own

@@ -135,7 +135,7 @@ class ReviewWidget(QWidget):
         self.queue.set_items(items)
         self.problems = problems
         if problems:
-            first = problems[0].message
+            first = escape(problems[0].message)   # rich text (for the link): a comment or reference shown as typed
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.attention_label.setText(
                 f"⚠ {counted(len(problems), 'decision')} need{'s' if len(problems) == 1 else ''} "
