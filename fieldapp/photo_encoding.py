@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +49,31 @@ def encode_jpeg(image: Image.Image, *, quality: int, subsampling: str, scratch: 
     ``scratch`` is the folder for the halves' temporary files; without one (or when it cannot
     be written) they are encoded in memory, holding the GIL, so on one core: the bytes are the same.
     """
-    mcu = 8 if image.mode == "L" else _MCU_HEIGHT[subsampling]
+    return encode_jpeg_rows(image.height, image.mode, partial(rows_of, image), quality=quality, subsampling=subsampling,
+                            scratch=scratch, **extra)
+
+
+def encode_jpeg_rows(height: int, mode: str, rows: Callable[[int, int], Image.Image], *, quality: int,
+                     subsampling: str, scratch: Path | None = None, **extra: Any) -> bytes:
+    """`encode_jpeg` of a picture ``height`` rows high, in ``mode``, that ``rows(top, bottom)`` hands out a band at a time.
+
+    Each half is made by the thread that encodes it, so the two are made at once (a crop of
+    a whole picture, or the luma/colour path's assembly of its planes).
+    """
+    mcu = 8 if mode == "L" else _MCU_HEIGHT[subsampling]
     step = mcu * _MARKER_CYCLE
-    cut = round(image.height / 2 / step) * step
-    if image.height < _MIN_SPLIT_ROWS or not 0 < cut < image.height:
-        return _encoded(image, scratch, quality=quality, subsampling=subsampling, **extra)
+    cut = round(height / 2 / step) * step
+    if height < _MIN_SPLIT_ROWS or not 0 < cut < height:
+        return _encoded(rows(0, height), scratch, quality=quality, subsampling=subsampling, **extra)
     options: dict[str, Any] = {"quality": quality, "subsampling": subsampling, "restart_marker_rows": 1}
-    # The worker crops its own half: the two copies are made at once, not one after the other here.
-    bottom = workers().submit(_encoded_rows, image, cut, image.height, scratch, options)
-    top = _encoded_rows(image, 0, cut, scratch, {**options, **extra})
-    return join_halves(top, bottom.result(), image.height, cut // mcu)
+    bottom = workers().submit(_encoded_rows, rows, cut, height, scratch, options)
+    top = _encoded_rows(rows, 0, cut, scratch, {**options, **extra})
+    return join_halves(top, bottom.result(), height, cut // mcu)
+
+
+def rows_of(image: Image.Image, top: int, bottom: int) -> Image.Image:
+    """Rows ``top`` to ``bottom`` of ``image``: the picture itself when that is all of it, else a copy."""
+    return image if (top, bottom) == (0, image.height) else image.crop((0, top, image.width, bottom))
 
 
 def join_halves(top: bytes, bottom: bytes, height: int, top_mcu_rows: int) -> bytes:
@@ -74,9 +91,10 @@ def join_halves(top: bytes, bottom: bytes, height: int, top_mcu_rows: int) -> by
                      bottom[_scan_data(bottom):]))
 
 
-def _encoded_rows(image: Image.Image, top: int, bottom: int, scratch: Path | None, options: dict[str, Any]) -> bytes:
-    """Rows ``top`` to ``bottom`` of ``image`` as JPEG bytes."""
-    return _encoded(image.crop((0, top, image.width, bottom)), scratch, **options)
+def _encoded_rows(rows: Callable[[int, int], Image.Image], top: int, bottom: int, scratch: Path | None,
+                  options: dict[str, Any]) -> bytes:
+    """Rows ``top`` to ``bottom`` of the picture as JPEG bytes."""
+    return _encoded(rows(top, bottom), scratch, **options)
 
 
 def _encoded(image: Image.Image, scratch: Path | None, **options: Any) -> bytes:

@@ -17,10 +17,14 @@ from __future__ import annotations
 import io
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from PIL import Image, JpegImagePlugin
 
+from fieldapp.photo_encoding import rows_of
 from fieldapp.photo_workers import workers
 
 # HAMMING costs what BILINEAR costs (a 1-pixel kernel, widened when shrinking, so it
@@ -51,12 +55,27 @@ class DecodeFailed(Exception):
 class Scaled:
     """The decoded photo at its stored size, upright, and a copy of it at least half that size for the thumbnail.
 
+    ``rows(top, bottom)`` makes those rows of the picture as a picture of their own, on the
+    thread that asks: the encoder's two threads each make their half at once, and the
+    luma/colour path assembles its picture from its planes only then, never whole.
     The luma/colour path has the half-size copy anyway (the picture its colour came from),
     so the thumbnail needs no resampling of the full picture; elsewhere it is the picture.
     """
 
-    picture: Image.Image
+    size: tuple[int, int]
+    mode: str
+    rows: Callable[[int, int], Image.Image]
     preview: Image.Image
+
+    @classmethod
+    def whole(cls, picture: Image.Image) -> Scaled:
+        """A picture decoded whole: its own rows and preview."""
+        return cls(picture.size, picture.mode, partial(rows_of, picture), picture)
+
+    @property
+    def picture(self) -> Image.Image:
+        """All rows in one picture (on the luma/colour path, assembled anew each time)."""
+        return self.rows(0, self.size[1])
 
 
 def decode_scaled(image: Image.Image, data: bytes | None, long_edge: int,
@@ -83,7 +102,7 @@ def decode_scaled(image: Image.Image, data: bytes | None, long_edge: int,
         picture = image.transpose(upright) if upright is not None else image
     else:
         picture = _resize_banded(image, target, upright)
-    return Scaled(picture, picture)
+    return Scaled.whole(picture)
 
 
 def _switched_to_luma(image: Image.Image, target: tuple[int, int]) -> bool:
@@ -111,11 +130,9 @@ def _scale_jpeg_planes(image: Image.Image, data: bytes, target: tuple[int, int],
                        upright: Image.Transpose | None) -> Scaled:
     """Scale a YCbCr JPEG (set to decode luma) from its full-size luma and half-size colour: YCbCr of ``target`` size.
 
-    The colour planes are made at half the target size and doubled pixel for pixel: the
-    JPEG encoder averages each 2x2 block back to exactly these values (4:2:0), so the
-    stored colour is what was resampled, without the full-size RGB decode and resample
-    the stored file could not keep. The colour's thread is done first (measured: 52 ms
-    against 61 ms of luma work), then takes bands of the luma's resample too.
+    The colour is resampled to half the target size (see `_Planes`), without the full-size
+    RGB decode and resample the stored file could not keep. The colour's thread is done
+    first (measured: 52 ms against 61 ms of luma work), then takes bands of the luma's resample too.
     """
     luma = _Bands(target, upright)
     colour = workers().submit(_colour_then_help, data, image.size, target, upright, luma)
@@ -124,13 +141,12 @@ def _scale_jpeg_planes(image: Image.Image, data: bytes, target: tuple[int, int],
     except _DECODE_ERRORS as exc:
         raise DecodeFailed(str(exc)) from exc
     luma.offer(image)
-    scaled = Image.merge("YCbCr", (luma.finish(), *colour.result()[:2]))
-    scaled.info = dict(image.info)
-    return Scaled(scaled, colour.result()[2])
+    planes = _Planes(luma.finish(), colour.result(), image.info)
+    return Scaled(planes.size, "YCbCr", planes.rows, colour.result())
 
 
 def _colour_then_help(data: bytes, size: tuple[int, int], target: tuple[int, int], upright: Image.Transpose | None,
-                      luma: _Bands) -> tuple[Image.Image, Image.Image, Image.Image]:
+                      luma: _Bands) -> Image.Image:
     """`_colour_planes`, then the luma's bands still left (none when the luma is not decoded yet)."""
     planes = _colour_planes(data, size, target, upright)
     luma.work()
@@ -138,11 +154,8 @@ def _colour_then_help(data: bytes, size: tuple[int, int], target: tuple[int, int
 
 
 def _colour_planes(data: bytes, size: tuple[int, int], target: tuple[int, int],
-                   upright: Image.Transpose | None) -> tuple[Image.Image, Image.Image, Image.Image]:
-    """The Cb and Cr planes of ``target`` size, and the half-size picture they came from, upright.
-
-    The colour is resampled to half the target from a half-size decode.
-    """
+                   upright: Image.Transpose | None) -> Image.Image:
+    """The picture at half the target size, upright, resampled from a half-size decode: its Cb and Cr are the colour."""
     try:
         with Image.open(io.BytesIO(data)) as half:
             drafted = half.draft("YCbCr", (max(1, size[0] // 2), max(1, size[1] // 2)))
@@ -152,11 +165,32 @@ def _colour_planes(data: bytes, size: tuple[int, int], target: tuple[int, int],
             planes = picture.resize((target[0] // 2, target[1] // 2), RESAMPLE, box=box)
     except _DECODE_ERRORS as exc:
         raise DecodeFailed(str(exc)) from exc
-    if upright is not None:
-        planes = planes.transpose(upright)
-    _, blue, red = planes.split()
-    doubled = (blue.width * 2, blue.height * 2)
-    return blue.resize(doubled, Image.Resampling.NEAREST), red.resize(doubled, Image.Resampling.NEAREST), planes
+    return planes.transpose(upright) if upright is not None else planes
+
+
+class _Planes:
+    """A YCbCr picture kept as its full-size luma and its colour at half size, assembled a band of rows at a time.
+
+    Each colour value is doubled to a 2x2 block (NEAREST): the JPEG encoder averages each
+    block back to exactly that value (4:2:0), so the stored colour is what was resampled.
+    The doubling and the copy of the luma into the band cost a third of the merge and crop of
+    a whole picture they replace, and run on the encoder's two threads at once.
+    """
+
+    def __init__(self, luma: Image.Image, colour: Image.Image, info: dict[str | tuple[int, int], Any]) -> None:
+        self.size = luma.size
+        self._luma = luma
+        self._colour = colour
+        self._info = info
+
+    def rows(self, top: int, bottom: int) -> Image.Image:
+        """Rows ``top`` to ``bottom`` as a YCbCr picture."""
+        width = self.size[0]
+        band = self._colour.resize((width, bottom - top), Image.Resampling.NEAREST,
+                                   box=(0, top / 2, self._colour.width, bottom / 2))
+        band.im.putband(rows_of(self._luma, top, bottom).im, 0)  # the full-size luma over the doubled half-size one
+        band.info = dict(self._info)
+        return band
 
 
 class _Bands:

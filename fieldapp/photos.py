@@ -24,7 +24,7 @@ from fieldapp.atomic import write_atomic
 from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, scratch_dir, thumbnail_path
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
-from fieldapp.photo_encoding import encode_jpeg
+from fieldapp.photo_encoding import encode_jpeg_rows
 from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled
 from fieldapp.photo_workers import workers
 
@@ -115,15 +115,14 @@ def prepare_data(source: Path, data: bytes, policy: PhotoPolicy, scratch: Path |
     taken_at = _taken_at(exif)
     upright = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
     scaled = _decode_scaled(source, image, policy.long_edge, upright, data)
-    image = scaled.picture
     content_type = PNG if fmt == "PNG" else JPEG
     # The thumbnail is made on another core while the photo is encoded, from the smaller copy when it is big enough.
-    thumb_source = scaled.preview if max(scaled.preview.size) >= policy.thumbnail_edge else image
+    thumb_source = scaled.preview if max(scaled.preview.size) >= policy.thumbnail_edge else scaled.picture
     thumb_job = workers().submit(_thumbnail_bytes, thumb_source, policy.thumbnail_edge)
-    stored = _encode(image, content_type, _kept_exif(exif, policy), icc, policy.quality, scratch)
+    stored = _encode(scaled, content_type, _kept_exif(exif, policy), icc, policy.quality, scratch)
     thumb = thumb_job.result()
     sha256 = hashlib.sha256(stored).hexdigest()
-    return PreparedPhoto(source, sha256, content_type, stored, thumb, image.width, image.height, taken_at)
+    return PreparedPhoto(source, sha256, content_type, stored, thumb, *scaled.size, taken_at)
 
 
 def write_prepared(prepared: PreparedPhoto, photos_dir: Path) -> ImportedPhoto:
@@ -252,16 +251,16 @@ def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Im
         raise _damaged(source, exc.__cause__ or exc) from None
 
 
-def _encode(image: Image.Image, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int,
+def _encode(scaled: Scaled, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int,
             scratch: Path | None) -> bytes:
     """Encode the stored photo: JPEG for camera photos, PNG kept lossless (screenshots, documents)."""
     extra = {"icc_profile": icc} if icc else {}
     if content_type == JPEG:
         # on two cores, while the thumbnail is made on a third thread
-        return encode_jpeg(image, quality=quality, subsampling=JPEG_SUBSAMPLING, scratch=scratch, exif=exif.tobytes(),
-                           **extra)
+        return encode_jpeg_rows(scaled.size[1], scaled.mode, scaled.rows, quality=quality, subsampling=JPEG_SUBSAMPLING,
+                                scratch=scratch, exif=exif.tobytes(), **extra)
     out = io.BytesIO()
-    image.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
+    scaled.picture.save(out, "PNG", exif=exif.tobytes(), compress_level=6, **extra)
     return out.getvalue()
 
 
