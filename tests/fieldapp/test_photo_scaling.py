@@ -153,3 +153,13 @@ def test_banded_resize_equals_one_resize(size: tuple[int, int], target: tuple[in
     banded = _resize_banded(picture, target, upright)
     assert banded.size == whole.size
     assert max(high for _, high in ImageChops.difference(banded, whole).getextrema()) <= 1  # type: ignore[misc, union-attr]
+
+
+@pytest.mark.parametrize("upright", [None, Image.Transpose.ROTATE_270], ids=["none", "ROTATE_270"])
+def test_rows_of_the_luma_colour_picture_are_those_rows_of_the_whole(upright: Image.Transpose | None) -> None:
+    """The encoder's threads each assemble their own rows: the same pixels as the whole picture's, at any cut."""
+    data = jpeg_bytes((625, 469))
+    result = decode_scaled(Image.open(io.BytesIO(data)), data, EDGE, upright)
+    whole = result.picture
+    for top, bottom in ((0, 128), (128, whole.height), (37, 101)):
+        assert result.rows(top, bottom).tobytes() == whole.crop((0, top, whole.width, bottom)).tobytes()
