@@ -18,7 +18,7 @@ from portal.core import migrate
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.main import create_app
-from portal.workers import HEALTHCHECK_SECONDS, WORKER_APP, freeze_startup_heap, hand_over
+from portal.workers import freeze_startup_heap, serve_workers
 
 
 def prepare(settings: PortalSettings) -> Database:
@@ -114,18 +114,18 @@ def serve(settings: PortalSettings, host: str, port: int, *, access_log: bool = 
     reverse proxy in front of a real deployment logs anyway.
     """
     db = prepare(settings)
+    # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
+    # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "proxy_headers": False,
+                               "access_log": access_log, **connection_limits(settings)}
     if workers > 1:
         # Each worker opens its own database; the migration above ran once, here.
         db.dispose()
-        hand_over(settings)
-        target: Any = WORKER_APP
+        serve_workers(settings, workers, **options)
     else:
-        target = create_app(settings, db)
+        app = create_app(settings, db)
         freeze_startup_heap()
-    # uvicorn's own proxy handling would believe X-Forwarded-For from any loopback peer;
-    # the portal decides itself, from ``trusted_proxies`` (portal.forwarded).
-    uvicorn.run(target, factory=workers > 1, workers=workers, host=host, port=port, log_level="info", proxy_headers=False,
-                access_log=access_log, timeout_worker_healthcheck=HEALTHCHECK_SECONDS, **connection_limits(settings))
+        uvicorn.run(app, **options)
 
 
 def connection_limits(settings: PortalSettings) -> dict[str, Any]:

@@ -5,11 +5,15 @@ however many connections upload at once; with a worker per CPU a push's parallel
 uploads use them all. Everything the portal shares lives in the database (sign-in
 throttling, webhook leases, upload rows), so the workers need nothing from each other.
 
-uvicorn starts each worker as a new interpreter, so the parent hands its settings over
-in ``SETTINGS_ENV`` (JSON) and ``worker_app`` builds the app from them. A worker dies
-with its parent: uvicorn's supervisor stops its workers when it is stopped, but after a
-``kill -9`` (or a crash) of the supervisor, Linux kills them (``PR_SET_PDEATHSIG``)
-rather than leave them serving the port unsupervised.
+uvicorn starts each worker as a new interpreter and sends it, pickled through
+multiprocessing's pipe, the configuration it serves. `WorkerConfig` is that configuration
+carrying the portal's settings (the database URL may hold a password): they reach every
+worker, and every worker the supervisor starts again after a failed health check, without
+passing through the environment (readable in ``/proc/PID/environ`` for a process's life,
+and inherited by whatever it starts), a file or the command line. A worker dies with its
+parent: uvicorn's supervisor stops its workers when it is stopped, but after a ``kill -9``
+(or a crash) of the supervisor, Linux kills them (``PR_SET_PDEATHSIG``) rather than leave
+them serving the port unsupervised.
 """
 
 from __future__ import annotations
@@ -19,17 +23,18 @@ import gc
 import os
 import signal
 import sys
+from functools import partial
+from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.main import create_app
 
-SETTINGS_ENV = "FIELDAPP_PORTAL_SERVED_SETTINGS"
-#: The supervisor's process id, set only when there are worker processes.
-SUPERVISOR_ENV = "FIELDAPP_PORTAL_SUPERVISOR_PID"
-#: uvicorn's import string for ``worker_app``.
+#: What uvicorn names the workers' app (its import string; `WorkerConfig` gives the factory itself).
 WORKER_APP = f"{__name__}:worker_app"
 _PR_SET_PDEATHSIG = 1
 #: How long uvicorn's supervisor waits for a worker to answer its health check before it
@@ -45,16 +50,34 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
-def hand_over(settings: PortalSettings) -> None:
-    """Put the settings where the workers ``uvicorn`` starts will read them (they inherit the environment)."""
-    os.environ[SETTINGS_ENV] = settings.to_json()
-    os.environ[SUPERVISOR_ENV] = str(os.getpid())
+class WorkerConfig(uvicorn.Config):
+    """uvicorn's configuration of a served portal's workers, carrying its settings to each of them."""
+
+    def __init__(self, settings: PortalSettings, **options: Any) -> None:
+        super().__init__(WORKER_APP, factory=True, **options)
+        # Plain values, pickled with the rest of the configuration for each worker uvicorn starts.
+        self.portal_settings = settings.to_json()
+        self.supervisor = os.getpid()
+
+    def load_app(self) -> Any:
+        """In a worker (uvicorn calls it there): the app's factory, given the settings carried here."""
+        return partial(worker_app, PortalSettings.from_json(self.portal_settings), self.supervisor)
 
 
-def worker_app() -> FastAPI:
-    """The app of one worker process (uvicorn's factory): dies with the supervisor, serves its settings."""
-    _die_with_supervisor(int(os.environ[SUPERVISOR_ENV]))
-    settings = PortalSettings.from_json(os.environ[SETTINGS_ENV])
+def serve_workers(settings: PortalSettings, workers: int, **options: Any) -> None:
+    """Serve from ``workers`` processes under uvicorn's supervisor until it is stopped (what `uvicorn.run` does for
+    workers, with `WorkerConfig`); ``options`` are uvicorn's."""
+    config = WorkerConfig(settings, workers=workers, timeout_worker_healthcheck=HEALTHCHECK_SECONDS, **options)
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
+
+
+def worker_app(settings: PortalSettings, supervisor: int) -> FastAPI:
+    """The app of one worker process: dies with the supervisor, serves the settings it was given."""
+    _die_with_supervisor(supervisor)
     app = create_app(settings, Database(settings.database_url))
     freeze_startup_heap()
     return app

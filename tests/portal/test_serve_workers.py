@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import time
 import weakref
 from pathlib import Path
@@ -59,6 +60,39 @@ def test_workers_serve_and_die_with_a_killed_supervisor(tmp_path: Path) -> None:
         assert not any(_alive(pid) for pid in workers)
         portal.start()  # the port is free again: no orphan holds it
         assert requests.get(f"{portal.url}/health", timeout=30).status_code == 200
+
+
+def _started_again(supervisor: int, gone: list[int], timeout: float = 90) -> list[int]:
+    """The supervisor's workers once it has replaced every one of ``gone`` (killed) with a new one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = _workers(supervisor)
+        if len(workers) == len(gone) and not set(workers) & set(gone):
+            return workers
+        time.sleep(0.1)
+    raise AssertionError(f"the killed workers {gone} were not replaced in {timeout:.0f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through /proc (Linux)")
+def test_the_settings_reach_every_worker_outside_its_environment_also_when_restarted(tmp_path: Path) -> None:
+    """The database URL (it may hold a password) is in no worker's /proc environ, nor the supervisor's; workers the
+    supervisor starts again (one died, or failed its health check) still get the settings and serve."""
+    marker = "secret-marker-3f9a"
+    with KillablePortal(f"sqlite:///{tmp_path / marker}.db", tmp_path / "blobs", "--workers", "2") as portal:
+        portal.start()
+        assert portal.process is not None
+        supervisor = portal.process.pid
+        workers = _workers(supervisor)
+        assert len(workers) == 2
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        again = _started_again(supervisor, workers)
+        answers = {requests.get(f"{portal.url}/sync/meta", timeout=30).status_code for _ in range(20)}
+        assert answers == {401}   # served by the restarted workers: the API, built from their settings
+        for pid in [supervisor, *again]:
+            assert marker.encode() not in Path(f"/proc/{pid}/environ").read_bytes(), pid
+        assert all(marker.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in again)
 
 
 def test_a_served_process_frees_its_start_up_garbage_then_freezes_what_lives() -> None:
