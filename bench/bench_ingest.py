@@ -188,10 +188,12 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
             parallel = ["--parallel", "--parallel-immediate", "--parallel-max", str(count)] if count > 1 else []
             load_before = os.getloadavg()[0]
             user_before, system_before = portal.cpu_split()
+            each_before = portal.cpu_by_process()
             started = time.perf_counter()
             done = subprocess.run(["curl", "-s", *parallel, "-K", str(config)], capture_output=True, text=True)
             seconds = time.perf_counter() - started
             user_after, system_after = portal.cpu_split()
+            each_after = portal.cpu_by_process()
             user, system = user_after - user_before, system_after - system_before
             codes = done.stdout.split()
             if done.returncode != 0 or codes.count("201") != blobs:
@@ -204,6 +206,9 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
             cpu = user + system
             print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo (user {user / blobs * 1000:.2f}, "
                   f"system {system / blobs * 1000:.2f}; bound by that alone: {total / 1e6 / cpu:.0f} MB/s)")
+            shares = sorted((each_after[pid] - each_before.get(pid, 0.0) for pid in each_after), reverse=True)
+            print(f"{'':<10} CPU by portal process (s, busiest first; wall {seconds:.2f} s): "
+                  + ", ".join(f"{share:.2f}" for share in shares))
         rng = random.Random(99)
         sample = [bases[n % len(bases)] + rng.randbytes(16) for n in range(100)]
         load_before = served.load()

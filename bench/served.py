@@ -47,6 +47,13 @@ class Served:
         times = [cpu_split(pid) for pid in pids]
         return sum(user for user, _ in times), sum(system for _, system in times)
 
+    def cpu_by_process(self) -> dict[int, float]:
+        """CPU seconds so far of each of the portal's processes (its workers, and the supervisor), by process id."""
+        pids = descendants(self.process.pid)
+        if not self.stacks:
+            pids.append(self.process.pid)
+        return {pid: cpu_seconds(pid) for pid in pids}
+
     def log_tail(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")[-2000:]

@@ -30,6 +30,7 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
+from portal.accept import use_balanced_workers
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.main import create_app
@@ -68,6 +69,9 @@ def serve_workers(settings: PortalSettings, workers: int, **options: Any) -> Non
     """Serve from ``workers`` processes under uvicorn's supervisor until it is stopped (what `uvicorn.run` does for
     workers, with `WorkerConfig`); ``options`` are uvicorn's."""
     config = WorkerConfig(settings, workers=workers, timeout_worker_healthcheck=HEALTHCHECK_SECONDS, **options)
+    if os.name != "nt":
+        # Windows hands each worker the socket its own way: uvicorn's servers as they are.
+        use_balanced_workers()
     sock = config.bind_socket()
     try:
         Multiprocess(config, sockets=[sock]).run()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import signal
+import socket
 import time
 import weakref
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from portal.accept import MAX_WAIT_SECONDS, BalancedListener
 from portal.core.config import KdfParams, PortalSettings
 from portal.workers import freeze_startup_heap
 from tests.portal.killable import KillablePortal
@@ -32,6 +35,24 @@ def _workers(supervisor: int) -> list[int]:
     """The supervisor's worker processes (uvicorn spawns them through multiprocessing)."""
     children = [int(pid) for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()]
     return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def _connections_held(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` (loopback, IPv4) process ``pid`` holds (Linux /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "01" and fields[9] in inodes:
+            held += 1
+    return held
 
 
 def _alive(pid: int) -> bool:
@@ -93,6 +114,70 @@ def test_the_settings_reach_every_worker_outside_its_environment_also_when_resta
         for pid in [supervisor, *again]:
             assert marker.encode() not in Path(f"/proc/{pid}/environ").read_bytes(), pid
         assert all(marker.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in again)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the workers through /proc (Linux)")
+def test_connections_opened_at_once_are_shared_by_the_workers(tmp_path: Path) -> None:
+    """Four connections opened together (a push's uploads) go two to each of two workers, not all to whichever woke first."""
+
+    def held_after_four(port: int, workers: list[int]) -> list[int]:
+        clients = [socket.socket() for _ in range(4)]
+        try:
+            for client in clients:   # all four handshakes under way before any worker runs
+                client.setblocking(False)
+                client.connect_ex(("127.0.0.1", port))
+            for client in clients:
+                client.setblocking(True)
+            for client in clients:
+                client.sendall(b"GET /health HTTP/1.1\r\nHost: portal\r\n\r\n")
+            for client in clients:
+                assert client.recv(65536).startswith(b"HTTP/1.1 200")   # accepted and answered, kept alive
+            return sorted(_connections_held(pid, port) for pid in workers)
+        finally:
+            for client in clients:
+                client.close()
+
+    with KillablePortal(f"sqlite:///{tmp_path / 'portal.db'}", tmp_path / "blobs", "--workers", "2") as portal:
+        portal.start()
+        assert portal.process is not None
+        workers = _workers(portal.process.pid)
+        # The portal answers once one worker does; the other may still be starting, and a
+        # worker's first connection is slow (lazy set-up): first rounds until both have served.
+        for _ in range(20):
+            if min(held_after_four(portal.port, workers)) > 0:
+                break
+        for _ in range(3):   # without the balancing, 2:2 came by chance about half the time
+            time.sleep(0.5)   # the last round's connections closed
+            assert held_after_four(portal.port, workers) == [2, 2]
+
+
+def test_a_busy_worker_still_accepts_when_no_other_does() -> None:
+    """However many connections a worker holds, a new one is accepted within MAX_WAIT_SECONDS (another worker may be hung)."""
+
+    async def main() -> float:
+        listening = socket.create_server(("127.0.0.1", 0))
+        accepted = asyncio.Event()
+
+        class Protocol(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                accepted.set()
+                transport.close()
+
+        listener = BalancedListener(listening, Protocol, held=lambda: 1000)
+        client = socket.create_connection(listening.getsockname())
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(accepted.wait(), 5)
+            return time.monotonic() - started
+        finally:
+            listener.close()
+            await listener.wait_closed()
+            client.close()
+            listening.close()
+
+    waited = asyncio.run(main())
+    assert MAX_WAIT_SECONDS * 0.9 <= waited < MAX_WAIT_SECONDS + 2
 
 
 def test_a_served_process_frees_its_start_up_garbage_then_freezes_what_lives() -> None:
