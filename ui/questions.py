@@ -232,6 +232,26 @@ class TextWidget(QuestionWidget):
             self.edit.setPlainText("" if value is None else str(value))
 
 
+class LineTextWidget(QuestionWidget):
+    """A short text on one line (a household member's name): a paragraph box for it wrapped a name over lines."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.edit = QLineEdit()
+        self.edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 30)
+        _row(self, self.edit, fill=True)
+        self.setFocusProxy(self.edit)
+        self.edit.textEdited.connect(lambda _t: self.sig_typing.emit())
+        self.edit.editingFinished.connect(self._emit)
+
+    def value(self) -> Answer:
+        text = self.edit.text()
+        return text if text.strip() else None
+
+    def _show(self, value: Answer) -> None:
+        self.edit.setText("" if value is None else str(value))
+
+
 class NumberWidget(QuestionWidget):
     """A number; text that is not a number is kept as typed and reported, never lost."""
 
@@ -389,8 +409,13 @@ _KINDS: dict[str, type[QuestionWidget]] = {
 }
 
 
-def widget_for(question: Question, parent: QWidget | None = None) -> QuestionWidget:
-    """The widget for a question's kind (an unknown kind falls back to text, nothing is lost)."""
+def widget_for(question: Question, parent: QWidget | None = None, *, one_line: bool = False) -> QuestionWidget:
+    """The widget for a question's kind (an unknown kind falls back to text, nothing is lost).
+
+    ``one_line``: a text question answered in a word or a name gets a one-line field, not a paragraph box.
+    """
+    if one_line and question.kind == QuestionKind.TEXT:
+        return LineTextWidget(question, parent)
     if question.kind == QuestionKind.DATE:
         from ui.date_input import DateAnswerWidget  # built on this module's QuestionWidget
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.domain import is_blank
+from fieldapp.domain import QuestionKind, is_blank
 from fieldapp.domain_forms import FormShape
 from fieldapp.types import Question, Section
 from ui.look import icon
@@ -44,6 +44,17 @@ NAME_LENGTH = 40
 def repetition_name(first_answer: Answer) -> str:
     """A repetition's name: its first answer when that is a text or a choice ("Kitchen"), else none."""
     return " ".join(first_answer.split())[:NAME_LENGTH] if isinstance(first_answer, str) else ""
+
+
+def names_repetition(section: Section, question: Question, value: Answer) -> bool:
+    """Whether ``question`` is the one-line text that names a repetition (a household member's "Full name").
+
+    The section's first question, a text, names each repetition in its title; a stored answer over
+    several lines keeps its paragraph box, so nothing typed is flattened.
+    """
+    first = section.questions[0] if section.questions else None
+    return (first is not None and question.id == first.id and question.kind == QuestionKind.TEXT
+            and not (isinstance(value, str) and "\n" in value))
 
 
 def repetition_title(number: int, first_answer: Answer) -> str:

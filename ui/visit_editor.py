@@ -44,7 +44,7 @@ from fieldapp.vocabulary import HazardVocabulary
 from ui.case_detail import WarningBanner
 from ui.assessment import AssessmentWidget
 from ui.progress_line import ProgressLineWidget
-from ui.repeat_section import RepeatSectionWidget, RepetitionWidget
+from ui.repeat_section import RepeatSectionWidget, RepetitionWidget, names_repetition
 from ui.report_hazard import ReportHazardDialog
 from ui.context import AppContext
 from ui.format import date_text, label
@@ -427,9 +427,9 @@ class VisitEditorWidget(QWidget):
 
         self._apply_show_if()
 
-    def _make_row(self, question: Question, value: Answer) -> QuestionRowWidget:
+    def _make_row(self, question: Question, value: Answer, *, one_line: bool = False) -> QuestionRowWidget:
         """A question's row showing ``value``; a change re-decides which questions are shown."""
-        editor = widget_for(question)
+        editor = widget_for(question, one_line=one_line)
         editor.set_photos(self.visit.photos if self.visit else ())
         editor.set_value(value)
         editor.sig_changed.connect(lambda _v: self._apply_show_if())
@@ -439,7 +439,10 @@ class VisitEditorWidget(QWidget):
 
     def _repeat_section(self, section: Section, visit: Visit) -> RepeatSectionWidget:
         """A room-by-room section; adding or removing a repetition saves every list of it at once."""
-        box = RepeatSectionWidget(section, self._make_row, visit.answers)
+        def make_row(question: Question, value: Answer) -> QuestionRowWidget:
+            return self._make_row(question, value, one_line=names_repetition(section, question, value))
+
+        box = RepeatSectionWidget(section, make_row, visit.answers)
         box.sig_changed.connect(lambda qid: self._mark_answer(qid, 0))
         box.sig_typing.connect(lambda qid: self._mark_answer(qid, TYPING_SAVE_MS))
         box.sig_structure.connect(lambda: self._on_repetitions_changed(box))

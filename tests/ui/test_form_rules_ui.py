@@ -178,3 +178,49 @@ def test_add_another_shows_the_field_it_puts_the_cursor_in(qtbot: Any, window: A
         # Shown as a jump shows a box (the editor's _bring_into_view): from its title, whole where it fits.
         assert in_view(rooms.repetitions[number], window), f"room {number + 1} is not in view whole"
     screenshot(window, artifacts / "ui_editor_room_added_1366x768_at_150.png")
+
+
+HOUSEHOLD_ID = "7d1c1f0e-0000-4000-8000-0000000000d4"
+HOUSEHOLD = {
+    "name": "Tenancy audit, household", "version": 1, "case_types": ["damp_mould", "repair", "void"],
+    "sections": [
+        {"id": "household", "title": "Household members", "repeat": True, "questions": [
+            {"id": "member_name", "label": "Full name", "kind": "text", "required": True},
+            {"id": "member_notes", "label": "Anything to note about them", "kind": "text"},
+        ]},
+    ],
+}
+
+
+def test_a_household_members_full_name_is_one_line(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """The text naming a repetition ("Full name") is a one-line field, saved as typed; a later text keeps its box."""
+    from fit import SIZES
+    from PySide6.QtWidgets import QLineEdit
+
+    window.resize(*SIZES["1366x768@150"])
+    editor = _open(qtbot, window, HOUSEHOLD, HOUSEHOLD_ID)
+    members = editor.repeats["household"]
+    members.add_button.click()
+    member = members.repetitions[0]
+    name, notes = member.rows["member_name"].editor, member.rows["member_notes"].editor
+    assert isinstance(name.focus_widget(), QLineEdit)
+    assert name.height() <= QLineEdit().sizeHint().height() + 2, f"Full name is {name.height()} px high"
+    assert notes.height() > 2 * notes.fontMetrics().lineSpacing()     # a paragraph still has its box
+    qtbot.keyClicks(name.focus_widget(), "Grace O'Neill-Featherstonehaugh")
+    assert member.title.text() == "Repetition 1 · Grace O'Neill-Featherstonehaugh"
+    editor.flush()
+    wait_idle(qtbot, window.ctx.tasks)
+    assert window.ctx.store.visit(editor.visit.id).answers["member_name"] == ["Grace O'Neill-Featherstonehaugh"]
+    screenshot(window, artifacts / "ui_editor_household_member_1366x768_at_150.png")
+
+
+def test_a_name_stored_over_several_lines_keeps_them(qtbot: Any, window: Any) -> None:
+    """A name typed over two lines before (a paragraph box) is shown in one again: a one-line field would flatten it."""
+    store = window.ctx.store
+    editor = _open(qtbot, window, HOUSEHOLD, HOUSEHOLD_ID)
+    visit_id = editor.visit.id
+    store.update_visit(visit_id, answers={"member_name": ["Amira\nKhan"], "member_notes": [None]})
+    with qtbot.waitSignal(editor.sig_loaded, timeout=10000):
+        editor.open_visit(visit_id)
+    name = editor.repeats["household"].repetitions[0].rows["member_name"].editor
+    assert name.value() == "Amira\nKhan"
