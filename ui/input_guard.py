@@ -11,6 +11,10 @@ including ones built later by any screen:
   missing answer) does not count as the officer's; nor does the focus a combo gets
   back when its list closes, so choosing from a list and then scrolling the form (the
   commonest way answers changed) leaves the choice alone.
+* The wheel over a list or text box inside a scrolled page (the assessment's hazard list,
+  a question's text) scrolls the page, unless the officer focused that list or box on
+  purpose: a page scrolled past it was taken over by the list the pointer crossed. Its
+  own scroll bar still scrolls it, and so does the wheel where the page cannot scroll.
 * While a popup is open (a combo box's list, a date picker's calendar), its keys belong
   to it: Esc closes the popup, never the screen behind it (whose Esc shortcut would
   otherwise win, as a popup's parent chain counts as "inside" the screen).
@@ -79,6 +83,21 @@ def scroll_instead(widget: QWidget, event: QWheelEvent) -> None:
         parent = parent.parentWidget()
 
 
+def inner_area(viewport: QObject) -> QAbstractScrollArea | None:
+    """The list or text box whose viewport this is, when it sits inside a page that scrolls (else None)."""
+    if not isinstance(viewport, QWidget):
+        return None
+    area = viewport.parentWidget()
+    if not isinstance(area, QAbstractScrollArea) or area.viewport() is not viewport:
+        return None
+    parent = area.parentWidget()
+    while parent is not None and not parent.isWindow():
+        if isinstance(parent, QAbstractScrollArea) and parent.verticalScrollBar().maximum() > 0:
+            return area
+        parent = parent.parentWidget()
+    return None
+
+
 def popup_owner(popup: QWidget) -> QWidget | None:
     """The widget a popup belongs to: its parent (combo, date edit) or, for a completer, its focus proxy."""
     return popup.parentWidget() or popup.focusProxy()
@@ -93,7 +112,8 @@ class InputGuard(QObject):
             return self._on_wheel(watched, event)  # type: ignore[arg-type]
         if kind == QEvent.Type.Polish:
             no_wheel_focus(watched)
-        elif kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut) and takes_wheel_only_when_focused(watched):
+        elif kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut) and (
+                takes_wheel_only_when_focused(watched) or isinstance(watched, QAbstractScrollArea)):
             armed = kind == QEvent.Type.FocusIn and event.reason() in PURPOSEFUL_FOCUS  # type: ignore[attr-defined]
             watched.setProperty(_ARMED, armed)
         elif kind == QEvent.Type.ShortcutOverride:
@@ -106,6 +126,14 @@ class InputGuard(QObject):
         return False
 
     def _on_wheel(self, watched: QObject, event: QWheelEvent) -> bool:
+        area = inner_area(watched)
+        upright = abs(event.angleDelta().y()) >= abs(event.angleDelta().x())   # the page scrolls only up and down
+        if area is not None and upright:
+            if focused_on_purpose(area):
+                return False
+            scroll_instead(area, event)
+            event.accept()   # the page is at its end: the list under the pointer stays as it is
+            return True
         if not takes_wheel_only_when_focused(watched):
             return False
         assert isinstance(watched, QWidget)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QAbstractSlider,
     QAbstractSpinBox,
     QApplication,
@@ -182,3 +184,35 @@ def test_choosing_from_a_list_then_scrolling_leaves_the_choice(qtbot: Any, windo
     qtbot.waitUntil(lambda: QApplication.activePopupWidget() is None)
     wheel(combo, -1)
     assert combo.currentIndex() == 2
+
+
+def test_wheel_over_the_hazard_list_scrolls_the_page_not_the_list(qtbot: Any, window: Any, artifacts: Path) -> None:
+    """Scrolling the form past the assessment's hazard list (or any list or text box in it) moves the form, not the list."""
+    from fit import SIZES
+
+    from factory import screenshot
+
+    window.resize(*SIZES["1366x768@150"])
+    case_id = next(r.id for r in window.case_list.model.rows() if not r.has_warnings)
+    _start_visit(qtbot, window, case_id)
+    editor = window.editor
+    hazards = editor.assessment.hazards.list
+    editor.scroll.ensureWidgetVisible(hazards)
+    assert hazards.count() > 20
+    qtbot.waitUntil(lambda: hazards.verticalScrollBar().maximum() > 0)   # long enough to scroll (laid out lazily)
+    page = editor.scroll.verticalScrollBar()
+    inner = [a for a in editor.scroll.widget().findChildren(QAbstractScrollArea) if a.isVisible()]
+    assert hazards in inner and editor.notes in inner
+    for area in inner:
+        editor.scroll.ensureWidgetVisible(area)
+        page_before = page.value()
+        wheel(area.viewport(), -1 if page_before < page.maximum() else 1)
+        assert page.value() != page_before, f"the page did not scroll over {area.accessibleName()}"
+        assert area.verticalScrollBar().value() == 0, f"{area.accessibleName()} scrolled instead of the page"
+    editor.scroll.ensureWidgetVisible(hazards)
+    screenshot(window, artifacts / "ui_editor_hazard_list_wheel_1366x768_at_150.png")
+    hazards.setFocus(Qt.FocusReason.MouseFocusReason)   # clicked into: the officer is working in the list
+    qtbot.waitUntil(hazards.hasFocus)
+    page_before = page.value()
+    wheel(hazards.viewport(), -1)
+    assert hazards.verticalScrollBar().value() > 0 and page.value() == page_before
