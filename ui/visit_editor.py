@@ -55,7 +55,7 @@ from ui.photos import PhotoPanelWidget, local_files
 from ui.question_row import QuestionRowWidget
 from ui.questions import Answer, FocusOutFilter, widget_for
 from ui.tasks import Op, TaskFailure
-from ui.widgets import ProblemLabel, clear_layout, repolish, wrapping_label
+from ui.widgets import ElidedLabel, ProblemLabel, clear_layout, repolish, wrapping_label
 
 if TYPE_CHECKING:
     from fieldapp.store import FieldStore
@@ -169,7 +169,13 @@ class MissingDialog(QDialog):
 
 
 class StateBanner(QFrame):
-    """Where a submitted visit stands, and the lead's comment on a returned one."""
+    """Where a submitted visit stands, and the lead's comment on a returned one.
+
+    A returned visit's comment shows on one line beside "Returned by the team lead:", cut
+    with "…" where it is long (its tooltip holds all of it), and "Show all" opens the whole
+    of it: written out in full it took half of a small screen (1366x768 at 150 %) from the
+    form the officer must change.
+    """
 
     sig_amend = Signal()
 
@@ -178,12 +184,27 @@ class StateBanner(QFrame):
         self.setObjectName("stateBanner")
         self.text = wrapping_label("")
         self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.headline = QLabel("<b>Returned by the team lead:</b>")
+        self.comment_line = ElidedLabel(min_chars=12)
+        font = self.comment_line.font()
+        font.setItalic(True)
+        self.comment_line.setFont(font)
+        self.comment_line.setAccessibleName("The team lead's comment")
+        self.more_button = QPushButton("Show all")
+        self.more_button.setCheckable(True)
+        self.more_button.setAccessibleName("Show the team lead's whole comment")
+        self.more_button.toggled.connect(self._show_whole)
         self.amend_button = QPushButton(icon("amend"), "File an amendment")
         self.amend_button.setToolTip("Approved visits are locked: an amendment is a new visit that corrects it.")
         self.amend_button.clicked.connect(self.sig_amend.emit)
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 3, 6, 3)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.comment_line, 1)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.amend_button)
+        self._comment = ""
 
     def show_visit(self, visit: Visit) -> None:
         state = visit.state
@@ -200,10 +221,28 @@ class StateBanner(QFrame):
         if visit.amends:
             text += ("<br>" if text else "") + "This visit amends an earlier, approved visit."
         self.text.setText(text)
+        # One line: the comment's own line breaks would be lost in it, so they read as spaces.
+        self._comment = " ".join(comment.split()) if state == VisitState.RETURNED else ""
+        self.comment_line.setText(self._comment)
+        self.more_button.blockSignals(True)
+        self.more_button.setChecked(False)   # each returned visit opens with its form in view
+        self.more_button.blockSignals(False)
+        self._show_whole(False)
         self.setProperty("state", str(state))
         repolish(self)
         self.amend_button.setVisible(state == VisitState.APPROVED)
         self.setVisible(bool(text))
+
+    def _show_whole(self, whole: bool) -> None:
+        """The one line of a returned visit's comment, or the whole banner text (Show all / Show less)."""
+        short = bool(self._comment) and not whole
+        self.headline.setVisible(short)
+        self.comment_line.setVisible(short)
+        self.text.setVisible(not short)
+        self.more_button.setVisible(bool(self._comment))
+        self.more_button.setText("Show less" if whole else "Show all")
+        self.more_button.setToolTip("Back to one line, for more of the form" if whole
+                                    else "Read the team lead's whole comment")
 
 
 class VisitEditorWidget(QWidget):
@@ -238,9 +277,10 @@ class VisitEditorWidget(QWidget):
         self.back_button = QPushButton(icon("back"), "Cases")
         self.back_button.setToolTip("Back to the case list (Esc); everything is saved")
         self.back_button.clicked.connect(self.go_back)
-        self.title = QLabel()
+        # One line, cut with "…" where the address is long (the tooltip has all of it): two lines of title were
+        # taken from the form on a small screen, which the officer needs more than the town and postcode.
+        self.title = ElidedLabel(min_chars=12)
         self.title.setObjectName("pageTitle")
-        self.title.setWordWrap(True)
         self.save_label = QLabel()
         self.save_label.setObjectName("muted")
         # Room for the longest state, so a long address in the title never squeezes it out.
@@ -320,8 +360,8 @@ class VisitEditorWidget(QWidget):
         self.submit_button.setToolTip("Check the visit and queue it for the portal (Ctrl+Enter)")
         self.submit_button.clicked.connect(self.submit)
         self.message = ProblemLabel()
+        # The tenant's summary line shares the Submit button's row: a row of its own was taken from the form.
         footer = QHBoxLayout()
-        footer.addWidget(self.message, 1)
         footer.addStretch(0)
         footer.addWidget(self.submit_button, 0, Qt.AlignmentFlag.AlignRight)
 
@@ -341,7 +381,8 @@ class VisitEditorWidget(QWidget):
         self.summary_status.sig_open_letter.connect(self.open_letter)
         self.summary_status.sig_recorded.connect(self._on_summary_recorded)
         self.letter_dialog: TenantLetterDialog | None = None
-        layout.addWidget(self.summary_status)
+        footer.insertWidget(0, self.summary_status, 1)
+        layout.addWidget(self.message)
         layout.addLayout(footer)
 
         self._save_timer = QTimer(self)

@@ -105,3 +105,34 @@ def test_a_returned_list_deleted_before_it_is_measured_measures_nothing(qtbot: A
     finally:
         sys.excepthook = previous
     assert errors == []
+
+
+LONG_COMMENT = COMMENT + (" Also the severity looks wrong for what the photos show; check the back bedroom ceiling and "
+                          "the window reveals, and record the humidity reading you took.")
+
+
+def test_a_returned_visit_leaves_the_form_room_and_the_comment_a_click_away(qtbot: Any, window: Any,
+                                                                             artifacts: Path) -> None:
+    """At 1366x768 and 150 % the lead's long comment takes one line (Show all opens it) and the form most of the page."""
+    from fit import SIZES, in_view
+
+    store = window.ctx.store
+    change = _returned_visit(next(r.id for r in window.case_list.model.rows() if not r.has_warnings), LONG_COMMENT)
+    store.apply_changes([change], store.sync_state().cursor + 1)
+    for name, size in (("1366x768_at_150", SIZES["1366x768@150"]), ("1280x720", SIZES["1280x720"])):
+        window.resize(*size)
+        with qtbot.waitSignal(window.editor.sig_loaded, timeout=10000):
+            window.open_visit(change["id"])
+        editor, banner = window.editor, window.editor.state_banner
+        screenshot(window, artifacts / f"ui_returned_editor_{name}.png")
+        # The form's view: 144 px of the 480 when the banner wrote the comment out and the title took two lines.
+        assert editor.scroll.viewport().height() >= 0.45 * window.height(), editor.scroll.viewport().height()
+        line = banner.comment_line
+        assert in_view(line, window) and line.text() == LONG_COMMENT and line.toolTip() == LONG_COMMENT
+        assert in_view(editor.submit_button, window)
+        qtbot.mouseClick(banner.more_button, Qt.MouseButton.LeftButton)   # Show all: every word of it
+        assert banner.text.isVisible() and LONG_COMMENT in banner.text.text() and not line.isVisible()
+        assert banner.text.height() >= banner.text.heightForWidth(banner.text.width())   # not cut at the bottom
+        screenshot(window, artifacts / f"ui_returned_editor_whole_comment_{name}.png")
+        qtbot.mouseClick(banner.more_button, Qt.MouseButton.LeftButton)   # Show less
+        assert line.isVisible() and not banner.text.isVisible() and banner.more_button.text() == "Show all"
