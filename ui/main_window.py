@@ -168,10 +168,9 @@ class MainWindow(QMainWindow):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
     def _build_status_bar(self) -> None:
-        self.status_line = StatusLine()
         self.progress = SyncProgressWidget()
+        self.status_line = StatusLine(self.progress)   # the progress takes a row of its own where the bar is short
         self.statusBar().addWidget(self.status_line, 1)
-        self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().setSizeGripEnabled(False)
 
     def _connect(self) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from fieldapp.types import Pending, SyncState, counted
 from ui.format import size_text, when_text
@@ -49,6 +50,21 @@ def pending_text(pending: Pending) -> str:
     return f"{drafts} · {queued}" if drafts else queued
 
 
+#: The longest progress line of a sync (`ui.sync_controller.progress_text`), to size its label.
+LONGEST_PROGRESS = "Uploading photos · 888 of 888 · 888.8 MB of 888.8 MB"
+
+
+def clear_rows(rows: QVBoxLayout) -> None:
+    """Take the row layouts out of ``rows``, leaving their widgets alive (they go on other rows)."""
+    while rows.count():
+        item = rows.takeAt(0)
+        inner = item.layout() if item is not None else None
+        if inner is not None:
+            while inner.count():
+                inner.takeAt(0)
+            inner.deleteLater()
+
+
 class SyncProgressWidget(QWidget):
     """Phase, counts and bytes of a running sync, with Cancel."""
 
@@ -56,10 +72,11 @@ class SyncProgressWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        # A steady width: the text changes many times a second and must not make the bar jump;
-        # elided beyond it, so the status line beside it still shows at 1366x768 with 150 %.
+        # A steady width: the text changes many times a second and must not make the bar jump.
+        # Wide enough for the longest line a sync says (36 characters cut "Uploading photos · 12 of
+        # 30 · 1…" at 1366x768 with 150 %); the status line beside it takes more rows instead.
         self.text = ElidedLabel()
-        self.text.setFixedWidth(self.fontMetrics().averageCharWidth() * 36)
+        self.text.setFixedWidth(self.fontMetrics().horizontalAdvance(LONGEST_PROGRESS) + 16)
         self.text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.bar = QProgressBar()
         self.bar.setTextVisible(False)
@@ -94,24 +111,80 @@ class SyncProgressWidget(QWidget):
 
 
 class StatusLine(QWidget):
-    """Reachability, last sync and waiting work, in the status bar."""
+    """Reachability, last sync, waiting work and the last sync's news, with a running sync's progress.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Its parts go on as many rows as the bar's width needs (`rows`), each whole: at 1366x768
+    and 150 % one row cut every part with "…" ("● No portal…"), which is what the officer
+    looks to the bar for. Only a part wider than the whole bar is still cut (its tooltip has it).
+    """
+
+    def __init__(self, progress: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.reachable = ElidedLabel("Checking the portal…", min_chars=14)
         self.reachable.setAccessibleName("Portal connection")
-        self.last_sync = QLabel()
-        # What waits and the last sync's message shrink with "…" (tooltip: all of it) where the bar is short.
+        self.last_sync = ElidedLabel()
         self.pending = ElidedLabel()
-        # The last sync's news ("2 visits returned by your lead") is read whole; the others give way first.
         self.message = ElidedLabel(min_chars=60)
         self.message.setObjectName("muted")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for label in (self.reachable, self.last_sync, self.pending, self.message):
-            layout.addWidget(label)
-            layout.addSpacing(self.fontMetrics().averageCharWidth() * 2)
-        layout.addStretch(1)
+        self.progress = progress
+        self.labels = (self.reachable, self.last_sync, self.pending, self.message)
+        self._rows = QVBoxLayout(self)
+        self._rows.setContentsMargins(0, 0, 0, 0)
+        self._rows.setSpacing(0)
+        self._placed: list[list[QWidget]] = []
+        for part in (*self.labels, *([progress] if progress is not None else [])):
+            part.setParent(self)
+            part.installEventFilter(self)   # a new text, or the progress shown or hidden, may need other rows
+        self.arrange()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        # ElidedLabel.setText sets its tooltip: a tooltip change is a new text.
+        kind = event.type()
+        if kind == QEvent.Type.ToolTipChange or watched is self.progress and kind in (
+                QEvent.Type.ShowToParent, QEvent.Type.HideToParent):
+            self.arrange()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self.arrange()
+
+    def rows(self) -> list[list[QWidget]]:
+        """The parts shown, row by row: a label without text, or the progress between syncs, takes no room."""
+        gap = self.fontMetrics().averageCharWidth() * 2
+        shown: list[QWidget] = [label for label in self.labels if label.text()]
+        if self.progress is not None and not self.progress.isHidden():
+            shown.append(self.progress)
+        rows: list[list[QWidget]] = [[]]
+        used = 0
+        for part in shown:
+            need = part.sizeHint().width()
+            if rows[-1] and used + gap + need > self.width():
+                rows.append([])
+                used = 0
+            used += (gap if rows[-1] else 0) + need
+            rows[-1].append(part)
+        return rows
+
+    def arrange(self) -> None:
+        """Put the parts on the rows `rows` gives, when that changed (moving them relays the bar out)."""
+        for label in self.labels:
+            label.setVisible(bool(label.text()))
+        rows = self.rows()
+        if rows == self._placed:
+            return
+        self._placed = rows
+        clear_rows(self._rows)
+        for row in rows:
+            line = QHBoxLayout()
+            line.setSpacing(self.fontMetrics().averageCharWidth() * 2)
+            for part in row:
+                if part is self.progress:
+                    line.addStretch(1)   # the progress at the bar's right end, where it always was
+                line.addWidget(part)
+            if self.progress not in row:
+                line.addStretch(1)
+            self._rows.addLayout(line)
 
     def set_reachable(self, reachable: bool, portal_known: bool = True) -> None:
         if not portal_known:

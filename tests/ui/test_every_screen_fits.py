@@ -481,3 +481,31 @@ def test_another_case_opens_at_its_top_with_its_warnings_in_view(qtbot: Any, win
     QApplication.processEvents()
     screens.need_in_view(detail.banner, window, "The next case's safety warnings")
     screens.check()
+
+
+def test_the_status_bar_says_everything_whole(qtbot: Any, window: Any, tasks: Any, artifacts: Path, size: str) -> None:
+    """Every part of the status line (connection, last sync, what waits, the sync's news) and a sync's progress, uncut."""
+    from ui.tasks import TaskProgress
+
+    window.resize(*SIZES[size])
+    wait_idle(qtbot, tasks)
+    line = window.status_line
+    line.pending.setText("2 drafts not submitted · Waiting to send: 1 visit, 3 photos (4.2 MB)")
+    messages = {"returned": returned_message(2),
+                "sync_news": "2 visits returned by your lead (Needs attention) · Sync complete: 12 cases received, "
+                             "3 visits sent",
+                "sync_failed": "The portal could not be reached. Check the network, then press Sync now again; "
+                               "your work is kept on this laptop."}
+    for name, message in messages.items():
+        line.show_message(message)
+        screenshot(window, artifacts / f"ui_status_bar_{name}_{size}.png")
+        for part in line.labels:
+            assert in_view(part, window), f"{part.text()!r} is not in view"
+            assert not part.is_elided(), f"{part.text()!r} is cut to {part.width()} px"
+    line.show_message("")
+    window.sync.sig_started.emit()
+    window.progress.update_progress(TaskProgress(0.4, "Uploading photos · 12 of 30 · 14.2 MB of 36.0 MB"))
+    screenshot(window, artifacts / f"ui_status_bar_syncing_{size}.png")
+    for part in (*(p for p in line.labels if p.text()), window.progress.text):
+        assert in_view(part, window) and not part.is_elided(), f"{part.text()!r} is cut to {part.width()} px"
+    window.progress.hide()
