@@ -25,7 +25,7 @@ from fieldapp.photo_files import JPEG, PNG, SUFFIX, photo_path, scratch_dir, thu
 from fieldapp.photo_policy import PhotoPolicy
 from fieldapp.errors import PhotoError
 from fieldapp.photo_encoding import encode_jpeg_rows
-from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled
+from fieldapp.photo_scaling import JPEG_SUBSAMPLING, DecodeFailed, Scaled, decode_scaled, shrunk
 from fieldapp.photo_workers import workers
 
 log = logging.getLogger(__name__)
@@ -114,10 +114,14 @@ def prepare_data(source: Path, data: bytes, policy: PhotoPolicy, scratch: Path |
     orientation = exif.get(_ORIENTATION, 1)
     taken_at = _taken_at(exif)
     upright = _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
-    scaled = _decode_scaled(source, image, policy.long_edge, upright, data)
+    scaled = _decode_scaled(source, image, policy.long_edge, upright, data, policy.thumbnail_edge)
     content_type = PNG if fmt == "PNG" else JPEG
-    # The thumbnail is made on another core while the photo is encoded, from the smaller copy when it is big enough.
-    thumb_source = scaled.preview if max(scaled.preview.size) >= policy.thumbnail_edge else scaled.picture
+    # The thumbnail is made on another core while the photo is encoded (unless decoding made its picture already),
+    # from the smaller copy when it is big enough.
+    if scaled.thumbnail is not None:
+        thumb_source = scaled.thumbnail
+    else:
+        thumb_source = scaled.preview if max(scaled.preview.size) >= policy.thumbnail_edge else scaled.picture
     thumb_job = workers().submit(_thumbnail_bytes, thumb_source, policy.thumbnail_edge)
     stored = _encode(scaled, content_type, _kept_exif(exif, policy), icc, policy.quality, scratch)
     thumb = thumb_job.result()
@@ -238,7 +242,7 @@ def _exif(source: Path, image: Image.Image) -> Image.Exif:
 
 
 def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Image.Transpose | None = None,
-                   data: bytes | None = None) -> Scaled:
+                   data: bytes | None = None, thumbnail_edge: int | None = None) -> Scaled:
     """Decode the whole file, scale it so its long edge is at most ``long_edge`` and turn it upright."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Something in the process switched on Pillow's "accept truncated files": a cut-off
@@ -246,7 +250,7 @@ def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Im
         log.warning("Pillow's LOAD_TRUNCATED_IMAGES was on; switching it off so damaged photos are refused")
         ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
-        return decode_scaled(image, data, long_edge, upright)
+        return decode_scaled(image, data, long_edge, upright, thumbnail_edge)
     except DecodeFailed as exc:
         raise _damaged(source, exc.__cause__ or exc) from None
 
@@ -256,7 +260,7 @@ def _encode(scaled: Scaled, content_type: str, exif: Image.Exif, icc: bytes | No
     """Encode the stored photo: JPEG for camera photos, PNG kept lossless (screenshots, documents)."""
     extra = {"icc_profile": icc} if icc else {}
     if content_type == JPEG:
-        # on two cores, while the thumbnail is made on a third thread
+        # on two cores, while the thumbnail is made (or only encoded) on a third thread
         return encode_jpeg_rows(scaled.size[1], scaled.mode, scaled.rows, quality=quality, subsampling=JPEG_SUBSAMPLING,
                                 scratch=scratch, exif=exif.tobytes(), **extra)
     out = io.BytesIO()
@@ -266,10 +270,7 @@ def _encode(scaled: Scaled, content_type: str, exif: Image.Exif, icc: bytes | No
 
 def _thumbnail_bytes(image: Image.Image, edge: int) -> bytes:
     """A small JPEG for lists and galleries (transparent PNGs are shown on white)."""
-    # resize() returns a new picture, so unlike thumbnail() it needs no copy of the full one first.
-    scale = min(1.0, edge / max(image.size))
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    thumb = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0) if scale < 1 else image
+    thumb = shrunk(image, edge)
     if thumb.mode not in ("RGB", "L", "YCbCr"):  # YCbCr: a scaled camera photo, stored as JPEG as it is
         background = Image.new("RGB", thumb.size, "white")
         background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)

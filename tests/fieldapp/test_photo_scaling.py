@@ -12,7 +12,7 @@ from PIL import Image, ImageChops, ImageStat
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import photo_samples as samples  # noqa: E402
 
-from fieldapp.photo_scaling import RESAMPLE, _resize_banded, decode_scaled  # noqa: E402
+from fieldapp.photo_scaling import RESAMPLE, _resize_banded, decode_scaled, shrunk  # noqa: E402
 from fieldapp.photos import PhotoPolicy, import_photo  # noqa: E402
 
 ORIENTATIONS = [None, *Image.Transpose]
@@ -163,3 +163,12 @@ def test_rows_of_the_luma_colour_picture_are_those_rows_of_the_whole(upright: Im
     whole = result.picture
     for top, bottom in ((0, 128), (128, whole.height), (37, 101)):
         assert result.rows(top, bottom).tobytes() == whole.crop((0, top, whole.width, bottom)).tobytes()
+
+
+def test_luma_colour_path_makes_the_thumbnails_picture_from_the_preview() -> None:
+    """Asked for, the thumbnail's picture comes with the result: the preview shrunk, as the import would shrink it."""
+    data = jpeg_bytes((625, 469))
+    result = decode_scaled(Image.open(io.BytesIO(data)), data, EDGE, Image.Transpose.ROTATE_90, thumbnail_edge=64)
+    assert result.thumbnail is not None and result.thumbnail.size == (48, 64)
+    assert result.thumbnail.tobytes() == shrunk(result.preview, 64).tobytes()
+    assert decode_scaled(Image.open(io.BytesIO(data)), data, EDGE).thumbnail is None
