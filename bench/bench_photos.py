@@ -7,9 +7,14 @@ interleaved one by one, on the main thread, on one background thread at backgrou
 priority (where the app prepares photos), then on the main thread again (so an order
 effect would show). Then it times single Pillow steps one by one (one thread each), so
 the ratio can be read against what they cost: the import decodes luma at full size and
-colour at half size on two cores, shares the luma's resample out in bands, and encodes
-the two halves of the photo on two cores beside the thumbnail; the old path decoded and
-resampled whole RGB.
+colour at half size on two cores (the colour's thread also shrinks the thumbnail's
+picture), shares the luma's resample out in bands, and encodes the two halves of the photo
+on two cores, each thread assembling its half from the luma and the doubled colour; the
+old path decoded and resampled whole RGB.
+
+On two cores the import's wall time cannot be below half its processor time, so with
+other programs running (load average above 1) the wall figures mostly measure them:
+compare processor times then, and old against new back to back.
 
 Like with like: a decode's time depends on whether its 46 MB land on memory the process
 already holds. Under Pillow's defaults that was an accident of malloc's history (fresh,
@@ -40,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from photo_samples import save_photo  # noqa: E402
 
 from fieldapp.photo_files import scratch_dir  # noqa: E402
-from fieldapp.photo_scaling import RESAMPLE  # noqa: E402
+from fieldapp.photo_scaling import RESAMPLE, shrunk  # noqa: E402
 from fieldapp.photos import PhotoPolicy, prepare, write_prepared  # noqa: E402
 from fieldapp.priority import lower_this_thread  # noqa: E402
 
@@ -77,10 +82,13 @@ def _stages(sources: list[Path], policy: PhotoPolicy) -> dict[str, float]:
             target = (round(rgb.width * scale), round(rgb.height * scale))
             rgb_scaled = timed(f"RGB resample ({RESAMPLE.name})", rgb.resize, target, RESAMPLE)
             luma = timed("luma decode", _decoded, source, "L")
-            timed("luma resample", luma.resize, target, RESAMPLE)
+            luma_scaled = timed("luma resample", luma.resize, target, RESAMPLE)
+            timed("luma turn (portrait)", luma_scaled.transpose, Image.Transpose.ROTATE_270)
             half = timed("half-size YCbCr decode", _decoded, source, "YCbCr", (rgb.width // 2, rgb.height // 2))
-            timed("colour resample", half.resize, (target[0] // 2, target[1] // 2), RESAMPLE)
+            planes = timed("colour resample", half.resize, (target[0] // 2, target[1] // 2), RESAMPLE)
+            timed("thumbnail", shrunk, planes, policy.thumbnail_edge)
             timed("encode", rgb_scaled.save, io.BytesIO(), "JPEG", quality=policy.quality)
+            timed("encode YCbCr", rgb_scaled.convert("YCbCr").save, io.BytesIO(), "JPEG", quality=policy.quality)
     return {stage: statistics.median(values) for stage, values in times.items()}
 
 
