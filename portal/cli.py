@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from portal import import_cli
 from portal.core import migrate
@@ -16,6 +20,14 @@ from portal.errors import ApiError
 from portal.models import TeamRow
 from portal.services import records
 from sync.protocol import AdminUserCreate
+
+log = logging.getLogger(__name__)
+#: Where commands find the database when ``--database-url`` is not given. A command line is
+#: readable by every local user (``ps``, ``/proc/PID/cmdline``) and kept in shell history;
+#: a process's environment only by its own user and root.
+DATABASE_URL_ENV = "FIELDAPP_PORTAL_DATABASE_URL"
+_KEEP_PASSWORD_OUT = (f"set {DATABASE_URL_ENV} instead, or leave the password out of the URL and put it in a "
+                      "pgpass file (~/.pgpass or the file PGPASSFILE names, mode 0600: HOST:PORT:DATABASE:USER:PASSWORD)")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -116,12 +128,43 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def database_option(command: argparse.ArgumentParser, default: str | None = None) -> None:
+    """``--database-url URL`` of a command: else ``$FIELDAPP_PORTAL_DATABASE_URL``, else ``default`` (None: one is required).
+
+    ``main`` resolves it (`resolve_database_url`): argparse cannot tell a default from a given value.
+    """
+    fallback = f", else {default}" if default else " (one of the two is required)"
+    command.add_argument("--database-url", metavar="URL", help=(
+        f"the database, e.g. postgresql://portal@db.example:5432/portal; if not given, ${DATABASE_URL_ENV}{fallback}. "
+        f"Never put a password here (every local user can read a command line): {_KEEP_PASSWORD_OUT}"))
+    command.set_defaults(database_default=default, database_command=command)
+
+
+def resolve_database_url(args: argparse.Namespace) -> None:
+    """Set ``args.database_url``: the option, else the variable, else the default; warn once of a password in argv."""
+    command: argparse.ArgumentParser = args.database_command
+    given = args.database_url
+    url = given or os.environ.get(DATABASE_URL_ENV) or args.database_default
+    if not url:
+        command.error(f"no database: set {DATABASE_URL_ENV}=URL or give --database-url URL")
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        # Never echo the text: it may hold a password.
+        command.error(f"the database URL (--database-url or {DATABASE_URL_ENV}) cannot be read; "
+                      "write postgresql://USER@HOST:PORT/DATABASE or sqlite:///FILE")
+    if given and (parsed.password or "password" in parsed.query):
+        log.warning("The database URL on the command line holds a password, which every user of this machine "
+                    "can read (ps, /proc/PID/cmdline) and shell history keeps: %s.", _KEEP_PASSWORD_OUT)
+    args.database_url = url
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="fieldapp-portal", description="The Fieldapp reference portal.")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the portal (migrates the database first)")
-    serve.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")
+    database_option(serve, PortalSettings.database_url)
     serve.add_argument("--blob-dir", default="fieldapp-portal-blobs")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -133,29 +176,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes serving requests; default one per CPU, at most 4")
     serve.set_defaults(func=_serve)
     tidy = sub.add_parser("housekeeping", help="remove stale uploads, unreferenced photos, old tombstones (for cron)")
-    tidy.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")
+    database_option(tidy, PortalSettings.database_url)
     tidy.add_argument("--blob-dir", default="fieldapp-portal-blobs")
     tidy.set_defaults(func=_housekeeping)
     seed = sub.add_parser("seed", help="create a fictional council with demo accounts")
-    seed.add_argument("--database-url", required=True)
+    database_option(seed)
     seed.add_argument("--cases", type=int, default=200)
     seed.add_argument("--seed", type=int, default=1)
     seed.set_defaults(func=_seed)
     add = sub.add_parser("add-user", help="create an account (e.g. the first admin)")
-    add.add_argument("--database-url", required=True)
+    database_option(add)
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=["officer", "lead", "admin"])
     add.add_argument("--team", help="team name (created if new); required for officers and leads")
     add.add_argument("--display-name")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=_add_user)
-    import_cli.add_parser(sub)
+    database_option(import_cli.add_parser(sub), PortalSettings.database_url)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``fieldapp-portal``."""
     args = build_parser().parse_args(argv)
+    if "database_url" in vars(args):
+        resolve_database_url(args)
     return int(args.func(args))
 
 

@@ -79,11 +79,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """The ``import-cases`` command."""
-    command = sub.add_parser("import-cases", help="create or update cases from the CRM's JSON or CSV file, by external_ref")
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """The ``import-cases`` command (``portal.cli`` adds its ``--database-url``)."""
+    command: argparse.ArgumentParser = sub.add_parser("import-cases", help="create or update cases from the CRM's JSON or CSV file, by external_ref")
     command.add_argument("file", help="a .json list of cases or a .csv with a header of field names")
-    command.add_argument("--database-url", default="sqlite:///fieldapp-portal.db")
     command.add_argument("--batch-size", type=int, default=BATCH_ROWS, help=f"rows per transaction (default {BATCH_ROWS})")
     command.add_argument("--quiet", action="store_true", help="no progress bar (the summary still prints)")
     command.set_defaults(func=run)
+    return command
