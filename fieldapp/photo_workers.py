@@ -23,6 +23,7 @@ from fieldapp.priority import lower_this_thread
 _BLOCK_SIZE = 1024 * 1024
 _BLOCKS_KEPT = 48
 
+_THREAD_PRIORITY_ERROR_RETURN = 0x7FFFFFFF
 _pools: dict[bool, ThreadPoolExecutor] = {}  # by whether the threads asking are lowered
 _pool_lock = threading.Lock()
 
@@ -63,7 +64,9 @@ def _this_thread_lowered() -> bool:
             import ctypes
 
             kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-            return bool(kernel32.GetThreadPriority(kernel32.GetCurrentThread()) < 0)
+            # the pseudo-handle (-2) passed as a full-width handle; MAXLONG means it failed
+            priority = kernel32.GetThreadPriority(ctypes.c_void_p(kernel32.GetCurrentThread()))
+            return bool(priority < 0 or priority == _THREAD_PRIORITY_ERROR_RETURN)
     except (OSError, AttributeError):
         pass
     return True  # where it cannot be told, as before: helpers at background priority
