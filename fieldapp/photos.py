@@ -255,11 +255,18 @@ def _decode_scaled(source: Path, image: Image.Image, long_edge: int, upright: Im
         raise _damaged(source, exc.__cause__ or exc) from None
 
 
+# Pillow writes the source's JPEG comment (COM) into every JPEG saved from its pixels unless
+# told otherwise; a comment is free text ("Owner Jane Officer, flat 3 keysafe 4471"), outside
+# the EXIF rules of `_kept_exif`. Given empty, none is written.
+_NO_COMMENT = {"comment": b""}
+
+
 def _encode(scaled: Scaled, content_type: str, exif: Image.Exif, icc: bytes | None, quality: int,
             scratch: Path | None) -> bytes:
     """Encode the stored photo: JPEG for camera photos, PNG kept lossless (screenshots, documents)."""
     extra = {"icc_profile": icc} if icc else {}
     if content_type == JPEG:
+        extra.update(_NO_COMMENT)
         # on two cores, while the thumbnail is made (or only encoded) on a third thread
         return encode_jpeg_rows(scaled.size[1], scaled.mode, scaled.rows, quality=quality, subsampling=JPEG_SUBSAMPLING,
                                 scratch=scratch, exif=exif.tobytes(), **extra)
@@ -276,7 +283,7 @@ def _thumbnail_bytes(image: Image.Image, edge: int) -> bytes:
         background.paste(thumb, mask=thumb.getchannel("A") if "A" in thumb.getbands() else None)
         thumb = background
     out = io.BytesIO()
-    thumb.save(out, "JPEG", quality=80)
+    thumb.save(out, "JPEG", quality=80, **_NO_COMMENT)
     return out.getvalue()
 
 

@@ -152,6 +152,50 @@ def test_gps_and_date_kept_serial_owner_makernote_dropped(camera_jpeg: Path, tmp
     assert result.taken_at.tzinfo is not None
 
 
+# What a camera, phone app or editor may write outside EXIF: a JPEG comment (COM) and XMP (APP1).
+_PRIVATE_NOTE = b"Owner Jane Officer, flat 3 keysafe 4471"
+_XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        b'<rdf:Description dc:creator="' + _PRIVATE_NOTE + b'"/></rdf:RDF></x:xmpmeta>')
+
+
+def jpeg_segments(data: bytes) -> list[int]:
+    """The markers of a JPEG's header segments, up to its scan."""
+    markers, offset = [], 2
+    while data[offset] == 0xFF and data[offset + 1] != 0xDA:
+        markers.append(data[offset + 1])
+        offset += 2 + int.from_bytes(data[offset + 2:offset + 4], "big")
+    return markers
+
+
+@pytest.mark.parametrize("subsampling", [2, 0], ids=["4:2:0", "4:4:4"])
+@pytest.mark.parametrize("size", list(CAMERA_SIZES.values()), ids=list(CAMERA_SIZES))
+def test_jpeg_comment_and_xmp_never_stored(tmp_path: Path, size: tuple[int, int], subsampling: int) -> None:
+    """A comment or XMP packet in the source reaches neither the stored photo nor its thumbnail (only our EXIF does)."""
+    source = tmp_path / "IMG_0002.jpg"
+    samples.make_photo(size).save(source, "JPEG", quality=93, subsampling=subsampling, comment=_PRIVATE_NOTE, xmp=_XMP,
+                                  exif=samples.camera_exif(1).tobytes())
+    with Image.open(source) as opened:
+        assert opened.info["comment"] == _PRIVATE_NOTE and "xmp" in opened.info  # what Pillow reads from the source
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    for stored in (result.path.read_bytes(), result.thumbnail_path.read_bytes()):
+        assert _PRIVATE_NOTE not in stored and b"xmpmeta" not in stored
+        assert 0xFE not in jpeg_segments(stored)  # no COM segment, not even an empty one
+
+
+def test_png_text_and_xmp_never_stored(tmp_path: Path) -> None:
+    """A PNG's text chunks (author, description) and XMP are not stored with it."""
+    from PIL import PngImagePlugin
+
+    source = tmp_path / "screenshot.png"
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Author", _PRIVATE_NOTE.decode())
+    text.add_itxt("XML:com.adobe.xmp", _XMP.decode())
+    Image.new("RGB", (500, 250), (10, 20, 30)).save(source, pnginfo=text)
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    for stored in (result.path.read_bytes(), result.thumbnail_path.read_bytes()):
+        assert _PRIVATE_NOTE not in stored and b"xmpmeta" not in stored
+
+
 def test_gps_dropped_when_policy_says_so(camera_jpeg: Path, tmp_path: Path) -> None:
     """With keep_gps=False no GPS block is stored."""
     policy = PhotoPolicy(long_edge=400, thumbnail_edge=64, keep_gps=False)
