@@ -4,6 +4,8 @@ The body is read (up to the route's limit) before the app runs, so a route never
 truncated body and nothing is stored from a refused request. The whole body must
 arrive within ``body_timeout_seconds`` (else 408 request_timeout and the connection is
 closed): a client trickling a body a byte at a time cannot hold a worker for ever.
+``read_body`` is that rule on its own, for the blob layer that reads its bodies itself
+(``portal.api.blob_put``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,71 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class _ClientLeft(Exception):
+class ClientLeft(Exception):
     """The client disconnected before its body arrived: nothing to answer."""
+
+
+class BodyRefused(Exception):
+    """The body is larger than its address accepts (413) or did not arrive in time (408): ``answer`` it."""
+
+    def __init__(self, status: int, payload: dict[str, Any]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.payload = payload
+
+    async def answer(self, send: Send) -> None:
+        """The refusal, closing the connection (the rest of the body is never read)."""
+        body = json.dumps(self.payload).encode()
+        await send({"type": "http.response.start", "status": self.status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
+        ]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _too_large(limit: int) -> BodyRefused:
+    return BodyRefused(413, error_body(
+        ErrorCode.PAYLOAD_TOO_LARGE, f"The request body is larger than this address accepts ({limit} bytes); send less at a time.",
+        {"limit": limit},
+    ))
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int, timeout_seconds: float) -> bytes:
+    """The whole request body, at most ``limit`` bytes, all of it within ``timeout_seconds``.
+
+    Raises ``BodyRefused`` (a declared or actual size over the limit, or too slow) before
+    anything is stored, and ``ClientLeft`` when the client disconnects first.
+    """
+    declared = dict(scope.get("headers") or []).get(b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            body = await _read(receive, limit)
+    except TimeoutError:
+        raise BodyRefused(408, error_body(
+            ErrorCode.REQUEST_TIMEOUT,
+            f"The request body did not arrive within {timeout_seconds:g} seconds; check the connection and try again.",
+        )) from None
+    if body is None:
+        raise _too_large(limit)
+    return body
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body; None when it exceeds ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientLeft
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class BodyLimitMiddleware:
@@ -43,42 +108,16 @@ class BodyLimitMiddleware:
             return self.settings.chunk_bytes
         return self.settings.max_body_bytes
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        await self._answer(send, 413, error_body(
-            ErrorCode.PAYLOAD_TOO_LARGE, f"The request body is larger than this address accepts ({limit} bytes); send less at a time.",
-            {"limit": limit},
-        ))
-
-    async def _answer(self, send: Send, status: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
-        await send({"type": "http.response.start", "status": status, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
-        ]})
-        await send({"type": "http.response.body", "body": body})
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["method"], scope["path"])
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
-            return
         try:
-            async with asyncio.timeout(self.settings.body_timeout_seconds):
-                body = await self._read(receive, limit)
-        except TimeoutError:
-            await self._answer(send, 408, error_body(
-                ErrorCode.REQUEST_TIMEOUT,
-                f"The request body did not arrive within {self.settings.body_timeout_seconds:g} seconds; check the connection and try again.",
-            ))
+            body = await read_body(scope, receive, self.limit_for(scope["method"], scope["path"]), self.settings.body_timeout_seconds)
+        except BodyRefused as refused:
+            await refused.answer(send)
             return
-        except _ClientLeft:
-            return
-        if body is None:
-            await self._refuse(send, limit)
+        except ClientLeft:
             return
         delivered = False
 
@@ -90,20 +129,3 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
-
-    @staticmethod
-    async def _read(receive: Receive, limit: int) -> bytes | None:
-        """The whole body; None when it exceeds ``limit``."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _ClientLeft
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)

@@ -57,6 +57,23 @@ def security_headers(connection: HTTPConnection, trusted_proxies: tuple[str, ...
     return {name.decode(): value.decode() for name, value in [*_extra(connection, trusted_proxies), _NO_STORE]}
 
 
+def with_security_headers(scope: Scope, send: Send, trusted_proxies: tuple[str, ...]) -> Send:
+    """``send`` adding the headers above to the answer's start (a header the answer sets itself is kept)."""
+    extra = _extra(HTTPConnection(scope), trusted_proxies)
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            names = {name.lower() for name, _ in headers}
+            headers += [(name, value) for name, value in extra if name not in names]
+            if b"cache-control" not in names:
+                headers.append(_NO_STORE)
+            message["headers"] = headers
+        await send(message)
+
+    return send_with_headers
+
+
 class SecurityHeadersMiddleware:
     """Adds the headers above to every HTTP answer."""
 
@@ -68,16 +85,4 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = _extra(HTTPConnection(scope), self.trusted_proxies)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in extra if name not in names]
-                if b"cache-control" not in names:
-                    headers.append(_NO_STORE)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, with_security_headers(scope, send, self.trusted_proxies))

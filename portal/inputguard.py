@@ -21,7 +21,7 @@ class InputGuardMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._has_nul(scope):
+        if scope["type"] == "http" and has_nul(scope):
             err = invalid_request({"url": "The address may not contain the NUL character (%00)."})
             body = json.dumps({"error": {"code": err.code, "message": err.message, "details": err.details}}).encode()
             await send({"type": "http.response.start", "status": 422, "headers": [
@@ -31,8 +31,9 @@ class InputGuardMiddleware:
             return
         await self.app(scope, receive, send)
 
-    @staticmethod
-    def _has_nul(scope: Scope) -> bool:
-        raw_path = scope.get("raw_path") or b""
-        query = scope.get("query_string") or b""
-        return "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(raw_path) or b"\x00" in unquote_to_bytes(query)
+
+def has_nul(scope: Scope) -> bool:
+    """True when the request's path or query holds NUL (``%00`` included): the guard refuses it."""
+    raw_path = scope.get("raw_path") or b""
+    query = scope.get("query_string") or b""
+    return "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(raw_path) or b"\x00" in unquote_to_bytes(query)

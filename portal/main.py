@@ -53,10 +53,10 @@ def create_app(settings: PortalSettings, db: Database | None = None) -> FastAPI:
     # Monitoring often probes the root: /health answers there too.
     app.include_router(health.router)
     web.install(app)
-    # Innermost: blob PUTs, once the body limit has read their bodies, skip the routing (portal.api.blob_put).
-    app.add_middleware(BlobPutMiddleware, settings=settings, db=app.state.db, store=store)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(InputGuardMiddleware)
-    # Outermost: the body limit's own 413s carry the headers too.
+    # The body limit's own 413s carry the headers too.
     app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
+    # Outermost: blob PUTs read their own bodies, add the headers themselves and skip the rest (portal.api.blob_put).
+    app.add_middleware(BlobPutMiddleware, settings=settings, db=app.state.db, store=store)
     return app
