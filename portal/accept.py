@@ -11,8 +11,11 @@ Here each worker accepts from the shared socket itself, and before each accept w
 moment for every connection it already holds (``STEP_SECONDS`` each, at most
 ``MAX_WAIT_SECONDS``): an idle worker takes a new connection at once, a busier one only
 if no less busy worker has taken it meanwhile. No state is shared between the workers,
-so one that hangs or dies costs a new connection at most that wait. Accepted sockets go
-to uvicorn's own protocol, as its server would hand them.
+so one that hangs or dies costs a new connection at most that wait. Once connections
+have been waiting longer than that (every worker is busy: a reverse proxy opening one per
+request under load, say), waiting would only cap how many a worker accepts a second, so
+the workers take them at once until the queue is empty. Accepted sockets go to uvicorn's
+own protocol, as its server would hand them.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import select
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -58,9 +62,15 @@ class BalancedListener:
 
     async def _accept_forever(self) -> None:
         loop = asyncio.get_running_loop()
+        queued_since: float | None = None   # when this worker last saw the queue go from empty to waiting
         while True:
-            await _readable(loop, self.sock)
-            wait = accept_wait(self._held())
+            if not _waiting(self.sock):
+                queued_since = None   # the queue is empty: the next connection is a new one to wait for
+                await _readable(loop, self.sock)
+            now = loop.time()
+            queued_since = now if queued_since is None else queued_since
+            # Connections queued longer than any worker's wait: all are busy, so none waits (see the module's doc).
+            wait = 0.0 if now - queued_since >= MAX_WAIT_SECONDS else accept_wait(self._held())
             if wait:
                 await asyncio.sleep(wait)
             try:
@@ -86,6 +96,11 @@ class BalancedListener:
             await self._task
         except asyncio.CancelledError:
             pass
+
+
+def _waiting(sock: socket.socket) -> bool:
+    """Whether another connection waits on ``sock`` right now (without waiting for one)."""
+    return bool(select.select([sock], [], [], 0)[0])
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:

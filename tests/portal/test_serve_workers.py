@@ -180,6 +180,44 @@ def test_a_busy_worker_still_accepts_when_no_other_does() -> None:
     assert MAX_WAIT_SECONDS * 0.9 <= waited < MAX_WAIT_SECONDS + 2
 
 
+def test_a_queue_of_connections_is_taken_without_a_wait_each() -> None:
+    """Connections that queued longer than MAX_WAIT_SECONDS (every worker busy) are accepted at once, not one per wait.
+
+    Waiting for each would cap a busy worker at 1 / MAX_WAIT_SECONDS new connections a second:
+    behind a reverse proxy that opens one per request, at most 20 requests a second for the portal.
+    """
+    count = 30
+
+    async def main() -> float:
+        listening = socket.create_server(("127.0.0.1", 0), backlog=count)
+        made = 0
+        all_made = asyncio.Event()
+
+        class Protocol(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                nonlocal made
+                made += 1
+                if made == count:
+                    all_made.set()
+                transport.close()
+
+        clients = [socket.create_connection(listening.getsockname()) for _ in range(count)]
+        started = time.monotonic()
+        listener = BalancedListener(listening, Protocol, held=lambda: 1000)
+        try:
+            await asyncio.wait_for(all_made.wait(), 30)
+            return time.monotonic() - started
+        finally:
+            listener.close()
+            await listener.wait_closed()
+            for client in clients:
+                client.close()
+            listening.close()
+
+    # One wait each would take count * MAX_WAIT_SECONDS (3 s) at the least; the first wait is all.
+    assert asyncio.run(main()) < count * MAX_WAIT_SECONDS * 2 / 3
+
+
 def test_a_served_process_frees_its_start_up_garbage_then_freezes_what_lives() -> None:
     """`freeze_startup_heap`: a cycle left over from start-up is collected, not kept frozen; what lives is frozen."""
     if gc.get_freeze_count():
