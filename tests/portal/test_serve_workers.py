@@ -34,7 +34,15 @@ def test_settings_reach_the_workers_unchanged() -> None:
 def _workers(supervisor: int) -> list[int]:
     """The supervisor's worker processes (uvicorn spawns them through multiprocessing)."""
     children = [int(pid) for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()]
-    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid in children if b"spawn_main" in _cmdline(pid)]
+
+
+def _cmdline(pid: int) -> bytes:
+    """The process's command line; empty once it has gone (a killed worker is reaped between listing and reading)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
 
 
 def _connections_held(pid: int, port: int) -> int:
