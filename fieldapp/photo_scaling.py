@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 from PIL import Image, JpegImagePlugin
 
@@ -148,7 +147,7 @@ def _scale_jpeg_planes(image: Image.Image, data: bytes, target: tuple[int, int],
     luma.offer(image)
     luma_picture = luma.finish()
     colour_picture, thumbnail = colour.result()
-    planes = _Planes(luma_picture, colour_picture, image.info)
+    planes = _Planes(luma_picture, colour_picture)
     return Scaled(planes.size, "YCbCr", planes.rows, colour_picture, thumbnail)
 
 
@@ -187,11 +186,10 @@ class _Planes:
     a whole picture they replace, and run on the encoder's two threads at once.
     """
 
-    def __init__(self, luma: Image.Image, colour: Image.Image, info: dict[str | tuple[int, int], Any]) -> None:
+    def __init__(self, luma: Image.Image, colour: Image.Image) -> None:
         self.size = luma.size
         self._luma = luma
         self._colour = colour
-        self._info = info
 
     def rows(self, top: int, bottom: int) -> Image.Image:
         """Rows ``top`` to ``bottom`` as a YCbCr picture."""
@@ -199,7 +197,6 @@ class _Planes:
         band = self._colour.resize((width, bottom - top), Image.Resampling.NEAREST,
                                    box=(0, top / 2, self._colour.width, bottom / 2))
         band.im.putband(rows_of(self._luma, top, bottom).im, 0)  # the full-size luma over the doubled half-size one
-        band.info = dict(self._info)
         return band
 
 
@@ -228,7 +225,10 @@ class _Bands:
         width, height = self._target
         count = max(1, min(_MAX_BANDS, height // _BAND_ROWS))
         picture = Image.new(source.mode, (height, width) if self._upright in _SWAPS_AXES else self._target, None)
-        picture.info = dict(source.info)
+        if "transparency" in source.info:
+            # An RGB or grey PNG's transparent colour (it has no alpha band): the PNG encoder reads it from here.
+            # Nothing else is carried over: EXIF, ICC profile and comment are the importer's to choose.
+            picture.info["transparency"] = source.info["transparency"]
         with self._lock:
             self._source, self._picture = source, picture
             self._cuts = [round(height * i / count) for i in range(count + 1)]

@@ -376,6 +376,16 @@ def test_png_modes_are_stored_in_a_portable_mode(tmp_path: Path, mode: str, extr
         assert stored.mode == stored_mode and stored.size == (400, 200)
 
 
+@pytest.mark.parametrize("mode, key", [("RGB", (0, 0, 0)), ("L", 0)])
+def test_png_transparent_colour_survives_scaling(tmp_path: Path, mode: str, key: tuple[int, int, int] | int) -> None:
+    """An RGB or grey PNG's transparent colour (tRNS, no alpha band) is still marked once the picture is scaled."""
+    source = tmp_path / f"key-{mode}.png"
+    Image.new(mode, (500, 250), key).save(source, transparency=key)
+    result = import_photo(source, tmp_path / "photos", SMALL)
+    with Image.open(result.path) as stored:
+        assert stored.size == (400, 200) and stored.info.get("transparency") == key
+
+
 def test_16_bit_grey_keeps_its_tones(tmp_path: Path) -> None:
     """A mid-grey 16-bit PNG stays mid-grey (not clipped to white)."""
     source = tmp_path / "scan.png"
