@@ -160,31 +160,45 @@ def test_connections_opened_at_once_are_shared_by_the_workers(tmp_path: Path) ->
             assert held_after_four(portal.port, workers) == [2, 2]
 
 
+async def _seconds_until_a_busy_worker_accepts(count: int, *, queued_first: bool, timeout: float) -> float:
+    """Seconds until a `BalancedListener` whose worker holds 1,000 connections has accepted ``count`` clients.
+
+    With ``queued_first`` the clients connect before the listener starts (a queue waiting for
+    it), and the clock starts with the queue; otherwise it starts once they have connected to it.
+    """
+    listening = socket.create_server(("127.0.0.1", 0), backlog=count)
+    accepted = 0
+    all_accepted = asyncio.Event()
+
+    class Protocol(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            nonlocal accepted
+            accepted += 1
+            if accepted == count:
+                all_accepted.set()
+            transport.close()
+
+    def listen() -> BalancedListener:
+        return BalancedListener(listening, Protocol, held=lambda: 1000)
+
+    listener = None if queued_first else listen()
+    clients = [socket.create_connection(listening.getsockname()) for _ in range(count)]
+    started = time.monotonic()
+    listener = listener or listen()
+    try:
+        await asyncio.wait_for(all_accepted.wait(), timeout)
+        return time.monotonic() - started
+    finally:
+        listener.close()
+        await listener.wait_closed()
+        for client in clients:
+            client.close()
+        listening.close()
+
+
 def test_a_busy_worker_still_accepts_when_no_other_does() -> None:
     """However many connections a worker holds, a new one is accepted within MAX_WAIT_SECONDS (another worker may be hung)."""
-
-    async def main() -> float:
-        listening = socket.create_server(("127.0.0.1", 0))
-        accepted = asyncio.Event()
-
-        class Protocol(asyncio.Protocol):
-            def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                accepted.set()
-                transport.close()
-
-        listener = BalancedListener(listening, Protocol, held=lambda: 1000)
-        client = socket.create_connection(listening.getsockname())
-        started = time.monotonic()
-        try:
-            await asyncio.wait_for(accepted.wait(), 5)
-            return time.monotonic() - started
-        finally:
-            listener.close()
-            await listener.wait_closed()
-            client.close()
-            listening.close()
-
-    waited = asyncio.run(main())
+    waited = asyncio.run(_seconds_until_a_busy_worker_accepts(1, queued_first=False, timeout=5))
     assert MAX_WAIT_SECONDS * 0.9 <= waited < MAX_WAIT_SECONDS + 2
 
 
@@ -195,35 +209,9 @@ def test_a_queue_of_connections_is_taken_without_a_wait_each() -> None:
     behind a reverse proxy that opens one per request, at most 20 requests a second for the portal.
     """
     count = 30
-
-    async def main() -> float:
-        listening = socket.create_server(("127.0.0.1", 0), backlog=count)
-        made = 0
-        all_made = asyncio.Event()
-
-        class Protocol(asyncio.Protocol):
-            def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                nonlocal made
-                made += 1
-                if made == count:
-                    all_made.set()
-                transport.close()
-
-        clients = [socket.create_connection(listening.getsockname()) for _ in range(count)]
-        started = time.monotonic()
-        listener = BalancedListener(listening, Protocol, held=lambda: 1000)
-        try:
-            await asyncio.wait_for(all_made.wait(), 30)
-            return time.monotonic() - started
-        finally:
-            listener.close()
-            await listener.wait_closed()
-            for client in clients:
-                client.close()
-            listening.close()
-
+    waited = asyncio.run(_seconds_until_a_busy_worker_accepts(count, queued_first=True, timeout=30))
     # One wait each would take count * MAX_WAIT_SECONDS (3 s) at the least; the first wait is all.
-    assert asyncio.run(main()) < count * MAX_WAIT_SECONDS * 2 / 3
+    assert waited < count * MAX_WAIT_SECONDS * 2 / 3
 
 
 def test_a_served_process_frees_its_start_up_garbage_then_freezes_what_lives() -> None:
