@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,7 +88,26 @@ def serve(database_url: str, blob_dir: Path, *, profile: str | None = None) -> S
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}"
     wait_healthy(f"{url}/api/v1", lambda: process.poll() is None)
-    return Served(process, url, log, stacks)
+    served = Served(process, url, log, stacks)
+    wait_started(served)
+    return served
+
+
+def wait_started(served: Served, quiet_seconds: float = 0.5, timeout: float = 60.0) -> None:
+    """Return once every worker has finished starting: no process of the portal used CPU for ``quiet_seconds``.
+
+    Healthy means one worker answers; on a busy host another may still be importing the
+    app, and a bench begun then measures one worker doing the work of two.
+    """
+    deadline = time.monotonic() + timeout
+    before = served.cpu_by_process()
+    while time.monotonic() < deadline:
+        time.sleep(quiet_seconds)
+        now = served.cpu_by_process()
+        # /proc counts in clock ticks (10 ms): a tick or two is the workers' idle housekeeping.
+        if now.keys() == before.keys() and all(now[pid] - before[pid] <= 0.02 for pid in now):
+            return
+        before = now
 
 
 def descendants(pid: int) -> list[int]:
