@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Protocol
 
 from portal.core.config import PortalSettings
 from portal.errors import error_body
@@ -24,6 +24,12 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class Digest(Protocol):
+    """What ``read_body`` needs of a ``hashlib`` object."""
+
+    def update(self, data: bytes, /) -> None: ...
 
 
 class ClientLeft(Exception):
@@ -54,8 +60,11 @@ def _too_large(limit: int) -> BodyRefused:
     ))
 
 
-async def read_body(scope: Scope, receive: Receive, limit: int, timeout_seconds: float) -> bytes:
+async def read_body(scope: Scope, receive: Receive, limit: int, timeout_seconds: float, *, digest: Digest | None = None) -> bytes:
     """The whole request body, at most ``limit`` bytes, all of it within ``timeout_seconds``.
+
+    ``digest`` (a ``hashlib`` object) is fed each piece as it arrives, while it is still in
+    the processor's cache: hashing the joined body later reads it all from memory again.
 
     Raises ``BodyRefused`` (a declared or actual size over the limit, or too slow) before
     anything is stored, and ``ClientLeft`` when the client disconnects first.
@@ -65,7 +74,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int, timeout_seconds:
         raise _too_large(limit)
     try:
         async with asyncio.timeout(timeout_seconds):
-            body = await _read(receive, limit)
+            body = await _read(receive, limit, digest)
     except TimeoutError:
         raise BodyRefused(408, error_body(
             ErrorCode.REQUEST_TIMEOUT,
@@ -76,7 +85,7 @@ async def read_body(scope: Scope, receive: Receive, limit: int, timeout_seconds:
     return body
 
 
-async def _read(receive: Receive, limit: int) -> bytes | None:
+async def _read(receive: Receive, limit: int, digest: Digest | None) -> bytes | None:
     """The whole body; None when it exceeds ``limit``."""
     chunks: list[bytes] = []
     size = 0
@@ -89,6 +98,8 @@ async def _read(receive: Receive, limit: int) -> bytes | None:
         if size > limit:
             return None
         chunks.append(chunk)
+        if digest is not None:
+            digest.update(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 

@@ -21,6 +21,7 @@ with the app's error envelope, anything else reaches the app's 500 handler.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -56,8 +57,9 @@ class BlobPutMiddleware:
             await self.app(scope, receive, send)
             return
         send = with_security_headers(scope, send, self.settings.trusted_proxies)
+        digest = hashlib.sha256()
         try:
-            body = await read_body(scope, receive, self.settings.chunk_bytes, self.settings.body_timeout_seconds)
+            body = await read_body(scope, receive, self.settings.chunk_bytes, self.settings.body_timeout_seconds, digest=digest)
         except BodyRefused as refused:
             await refused.answer(send)
             return
@@ -66,14 +68,16 @@ class BlobPutMiddleware:
         headers = _headers(scope, (b"authorization", b"content-range"))
         try:
             status, payload = await anyio.to_thread.run_sync(
-                self._put, headers[b"authorization"], headers[b"content-range"], match.group(1), body)
+                self._put, headers[b"authorization"], headers[b"content-range"], match.group(1), body, digest.hexdigest())
         except ApiError as exc:
             response = error_response(exc)
         else:
             response = JSONResponse(payload, status_code=status)
         await response(scope, receive, send)
 
-    def _put(self, authorization: str | None, content_range: str | None, sha256: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    def _put(
+        self, authorization: str | None, content_range: str | None, sha256: str, body: bytes, body_sha256: str,
+    ) -> tuple[int, dict[str, Any]]:
         """The token and what the blob's state is for its caller (one query), then the chunk (in a worker thread: both wait)."""
         token = token_of(authorization)
         with self.db.read_once_connection() as connection:
@@ -81,7 +85,7 @@ class BlobPutMiddleware:
         if found is None:
             raise session_ended()
         caller, state = found
-        return blob_service.put_chunk(self.db, self.store, self.settings, caller, sha256, content_range, body, state)
+        return blob_service.put_chunk(self.db, self.store, self.settings, caller, sha256, content_range, body, state, body_sha256)
 
 
 def _headers(scope: Scope, names: tuple[bytes, ...]) -> dict[bytes, str | None]:

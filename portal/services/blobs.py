@@ -168,11 +168,12 @@ def caller_and_state(connection: Connection, token: str, sha256: str) -> tuple[s
 
 def put_chunk(
     db: Database, store: BlobStore, settings: PortalSettings, caller: scope.Caller,
-    sha256: str, content_range: str | None, body: bytes, state: WholeState | None = None,
+    sha256: str, content_range: str | None, body: bytes, state: WholeState | None = None, body_sha256: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Store one chunk; returns the status code and body of the answer.
 
-    ``state``: the blob's ``WholeState``, when the caller's lookup has read it already.
+    ``state``: the blob's ``WholeState``, when the caller's lookup has read it already;
+    ``body_sha256``: the body's SHA-256 (hex), when it was hashed as it arrived.
     """
     if content_range is None:
         raise invalid_request({"Content-Range": "required: bytes START-END/TOTAL"})
@@ -189,7 +190,7 @@ def put_chunk(
     if rng.start == 0 and sniff(body) is None:
         raise ApiError(415, ErrorCode.UNSUPPORTED_MEDIA, "Only JPEG and PNG photos can be uploaded.")
     if rng.start == 0 and rng.end + 1 == rng.total:
-        answer = _put_whole(db, store, settings, caller, sha256, body, state)
+        answer = _put_whole(db, store, settings, caller, sha256, body, state, body_sha256)
         if answer is not None:
             return answer
     failure: ApiError | None = None
@@ -257,7 +258,7 @@ def _hash_mismatch() -> ApiError:
 
 def _put_whole(
     db: Database, store: BlobStore, settings: PortalSettings, caller: scope.Caller, sha256: str, body: bytes,
-    state: WholeState | None,
+    state: WholeState | None, body_sha256: str | None,
 ) -> tuple[int, dict[str, Any]] | None:
     """A blob sent in one PUT (every photo, at the default chunk size): checked in memory, stored, no partial upload.
 
@@ -273,7 +274,7 @@ def _put_whole(
         state = WholeState(complete, own)
     if state.complete or state.own_partial:
         return None
-    if hashlib.sha256(body).hexdigest() != sha256:
+    if (body_sha256 or hashlib.sha256(body).hexdigest()) != sha256:
         raise _hash_mismatch()
     facts = inspect_image(io.BytesIO(body), settings.max_photo_edge)
     # The bytes are on disk before the row that says they are commits.

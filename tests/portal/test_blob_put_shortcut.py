@@ -8,7 +8,9 @@ reach the route.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -109,3 +111,34 @@ def test_query_strings_and_other_names_go_to_the_app(world: World) -> None:
     assert response.status_code == 422 and "x" in response.json()["error"]["details"]["fields"]
     assert world.portal.call("PUT", f"/blobs/{sha.upper()}", headers=headers, content=photo).status_code == 404
     assert world.portal.call("GET", f"/blobs/{sha}/upload", headers=world.auth["officer1"]).json() == {"state": "absent", "offset": 0}
+
+
+def _put_in_pieces(world: World, sha: str, body: bytes, piece: int) -> tuple[int, Any]:
+    """A whole-photo PUT whose body reaches the app in many messages of ``piece`` bytes (as uvicorn hands a photo on)."""
+    token = world.auth["officer1"]["Authorization"].encode()
+    scope = {"type": "http", "method": "PUT", "path": f"/api/v1/blobs/{sha}", "query_string": b"", "client": ("127.0.0.1", 5),
+             "server": ("testserver", 80), "scheme": "http", "root_path": "", "http_version": "1.1", "asgi": {"version": "3.0"},
+             "headers": [(b"host", b"testserver"), (b"authorization", token),
+                         (b"content-range", _whole(body).encode()), (b"content-length", str(len(body)).encode())]}
+    pieces = [body[start:start + piece] for start in range(0, len(body), piece)]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": pieces.pop(0), "more_body": bool(pieces)}  # evaluated after the pop
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(world.portal.client.app(scope, receive, send))
+    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+def test_a_photo_hashed_as_its_pieces_arrive_is_checked_against_its_name(world: World) -> None:
+    """The shortcut hashes the body piece by piece: the photo is stored whole, a changed last piece is a hash mismatch."""
+    photo = _photo()
+    sha = hashlib.sha256(photo).hexdigest()
+    changed = photo[:-1] + bytes([photo[-1] ^ 1])
+    assert _put_in_pieces(world, sha, changed, 97)[1]["error"]["code"] == "hash_mismatch"
+    assert _put_in_pieces(world, sha, photo, 97) == (201, {"state": "complete"})
+    download = world.portal.call("GET", f"/blobs/{sha}", headers=world.auth["officer1"])
+    assert download.status_code == 200 and download.content == photo
