@@ -4,7 +4,7 @@ A push sends one PUT per photo, hundreds at a time, each carrying ~0.6 MB. Throu
 FastAPI each cost about as much CPU as storing the photo: matching the request against
 every route, solving the dependency tree, and two hand-offs to the thread pool (the
 token lookup, then the upload). Here the same checks run in one hand-off: the token
-(``deps.token_of``, then ``services.blobs.caller_and_state``: looked up on every request,
+(``deps.token_of``, then ``services.blobs.whole_caller_and_state``: looked up on every request,
 so a revoke takes effect at once, in the query that also reads the blob's state for the
 caller), then ``services.blobs.put_chunk``, the function the FastAPI route calls.
 
@@ -79,9 +79,7 @@ class BlobPutMiddleware:
         self, authorization: str | None, content_range: str | None, sha256: str, body: bytes, body_sha256: str,
     ) -> tuple[int, dict[str, Any]]:
         """The token and what the blob's state is for its caller (one query), then the chunk (in a worker thread: both wait)."""
-        token = token_of(authorization)
-        with self.db.read_once_connection() as connection:
-            found = blob_service.caller_and_state(connection, token, sha256)
+        found = blob_service.whole_caller_and_state(self.db, token_of(authorization), sha256)
         if found is None:
             raise session_ended()
         caller, state = found

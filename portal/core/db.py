@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Dialect, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 SEQ_COUNTER = "change_seq"
@@ -87,23 +87,34 @@ def make_engine(url: str) -> Engine:
 
 
 def _install_error_scrubber(engine: Engine) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> BaseException | None:
+        if not _primary_message(context.original_exception) or context.sqlalchemy_exception is None:
+            return None
+        return _scrubbed(engine.dialect, context.statement, context.parameters, context.original_exception, context.is_disconnect)
+
+
+def _primary_message(orig: BaseException) -> str | None:
+    return getattr(getattr(orig, "diag", None), "message_primary", None)
+
+
+def _scrubbed(dialect: Dialect, statement: str | None, parameters: Any, orig: Exception, is_disconnect: bool) -> StatementError:
     # PostgreSQL's DETAIL line of an error quotes data: "Failing row contains (<every
     # value of the row>)" or "Key (x)=(<value>)". Keep only the primary message (and
     # the constraint name), so no resident's details reach an exception or a log.
-    @event.listens_for(engine, "handle_error")
-    def _on_error(context: Any) -> BaseException | None:
-        orig = context.original_exception
-        diag = getattr(orig, "diag", None)
-        primary = getattr(diag, "message_primary", None)
-        if not primary or context.sqlalchemy_exception is None:
-            return None
-        constraint = getattr(diag, "constraint_name", None)
+    primary = _primary_message(orig)
+    if primary:
+        constraint = getattr(orig.diag, "constraint_name", None)  # type: ignore[attr-defined]
         orig.args = (f"{primary} (constraint {constraint})" if constraint else primary,)
-        error: BaseException = DBAPIError.instance(
-            context.statement, context.parameters, orig, engine.dialect.loaded_dbapi.Error,
-            hide_parameters=True, connection_invalidated=context.is_disconnect, dialect=engine.dialect,
-        )
-        return error
+    return DBAPIError.instance(
+        statement, parameters, orig, dialect.loaded_dbapi.Error,
+        hide_parameters=True, connection_invalidated=is_disconnect, dialect=dialect,
+    )
+
+
+def driver_error(dialect: Dialect, statement: str, orig: Exception) -> StatementError:
+    """A DBAPI error from a driver's own cursor (a hot path's), as SQLAlchemy raises one: its type, values scrubbed."""
+    return _scrubbed(dialect, statement, None, orig, False)
 
 
 class Database:

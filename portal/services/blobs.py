@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Insert, Select, String, Update, and_, bindparam, delete, exists, func, or_, select, text, update
+from sqlalchemy import Connection, DateTime, Insert, Select, String, Update, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,9 +36,9 @@ from portal.blobstore import BlobStore
 from portal.core.config import PortalSettings
 from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
-from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, UserRow, VisitBlobRow, VisitRow
-from portal.services import scope
-from portal.services.auth import LIVE_CALLER, caller_of_row, live_params
+from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, VisitBlobRow, VisitRow
+from portal.services import blob_records, scope
+from portal.services.auth import caller_of_row, live_params
 from portal.services.bulk import dialect_insert
 from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
@@ -161,9 +161,15 @@ class WholeState:
 
 
 def caller_and_state(connection: Connection, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
-    """The token's caller (None: not live) and the blob's ``WholeState`` for them, in one query (the PUT shortcut's)."""
-    row = connection.execute(_statements(connection).caller_and_state, {**live_params(token), "sha": sha256}).first()
+    """The token's caller (None: not live) and the blob's ``WholeState`` for them, in one query, through Core."""
+    row = connection.execute(blob_records.CALLER_AND_STATE, {**live_params(token), "sha": sha256}).first()
     return (caller_of_row(row), WholeState(row.complete, row.own)) if row is not None else None
+
+
+def whole_caller_and_state(db: Database, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
+    """``caller_and_state`` on a pooled connection's own cursor (``blob_records``): the PUT shortcut's, for every photo."""
+    found = blob_records.caller_and_state(db, token, sha256)
+    return (found.caller, WholeState(found.complete, found.own_partial)) if found is not None else None
 
 
 def put_chunk(
@@ -286,18 +292,9 @@ def _put_whole(
 def record_whole(db: Database, caller: scope.Caller, sha256: str, total: int, facts: ImageFacts) -> None:
     """``_record_blob`` for a blob stored whole, committed (durably) before it returns.
 
-    On PostgreSQL one statement on an autocommit connection: a round trip instead of four
-    (BEGIN, two INSERTs, COMMIT), for every photo a push sends.
+    Concurrent uploads in this process share a commit (``blob_records``: group commit).
     """
-    if db.sqlite:
-        with db.plain_connection(writes=True) as connection:
-            _record_blob(connection, caller, sha256, total, facts)
-        return
-    with db.write_once_connection() as connection:
-        connection.execute(_PG_RECORD_BLOB, {
-            "sha": sha256, "user": caller.id, "total": total, "type": facts.content_type, "now": utcnow(),
-            "width": facts.width, "height": facts.height,
-        })
+    blob_records.record(db, blob_records.WholeRecord(caller.id, sha256, total, facts))
 
 
 def _complete(session: Session, store: BlobStore, settings: PortalSettings, caller: scope.Caller, partial: BlobPartialRow) -> None:
@@ -329,7 +326,6 @@ class _Statements:
     """The upload's hot statements, for one dialect (its INSERT ... ON CONFLICT)."""
 
     whole_state: Select[bool, bool]
-    caller_and_state: Select[Any]
     add_blob: Insert
     add_uploader: Insert
     touch_blob: Update
@@ -344,8 +340,6 @@ def _build_statements(insert: Any) -> _Statements:
 
     return _Statements(
         whole_state=select(complete, own_partial(user)),
-        # The shortcut's: the caller found by the token, their own partial upload by their user id.
-        caller_and_state=LIVE_CALLER.add_columns(complete.label("complete"), own_partial(UserRow.id).label("own")),
         add_blob=insert(BlobRow).values(
             sha256=sha, state="complete", offset=bindparam("total"), total=bindparam("total"), content_type=bindparam("type"),
             updated_at=now, width=bindparam("width"), height=bindparam("height"),
@@ -355,19 +349,6 @@ def _build_statements(insert: Any) -> _Statements:
         touch_blob=update(BlobRow).where(BlobRow.sha256 == sha).values(updated_at=now),
     )
 
-
-#: ``_record_blob`` as one PostgreSQL statement. The UPDATE sees the statement's snapshot,
-#: so it touches only a row that existed before (what ``touch=not created`` does there).
-_PG_RECORD_BLOB = text("""
-WITH added AS (
-    INSERT INTO blobs (sha256, state, "offset", total, content_type, updated_at, width, height)
-    VALUES (:sha, 'complete', :total, :total, :type, :now, :width, :height)
-    ON CONFLICT (sha256) DO NOTHING RETURNING sha256
-), touched AS (
-    UPDATE blobs SET updated_at = :now WHERE sha256 = :sha AND NOT EXISTS (SELECT FROM added)
-)
-INSERT INTO blob_uploaders (sha256, user_id) VALUES (:sha, :user) ON CONFLICT DO NOTHING
-""").bindparams(bindparam("now", type_=DateTime))
 
 _BY_DIALECT = {"postgresql": _build_statements(pg_insert), "sqlite": _build_statements(sqlite_insert)}
 
