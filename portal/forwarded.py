@@ -51,7 +51,8 @@ def client_address(connection: HTTPConnection, trusted: tuple[str, ...]) -> str 
 
 def is_https(connection: HTTPConnection, trusted: tuple[str, ...]) -> bool:
     """True when the client reached the portal over TLS (directly, or via a trusted proxy that says so)."""
-    if connection.url.scheme in ("https", "wss"):
+    # The scope's scheme, not ``connection.url``: building the URL (to read one part of it) cost more than the rest of this check.
+    if connection.scope.get("scheme") in ("https", "wss"):
         return True
     if _from_proxy(connection, trusted):
         proto = connection.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
