@@ -47,3 +47,12 @@ def test_a_broken_segment_length_fails() -> None:
     assert jpeg_problem(bytes(data[:2] + b"\xff\xe0\xff\xff" + data[2:])) is not None
     assert jpeg_problem(b"\xff\xd8" + b"<html>" * 10) is not None
     assert jpeg_problem(b"GIF89a") is not None
+
+
+def test_a_cut_off_jpeg_fails_though_a_header_segment_holds_an_end_marker() -> None:
+    """The end-of-image marker must come after the scan has begun: one inside an APP segment (a thumbnail's end) does not count."""
+    thumbnail = _jpeg()[:2000] + b"\xff\xd9"
+    photo = _jpeg()
+    data = photo[:2] + b"\xff\xef" + (len(thumbnail) + 2).to_bytes(2, "big") + thumbnail + photo[2:]
+    assert jpeg_problem(data) is None
+    assert "cut off" in (jpeg_problem(data[:-500]) or "")
