@@ -10,6 +10,8 @@ mixes two points in time.
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +39,35 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+#: How long a SQLite writer waits for the write lock before "database is locked".
+SQLITE_BUSY_MS = 30_000
+
+
+def begin_immediate(cursor: Any) -> None:
+    """``BEGIN IMMEDIATE`` on a SQLite DBAPI cursor, trying for the write lock every 0.1-2 ms (for ``SQLITE_BUSY_MS``).
+
+    Why not SQLite's busy handler: it sleeps 1, 2, 5, 10 ms between tries, while another
+    portal process holds the lock about half a millisecond (a photo's row and its
+    commit's sync); a fifth of the photos' records waited 1-4 ms for a lock that was
+    free after 0.5.
+    """
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_MS / 1000
+        pause = 0.0001
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+
+
 def _install_sqlite_pragmas(engine: Engine) -> None:
     # pysqlite's own transaction handling starts transactions late and never for
     # SELECTs; take control so reads get one snapshot and writers BEGIN IMMEDIATE.
@@ -45,7 +76,7 @@ def _install_sqlite_pragmas(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: a commit the portal has answered survives a power cut, as on PostgreSQL
         # (synchronous_commit on). The laptop forgets what the portal confirmed; under

@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Dialect, Select, String, bindparam, event, exists
 
-from portal.core.db import Database, driver_error
+from portal.core.db import Database, begin_immediate, driver_error
 from portal.models import BlobPartialRow, BlobRow, UserRow
 from portal.services import scope
 from portal.services.auth import LIVE_CALLER, live_params
@@ -256,7 +256,7 @@ def _commit_sqlite(lane: _Lane, batch: Sequence[WholeRecord]) -> None:
     now = lane.timestamp()
 
     def write(cursor: Any) -> None:
-        cursor.execute("BEGIN IMMEDIATE")
+        begin_immediate(cursor)
         cursor.executemany(_SQLITE_ADD_BLOBS, [
             (r.sha256, r.total, r.total, r.facts.content_type, now, r.facts.width, r.facts.height) for r in batch])
         cursor.executemany(_SQLITE_ADD_UPLOADERS, [(r.sha256, r.user_id) for r in batch])
