@@ -139,15 +139,13 @@ def cpu_breakdown(database_url: str, work: Path, photos: list[bytes], token: str
     settings = PortalSettings.from_env(database_url=database_url, blob_dir=work)
     db, store = Database(database_url), FileBlobStore(work)
     hashes = [hashlib.sha256(data).hexdigest() for data in photos]
-    with db.read_once_connection() as connection:
-        found = blob_service.caller_and_state(connection, token, hashes[0])
+    found = blob_service.whole_caller_and_state(db, token, hashes[0])
     assert found is not None, "the bench's token is not live"
     caller = found[0]
     facts = inspect_image(io.BytesIO(photos[0]), settings.max_photo_edge)
 
     def lookup(sha: str, data: bytes) -> None:
-        with db.read_once_connection() as connection:
-            blob_service.caller_and_state(connection, token, sha)
+        blob_service.whole_caller_and_state(db, token, sha)
 
     def record(sha: str, data: bytes) -> None:
         blob_service.record_whole(db, caller, sha, len(data), facts)

@@ -38,7 +38,6 @@ from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, VisitBlobRow, VisitRow
 from portal.services import blob_records, scope
-from portal.services.auth import caller_of_row, live_params
 from portal.services.bulk import dialect_insert
 from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
@@ -160,14 +159,9 @@ class WholeState:
     own_partial: bool
 
 
-def caller_and_state(connection: Connection, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
-    """The token's caller (None: not live) and the blob's ``WholeState`` for them, in one query, through Core."""
-    row = connection.execute(blob_records.CALLER_AND_STATE, {**live_params(token), "sha": sha256}).first()
-    return (caller_of_row(row), WholeState(row.complete, row.own)) if row is not None else None
-
-
 def whole_caller_and_state(db: Database, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
-    """``caller_and_state`` on a pooled connection's own cursor (``blob_records``): the PUT shortcut's, for every photo."""
+    """The token's caller (None: not live) and the blob's ``WholeState`` for them, in one query on a pooled connection's
+    own cursor (``blob_records``): the PUT shortcut's, for every photo."""
     found = blob_records.caller_and_state(db, token, sha256)
     return (found.caller, WholeState(found.complete, found.own_partial)) if found is not None else None
 

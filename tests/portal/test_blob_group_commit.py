@@ -19,6 +19,7 @@ from portal.core.db import Database
 from portal.models import AuthTokenRow, BlobRow, BlobUploaderRow, UserRow
 from portal.services import blob_records
 from portal.services import blobs as blob_service
+from portal.services.auth import caller_of_row, live_params
 from portal.services.blob_records import GroupCommit, WholeRecord
 from portal.services.imagecheck import ImageFacts
 from portal.services.sequence import utcnow
@@ -219,7 +220,8 @@ def _states(world: World, token: str, sha: str) -> tuple[object, object]:
     """The lean lookup's answer and the Core lookup's, for one token and blob."""
     db = world.portal.db
     with db.read_once_connection() as connection:
-        core = blob_service.caller_and_state(connection, token, sha)
+        row = connection.execute(blob_records.CALLER_AND_STATE, {**live_params(token), "sha": sha}).first()
+    core = (caller_of_row(row), blob_service.WholeState(row.complete, row.own)) if row is not None else None
     return blob_service.whole_caller_and_state(db, token, sha), core
 
 

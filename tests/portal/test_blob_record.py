@@ -17,8 +17,7 @@ from tests.portal.conftest import World
 
 def _caller(world: World, name: str) -> Caller:
     token = world.auth[name]["Authorization"].removeprefix("Bearer ")
-    with world.portal.db.read_once_connection() as connection:
-        found = blob_service.caller_and_state(connection, token, "0" * 64)
+    found = blob_service.whole_caller_and_state(world.portal.db, token, "0" * 64)
     assert found is not None
     return found[0]
 
