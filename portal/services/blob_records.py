@@ -92,23 +92,22 @@ class WholeRecord:
 
 
 @dataclass(frozen=True)
-class Found:
-    """What ``caller_and_state`` reads: the caller, and whether the blob is complete or their partial upload."""
+class WholeState:
+    """What a whole-blob PUT needs to know first: is the blob complete, has the caller a partial upload of it."""
 
-    caller: scope.Caller
     complete: bool
     own_partial: bool
 
 
-def caller_and_state(db: Database, token: str, sha256: str) -> Found | None:
-    """The token's caller (None: not live) and the blob's state for them: ``CALLER_AND_STATE`` in one query."""
+def caller_and_state(db: Database, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
+    """The token's caller (None: not live) and the blob's ``WholeState`` for them: ``CALLER_AND_STATE`` in one query."""
     lane = _lane(db)
     params = lane.lookup_params({**live_params(token), "sha": sha256})
     row = lane.connections.run(lane.lookup_sql, lambda cursor: cursor.execute(lane.lookup_sql, params).fetchone())
     if row is None:
         return None
     user_id, username, role, team_id, complete, own = row
-    return Found(scope.Caller(user_id, username, role, team_id), bool(complete), bool(own))
+    return scope.Caller(user_id, username, role, team_id), WholeState(bool(complete), bool(own))
 
 
 def record(db: Database, whole: WholeRecord) -> None:

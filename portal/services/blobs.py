@@ -38,6 +38,7 @@ from portal.core.db import Database
 from portal.errors import ApiError, invalid_request, not_found
 from portal.models import BlobPartialRow, BlobRow, BlobUploaderRow, VisitBlobRow, VisitRow
 from portal.services import blob_records, scope
+from portal.services.blob_records import WholeState
 from portal.services.bulk import dialect_insert
 from portal.services.imagecheck import ImageFacts, inspect_image
 from portal.services.sequence import utcnow
@@ -151,19 +152,10 @@ def _make_room(session: Session, caller: scope.Caller, settings: PortalSettings,
     session.flush()
 
 
-@dataclass(frozen=True)
-class WholeState:
-    """What a whole-blob PUT needs to know first: is the blob complete, has the caller a partial upload of it."""
-
-    complete: bool
-    own_partial: bool
-
-
 def whole_caller_and_state(db: Database, token: str, sha256: str) -> tuple[scope.Caller, WholeState] | None:
     """The token's caller (None: not live) and the blob's ``WholeState`` for them, in one query on a pooled connection's
     own cursor (``blob_records``): the PUT shortcut's, for every photo."""
-    found = blob_records.caller_and_state(db, token, sha256)
-    return (found.caller, WholeState(found.complete, found.own_partial)) if found is not None else None
+    return blob_records.caller_and_state(db, token, sha256)
 
 
 def put_chunk(

@@ -77,9 +77,9 @@ def inspect_image(handle: BinaryIO, max_edge: int) -> ImageFacts:
     return facts
 
 
-#: The end-of-image marker: in image data 0xFF is followed only by 0x00 (a stuffed byte) or a restart marker.
-_END_OF_IMAGE = b"\xff\xd9"
 _SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
+#: The end-of-image marker: in image data 0xFF is followed only by 0x00 (a stuffed byte) or a restart marker.
+_END_OF_IMAGE = bytes((0xFF, _EOI))
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 
 
