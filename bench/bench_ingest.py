@@ -197,6 +197,11 @@ def cpu_breakdown(database_url: str, work: Path, photos: list[bytes], token: str
     return {name: statistics.median(values) for name, values in found_ms.items()}, durable_mb_s
 
 
+def verdict(rate: float) -> str:
+    """The goal, and whether ``rate`` (MB/s) meets it."""
+    return f"goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}"
+
+
 def curl_once(portal: served.Served, url: str, token: str, folder: Path, label: str, bases: list[bytes], megabytes: int,
               chunk: int, count: int, seed: int) -> float:
     """One curl run of ~``megabytes`` of new blobs over ``count`` connections; prints its figures, returns its MB/s."""
@@ -220,7 +225,7 @@ def curl_once(portal: served.Served, url: str, token: str, folder: Path, label: 
     rate = total / 1e6 / seconds
     way = "one connection" if count == 1 else f"{count} connections"
     print(f"{label:<10} {blobs} photos, {total / 1e6:.0f} MB in {len(puts)} PUTs over {way} (served chunk_bytes {chunk}): "
-          f"{seconds:.2f} s = {rate:.0f} MB/s (goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}); "
+          f"{seconds:.2f} s = {rate:.0f} MB/s ({verdict(rate)}); "
           f"load {load_before:.1f} before, {served.load()} after")
     cpu = user + system
     print(f"{'':<10} portal process CPU {cpu:.2f} s = {cpu / blobs * 1000:.2f} ms per photo (user {user / blobs * 1000:.2f}, "
@@ -250,7 +255,7 @@ def run_one(label: str, database_url: str, work: Path, bases: list[bytes], megab
             if repeats > 1:
                 rate = statistics.median(rates)
                 print(f"{'':<10} median of {repeats} over {count} connection(s): {rate:.0f} MB/s "
-                      f"(goal ≥ {GOAL_MB_S:.0f}: {'met' if rate >= GOAL_MB_S else 'MISSED'}); runs "
+                      f"({verdict(rate)}); runs "
                       + ", ".join(f"{each:.0f}" for each in rates))
         rng = random.Random(99)
         sample = [bases[n % len(bases)] + rng.randbytes(16) for n in range(100)]

@@ -108,6 +108,7 @@ def wait_started(served: Served, quiet_seconds: float = 0.5, timeout: float = 60
         if now.keys() == before.keys() and all(now[pid] - before[pid] <= 0.02 for pid in now):
             return
         before = now
+    print(f"           the portal's processes were still busy {timeout:.0f} s after it answered: figures may include its start-up")
 
 
 def descendants(pid: int) -> list[int]:
